@@ -1,0 +1,129 @@
+# rosterd: GNU Makefile.
+#   make            build build/rosterd and build/rosterctl
+#   make demo       install what is missing, build, sync a sample directory
+#   make check      install what is missing, build, run every test, then again
+#                   with AddressSanitizer and UndefinedBehaviorSanitizer
+#   make bench N=100000   the benchmark (bench/README.md)
+#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+#   make clean
+
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+N       ?= 100000
+
+# B is the build directory; the sanitizer build uses build/asan.
+B       ?= build
+CFLAGS  ?= -O2 -g
+SANFLAGS ?=
+PKGS    := ldap lber sqlite3 libconfig jansson
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS_ALL = -Idaemon -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(CPPFLAGS)
+CFLAGS_ALL   = $(WARN) $(CFLAGS) $(SANFLAGS) -fstack-protector-strong \
+               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LDLIBS)
+LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
+
+LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c \
+           daemon/store.c daemon/reconcile.c daemon/sync.c daemon/query.c
+LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
+SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps demo check check-unit check-integration check-asan bench install \
+        uninstall clean
+.DELETE_ON_ERROR:
+
+all: $(B)/rosterd $(B)/rosterctl
+
+deps:
+	@scripts/install-deps.sh
+
+$(B)/obj/%.o: daemon/%.c daemon/rosterd.h | $(B)/obj
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+$(B)/schema_sql.c: $(SCHEMA) scripts/sql2c.sh | $(B)/obj
+	scripts/sql2c.sh $(SCHEMA) > $@
+
+$(B)/obj/schema_sql.o: $(B)/schema_sql.c
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+$(B)/librosterd.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/rosterd: $(B)/obj/rosterd.o $(B)/librosterd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/librosterd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/librosterd.a | $(B)/tests
+	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -Wno-missing-prototypes \
+	    $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL) \
+	    $(shell $(PKG_CONFIG) --libs cmocka)
+
+$(B)/obj $(B)/tests:
+	mkdir -p $@
+
+bench/gen-org: bench/gen-org.c
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $<
+
+# ---- tests -----------------------------------------------------------------
+# tests/run.sh runs the unit tests and the integration tests against the
+# binaries in BIN and prints one "N passed, N failed" line at the end.
+
+check: deps
+	$(MAKE) all unit-bin
+	tests/run.sh build
+	$(MAKE) B=build/asan CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    all unit-bin
+	tests/run.sh build/asan
+
+.PHONY: unit-bin
+unit-bin: $(UNIT_BIN)
+
+check-unit: all unit-bin
+	TESTS=unit tests/run.sh $(B)
+
+check-integration: all
+	TESTS=integration tests/run.sh $(B)
+
+# ---- demo and benchmark ------------------------------------------------------
+
+demo: deps
+	$(MAKE) all bench/gen-org
+	ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl scripts/demo.sh
+
+bench: deps
+	$(MAKE) all bench/gen-org
+	ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl bench/run.sh $(N)
+
+# ---- install -------------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/rosterd
+	install -m 0755 $(B)/rosterd $(DESTDIR)$(PREFIX)/sbin/rosterd
+	install -m 0755 $(B)/rosterctl $(DESTDIR)$(PREFIX)/bin/rosterctl
+	install -m 0644 docs/rosterd.8 docs/rosterctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/rosterd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0640 conf/rosterd.conf $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf || \
+	    install -m 0640 conf/rosterd.conf $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/rosterd $(DESTDIR)$(PREFIX)/bin/rosterctl \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/rosterd.8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/rosterctl.8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/rosterd.conf.5 \
+	    $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
+
+clean:
+	rm -rf build bench/gen-org

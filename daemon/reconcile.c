@@ -1,0 +1,638 @@
+/*
+ * reconcile.c: staging and set-based reconciliation of people in SQL.
+ *
+ * The sync engine streams what it read into temporary staging tables (which
+ * live in the connection's own temporary database, so staging holds no lock
+ * on the store). Inside the run's write transaction, recon_plan() compares
+ * staging with the store in a handful of set operations and writes the plan
+ * (a temporary table); recon_apply() carries the plan out, again as set
+ * operations, and records each change in the audit log. A run that changes
+ * nothing writes nothing to the people tables.
+ */
+#include "rosterd.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Store column of each field, in enum field order. */
+static const char *const columns[NFIELDS] = {
+	[F_USERNAME] = "username",
+	[F_EMAIL] = "email",
+	[F_GIVEN_NAME] = "given_name",
+	[F_FAMILY_NAME] = "family_name",
+	[F_DISPLAY_NAME] = "display_name",
+	[F_EMPLOYEE_NUMBER] = "employee_number",
+	[F_DEPARTMENT] = "department",
+	[F_LOCATION] = "location",
+	[F_TITLE] = "title",
+	[F_MANAGER] = "manager_dn",
+	[F_SECONDARY_MANAGER] = "secondary_manager_dn",
+};
+
+struct recon {
+	struct store *st;
+	sqlite3 *db;
+	sqlite3_stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
+	bool staging;
+};
+
+/* A bounded SQL text builder; overflow is a programming error caught by -ENOSPC. */
+struct sql {
+	char text[8192];
+	int err;
+};
+
+static void sql_add(struct sql *q, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void
+sql_add(struct sql *q, const char *fmt, ...)
+{
+	size_t used = strlen(q->text);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(q->text + used, sizeof(q->text) - used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(q->text) - used)
+		q->err = -ENOSPC;
+}
+
+/* Prepare sql, bind :now, :run and :initial where it names them, run it to
+ * the end. Returns the number of rows changed, or -EIO. */
+static int
+run_sql(struct recon *rc, const char *sql, const struct recon_opts *o)
+{
+	sqlite3_stmt *s = NULL;
+	int i, r;
+
+	if (sqlite3_prepare_v2(rc->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	if (o != NULL) {
+		if ((i = sqlite3_bind_parameter_index(s, ":now")) > 0)
+			sqlite3_bind_text(s, i, o->now, -1, SQLITE_STATIC);
+		if ((i = sqlite3_bind_parameter_index(s, ":run")) > 0)
+			sqlite3_bind_int64(s, i, o->run_id);
+		if ((i = sqlite3_bind_parameter_index(s, ":initial")) > 0)
+			sqlite3_bind_text(s, i, o->initial_status == INITIAL_ACTIVE ?
+					  "active" : "invited", -1, SQLITE_STATIC);
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	r = (r == SQLITE_DONE) ? sqlite3_changes(rc->db) : -EIO;
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* The single integer a query returns, or -EIO. */
+static long long
+query_count(struct recon *rc, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long long n = -EIO;
+
+	if (sqlite3_prepare_v2(rc->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* ---- staging ------------------------------------------------------------ */
+
+static const char stage_ddl[] =
+	"DROP TABLE IF EXISTS temp.stage_people;"
+	"DROP TABLE IF EXISTS temp.stage_fields;"
+	"DROP TABLE IF EXISTS temp.stage_seen;"
+	"DROP TABLE IF EXISTS temp.stage_rejects;"
+	"DROP TABLE IF EXISTS temp.plan;"
+	"CREATE TEMP TABLE stage_people ("
+	" seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE, dn TEXT NOT NULL,"
+	" dn_norm TEXT NOT NULL, username TEXT NOT NULL COLLATE NOCASE UNIQUE,"
+	" email TEXT, given_name TEXT, family_name TEXT, display_name TEXT,"
+	" employee_number TEXT, department TEXT, location TEXT, title TEXT,"
+	" manager_dn TEXT, secondary_manager_dn TEXT, dir_disabled INTEGER NOT NULL);"
+	"CREATE TEMP TABLE stage_fields (dir_id TEXT NOT NULL, name TEXT NOT NULL,"
+	" value TEXT NOT NULL, PRIMARY KEY (dir_id, name)) WITHOUT ROWID;"
+	"CREATE TEMP TABLE stage_seen (dir_id TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"CREATE TEMP TABLE stage_rejects (seq INTEGER PRIMARY KEY, dn TEXT NOT NULL,"
+	" reason TEXT NOT NULL);"
+	"CREATE TEMP TABLE plan (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,"
+	" person_id INTEGER, dir_id TEXT, username TEXT, dn TEXT, reason TEXT, code TEXT,"
+	" fields INTEGER NOT NULL DEFAULT 0);";
+
+void
+recon_free(struct recon *rc)
+{
+	if (rc == NULL)
+		return;
+	sqlite3_finalize(rc->ins_person);
+	sqlite3_finalize(rc->ins_field);
+	sqlite3_finalize(rc->ins_seen);
+	sqlite3_finalize(rc->ins_reject);
+	sqlite3_finalize(rc->find_clash);
+	if (rc->staging)
+		sqlite3_exec(rc->db, "ROLLBACK", NULL, NULL, NULL);
+	if (sqlite3_get_autocommit(rc->db))
+		sqlite3_exec(rc->db, "DROP TABLE IF EXISTS temp.stage_people;"
+			     "DROP TABLE IF EXISTS temp.stage_fields;"
+			     "DROP TABLE IF EXISTS temp.stage_seen;"
+			     "DROP TABLE IF EXISTS temp.stage_rejects;"
+			     "DROP TABLE IF EXISTS temp.plan;", NULL, NULL, NULL);
+	free(rc);
+}
+
+int
+recon_stage_begin(struct store *st, struct recon **out)
+{
+	struct recon *rc = calloc(1, sizeof(*rc));
+	struct sql q = { .text = "" };
+
+	if (rc == NULL)
+		return -ENOMEM;
+	rc->st = st;
+	rc->db = store_db(st);
+	sql_add(&q, "INSERT INTO temp.stage_people (dir_id, dn, dn_norm");
+	for (int f = 0; f < NFIELDS; f++)
+		sql_add(&q, ", %s", columns[f]);
+	sql_add(&q, ", dir_disabled) VALUES (?, ?, ?");
+	for (int f = 0; f < NFIELDS; f++)
+		sql_add(&q, ", ?");
+	sql_add(&q, ", ?)");
+	if (q.err < 0 ||
+	    sqlite3_exec(rc->db, stage_ddl, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, q.text, -1, &rc->ins_person, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "INSERT OR REPLACE INTO temp.stage_fields "
+			       "(dir_id, name, value) VALUES (?, ?, ?)", -1,
+			       &rc->ins_field, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "INSERT OR IGNORE INTO temp.stage_seen (dir_id) "
+			       "VALUES (?)", -1, &rc->ins_seen, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_rejects (dn, reason) "
+			       "VALUES (?, ?)", -1, &rc->ins_reject, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "SELECT dn, dir_id = ?1 FROM temp.stage_people "
+			       "WHERE dir_id = ?1 OR username = ?2 LIMIT 1", -1,
+			       &rc->find_clash, NULL) != SQLITE_OK ||
+	    sqlite3_exec(rc->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		recon_free(rc);
+		return -EIO;
+	}
+	rc->staging = true;
+	*out = rc;
+	return 0;
+}
+
+static int
+step_done(sqlite3_stmt *s)
+{
+	int r = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
+}
+
+int
+recon_stage_seen(struct recon *rc, const char *dir_id)
+{
+	sqlite3_bind_text(rc->ins_seen, 1, dir_id, -1, SQLITE_STATIC);
+	return step_done(rc->ins_seen) == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+recon_stage_reject(struct recon *rc, const char *dn, const char *reason)
+{
+	sqlite3_bind_text(rc->ins_reject, 1, dn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(rc->ins_reject, 2, reason, -1, SQLITE_STATIC);
+	return step_done(rc->ins_reject) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* p clashes with an entry staged earlier: reject p, naming the other entry. */
+static int
+reject_clash(struct recon *rc, const struct person_rec *p)
+{
+	char reason[1024];
+	int r;
+
+	sqlite3_bind_text(rc->find_clash, 1, p->dir_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(rc->find_clash, 2, p->field[F_USERNAME], -1, SQLITE_STATIC);
+	if (sqlite3_step(rc->find_clash) != SQLITE_ROW) {
+		sqlite3_reset(rc->find_clash);
+		return -EIO;
+	}
+	if (sqlite3_column_int(rc->find_clash, 1))
+		snprintf(reason, sizeof(reason), "same id \"%s\" as \"%s\"", p->dir_id,
+			 (const char *)sqlite3_column_text(rc->find_clash, 0));
+	else
+		snprintf(reason, sizeof(reason), "username \"%s\" is also used by \"%s\"",
+			 p->field[F_USERNAME],
+			 (const char *)sqlite3_column_text(rc->find_clash, 0));
+	sqlite3_reset(rc->find_clash);
+	if ((r = recon_stage_reject(rc, p->dn, reason)) < 0 ||
+	    (r = recon_stage_seen(rc, p->dir_id)) < 0)
+		return r;
+	return -EEXIST;
+}
+
+int
+recon_stage_person(struct recon *rc, const struct person_rec *p)
+{
+	sqlite3_stmt *s = rc->ins_person;
+	int i = 1, r;
+
+	sqlite3_bind_text(s, i++, p->dir_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, i++, p->dn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, i++, p->dn_norm, -1, SQLITE_STATIC);
+	for (int f = 0; f < NFIELDS; f++)
+		sqlite3_bind_text(s, i++, p->field[f], -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, i++, p->dir_disabled);
+	r = step_done(s);
+	if (r == SQLITE_CONSTRAINT_UNIQUE)
+		return reject_clash(rc, p);
+	if (r != SQLITE_DONE)
+		return -EIO;
+	for (size_t k = 0; k < p->ncustom; k++) {
+		if (p->custom_value[k] == NULL)
+			continue;
+		sqlite3_bind_text(rc->ins_field, 1, p->dir_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(rc->ins_field, 2, p->custom_name[k], -1, SQLITE_STATIC);
+		sqlite3_bind_text(rc->ins_field, 3, p->custom_value[k], -1, SQLITE_STATIC);
+		if (step_done(rc->ins_field) != SQLITE_DONE)
+			return -EIO;
+	}
+	return 0;
+}
+
+int
+recon_stage_end(struct recon *rc)
+{
+	if (!rc->staging)
+		return 0;
+	rc->staging = false;
+	if (sqlite3_exec(rc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	/* Fresh statistics let the planner pick the indexes for the joins. */
+	if (sqlite3_exec(rc->db, "ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	return 0;
+}
+
+/* ---- planning ----------------------------------------------------------- */
+
+/* Staged entries whose username belongs to a person this run did not see:
+ * that person keeps it (they may come back), the entry is rejected. Rejecting
+ * one may leave its own person holding an old username another entry wants,
+ * so this repeats until nothing changes. */
+static int
+reject_held_usernames(struct recon *rc)
+{
+	static const char pick[] =
+		"CREATE TEMP TABLE held AS "
+		"SELECT s.seq, s.dir_id, s.dn, 'username \"' || s.username || '\" belongs to \"' "
+		" || p.dn || '\" (' || p.status || '), which this run did not find' AS reason "
+		"FROM temp.stage_people s JOIN people p ON p.username = s.username "
+		"WHERE p.dir_id <> s.dir_id AND NOT EXISTS "
+		" (SELECT 1 FROM temp.stage_people x WHERE x.dir_id = p.dir_id)";
+	static const char move[] =
+		"INSERT INTO temp.stage_rejects (dn, reason) SELECT dn, reason FROM temp.held "
+		" ORDER BY seq;"
+		"INSERT OR IGNORE INTO temp.stage_seen (dir_id) SELECT dir_id FROM temp.held;"
+		"DELETE FROM temp.stage_people WHERE seq IN (SELECT seq FROM temp.held);";
+	long long n;
+
+	for (;;) {
+		if (run_sql(rc, "DROP TABLE IF EXISTS temp.held", NULL) < 0 ||
+		    run_sql(rc, pick, NULL) < 0)
+			return -EIO;
+		n = query_count(rc, "SELECT count(*) FROM temp.held");
+		if (n < 0)
+			return -EIO;
+		if (n == 0)
+			break;
+		if (sqlite3_exec(rc->db, move, NULL, NULL, NULL) != SQLITE_OK)
+			return -EIO;
+	}
+	return run_sql(rc, "DROP TABLE temp.held", NULL) < 0 ? -EIO : 0;
+}
+
+static int
+plan_creates(struct recon *rc)
+{
+	return run_sql(rc,
+		"INSERT INTO temp.plan (action, dir_id, username, dn, reason) "
+		"SELECT 'create', s.dir_id, s.username, s.dn, CASE WHEN s.dir_disabled "
+		" THEN 'new entry, disabled in the directory' ELSE 'new entry' END "
+		"FROM temp.stage_people s WHERE NOT EXISTS "
+		" (SELECT 1 FROM people p WHERE p.dir_id = s.dir_id) ORDER BY s.username", NULL);
+}
+
+/* Updates: every staged person whose profile differs from the store, with
+ * the list of what changed as the reason ("changed: email title"). */
+static int
+plan_updates(struct recon *rc)
+{
+	struct sql q = { .text = "" };
+
+	sql_add(&q, "INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, "
+		"code, fields) "
+		"SELECT 'update', id, dir_id, username, dn, "
+		"'changed:' || changed || (CASE WHEN fields THEN ' fields' ELSE '' END), moved, fields "
+		"FROM (SELECT p.id, s.dir_id, s.username, s.dn, "
+		"CASE WHEN p.dn_norm IS NOT s.dn_norm THEN 'moved' END AS moved, "
+		"(CASE WHEN p.dn IS NOT s.dn THEN ' dn' ELSE '' END)");
+	for (int f = 0; f < NFIELDS; f++)
+		sql_add(&q, " || (CASE WHEN p.%s IS NOT s.%s COLLATE BINARY THEN ' %s' ELSE '' END)",
+			columns[f], columns[f], field_name(f));
+	sql_add(&q, " AS changed, (EXISTS (SELECT name, value FROM temp.stage_fields f "
+		"WHERE f.dir_id = s.dir_id EXCEPT SELECT name, value FROM person_fields pf "
+		"WHERE pf.person_id = p.id) OR EXISTS (SELECT name, value FROM person_fields pf "
+		"WHERE pf.person_id = p.id EXCEPT SELECT name, value FROM temp.stage_fields f "
+		"WHERE f.dir_id = s.dir_id)) AS fields "
+		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id) "
+		"WHERE changed <> '' OR fields ORDER BY username");
+	if (q.err < 0)
+		return q.err;
+	return run_sql(rc, q.text, NULL);
+}
+
+static int
+plan_status(struct recon *rc, const struct recon_opts *o)
+{
+	int r;
+
+	if (o->complete) {
+		r = run_sql(rc,
+			"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
+			"SELECT 'disable', p.id, p.dir_id, s.username, s.dn, "
+			" 'disabled in the directory', 'directory' "
+			"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
+			"WHERE s.dir_disabled = 1 AND p.status IN ('invited', 'active') "
+			"ORDER BY s.username", NULL);
+		if (r < 0)
+			return r;
+	}
+	if (o->complete && o->on_missing == MISSING_DISABLE) {
+		r = run_sql(rc,
+			"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
+			"SELECT 'disable', p.id, p.dir_id, p.username, p.dn, "
+			" 'not found in the directory', 'missing' "
+			"FROM people p WHERE p.status IN ('invited', 'active') "
+			"AND NOT EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = p.dir_id) "
+			"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = p.dir_id) "
+			"ORDER BY p.username", NULL);
+		if (r < 0)
+			return r;
+	}
+	/* Seeing a person present and not disabled is enough to give access
+	 * back, even in an incomplete run. */
+	return run_sql(rc,
+		"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
+		"SELECT 'enable', p.id, p.dir_id, s.username, s.dn, "
+		" CASE p.status_reason WHEN 'missing' THEN 'back in the directory' "
+		" ELSE 'no longer disabled in the directory' END, p.status_reason "
+		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
+		"WHERE p.status = 'disabled' AND p.status_reason IN ('missing', 'directory') "
+		"AND s.dir_disabled = 0 ORDER BY s.username", NULL);
+}
+
+int
+recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
+{
+	struct plan_counts n = { 0 };
+	long long staged;
+	int r;
+
+	if (!store_in_txn(rc->st))
+		return -EINVAL;
+	if ((r = run_sql(rc, "DELETE FROM temp.plan", NULL)) < 0 ||
+	    (r = reject_held_usernames(rc)) < 0 ||
+	    (r = plan_creates(rc)) < 0 ||
+	    (r = plan_updates(rc)) < 0 ||
+	    (r = plan_status(rc, o)) < 0)
+		return r;
+
+	staged = query_count(rc, "SELECT count(*) FROM temp.stage_people");
+	n.created = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'create'");
+	n.updated = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'update'");
+	n.renamed = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'update' "
+				"AND code = 'moved'");
+	n.disabled = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'disable'");
+	n.dir_disabled_new = query_count(rc, "SELECT count(*) FROM temp.plan "
+					 "WHERE action = 'disable' AND code = 'directory'");
+	n.enabled = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'enable'");
+	n.rejected = query_count(rc, "SELECT count(*) FROM temp.stage_rejects");
+	n.people_enabled = query_count(rc, "SELECT count(*) FROM people "
+				       "WHERE status IN ('invited', 'active')");
+	n.people_total = query_count(rc, "SELECT count(*) FROM people");
+	if (staged < 0 || n.created < 0 || n.updated < 0 || n.renamed < 0 || n.disabled < 0 ||
+	    n.dir_disabled_new < 0 || n.enabled < 0 || n.rejected < 0 ||
+	    n.people_enabled < 0 || n.people_total < 0)
+		return -EIO;
+	n.unchanged = staged - n.created - n.updated;
+	*c = n;
+	return 0;
+}
+
+int
+recon_plan_digest(struct recon *rc, char out[17])
+{
+	sqlite3_stmt *s = NULL;
+	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a, 64 bits */
+	int r;
+
+	if (sqlite3_prepare_v2(rc->db, "SELECT person_id FROM temp.plan "
+			       "WHERE action = 'disable' ORDER BY person_id", -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		char num[32];
+		int len = snprintf(num, sizeof(num), "%lld\n", (long long)sqlite3_column_int64(s, 0));
+		for (int i = 0; i < len; i++) {
+			h ^= (unsigned char)num[i];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE)
+		return -EIO;
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	return 0;
+}
+
+/* ---- applying ----------------------------------------------------------- */
+
+static int
+apply_creates(struct recon *rc, const struct recon_opts *o)
+{
+	struct sql q = { .text = "" };
+	int r;
+
+	sql_add(&q, "INSERT INTO people (dir_id, dn, dn_norm");
+	for (int f = 0; f < NFIELDS; f++)
+		sql_add(&q, ", %s", columns[f]);
+	sql_add(&q, ", status, status_reason, prev_status, dir_disabled, member_since, "
+		"status_changed_at, created_at, updated_at) SELECT s.dir_id, s.dn, s.dn_norm");
+	for (int f = 0; f < NFIELDS; f++)
+		sql_add(&q, ", s.%s", columns[f]);
+	sql_add(&q, ", CASE WHEN s.dir_disabled THEN 'disabled' ELSE :initial END, "
+		"CASE WHEN s.dir_disabled THEN 'directory' END, :initial, s.dir_disabled, "
+		":now, :now, :now, :now FROM temp.plan pl JOIN temp.stage_people s "
+		"ON s.dir_id = pl.dir_id WHERE pl.action = 'create' ORDER BY pl.seq");
+	if (q.err < 0)
+		return q.err;
+	if ((r = run_sql(rc, q.text, o)) < 0)
+		return r;
+	return run_sql(rc,
+		"INSERT INTO person_fields (person_id, name, value) "
+		"SELECT p.id, f.name, f.value FROM temp.plan pl "
+		"JOIN temp.stage_fields f ON f.dir_id = pl.dir_id "
+		"JOIN people p ON p.dir_id = pl.dir_id WHERE pl.action = 'create'", o);
+}
+
+static int
+apply_updates(struct recon *rc, const struct recon_opts *o)
+{
+	struct sql q = { .text = "" };
+	int r;
+
+	/* Usernames may be swapped between two people in one run: move the
+	 * changing ones out of the way first, as UNIQUE is checked per row. */
+	r = run_sql(rc,
+		"UPDATE people SET username = char(1) || id FROM temp.plan pl "
+		"WHERE pl.action = 'update' AND pl.person_id = people.id "
+		"AND people.username <> pl.username COLLATE BINARY", o);
+	if (r < 0)
+		return r;
+	sql_add(&q, "UPDATE people SET dn = s.dn, dn_norm = s.dn_norm");
+	for (int f = 0; f < NFIELDS; f++)
+		sql_add(&q, ", %s = s.%s", columns[f], columns[f]);
+	sql_add(&q, ", updated_at = :now FROM temp.plan pl JOIN temp.stage_people s "
+		"ON s.dir_id = pl.dir_id WHERE pl.action = 'update' AND pl.person_id = people.id");
+	if (q.err < 0)
+		return q.err;
+	if ((r = run_sql(rc, q.text, o)) < 0)
+		return r;
+	/* Custom fields of the people whose fields changed: replace them all. */
+	r = run_sql(rc,
+		"DELETE FROM person_fields WHERE person_id IN (SELECT person_id FROM temp.plan "
+		"WHERE action = 'update' AND fields)", o);
+	if (r < 0)
+		return r;
+	return run_sql(rc,
+		"INSERT INTO person_fields (person_id, name, value) "
+		"SELECT pl.person_id, f.name, f.value FROM temp.plan pl "
+		"JOIN temp.stage_fields f ON f.dir_id = pl.dir_id "
+		"WHERE pl.action = 'update' AND pl.fields", o);
+}
+
+static int
+apply_status(struct recon *rc, const struct recon_opts *o)
+{
+	int r;
+
+	r = run_sql(rc,
+		"UPDATE people SET status = 'disabled', prev_status = people.status, "
+		"status_reason = pl.code, status_changed_at = :now, updated_at = :now "
+		"FROM temp.plan pl WHERE pl.action = 'disable' AND pl.person_id = people.id", o);
+	if (r < 0)
+		return r;
+	r = run_sql(rc,
+		"UPDATE people SET status = coalesce(people.prev_status, :initial), "
+		"status_reason = NULL, status_changed_at = :now, updated_at = :now "
+		"FROM temp.plan pl WHERE pl.action = 'enable' AND pl.person_id = people.id", o);
+	if (r < 0)
+		return r;
+	/* The directory's disabled flag, kept whatever the status. */
+	r = run_sql(rc,
+		"UPDATE people SET dir_disabled = s.dir_disabled FROM temp.stage_people s "
+		"WHERE s.dir_id = people.dir_id AND people.dir_disabled <> s.dir_disabled", o);
+	if (r < 0)
+		return r;
+	/* Since when a person has been missing (grace rules read it). */
+	if (o->complete) {
+		r = run_sql(rc,
+			"UPDATE people SET missing_since = :now WHERE missing_since IS NULL "
+			"AND NOT EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = people.dir_id) "
+			"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = people.dir_id)",
+			o);
+		if (r < 0)
+			return r;
+	}
+	return run_sql(rc,
+		"UPDATE people SET missing_since = NULL WHERE missing_since IS NOT NULL "
+		"AND (EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = people.dir_id) "
+		"OR EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = people.dir_id))", o);
+}
+
+int
+recon_apply(struct recon *rc, const struct recon_opts *o)
+{
+	int r;
+
+	if (!store_in_txn(rc->st))
+		return -EINVAL;
+	if ((r = apply_creates(rc, o)) < 0 ||
+	    (r = apply_updates(rc, o)) < 0 ||
+	    (r = apply_status(rc, o)) < 0)
+		return r;
+	r = run_sql(rc,
+		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
+		"SELECT :now, :run, 'sync', pl.action, coalesce(pl.person_id, p.id), pl.username, "
+		"pl.reason FROM temp.plan pl LEFT JOIN people p "
+		"ON pl.person_id IS NULL AND p.dir_id = pl.dir_id ORDER BY pl.seq", o);
+	if (r < 0)
+		return r;
+	r = run_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason) "
+		    "SELECT :run, dn, reason FROM temp.stage_rejects ORDER BY seq", o);
+	return r < 0 ? r : 0;
+}
+
+/* ---- reading the plan --------------------------------------------------- */
+
+int
+recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(rc->db, "SELECT coalesce(person_id, 0), action, username, dn, "
+			       "reason FROM temp.plan ORDER BY seq", -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct recon_change c = {
+			.person_id = sqlite3_column_int64(s, 0),
+			.action = (const char *)sqlite3_column_text(s, 1),
+			.username = (const char *)sqlite3_column_text(s, 2),
+			.dn = (const char *)sqlite3_column_text(s, 3),
+			.reason = (const char *)sqlite3_column_text(s, 4),
+		};
+		int fr = fn(&c, arg);
+		if (fr != 0) {
+			sqlite3_finalize(s);
+			return fr;
+		}
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+recon_rejects_foreach(struct recon *rc, recon_reject_fn fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(rc->db, "SELECT dn, reason FROM temp.stage_rejects ORDER BY seq",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		int fr = fn((const char *)sqlite3_column_text(s, 0),
+			    (const char *)sqlite3_column_text(s, 1), arg);
+		if (fr != 0) {
+			sqlite3_finalize(s);
+			return fr;
+		}
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -EIO;
+}

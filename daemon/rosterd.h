@@ -1,0 +1,333 @@
+/*
+ * rosterd.h: the private interface between rosterd's modules, grouped by file.
+ *
+ * Layering: dir.c knows LDAP and no SQL; store.c, reconcile.c and query.c know
+ * SQL and no LDAP; sync.c joins them and sees neither library's types. Functions
+ * return 0 (or a count) on success and a negative errno-style code on failure;
+ * out-parameters are set only on success. Lower layers put the detail of a
+ * failure into an error buffer or an accessor; the caller that decides logs it.
+ */
+#ifndef ROSTERD_H
+#define ROSTERD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ROSTERD_VERSION "0.1.0"
+#define ROSTERD_DEFAULT_CONF "/etc/rosterd/rosterd.conf"
+
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
+/* Exit codes of rosterd (the contract scripts rely on; see rosterd(8)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,       /* failure, or an incomplete directory read */
+	EXIT_CONFIG = 2,     /* bad configuration or usage */
+	EXIT_UNREACHABLE = 3,/* no directory server could be reached and bound */
+	EXIT_HELD = 4,       /* held by the safety threshold */
+};
+
+/* ---- log.c: printf-checked logging to stderr ---------------------------- */
+enum log_level { LOGL_ERR = 3, LOGL_WARN = 4, LOGL_INFO = 6, LOGL_DEBUG = 7 };
+
+void log_init(const char *progname, int verbose);
+void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
+#define log_error(...) log_msg(LOGL_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOGL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOGL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOGL_DEBUG, __VA_ARGS__)
+
+/* ---- util.c: small helpers shared by the daemon and rosterctl ----------- */
+/* Append printf output to buf (size len) after what is there; never overflows.
+ * Returns -ENOSPC when the text was truncated. */
+int str_appendf(char *buf, size_t len, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Whether s[0..len) is well-formed UTF-8 with no NUL byte. */
+bool utf8_valid(const char *s, size_t len);
+/* The current time as an RFC 3339 UTC timestamp "YYYY-MM-DDTHH:MM:SSZ". */
+void time_now_iso(char out[21]);
+double time_mono(void);
+/* Read a secret from path (at most one line; the line feed is dropped).
+ * When check_mode is set, a file that its group or others can read or write is
+ * refused with -EPERM. Caller frees with secret_free(). */
+int secret_read(const char *path, bool check_mode, char **out, char *err, size_t errlen);
+void secret_free(char *s);
+
+/* ---- config.c: the configuration file (libconfig) ----------------------- */
+/* The person fields filled from directory attributes, in store column order. */
+enum field {
+	F_USERNAME, F_EMAIL, F_GIVEN_NAME, F_FAMILY_NAME, F_DISPLAY_NAME,
+	F_EMPLOYEE_NUMBER, F_DEPARTMENT, F_LOCATION, F_TITLE,
+	F_MANAGER, F_SECONDARY_MANAGER,
+	NFIELDS
+};
+/* The config key and store column name of a field ("given_name"). */
+const char *field_name(enum field f);
+/* Whether the field holds a DN (normalised before it is stored). */
+bool field_is_dn(enum field f);
+
+enum initial_status { INITIAL_INVITED, INITIAL_ACTIVE };
+enum on_missing { MISSING_DISABLE, MISSING_KEEP };
+enum search_scope { SCOPE_SUB, SCOPE_ONE };
+
+struct conf_custom {
+	char *name;        /* field name in the store */
+	char *attr;        /* directory attribute */
+};
+
+struct conf {
+	char *path;        /* the file this came from */
+	struct {
+		char *uri;     /* space-separated list */
+		bool starttls;
+		char *ca_file; /* NULL: system store */
+		char *bind_dn; /* NULL: anonymous */
+		char *bind_password_file;       /* absolute; NULL if not set */
+		char *bind_password_credential; /* name under $CREDENTIALS_DIRECTORY */
+		int page_size;
+		int timeout;
+		int network_timeout;
+		struct {
+			char *base, *filter;
+			enum search_scope scope;
+			char *disabled_attribute;        /* NULL: none */
+			char **disabled_values;
+			size_t ndisabled_values;
+			long long disabled_bitmask;
+		} users;
+		struct {
+			char *base, *filter, *member_attribute;
+			bool nested;
+		} groups;
+		char *id_attr;
+		char *attr[NFIELDS];            /* NULL: field not mapped */
+		struct conf_custom *custom;
+		size_t ncustom;
+	} ldap;
+	struct {
+		char *path;    /* absolute */
+		int busy_timeout;
+	} store;
+	struct {
+		int interval;
+		enum initial_status initial_status;
+		enum on_missing on_missing;
+		int max_disable;
+		double max_disable_percent;
+	} sync;
+};
+
+enum conf_flags {
+	CONF_CHECK_SECRETS = 1,  /* check that the password file exists and is private */
+};
+/* Load and validate path. On failure returns -EINVAL (or -ENOENT, -ENOMEM) and
+ * writes one "file:line: key: what is wrong" line per problem into err. */
+int conf_load(const char *path, int flags, struct conf **out, char *err, size_t errlen);
+void conf_free(struct conf *cf);
+
+/* ---- dn.c: distinguished names (RFC 4514) ------------------------------- */
+/* Canonical form of a DN for comparison: attribute types lower-cased (known
+ * OIDs to names), values case-folded with inner spaces collapsed and outer
+ * spaces dropped, escapes decoded and re-encoded minimally, multi-valued RDNs
+ * sorted, no spaces around separators. Two DNs name the same entry when their
+ * normal forms are equal. Returns 0, -EINVAL (not a DN) or -ENOMEM. */
+int dn_normalize(const char *dn, size_t len, char **out);
+
+/* ---- dir.c: the directory client over libldap --------------------------- */
+struct dir;
+
+/* One attribute value as read: binary-safe, not NUL-terminated. */
+struct dir_val {
+	const char *data;
+	size_t len;
+};
+
+/* Connect to the first URI of the list that answers, set up TLS as configured
+ * (certificate checking always on; a StartTLS failure never falls back to
+ * plaintext) and bind. Returns 0, -EHOSTUNREACH (no server answered),
+ * -EACCES (bind refused), -EPROTO (TLS failed) or -ENOMEM, with detail in err. */
+int dir_connect(const struct conf *cf, struct dir **out, char *err, size_t errlen);
+void dir_close(struct dir *d);
+/* The URI the connection was made to. */
+const char *dir_uri(const struct dir *d);
+
+/* Start a paged subtree (or one-level) search returning attrs (a NULL-ended
+ * list of distinct names). Entries then come from dir_next(). Returns 0 or
+ * negative. */
+int dir_search(struct dir *d, const char *base, enum search_scope scope,
+	       const char *filter, const char *const *attrs);
+/* The next entry of the search: 1 with *dn set (valid until the next call),
+ * 0 when the search has ended in success (the read is complete), or negative
+ * when it ended any other way: -ERANGE (size limit), -ETIME (time limit),
+ * -EPERM (admin limit), -EREMOTE (unfollowed referral), -ETIMEDOUT (no reply
+ * in time), -ECONNRESET (connection lost), -EIO (other); dir_error() says more. */
+int dir_next(struct dir *d, const char **dn);
+/* Values of the current entry's attribute number i (index into the attrs
+ * list given to dir_search); *n = 0 when it has none. Valid until dir_next. */
+const struct dir_val *dir_values(struct dir *d, size_t i, size_t *n);
+/* Text of the last failure: what failed, the LDAP error and the server's
+ * diagnostic message. */
+const char *dir_error(const struct dir *d);
+/* Escape a value for use inside a search filter (RFC 4515). */
+int dir_filter_escape(const char *in, size_t len, char **out);
+
+/* ---- store.c: the learning store (SQLite) ------------------------------- */
+struct store;
+typedef struct sqlite3 sqlite3;
+
+enum store_flags {
+	STORE_READONLY = 1,   /* rosterctl read-only views: no migrations */
+	STORE_NOCREATE = 2,   /* fail with -ENOENT if the file does not exist */
+	STORE_NOMIGRATE = 4,  /* leave migrations to store_migrate() (dry runs) */
+};
+
+/* Open (creating if needed) the store at path: WAL, foreign keys on, busy
+ * timeout, pending migrations applied in one transaction. */
+int store_open(const char *path, int busy_timeout_ms, int flags,
+	       struct store **out, char *err, size_t errlen);
+void store_close(struct store *st);
+/* Apply pending migrations: in the open transaction if there is one (so a
+ * dry run can roll them back), else in one of their own. */
+int store_migrate(struct store *st, char *err, size_t errlen);
+/* The schema version (PRAGMA user_version) after migrations. */
+int store_schema_version(struct store *st);
+int store_latest_version(void);
+sqlite3 *store_db(struct store *st);
+const char *store_errmsg(struct store *st);
+
+/* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+bool store_in_txn(struct store *st);
+/* Run a statement with no result rows (several, ';'-separated, allowed). */
+int store_exec(struct store *st, const char *sql);
+
+/* ---- reconcile.c: staging and set-based reconciliation in SQL ----------- */
+/* A person as read from the directory, after mapping and normalisation. */
+struct person_rec {
+	const char *dir_id;
+	const char *dn;
+	const char *dn_norm;
+	const char *field[NFIELDS]; /* NULL: no value */
+	bool dir_disabled;
+	size_t ncustom;
+	const char *const *custom_name;
+	const char *const *custom_value;
+};
+
+struct plan_counts {
+	long long created, updated, renamed, disabled, dir_disabled_new,
+		enabled, unchanged, rejected, people_enabled, people_total;
+};
+
+struct recon;
+
+/* Create the temporary staging tables and start filling them. Staging writes
+ * only the connection's temporary database: no lock on the store is held
+ * while the directory is read, so the platform's writers are never blocked. */
+int recon_stage_begin(struct store *st, struct recon **out);
+/* Stage one person. Returns 0, or -EEXIST when an entry staged before has the
+ * same username or directory id (this later entry is then not staged). */
+int recon_stage_person(struct recon *rc, const struct person_rec *p);
+/* Record that an entry with this id was read though it was rejected, so the
+ * person it belongs to is not taken for missing. */
+int recon_stage_seen(struct recon *rc, const char *dir_id);
+/* Record a rejected entry and why. */
+int recon_stage_reject(struct recon *rc, const char *dn, const char *reason);
+/* End staging (the directory read is over). */
+int recon_stage_end(struct recon *rc);
+/* Drop the staging tables and free the handle. NULL-safe. */
+void recon_free(struct recon *rc);
+
+struct recon_opts {
+	const char *now;                 /* run timestamp */
+	long long run_id;                /* 0 in a dry run */
+	bool complete;                   /* the directory read ended in success */
+	enum on_missing on_missing;
+	enum initial_status initial_status;
+};
+/* Inside a write transaction: compute the plan (temp table "plan") of creates,
+ * updates, disables and enables, and count it. Staged entries whose username
+ * is held by a person this run did not see are moved to the rejects. An
+ * incomplete run plans no disable. */
+int recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c);
+/* A digest of the plan's disables, to recognise an identical held run. */
+int recon_plan_digest(struct recon *rc, char out[17]);
+/* Apply the plan to the store and write every change to the audit log and
+ * the rejects to the run's record. Inside the same write transaction. */
+int recon_apply(struct recon *rc, const struct recon_opts *o);
+
+/* One change of the plan, as handed to printers and (later) plugins. */
+struct recon_change {
+	long long person_id;   /* 0 for a person still to be created */
+	const char *action;    /* create, update, disable, enable */
+	const char *username;
+	const char *dn;
+	const char *reason;    /* why: "new entry", "changed: email title", ... */
+};
+typedef int (*recon_change_fn)(const struct recon_change *c, void *arg);
+/* Call fn for every change of the plan, in a fixed order (create, update,
+ * disable, enable; then by username). Stops at fn's first non-zero return. */
+int recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg);
+typedef int (*recon_reject_fn)(const char *dn, const char *reason, void *arg);
+int recon_rejects_foreach(struct recon *rc, recon_reject_fn fn, void *arg);
+
+/* ---- runs (store.c): the record of each sync run ----------------------- */
+enum run_outcome { RUN_RUNNING, RUN_OK, RUN_INCOMPLETE, RUN_HELD, RUN_FAILED };
+const char *run_outcome_name(enum run_outcome o);
+
+struct run_rec {
+	long long id;
+	enum run_outcome outcome;
+	double duration;
+	long long entries_read;
+	struct plan_counts c;
+	const char *error;      /* NULL when none */
+	const char *digest;     /* plan digest of a held run */
+	const char *uri;
+};
+/* Insert a run in state "running" (own transaction) and return its id. */
+int store_run_start(struct store *st, const char *now, long long *id);
+/* Write the run's final record (inside the current transaction if any). */
+int store_run_finish(struct store *st, const struct run_rec *r);
+/* Find an approved, unused held run with this digest; on success mark it used
+ * by run_id and return 1; 0 when there is none. Inside a write transaction. */
+int store_run_use_approval(struct store *st, const char *digest, long long run_id);
+/* Runs left "running" by a process that died are marked failed. */
+int store_runs_mark_crashed(struct store *st);
+
+/* ---- sync.c: one sync run ----------------------------------------------- */
+struct sync_opts {
+	bool dry_run;
+	FILE *plan_out;     /* where --dry-run prints the plan */
+};
+struct sync_result {
+	long long run_id;
+	enum run_outcome outcome;
+	int exit_code;
+};
+int sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res);
+
+/* ---- query.c: read-only views for rosterctl (jansson values) ----------- */
+struct json_t;
+/* One person as the JSON object of rosterctl user show; -ENOENT if none. */
+int query_user(struct store *st, const char *username, struct json_t **out);
+struct user_filter {
+	const char *status, *location, *department;
+};
+/* Call fn with one JSON object per matching person, by username. The object
+ * is freed after the call. Stops at fn's first non-zero return. */
+typedef int (*query_row_fn)(struct json_t *row, void *arg);
+int query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg);
+/* People by status, the last run and runs awaiting approval. */
+int query_status(struct store *st, struct json_t **out);
+/* The last limit runs, newest first, one JSON object each. */
+int query_runs(struct store *st, int limit, query_row_fn fn, void *arg);
+/* Approve held run id; -ENOENT no such run, -EINVAL not an unused held run. */
+int query_run_approve(struct store *st, long long id, const char *operator_name,
+		      char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * store.c: the learning store, an SQLite file shared with the learning
+ * platform: opening it (WAL, foreign keys, busy timeout), the numbered schema
+ * migrations compiled in from schema/NNN_*.sql, transactions, and the record of
+ * each sync run. This file knows SQL and nothing of LDAP; it logs nothing.
+ */
+#include "rosterd.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const char *const schema_migrations[];
+extern const int schema_count;
+
+struct store {
+	sqlite3 *db;
+};
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+int
+store_latest_version(void)
+{
+	return schema_count;
+}
+
+int
+store_exec(struct store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *s = NULL;
+	int r = -EIO;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int(s, 0);
+		r = 0;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_schema_version(struct store *st)
+{
+	int v = -1;
+
+	user_version(st->db, &v);
+	return v;
+}
+
+int
+store_migrate(struct store *st, char *err, size_t errlen)
+{
+	bool own_txn = !store_in_txn(st);
+	char sql[64];
+	int v, r;
+
+	if (user_version(st->db, &v) < 0) {
+		snprintf(err, errlen, "cannot read the schema version: %s", store_errmsg(st));
+		return -EIO;
+	}
+	if (v > schema_count) {
+		snprintf(err, errlen, "the store has schema version %d, newer than this rosterd "
+			 "knows (%d): use a newer rosterd", v, schema_count);
+		return -EPROTO;
+	}
+	if (v == schema_count)
+		return 0;
+	if (own_txn && (r = store_begin(st)) < 0) {
+		snprintf(err, errlen, "cannot lock the store to migrate it: %s", store_errmsg(st));
+		return r;
+	}
+	/* Another process may have migrated it while we waited for the lock. */
+	if (user_version(st->db, &v) < 0)
+		goto fail;
+	for (int i = v; i < schema_count; i++) {
+		char *msg = NULL;
+		if (sqlite3_exec(st->db, schema_migrations[i], NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "schema migration %03d failed: %s", i + 1,
+				 msg ? msg : store_errmsg(st));
+			sqlite3_free(msg);
+			if (own_txn)
+				store_rollback(st);
+			return -EIO;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", schema_count);
+	if (store_exec(st, sql) < 0 || (own_txn && store_commit(st) < 0))
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "schema migration failed: %s", store_errmsg(st));
+	if (own_txn)
+		store_rollback(st);
+	return -EIO;
+}
+
+int
+store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
+	   char *err, size_t errlen)
+{
+	struct store *st;
+	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int r;
+
+	if (sqlite3_libversion_number() < 3033000) {
+		snprintf(err, errlen, "SQLite %s is too old: 3.33 or newer is needed",
+			 sqlite3_libversion());
+		return -ENOTSUP;
+	}
+	if ((flags & STORE_NOCREATE) && access(path, F_OK) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (flags & STORE_READONLY)
+		oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+	else if (!(flags & STORE_NOCREATE))
+		oflags |= SQLITE_OPEN_CREATE;
+
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return -ENOMEM;
+	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		r = -EIO;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, busy_timeout_ms);
+	/* FULL costs one fsync per run (one transaction a run) and keeps the
+	 * last run even across a power cut. cache_size bounds memory (8 MiB). */
+	if (store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+		       "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE") < 0) {
+		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+		r = -EIO;
+		goto fail;
+	}
+	if (!(flags & STORE_READONLY)) {
+		/* A no-op on a store that is already in WAL mode. */
+		if (store_exec(st, "PRAGMA journal_mode = WAL") < 0) {
+			snprintf(err, errlen, "%s: cannot use WAL mode: %s", path, store_errmsg(st));
+			r = -EIO;
+			goto fail;
+		}
+		if (!(flags & STORE_NOMIGRATE) && (r = store_migrate(st, err, errlen)) < 0)
+			goto fail;
+		if ((flags & STORE_NOMIGRATE) && store_schema_version(st) > schema_count) {
+			snprintf(err, errlen, "%s: schema version %d is newer than this rosterd "
+				 "knows (%d)", path, store_schema_version(st), schema_count);
+			r = -EPROTO;
+			goto fail;
+		}
+	} else if (store_schema_version(st) != schema_count) {
+		snprintf(err, errlen, "%s: schema version %d, this program needs %d "
+			 "(a run of rosterd migrates it)", path, store_schema_version(st), schema_count);
+		r = -EPROTO;
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	sqlite3_close(st->db);
+	free(st);
+	return r;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+int
+store_begin(struct store *st)
+{
+	return store_exec(st, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *st)
+{
+	return store_exec(st, "COMMIT");
+}
+
+int
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return store_exec(st, "ROLLBACK");
+}
+
+bool
+store_in_txn(struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+/* ---- runs --------------------------------------------------------------- */
+
+static const char *const outcome_names[] = {
+	[RUN_RUNNING] = "running",
+	[RUN_OK] = "ok",
+	[RUN_INCOMPLETE] = "incomplete",
+	[RUN_HELD] = "held",
+	[RUN_FAILED] = "failed",
+};
+
+const char *
+run_outcome_name(enum run_outcome o)
+{
+	return outcome_names[o];
+}
+
+int
+store_run_start(struct store *st, const char *now, long long *id)
+{
+	sqlite3_stmt *s = NULL;
+	int r = -EIO;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO sync_runs (started_at, outcome) "
+			       "VALUES (?, 'running')", -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_DONE) {
+		*id = sqlite3_last_insert_rowid(st->db);
+		r = 0;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_run_finish(struct store *st, const struct run_rec *rr)
+{
+	static const char sql[] =
+		"UPDATE sync_runs SET finished_at = ?2, duration = ?3, outcome = ?4, "
+		"directory_uri = ?5, entries_read = ?6, created = ?7, updated = ?8, "
+		"renamed = ?9, disabled = ?10, enabled = ?11, unchanged = ?12, rejected = ?13, "
+		"error = ?14, plan_digest = ?15 WHERE id = ?1";
+	sqlite3_stmt *s = NULL;
+	char now[21];
+	int r = -EIO;
+
+	time_now_iso(now);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, rr->id);
+	sqlite3_bind_text(s, 2, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(s, 3, rr->duration);
+	sqlite3_bind_text(s, 4, run_outcome_name(rr->outcome), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, rr->uri, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, rr->entries_read);
+	sqlite3_bind_int64(s, 7, rr->c.created);
+	sqlite3_bind_int64(s, 8, rr->c.updated);
+	sqlite3_bind_int64(s, 9, rr->c.renamed);
+	sqlite3_bind_int64(s, 10, rr->c.disabled);
+	sqlite3_bind_int64(s, 11, rr->c.enabled);
+	sqlite3_bind_int64(s, 12, rr->c.unchanged);
+	sqlite3_bind_int64(s, 13, rr->c.rejected);
+	sqlite3_bind_text(s, 14, rr->error, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 15, rr->digest, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(st->db) == 1)
+		r = 0;
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_run_use_approval(struct store *st, const char *digest, long long run_id)
+{
+	sqlite3_stmt *s = NULL;
+	int r = -EIO;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE sync_runs SET approval_used_by = ?2 WHERE id = ("
+			       " SELECT id FROM sync_runs WHERE outcome = 'held' AND plan_digest = ?1"
+			       " AND approved_at IS NOT NULL AND approval_used_by IS NULL"
+			       " ORDER BY id DESC LIMIT 1)", -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(s, 1, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, run_id);
+	if (sqlite3_step(s) == SQLITE_DONE)
+		r = sqlite3_changes(st->db) > 0 ? 1 : 0;
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_runs_mark_crashed(struct store *st)
+{
+	return store_exec(st, "UPDATE sync_runs SET outcome = 'failed', "
+			  "error = 'the process ended during the run' WHERE outcome = 'running'");
+}
