@@ -141,17 +141,13 @@ fold(unsigned cp)
 	return (unsigned)towlower_l((wint_t)cp, loc);
 }
 
-/* Write the attribute type: lower case, "oid." dropped, known OIDs named. */
+/* Write the attribute type: lower case, known OIDs by name. */
 static void
 put_type(struct buf *b, const struct berval *t)
 {
 	const char *s = t->bv_val;
 	size_t n = t->bv_len;
 
-	if (n > 4 && strncasecmp(s, "oid.", 4) == 0) {
-		s += 4;
-		n -= 4;
-	}
 	for (size_t i = 0; i < sizeof(known_oids) / sizeof(known_oids[0]); i++) {
 		if (strlen(known_oids[i].oid) == n && memcmp(known_oids[i].oid, s, n) == 0) {
 			buf_put(b, known_oids[i].name, strlen(known_oids[i].name));

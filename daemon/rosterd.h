@@ -299,6 +299,25 @@ int store_run_use_approval(struct store *st, const char *digest, long long run_i
 /* Runs left "running" by a process that died are marked failed. */
 int store_runs_mark_crashed(struct store *st);
 
+/* ---- attrmap.c: a directory entry to a person ------------------------- */
+struct amap;
+
+/* The attribute list to ask the directory for, and how each feeds a person. */
+int amap_new(const struct conf *cf, struct amap **out);
+void amap_free(struct amap *m);
+/* The distinct attribute names to request, NULL-ended. */
+const char *const *amap_attrs(const struct amap *m);
+/* How the mapper reads the values of requested attribute number i. */
+typedef const struct dir_val *(*amap_values_fn)(void *arg, size_t i, size_t *n);
+/* Map the entry dn, whose values come from get(arg, i, &n), to a person.
+ * Returns 0 with *p filled (valid until the next call), 1 when the entry is
+ * rejected (why in reason; p->dir_id is set when the id was readable, so the
+ * person is not taken for missing), or -ENOMEM. Counts invalid manager DNs. */
+int amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
+		struct person_rec *p, char *reason, size_t len);
+/* How many manager/secondary manager values were not DNs so far. */
+long long amap_bad_dns(const struct amap *m);
+
 /* ---- sync.c: one sync run ----------------------------------------------- */
 struct sync_opts {
 	bool dry_run;

@@ -15,269 +15,45 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#define MAX_ATTRS (NFIELDS + 4)
 #define MAX_LOGGED_REJECTS 100
 
-/* Which requested attribute (index into names) feeds each part of a person. */
-struct attrmap {
-	const char **names;     /* NULL-ended, distinct */
-	size_t n;
-	size_t id;
-	ssize_t field[NFIELDS];  /* -1: field not mapped */
-	ssize_t *custom;         /* per conf custom field */
-	ssize_t disabled;        /* -1: no disabled attribute */
-};
-
-/* Index of attr in the list, added when not there yet (attribute names are
- * case-insensitive, so "mail" and "Mail" are one). */
-static ssize_t
-attr_index(struct attrmap *m, const char *attr)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (strcasecmp(m->names[i], attr) == 0)
-			return (ssize_t)i;
-	m->names[m->n] = attr;
-	return (ssize_t)m->n++;
-}
-
-static int
-attrmap_init(struct attrmap *m, const struct conf *cf)
-{
-	size_t max = 1 + NFIELDS + cf->ldap.ncustom + 1 + 1;
-
-	m->n = 0;
-	m->names = calloc(max, sizeof(*m->names));
-	m->custom = calloc(cf->ldap.ncustom + 1, sizeof(*m->custom));
-	if (m->names == NULL || m->custom == NULL)
-		return -ENOMEM;
-	m->id = (size_t)attr_index(m, cf->ldap.id_attr);
-	for (int f = 0; f < NFIELDS; f++)
-		m->field[f] = cf->ldap.attr[f] ? attr_index(m, cf->ldap.attr[f]) : -1;
-	for (size_t i = 0; i < cf->ldap.ncustom; i++)
-		m->custom[i] = attr_index(m, cf->ldap.custom[i].attr);
-	m->disabled = cf->ldap.users.disabled_attribute ?
-		      attr_index(m, cf->ldap.users.disabled_attribute) : -1;
-	return 0;
-}
-
-static void
-attrmap_free(struct attrmap *m)
-{
-	free(m->names);
-	free(m->custom);
-}
-
-/* ---- one entry to one person ------------------------------------------- */
-
-/* Strings made for the current entry, freed together. */
-struct scratch {
-	char *s[MAX_ATTRS + 64];
-	size_t n;
-};
-
-static char *
-scratch_keep(struct scratch *sc, char *s)
-{
-	if (s == NULL || sc->n == sizeof(sc->s) / sizeof(sc->s[0])) {
-		free(s);
-		return NULL;
-	}
-	return sc->s[sc->n++] = s;
-}
-
-static void
-scratch_clear(struct scratch *sc)
-{
-	for (size_t i = 0; i < sc->n; i++)
-		free(sc->s[i]);
-	sc->n = 0;
-}
-
-/* The stable id as text: as it is when printable UTF-8 (entryUUID,
- * nsUniqueId), else lower-case hex (objectGUID is 16 raw bytes). */
-static char *
-id_text(const struct dir_val *v)
-{
-	static const char hex[] = "0123456789abcdef";
-	bool printable = utf8_valid(v->data, v->len);
-	char *out;
-
-	for (size_t i = 0; printable && i < v->len; i++)
-		if ((unsigned char)v->data[i] < 0x20 || v->data[i] == 0x7f)
-			printable = false;
-	if (printable)
-		return strndup(v->data, v->len);
-	out = malloc(v->len * 2 + 1);
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < v->len; i++) {
-		out[2 * i] = hex[(unsigned char)v->data[i] >> 4];
-		out[2 * i + 1] = hex[(unsigned char)v->data[i] & 15];
-	}
-	out[v->len * 2] = '\0';
-	return out;
-}
-
-/* All values joined by line feeds (one value: itself). */
-static char *
-join_values(const struct dir_val *v, size_t n)
-{
-	size_t len = 0, at = 0;
-	char *out;
-
-	for (size_t i = 0; i < n; i++)
-		len += v[i].len + 1;
-	out = malloc(len + 1);
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			out[at++] = '\n';
-		memcpy(out + at, v[i].data, v[i].len);
-		at += v[i].len;
-	}
-	out[at] = '\0';
-	return out;
-}
-
-static bool
-entry_disabled(const struct conf *cf, const struct dir_val *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < cf->ldap.users.ndisabled_values; k++) {
-			const char *d = cf->ldap.users.disabled_values[k];
-			if (strlen(d) == v[i].len && strncasecmp(d, v[i].data, v[i].len) == 0)
-				return true;
-		}
-		if (cf->ldap.users.disabled_bitmask != 0 && v[i].len > 0 && v[i].len < 32) {
-			char num[32];
-			char *end;
-			long long x;
-			memcpy(num, v[i].data, v[i].len);
-			num[v[i].len] = '\0';
-			errno = 0;
-			x = strtoll(num, &end, 10);
-			if (errno == 0 && *end == '\0' && (x & cf->ldap.users.disabled_bitmask))
-				return true;
-		}
-	}
-	return false;
-}
-
 struct run_state {
-	const struct conf *cf;
 	struct dir *dir;
 	struct recon *rc;
-	struct attrmap map;
-	struct scratch sc;
+	struct amap *map;
 	long long read;
-	long long bad_manager;
 	char reason[1024];
 };
 
-/* Turn the current entry into a person and stage it, or reject it with a
+static const struct dir_val *
+entry_values(void *arg, size_t i, size_t *n)
+{
+	return dir_values(arg, i, n);
+}
+
+/* Map the current entry to a person and stage it, or reject it with a
  * reason. Returns 0 (staged or rejected) or a negative error of the store. */
 static int
 stage_entry(struct run_state *rs, const char *dn)
 {
-	const struct conf *cf = rs->cf;
-	struct person_rec p = { 0 };
-	const char *cnames[64], *cvals[64];
-	const struct dir_val *v;
-	size_t n;
-	char *dir_id = NULL, *norm = NULL;
+	struct person_rec p;
 	int r;
 
-	scratch_clear(&rs->sc);
-	rs->reason[0] = '\0';
-	p.dn = dn;
-
-	v = dir_values(rs->dir, rs->map.id, &n);
-	if (n == 0 || v[0].len == 0) {
-		snprintf(rs->reason, sizeof(rs->reason), "no %s (the entry's stable id)",
-			 cf->ldap.id_attr);
-		goto reject;
-	}
-	dir_id = scratch_keep(&rs->sc, id_text(&v[0]));
-	if (dir_id == NULL)
-		return -ENOMEM;
-	p.dir_id = dir_id;
-
-	if (!utf8_valid(dn, strlen(dn)) || dn_normalize(dn, strlen(dn), &norm) < 0) {
-		snprintf(rs->reason, sizeof(rs->reason), "the DN is not a valid RFC 4514 DN");
-		goto reject_seen;
-	}
-	if ((p.dn_norm = scratch_keep(&rs->sc, norm)) == NULL)
-		return -ENOMEM;
-
-	for (int f = 0; f < NFIELDS; f++) {
-		if (rs->map.field[f] < 0)
-			continue;
-		v = dir_values(rs->dir, (size_t)rs->map.field[f], &n);
-		if (n == 0)
-			continue;
-		if (!utf8_valid(v[0].data, v[0].len)) {
-			snprintf(rs->reason, sizeof(rs->reason), "%s (%s) is not valid UTF-8",
-				 cf->ldap.attr[f], field_name(f));
-			goto reject_seen;
-		}
-		if (field_is_dn(f)) {
-			if (dn_normalize(v[0].data, v[0].len, &norm) < 0) {
-				rs->bad_manager++;
-				log_warn("\"%s\": %s is not a valid DN; no %s kept", dn,
-					 cf->ldap.attr[f], field_name(f));
-				continue;
-			}
-			p.field[f] = scratch_keep(&rs->sc, norm);
-		} else {
-			p.field[f] = scratch_keep(&rs->sc, strndup(v[0].data, v[0].len));
-		}
-		if (p.field[f] == NULL)
-			return -ENOMEM;
-	}
-	if (p.field[F_USERNAME] == NULL || p.field[F_USERNAME][0] == '\0') {
-		snprintf(rs->reason, sizeof(rs->reason), "no username (attribute %s)",
-			 cf->ldap.attr[F_USERNAME]);
-		goto reject_seen;
-	}
-
-	for (size_t k = 0; k < cf->ldap.ncustom && k < 64; k++) {
-		cnames[k] = cf->ldap.custom[k].name;
-		cvals[k] = NULL;
-		v = dir_values(rs->dir, (size_t)rs->map.custom[k], &n);
-		if (n == 0)
-			continue;
-		for (size_t i = 0; i < n; i++) {
-			if (!utf8_valid(v[i].data, v[i].len)) {
-				snprintf(rs->reason, sizeof(rs->reason), "%s (custom field %s) is "
-					 "not valid UTF-8", cf->ldap.custom[k].attr, cnames[k]);
-				goto reject_seen;
-			}
-		}
-		cvals[k] = scratch_keep(&rs->sc, join_values(v, n));
-		if (cvals[k] == NULL)
-			return -ENOMEM;
-	}
-	p.ncustom = cf->ldap.ncustom < 64 ? cf->ldap.ncustom : 64;
-	p.custom_name = cnames;
-	p.custom_value = cvals;
-
-	if (rs->map.disabled >= 0) {
-		v = dir_values(rs->dir, (size_t)rs->map.disabled, &n);
-		p.dir_disabled = entry_disabled(cf, v, n);
+	r = amap_person(rs->map, dn, entry_values, rs->dir, &p, rs->reason, sizeof(rs->reason));
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		/* A rejected entry whose id we know still counts as seen, so its
+		 * person is not taken for missing. */
+		if (p.dir_id != NULL && (r = recon_stage_seen(rs->rc, p.dir_id)) < 0)
+			return r;
+		return recon_stage_reject(rs->rc, dn, rs->reason);
 	}
 	r = recon_stage_person(rs->rc, &p);
 	return r == -EEXIST ? 0 : r;   /* a clash is recorded as a reject */
-
-reject_seen:
-	if ((r = recon_stage_seen(rs->rc, dir_id)) < 0)
-		return r;
-reject:
-	return recon_stage_reject(rs->rc, dn, rs->reason);
 }
 
 /* ---- reporting ---------------------------------------------------------- */
@@ -357,7 +133,7 @@ run_lock(const char *path, int *fd)
 int
 sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res)
 {
-	struct run_state rs = { .cf = cf };
+	struct run_state rs = { 0 };
 	struct run_rec rec = { .outcome = RUN_FAILED };
 	struct recon_opts ro = { .on_missing = cf->sync.on_missing,
 				 .initial_status = cf->sync.initial_status };
@@ -407,14 +183,18 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	rec.uri = dir_uri(rs.dir);
 	log_debug("connected to %s", rec.uri);
 
-	if ((r = attrmap_init(&rs.map, cf)) < 0 ||
-	    (r = recon_stage_begin(st, &rs.rc)) < 0) {
+	if ((r = amap_new(cf, &rs.map)) < 0) {
+		log_error("cannot build the attribute map: %s", strerror(-r));
+		rec.error = "cannot build the attribute map";
+		goto record;
+	}
+	if ((r = recon_stage_begin(st, &rs.rc)) < 0) {
 		log_error("store: cannot stage: %s", store_errmsg(st));
 		rec.error = "cannot create the staging tables";
 		goto record;
 	}
 	r = dir_search(rs.dir, cf->ldap.users.base, cf->ldap.users.scope,
-		       cf->ldap.users.filter, rs.map.names);
+		       cf->ldap.users.filter, amap_attrs(rs.map));
 	while (r == 0 && (r = dir_next(rs.dir, &dn)) == 1) {
 		rs.read++;
 		if ((r = stage_entry(&rs, dn)) < 0) {
@@ -423,7 +203,6 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			goto record;
 		}
 	}
-	scratch_clear(&rs.sc);
 	rec.entries_read = rs.read;
 	if (r < 0) {
 		snprintf(err, sizeof(err), "%s", dir_error(rs.dir));
@@ -522,8 +301,9 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		 rec.id, run_outcome_name(rec.outcome), rs.read, rec.uri, rec.c.created,
 		 rec.c.updated, rec.c.renamed, rec.c.disabled, rec.c.enabled, rec.c.unchanged,
 		 rec.c.rejected, rec.duration);
-	if (rs.bad_manager > 0)
-		log_warn("%lld entries had a manager attribute that is not a DN", rs.bad_manager);
+	if (amap_bad_dns(rs.map) > 0)
+		log_warn("%lld manager values were not DNs and were left out",
+			 amap_bad_dns(rs.map));
 	goto out;
 
 rollback:
@@ -547,7 +327,7 @@ out:
 	res->outcome = rec.outcome;
 	res->exit_code = exit_code;
 	recon_free(rs.rc);
-	attrmap_free(&rs.map);
+	amap_free(rs.map);
 	dir_close(rs.dir);
 	store_close(st);
 	if (lock_fd >= 0)

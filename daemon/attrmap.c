@@ -1,0 +1,284 @@
+/*
+ * attrmap.c: the attribute map, from one directory entry to one person.
+ *
+ * Built from ldap.attributes: which attributes to request (each once, as
+ * attribute names are case-insensitive), and how their values fill the
+ * person's fields: the stable id as text (hex when binary, as objectGUID),
+ * single-valued fields from the first value, custom fields from all values
+ * joined by line feeds, manager DNs normalised, the disabled flag from
+ * ldap.users.disabled_*. Values must be UTF-8; an entry that breaks a rule is
+ * rejected with a reason, never half-stored. Knows neither LDAP nor SQL.
+ */
+#include "rosterd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_CUSTOM 64
+
+struct amap {
+	const struct conf *cf;
+	const char **names;      /* NULL-ended, distinct */
+	size_t n;
+	size_t id;
+	ssize_t field[NFIELDS];  /* -1: field not mapped */
+	ssize_t *custom;         /* per conf custom field */
+	size_t ncustom;
+	ssize_t disabled;        /* -1: no disabled attribute */
+	long long bad_dns;
+
+	/* strings made for the current entry, freed at the next */
+	char **keep;
+	size_t nkeep, capkeep;
+	const char *cnames[MAX_CUSTOM], *cvals[MAX_CUSTOM];
+};
+
+/* Index of attr in the list, added when not there yet. */
+static ssize_t
+attr_index(struct amap *m, const char *attr)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcasecmp(m->names[i], attr) == 0)
+			return (ssize_t)i;
+	m->names[m->n] = attr;
+	return (ssize_t)m->n++;
+}
+
+int
+amap_new(const struct conf *cf, struct amap **out)
+{
+	struct amap *m = calloc(1, sizeof(*m));
+	size_t max = 1 + NFIELDS + cf->ldap.ncustom + 1 + 1;
+
+	if (m == NULL)
+		return -ENOMEM;
+	if (cf->ldap.ncustom > MAX_CUSTOM) {
+		free(m);
+		return -E2BIG;
+	}
+	m->cf = cf;
+	m->names = calloc(max, sizeof(*m->names));
+	m->custom = calloc(cf->ldap.ncustom + 1, sizeof(*m->custom));
+	m->capkeep = 2 * (NFIELDS + MAX_CUSTOM) + 4;
+	m->keep = calloc(m->capkeep, sizeof(*m->keep));
+	if (m->names == NULL || m->custom == NULL || m->keep == NULL) {
+		amap_free(m);
+		return -ENOMEM;
+	}
+	m->id = (size_t)attr_index(m, cf->ldap.id_attr);
+	for (int f = 0; f < NFIELDS; f++)
+		m->field[f] = cf->ldap.attr[f] ? attr_index(m, cf->ldap.attr[f]) : -1;
+	m->ncustom = cf->ldap.ncustom;
+	for (size_t i = 0; i < cf->ldap.ncustom; i++)
+		m->custom[i] = attr_index(m, cf->ldap.custom[i].attr);
+	m->disabled = cf->ldap.users.disabled_attribute ?
+		      attr_index(m, cf->ldap.users.disabled_attribute) : -1;
+	*out = m;
+	return 0;
+}
+
+static void
+keep_clear(struct amap *m)
+{
+	for (size_t i = 0; i < m->nkeep; i++)
+		free(m->keep[i]);
+	m->nkeep = 0;
+}
+
+void
+amap_free(struct amap *m)
+{
+	if (m == NULL)
+		return;
+	if (m->keep != NULL)
+		keep_clear(m);
+	free(m->keep);
+	free(m->names);
+	free(m->custom);
+	free(m);
+}
+
+const char *const *
+amap_attrs(const struct amap *m)
+{
+	return m->names;
+}
+
+long long
+amap_bad_dns(const struct amap *m)
+{
+	return m->bad_dns;
+}
+
+/* Keep s until the next entry; NULL when s is NULL (out of memory). */
+static char *
+keep(struct amap *m, char *s)
+{
+	if (s == NULL)
+		return NULL;
+	if (m->nkeep == m->capkeep) {   /* cannot happen: sized for every field */
+		free(s);
+		return NULL;
+	}
+	return m->keep[m->nkeep++] = s;
+}
+
+/* The stable id as text: as it is when printable UTF-8 (entryUUID,
+ * nsUniqueId), else lower-case hex (objectGUID is 16 raw bytes). */
+static char *
+id_text(const struct dir_val *v)
+{
+	static const char hex[] = "0123456789abcdef";
+	bool printable = utf8_valid(v->data, v->len);
+	char *out;
+
+	for (size_t i = 0; printable && i < v->len; i++)
+		if ((unsigned char)v->data[i] < 0x20 || v->data[i] == 0x7f)
+			printable = false;
+	if (printable)
+		return strndup(v->data, v->len);
+	out = malloc(v->len * 2 + 1);
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < v->len; i++) {
+		out[2 * i] = hex[(unsigned char)v->data[i] >> 4];
+		out[2 * i + 1] = hex[(unsigned char)v->data[i] & 15];
+	}
+	out[v->len * 2] = '\0';
+	return out;
+}
+
+/* All values joined by line feeds (one value: itself). */
+static char *
+join_values(const struct dir_val *v, size_t n)
+{
+	size_t len = 0, at = 0;
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		len += v[i].len + 1;
+	out = malloc(len + 1);
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			out[at++] = '\n';
+		memcpy(out + at, v[i].data, v[i].len);
+		at += v[i].len;
+	}
+	out[at] = '\0';
+	return out;
+}
+
+/* Whether any value says "disabled": one of disabled_values (any case), or
+ * a whole number with a bit of disabled_bitmask set. */
+static bool
+entry_disabled(const struct conf *cf, const struct dir_val *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < cf->ldap.users.ndisabled_values; k++) {
+			const char *d = cf->ldap.users.disabled_values[k];
+			if (strlen(d) == v[i].len && strncasecmp(d, v[i].data, v[i].len) == 0)
+				return true;
+		}
+		if (cf->ldap.users.disabled_bitmask != 0 && v[i].len > 0 && v[i].len < 32) {
+			char num[32], *end;
+			long long x;
+
+			memcpy(num, v[i].data, v[i].len);
+			num[v[i].len] = '\0';
+			errno = 0;
+			x = strtoll(num, &end, 10);
+			if (errno == 0 && *end == '\0' && (x & cf->ldap.users.disabled_bitmask))
+				return true;
+		}
+	}
+	return false;
+}
+
+int
+amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
+	    struct person_rec *p, char *reason, size_t len)
+{
+	const struct conf *cf = m->cf;
+	const struct dir_val *v;
+	char *norm = NULL;
+	size_t n;
+
+	keep_clear(m);
+	memset(p, 0, sizeof(*p));
+	reason[0] = '\0';
+	p->dn = dn;
+
+	v = get(arg, m->id, &n);
+	if (n == 0 || v[0].len == 0) {
+		snprintf(reason, len, "no %s (the entry's stable id)", cf->ldap.id_attr);
+		return 1;
+	}
+	if ((p->dir_id = keep(m, id_text(&v[0]))) == NULL)
+		return -ENOMEM;
+
+	if (!utf8_valid(dn, strlen(dn)) || dn_normalize(dn, strlen(dn), &norm) < 0) {
+		snprintf(reason, len, "the DN is not a valid RFC 4514 DN");
+		return 1;
+	}
+	if ((p->dn_norm = keep(m, norm)) == NULL)
+		return -ENOMEM;
+
+	for (int f = 0; f < NFIELDS; f++) {
+		if (m->field[f] < 0)
+			continue;
+		v = get(arg, (size_t)m->field[f], &n);
+		if (n == 0)
+			continue;
+		if (!utf8_valid(v[0].data, v[0].len)) {
+			snprintf(reason, len, "%s (%s) is not valid UTF-8", cf->ldap.attr[f],
+				 field_name(f));
+			return 1;
+		}
+		if (field_is_dn(f)) {
+			norm = NULL;
+			if (dn_normalize(v[0].data, v[0].len, &norm) < 0) {
+				m->bad_dns++;
+				continue;
+			}
+			p->field[f] = keep(m, norm);
+		} else {
+			p->field[f] = keep(m, strndup(v[0].data, v[0].len));
+		}
+		if (p->field[f] == NULL)
+			return -ENOMEM;
+	}
+	if (p->field[F_USERNAME] == NULL || p->field[F_USERNAME][0] == '\0') {
+		snprintf(reason, len, "no username (attribute %s)", cf->ldap.attr[F_USERNAME]);
+		return 1;
+	}
+
+	for (size_t k = 0; k < m->ncustom; k++) {
+		m->cnames[k] = cf->ldap.custom[k].name;
+		m->cvals[k] = NULL;
+		v = get(arg, (size_t)m->custom[k], &n);
+		if (n == 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (!utf8_valid(v[i].data, v[i].len)) {
+				snprintf(reason, len, "%s (custom field %s) is not valid UTF-8",
+					 cf->ldap.custom[k].attr, m->cnames[k]);
+				return 1;
+			}
+		}
+		if ((m->cvals[k] = keep(m, join_values(v, n))) == NULL)
+			return -ENOMEM;
+	}
+	p->ncustom = m->ncustom;
+	p->custom_name = m->cnames;
+	p->custom_value = m->cvals;
+
+	if (m->disabled >= 0) {
+		v = get(arg, (size_t)m->disabled, &n);
+		p->dir_disabled = entry_disabled(cf, v, n);
+	}
+	return 0;
+}

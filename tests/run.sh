@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# tests/run.sh BUILD_DIR: run rosterd's tests against the binaries in BUILD_DIR
+# (build, or build/asan for the sanitizer build) and print one closing line
+# "N passed, N failed". Exit 0 only when nothing failed and something ran.
+#
+#   TESTS=unit|integration|all (default all)  which tests to run
+#   ONLY=pattern                               run only test files matching it
+#
+# Unit tests are the cmocka binaries BUILD_DIR/tests/test_*; each test case
+# counts. Integration tests are the scripts tests/integration/t_*.sh; each
+# script counts as one test, run with ROSTERD, ROSTERCTL and TEST_TMP set,
+# and its output kept in TEST_TMP/log (shown when it fails).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:?usage: tests/run.sh BUILD_DIR}
+case $build in /*) ;; *) build=$top/$build ;; esac
+which=${TESTS:-all}
+only=${ONLY:-}
+passed=0
+failed=0
+failures=()
+
+export ROSTERD=$build/rosterd ROSTERCTL=$build/rosterctl ROSTERD_TOP=$top
+# Sanitizer builds: stop at the first report, and name the suppressions for
+# leaks inside libraries we do not own (tests/lsan.supp says which and why).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}
+
+if [ "$which" = all ] || [ "$which" = unit ]; then
+	for t in "$build"/tests/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		[ -n "$only" ] && [[ $name != *$only* ]] && continue
+		out=$("$t" 2>&1)
+		rc=$?
+		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		p=${p:-0}
+		f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1   # crashed, or a sanitizer report after the cases ran
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -ne 0 ]; then
+			failures+=("$name")
+			printf '%s\n' "$out" | tail -40
+			echo "FAIL unit $name"
+		else
+			echo "ok   unit $name ($p cases)"
+		fi
+	done
+fi
+
+if [ "$which" = all ] || [ "$which" = integration ]; then
+	for t in "$top"/tests/integration/t_*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .sh)
+		[ -n "$only" ] && [[ $name != *$only* ]] && continue
+		TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rosterd-$name.XXXXXX")
+		export TEST_TMP
+		start=$(date +%s.%N)
+		timeout 300 bash "$t" >"$TEST_TMP/log" 2>&1
+		rc=$?
+		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+		if [ "$rc" -eq 0 ]; then
+			passed=$((passed + 1))
+			echo "ok   integration $name (${secs} s)"
+			rm -rf "$TEST_TMP"
+		else
+			failed=$((failed + 1))
+			failures+=("$name")
+			tail -60 "$TEST_TMP/log"
+			echo "FAIL integration $name (exit $rc, ${secs} s; log in $TEST_TMP/log)"
+		fi
+	done
+fi
+
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,224 @@
+/*
+ * test_attrmap.c: amap_person() turns an entry's values into a person as
+ * rosterd.conf(5) says, and rejects entries it cannot take, with a reason.
+ */
+#include "unit.h"
+
+#include <strings.h>
+
+/* An entry as the directory client would hand it: values by attribute name. */
+struct fake_attr {
+	const char *name;
+	struct dir_val vals[4];
+	size_t n;
+};
+struct fake_entry {
+	const struct amap *m;
+	struct fake_attr *attrs;
+	size_t n;
+};
+
+static const struct dir_val *
+fake_values(void *arg, size_t i, size_t *n)
+{
+	struct fake_entry *e = arg;
+	const char *want = amap_attrs(e->m)[i];
+
+	for (size_t k = 0; k < e->n; k++) {
+		if (strcasecmp(e->attrs[k].name, want) == 0) {
+			*n = e->attrs[k].n;
+			return e->attrs[k].vals;
+		}
+	}
+	*n = 0;
+	return NULL;
+}
+
+#define V(s) { (s), sizeof(s) - 1 }
+
+struct fixture {
+	char *dir;
+	struct conf *cf;
+	struct amap *m;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[2048], *path;
+
+	fx->dir = tmpdir_make();
+	path = file_write(fx->dir, "r.conf",
+		"ldap = { uri = \"ldap://h\";\n"
+		" users = { base = \"dc=x\"; disabled_attribute = \"userAccountControl\";\n"
+		"  disabled_values = [ \"Locked\" ]; disabled_bitmask = 2; };\n"
+		" attributes = { id = \"objectGUID\"; department = \"departmentNumber\";\n"
+		"  custom = { cost_centre = \"DepartmentNumber\"; phones = \"telephoneNumber\"; }; };\n"
+		"};\nstore = { path = \"x.db\"; };\n", 0600);
+	if (conf_load(path, 0, &fx->cf, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	free(path);
+	assert_int_equal(amap_new(fx->cf, &fx->m), 0);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	amap_free(fx->m);
+	conf_free(fx->cf);
+	tmpdir_remove(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static int
+map(struct fixture *fx, struct fake_attr *attrs, size_t n, struct person_rec *p,
+    char *reason, size_t len)
+{
+	struct fake_entry e = { fx->m, attrs, n };
+
+	return amap_person(fx->m, "uid=a,ou=people,dc=x", fake_values, &e, p, reason, len);
+}
+
+static void
+test_attribute_list_is_distinct(void **state)
+{
+	struct fixture *fx = *state;
+	const char *const *a = amap_attrs(fx->m);
+	size_t n = 0;
+
+	for (; a[n] != NULL; n++)
+		for (size_t k = 0; k < n; k++)
+			if (strcasecmp(a[n], a[k]) == 0)
+				fail_msg("\"%s\" requested twice", a[n]);
+	/* id + 11 fields (departmentNumber once for both uses) + telephoneNumber
+	 * + userAccountControl */
+	assert_int_equal(n, 1 + 11 + 1 + 1);
+	assert_string_equal(a[0], "objectGUID");
+}
+
+static void
+test_full_entry(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake_attr attrs[] = {
+		{ "objectguid", { { "\x01\xab\x00\xff", 4 } }, 1 },
+		{ "uid", { V("alice"), V("alice2") }, 2 },
+		{ "cn", { V("Zoë Smith") }, 1 },
+		{ "departmentNumber", { V("D01"), V("D02") }, 2 },
+		{ "telephoneNumber", { V("+47 1"), V("+47 2"), V("+47 3") }, 3 },
+		{ "manager", { V("UID=Bob , OU=People,DC=x") }, 1 },
+		{ "userAccountControl", { V("512") }, 1 },
+	};
+	struct person_rec p;
+	char reason[256];
+
+	assert_int_equal(map(fx, attrs, 7, &p, reason, sizeof(reason)), 0);
+	/* binary ids become hex */
+	assert_string_equal(p.dir_id, "01ab00ff");
+	assert_string_equal(p.dn_norm, "uid=a,ou=people,dc=x");
+	/* single-valued fields take the first value */
+	assert_string_equal(p.field[F_USERNAME], "alice");
+	assert_string_equal(p.field[F_DISPLAY_NAME], "Zoë Smith");
+	assert_string_equal(p.field[F_DEPARTMENT], "D01");
+	assert_null(p.field[F_EMAIL]);
+	/* manager DNs are normalised */
+	assert_string_equal(p.field[F_MANAGER], "uid=bob,ou=people,dc=x");
+	/* custom fields keep every value */
+	assert_int_equal(p.ncustom, 2);
+	assert_string_equal(p.custom_name[0], "cost_centre");
+	assert_string_equal(p.custom_value[0], "D01\nD02");
+	assert_string_equal(p.custom_value[1], "+47 1\n+47 2\n+47 3");
+	/* 512 has bit 2 clear: enabled */
+	assert_false(p.dir_disabled);
+}
+
+static void
+test_disabled_flag(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake_attr attrs[] = {
+		{ "entryUUID", { V("x") }, 1 },
+		{ "objectGUID", { V("id-1") }, 1 },
+		{ "uid", { V("a") }, 1 },
+		{ "userAccountControl", { V("514") }, 1 },
+	};
+	struct person_rec p;
+	char reason[256];
+
+	assert_int_equal(map(fx, attrs, 4, &p, reason, sizeof(reason)), 0);
+	assert_string_equal(p.dir_id, "id-1");
+	assert_true(p.dir_disabled);          /* 514 = 512 | 2 */
+	attrs[3].vals[0] = (struct dir_val)V("locked");
+	assert_int_equal(map(fx, attrs, 4, &p, reason, sizeof(reason)), 0);
+	assert_true(p.dir_disabled);          /* listed value, any case */
+	attrs[3].vals[0] = (struct dir_val)V("2x");
+	assert_int_equal(map(fx, attrs, 4, &p, reason, sizeof(reason)), 0);
+	assert_false(p.dir_disabled);         /* not a number, not listed */
+}
+
+static void
+test_rejects(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake_attr no_id[] = { { "uid", { V("a") }, 1 } };
+	struct fake_attr no_uid[] = { { "objectGUID", { V("id-2") }, 1 } };
+	struct fake_attr bad_utf8[] = {
+		{ "objectGUID", { V("id-3") }, 1 },
+		{ "uid", { V("a") }, 1 },
+		{ "sn", { { "\xc3\x28", 2 } }, 1 },
+	};
+	struct person_rec p;
+	char reason[256];
+
+	assert_int_equal(map(fx, no_id, 1, &p, reason, sizeof(reason)), 1);
+	assert_string_equal(reason, "no objectGUID (the entry's stable id)");
+	assert_null(p.dir_id);
+
+	/* rejected, but its id is known so its person is not "missing" */
+	assert_int_equal(map(fx, no_uid, 1, &p, reason, sizeof(reason)), 1);
+	assert_string_equal(reason, "no username (attribute uid)");
+	assert_string_equal(p.dir_id, "id-2");
+
+	assert_int_equal(map(fx, bad_utf8, 3, &p, reason, sizeof(reason)), 1);
+	assert_string_equal(reason, "sn (family_name) is not valid UTF-8");
+	assert_string_equal(p.dir_id, "id-3");
+}
+
+static void
+test_bad_manager_is_counted_not_fatal(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake_attr attrs[] = {
+		{ "objectGUID", { V("id-4") }, 1 },
+		{ "uid", { V("a") }, 1 },
+		{ "manager", { V("Bob Smith") }, 1 },
+		{ "secretary", { V("uid=c,dc=x") }, 1 },
+	};
+	struct person_rec p;
+	char reason[256];
+
+	assert_int_equal(amap_bad_dns(fx->m), 0);
+	assert_int_equal(map(fx, attrs, 4, &p, reason, sizeof(reason)), 0);
+	assert_null(p.field[F_MANAGER]);
+	assert_string_equal(p.field[F_SECONDARY_MANAGER], "uid=c,dc=x");
+	assert_int_equal(amap_bad_dns(fx->m), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_attribute_list_is_distinct, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disabled_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_manager_is_counted_not_fatal, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,467 @@
+/*
+ * test_reconcile.c: the set-based reconciliation on a real SQLite store:
+ * creates, updates only on change, moves, disables (missing, directory flag)
+ * only in complete runs, enables, username clashes and swaps, custom fields,
+ * the plan digest, and a no-change run that writes nothing.
+ */
+#include "unit.h"
+
+#include <sqlite3.h>
+
+struct fixture {
+	char *dir;
+	struct store *st;
+	struct recon *rc;
+	struct plan_counts c;
+	int applied_changes;
+	enum initial_status initial;
+};
+
+/* A person to stage; NULL fields are absent. */
+struct p {
+	const char *id, *uid, *dn, *email;
+	bool disabled;
+	const char *cost_centre;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char path[600], err[512];
+
+	fx->dir = tmpdir_make();
+	snprintf(path, sizeof(path), "%s/learning.db", fx->dir);
+	assert_int_equal(store_open(path, 1000, 0, &fx->st, err, sizeof(err)), 0);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	recon_free(fx->rc);
+	store_close(fx->st);
+	tmpdir_remove(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static long long
+scalar(struct fixture *fx, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(fx->st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static char *
+text(struct fixture *fx, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	char *v = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(fx->st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		v = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void
+expect_text(struct fixture *fx, const char *sql, const char *want)
+{
+	char *got = text(fx, sql);
+
+	if (got == NULL || strcmp(got, want) != 0)
+		fail_msg("%s\n  got  %s\n  want %s", sql, got ? got : "(null)", want);
+	free(got);
+}
+
+/* Stage the people; returns how many were refused as clashes. */
+static int
+stage(struct fixture *fx, const struct p *ps, size_t n)
+{
+	static const char *const cname[] = { "cost_centre" };
+	int clashes = 0;
+
+	recon_free(fx->rc);
+	fx->rc = NULL;
+	assert_int_equal(recon_stage_begin(fx->st, &fx->rc), 0);
+	for (size_t i = 0; i < n; i++) {
+		char dn[256];
+		const char *cval[] = { ps[i].cost_centre };
+		struct person_rec pr = {
+			.dir_id = ps[i].id,
+			.dn = dn,
+			.dir_disabled = ps[i].disabled,
+			.ncustom = 1,
+			.custom_name = cname,
+			.custom_value = cval,
+		};
+		char *norm = NULL;
+		int r;
+
+		snprintf(dn, sizeof(dn), "%s", ps[i].dn ? ps[i].dn : "");
+		if (ps[i].dn == NULL)
+			snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=x", ps[i].uid);
+		assert_int_equal(dn_normalize(dn, strlen(dn), &norm), 0);
+		pr.dn_norm = norm;
+		pr.field[F_USERNAME] = ps[i].uid;
+		pr.field[F_EMAIL] = ps[i].email;
+		r = recon_stage_person(fx->rc, &pr);
+		free(norm);
+		if (r == -EEXIST)
+			clashes++;
+		else
+			assert_int_equal(r, 0);
+	}
+	assert_int_equal(recon_stage_end(fx->rc), 0);
+	return clashes;
+}
+
+/* Plan and apply one run in a transaction; counts in fx->c. */
+static void
+run(struct fixture *fx, bool complete)
+{
+	static long long run_id;
+	struct recon_opts o = {
+		.now = "2026-11-21T12:00:00Z",
+		.run_id = 0,
+		.complete = complete,
+		.on_missing = MISSING_DISABLE,
+		.initial_status = fx->initial,
+	};
+	int before;
+
+	assert_int_equal(store_run_start(fx->st, o.now, &run_id), 0);
+	o.run_id = run_id;
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(recon_plan(fx->rc, &o, &fx->c), 0);
+	before = sqlite3_total_changes(store_db(fx->st));
+	assert_int_equal(recon_apply(fx->rc, &o), 0);
+	fx->applied_changes = sqlite3_total_changes(store_db(fx->st)) - before;
+	assert_int_equal(store_commit(fx->st), 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
+static const struct p three[] = {
+	{ "id-a", "alice", NULL, "alice@x", false, "C1" },
+	{ "id-b", "bob", NULL, "bob@x", false, NULL },
+	{ "id-c", "carol", NULL, NULL, false, "C3" },
+};
+
+static void
+test_first_run_creates(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(stage(fx, three, 3), 0);
+	run(fx, true);
+	assert_int_equal(fx->c.created, 3);
+	assert_int_equal(fx->c.updated, 0);
+	assert_int_equal(fx->c.disabled, 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM people WHERE status = 'invited'"), 3);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM audit_log WHERE action = 'create' "
+				"AND actor = 'sync' AND person_id IS NOT NULL"), 3);
+	expect_text(fx, "SELECT group_concat(name || '=' || value) FROM person_fields",
+		    "cost_centre=C1,cost_centre=C3");
+}
+
+static void
+test_no_change_writes_nothing(void **state)
+{
+	struct fixture *fx = *state;
+
+	stage(fx, three, 3);
+	run(fx, true);
+	stage(fx, three, 3);
+	run(fx, true);
+	assert_int_equal(fx->c.created + fx->c.updated + fx->c.disabled + fx->c.enabled, 0);
+	assert_int_equal(fx->c.unchanged, 3);
+	assert_int_equal(fx->applied_changes, 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM audit_log"), 3);
+}
+
+static void
+test_update_only_what_changed(void **state)
+{
+	struct fixture *fx = *state;
+	struct p changed[3];
+
+	memcpy(changed, three, sizeof(changed));
+	stage(fx, three, 3);
+	run(fx, true);
+	changed[1].email = "robert@x";
+	changed[2].cost_centre = "C9";
+	stage(fx, changed, 3);
+	run(fx, true);
+	assert_int_equal(fx->c.updated, 2);
+	assert_int_equal(fx->c.unchanged, 1);
+	expect_text(fx, "SELECT detail FROM audit_log WHERE action = 'update' AND subject = 'bob'",
+		    "changed: email");
+	expect_text(fx, "SELECT detail FROM audit_log WHERE action = 'update' AND subject = 'carol'",
+		    "changed: fields");
+	expect_text(fx, "SELECT email FROM people WHERE username = 'bob'", "robert@x");
+	expect_text(fx, "SELECT value FROM person_fields f JOIN people p ON p.id = f.person_id "
+		    "WHERE p.username = 'carol'", "C9");
+	/* a custom field that goes away is removed */
+	changed[2].cost_centre = NULL;
+	stage(fx, changed, 3);
+	run(fx, true);
+	assert_int_equal(fx->c.updated, 1);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM person_fields f JOIN people p "
+				"ON p.id = f.person_id WHERE p.username = 'carol'"), 0);
+}
+
+static void
+test_move_keeps_the_row(void **state)
+{
+	struct fixture *fx = *state;
+	struct p moved[3];
+
+	memcpy(moved, three, sizeof(moved));
+	stage(fx, three, 3);
+	run(fx, true);
+	moved[0].dn = "uid=alice,ou=leavers,dc=x";
+	moved[1].dn = "UID=bob,OU=People,DC=x";   /* same DN, other spelling */
+	stage(fx, moved, 3);
+	run(fx, true);
+	assert_int_equal(fx->c.updated, 2);
+	assert_int_equal(fx->c.renamed, 1);
+	assert_int_equal(fx->c.created, 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM people"), 3);
+	expect_text(fx, "SELECT dn_norm FROM people WHERE dir_id = 'id-a'", "uid=alice,ou=leavers,dc=x");
+	expect_text(fx, "SELECT dn FROM people WHERE dir_id = 'id-b'", "UID=bob,OU=People,DC=x");
+}
+
+static void
+test_missing_disabled_only_when_complete(void **state)
+{
+	struct fixture *fx = *state;
+
+	stage(fx, three, 3);
+	run(fx, true);
+	stage(fx, three, 2);               /* carol is gone */
+	run(fx, false);                    /* ...but the read was incomplete */
+	assert_int_equal(fx->c.disabled, 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM people WHERE status = 'disabled'"), 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM people WHERE missing_since IS NOT NULL"), 0);
+
+	stage(fx, three, 2);
+	run(fx, true);
+	assert_int_equal(fx->c.disabled, 1);
+	expect_text(fx, "SELECT status || ' ' || status_reason || ' ' || prev_status FROM people "
+		    "WHERE username = 'carol'", "disabled missing invited");
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM people WHERE missing_since IS NOT NULL"), 1);
+	/* data kept */
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM person_fields f JOIN people p "
+				"ON p.id = f.person_id WHERE p.username = 'carol'"), 1);
+
+	/* back again: enabled, same row, history kept */
+	stage(fx, three, 3);
+	run(fx, true);
+	assert_int_equal(fx->c.enabled, 1);
+	assert_int_equal(fx->c.created, 0);
+	expect_text(fx, "SELECT status FROM people WHERE username = 'carol'", "invited");
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM people WHERE missing_since IS NOT NULL"), 0);
+	expect_text(fx, "SELECT group_concat(action, ',') FROM (SELECT action FROM audit_log "
+		    "WHERE subject = 'carol' ORDER BY id)", "create,disable,enable");
+}
+
+static void
+test_directory_flag(void **state)
+{
+	struct fixture *fx = *state;
+	struct p ps[3];
+
+	fx->initial = INITIAL_ACTIVE;
+	memcpy(ps, three, sizeof(ps));
+	stage(fx, ps, 3);
+	run(fx, true);
+	ps[0].disabled = true;
+	stage(fx, ps, 3);
+	run(fx, false);                    /* incomplete: not even the flag disables */
+	assert_int_equal(fx->c.disabled, 0);
+	expect_text(fx, "SELECT status || ' ' || dir_disabled FROM people WHERE username = 'alice'",
+		    "active 1");
+	stage(fx, ps, 3);
+	run(fx, true);
+	assert_int_equal(fx->c.disabled, 1);
+	assert_int_equal(fx->c.dir_disabled_new, 1);
+	expect_text(fx, "SELECT status || ' ' || status_reason FROM people WHERE username = 'alice'",
+		    "disabled directory");
+	ps[0].disabled = false;
+	stage(fx, ps, 3);
+	run(fx, true);
+	assert_int_equal(fx->c.enabled, 1);
+	expect_text(fx, "SELECT status || ' ' || dir_disabled FROM people WHERE username = 'alice'",
+		    "active 0");
+	/* created already disabled in the directory */
+	{
+		struct p newbie[4];
+		memcpy(newbie, ps, sizeof(ps));
+		newbie[3] = (struct p){ "id-d", "dave", NULL, NULL, true, NULL };
+		stage(fx, newbie, 4);
+		run(fx, true);
+		assert_int_equal(fx->c.created, 1);
+		assert_int_equal(fx->c.disabled, 0);   /* nobody lost access */
+		expect_text(fx, "SELECT status || ' ' || status_reason || ' ' || prev_status "
+			    "FROM people WHERE username = 'dave'", "disabled directory active");
+	}
+}
+
+static void
+test_clash_in_one_run(void **state)
+{
+	struct fixture *fx = *state;
+	struct p ps[] = {
+		{ "id-a", "alice", NULL, NULL, false, NULL },
+		{ "id-z", "ALICE", "uid=ALICE,ou=other,dc=x", NULL, false, NULL },
+		{ "id-a", "alice2", "uid=alice2,ou=people,dc=x", NULL, false, NULL },
+	};
+
+	assert_int_equal(stage(fx, ps, 3), 2);
+	run(fx, true);
+	assert_int_equal(fx->c.created, 1);
+	assert_int_equal(fx->c.rejected, 2);
+	expect_text(fx, "SELECT reason FROM run_rejects WHERE dn = 'uid=ALICE,ou=other,dc=x'",
+		    "username \"ALICE\" is also used by \"uid=alice,ou=people,dc=x\"");
+	expect_text(fx, "SELECT reason FROM run_rejects WHERE dn = 'uid=alice2,ou=people,dc=x'",
+		    "same id \"id-a\" as \"uid=alice,ou=people,dc=x\"");
+}
+
+static void
+test_username_held_by_unseen_person(void **state)
+{
+	struct fixture *fx = *state;
+	struct p later[] = {
+		{ "id-a", "alice", NULL, NULL, false, NULL },
+		{ "id-b", "bob", NULL, NULL, false, NULL },
+		{ "id-new", "carol", "uid=carol,ou=new,dc=x", NULL, false, NULL },
+	};
+
+	stage(fx, three, 3);
+	run(fx, true);
+	/* carol's entry is gone; a new entry wants her username */
+	stage(fx, later, 3);
+	run(fx, true);
+	assert_int_equal(fx->c.created, 0);
+	assert_int_equal(fx->c.rejected, 1);
+	assert_int_equal(fx->c.disabled, 1);
+	expect_text(fx, "SELECT reason FROM run_rejects ORDER BY rowid DESC LIMIT 1",
+		    "username \"carol\" belongs to \"uid=carol,ou=people,dc=x\" (invited), which this "
+		    "run did not find");
+	expect_text(fx, "SELECT dir_id FROM people WHERE username = 'carol'", "id-c");
+}
+
+static void
+test_username_swap(void **state)
+{
+	struct fixture *fx = *state;
+	struct p swapped[] = {
+		{ "id-a", "bob", NULL, NULL, false, NULL },
+		{ "id-b", "alice", NULL, NULL, false, NULL },
+		{ "id-c", "carol", NULL, NULL, false, "C3" },
+	};
+
+	stage(fx, three, 3);
+	run(fx, true);
+	stage(fx, swapped, 3);
+	run(fx, true);
+	assert_int_equal(fx->c.updated, 2);   /* the two swapped; carol unchanged */
+	assert_int_equal(fx->c.unchanged, 1);
+	assert_int_equal(fx->c.rejected, 0);
+	expect_text(fx, "SELECT username FROM people WHERE dir_id = 'id-a'", "bob");
+	expect_text(fx, "SELECT username FROM people WHERE dir_id = 'id-b'", "alice");
+}
+
+static int
+collect(const struct recon_change *c, void *arg)
+{
+	char *buf = arg;
+
+	strcat(buf, c->action);
+	strcat(buf, ":");
+	strcat(buf, c->username);
+	strcat(buf, " ");
+	return 0;
+}
+
+static void
+test_plan_order_and_digest(void **state)
+{
+	struct fixture *fx = *state;
+	struct recon_opts o = { .now = "t", .complete = true, .on_missing = MISSING_DISABLE };
+	struct p next[] = {
+		{ "id-b", "bob", NULL, "new@x", false, NULL },
+		{ "id-z", "zed", NULL, NULL, false, NULL },
+		{ "id-y", "yan", NULL, NULL, false, NULL },
+	};
+	char order[512] = "", d1[17], d2[17], d3[17];
+
+	stage(fx, three, 3);
+	run(fx, true);
+	stage(fx, next, 3);
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(recon_plan(fx->rc, &o, &fx->c), 0);
+	assert_int_equal(recon_plan_foreach(fx->rc, collect, order), 0);
+	assert_string_equal(order, "create:yan create:zed update:bob disable:alice disable:carol ");
+	assert_int_equal(recon_plan_digest(fx->rc, d1), 0);
+	assert_int_equal(recon_plan(fx->rc, &o, &fx->c), 0);
+	assert_int_equal(recon_plan_digest(fx->rc, d2), 0);
+	assert_string_equal(d1, d2);       /* same disables, same digest */
+	assert_int_equal(store_rollback(fx->st), 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM people WHERE status = 'disabled'"), 0);
+
+	stage(fx, next, 1);                 /* now yan and zed are not there: same disables */
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(recon_plan(fx->rc, &o, &fx->c), 0);
+	assert_int_equal(recon_plan_digest(fx->rc, d3), 0);
+	assert_string_equal(d1, d3);
+	assert_int_equal(store_rollback(fx->st), 0);
+
+	stage(fx, three, 1);                /* bob and carol missing: other disables */
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(recon_plan(fx->rc, &o, &fx->c), 0);
+	assert_int_equal(recon_plan_digest(fx->rc, d3), 0);
+	assert_string_not_equal(d1, d3);
+	assert_int_equal(store_rollback(fx->st), 0);
+}
+
+static void
+test_plan_needs_transaction(void **state)
+{
+	struct fixture *fx = *state;
+	struct recon_opts o = { .now = "t", .complete = true };
+
+	stage(fx, three, 3);
+	assert_int_equal(recon_plan(fx->rc, &o, &fx->c), -EINVAL);
+	assert_int_equal(recon_apply(fx->rc, &o), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_first_run_creates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_change_writes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_only_what_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_keeps_the_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_disabled_only_when_complete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directory_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clash_in_one_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_username_held_by_unseen_person, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_username_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_order_and_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_needs_transaction, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,203 @@
+/*
+ * test_store.c: store_open() makes a fresh file with every migration applied,
+ * in WAL mode with foreign keys on; refuses a store newer than it knows; and
+ * the run records behave as the safety threshold needs.
+ */
+#include "unit.h"
+
+#include <sqlite3.h>
+
+struct fixture {
+	char *dir;
+	char path[600];
+	char err[1024];
+	struct store *st;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	fx->dir = tmpdir_make();
+	snprintf(fx->path, sizeof(fx->path), "%s/learning.db", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	store_close(fx->st);
+	tmpdir_remove(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static long long
+scalar(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static const char *
+text(struct store *st, const char *sql, char *buf, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return buf;
+}
+
+static void
+test_fresh_file(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const tables[] = {
+		"people", "person_fields", "person_managers", "groups", "group_members",
+		"group_membership", "courses", "assignments", "licences", "sync_runs",
+		"run_rejects", "audit_log", "state",
+	};
+	char buf[64], sql[200];
+
+	assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_schema_version(fx->st), store_latest_version());
+	assert_true(store_latest_version() >= 1);
+	assert_string_equal(text(fx->st, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
+	assert_int_equal(scalar(fx->st, "PRAGMA foreign_keys"), 1);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
+			 "AND name = '%s'", tables[i]);
+		if (scalar(fx->st, sql) != 1)
+			fail_msg("table %s is missing", tables[i]);
+	}
+	assert_int_equal(scalar(fx->st, "SELECT count(*) FROM pragma_integrity_check "
+				"WHERE integrity_check <> 'ok'"), 0);
+	/* opening again changes nothing */
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(store_open(fx->path, 1000, STORE_NOCREATE, &fx->st, fx->err,
+				    sizeof(fx->err)), 0);
+	assert_int_equal(store_schema_version(fx->st), store_latest_version());
+}
+
+static void
+test_foreign_keys_enforced(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), 0);
+	/* a custom field of nobody is refused */
+	assert_int_not_equal(store_exec(fx->st, "INSERT INTO person_fields VALUES (42, 'a', 'b')"), 0);
+	/* a status outside the state machine is refused */
+	assert_int_not_equal(store_exec(fx->st,
+		"INSERT INTO people (dir_id, dn, dn_norm, username, status, member_since, "
+		"status_changed_at, created_at, updated_at) VALUES ('i', 'd', 'd', 'u', 'gone', "
+		"'t', 't', 't', 't')"), 0);
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), -EPROTO);
+	assert_non_null(strstr(fx->err, "schema version 999, newer than this rosterd knows"));
+	assert_null(fx->st);
+}
+
+static void
+test_nocreate(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(store_open(fx->path, 1000, STORE_NOCREATE, &fx->st, fx->err,
+				    sizeof(fx->err)), -ENOENT);
+	assert_int_equal(access(fx->path, F_OK), -1);
+}
+
+static void
+test_nomigrate_then_migrate_in_txn(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db;
+
+	/* an empty file: a dry run migrates inside a transaction it rolls back */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(fx->path, 1000, STORE_NOMIGRATE, &fx->st, fx->err,
+				    sizeof(fx->err)), 0);
+	assert_int_equal(store_schema_version(fx->st), 0);
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(store_migrate(fx->st, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_schema_version(fx->st), store_latest_version());
+	assert_int_equal(store_rollback(fx->st), 0);
+	assert_int_equal(store_schema_version(fx->st), 0);
+}
+
+static void
+test_runs_and_approval(void **state)
+{
+	struct fixture *fx = *state;
+	struct run_rec rr = { .outcome = RUN_HELD, .digest = "00000000deadbeef" };
+	long long held, next;
+
+	assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_run_start(fx->st, "2026-01-01T00:00:00Z", &held), 0);
+	rr.id = held;
+	assert_int_equal(store_run_finish(fx->st, &rr), 0);
+	assert_int_equal(store_run_start(fx->st, "2026-01-01T00:01:00Z", &next), 0);
+	assert_true(next > held);
+
+	/* not approved yet: nothing to use */
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(store_run_use_approval(fx->st, "00000000deadbeef", next), 0);
+	assert_int_equal(store_commit(fx->st), 0);
+
+	assert_int_equal(store_exec(fx->st, "UPDATE sync_runs SET approved_at = 'now' "
+				    "WHERE outcome = 'held'"), 0);
+	assert_int_equal(store_begin(fx->st), 0);
+	/* another plan is not approved by it */
+	assert_int_equal(store_run_use_approval(fx->st, "1111111111111111", next), 0);
+	assert_int_equal(store_run_use_approval(fx->st, "00000000deadbeef", next), 1);
+	/* an approval is used once */
+	assert_int_equal(store_run_use_approval(fx->st, "00000000deadbeef", next), 0);
+	assert_int_equal(store_commit(fx->st), 0);
+
+	/* a run left "running" by a dead process is marked failed */
+	assert_int_equal(store_runs_mark_crashed(fx->st), 0);
+	assert_int_equal(scalar(fx->st, "SELECT count(*) FROM sync_runs WHERE outcome = 'failed' "
+				"AND error LIKE '%ended during the run%'"), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_keys_enforced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nocreate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nomigrate_then_migrate_in_txn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_and_approval, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
