@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_CUSTOM 64
+#define MAX_CUSTOM CONF_MAX_CUSTOM
 
 struct amap {
 	const struct conf *cf;

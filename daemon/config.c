@@ -489,6 +489,11 @@ load_ldap(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 		ctx_error(c, get(cfg, "ldap.bind_password_credential"),
 			  "ldap.bind_password_credential",
 			  "give bind_password_file or bind_password_credential, not both");
+	if (!cf->ldap.bind_dn && (cf->ldap.bind_password_file || cf->ldap.bind_password_credential))
+		ctx_error(c, get(cfg, cf->ldap.bind_password_file ? "ldap.bind_password_file" :
+				 "ldap.bind_password_credential"),
+			  cf->ldap.bind_password_file ? "ldap.bind_password_file" :
+			  "ldap.bind_password_credential", "needs bind_dn: whom to bind as");
 	if (cf->ldap.bind_dn && !cf->ldap.bind_password_file && !cf->ldap.bind_password_credential)
 		ctx_error(c, get(cfg, "ldap.bind_dn"), "ldap.bind_dn",
 			  "needs bind_password_file or bind_password_credential");
@@ -520,7 +525,7 @@ load_ldap(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 	if (get(cfg, "ldap.users") == NULL)
 		ctx_error(c, get(cfg, "ldap"), "ldap.users", "missing: where the people are");
 	if (!get_str(cfg, "ldap.users.base", NULL, true, &cf->ldap.users.base) ||
-	    !get_str(cfg, "ldap.users.filter", "(objectClass=inetOrgPerson)", true,
+	    !get_str(cfg, "ldap.users.filter", "(objectClass=inetOrgPerson)", false,
 		     &cf->ldap.users.filter))
 		*oom = true;
 	if (cf->ldap.users.base == NULL && get(cfg, "ldap.users") != NULL)
@@ -569,7 +574,7 @@ load_ldap(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 
 	/* groups: read and checked here; synced from the group release on */
 	if (!get_str(cfg, "ldap.groups.base", NULL, true, &cf->ldap.groups.base) ||
-	    !get_str(cfg, "ldap.groups.filter", "(objectClass=groupOfNames)", true,
+	    !get_str(cfg, "ldap.groups.filter", "(objectClass=groupOfNames)", false,
 		     &cf->ldap.groups.filter) ||
 	    !get_str(cfg, "ldap.groups.member_attribute", "member", true,
 		     &cf->ldap.groups.member_attribute))
@@ -598,7 +603,10 @@ load_ldap(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 		ctx_error(c, get(cfg, "ldap.attributes.username"), "ldap.attributes.username",
 			  "must name an attribute: every person needs a username");
 	s = get(cfg, "ldap.attributes.custom");
-	if (s != NULL) {
+	if (s != NULL && config_setting_length(s) > CONF_MAX_CUSTOM) {
+		ctx_error(c, s, "ldap.attributes.custom", "%d fields; at most %d are supported",
+			  config_setting_length(s), CONF_MAX_CUSTOM);
+	} else if (s != NULL) {
 		int n = config_setting_length(s);
 		cf->ldap.custom = calloc((size_t)n + 1, sizeof(*cf->ldap.custom));
 		if (cf->ldap.custom == NULL) {

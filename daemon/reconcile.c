@@ -290,7 +290,8 @@ reject_held_usernames(struct recon *rc)
 	static const char pick[] =
 		"CREATE TEMP TABLE held AS "
 		"SELECT s.seq, s.dir_id, s.dn, 'username \"' || s.username || '\" belongs to \"' "
-		" || p.dn || '\" (' || p.status || '), which this run did not find' AS reason "
+		" || p.dn || '\" (' || p.status || '), whose entry this run did not find or "
+		"take' AS reason "
 		"FROM temp.stage_people s JOIN people p ON p.username = s.username "
 		"WHERE p.dir_id <> s.dir_id AND NOT EXISTS "
 		" (SELECT 1 FROM temp.stage_people x WHERE x.dir_id = p.dir_id)";

@@ -59,7 +59,7 @@ cell_text(json_t *v)
 		return strdup("");
 	if (json_is_string(v))
 		return strdup(json_string_value(v));
-	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(6));
 }
 
 static void
@@ -95,7 +95,7 @@ print_row(json_t *row, void *arg)
 
 	switch (p->fmt) {
 	case FMT_JSON: {
-		char *s = json_dumps(row, JSON_COMPACT | JSON_ENSURE_ASCII);
+		char *s = json_dumps(row, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 		if (s == NULL)
 			return -ENOMEM;
 		fprintf(p->out, "%s%s", p->n ? ",\n " : "[", s);
@@ -254,7 +254,7 @@ cmd_user_show(struct store *st, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (as_json) {
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 		printf("%s\n", s ? s : "");
 		free(s);
 		json_decref(o);
@@ -422,7 +422,7 @@ cmd_status(struct store *st, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (argc == 2) {
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 		printf("%s\n", s ? s : "");
 		free(s);
 		json_decref(o);
@@ -529,8 +529,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
-	r = store_open(cf->store.path, cf->store.busy_timeout, STORE_NOCREATE, &st, err,
-		       sizeof(err));
+	r = store_open(cf->store.path, cf->store.busy_timeout, STORE_NOCREATE | STORE_SAMESCHEMA,
+		       &st, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "rosterctl: store: %s%s\n", err,
 			r == -ENOENT ? " (has rosterd run yet?)" : "");

@@ -29,7 +29,8 @@ usage(FILE *out)
 		"  -h, --help         print this help and exit\n"
 		"\n"
 		"Exit status: 0 ok, 1 failure or incomplete directory read, 2 configuration\n"
-		"error, 3 directory unreachable or bind refused, 4 held by the safety threshold.\n"
+		"error, 3 directory unreachable, TLS failed or bind refused, 4 held by the\n"
+		"safety threshold.\n"
 		"See rosterd(8) and rosterd.conf(5).\n", ROSTERD_DEFAULT_CONF);
 }
 
@@ -55,10 +56,18 @@ serve(const struct conf *cf)
 		 cf->ldap.uri, cf->store.path);
 	for (;;) {
 		struct sync_result res;
-		struct timespec ts = { .tv_sec = cf->sync.interval };
+		double next;
 
 		sync_run(cf, &o, &res);
+		next = time_mono() + cf->sync.interval;
+		/* Wait out what is left of the interval, whatever interrupts. */
 		do {
+			double left = next - time_mono();
+			struct timespec ts = { .tv_sec = 0 };
+			if (left > 0) {
+				ts.tv_sec = (time_t)left;
+				ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+			}
 			sig = sigtimedwait(&set, NULL, &ts);
 		} while (sig == SIGHUP || (sig < 0 && errno == EINTR));
 		if (sig == SIGTERM || sig == SIGINT) {

@@ -72,6 +72,8 @@ enum initial_status { INITIAL_INVITED, INITIAL_ACTIVE };
 enum on_missing { MISSING_DISABLE, MISSING_KEEP };
 enum search_scope { SCOPE_SUB, SCOPE_ONE };
 
+#define CONF_MAX_CUSTOM 64   /* custom fields per person */
+
 struct conf_custom {
 	char *name;        /* field name in the store */
 	char *attr;        /* directory attribute */
@@ -178,9 +180,9 @@ struct store;
 typedef struct sqlite3 sqlite3;
 
 enum store_flags {
-	STORE_READONLY = 1,   /* rosterctl read-only views: no migrations */
-	STORE_NOCREATE = 2,   /* fail with -ENOENT if the file does not exist */
-	STORE_NOMIGRATE = 4,  /* leave migrations to store_migrate() (dry runs) */
+	STORE_NOCREATE = 1,   /* fail with -ENOENT if the file does not exist */
+	STORE_NOMIGRATE = 2,  /* leave migrations to store_migrate() (dry runs) */
+	STORE_SAMESCHEMA = 4, /* refuse a schema other than this program's (rosterctl) */
 };
 
 /* Open (creating if needed) the store at path: WAL, foreign keys on, busy
@@ -293,8 +295,9 @@ struct run_rec {
 int store_run_start(struct store *st, const char *now, long long *id);
 /* Write the run's final record (inside the current transaction if any). */
 int store_run_finish(struct store *st, const struct run_rec *r);
-/* Find an approved, unused held run with this digest; on success mark it used
- * by run_id and return 1; 0 when there is none. Inside a write transaction. */
+/* Find an approved, unused held run with this digest: return 1 when there is
+ * one (and, when run_id > 0, mark it used by that run), 0 when there is none.
+ * Inside a write transaction. */
 int store_run_use_approval(struct store *st, const char *digest, long long run_id);
 /* Runs left "running" by a process that died are marked failed. */
 int store_runs_mark_crashed(struct store *st);

@@ -132,9 +132,7 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	if (flags & STORE_READONLY)
-		oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
-	else if (!(flags & STORE_NOCREATE))
+	if (!(flags & STORE_NOCREATE))
 		oflags |= SQLITE_OPEN_CREATE;
 
 	st = calloc(1, sizeof(*st));
@@ -156,24 +154,27 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 		r = -EIO;
 		goto fail;
 	}
-	if (!(flags & STORE_READONLY)) {
-		/* A no-op on a store that is already in WAL mode. */
-		if (store_exec(st, "PRAGMA journal_mode = WAL") < 0) {
-			snprintf(err, errlen, "%s: cannot use WAL mode: %s", path, store_errmsg(st));
-			r = -EIO;
-			goto fail;
-		}
-		if (!(flags & STORE_NOMIGRATE) && (r = store_migrate(st, err, errlen)) < 0)
-			goto fail;
-		if ((flags & STORE_NOMIGRATE) && store_schema_version(st) > schema_count) {
-			snprintf(err, errlen, "%s: schema version %d is newer than this rosterd "
-				 "knows (%d)", path, store_schema_version(st), schema_count);
+	/* A no-op on a store that is already in WAL mode. */
+	if (store_exec(st, "PRAGMA journal_mode = WAL") < 0) {
+		snprintf(err, errlen, "%s: cannot use WAL mode: %s", path, store_errmsg(st));
+		r = -EIO;
+		goto fail;
+	}
+	if (flags & STORE_SAMESCHEMA) {
+		int v = store_schema_version(st);
+		if (v != schema_count) {
+			snprintf(err, errlen, "%s: schema version %d, this program knows %d%s", path,
+				 v, schema_count, v < schema_count ?
+				 " (the next run of rosterd migrates it)" : ": use a newer one");
 			r = -EPROTO;
 			goto fail;
 		}
-	} else if (store_schema_version(st) != schema_count) {
-		snprintf(err, errlen, "%s: schema version %d, this program needs %d "
-			 "(a run of rosterd migrates it)", path, store_schema_version(st), schema_count);
+	} else if (!(flags & STORE_NOMIGRATE)) {
+		if ((r = store_migrate(st, err, errlen)) < 0)
+			goto fail;
+	} else if (store_schema_version(st) > schema_count) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this rosterd "
+			 "knows (%d)", path, store_schema_version(st), schema_count);
 		r = -EPROTO;
 		goto fail;
 	}
@@ -298,16 +299,28 @@ store_run_use_approval(struct store *st, const char *digest, long long run_id)
 	sqlite3_stmt *s = NULL;
 	int r = -EIO;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "UPDATE sync_runs SET approval_used_by = ?2 WHERE id = ("
-			       " SELECT id FROM sync_runs WHERE outcome = 'held' AND plan_digest = ?1"
-			       " AND approved_at IS NOT NULL AND approval_used_by IS NULL"
-			       " ORDER BY id DESC LIMIT 1)", -1, &s, NULL) != SQLITE_OK)
+	static const char pick[] =
+		"SELECT id FROM sync_runs WHERE outcome = 'held' AND plan_digest = ?1"
+		" AND approved_at IS NOT NULL AND approval_used_by IS NULL ORDER BY id DESC LIMIT 1";
+	long long held;
+
+	if (sqlite3_prepare_v2(st->db, pick, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(s, 1, digest, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	held = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (r != SQLITE_ROW)
+		return r == SQLITE_DONE ? 0 : -EIO;
+	if (run_id <= 0)
+		return 1;
+	if (sqlite3_prepare_v2(st->db, "UPDATE sync_runs SET approval_used_by = ?2 WHERE id = ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, held);
 	sqlite3_bind_int64(s, 2, run_id);
-	if (sqlite3_step(s) == SQLITE_DONE)
-		r = sqlite3_changes(st->db) > 0 ? 1 : 0;
+	r = sqlite3_step(s) == SQLITE_DONE ? 1 : -EIO;
 	sqlite3_finalize(s);
 	return r;
 }

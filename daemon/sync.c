@@ -245,14 +245,14 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			goto rollback;
 		}
 		rec.digest = digest;
-		r = o->dry_run ? 0 : store_run_use_approval(st, digest, rec.id);
+		/* A dry run looks for an approval without using it up. */
+		r = store_run_use_approval(st, digest, o->dry_run ? 0 : rec.id);
 		if (r < 0) {
 			log_error("store: %s", store_errmsg(st));
 			goto rollback;
 		}
 		if (r == 1) {
-			log_warn("run %lld: %s; going ahead as an operator approved this plan",
-				 rec.id, why);
+			log_warn("%s; going ahead as an operator approved this plan", why);
 		} else {
 			rec.outcome = RUN_HELD;
 			exit_code = EXIT_HELD;

@@ -297,6 +297,34 @@ test_plugins_refused_until_host_exists(void **state)
 }
 
 static void
+test_empty_filter_and_lone_password(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf;
+
+	assert_int_equal(load(fx, "ldap = {\n uri = \"ldap://h\";\n bind_password_file = \"pw\";\n"
+			      " users = { base = \"dc=x\"; filter = \"\"; };\n};\n"
+			      "store = { path = \"x.db\"; };\n", 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, ":3: ldap.bind_password_file: needs bind_dn"));
+	assert_non_null(strstr(fx->err, ":4: ldap.users.filter: \"\" is not a filter"));
+}
+
+static void
+test_too_many_custom_fields(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf;
+	char text[8192] = "ldap = {\n uri = \"ldap://h\";\n users = { base = \"dc=x\"; };\n"
+			  " attributes = { custom = {\n";
+
+	for (int i = 0; i <= CONF_MAX_CUSTOM; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "f%d = \"a%d\";\n", i, i);
+	strcat(text, "}; };\n};\nstore = { path = \"x.db\"; };\n");
+	assert_int_equal(load(fx, text, 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, ":4: ldap.attributes.custom: 65 fields; at most 64"));
+}
+
+static void
 test_unreadable_file(void **state)
 {
 	struct fixture *fx = *state;
@@ -328,6 +356,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_disabled_attribute_needs_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_custom_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plugins_refused_until_host_exists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_filter_and_lone_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_custom_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

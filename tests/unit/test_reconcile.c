@@ -357,8 +357,8 @@ test_username_held_by_unseen_person(void **state)
 	assert_int_equal(fx->c.rejected, 1);
 	assert_int_equal(fx->c.disabled, 1);
 	expect_text(fx, "SELECT reason FROM run_rejects ORDER BY rowid DESC LIMIT 1",
-		    "username \"carol\" belongs to \"uid=carol,ou=people,dc=x\" (invited), which this "
-		    "run did not find");
+		    "username \"carol\" belongs to \"uid=carol,ou=people,dc=x\" (invited), whose entry "
+		    "this run did not find or take");
 	expect_text(fx, "SELECT dir_id FROM people WHERE username = 'carol'", "id-c");
 }
 

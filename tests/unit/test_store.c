@@ -124,6 +124,22 @@ test_newer_schema_refused(void **state)
 }
 
 static void
+test_sameschema(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db;
+
+	/* rosterctl never migrates: an older store is refused, with the remedy */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(fx->path, 1000, STORE_NOCREATE | STORE_SAMESCHEMA, &fx->st,
+				    fx->err, sizeof(fx->err)), -EPROTO);
+	assert_non_null(strstr(fx->err, "schema version 0, this program knows"));
+	assert_non_null(strstr(fx->err, "the next run of rosterd migrates it"));
+}
+
+static void
 test_nocreate(void **state)
 {
 	struct fixture *fx = *state;
@@ -177,6 +193,9 @@ test_runs_and_approval(void **state)
 	assert_int_equal(store_begin(fx->st), 0);
 	/* another plan is not approved by it */
 	assert_int_equal(store_run_use_approval(fx->st, "1111111111111111", next), 0);
+	/* a dry run (run id 0) sees the approval without using it */
+	assert_int_equal(store_run_use_approval(fx->st, "00000000deadbeef", 0), 1);
+	assert_int_equal(store_run_use_approval(fx->st, "00000000deadbeef", 0), 1);
 	assert_int_equal(store_run_use_approval(fx->st, "00000000deadbeef", next), 1);
 	/* an approval is used once */
 	assert_int_equal(store_run_use_approval(fx->st, "00000000deadbeef", next), 0);
@@ -196,6 +215,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_keys_enforced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nocreate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sameschema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nomigrate_then_migrate_in_txn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs_and_approval, setup, teardown),
 	};
