@@ -16,7 +16,8 @@
 #                        empty database DIR/db and write DIR/slapd.conf and
 #                        DIR/extra.schema (nsAccountLock and the AUXILIARY class
 #                        rosterdTestAccount MAY ( nsAccountLock $ employeeType )).
-#                        An existing DIR/db is emptied unless SLAPD_KEEP_DB=1.
+#                        An existing DIR/db and DIR/slapd.log are emptied unless
+#                        SLAPD_KEEP_DB=1. Checks the result with slaptest.
 #                        Reads, when set: SLAPD_EXTRA_GLOBAL_CONF (slapd.conf text put
 #                        before the database section, e.g. "sizelimit 5"),
 #                        SLAPD_EXTRA_DB_CONF (text put inside the database section,
@@ -78,6 +79,7 @@
 # SLAPD_EXTRA_GLOBAL_CONF (a later sizelimit line wins).
 
 ROSTERD_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export ROSTERD_TOP
 SLAPD_BIN=${SLAPD_BIN:-/usr/sbin/slapd}
 SLAPADD_BIN=${SLAPADD_BIN:-/usr/sbin/slapadd}
 SLAPD_SUFFIX="dc=example,dc=com"
@@ -111,7 +113,7 @@ _slapd_pid_of() {
 	[ -n "$pid" ] || return 1
 	kill -0 "$pid" 2>/dev/null || return 1
 	# Make sure the pid was not recycled by an unrelated process.
-	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
 	case $cmd in *"$dir/slapd.conf"*) ;; *) return 1 ;; esac
 	# A zombie is not alive.
 	[ "$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" != "Z" ] || return 1
@@ -131,7 +133,7 @@ slapd_setup() {
 	mkdir -p "$dir" || return 1
 	dir=$(_slapd_absdir "$dir") || return 1
 	case $dir in
-	*'"'* | *'\'*)
+	*'"'* | *\\*)
 		_slapd_err "DIR must not contain a double quote or a backslash: $dir"
 		return 1
 		;;
@@ -139,6 +141,7 @@ slapd_setup() {
 	slapd_stop "$dir" || return 1
 	if [ "${SLAPD_KEEP_DB:-0}" != 1 ]; then
 		rm -rf "$dir/db" || return 1
+		: >"$dir/slapd.log" || return 1
 	fi
 	mkdir -p "$dir/db" || return 1
 
@@ -205,6 +208,13 @@ access to *
 overlay syncprov
 syncprov-checkpoint 100 10
 EOF
+	# Catch a bad SLAPD_EXTRA_*_CONF here rather than at slapd_start.
+	local out
+	if ! out=$(/usr/sbin/slaptest -u -f "$dir/slapd.conf" 2>&1); then
+		_slapd_err "slapd_setup: $dir/slapd.conf is not valid:"
+		printf '%s\n' "$out" | grep -v '@(#)\|Debian OpenLDAP Maintainers' >&2 || true
+		return 1
+	fi
 }
 
 slapd_load() {
@@ -240,7 +250,7 @@ _slapd_ready() {
 }
 
 slapd_start() {
-	local dir=${1:?slapd_start DIR} log pid port off try i state uri
+	local dir=${1:?slapd_start DIR} log pid port off try state uri
 	dir=$(_slapd_absdir "$dir") || return 1
 	[ -f "$dir/slapd.conf" ] || { _slapd_err "slapd_start: $dir/slapd.conf missing (slapd_setup first)"; return 1; }
 	if pid=$(_slapd_pid_of "$dir"); then
@@ -269,8 +279,8 @@ slapd_start() {
 		disown "$pid" 2>/dev/null || true
 		echo "$pid" >"$dir/slapd.bgpid"
 
-		state=wait
-		for i in $(seq 1 100); do
+		state=pending
+		for _ in $(seq 1 100); do
 			if ! kill -0 "$pid" 2>/dev/null ||
 				[ "$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" = Z ]; then
 				state=died
@@ -319,21 +329,21 @@ slapd_start() {
 
 _slapd_signal_wait() {
 	# _slapd_signal_wait DIR FIRSTSIGNAL: send the signal, wait <= 10 s, then SIGKILL.
-	local dir pid i
+	local dir pid
 	dir=$(_slapd_dir_arg "${1:-}") || return 1
 	[ -d "$dir" ] || return 0
 	dir=$(_slapd_absdir "$dir") || return 1
 	if pid=$(_slapd_pid_of "$dir"); then
 		kill -"$2" "$pid" 2>/dev/null || true
 		kill -CONT "$pid" 2>/dev/null || true # a paused slapd cannot act on SIGTERM
-		for i in $(seq 1 100); do
+		for _ in $(seq 1 100); do
 			_slapd_pid_of "$dir" >/dev/null || break
 			sleep 0.1
 		done
 		if _slapd_pid_of "$dir" >/dev/null; then
 			_slapd_err "slapd (pid $pid) ignored SIG$2 for 10 s; killing it"
 			kill -KILL "$pid" 2>/dev/null || true
-			for i in $(seq 1 50); do
+			for _ in $(seq 1 50); do
 				_slapd_pid_of "$dir" >/dev/null || break
 				sleep 0.1
 			done

@@ -1,0 +1,156 @@
+#!/bin/bash
+# bench/run.sh [N]: what `make bench N=...` runs once the binaries are built.
+# Loads N synthetic people with groups (bench/gen-org) into a private slapd on
+# 127.0.0.1 (bench/out/slapd; reused while N, the seed, the generator and the slapd
+# setup are unchanged), then times a raw paged ldapsearch read of the people (best of
+# 3), rosterd's first sync into an empty store and a resync with no change, and prints
+# each against its target. Exits 0 with a report even when a target is missed;
+# non-zero only when a step fails to run. See bench/README.md.
+#
+# Environment: N (when no argument), BENCH_SEED (1), ROSTERD (build/rosterd),
+# GEN_ORG (bench/gen-org), BENCH_OUT (bench/out).
+set -eu -o pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+# shellcheck source=tests/lib/slapd.sh source-path=SCRIPTDIR/..
+. tests/lib/slapd.sh
+
+n=${1:-${N:-100000}}
+seed=${BENCH_SEED:-1}
+ROSTERD=${ROSTERD:-build/rosterd}
+GEN_ORG=${GEN_ORG:-bench/gen-org}
+out=${BENCH_OUT:-bench/out}
+sdir=$out/slapd
+conf=$out/rosterd.conf
+store=$out/learning.db
+time_bin=/usr/bin/time
+
+# Targets (see bench/README.md).
+target_first=1.5   # first sync wall time / raw read
+target_resync=1.2  # resync wall time / raw read
+target_rss_mib=32  # rosterd peak RSS
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+case $n in '' | *[!0-9]*) die "N must be a positive integer, got '$n'" ;; esac
+[ "$n" -gt 0 ] || die "N must be at least 1"
+[ -x "$time_bin" ] || die "$time_bin (GNU time) is missing: run scripts/install-deps.sh"
+[ -x "$ROSTERD" ] || die "$ROSTERD is missing: build it first (make bench builds it)"
+if [ "$GEN_ORG" = bench/gen-org ]; then
+	# Normally built by make; build it here when missing or older than its source.
+	if [ ! -x bench/gen-org ] || [ bench/gen-org.c -nt bench/gen-org ]; then
+		cc -O2 -Wall -Wextra -Werror -std=c11 -o bench/gen-org bench/gen-org.c || die "cannot build bench/gen-org"
+	fi
+elif [ ! -x "$GEN_ORG" ]; then
+	die "$GEN_ORG is missing"
+fi
+
+mkdir -p "$out"
+trap 'slapd_stop "$top/$sdir" 2>/dev/null || true' EXIT
+if [ -d "$sdir" ]; then
+	slapd_stop "$sdir"
+fi
+
+# now_ns: wall clock in nanoseconds.
+now_ns() { date +%s%N; }
+
+# measure LABEL CMD...: run CMD with stdout to /dev/null and stderr to $out/LABEL.err;
+# sets m_secs (wall, 3 decimals), m_rss_kib (peak RSS) and m_rc.
+measure() {
+	local label=$1 t0 t1
+	shift
+	t0=$(now_ns)
+	m_rc=0
+	"$time_bin" -f '%M' -o "$out/$label.rss" "$@" >/dev/null 2>"$out/$label.err" || m_rc=$?
+	t1=$(now_ns)
+	m_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	m_rss_kib=$(tail -n 1 "$out/$label.rss")
+	case $m_rss_kib in '' | *[!0-9]*) m_rss_kib=0 ;; esac
+}
+
+# --- the directory --------------------------------------------------------------
+# Enough map for the entries and their indexes (about 5 KiB per person), never < 4 GiB.
+maxsize=$((n * 16384))
+[ "$maxsize" -ge 4294967296 ] || maxsize=4294967296
+stamp="n=$n seed=$seed maxsize=$maxsize
+$(sha256sum bench/gen-org.c tests/lib/slapd.sh tests/fixtures/base.ldif)"
+
+if [ -f "$sdir/stamp" ] && [ -s "$sdir/db/data.mdb" ] && [ "$(cat "$sdir/stamp")" = "$stamp" ]; then
+	echo "bench: reusing the directory of $n people in $sdir"
+	load_desc="reused"
+else
+	echo "bench: generating $n people with groups and loading them with slapadd"
+	SLAPD_MAXSIZE=$maxsize slapd_setup "$sdir"
+	t0=$(now_ns)
+	"$GEN_ORG" "$n" --seed "$seed" --groups | slapd_load "$sdir" tests/fixtures/base.ldif - ||
+		die "loading the directory failed"
+	t1=$(now_ns)
+	load_desc=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", (b - a) / 1e9 }')
+	echo "$stamp" >"$sdir/stamp"
+fi
+t0=$(now_ns)
+slapd_start "$sdir" || die "slapd did not start"
+t1=$(now_ns)
+start_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+echo "bench: slapd on $SLAPD_URI (gen-org + slapadd: $load_desc; start: $start_secs s)"
+
+# --- (a) raw read ------------------------------------------------------------------
+best_secs="" best_rss=0
+for i in 1 2 3; do
+	measure ldapsearch ldapsearch -x -LLL -H "$SLAPD_URI" -D "$SLAPD_SVC_DN" -w "$SLAPD_SVC_PW" \
+		-b "ou=people,dc=example,dc=com" -E pr=1000/noprompt '(objectClass=inetOrgPerson)'
+	if [ "$m_rc" -ne 0 ]; then
+		cat "$out/ldapsearch.err" >&2
+		die "ldapsearch failed (status $m_rc)"
+	fi
+	echo "bench: raw read $i: $m_secs s"
+	if [ -z "$best_secs" ] || awk -v a="$m_secs" -v b="$best_secs" 'BEGIN { exit !(a < b) }'; then
+		best_secs=$m_secs best_rss=$m_rss_kib
+	fi
+done
+
+# --- (b) first sync, (c) resync ------------------------------------------------------
+ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
+	ROSTERD_CONF_SYNC='max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
+	slapd_write_rosterd_conf "$conf"
+rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
+
+run_rosterd() {
+	local label=$1
+	measure "$label" "$ROSTERD" -c "$conf" --once
+	if [ "$m_rc" -ne 0 ]; then
+		tail -n 20 "$out/$label.err" >&2
+		die "rosterd $label exited with status $m_rc (log: $out/$label.err)"
+	fi
+	echo "bench: $label: $m_secs s"
+}
+run_rosterd first-sync
+first_secs=$m_secs first_rss=$m_rss_kib
+run_rosterd resync
+resync_secs=$m_secs resync_rss=$m_rss_kib
+
+slapd_stop "$sdir"
+trap - EXIT
+
+# --- report --------------------------------------------------------------------------
+echo
+echo "rosterd benchmark: $n people, $(nproc) CPUs, $(slapd -VV 2>&1 | sed -n 's/.*\(slapd [0-9.]*\).*/\1/p' | head -n 1)"
+awk -v base="$best_secs" \
+	-v r_s="$best_secs" -v r_m="$best_rss" \
+	-v f_s="$first_secs" -v f_m="$first_rss" \
+	-v c_s="$resync_secs" -v c_m="$resync_rss" \
+	-v tf="$target_first" -v tc="$target_resync" -v tm="$target_rss_mib" '
+function ratio(s) { return base > 0 ? s / base : 0 }
+function verdict(ok) { return ok ? "PASS" : "MISS" }
+BEGIN {
+	printf "%-22s %10s %14s %8s   %s\n", "step", "seconds", "peak RSS MiB", "ratio", "targets"
+	printf "%-22s %10.3f %14.1f %8.2f\n", "ldapsearch (best of 3)", r_s, r_m / 1024, 1
+	fr = ratio(f_s); cr = ratio(c_s)
+	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tf, verdict(fr <= tf), tm, verdict(f_m / 1024 <= tm)
+	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd resync", c_s, c_m / 1024, cr, tc, verdict(cr <= tc), tm, verdict(c_m / 1024 <= tm)
+}'
+echo "(logs and the store: $out/)"
