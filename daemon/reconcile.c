@@ -108,12 +108,14 @@ static const char stage_ddl[] =
 	"DROP TABLE IF EXISTS temp.stage_seen;"
 	"DROP TABLE IF EXISTS temp.stage_rejects;"
 	"DROP TABLE IF EXISTS temp.plan;"
+	"DROP TABLE IF EXISTS temp.unseen;"
 	"CREATE TEMP TABLE stage_people ("
 	" seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE, dn TEXT NOT NULL,"
 	" dn_norm TEXT NOT NULL, username TEXT NOT NULL COLLATE NOCASE UNIQUE,"
 	" email TEXT, given_name TEXT, family_name TEXT, display_name TEXT,"
 	" employee_number TEXT, department TEXT, location TEXT, title TEXT,"
-	" manager_dn TEXT, secondary_manager_dn TEXT, dir_disabled INTEGER NOT NULL);"
+	" manager_dn TEXT, secondary_manager_dn TEXT, dir_disabled INTEGER NOT NULL,"
+	" hash INTEGER NOT NULL);"
 	"CREATE TEMP TABLE stage_fields (dir_id TEXT NOT NULL, name TEXT NOT NULL,"
 	" value TEXT NOT NULL, PRIMARY KEY (dir_id, name)) WITHOUT ROWID;"
 	"CREATE TEMP TABLE stage_seen (dir_id TEXT PRIMARY KEY) WITHOUT ROWID;"
@@ -121,7 +123,8 @@ static const char stage_ddl[] =
 	" reason TEXT NOT NULL);"
 	"CREATE TEMP TABLE plan (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,"
 	" person_id INTEGER, dir_id TEXT, username TEXT, dn TEXT, reason TEXT, code TEXT,"
-	" fields INTEGER NOT NULL DEFAULT 0);";
+	" fields INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TEMP TABLE unseen (person_id INTEGER PRIMARY KEY);";
 
 void
 recon_free(struct recon *rc)
@@ -140,7 +143,8 @@ recon_free(struct recon *rc)
 			     "DROP TABLE IF EXISTS temp.stage_fields;"
 			     "DROP TABLE IF EXISTS temp.stage_seen;"
 			     "DROP TABLE IF EXISTS temp.stage_rejects;"
-			     "DROP TABLE IF EXISTS temp.plan;", NULL, NULL, NULL);
+			     "DROP TABLE IF EXISTS temp.plan;"
+			     "DROP TABLE IF EXISTS temp.unseen;", NULL, NULL, NULL);
 	free(rc);
 }
 
@@ -157,10 +161,10 @@ recon_stage_begin(struct store *st, struct recon **out)
 	sql_add(&q, "INSERT INTO temp.stage_people (dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", columns[f]);
-	sql_add(&q, ", dir_disabled) VALUES (?, ?, ?");
+	sql_add(&q, ", dir_disabled, hash) VALUES (?, ?, ?");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", ?");
-	sql_add(&q, ", ?)");
+	sql_add(&q, ", ?, ?)");
 	if (q.err < 0 ||
 	    sqlite3_exec(rc->db, stage_ddl, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(rc->db, q.text, -1, &rc->ins_person, NULL) != SQLITE_OK ||
@@ -235,6 +239,39 @@ reject_clash(struct recon *rc, const struct person_rec *p)
 	return -EEXIST;
 }
 
+/* FNV-1a over one string, with a marker that tells NULL from "" and keeps
+ * "ab"+"c" apart from "a"+"bc". */
+static uint64_t
+hash_str(uint64_t h, const char *s)
+{
+	if (s == NULL)
+		return (h ^ 0xffu) * 0x100000001b3ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h ^ 0xfeu) * 0x100000001b3ULL;
+}
+
+/* What the directory says of a person, as one number: two entries with the
+ * same hash need no update. The field count is mixed in so that adding a
+ * field to the map changes every hash once. */
+static int64_t
+person_hash(const struct person_rec *p)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ NFIELDS;
+
+	h = hash_str(h, p->dn);
+	for (int f = 0; f < NFIELDS; f++)
+		h = hash_str(h, p->field[f]);
+	for (size_t k = 0; k < p->ncustom; k++) {
+		if (p->custom_value[k] == NULL)
+			continue;
+		h = hash_str(h, p->custom_name[k]);
+		h = hash_str(h, p->custom_value[k]);
+	}
+	h = (h ^ (p->dir_disabled ? 1u : 2u)) * 0x100000001b3ULL;
+	return (int64_t)h;
+}
+
 int
 recon_stage_person(struct recon *rc, const struct person_rec *p)
 {
@@ -247,6 +284,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	for (int f = 0; f < NFIELDS; f++)
 		sqlite3_bind_text(s, i++, p->field[f], -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, i++, p->dir_disabled);
+	sqlite3_bind_int64(s, i++, person_hash(p));
 	r = step_done(s);
 	if (r == SQLITE_CONSTRAINT_UNIQUE)
 		return reject_clash(rc, p);
@@ -273,8 +311,10 @@ recon_stage_end(struct recon *rc)
 	if (sqlite3_exec(rc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
 	/* Fresh statistics let the planner pick the indexes for the joins. */
+	double t = time_mono();
 	if (sqlite3_exec(rc->db, "ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
+	log_debug("analyze %.3f s", time_mono() - t);
 	return 0;
 }
 
@@ -345,16 +385,29 @@ plan_updates(struct recon *rc)
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, " || (CASE WHEN p.%s IS NOT s.%s COLLATE BINARY THEN ' %s' ELSE '' END)",
 			columns[f], columns[f], field_name(f));
+	sql_add(&q, " || (CASE WHEN p.dir_disabled <> s.dir_disabled THEN ' directory_flag' "
+		"ELSE '' END)");
 	sql_add(&q, " AS changed, (EXISTS (SELECT name, value FROM temp.stage_fields f "
 		"WHERE f.dir_id = s.dir_id EXCEPT SELECT name, value FROM person_fields pf "
 		"WHERE pf.person_id = p.id) OR EXISTS (SELECT name, value FROM person_fields pf "
 		"WHERE pf.person_id = p.id EXCEPT SELECT name, value FROM temp.stage_fields f "
 		"WHERE f.dir_id = s.dir_id)) AS fields "
-		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id) "
+		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
+		"WHERE p.src_hash <> s.hash) "
 		"WHERE changed <> '' OR fields ORDER BY username");
 	if (q.err < 0)
 		return q.err;
 	return run_sql(rc, q.text, NULL);
+}
+
+/* The people this run did not see at all (neither staged nor rejected). */
+static int
+plan_unseen(struct recon *rc)
+{
+	return run_sql(rc,
+		"INSERT INTO temp.unseen (person_id) SELECT p.id FROM people p "
+		"WHERE NOT EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = p.dir_id) "
+		"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = p.dir_id)", NULL);
 }
 
 static int
@@ -378,10 +431,8 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 			"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
 			"SELECT 'disable', p.id, p.dir_id, p.username, p.dn, "
 			" 'not found in the directory', 'missing' "
-			"FROM people p WHERE p.status IN ('invited', 'active') "
-			"AND NOT EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = p.dir_id) "
-			"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = p.dir_id) "
-			"ORDER BY p.username", NULL);
+			"FROM temp.unseen u JOIN people p ON p.id = u.person_id "
+			"WHERE p.status IN ('invited', 'active') ORDER BY p.username", NULL);
 		if (r < 0)
 			return r;
 	}
@@ -406,12 +457,22 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
+	double t = time_mono();
 	if ((r = run_sql(rc, "DELETE FROM temp.plan", NULL)) < 0 ||
+	    (r = run_sql(rc, "DELETE FROM temp.unseen", NULL)) < 0 ||
 	    (r = reject_held_usernames(rc)) < 0 ||
-	    (r = plan_creates(rc)) < 0 ||
-	    (r = plan_updates(rc)) < 0 ||
-	    (r = plan_status(rc, o)) < 0)
+	    (r = plan_unseen(rc)) < 0)
 		return r;
+	log_debug("plan: held usernames %.3f s", time_mono() - t); t = time_mono();
+	if ((r = plan_creates(rc)) < 0)
+		return r;
+	log_debug("plan: creates %.3f s", time_mono() - t); t = time_mono();
+	if ((r = plan_updates(rc)) < 0)
+		return r;
+	log_debug("plan: updates %.3f s", time_mono() - t); t = time_mono();
+	if ((r = plan_status(rc, o)) < 0)
+		return r;
+	log_debug("plan: status %.3f s", time_mono() - t); t = time_mono();
 
 	staged = query_count(rc, "SELECT count(*) FROM temp.stage_people");
 	n.created = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'create'");
@@ -431,6 +492,7 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	    n.people_enabled < 0 || n.people_total < 0)
 		return -EIO;
 	n.unchanged = staged - n.created - n.updated;
+	log_debug("plan: counts %.3f s", time_mono() - t);
 	*c = n;
 	return 0;
 }
@@ -471,12 +533,12 @@ apply_creates(struct recon *rc, const struct recon_opts *o)
 	sql_add(&q, "INSERT INTO people (dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", columns[f]);
-	sql_add(&q, ", status, status_reason, prev_status, dir_disabled, member_since, "
+	sql_add(&q, ", status, status_reason, prev_status, dir_disabled, src_hash, member_since, "
 		"status_changed_at, created_at, updated_at) SELECT s.dir_id, s.dn, s.dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", s.%s", columns[f]);
 	sql_add(&q, ", CASE WHEN s.dir_disabled THEN 'disabled' ELSE :initial END, "
-		"CASE WHEN s.dir_disabled THEN 'directory' END, :initial, s.dir_disabled, "
+		"CASE WHEN s.dir_disabled THEN 'directory' END, :initial, s.dir_disabled, s.hash, "
 		":now, :now, :now, :now FROM temp.plan pl JOIN temp.stage_people s "
 		"ON s.dir_id = pl.dir_id WHERE pl.action = 'create' ORDER BY pl.seq");
 	if (q.err < 0)
@@ -507,7 +569,8 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 	sql_add(&q, "UPDATE people SET dn = s.dn, dn_norm = s.dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s = s.%s", columns[f], columns[f]);
-	sql_add(&q, ", updated_at = :now FROM temp.plan pl JOIN temp.stage_people s "
+	sql_add(&q, ", dir_disabled = s.dir_disabled, src_hash = s.hash, updated_at = :now "
+		"FROM temp.plan pl JOIN temp.stage_people s "
 		"ON s.dir_id = pl.dir_id WHERE pl.action = 'update' AND pl.person_id = people.id");
 	if (q.err < 0)
 		return q.err;
@@ -543,26 +606,17 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 		"FROM temp.plan pl WHERE pl.action = 'enable' AND pl.person_id = people.id", o);
 	if (r < 0)
 		return r;
-	/* The directory's disabled flag, kept whatever the status. */
-	r = run_sql(rc,
-		"UPDATE people SET dir_disabled = s.dir_disabled FROM temp.stage_people s "
-		"WHERE s.dir_id = people.dir_id AND people.dir_disabled <> s.dir_disabled", o);
-	if (r < 0)
-		return r;
 	/* Since when a person has been missing (grace rules read it). */
 	if (o->complete) {
 		r = run_sql(rc,
 			"UPDATE people SET missing_since = :now WHERE missing_since IS NULL "
-			"AND NOT EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = people.dir_id) "
-			"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = people.dir_id)",
-			o);
+			"AND id IN (SELECT person_id FROM temp.unseen)", o);
 		if (r < 0)
 			return r;
 	}
 	return run_sql(rc,
 		"UPDATE people SET missing_since = NULL WHERE missing_since IS NOT NULL "
-		"AND (EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = people.dir_id) "
-		"OR EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = people.dir_id))", o);
+		"AND id NOT IN (SELECT person_id FROM temp.unseen)", o);
 }
 
 int
@@ -572,10 +626,14 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
-	if ((r = apply_creates(rc, o)) < 0 ||
-	    (r = apply_updates(rc, o)) < 0 ||
+	double t = time_mono();
+	if ((r = apply_creates(rc, o)) < 0)
+		return r;
+	log_debug("apply: creates %.3f s", time_mono() - t); t = time_mono();
+	if ((r = apply_updates(rc, o)) < 0 ||
 	    (r = apply_status(rc, o)) < 0)
 		return r;
+	log_debug("apply: updates, status %.3f s", time_mono() - t); t = time_mono();
 	r = run_sql(rc,
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
 		"SELECT :now, :run, 'sync', pl.action, coalesce(pl.person_id, p.id), pl.username, "
@@ -583,6 +641,7 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 		"ON pl.person_id IS NULL AND p.dir_id = pl.dir_id ORDER BY pl.seq", o);
 	if (r < 0)
 		return r;
+	log_debug("apply: audit %.3f s", time_mono() - t);
 	r = run_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason) "
 		    "SELECT :run, dn, reason FROM temp.stage_rejects ORDER BY seq", o);
 	return r < 0 ? r : 0;

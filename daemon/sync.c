@@ -141,7 +141,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	char err[2048], now[21], why[512], digest[17] = "";
 	const char *store_path = cf->store.path;
 	const char *dn;
-	double t0 = time_mono();
+	double t0 = time_mono(), t_phase;
 	bool complete = false, in_memory = false;
 	int lock_fd = -1, exit_code = EXIT_FAIL, r;
 	long long nrejects = 0;
@@ -213,6 +213,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		complete = true;
 	}
 	ro.complete = complete;
+	log_debug("read %lld entries in %.3f s", rs.read, time_mono() - t0);
 	if ((r = recon_stage_end(rs.rc)) < 0) {
 		log_error("store: staging failed: %s", store_errmsg(st));
 		rec.error = "staging failed";
@@ -228,11 +229,13 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		log_error("store: %s", err);
 		goto rollback;
 	}
+	t_phase = time_mono();
 	if (recon_plan(rs.rc, &ro, &rec.c) < 0) {
 		log_error("store: planning failed: %s", store_errmsg(st));
 		rec.error = "planning failed";
 		goto rollback;
 	}
+	log_debug("planned in %.3f s", time_mono() - t_phase);
 	recon_rejects_foreach(rs.rc, log_reject, &nrejects);
 	if (nrejects > MAX_LOGGED_REJECTS)
 		log_warn("%lld more entries rejected", nrejects - MAX_LOGGED_REJECTS);
@@ -281,6 +284,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			  rec.id, why, rec.id);
 		goto record;
 	}
+	t_phase = time_mono();
 	if (recon_apply(rs.rc, &ro) < 0) {
 		log_error("store: applying the plan failed: %s", store_errmsg(st));
 		rec.error = "applying the plan failed";
@@ -288,6 +292,8 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		exit_code = EXIT_FAIL;
 		goto rollback;
 	}
+	log_debug("applied in %.3f s", time_mono() - t_phase);
+	t_phase = time_mono();
 	rec.duration = time_mono() - t0;
 	if (store_run_finish(st, &rec) < 0 || store_commit(st) < 0) {
 		log_error("store: commit failed: %s", store_errmsg(st));
@@ -296,6 +302,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		exit_code = EXIT_FAIL;
 		goto rollback;
 	}
+	log_debug("committed in %.3f s", time_mono() - t_phase);
 	log_info("run %lld %s: %lld entries read from %s; %lld created, %lld updated "
 		 "(%lld moved), %lld disabled, %lld enabled, %lld unchanged, %lld rejected; %.2f s",
 		 rec.id, run_outcome_name(rec.outcome), rs.read, rec.uri, rec.c.created,
