@@ -385,8 +385,6 @@ plan_updates(struct recon *rc)
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, " || (CASE WHEN p.%s IS NOT s.%s COLLATE BINARY THEN ' %s' ELSE '' END)",
 			columns[f], columns[f], field_name(f));
-	sql_add(&q, " || (CASE WHEN p.dir_disabled <> s.dir_disabled THEN ' directory_flag' "
-		"ELSE '' END)");
 	sql_add(&q, " AS changed, (EXISTS (SELECT name, value FROM temp.stage_fields f "
 		"WHERE f.dir_id = s.dir_id EXCEPT SELECT name, value FROM person_fields pf "
 		"WHERE pf.person_id = p.id) OR EXISTS (SELECT name, value FROM person_fields pf "
@@ -452,7 +450,7 @@ int
 recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 {
 	struct plan_counts n = { 0 };
-	long long staged;
+	long long staged, touched;
 	int r;
 
 	if (!store_in_txn(rc->st))
@@ -491,7 +489,14 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	    n.dir_disabled_new < 0 || n.enabled < 0 || n.rejected < 0 ||
 	    n.people_enabled < 0 || n.people_total < 0)
 		return -EIO;
-	n.unchanged = staged - n.created - n.updated;
+	/* Unchanged: staged people the plan leaves alone. A disable for being
+	 * missing is of someone not staged; every other plan row is of a staged
+	 * person, and one person may have two (an update and a disable). */
+	touched = query_count(rc, "SELECT count(DISTINCT dir_id) FROM temp.plan "
+			      "WHERE action <> 'disable' OR code = 'directory'");
+	if (touched < 0)
+		return -EIO;
+	n.unchanged = staged - touched;
 	log_debug("plan: counts %.3f s", time_mono() - t);
 	*c = n;
 	return 0;
@@ -604,6 +609,14 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 		"UPDATE people SET status = coalesce(people.prev_status, :initial), "
 		"status_reason = NULL, status_changed_at = :now, updated_at = :now "
 		"FROM temp.plan pl WHERE pl.action = 'enable' AND pl.person_id = people.id", o);
+	if (r < 0)
+		return r;
+	/* The directory's disabled flag, whatever the status, and the hash of
+	 * what was read: only rows whose hash differs and were not updated. */
+	r = run_sql(rc,
+		"UPDATE people SET dir_disabled = s.dir_disabled, src_hash = s.hash "
+		"FROM temp.stage_people s WHERE s.dir_id = people.dir_id "
+		"AND people.src_hash <> s.hash", o);
 	if (r < 0)
 		return r;
 	/* Since when a person has been missing (grace rules read it). */

@@ -296,6 +296,9 @@ test_directory_flag(void **state)
 	run(fx, true);
 	assert_int_equal(fx->c.disabled, 1);
 	assert_int_equal(fx->c.dir_disabled_new, 1);
+	assert_int_equal(fx->c.updated, 0);       /* a flag is not a profile change */
+	assert_int_equal(fx->c.unchanged, 2);     /* alice was not left alone */
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM audit_log WHERE subject = 'alice'"), 2);
 	expect_text(fx, "SELECT status || ' ' || status_reason FROM people WHERE username = 'alice'",
 		    "disabled directory");
 	ps[0].disabled = false;
