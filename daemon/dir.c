@@ -199,7 +199,7 @@ dir_connect(const struct conf *cf, struct dir **out, char *err, size_t errlen)
 
 	err[0] = '\0';
 	if ((r = bind_password(cf, &pw, err, errlen)) < 0)
-		return r == -ENOMEM ? r : -EACCES;
+		return r == -ENOMEM ? r : -ENOKEY;
 	r = -EHOSTUNREACH;
 	list = strdup(cf->ldap.uri);
 	d = calloc(1, sizeof(*d));

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <locale.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
@@ -135,15 +137,33 @@ printer_begin(struct printer *p)
 	}
 }
 
-/* Display width of UTF-8 text: code points, not bytes. */
+/* Display width of UTF-8 text in terminal columns: wide (CJK) characters
+ * take two, combining marks none (wcwidth in the C.UTF-8 locale). */
 static size_t
 text_width(const char *s)
 {
-	size_t w = 0;
+	static locale_t utf8;
+	mbstate_t ps = { 0 };
+	size_t w = 0, len = strlen(s);
 
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
+	if (utf8 == (locale_t)0)
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	while (len > 0) {
+		wchar_t wc;
+		locale_t old = utf8 ? uselocale(utf8) : (locale_t)0;
+		size_t n = mbrtowc(&wc, s, len, &ps);
+		int cw = (n == (size_t)-1 || n == (size_t)-2 || n == 0) ? -1 : wcwidth(wc);
+
+		if (old != (locale_t)0)
+			uselocale(old);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			n = 1;    /* not UTF-8: one column a byte */
+			memset(&ps, 0, sizeof(ps));
+		}
+		w += cw < 0 ? 1 : (size_t)cw;
+		s += n;
+		len -= n;
+	}
 	return w;
 }
 
@@ -519,6 +539,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_CONFIG;
 	}
+	if (strcmp(argv[0], "user") == 0 && (argc < 2 || (strcmp(argv[1], "show") != 0 &&
+						       strcmp(argv[1], "list") != 0)))
+		return usage_error("user needs a subcommand: show or list%s", "");
 	if (!(strcmp(argv[0], "status") == 0 || strcmp(argv[0], "runs") == 0 ||
 	      strcmp(argv[0], "run") == 0 ||
 	      (strcmp(argv[0], "user") == 0 && argc >= 2 &&

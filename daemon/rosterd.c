@@ -29,8 +29,8 @@ usage(FILE *out)
 		"  -h, --help         print this help and exit\n"
 		"\n"
 		"Exit status: 0 ok, 1 failure or incomplete directory read, 2 configuration\n"
-		"error, 3 directory unreachable, TLS failed or bind refused, 4 held by the\n"
-		"safety threshold.\n"
+		"error or unreadable bind password, 3 directory unreachable, TLS failed or\n"
+		"bind refused, 4 held by the safety threshold.\n"
 		"See rosterd(8) and rosterd.conf(5).\n", ROSTERD_DEFAULT_CONF);
 }
 

@@ -149,7 +149,8 @@ struct dir_val {
 /* Connect to the first URI of the list that answers, set up TLS as configured
  * (certificate checking always on; a StartTLS failure never falls back to
  * plaintext) and bind. Returns 0, -EHOSTUNREACH (no server answered),
- * -EACCES (bind refused), -EPROTO (TLS failed) or -ENOMEM, with detail in err. */
+ * -EACCES (bind refused), -EPROTO (TLS failed), -ENOKEY (the password file or
+ * credential cannot be read) or -ENOMEM, with detail in err. */
 int dir_connect(const struct conf *cf, struct dir **out, char *err, size_t errlen);
 void dir_close(struct dir *d);
 /* The URI the connection was made to. */
@@ -295,9 +296,9 @@ struct run_rec {
 int store_run_start(struct store *st, const char *now, long long *id);
 /* Write the run's final record (inside the current transaction if any). */
 int store_run_finish(struct store *st, const struct run_rec *r);
-/* Find an approved, unused held run with this digest: return 1 when there is
- * one (and, when run_id > 0, mark it used by that run), 0 when there is none.
- * Inside a write transaction. */
+/* Whether the latest held run has this digest, is approved, unused, and no
+ * run has succeeded since: return 1 (and, when run_id > 0, mark it used by
+ * that run) or 0. Inside a write transaction. */
 int store_run_use_approval(struct store *st, const char *digest, long long run_id);
 /* Runs left "running" by a process that died are marked failed. */
 int store_runs_mark_crashed(struct store *st);

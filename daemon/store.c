@@ -299,9 +299,14 @@ store_run_use_approval(struct store *st, const char *digest, long long run_id)
 	sqlite3_stmt *s = NULL;
 	int r = -EIO;
 
+	/* Only the latest held run's approval counts, and only while no run
+	 * has succeeded since: an old approval never lets a later plan through. */
 	static const char pick[] =
-		"SELECT id FROM sync_runs WHERE outcome = 'held' AND plan_digest = ?1"
-		" AND approved_at IS NOT NULL AND approval_used_by IS NULL ORDER BY id DESC LIMIT 1";
+		"SELECT id FROM (SELECT * FROM sync_runs WHERE outcome = 'held' "
+		" ORDER BY id DESC LIMIT 1) h WHERE h.plan_digest = ?1 "
+		" AND h.approved_at IS NOT NULL AND h.approval_used_by IS NULL "
+		" AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.id > h.id "
+		"  AND r.outcome IN ('ok', 'incomplete'))";
 	long long held;
 
 	if (sqlite3_prepare_v2(st->db, pick, -1, &s, NULL) != SQLITE_OK)
@@ -329,5 +334,6 @@ int
 store_runs_mark_crashed(struct store *st)
 {
 	return store_exec(st, "UPDATE sync_runs SET outcome = 'failed', "
-			  "error = 'the process ended during the run' WHERE outcome = 'running'");
+			  "error = 'the run did not finish: the process ended, or could not "
+			  "record its outcome' WHERE outcome = 'running'");
 }

@@ -177,7 +177,8 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	if (r < 0) {
 		log_error("directory: %s", err);
 		rec.error = err;
-		exit_code = EXIT_UNREACHABLE;
+		/* An unreadable password is the setup's fault, not the server's. */
+		exit_code = r == -ENOKEY ? EXIT_CONFIG : EXIT_UNREACHABLE;
 		goto record;
 	}
 	rec.uri = dir_uri(rs.dir);

@@ -201,10 +201,39 @@ test_runs_and_approval(void **state)
 	assert_int_equal(store_run_use_approval(fx->st, "00000000deadbeef", next), 0);
 	assert_int_equal(store_commit(fx->st), 0);
 
+	/* an approval is void once a later run is held, or a run succeeds */
+	{
+		struct run_rec h2 = { .outcome = RUN_HELD, .digest = "2222222222222222" };
+		struct run_rec ok = { .outcome = RUN_OK };
+		long long id;
+
+		assert_int_equal(store_run_start(fx->st, "t", &h2.id), 0);
+		assert_int_equal(store_run_finish(fx->st, &h2), 0);
+		assert_int_equal(store_exec(fx->st, "UPDATE sync_runs SET approved_at = 'now' "
+					    "WHERE plan_digest = '2222222222222222'"), 0);
+		assert_int_equal(store_run_start(fx->st, "t", &id), 0);
+		rr.id = id;           /* a later held run with another plan */
+		rr.digest = "3333333333333333";
+		assert_int_equal(store_run_finish(fx->st, &rr), 0);
+		assert_int_equal(store_begin(fx->st), 0);
+		assert_int_equal(store_run_use_approval(fx->st, "2222222222222222", 0), 0);
+		assert_int_equal(store_rollback(fx->st), 0);
+		assert_int_equal(store_exec(fx->st, "UPDATE sync_runs SET approved_at = 'now' "
+					    "WHERE plan_digest = '3333333333333333'"), 0);
+		assert_int_equal(store_begin(fx->st), 0);
+		assert_int_equal(store_run_use_approval(fx->st, "3333333333333333", 0), 1);
+		assert_int_equal(store_rollback(fx->st), 0);
+		assert_int_equal(store_run_start(fx->st, "t", &ok.id), 0);
+		assert_int_equal(store_run_finish(fx->st, &ok), 0);
+		assert_int_equal(store_begin(fx->st), 0);
+		assert_int_equal(store_run_use_approval(fx->st, "3333333333333333", 0), 0);
+		assert_int_equal(store_rollback(fx->st), 0);
+	}
+
 	/* a run left "running" by a dead process is marked failed */
 	assert_int_equal(store_runs_mark_crashed(fx->st), 0);
 	assert_int_equal(scalar(fx->st, "SELECT count(*) FROM sync_runs WHERE outcome = 'failed' "
-				"AND error LIKE '%ended during the run%'"), 1);
+				"AND error LIKE 'the run did not finish%'"), 1);
 }
 
 int

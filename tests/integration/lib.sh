@@ -1,0 +1,422 @@
+# shellcheck shell=bash
+# tests/integration/lib.sh: sourced by every tests/integration/t_*.sh.
+#
+# tests/run.sh runs each script with ROSTERD, ROSTERCTL (the binaries under
+# test), ROSTERD_TOP (the repository) and TEST_TMP (a fresh directory that is
+# removed when the test passes). A script passes by exiting 0.
+#
+# What this gives a test:
+#   - `set -eu -o pipefail` and an ERR trap that names the failing command and line;
+#   - an EXIT trap that stops the test's slapd and any background process the
+#     test registered with track_pid, and prints PASS or FAIL;
+#   - its own slapd in $TEST_TMP/slapd (start_directory), a rosterd config in
+#     $CONF (write_conf), the store at $DB;
+#   - run / run_rosterd / run_rctl: run a command without tripping set -e,
+#     keeping its exit status in RC, its stdout in OUT and its stderr in ERR;
+#     a sanitizer report in ERR fails the test whatever the exit status;
+#   - assertions that print what was expected and what came;
+#   - sql / sql_dump: sqlite3 on the store;
+#   - LDIF helpers to build fixtures on the fly.
+set -eu -o pipefail
+set -E
+
+: "${ROSTERD:?ROSTERD must name the rosterd binary under test}"
+: "${ROSTERCTL:?ROSTERCTL must name the rosterctl binary under test}"
+: "${ROSTERD_TOP:?ROSTERD_TOP must name the repository top}"
+: "${TEST_TMP:?TEST_TMP must name a fresh temporary directory}"
+
+# shellcheck source=../lib/slapd.sh
+. "$ROSTERD_TOP/tests/lib/slapd.sh"
+
+T_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
+FIXTURES=$ROSTERD_TOP/tests/fixtures
+SLAPD_HOME=$TEST_TMP/slapd
+CONF=$TEST_TMP/rosterd.conf
+DB=$TEST_TMP/learning.db
+SUFFIX="dc=example,dc=com"
+PEOPLE="ou=people,$SUFFIX"
+T_PIDS=()
+RC=0
+OUT=""
+ERR=""
+
+# ---- traps ---------------------------------------------------------------------
+
+_t_on_err() {
+	local rc=$? line=$1 cmd=$2 i
+	echo "ERROR: command failed with status $rc at ${BASH_SOURCE[1]##*/}:$line: $cmd" >&2
+	for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+		echo "  in ${FUNCNAME[$i]}, called at ${BASH_SOURCE[$i + 1]##*/}:${BASH_LINENO[$i]}" >&2
+	done
+}
+
+_t_on_exit() {
+	local rc=$? pid
+	trap - ERR
+	set +e
+	for pid in "${T_PIDS[@]}"; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		fi
+	done
+	if [ -d "$SLAPD_HOME" ]; then
+		slapd_stop "$SLAPD_HOME" >/dev/null 2>&1
+	fi
+	if [ "$rc" -eq 0 ]; then
+		echo "PASS: $T_NAME"
+	else
+		echo "FAIL: $T_NAME (exit $rc)"
+	fi
+	exit "$rc"
+}
+
+trap '_t_on_err "$LINENO" "$BASH_COMMAND"' ERR
+trap _t_on_exit EXIT
+
+# Remember a background process of the test, killed on exit if still running.
+track_pid() { T_PIDS+=("$1"); }
+
+# ---- messages and assertions ---------------------------------------------------
+
+# Where the assertion was called from: "t_x.sh:42".
+_t_where() {
+	local i
+	for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+		if [ "${BASH_SOURCE[$i]##*/}" != lib.sh ]; then
+			echo "${BASH_SOURCE[$i]##*/}:${BASH_LINENO[$((i - 1))]}"
+			return
+		fi
+	done
+	echo "?"
+}
+
+note() { echo "--- $*"; }
+
+# fail MESSAGE...: print the message (and where), exit 1.
+fail() {
+	{
+		echo "FAILED at $(_t_where):"
+		printf '  %s\n' "$@"
+	} >&2
+	exit 1
+}
+
+# Show a (possibly long) text indented, for failure messages.
+_t_show() {
+	local label=$1 text=$2
+	if [ -z "$text" ]; then
+		echo "$label: (empty)"
+	else
+		echo "$label:"
+		printf '%s\n' "$text" | head -n 40 | sed 's/^/    | /'
+	fi
+}
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+	[ "$1" = "$2" ] && return 0
+	fail "${3:-values differ}" "$(_t_show expected "$1")" "$(_t_show got "$2")"
+}
+
+# assert_ne UNEXPECTED ACTUAL [WHAT]
+assert_ne() {
+	[ "$1" != "$2" ] && return 0
+	fail "${3:-value should differ}" "$(_t_show "did not expect" "$1")"
+}
+
+# assert_contains HAYSTACK NEEDLE [WHAT]: fixed-string containment.
+assert_contains() {
+	case $1 in *"$2"*) return 0 ;; esac
+	fail "${3:-text does not contain the expected part}" "$(_t_show expected-part "$2")" \
+		"$(_t_show got "$1")"
+}
+
+# assert_not_contains HAYSTACK NEEDLE [WHAT]
+assert_not_contains() {
+	case $1 in *"$2"*) fail "${3:-text contains what it must not}" \
+		"$(_t_show must-not-contain "$2")" "$(_t_show got "$1")" ;; esac
+	return 0
+}
+
+# assert_match TEXT EXTENDED-REGEX [WHAT]: some line of TEXT matches.
+assert_match() {
+	printf '%s\n' "$1" | grep -Eq -- "$2" && return 0
+	fail "${3:-no line matches}" "$(_t_show regex "$2")" "$(_t_show got "$1")"
+}
+
+# assert_no_match TEXT EXTENDED-REGEX [WHAT]
+assert_no_match() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		fail "${3:-a line matches what it must not}" "$(_t_show regex "$2")" "$(_t_show got "$1")"
+	fi
+	return 0
+}
+
+# assert_file_exists / assert_no_file PATH
+assert_file_exists() { [ -e "$1" ] || fail "expected the file $1 to exist"; }
+assert_no_file() { [ ! -e "$1" ] || fail "expected no file $1, but it exists" "$(ls -la "$1")"; }
+
+# ---- running commands ------------------------------------------------------------
+
+# Fail when stderr carries a sanitizer or crash report, whatever the exit status.
+_t_check_crash() {
+	local what=$1
+	if [ "$RC" -eq 99 ] || [ "$RC" -eq 98 ] || [ "$RC" -ge 128 ] ||
+		printf '%s\n' "$ERR" | grep -Eq 'Sanitizer|runtime error:|^==[0-9]+==|Segmentation fault|Aborted'; then
+		fail "$what crashed or a sanitizer reported (exit $RC)" "$(_t_show stderr "$ERR")"
+	fi
+}
+
+# run CMD ARGS...: run it; RC, OUT, ERR hold its exit status, stdout, stderr
+# (also in $TEST_TMP/last.out and last.err). Never trips set -e.
+run() {
+	RC=0
+	"$@" >"$TEST_TMP/last.out" 2>"$TEST_TMP/last.err" || RC=$?
+	OUT=$(cat "$TEST_TMP/last.out")
+	ERR=$(cat "$TEST_TMP/last.err")
+	echo "+ ${*##*/} -> exit $RC" | sed "s|$TEST_TMP|\$TEST_TMP|g"
+	if [ -n "$ERR" ]; then printf '%s\n' "$ERR" | head -n 20 | sed 's/^/  stderr| /'; fi
+	_t_check_crash "${1##*/}"
+}
+
+# run_rosterd ARGS...: rosterd -c $CONF ARGS...
+run_rosterd() { run "$ROSTERD" -c "$CONF" "$@"; }
+
+# run_rctl ARGS...: rosterctl -c $CONF ARGS...
+run_rctl() { run "$ROSTERCTL" -c "$CONF" "$@"; }
+
+# assert_rc CODE [WHAT]: the last run's exit status was CODE.
+assert_rc() {
+	[ "$RC" -eq "$1" ] && return 0
+	fail "${2:-exit status}: expected exit $1, got $RC" "$(_t_show stdout "$OUT")" \
+		"$(_t_show stderr "$ERR")"
+}
+
+# assert_exit CODE CMD ARGS...: run the command and check its exit status.
+assert_exit() {
+	local code=$1
+	shift
+	run "$@"
+	assert_rc "$code" "$(printf '%q ' "${@##*/}")"
+}
+
+# sync_once [CODE]: rosterd --once, expecting CODE (default 0).
+sync_once() {
+	run_rosterd --once
+	assert_rc "${1:-0}" "rosterd --once"
+}
+
+# dry_run [CODE]: rosterd --dry-run, expecting CODE (default 0).
+dry_run() {
+	run_rosterd --dry-run
+	assert_rc "${1:-0}" "rosterd --dry-run"
+}
+
+# rctl_ok ARGS...: rosterctl, expecting exit 0.
+rctl_ok() {
+	run_rctl "$@"
+	assert_rc 0 "rosterctl $*"
+}
+
+# ---- the store -------------------------------------------------------------------
+
+# sql QUERY...: run SQL on the store, one row a line, columns joined by "|".
+sql() { sqlite3 -batch -noheader -bail -cmd ".timeout 5000" "$DB" "$@"; }
+
+# sql_quote TEXT: TEXT as an SQL string literal.
+sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
+
+# assert_sql EXPECTED QUERY [WHAT]
+assert_sql() { assert_eq "$1" "$(sql "$2")" "${3:-$2}"; }
+
+# col USERNAME COLUMN: one column of a person.
+col() { sql "SELECT $2 FROM people WHERE username = $(sql_quote "$1")"; }
+
+# last_run COLUMN: a column of the newest sync run.
+last_run() { sql "SELECT $1 FROM sync_runs ORDER BY id DESC LIMIT 1"; }
+
+# run_counts [ID]: "outcome created updated renamed disabled enabled rejected"
+# of run ID (default the newest). (unchanged is checked on its own where it
+# is unambiguous: see t_disable_flag.)
+run_counts() {
+	local where="ORDER BY id DESC LIMIT 1"
+	[ -n "${1:-}" ] && where="WHERE id = $1"
+	sql "SELECT outcome, created, updated, renamed, disabled, enabled, rejected
+	     FROM sync_runs $where" | tr '|' ' '
+}
+
+# sql_dump TABLE...: the .dump of those tables (to compare before/after).
+sql_dump() { sqlite3 -batch "$DB" ".dump $*"; }
+
+# store_hash: sha256 of the store file and of its -wal when there is one
+# (the -shm index is not content); a dry run must leave this unchanged.
+store_hash() {
+	local f
+	for f in "$DB" "$DB-wal"; do
+		[ -e "$f" ] && sha256sum "$f" | sed "s|$TEST_TMP/||"
+	done
+	return 0
+}
+
+# ---- the directory -------------------------------------------------------------
+
+# start_directory [LDIF...]: a fresh slapd in $SLAPD_HOME loaded with
+# base.ldif and the given files (SLAPD_EXTRA_* apply).
+start_directory() {
+	slapd_setup "$SLAPD_HOME"
+	slapd_load "$SLAPD_HOME" "$FIXTURES/base.ldif" "$@"
+	slapd_start "$SLAPD_HOME"
+	note "slapd at $SLAPD_URI"
+}
+
+# restart_directory: stop slapd and start it again from the same database,
+# with slapd.conf rewritten (so that SLAPD_EXTRA_* changes apply).
+restart_directory() {
+	slapd_stop "$SLAPD_HOME"
+	SLAPD_KEEP_DB=1 slapd_setup "$SLAPD_HOME"
+	slapd_start "$SLAPD_HOME"
+}
+
+# write_conf [SYNC_EXTRA]: the rosterd config $CONF for this slapd
+# (the ROSTERD_CONF_* variables of tests/lib/slapd.sh apply).
+write_conf() { slapd_write_rosterd_conf "$CONF" "${1:-}"; }
+
+# ldif_person UID GIVEN FAMILY [EXTRA-LINE...]: an inetOrgPerson entry
+# uid=UID,ou=people with cn "GIVEN FAMILY" and mail UID@example.com.
+ldif_person() {
+	local uid=$1 given=$2 family=$3
+	shift 3
+	printf 'dn: uid=%s,%s\nobjectClass: inetOrgPerson\nobjectClass: rosterdTestAccount\n' "$uid" "$PEOPLE"
+	printf 'uid: %s\ncn: %s %s\ngivenName: %s\nsn: %s\nmail: %s@example.com\n' \
+		"$uid" "$given" "$family" "$given" "$family" "$uid"
+	[ $# -gt 0 ] && printf '%s\n' "$@"
+	echo
+}
+
+# gen_people N [PREFIX] [FIRST]: LDIF of N generated people uid=PREFIX00001...
+# under ou=people (departments D0..D9, locations L0..L4, a manager each).
+gen_people() {
+	awk -v n="$1" -v p="${2:-user}" -v first="${3:-1}" -v base="$PEOPLE" 'BEGIN {
+		for (i = first; i < first + n; i++) {
+			u = sprintf("%s%05d", p, i)
+			printf "dn: uid=%s,%s\nobjectClass: inetOrgPerson\nobjectClass: rosterdTestAccount\n", u, base
+			printf "uid: %s\ncn: Person %s\ngivenName: Person\nsn: %s\n", u, u, u
+			printf "mail: %s@example.com\nemployeeNumber: %d\ndepartmentNumber: D%d\n", u, i, i % 10
+			printf "l: L%d\ntitle: Title %d\n", i % 5, i % 7
+			if (i > first)
+				printf "manager: uid=%s%05d,%s\n", p, first + int((i - first - 1) / 10), base
+			printf "\n"
+		}
+	}'
+}
+
+# ldif_ou NAME [PARENT]: an organizationalUnit entry.
+ldif_ou() { printf 'dn: ou=%s,%s\nobjectClass: organizationalUnit\nou: %s\n\n' "$1" "${2:-$SUFFIX}" "$1"; }
+
+# lock_person DN VALUE / unlock_person DN: set or remove nsAccountLock
+# (the entry must have objectClass rosterdTestAccount).
+lock_person() {
+	ldap_admin_modify <<EOF
+dn: $1
+changetype: modify
+replace: nsAccountLock
+nsAccountLock: $2
+EOF
+}
+unlock_person() {
+	ldap_admin_modify <<EOF
+dn: $1
+changetype: modify
+delete: nsAccountLock
+EOF
+}
+
+# set_attr DN ATTR VALUE...: replace an attribute's values.
+set_attr() {
+	local dn=$1 attr=$2 v
+	shift 2
+	{
+		printf 'dn: %s\nchangetype: modify\nreplace: %s\n' "$dn" "$attr"
+		for v in "$@"; do printf '%s: %s\n' "$attr" "$v"; done
+	} | ldap_admin_modify
+}
+
+# ---- JSON ----------------------------------------------------------------------
+
+# jout FILTER: jq -r FILTER on the last run's stdout (fails if not JSON).
+jout() {
+	local r
+	r=$(jq -r "$1" <<<"$OUT") || fail "stdout is not JSON, or jq filter $1 failed" "$(_t_show stdout "$OUT")"
+	printf '%s\n' "$r"
+}
+
+# assert_json FILTER EXPECTED: jq -r FILTER on the last stdout equals EXPECTED.
+assert_json() { assert_eq "$2" "$(jout "$1")" "JSON $1"; }
+
+# ---- background runs -----------------------------------------------------------
+
+# bg_rosterd ARGS...: start rosterd -c $CONF ARGS... in the background; its pid
+# in BG_PID (killed on exit if still running).
+bg_rosterd() {
+	"$ROSTERD" -c "$CONF" "$@" >"$TEST_TMP/bg.out" 2>"$TEST_TMP/bg.err" &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	echo "+ rosterd $* & (pid $BG_PID)"
+}
+
+# running PID: the process exists and is not a zombie.
+running() {
+	[ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# bg_wait [SECONDS]: wait (default at most 60 s) for the background rosterd;
+# RC, OUT, ERR as run sets them. Fails if it is still running.
+bg_wait() {
+	local t=${1:-60}
+	if ! wait_for "$t" _t_stopped "$BG_PID"; then
+		fail "rosterd (pid $BG_PID) still running after $t s" "$(_t_show stderr "$(cat "$TEST_TMP/bg.err")")"
+	fi
+	RC=0
+	wait "$BG_PID" || RC=$?
+	OUT=$(cat "$TEST_TMP/bg.out")
+	ERR=$(cat "$TEST_TMP/bg.err")
+	echo "+ background rosterd (pid $BG_PID) -> exit $RC"
+	if [ -n "$ERR" ]; then printf '%s\n' "$ERR" | head -n 20 | sed 's/^/  stderr| /'; fi
+	_t_check_crash rosterd
+}
+_t_stopped() { ! running "$1"; }
+
+# search_results_since MARK: how many search results (pages) slapd logged since MARK.
+search_results_since() { slapd_log_since "$1" "$SLAPD_HOME" | grep -c 'SEARCH RESULT' || true; }
+
+# watch_search_results: start following slapd's log from its current end;
+# then watch_search_results_wait N SECONDS blocks until slapd has logged N
+# search results (pages) since the start, status 1 after SECONDS. It follows
+# the log (tail -f), so it returns within milliseconds of the Nth page; start
+# it before the client, so that no time is lost starting it.
+watch_search_results() {
+	_T_WATCH_MARK=$(slapd_log_mark "$SLAPD_HOME")
+	exec {_T_WATCH_FD}< <(exec timeout 120 tail -n +"$((_T_WATCH_MARK + 1))" -f "$SLAPD_HOME/slapd.log")
+	_T_WATCH_PID=$!
+}
+watch_search_results_wait() {
+	local r=0
+	# (not >/dev/null: GNU grep then reads to the end of its input despite -m)
+	timeout "$2" grep -m "$1" 'SEARCH RESULT' <&"$_T_WATCH_FD" >"$TEST_TMP/pages.seen" || r=1
+	[ "$(wc -l <"$TEST_TMP/pages.seen")" -ge "$1" ] || r=1
+	exec {_T_WATCH_FD}<&-
+	kill "$_T_WATCH_PID" 2>/dev/null || true
+	return "$r"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.05 s until it succeeds; 1 on timeout.
+wait_for() {
+	local end
+	end=$(($(date +%s%N) + ${1%.*} * 1000000000))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
