@@ -52,6 +52,17 @@ field_name(enum field f)
 	return field_names[f];
 }
 
+const char *
+field_column(enum field f)
+{
+	static const char *const dn_columns[NFIELDS] = {
+		[F_MANAGER] = "manager_dn",
+		[F_SECONDARY_MANAGER] = "secondary_manager_dn",
+	};
+
+	return dn_columns[f] ? dn_columns[f] : field_names[f];
+}
+
 bool
 field_is_dn(enum field f)
 {

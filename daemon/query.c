@@ -174,24 +174,17 @@ oom:
 	return -ENOMEM;
 }
 
-int
-query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg)
+/* Hand each row of the prepared statement s to fn as an object, then
+ * finalize s. Stops at fn's first non-zero return and returns it. */
+static int
+each_row(sqlite3_stmt *s, query_row_fn fn, void *arg)
 {
-	static const char sql[] =
-		"SELECT username, display_name, email, status, department, location, title, role "
-		"FROM people WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR location = ?2) "
-		"AND (?3 IS NULL OR department = ?3) ORDER BY username";
-	sqlite3_stmt *s = NULL;
 	int r;
 
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, f->location, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, f->department, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		json_t *row = row_object(s);
 		int fr;
+
 		if (row == NULL) {
 			sqlite3_finalize(s);
 			return -ENOMEM;
@@ -207,6 +200,23 @@ query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, 
 	return r == SQLITE_DONE ? 0 : -EIO;
 }
 
+int
+query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg)
+{
+	static const char sql[] =
+		"SELECT username, display_name, email, status, department, location, title, role "
+		"FROM people WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR location = ?2) "
+		"AND (?3 IS NULL OR department = ?3) ORDER BY username";
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, f->location, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, f->department, -1, SQLITE_STATIC);
+	return each_row(s, fn, arg);
+}
+
 static const char runs_sql[] =
 	"SELECT id, started_at, finished_at, round(duration, 3) AS duration, outcome, directory_uri, entries_read, "
 	"created, updated, renamed, disabled, enabled, unchanged, rejected, error, "
@@ -217,27 +227,11 @@ int
 query_runs(struct store *st, int limit, query_row_fn fn, void *arg)
 {
 	sqlite3_stmt *s = NULL;
-	int r;
 
 	if (sqlite3_prepare_v2(store_db(st), runs_sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int(s, 1, limit);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *row = row_object(s);
-		int fr;
-		if (row == NULL) {
-			sqlite3_finalize(s);
-			return -ENOMEM;
-		}
-		fr = fn(row, arg);
-		json_decref(row);
-		if (fr != 0) {
-			sqlite3_finalize(s);
-			return fr;
-		}
-	}
-	sqlite3_finalize(s);
-	return r == SQLITE_DONE ? 0 : -EIO;
+	return each_row(s, fn, arg);
 }
 
 static int

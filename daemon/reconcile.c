@@ -16,21 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Store column of each field, in enum field order. */
-static const char *const columns[NFIELDS] = {
-	[F_USERNAME] = "username",
-	[F_EMAIL] = "email",
-	[F_GIVEN_NAME] = "given_name",
-	[F_FAMILY_NAME] = "family_name",
-	[F_DISPLAY_NAME] = "display_name",
-	[F_EMPLOYEE_NUMBER] = "employee_number",
-	[F_DEPARTMENT] = "department",
-	[F_LOCATION] = "location",
-	[F_TITLE] = "title",
-	[F_MANAGER] = "manager_dn",
-	[F_SECONDARY_MANAGER] = "secondary_manager_dn",
-};
-
 struct recon {
 	struct store *st;
 	sqlite3 *db;
@@ -160,7 +145,7 @@ recon_stage_begin(struct store *st, struct recon **out)
 	rc->db = store_db(st);
 	sql_add(&q, "INSERT INTO temp.stage_people (dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
-		sql_add(&q, ", %s", columns[f]);
+		sql_add(&q, ", %s", field_column(f));
 	sql_add(&q, ", dir_disabled, hash) VALUES (?, ?, ?");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", ?");
@@ -384,7 +369,7 @@ plan_updates(struct recon *rc)
 		"(CASE WHEN p.dn IS NOT s.dn THEN ' dn' ELSE '' END)");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, " || (CASE WHEN p.%s IS NOT s.%s COLLATE BINARY THEN ' %s' ELSE '' END)",
-			columns[f], columns[f], field_name(f));
+			field_column(f), field_column(f), field_name(f));
 	sql_add(&q, " AS changed, (EXISTS (SELECT name, value FROM temp.stage_fields f "
 		"WHERE f.dir_id = s.dir_id EXCEPT SELECT name, value FROM person_fields pf "
 		"WHERE pf.person_id = p.id) OR EXISTS (SELECT name, value FROM person_fields pf "
@@ -537,11 +522,11 @@ apply_creates(struct recon *rc, const struct recon_opts *o)
 
 	sql_add(&q, "INSERT INTO people (dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
-		sql_add(&q, ", %s", columns[f]);
+		sql_add(&q, ", %s", field_column(f));
 	sql_add(&q, ", status, status_reason, prev_status, dir_disabled, src_hash, member_since, "
 		"status_changed_at, created_at, updated_at) SELECT s.dir_id, s.dn, s.dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
-		sql_add(&q, ", s.%s", columns[f]);
+		sql_add(&q, ", s.%s", field_column(f));
 	sql_add(&q, ", CASE WHEN s.dir_disabled THEN 'disabled' ELSE :initial END, "
 		"CASE WHEN s.dir_disabled THEN 'directory' END, :initial, s.dir_disabled, s.hash, "
 		":now, :now, :now, :now FROM temp.plan pl JOIN temp.stage_people s "
@@ -573,7 +558,7 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 		return r;
 	sql_add(&q, "UPDATE people SET dn = s.dn, dn_norm = s.dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
-		sql_add(&q, ", %s = s.%s", columns[f], columns[f]);
+		sql_add(&q, ", %s = s.%s", field_column(f), field_column(f));
 	sql_add(&q, ", dir_disabled = s.dir_disabled, src_hash = s.hash, updated_at = :now "
 		"FROM temp.plan pl JOIN temp.stage_people s "
 		"ON s.dir_id = pl.dir_id WHERE pl.action = 'update' AND pl.person_id = people.id");

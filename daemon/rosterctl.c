@@ -219,6 +219,21 @@ printer_end(struct printer *p)
 	return 0;
 }
 
+/* End the output after a query that returned r; the exit status. */
+static int
+printer_finish(struct store *st, struct printer *p, int r)
+{
+	if (r == 0)
+		r = printer_end(p);
+	json_decref(p->rows);
+	p->rows = NULL;
+	if (r < 0) {
+		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 static int
 parse_format(const char *s, enum format *f)
 {
@@ -338,7 +353,7 @@ cmd_user_list(struct store *st, int argc, char **argv)
 	};
 	struct user_filter f = { 0 };
 	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 7, .out = stdout };
-	int c, r;
+	int c;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -364,15 +379,7 @@ cmd_user_list(struct store *st, int argc, char **argv)
 	if (optind != argc)
 		return usage_error("user list: unexpected argument \"%s\"", argv[optind]);
 	printer_begin(&p);
-	r = query_user_list(st, &f, print_row, &p);
-	if (r == 0)
-		r = printer_end(&p);
-	json_decref(p.rows);
-	if (r < 0) {
-		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return printer_finish(st, &p, query_user_list(st, &f, print_row, &p));
 }
 
 static int
@@ -390,7 +397,7 @@ cmd_runs(struct store *st, int argc, char **argv)
 	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 12, .out = stdout };
 	long limit = 20;
 	char *end;
-	int c, r;
+	int c;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -412,15 +419,7 @@ cmd_runs(struct store *st, int argc, char **argv)
 	if (optind != argc)
 		return usage_error("runs: unexpected argument \"%s\"", argv[optind]);
 	printer_begin(&p);
-	r = query_runs(st, (int)limit, print_row, &p);
-	if (r == 0)
-		r = printer_end(&p);
-	json_decref(p.rows);
-	if (r < 0) {
-		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return printer_finish(st, &p, query_runs(st, (int)limit, print_row, &p));
 }
 
 static long long

@@ -65,6 +65,8 @@ enum field {
 };
 /* The config key and store column name of a field ("given_name"). */
 const char *field_name(enum field f);
+/* Its column in the store's people table ("manager_dn" for manager). */
+const char *field_column(enum field f);
 /* Whether the field holds a DN (normalised before it is stored). */
 bool field_is_dn(enum field f);
 
