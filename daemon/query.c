@@ -75,7 +75,8 @@ fail:
 	return NULL;
 }
 
-/* The rows of a query with one bound integer as an array of objects. */
+/* The rows of a query as an array of objects; id is bound to the query's
+ * parameter, when it has one. */
 static json_t *
 object_list(sqlite3 *db, const char *sql, long long id)
 {
@@ -280,7 +281,7 @@ query_status(struct store *st, json_t **out)
 		goto fail;
 	held = object_list(db, "SELECT id, started_at, error FROM sync_runs WHERE outcome = 'held' "
 			   "AND approved_at IS NULL AND id > coalesce((SELECT max(id) FROM sync_runs "
-			   "WHERE outcome IN ('ok', 'incomplete')), 0) AND ? ORDER BY id", 1);
+			   "WHERE outcome IN ('ok', 'incomplete')), 0) ORDER BY id", 0);
 	if (!put(o, "held_runs", held) ||
 	    !put(o, "schema_version", json_integer(store_schema_version(st))))
 		goto fail;

@@ -296,10 +296,8 @@ recon_stage_end(struct recon *rc)
 	if (sqlite3_exec(rc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
 	/* Fresh statistics let the planner pick the indexes for the joins. */
-	double t = time_mono();
 	if (sqlite3_exec(rc->db, "ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
-	log_debug("analyze %.3f s", time_mono() - t);
 	return 0;
 }
 
@@ -440,22 +438,14 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
-	double t = time_mono();
 	if ((r = run_sql(rc, "DELETE FROM temp.plan", NULL)) < 0 ||
 	    (r = run_sql(rc, "DELETE FROM temp.unseen", NULL)) < 0 ||
 	    (r = reject_held_usernames(rc)) < 0 ||
-	    (r = plan_unseen(rc)) < 0)
+	    (r = plan_unseen(rc)) < 0 ||
+	    (r = plan_creates(rc)) < 0 ||
+	    (r = plan_updates(rc)) < 0 ||
+	    (r = plan_status(rc, o)) < 0)
 		return r;
-	log_debug("plan: held usernames %.3f s", time_mono() - t); t = time_mono();
-	if ((r = plan_creates(rc)) < 0)
-		return r;
-	log_debug("plan: creates %.3f s", time_mono() - t); t = time_mono();
-	if ((r = plan_updates(rc)) < 0)
-		return r;
-	log_debug("plan: updates %.3f s", time_mono() - t); t = time_mono();
-	if ((r = plan_status(rc, o)) < 0)
-		return r;
-	log_debug("plan: status %.3f s", time_mono() - t); t = time_mono();
 
 	staged = query_count(rc, "SELECT count(*) FROM temp.stage_people");
 	n.created = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'create'");
@@ -482,7 +472,6 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	if (touched < 0)
 		return -EIO;
 	n.unchanged = staged - touched;
-	log_debug("plan: counts %.3f s", time_mono() - t);
 	*c = n;
 	return 0;
 }
@@ -624,14 +613,10 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
-	double t = time_mono();
-	if ((r = apply_creates(rc, o)) < 0)
-		return r;
-	log_debug("apply: creates %.3f s", time_mono() - t); t = time_mono();
-	if ((r = apply_updates(rc, o)) < 0 ||
+	if ((r = apply_creates(rc, o)) < 0 ||
+	    (r = apply_updates(rc, o)) < 0 ||
 	    (r = apply_status(rc, o)) < 0)
 		return r;
-	log_debug("apply: updates, status %.3f s", time_mono() - t); t = time_mono();
 	r = run_sql(rc,
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
 		"SELECT :now, :run, 'sync', pl.action, coalesce(pl.person_id, p.id), pl.username, "
@@ -639,7 +624,6 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 		"ON pl.person_id IS NULL AND p.dir_id = pl.dir_id ORDER BY pl.seq", o);
 	if (r < 0)
 		return r;
-	log_debug("apply: audit %.3f s", time_mono() - t);
 	r = run_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason) "
 		    "SELECT :run, dn, reason FROM temp.stage_rejects ORDER BY seq", o);
 	return r < 0 ? r : 0;

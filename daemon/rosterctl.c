@@ -145,25 +145,29 @@ text_width(const char *s)
 	static locale_t utf8;
 	mbstate_t ps = { 0 };
 	size_t w = 0, len = strlen(s);
+	locale_t old;
 
 	if (utf8 == (locale_t)0)
 		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	old = utf8 ? uselocale(utf8) : (locale_t)0;
 	while (len > 0) {
 		wchar_t wc;
-		locale_t old = utf8 ? uselocale(utf8) : (locale_t)0;
 		size_t n = mbrtowc(&wc, s, len, &ps);
-		int cw = (n == (size_t)-1 || n == (size_t)-2 || n == 0) ? -1 : wcwidth(wc);
+		int cw;
 
-		if (old != (locale_t)0)
-			uselocale(old);
 		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
 			n = 1;    /* not UTF-8: one column a byte */
+			cw = 1;
 			memset(&ps, 0, sizeof(ps));
+		} else {
+			cw = wcwidth(wc);
 		}
 		w += cw < 0 ? 1 : (size_t)cw;
 		s += n;
 		len -= n;
 	}
+	if (old != (locale_t)0)
+		uselocale(old);
 	return w;
 }
 
