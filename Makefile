@@ -28,7 +28,7 @@ LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LDLIBS)
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c \
-           daemon/store.c daemon/reconcile.c daemon/attrmap.c daemon/sync.c daemon/query.c
+           daemon/store.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/sync.c daemon/query.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
 SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -18,6 +18,52 @@
 
 #define MAX_CUSTOM CONF_MAX_CUSTOM
 
+/* A growing list of strings owned by the map, emptied per entry. */
+struct strlist {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+strlist_clear(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+static void
+strlist_free(struct strlist *l)
+{
+	strlist_clear(l);
+	free(l->v);
+	l->v = NULL;
+	l->cap = 0;
+}
+
+/* Take s into the list; -ENOMEM (s freed) when it cannot. */
+static int
+strlist_add(struct strlist *l, char *s)
+{
+	if (s == NULL)
+		return -ENOMEM;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL) {
+			free(s);
+			return -ENOMEM;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = s;
+	return 0;
+}
+
+static int add_dns(struct strlist *l, const struct dir_val *v, size_t n, bool unique_member,
+		   long long *bad);
+
 struct amap {
 	const struct conf *cf;
 	const char **names;      /* NULL-ended, distinct */
@@ -27,7 +73,9 @@ struct amap {
 	ssize_t *custom;         /* per conf custom field */
 	size_t ncustom;
 	ssize_t disabled;        /* -1: no disabled attribute */
+	ssize_t member_of;       /* -1: no memberOf attribute */
 	long long bad_dns;
+	struct strlist mo;       /* the current person's group DNs */
 
 	/* strings made for the current entry, freed at the next */
 	char **keep;
@@ -50,7 +98,7 @@ int
 amap_new(const struct conf *cf, struct amap **out)
 {
 	struct amap *m = calloc(1, sizeof(*m));
-	size_t max = 1 + NFIELDS + cf->ldap.ncustom + 1 + 1;
+	size_t max = 1 + NFIELDS + cf->ldap.ncustom + 1 + 1 + 1;
 
 	if (m == NULL)
 		return -ENOMEM;
@@ -75,6 +123,7 @@ amap_new(const struct conf *cf, struct amap **out)
 		m->custom[i] = attr_index(m, cf->ldap.custom[i].attr);
 	m->disabled = cf->ldap.users.disabled_attribute ?
 		      attr_index(m, cf->ldap.users.disabled_attribute) : -1;
+	m->member_of = cf->ldap.member_of_attr ? attr_index(m, cf->ldap.member_of_attr) : -1;
 	*out = m;
 	return 0;
 }
@@ -94,6 +143,7 @@ amap_free(struct amap *m)
 		return;
 	if (m->keep != NULL)
 		keep_clear(m);
+	strlist_free(&m->mo);
 	free(m->keep);
 	free(m->names);
 	free(m->custom);
@@ -280,5 +330,199 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 		v = get(arg, (size_t)m->disabled, &n);
 		p->dir_disabled = entry_disabled(cf, v, n);
 	}
+	strlist_clear(&m->mo);
+	if (m->member_of >= 0) {
+		int r;
+		v = get(arg, (size_t)m->member_of, &n);
+		if ((r = add_dns(&m->mo, v, n, false, &m->bad_dns)) < 0)
+			return r;
+		p->nmember_of = m->mo.n;
+		p->member_of = (const char *const *)m->mo.v;
+	}
+	return 0;
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+struct gmap {
+	const struct conf *cf;
+	const char *names[5];
+	size_t n;
+	ssize_t id, name, description, member;
+	struct strlist keep;     /* the current group's strings */
+	struct strlist members;
+	long long bad_members;
+};
+
+/* A uniqueMember value without its optional "#'0101'B" UID suffix. */
+static size_t
+strip_uid_suffix(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 4 || s[len - 1] != 'B' || s[len - 2] != '\'')
+		return len;
+	for (i = len - 2; i > 0 && (s[i - 1] == '0' || s[i - 1] == '1'); i--)
+		;
+	if (i >= 2 && s[i - 1] == '\'' && s[i - 2] == '#')
+		return i - 2;
+	return len;
+}
+
+/* Normalise DN values into l; values that are not DNs are counted in bad. */
+static int
+add_dns(struct strlist *l, const struct dir_val *v, size_t n, bool unique_member,
+	long long *bad)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = unique_member ? strip_uid_suffix(v[i].data, v[i].len) : v[i].len;
+		char *norm = NULL;
+
+		if (!utf8_valid(v[i].data, len) || dn_normalize(v[i].data, len, &norm) < 0) {
+			(*bad)++;
+			continue;
+		}
+		if (strlist_add(l, norm) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static ssize_t
+gattr_index(struct gmap *g, const char *attr)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (strcasecmp(g->names[i], attr) == 0)
+			return (ssize_t)i;
+	g->names[g->n] = attr;
+	return (ssize_t)g->n++;
+}
+
+int
+gmap_new(const struct conf *cf, struct gmap **out)
+{
+	struct gmap *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return -ENOMEM;
+	g->cf = cf;
+	g->id = gattr_index(g, cf->ldap.id_attr);
+	g->name = gattr_index(g, cf->ldap.groups.name_attr);
+	g->description = cf->ldap.groups.description_attr ?
+			 gattr_index(g, cf->ldap.groups.description_attr) : -1;
+	g->member = cf->ldap.groups.member_attribute ?
+		    gattr_index(g, cf->ldap.groups.member_attribute) : -1;
+	*out = g;
+	return 0;
+}
+
+void
+gmap_free(struct gmap *g)
+{
+	if (g == NULL)
+		return;
+	strlist_free(&g->keep);
+	strlist_free(&g->members);
+	free(g);
+}
+
+const char *const *
+gmap_attrs(const struct gmap *g)
+{
+	return g->names;
+}
+
+long long
+gmap_bad_members(const struct gmap *g)
+{
+	return g->bad_members;
+}
+
+/* The first value of attribute i as a kept string; NULL with *r = 0 when
+ * there is none, *r = 1 when it is not UTF-8, *r = -ENOMEM. */
+static const char *
+gfirst(struct gmap *g, amap_values_fn get, void *arg, ssize_t i, int *r)
+{
+	const struct dir_val *v;
+	size_t n;
+
+	*r = 0;
+	if (i < 0)
+		return NULL;
+	v = get(arg, (size_t)i, &n);
+	if (n == 0)
+		return NULL;
+	if (!utf8_valid(v[0].data, v[0].len)) {
+		*r = 1;
+		return NULL;
+	}
+	if (strlist_add(&g->keep, strndup(v[0].data, v[0].len)) < 0) {
+		*r = -ENOMEM;
+		return NULL;
+	}
+	return g->keep.v[g->keep.n - 1];
+}
+
+int
+gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
+	   struct group_rec *out, char *reason, size_t len)
+{
+	const struct conf *cf = g->cf;
+	const struct dir_val *v;
+	char *norm = NULL;
+	size_t n;
+	int r;
+
+	strlist_clear(&g->keep);
+	strlist_clear(&g->members);
+	memset(out, 0, sizeof(*out));
+	reason[0] = '\0';
+	out->dn = dn;
+
+	v = get(arg, (size_t)g->id, &n);
+	if (n == 0 || v[0].len == 0) {
+		snprintf(reason, len, "group without %s (the entry's stable id)", cf->ldap.id_attr);
+		return 1;
+	}
+	if (strlist_add(&g->keep, id_text(&v[0])) < 0)
+		return -ENOMEM;
+	out->dir_id = g->keep.v[g->keep.n - 1];
+	if (!utf8_valid(dn, strlen(dn)) || dn_normalize(dn, strlen(dn), &norm) < 0) {
+		snprintf(reason, len, "group: the DN is not a valid RFC 4514 DN");
+		return 1;
+	}
+	if (strlist_add(&g->keep, norm) < 0)
+		return -ENOMEM;
+	out->dn_norm = norm;
+	out->name = gfirst(g, get, arg, g->name, &r);
+	if (r < 0)
+		return r;
+	if (out->name == NULL || out->name[0] == '\0') {
+		snprintf(reason, len, "group without a name (attribute %s)%s",
+			 cf->ldap.groups.name_attr, r == 1 ? " in UTF-8" : "");
+		return 1;
+	}
+	out->description = gfirst(g, get, arg, g->description, &r);
+	if (r < 0)
+		return r;
+	if (g->member >= 0) {
+		v = get(arg, (size_t)g->member, &n);
+		if (cf->ldap.groups.member_style == MEMBERS_UID) {
+			for (size_t i = 0; i < n; i++) {
+				if (!utf8_valid(v[i].data, v[i].len)) {
+					g->bad_members++;
+					continue;
+				}
+				if (strlist_add(&g->members, strndup(v[i].data, v[i].len)) < 0)
+					return -ENOMEM;
+			}
+		} else if ((r = add_dns(&g->members, v, n,
+					cf->ldap.groups.member_style == MEMBERS_UNIQUE,
+					&g->bad_members)) < 0) {
+			return r;
+		}
+	}
+	out->nmembers = g->members.n;
+	out->members = (const char *const *)g->members.v;
 	return 0;
 }

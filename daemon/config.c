@@ -92,7 +92,10 @@ static const struct key users_keys[] = {
 static const struct key groups_keys[] = {
 	{ "base", K_STRING, NULL },
 	{ "filter", K_STRING, NULL },
+	{ "scope", K_STRING, NULL },
 	{ "member_attribute", K_STRING, NULL },
+	{ "name_attribute", K_STRING, NULL },
+	{ "description_attribute", K_STRING, NULL },
 	{ "nested", K_BOOL, NULL },
 	{ NULL, 0, NULL },
 };
@@ -110,6 +113,7 @@ static const struct key attr_keys[] = {
 	{ "title", K_STRING, NULL },
 	{ "manager", K_STRING, NULL },
 	{ "secondary_manager", K_STRING, NULL },
+	{ "member_of", K_STRING, NULL },
 	{ "custom", K_ANY_STRINGS, NULL },
 	{ NULL, 0, NULL },
 };
@@ -143,6 +147,7 @@ static const struct key sync_keys[] = {
 	{ "on_missing", K_STRING, NULL },
 	{ "max_disable", K_INT, NULL },
 	{ "max_disable_percent", K_NUMBER, NULL },
+	{ "max_membership_removals_percent", K_NUMBER, NULL },
 	{ NULL, 0, NULL },
 };
 
@@ -150,6 +155,7 @@ static const struct key top_keys[] = {
 	{ "ldap", K_GROUP, ldap_keys },
 	{ "store", K_GROUP, store_keys },
 	{ "sync", K_GROUP, sync_keys },
+	{ "roles", K_LIST, NULL },
 	{ "plugins", K_LIST, NULL },
 	{ NULL, 0, NULL },
 };
@@ -436,6 +442,12 @@ conf_free(struct conf *cf)
 	free(cf->ldap.groups.base);
 	free(cf->ldap.groups.filter);
 	free(cf->ldap.groups.member_attribute);
+	free(cf->ldap.groups.name_attr);
+	free(cf->ldap.groups.description_attr);
+	free(cf->ldap.member_of_attr);
+	for (size_t i = 0; i < cf->nroles; i++)
+		free(cf->roles[i].group);
+	free(cf->roles);
 	free(cf->ldap.id_attr);
 	for (int f = 0; f < NFIELDS; f++)
 		free(cf->ldap.attr[f]);
@@ -583,21 +595,37 @@ load_ldap(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 			  "ldap.users.disabled_attribute",
 			  "needs disabled_values or disabled_bitmask to say which values disable");
 
-	/* groups: read and checked here; synced from the group release on */
+	/* groups: synced when ldap.groups.base is set */
 	if (!get_str(cfg, "ldap.groups.base", NULL, true, &cf->ldap.groups.base) ||
 	    !get_str(cfg, "ldap.groups.filter", "(objectClass=groupOfNames)", false,
 		     &cf->ldap.groups.filter) ||
 	    !get_str(cfg, "ldap.groups.member_attribute", "member", true,
-		     &cf->ldap.groups.member_attribute))
+		     &cf->ldap.groups.member_attribute) ||
+	    !get_str(cfg, "ldap.groups.name_attribute", "cn", false,
+		     &cf->ldap.groups.name_attr) ||
+	    !get_str(cfg, "ldap.groups.description_attribute", "description", true,
+		     &cf->ldap.groups.description_attr) ||
+	    !get_str(cfg, "ldap.attributes.member_of", NULL, true, &cf->ldap.member_of_attr))
 		*oom = true;
 	if (cf->ldap.groups.filter && !filter_plausible(cf->ldap.groups.filter))
 		ctx_error(c, get(cfg, "ldap.groups.filter"), "ldap.groups.filter",
 			  "\"%s\" is not a filter in parentheses", cf->ldap.groups.filter);
 	{
 		static const char *const members[] = { "member", "uniqueMember", "memberUid", NULL };
-		one_of(c, cfg, "ldap.groups.member_attribute", "member", members);
+		static const char *const scopes[] = { "sub", "one", NULL };
+		int m = one_of(c, cfg, "ldap.groups.member_attribute", "member", members);
+		int sc = one_of(c, cfg, "ldap.groups.scope", "sub", scopes);
+		cf->ldap.groups.member_style = m == 2 ? MEMBERS_UID : m == 1 ? MEMBERS_UNIQUE :
+					       MEMBERS_DN;
+		cf->ldap.groups.scope = sc == 1 ? SCOPE_ONE : SCOPE_SUB;
 	}
+	if (cf->ldap.groups.name_attr != NULL && cf->ldap.groups.name_attr[0] == '\0')
+		ctx_error(c, get(cfg, "ldap.groups.name_attribute"), "ldap.groups.name_attribute",
+			  "must name an attribute: every group needs a name");
 	cf->ldap.groups.nested = get_bool(cfg, "ldap.groups.nested", true);
+	if (cf->ldap.member_of_attr != NULL && cf->ldap.groups.base == NULL)
+		ctx_error(c, get(cfg, "ldap.attributes.member_of"), "ldap.attributes.member_of",
+			  "needs ldap.groups.base: the groups it names are read from there");
 
 	/* attributes */
 	if (!get_str(cfg, "ldap.attributes.id", "entryUUID", true, &cf->ldap.id_attr))
@@ -645,6 +673,63 @@ load_ldap(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 	}
 }
 
+/* roles = ( { group = "lms-admins"; role = "admin"; }, ... ): a group by name
+ * or DN, and the role its effective members get. */
+static void
+load_roles(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
+{
+	static const char *const roles[] = { "learner", "manager", "admin", NULL };
+	const config_setting_t *s = get(cfg, "roles");
+	int n = s ? config_setting_length(s) : 0;
+
+	if (n == 0)
+		return;
+	if (cf->ldap.groups.base == NULL)
+		ctx_error(c, s, "roles", "needs ldap.groups.base: roles come from groups");
+	cf->roles = calloc((size_t)n, sizeof(*cf->roles));
+	if (cf->roles == NULL) {
+		*oom = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *group = NULL, *role = NULL;
+		char key[64];
+		int k;
+
+		snprintf(key, sizeof(key), "roles.[%d]", i);
+		if (!config_setting_is_group(e)) {
+			ctx_error(c, e, key, "must be { group = \"...\"; role = \"...\"; }");
+			continue;
+		}
+		for (unsigned j = 0; j < (unsigned)config_setting_length(e); j++) {
+			const config_setting_t *f = config_setting_get_elem(e, j);
+			const char *name = config_setting_name(f);
+			if (strcmp(name, "group") != 0 && strcmp(name, "role") != 0)
+				ctx_error(c, f, key, "unknown key \"%s\" (known: group, role)", name);
+		}
+		if (!config_setting_lookup_string(e, "group", &group) || group[0] == '\0') {
+			ctx_error(c, e, key, "group: missing: a group name or DN");
+			continue;
+		}
+		if (!config_setting_lookup_string(e, "role", &role)) {
+			ctx_error(c, e, key, "role: missing: one of learner, manager, admin");
+			continue;
+		}
+		for (k = 0; roles[k] != NULL && strcmp(roles[k], role) != 0; k++)
+			;
+		if (roles[k] == NULL) {
+			ctx_error(c, config_setting_get_member(e, "role"), key,
+				  "role: \"%s\" is not one of learner, manager, admin", role);
+			continue;
+		}
+		cf->roles[cf->nroles].group = strdup(group);
+		cf->roles[cf->nroles].role = (enum role)k;
+		if (cf->roles[cf->nroles++].group == NULL)
+			*oom = true;
+	}
+}
+
 static void
 load_rest(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 {
@@ -680,6 +765,16 @@ load_rest(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 	if (!(cf->sync.max_disable_percent >= 0.0 && cf->sync.max_disable_percent <= 100.0))
 		ctx_error(c, get(cfg, "sync.max_disable_percent"), "sync.max_disable_percent",
 			  "%g is out of range (0 to 100)", cf->sync.max_disable_percent);
+
+	cf->sync.max_membership_removals_percent =
+		get_number(cfg, "sync.max_membership_removals_percent", 10.0);
+	if (!(cf->sync.max_membership_removals_percent >= 0.0 &&
+	      cf->sync.max_membership_removals_percent <= 100.0))
+		ctx_error(c, get(cfg, "sync.max_membership_removals_percent"),
+			  "sync.max_membership_removals_percent", "%g is out of range (0 to 100)",
+			  cf->sync.max_membership_removals_percent);
+
+	load_roles(c, cfg, cf, oom);
 
 	s = get(cfg, "plugins");
 	if (s != NULL && config_setting_length(s) > 0)

@@ -43,12 +43,19 @@ struct dir {
 	struct berval **bv;        /* per requested attribute, from libldap */
 	struct dir_val **vals;     /* per requested attribute */
 	size_t *nvals, *cap;
+	bool ranged;     /* some requested attribute came as "attr;range=..." */
 };
 
 const char *
 dir_error(const struct dir *d)
 {
 	return d->err;
+}
+
+bool
+dir_entry_ranged(const struct dir *d)
+{
+	return d->ranged;
 }
 
 const char *
@@ -243,6 +250,7 @@ out:
 static void
 entry_clear(struct dir *d)
 {
+	d->ranged = false;
 	for (size_t i = 0; i < d->nattrs; i++) {
 		ber_memfree(d->bv[i]);
 		d->bv[i] = NULL;
@@ -405,10 +413,16 @@ entry_load(struct dir *d)
 	     rc = ldap_get_attribute_ber(d->ld, d->msg, ber, &attr, &vals)) {
 		size_t i, n = 0;
 
-		for (i = 0; i < d->nattrs; i++)
-			if (strlen(d->attrs[i]) == attr.bv_len &&
-			    strncasecmp(d->attrs[i], attr.bv_val, attr.bv_len) == 0)
+		for (i = 0; i < d->nattrs; i++) {
+			size_t alen = strlen(d->attrs[i]);
+			if (alen == attr.bv_len && strncasecmp(d->attrs[i], attr.bv_val, alen) == 0)
 				break;
+			/* Active Directory sends large multi-valued attributes in
+			 * ranges ("member;range=0-1499"): the values are incomplete. */
+			if (attr.bv_len > alen + 7 && strncasecmp(d->attrs[i], attr.bv_val, alen) == 0 &&
+			    strncasecmp(attr.bv_val + alen, ";range=", 7) == 0)
+				d->ranged = true;
+		}
 		if (i == d->nattrs || vals == NULL || d->bv[i] != NULL) {
 			ber_memfree(vals);
 			vals = NULL;

@@ -20,6 +20,7 @@ struct recon {
 	struct store *st;
 	sqlite3 *db;
 	sqlite3_stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
+	sqlite3_stmt *ins_member_of, *ins_group, *ins_member;
 	bool staging;
 };
 
@@ -45,10 +46,8 @@ sql_add(struct sql *q, const char *fmt, ...)
 		q->err = -ENOSPC;
 }
 
-/* Prepare sql, bind :now, :run and :initial where it names them, run it to
- * the end. Returns the number of rows changed, or -EIO. */
-static int
-run_sql(struct recon *rc, const char *sql, const struct recon_opts *o)
+int
+recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o)
 {
 	sqlite3_stmt *s = NULL;
 	int i, r;
@@ -58,7 +57,8 @@ run_sql(struct recon *rc, const char *sql, const struct recon_opts *o)
 	if (o != NULL) {
 		if ((i = sqlite3_bind_parameter_index(s, ":now")) > 0)
 			sqlite3_bind_text(s, i, o->now, -1, SQLITE_STATIC);
-		if ((i = sqlite3_bind_parameter_index(s, ":run")) > 0)
+		/* A dry run has no run record to refer to. */
+		if ((i = sqlite3_bind_parameter_index(s, ":run")) > 0 && o->run_id > 0)
 			sqlite3_bind_int64(s, i, o->run_id);
 		if ((i = sqlite3_bind_parameter_index(s, ":initial")) > 0)
 			sqlite3_bind_text(s, i, o->initial_status == INITIAL_ACTIVE ?
@@ -71,9 +71,8 @@ run_sql(struct recon *rc, const char *sql, const struct recon_opts *o)
 	return r;
 }
 
-/* The single integer a query returns, or -EIO. */
-static long long
-query_count(struct recon *rc, const char *sql)
+long long
+recon_count(struct recon *rc, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 	long long n = -EIO;
@@ -94,6 +93,10 @@ static const char stage_ddl[] =
 	"DROP TABLE IF EXISTS temp.stage_rejects;"
 	"DROP TABLE IF EXISTS temp.plan;"
 	"DROP TABLE IF EXISTS temp.unseen;"
+	"DROP TABLE IF EXISTS temp.stage_member_of;"
+	"DROP TABLE IF EXISTS temp.stage_groups;"
+	"DROP TABLE IF EXISTS temp.stage_members;"
+	"DROP TABLE IF EXISTS temp.hier;"
 	"CREATE TEMP TABLE stage_people ("
 	" seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE, dn TEXT NOT NULL,"
 	" dn_norm TEXT NOT NULL, username TEXT NOT NULL COLLATE NOCASE UNIQUE,"
@@ -109,7 +112,18 @@ static const char stage_ddl[] =
 	"CREATE TEMP TABLE plan (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,"
 	" person_id INTEGER, dir_id TEXT, username TEXT, dn TEXT, reason TEXT, code TEXT,"
 	" fields INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TEMP TABLE unseen (person_id INTEGER PRIMARY KEY);";
+	"CREATE TEMP TABLE unseen (person_id INTEGER PRIMARY KEY);"
+	/* memberOf values of the people (normalised group DNs) */
+	"CREATE TEMP TABLE stage_member_of (dir_id TEXT NOT NULL, group_dn TEXT NOT NULL);"
+	"CREATE TEMP TABLE stage_groups (seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE,"
+	" dn TEXT NOT NULL, dn_norm TEXT NOT NULL, name TEXT NOT NULL, description TEXT,"
+	" partial INTEGER NOT NULL);"
+	/* member values: normalised DNs, or usernames (memberUid) */
+	"CREATE TEMP TABLE stage_members (group_dir_id TEXT NOT NULL, value TEXT NOT NULL);"
+	/* what a run does to managers, groups, memberships and roles */
+	"CREATE TEMP TABLE hier (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,"
+	" person_id INTEGER, group_id INTEGER, kind TEXT, old_id INTEGER, new_id INTEGER,"
+	" subject TEXT NOT NULL, detail TEXT);";
 
 void
 recon_free(struct recon *rc)
@@ -121,6 +135,9 @@ recon_free(struct recon *rc)
 	sqlite3_finalize(rc->ins_seen);
 	sqlite3_finalize(rc->ins_reject);
 	sqlite3_finalize(rc->find_clash);
+	sqlite3_finalize(rc->ins_member_of);
+	sqlite3_finalize(rc->ins_group);
+	sqlite3_finalize(rc->ins_member);
 	if (rc->staging)
 		sqlite3_exec(rc->db, "ROLLBACK", NULL, NULL, NULL);
 	if (sqlite3_get_autocommit(rc->db))
@@ -129,8 +146,18 @@ recon_free(struct recon *rc)
 			     "DROP TABLE IF EXISTS temp.stage_seen;"
 			     "DROP TABLE IF EXISTS temp.stage_rejects;"
 			     "DROP TABLE IF EXISTS temp.plan;"
-			     "DROP TABLE IF EXISTS temp.unseen;", NULL, NULL, NULL);
+			     "DROP TABLE IF EXISTS temp.unseen;"
+			     "DROP TABLE IF EXISTS temp.stage_member_of;"
+			     "DROP TABLE IF EXISTS temp.stage_groups;"
+			     "DROP TABLE IF EXISTS temp.stage_members;"
+			     "DROP TABLE IF EXISTS temp.hier;", NULL, NULL, NULL);
 	free(rc);
+}
+
+sqlite3 *
+recon_db(struct recon *rc)
+{
+	return rc->db;
 }
 
 int
@@ -163,6 +190,13 @@ recon_stage_begin(struct store *st, struct recon **out)
 	    sqlite3_prepare_v2(rc->db, "SELECT dn, dir_id = ?1 FROM temp.stage_people "
 			       "WHERE dir_id = ?1 OR username = ?2 LIMIT 1", -1,
 			       &rc->find_clash, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_member_of (dir_id, group_dn) "
+			       "VALUES (?, ?)", -1, &rc->ins_member_of, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_groups (dir_id, dn, dn_norm, "
+			       "name, description, partial) VALUES (?, ?, ?, ?, ?, ?)", -1,
+			       &rc->ins_group, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_members (group_dir_id, value) "
+			       "VALUES (?, ?)", -1, &rc->ins_member, NULL) != SQLITE_OK ||
 	    sqlite3_exec(rc->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		recon_free(rc);
 		return -EIO;
@@ -284,6 +318,38 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 		if (step_done(rc->ins_field) != SQLITE_DONE)
 			return -EIO;
 	}
+	for (size_t k = 0; k < p->nmember_of; k++) {
+		sqlite3_bind_text(rc->ins_member_of, 1, p->dir_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(rc->ins_member_of, 2, p->member_of[k], -1, SQLITE_STATIC);
+		if (step_done(rc->ins_member_of) != SQLITE_DONE)
+			return -EIO;
+	}
+	return 0;
+}
+
+int
+recon_stage_group(struct recon *rc, const struct group_rec *g)
+{
+	sqlite3_stmt *s = rc->ins_group;
+	int r;
+
+	sqlite3_bind_text(s, 1, g->dir_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, g->dn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, g->dn_norm, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, g->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, g->description, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, g->partial);
+	r = step_done(s);
+	if (r == SQLITE_CONSTRAINT_UNIQUE)
+		return -EEXIST;
+	if (r != SQLITE_DONE)
+		return -EIO;
+	for (size_t k = 0; k < g->nmembers; k++) {
+		sqlite3_bind_text(rc->ins_member, 1, g->dir_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(rc->ins_member, 2, g->members[k], -1, SQLITE_STATIC);
+		if (step_done(rc->ins_member) != SQLITE_DONE)
+			return -EIO;
+	}
 	return 0;
 }
 
@@ -295,8 +361,11 @@ recon_stage_end(struct recon *rc)
 	rc->staging = false;
 	if (sqlite3_exec(rc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
-	/* Fresh statistics let the planner pick the indexes for the joins. */
-	if (sqlite3_exec(rc->db, "ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
+	/* Indexes built once after the read, then fresh statistics, let the
+	 * planner pick them for the joins. */
+	if (sqlite3_exec(rc->db, "CREATE INDEX temp.stage_members_group ON stage_members "
+			 "(group_dir_id); CREATE INDEX temp.stage_member_of_person ON "
+			 "stage_member_of (dir_id); ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
 	return 0;
 }
@@ -326,10 +395,10 @@ reject_held_usernames(struct recon *rc)
 	long long n;
 
 	for (;;) {
-		if (run_sql(rc, "DROP TABLE IF EXISTS temp.held", NULL) < 0 ||
-		    run_sql(rc, pick, NULL) < 0)
+		if (recon_sql(rc, "DROP TABLE IF EXISTS temp.held", NULL) < 0 ||
+		    recon_sql(rc, pick, NULL) < 0)
 			return -EIO;
-		n = query_count(rc, "SELECT count(*) FROM temp.held");
+		n = recon_count(rc, "SELECT count(*) FROM temp.held");
 		if (n < 0)
 			return -EIO;
 		if (n == 0)
@@ -337,13 +406,13 @@ reject_held_usernames(struct recon *rc)
 		if (sqlite3_exec(rc->db, move, NULL, NULL, NULL) != SQLITE_OK)
 			return -EIO;
 	}
-	return run_sql(rc, "DROP TABLE temp.held", NULL) < 0 ? -EIO : 0;
+	return recon_sql(rc, "DROP TABLE temp.held", NULL) < 0 ? -EIO : 0;
 }
 
 static int
 plan_creates(struct recon *rc)
 {
-	return run_sql(rc,
+	return recon_sql(rc,
 		"INSERT INTO temp.plan (action, dir_id, username, dn, reason) "
 		"SELECT 'create', s.dir_id, s.username, s.dn, CASE WHEN s.dir_disabled "
 		" THEN 'new entry, disabled in the directory' ELSE 'new entry' END "
@@ -378,14 +447,14 @@ plan_updates(struct recon *rc)
 		"WHERE changed <> '' OR fields ORDER BY username");
 	if (q.err < 0)
 		return q.err;
-	return run_sql(rc, q.text, NULL);
+	return recon_sql(rc, q.text, NULL);
 }
 
 /* The people this run did not see at all (neither staged nor rejected). */
 static int
 plan_unseen(struct recon *rc)
 {
-	return run_sql(rc,
+	return recon_sql(rc,
 		"INSERT INTO temp.unseen (person_id) SELECT p.id FROM people p "
 		"WHERE NOT EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = p.dir_id) "
 		"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = p.dir_id)", NULL);
@@ -397,7 +466,7 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 	int r;
 
 	if (o->complete) {
-		r = run_sql(rc,
+		r = recon_sql(rc,
 			"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
 			"SELECT 'disable', p.id, p.dir_id, s.username, s.dn, "
 			" 'disabled in the directory', 'directory' "
@@ -408,7 +477,7 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 			return r;
 	}
 	if (o->complete && o->on_missing == MISSING_DISABLE) {
-		r = run_sql(rc,
+		r = recon_sql(rc,
 			"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
 			"SELECT 'disable', p.id, p.dir_id, p.username, p.dn, "
 			" 'not found in the directory', 'missing' "
@@ -419,7 +488,7 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 	}
 	/* Seeing a person present and not disabled is enough to give access
 	 * back, even in an incomplete run. */
-	return run_sql(rc,
+	return recon_sql(rc,
 		"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
 		"SELECT 'enable', p.id, p.dir_id, s.username, s.dn, "
 		" CASE p.status_reason WHEN 'missing' THEN 'back in the directory' "
@@ -438,8 +507,8 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
-	if ((r = run_sql(rc, "DELETE FROM temp.plan", NULL)) < 0 ||
-	    (r = run_sql(rc, "DELETE FROM temp.unseen", NULL)) < 0 ||
+	if ((r = recon_sql(rc, "DELETE FROM temp.plan", NULL)) < 0 ||
+	    (r = recon_sql(rc, "DELETE FROM temp.unseen", NULL)) < 0 ||
 	    (r = reject_held_usernames(rc)) < 0 ||
 	    (r = plan_unseen(rc)) < 0 ||
 	    (r = plan_creates(rc)) < 0 ||
@@ -447,19 +516,19 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	    (r = plan_status(rc, o)) < 0)
 		return r;
 
-	staged = query_count(rc, "SELECT count(*) FROM temp.stage_people");
-	n.created = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'create'");
-	n.updated = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'update'");
-	n.renamed = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'update' "
+	staged = recon_count(rc, "SELECT count(*) FROM temp.stage_people");
+	n.created = recon_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'create'");
+	n.updated = recon_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'update'");
+	n.renamed = recon_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'update' "
 				"AND code = 'moved'");
-	n.disabled = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'disable'");
-	n.dir_disabled_new = query_count(rc, "SELECT count(*) FROM temp.plan "
+	n.disabled = recon_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'disable'");
+	n.dir_disabled_new = recon_count(rc, "SELECT count(*) FROM temp.plan "
 					 "WHERE action = 'disable' AND code = 'directory'");
-	n.enabled = query_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'enable'");
-	n.rejected = query_count(rc, "SELECT count(*) FROM temp.stage_rejects");
-	n.people_enabled = query_count(rc, "SELECT count(*) FROM people "
+	n.enabled = recon_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'enable'");
+	n.rejected = recon_count(rc, "SELECT count(*) FROM temp.stage_rejects");
+	n.people_enabled = recon_count(rc, "SELECT count(*) FROM people "
 				       "WHERE status IN ('invited', 'active')");
-	n.people_total = query_count(rc, "SELECT count(*) FROM people");
+	n.people_total = recon_count(rc, "SELECT count(*) FROM people");
 	if (staged < 0 || n.created < 0 || n.updated < 0 || n.renamed < 0 || n.disabled < 0 ||
 	    n.dir_disabled_new < 0 || n.enabled < 0 || n.rejected < 0 ||
 	    n.people_enabled < 0 || n.people_total < 0)
@@ -467,7 +536,7 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	/* Unchanged: staged people the plan leaves alone. A disable for being
 	 * missing is of someone not staged; every other plan row is of a staged
 	 * person, and one person may have two (an update and a disable). */
-	touched = query_count(rc, "SELECT count(DISTINCT dir_id) FROM temp.plan "
+	touched = recon_count(rc, "SELECT count(DISTINCT dir_id) FROM temp.plan "
 			      "WHERE action <> 'disable' OR code = 'directory'");
 	if (touched < 0)
 		return -EIO;
@@ -483,16 +552,14 @@ recon_plan_digest(struct recon *rc, char out[17])
 	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a, 64 bits */
 	int r;
 
-	if (sqlite3_prepare_v2(rc->db, "SELECT person_id FROM temp.plan "
-			       "WHERE action = 'disable' ORDER BY person_id", -1, &s, NULL) != SQLITE_OK)
+	/* What removes access: the disables and the membership leaves. */
+	if (sqlite3_prepare_v2(rc->db, "SELECT 'd' || person_id FROM temp.plan "
+			       "WHERE action = 'disable' UNION ALL SELECT 'l' || person_id || ':' "
+			       "|| group_id FROM temp.hier WHERE action = 'leave' ORDER BY 1",
+			       -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		char num[32];
-		int len = snprintf(num, sizeof(num), "%lld\n", (long long)sqlite3_column_int64(s, 0));
-		for (int i = 0; i < len; i++) {
-			h ^= (unsigned char)num[i];
-			h *= 0x100000001b3ULL;
-		}
+		h = hash_str(h, (const char *)sqlite3_column_text(s, 0));
 	}
 	sqlite3_finalize(s);
 	if (r != SQLITE_DONE)
@@ -522,9 +589,9 @@ apply_creates(struct recon *rc, const struct recon_opts *o)
 		"ON s.dir_id = pl.dir_id WHERE pl.action = 'create' ORDER BY pl.seq");
 	if (q.err < 0)
 		return q.err;
-	if ((r = run_sql(rc, q.text, o)) < 0)
+	if ((r = recon_sql(rc, q.text, o)) < 0)
 		return r;
-	return run_sql(rc,
+	return recon_sql(rc,
 		"INSERT INTO person_fields (person_id, name, value) "
 		"SELECT p.id, f.name, f.value FROM temp.plan pl "
 		"JOIN temp.stage_fields f ON f.dir_id = pl.dir_id "
@@ -539,7 +606,7 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 
 	/* Usernames may be swapped between two people in one run: move the
 	 * changing ones out of the way first, as UNIQUE is checked per row. */
-	r = run_sql(rc,
+	r = recon_sql(rc,
 		"UPDATE people SET username = char(1) || id FROM temp.plan pl "
 		"WHERE pl.action = 'update' AND pl.person_id = people.id "
 		"AND people.username <> pl.username COLLATE BINARY", o);
@@ -553,15 +620,15 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 		"ON s.dir_id = pl.dir_id WHERE pl.action = 'update' AND pl.person_id = people.id");
 	if (q.err < 0)
 		return q.err;
-	if ((r = run_sql(rc, q.text, o)) < 0)
+	if ((r = recon_sql(rc, q.text, o)) < 0)
 		return r;
 	/* Custom fields of the people whose fields changed: replace them all. */
-	r = run_sql(rc,
+	r = recon_sql(rc,
 		"DELETE FROM person_fields WHERE person_id IN (SELECT person_id FROM temp.plan "
 		"WHERE action = 'update' AND fields)", o);
 	if (r < 0)
 		return r;
-	return run_sql(rc,
+	return recon_sql(rc,
 		"INSERT INTO person_fields (person_id, name, value) "
 		"SELECT pl.person_id, f.name, f.value FROM temp.plan pl "
 		"JOIN temp.stage_fields f ON f.dir_id = pl.dir_id "
@@ -573,13 +640,13 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 {
 	int r;
 
-	r = run_sql(rc,
+	r = recon_sql(rc,
 		"UPDATE people SET status = 'disabled', prev_status = people.status, "
 		"status_reason = pl.code, status_changed_at = :now, updated_at = :now "
 		"FROM temp.plan pl WHERE pl.action = 'disable' AND pl.person_id = people.id", o);
 	if (r < 0)
 		return r;
-	r = run_sql(rc,
+	r = recon_sql(rc,
 		"UPDATE people SET status = coalesce(people.prev_status, :initial), "
 		"status_reason = NULL, status_changed_at = :now, updated_at = :now "
 		"FROM temp.plan pl WHERE pl.action = 'enable' AND pl.person_id = people.id", o);
@@ -587,7 +654,7 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 		return r;
 	/* The directory's disabled flag, whatever the status, and the hash of
 	 * what was read: only rows whose hash differs and were not updated. */
-	r = run_sql(rc,
+	r = recon_sql(rc,
 		"UPDATE people SET dir_disabled = s.dir_disabled, src_hash = s.hash "
 		"FROM temp.stage_people s WHERE s.dir_id = people.dir_id "
 		"AND people.src_hash <> s.hash", o);
@@ -595,13 +662,13 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 		return r;
 	/* Since when a person has been missing (grace rules read it). */
 	if (o->complete) {
-		r = run_sql(rc,
+		r = recon_sql(rc,
 			"UPDATE people SET missing_since = :now WHERE missing_since IS NULL "
 			"AND id IN (SELECT person_id FROM temp.unseen)", o);
 		if (r < 0)
 			return r;
 	}
-	return run_sql(rc,
+	return recon_sql(rc,
 		"UPDATE people SET missing_since = NULL WHERE missing_since IS NOT NULL "
 		"AND id NOT IN (SELECT person_id FROM temp.unseen)", o);
 }
@@ -617,14 +684,16 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 	    (r = apply_updates(rc, o)) < 0 ||
 	    (r = apply_status(rc, o)) < 0)
 		return r;
-	r = run_sql(rc,
+	r = recon_sql(rc,
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
 		"SELECT :now, :run, 'sync', pl.action, coalesce(pl.person_id, p.id), pl.username, "
 		"pl.reason FROM temp.plan pl LEFT JOIN people p "
 		"ON pl.person_id IS NULL AND p.dir_id = pl.dir_id ORDER BY pl.seq", o);
 	if (r < 0)
 		return r;
-	r = run_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason) "
+	if (o->run_id == 0)   /* a dry run has no run record */
+		return 0;
+	r = recon_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason) "
 		    "SELECT :run, dn, reason FROM temp.stage_rejects ORDER BY seq", o);
 	return r < 0 ? r : 0;
 }
@@ -638,7 +707,10 @@ recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg)
 	int r;
 
 	if (sqlite3_prepare_v2(rc->db, "SELECT coalesce(person_id, 0), action, username, dn, "
-			       "reason FROM temp.plan ORDER BY seq", -1, &s, NULL) != SQLITE_OK)
+			       "reason FROM (SELECT 0 AS part, seq, person_id, action, username, dn, "
+			       "reason FROM temp.plan UNION ALL SELECT 1, seq, person_id, action, "
+			       "subject, NULL, detail FROM temp.hier) ORDER BY part, seq",
+			       -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct recon_change c = {

@@ -73,6 +73,16 @@ bool field_is_dn(enum field f);
 enum initial_status { INITIAL_INVITED, INITIAL_ACTIVE };
 enum on_missing { MISSING_DISABLE, MISSING_KEEP };
 enum search_scope { SCOPE_SUB, SCOPE_ONE };
+/* How a group names its members: DNs (member), DNs with an optional
+ * #'bits'B suffix (uniqueMember), or usernames (memberUid). */
+enum member_style { MEMBERS_DN, MEMBERS_UNIQUE, MEMBERS_UID };
+/* A person's access level on the platform, lowest first. */
+enum role { ROLE_LEARNER, ROLE_MANAGER, ROLE_ADMIN };
+
+struct conf_role {
+	char *group;       /* group name or DN */
+	enum role role;
+};
 
 #define CONF_MAX_CUSTOM 64   /* custom fields per person */
 
@@ -102,9 +112,13 @@ struct conf {
 			long long disabled_bitmask;
 		} users;
 		struct {
-			char *base, *filter, *member_attribute;
+			char *base, *filter, *member_attribute; /* base NULL: no group sync */
+			char *name_attr, *description_attr;
+			enum search_scope scope;
+			enum member_style member_style;
 			bool nested;
 		} groups;
+		char *member_of_attr;           /* NULL: membership only from groups */
 		char *id_attr;
 		char *attr[NFIELDS];            /* NULL: field not mapped */
 		struct conf_custom *custom;
@@ -120,7 +134,10 @@ struct conf {
 		enum on_missing on_missing;
 		int max_disable;
 		double max_disable_percent;
+		double max_membership_removals_percent;
 	} sync;
+	struct conf_role *roles;            /* config roles, in order */
+	size_t nroles;
 };
 
 enum conf_flags {
@@ -172,6 +189,9 @@ int dir_next(struct dir *d, const char **dn);
 /* Values of the current entry's attribute number i (index into the attrs
  * list given to dir_search); *n = 0 when it has none. Valid until dir_next. */
 const struct dir_val *dir_values(struct dir *d, size_t i, size_t *n);
+/* Whether the current entry had a requested attribute sent in part only
+ * ("member;range=0-1499", as Active Directory does for large groups). */
+bool dir_entry_ranged(const struct dir *d);
 /* Text of the last failure: what failed, the LDAP error and the server's
  * diagnostic message. */
 const char *dir_error(const struct dir *d);
@@ -221,6 +241,27 @@ struct person_rec {
 	size_t ncustom;
 	const char *const *custom_name;
 	const char *const *custom_value;
+	size_t nmember_of;
+	const char *const *member_of;   /* normalised DNs of the person's groups */
+};
+
+/* A group as read from the directory. */
+struct group_rec {
+	const char *dir_id;
+	const char *dn;
+	const char *dn_norm;
+	const char *name;
+	const char *description;      /* NULL: none */
+	size_t nmembers;
+	const char *const *members;   /* normalised DNs, or usernames (memberUid) */
+	bool partial;                 /* the server sent only part of the members */
+};
+
+/* What a run did to the reporting tree, the groups and the roles. */
+struct hier_counts {
+	long long manager_changes, manager_warnings, manager_cycles,
+		groups_read, groups_created, groups_updated, groups_deleted,
+		members_ignored, joins, leaves, memberships_before, role_changes;
 };
 
 struct plan_counts {
@@ -242,6 +283,9 @@ int recon_stage_person(struct recon *rc, const struct person_rec *p);
 int recon_stage_seen(struct recon *rc, const char *dir_id);
 /* Record a rejected entry and why. */
 int recon_stage_reject(struct recon *rc, const char *dn, const char *reason);
+/* Stage one group and its member values. -EEXIST: a group with the same id
+ * was staged before (this one is not). */
+int recon_stage_group(struct recon *rc, const struct group_rec *g);
 /* End staging (the directory read is over). */
 int recon_stage_end(struct recon *rc);
 /* Drop the staging tables and free the handle. NULL-safe. */
@@ -253,7 +297,16 @@ struct recon_opts {
 	bool complete;                   /* the directory read ended in success */
 	enum on_missing on_missing;
 	enum initial_status initial_status;
+	const struct conf *cf;           /* groups, roles, users base */
+	bool groups_read;                /* the groups were searched */
+	bool groups_complete;            /* and that search ended in success */
 };
+/* Run sql to the end binding :now, :run and :initial where it names them (o
+ * may be NULL); the number of rows changed, or -EIO. */
+int recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o);
+/* The single integer a query returns, or -EIO. */
+long long recon_count(struct recon *rc, const char *sql);
+sqlite3 *recon_db(struct recon *rc);
 /* Inside a write transaction: compute the plan (temp table "plan") of creates,
  * updates, disables and enables, and count it. Staged entries whose username
  * is held by a person this run did not see are moved to the rejects. An
@@ -265,10 +318,19 @@ int recon_plan_digest(struct recon *rc, char out[17]);
  * the rejects to the run's record. Inside the same write transaction. */
 int recon_apply(struct recon *rc, const struct recon_opts *o);
 
+/* ---- hierarchy.c: managers, groups, memberships and roles --------------- */
+/* After recon_apply, in the same transaction: resolve managers by normalised
+ * DN, sync the groups and their direct and effective membership, derive the
+ * roles; each change is applied, audited and kept (temp table "hier") for the
+ * plan printer and the plugins. Leaves happen only when every search they
+ * depend on was complete. Counts in c. */
+int recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts *c);
+
 /* One change of the plan, as handed to printers and (later) plugins. */
 struct recon_change {
 	long long person_id;   /* 0 for a person still to be created */
-	const char *action;    /* create, update, disable, enable */
+	const char *action;    /* create, update, disable, enable; manager, join,
+	                        * leave, role, group_create, group_update, group_delete */
 	const char *username;
 	const char *dn;
 	const char *reason;    /* why: "new entry", "changed: email title", ... */
@@ -290,6 +352,8 @@ struct run_rec {
 	double duration;
 	long long entries_read;
 	struct plan_counts c;
+	struct hier_counts h;
+	int groups_complete;    /* -1: groups not read */
 	const char *error;      /* NULL when none */
 	const char *digest;     /* plan digest of a held run */
 	const char *uri;
@@ -321,8 +385,19 @@ typedef const struct dir_val *(*amap_values_fn)(void *arg, size_t i, size_t *n);
  * person is not taken for missing), or -ENOMEM. Counts invalid manager DNs. */
 int amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 		struct person_rec *p, char *reason, size_t len);
-/* How many manager/secondary manager values were not DNs so far. */
+/* How many manager/secondary manager/memberOf values were not DNs so far. */
 long long amap_bad_dns(const struct amap *m);
+
+/* The same for group entries (ldap.groups): id, name, description, members. */
+struct gmap;
+int gmap_new(const struct conf *cf, struct gmap **out);
+void gmap_free(struct gmap *g);
+const char *const *gmap_attrs(const struct gmap *g);
+/* Map a group entry; returns 0, 1 (rejected, why in reason) or -ENOMEM.
+ * Member values that are not DNs (or not UTF-8 usernames) are counted. */
+int gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
+	       struct group_rec *out, char *reason, size_t len);
+long long gmap_bad_members(const struct gmap *g);
 
 /* ---- sync.c: one sync run ----------------------------------------------- */
 struct sync_opts {

@@ -264,7 +264,11 @@ store_run_finish(struct store *st, const struct run_rec *rr)
 		"UPDATE sync_runs SET finished_at = ?2, duration = ?3, outcome = ?4, "
 		"directory_uri = ?5, entries_read = ?6, created = ?7, updated = ?8, "
 		"renamed = ?9, disabled = ?10, enabled = ?11, unchanged = ?12, rejected = ?13, "
-		"error = ?14, plan_digest = ?15 WHERE id = ?1";
+		"error = ?14, plan_digest = ?15, manager_changes = ?16, manager_warnings = ?17, "
+		"manager_cycles = ?18, groups_read = ?19, groups_created = ?20, "
+		"groups_updated = ?21, groups_deleted = ?22, members_ignored = ?23, "
+		"memberships_joined = ?24, memberships_left = ?25, role_changes = ?26, "
+		"groups_complete = ?27 WHERE id = ?1";
 	sqlite3_stmt *s = NULL;
 	char now[21];
 	int r = -EIO;
@@ -287,6 +291,19 @@ store_run_finish(struct store *st, const struct run_rec *rr)
 	sqlite3_bind_int64(s, 13, rr->c.rejected);
 	sqlite3_bind_text(s, 14, rr->error, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 15, rr->digest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 16, rr->h.manager_changes);
+	sqlite3_bind_int64(s, 17, rr->h.manager_warnings);
+	sqlite3_bind_int64(s, 18, rr->h.manager_cycles);
+	sqlite3_bind_int64(s, 19, rr->h.groups_read);
+	sqlite3_bind_int64(s, 20, rr->h.groups_created);
+	sqlite3_bind_int64(s, 21, rr->h.groups_updated);
+	sqlite3_bind_int64(s, 22, rr->h.groups_deleted);
+	sqlite3_bind_int64(s, 23, rr->h.members_ignored);
+	sqlite3_bind_int64(s, 24, rr->h.joins);
+	sqlite3_bind_int64(s, 25, rr->h.leaves);
+	sqlite3_bind_int64(s, 26, rr->h.role_changes);
+	if (rr->groups_complete >= 0)
+		sqlite3_bind_int(s, 27, rr->groups_complete);
 	if (sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(st->db) == 1)
 		r = 0;
 	sqlite3_finalize(s);

@@ -24,7 +24,8 @@ struct run_state {
 	struct dir *dir;
 	struct recon *rc;
 	struct amap *map;
-	long long read;
+	struct gmap *gmap;
+	long long read, groups_read;
 	char reason[1024];
 };
 
@@ -56,6 +57,56 @@ stage_entry(struct run_state *rs, const char *dn)
 	return r == -EEXIST ? 0 : r;   /* a clash is recorded as a reject */
 }
 
+/* Map the current group entry and stage it, or reject it. */
+static int
+stage_group(struct run_state *rs, const char *dn)
+{
+	struct group_rec g;
+	int r;
+
+	r = gmap_group(rs->gmap, dn, entry_values, rs->dir, &g, rs->reason, sizeof(rs->reason));
+	if (r < 0)
+		return r;
+	if (r == 1)
+		return recon_stage_reject(rs->rc, dn, rs->reason);
+	g.partial = dir_entry_ranged(rs->dir);
+	r = recon_stage_group(rs->rc, &g);
+	if (r == -EEXIST) {
+		snprintf(rs->reason, sizeof(rs->reason), "group with the same id \"%s\" as one "
+			 "read before", g.dir_id);
+		return recon_stage_reject(rs->rc, dn, rs->reason);
+	}
+	return r;
+}
+
+/* Read the groups into staging. Returns 1 when the search was complete, 0
+ * when not (logged), negative on a store error. */
+static int
+read_groups(const struct conf *cf, struct run_state *rs)
+{
+	const char *dn;
+	int r;
+
+	if ((r = gmap_new(cf, &rs->gmap)) < 0)
+		return r;
+	r = dir_search(rs->dir, cf->ldap.groups.base, cf->ldap.groups.scope,
+		       cf->ldap.groups.filter, gmap_attrs(rs->gmap));
+	while (r == 0 && (r = dir_next(rs->dir, &dn)) == 1) {
+		rs->groups_read++;
+		if ((r = stage_group(rs, dn)) < 0)
+			return r;
+	}
+	if (r < 0) {
+		log_error("group search incomplete after %lld groups: %s; no one will leave "
+			  "a group in this run", rs->groups_read, dir_error(rs->dir));
+		return 0;
+	}
+	if (gmap_bad_members(rs->gmap) > 0)
+		log_warn("%lld member values were not valid and were left out",
+			 gmap_bad_members(rs->gmap));
+	return 1;
+}
+
 /* ---- reporting ---------------------------------------------------------- */
 
 static int
@@ -73,8 +124,12 @@ print_change(const struct recon_change *c, void *arg)
 {
 	FILE *out = arg;
 
-	fprintf(out, "%-8s %-20s \"%s\"  %s\n", c->action, c->username ? c->username : "-",
-		c->dn ? c->dn : "", c->reason ? c->reason : "");
+	if (c->dn != NULL)
+		fprintf(out, "%-8s %-20s \"%s\"  %s\n", c->action,
+			c->username ? c->username : "-", c->dn, c->reason ? c->reason : "");
+	else
+		fprintf(out, "%-8s %-20s %s\n", c->action, c->username ? c->username : "-",
+			c->reason ? c->reason : "");
 	return 0;
 }
 
@@ -85,11 +140,29 @@ print_reject(const char *dn, const char *reason, void *arg)
 	return 0;
 }
 
-/* Whether the plan passes the safety threshold; why not, in why. */
-static bool
-within_threshold(const struct conf *cf, const struct plan_counts *c, long long found,
-		 char *why, size_t len)
+static void
+print_hier_summary(FILE *out, const struct recon_opts *ro, const struct hier_counts *h,
+		   long long groups_read)
 {
+	fprintf(out, "plan: %lld manager changes (%lld warnings, %lld cycles), %lld role changes",
+		h->manager_changes, h->manager_warnings, h->manager_cycles, h->role_changes);
+	if (ro->groups_read)
+		fprintf(out, "; %lld groups read (%lld to create, %lld to update, %lld to delete), "
+			"%lld joins, %lld leaves, %lld member values ignored%s", groups_read,
+			h->groups_created, h->groups_updated, h->groups_deleted, h->joins,
+			h->leaves, h->members_ignored, ro->groups_complete ? "" :
+			" (incomplete group read: no leaves planned)");
+	fputc('\n', out);
+}
+
+/* Whether the plan passes the safety thresholds; why not, in why. */
+static bool
+within_threshold(const struct conf *cf, const struct plan_counts *c,
+		 const struct hier_counts *h, long long found, char *why, size_t len)
+{
+	double pct = h->memberships_before > 0 ?
+		     100.0 * (double)h->leaves / (double)h->memberships_before : 0.0;
+
 	if (found == 0 && c->people_enabled > 0) {
 		snprintf(why, len, "the directory returned nobody while the store has %lld "
 			 "enabled people", c->people_enabled);
@@ -106,6 +179,12 @@ within_threshold(const struct conf *cf, const struct plan_counts *c, long long f
 			 "sync.max_disable_percent (%g%%)", c->disabled,
 			 100.0 * (double)c->disabled / (double)c->people_enabled,
 			 c->people_enabled, cf->sync.max_disable_percent);
+		return false;
+	}
+	if (h->leaves > 0 && pct > cf->sync.max_membership_removals_percent) {
+		snprintf(why, len, "%lld membership removals are %.1f%% of %lld memberships, over "
+			 "sync.max_membership_removals_percent (%g%%)", h->leaves, pct,
+			 h->memberships_before, cf->sync.max_membership_removals_percent);
 		return false;
 	}
 	return true;
@@ -134,8 +213,8 @@ int
 sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res)
 {
 	struct run_state rs = { 0 };
-	struct run_rec rec = { .outcome = RUN_FAILED };
-	struct recon_opts ro = { .on_missing = cf->sync.on_missing,
+	struct run_rec rec = { .outcome = RUN_FAILED, .groups_complete = -1 };
+	struct recon_opts ro = { .on_missing = cf->sync.on_missing, .cf = cf,
 				 .initial_status = cf->sync.initial_status };
 	struct store *st = NULL;
 	char err[2048], now[21], why[512], digest[17] = "";
@@ -215,6 +294,23 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	}
 	ro.complete = complete;
 	log_debug("read %lld entries in %.3f s", rs.read, time_mono() - t0);
+	if (cf->ldap.groups.base != NULL) {
+		if ((r = read_groups(cf, &rs)) < 0) {
+			log_error("store: staging groups failed: %s", store_errmsg(st));
+			rec.error = "staging failed";
+			goto record;
+		}
+		ro.groups_read = true;
+		ro.groups_complete = r == 1;
+		rec.groups_complete = r;
+		if (r == 0 && complete) {
+			/* The run is incomplete as a whole; people may still be
+			 * disabled, as their search was complete. */
+			snprintf(err, sizeof(err), "%s", dir_error(rs.dir));
+			rec.error = err;
+		}
+		log_debug("read %lld groups", rs.groups_read);
+	}
 	if ((r = recon_stage_end(rs.rc)) < 0) {
 		log_error("store: staging failed: %s", store_errmsg(st));
 		rec.error = "staging failed";
@@ -241,9 +337,19 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	if (nrejects > MAX_LOGGED_REJECTS)
 		log_warn("%lld more entries rejected", nrejects - MAX_LOGGED_REJECTS);
 
-	rec.outcome = complete ? RUN_OK : RUN_INCOMPLETE;
-	exit_code = complete ? EXIT_OK : EXIT_FAIL;
-	if (complete && !within_threshold(cf, &rec.c, rs.read, why, sizeof(why))) {
+	rec.outcome = complete && (!ro.groups_read || ro.groups_complete) ? RUN_OK : RUN_INCOMPLETE;
+	exit_code = rec.outcome == RUN_OK ? EXIT_OK : EXIT_FAIL;
+	/* Apply inside the transaction; a held or dry run rolls it all back. */
+	t_phase = time_mono();
+	if (recon_apply(rs.rc, &ro) < 0 || recon_hierarchy(rs.rc, &ro, &rec.h) < 0) {
+		log_error("store: applying the plan failed: %s", store_errmsg(st));
+		rec.error = "applying the plan failed";
+		rec.outcome = RUN_FAILED;
+		exit_code = EXIT_FAIL;
+		goto rollback;
+	}
+	log_debug("applied in %.3f s", time_mono() - t_phase);
+	if (!within_threshold(cf, &rec.c, &rec.h, complete ? rs.read : -1, why, sizeof(why))) {
 		if (recon_plan_digest(rs.rc, digest) < 0) {
 			log_error("store: %s", store_errmsg(st));
 			goto rollback;
@@ -273,6 +379,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			rec.c.created, rec.c.updated, rec.c.renamed, rec.c.disabled, rec.c.enabled,
 			rec.c.unchanged, rec.c.rejected, rs.read,
 			complete ? "" : " (incomplete read: no disables planned)");
+		print_hier_summary(out, &ro, &rec.h, rs.groups_read);
 		if (rec.outcome == RUN_HELD)
 			fprintf(out, "this run would be held: %s\n", why);
 		store_rollback(st);
@@ -285,15 +392,6 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			  rec.id, why, rec.id);
 		goto record;
 	}
-	t_phase = time_mono();
-	if (recon_apply(rs.rc, &ro) < 0) {
-		log_error("store: applying the plan failed: %s", store_errmsg(st));
-		rec.error = "applying the plan failed";
-		rec.outcome = RUN_FAILED;
-		exit_code = EXIT_FAIL;
-		goto rollback;
-	}
-	log_debug("applied in %.3f s", time_mono() - t_phase);
 	t_phase = time_mono();
 	rec.duration = time_mono() - t0;
 	if (store_run_finish(st, &rec) < 0 || store_commit(st) < 0) {
@@ -309,6 +407,14 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		 rec.id, run_outcome_name(rec.outcome), rs.read, rec.uri, rec.c.created,
 		 rec.c.updated, rec.c.renamed, rec.c.disabled, rec.c.enabled, rec.c.unchanged,
 		 rec.c.rejected, rec.duration);
+	if (ro.groups_read || rec.h.manager_changes || rec.h.role_changes)
+		log_info("run %lld: %lld manager changes (%lld warnings, %lld cycles); %lld groups "
+			 "read (%lld created, %lld updated, %lld deleted), %lld joins, %lld leaves, "
+			 "%lld member values ignored; %lld role changes", rec.id,
+			 rec.h.manager_changes, rec.h.manager_warnings, rec.h.manager_cycles,
+			 rs.groups_read, rec.h.groups_created, rec.h.groups_updated,
+			 rec.h.groups_deleted, rec.h.joins, rec.h.leaves, rec.h.members_ignored,
+			 rec.h.role_changes);
 	if (amap_bad_dns(rs.map) > 0)
 		log_warn("%lld manager values were not DNs and were left out",
 			 amap_bad_dns(rs.map));
@@ -336,6 +442,7 @@ out:
 	res->exit_code = exit_code;
 	recon_free(rs.rc);
 	amap_free(rs.map);
+	gmap_free(rs.gmap);
 	dir_close(rs.dir);
 	store_close(st);
 	if (lock_fd >= 0)

@@ -29,7 +29,10 @@ assert_sql "$carol_id|disabled|missing|active|0" "SELECT id, status, status_reas
 assert_sql 1 "SELECT missing_since IS NOT NULL FROM people WHERE username = 'carol'"
 assert_eq "$carol_row" "$(sql "SELECT dir_id, dn, email, given_name, family_name, display_name, employee_number, department, location, title, manager_dn FROM people WHERE username = 'carol'")" "carol's data kept"
 assert_sql "cost_centre|OPS" "SELECT name, value FROM person_fields WHERE person_id = $carol_id"
-assert_sql "disable|carol|$carol_id|not found in the directory" "SELECT action, subject, person_id, detail FROM audit_log WHERE run_id = 2"
+assert_sql "disable|carol|$carol_id|not found in the directory
+manager|bob|2|secondary manager: carol -> none
+manager|frank|6|primary manager: carol -> none
+manager|jose|7|primary manager: carol -> none" "SELECT action, subject, person_id, detail FROM audit_log WHERE run_id = 2 AND action IN ('disable', 'manager')" "carol disabled; the people she managed lose her as manager"
 assert_sql "active|9" "SELECT status, count(*) FROM people WHERE status <> 'disabled' GROUP BY status"
 
 sync_once
@@ -65,7 +68,7 @@ assert_eq "ok 0 0 0 0 1 0" "$(run_counts)" "counts after frank came back"
 assert_sql "$frank_id|$frank_uuid|active|1|1" \
 	"SELECT id, dir_id, status, status_reason IS NULL, missing_since IS NULL FROM people WHERE username = 'frank'"
 assert_sql 10 "SELECT count(*) FROM people"
-assert_sql "create,disable,enable" "SELECT group_concat(action) FROM (SELECT action FROM audit_log WHERE person_id = $frank_id ORDER BY id)"
+assert_sql "create,manager,manager,disable,enable" "SELECT group_concat(action) FROM (SELECT action FROM audit_log WHERE person_id = $frank_id ORDER BY id)"
 assert_sql "back in the directory" "SELECT detail FROM audit_log WHERE person_id = $frank_id AND action = 'enable'"
 assert_sql "disabled|missing" "SELECT status, status_reason FROM people WHERE username = 'carol'"
 

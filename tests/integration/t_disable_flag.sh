@@ -59,7 +59,7 @@ erin|invited||0" \
 assert_sql "bob|enable|no longer disabled in the directory
 erin|enable|no longer disabled in the directory" \
 	"SELECT subject, action, detail FROM audit_log WHERE run_id = 4 ORDER BY subject"
-assert_sql "create,disable,enable" "SELECT group_concat(action) FROM (SELECT action FROM audit_log WHERE subject = 'bob' ORDER BY id)"
+assert_sql "create,manager,manager,role,disable,enable" "SELECT group_concat(action) FROM (SELECT action FROM audit_log WHERE subject = 'bob' ORDER BY id)"
 
 note "an active person comes back active"
 export ROSTERD_CONF_SYNC='max_disable = 500; max_disable_percent = 50.0; initial_status = "active";'

@@ -50,7 +50,7 @@ files=$(cd "$TEST_TMP" && echo learning.db*)
 dry_run 0
 assert_eq "$hash" "$(store_hash)" "store file after a dry run (no other connection)"
 assert_eq "$files" "$(cd "$TEST_TMP" && echo learning.db*)" "store files after a dry run"
-plan=$(grep -v '^plan: ' <<<"$OUT")
+plan=$(grep -E '^(create|update|disable|enable|reject) ' <<<"$OUT")
 assert_eq 5 "$(wc -l <<<"$plan")" "plan lines"
 assert_match "$(sed -n 1p <<<"$plan")" '^create +newbie +"uid=newbie,ou=people,dc=example,dc=com" +new entry$'
 assert_match "$(sed -n 2p <<<"$plan")" '^update +bob +"uid=bob,ou=people,dc=example,dc=com" +changed: email$'

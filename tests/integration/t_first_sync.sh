@@ -27,13 +27,13 @@ assert_sql 0 "SELECT count(*) FROM people WHERE status_reason IS NOT NULL OR dir
 assert_sql 0 "SELECT count(*) FROM run_rejects"
 assert_sql ok "PRAGMA integrity_check"
 assert_sql wal "PRAGMA journal_mode"
-assert_sql 1 "PRAGMA user_version"
+assert_sql "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "PRAGMA user_version" "every migration applied"
 
 note "alice: every field"
 assert_sql "uid=alice,ou=people,dc=example,dc=com|uid=alice,ou=people,dc=example,dc=com|alice|alice@example.com|Alice|Archer|Alice Archer|1001|ENG|London|Chief Technology Officer||" \
 	"SELECT dn, dn_norm, username, email, given_name, family_name, display_name, employee_number,
 	        department, location, title, manager_dn, secondary_manager_dn FROM people WHERE username = 'alice'"
-assert_sql "learner|invited|0" "SELECT role, status, dir_disabled FROM people WHERE username = 'alice'"
+assert_sql "manager|invited|0" "SELECT role, status, dir_disabled FROM people WHERE username = 'alice'" "alice has direct reports: manager"
 assert_match "$(col alice member_since)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' "member_since is RFC 3339 UTC"
 uuid=$(ldap_svc_search -b "uid=alice,$PEOPLE" -s base entryUUID | sed -n 's/^entryUUID: //p')
 assert_match "$uuid" '^[0-9a-f-]{36}$' "alice's entryUUID from slapd"
@@ -54,9 +54,12 @@ assert_sql "uid=erin,ou=contractors,ou=people,dc=example,dc=com|1|1" \
 	"SELECT dn, employee_number IS NULL, manager_dn IS NULL FROM people WHERE username = 'erin'"
 assert_sql 10 "SELECT count(*) FROM person_fields WHERE name = 'cost_centre'"
 
-note "audit log: one create per person, by sync, in run 1"
-assert_sql "10" "SELECT count(*) FROM audit_log"
-assert_sql "sync|create|1|10" "SELECT actor, action, run_id, count(*) FROM audit_log GROUP BY actor, action, run_id"
+note "audit log: one create per person, then the managers and roles they got, by sync, in run 1"
+assert_sql "sync|create|1|10
+sync|manager|1|9
+sync|role|1|4" "SELECT actor, action, run_id, count(*) FROM audit_log GROUP BY actor, action, run_id"
+assert_sql "bob|secondary manager: none -> carol
+zoe|primary manager: none -> alice" "SELECT subject, detail FROM audit_log WHERE action = 'manager' AND subject IN ('bob', 'zoe') AND detail NOT LIKE 'primary manager: none -> alice' OR subject = 'zoe' ORDER BY subject"
 assert_sql 0 "SELECT count(*) FROM audit_log a LEFT JOIN people p ON p.id = a.person_id WHERE p.id IS NULL OR p.username <> a.subject"
 
 note "rosterctl sees it"

@@ -12,9 +12,10 @@ start_directory "$FIXTURES/people-small.ldif"
 write_conf
 sync_once
 assert_eq "ok 10 0 0 0 0 0" "$(run_counts)"
-before=$(sql_dump people person_fields audit_log person_managers)
+before=$(sql_dump people person_fields audit_log person_managers groups group_members group_membership)
 audit_before=$(sql "SELECT count(*) FROM audit_log")
-assert_eq 10 "$audit_before" "audit rows after the first sync"
+assert_sql 10 "SELECT count(*) FROM audit_log WHERE action = 'create'" "audited creates after the first sync"
+assert_sql 0 "SELECT count(*) FROM audit_log WHERE run_id IS NOT 1" "every audit row of the first sync names its run"
 
 # Let a second tick pass, so that a needless rewrite of updated_at would show.
 sleep 1
@@ -23,7 +24,7 @@ assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "no-change resync counts"
 assert_eq 10 "$(last_run unchanged)" "unchanged count of a no-change resync"
 assert_sql 2 "SELECT count(*) FROM sync_runs"
 assert_sql "2|10" "SELECT id, entries_read FROM sync_runs ORDER BY id DESC LIMIT 1"
-assert_eq "$before" "$(sql_dump people person_fields audit_log person_managers)" "people/person_fields/audit_log unchanged by a no-change resync"
+assert_eq "$before" "$(sql_dump people person_fields audit_log person_managers groups group_members group_membership)" "people/person_fields/audit_log unchanged by a no-change resync"
 assert_sql "$audit_before" "SELECT count(*) FROM audit_log"
 assert_sql 0 "SELECT count(*) FROM audit_log WHERE run_id = 2"
 assert_sql 0 "SELECT count(*) FROM run_rejects"
@@ -35,7 +36,7 @@ set_attr "uid=dave,$PEOPLE" departmentNumber ENG OPS
 sync_once
 assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "counts after irrelevant directory changes"
 assert_eq 10 "$(last_run unchanged)" "unchanged count"
-assert_eq "$before" "$(sql_dump people person_fields audit_log person_managers)" "store unchanged after irrelevant directory changes"
+assert_eq "$before" "$(sql_dump people person_fields audit_log person_managers groups group_members group_membership)" "store unchanged after irrelevant directory changes"
 
 note "rosterctl runs agrees"
 rctl_ok runs --format json

@@ -1,0 +1,624 @@
+/*
+ * hierarchy.c: who reports to whom, who is in which group, and the roles
+ * that follow, reconciled in SQL after the people of a run are applied.
+ *
+ * Managers: the normalised manager DNs kept on each person are resolved
+ * against the people present in the directory. A DN that matches nobody,
+ * lies outside the synced people, or names the person themself gives no
+ * manager and a counted warning. Cycles are stored as the directory says and
+ * reported once per run; every query on the tree is cycle-safe.
+ *
+ * Groups: staged groups are matched by their stable id (a renamed group keeps
+ * its rows); member values resolve to people (by DN or username) or, when
+ * nesting is on, to groups. Direct edges go to group_members; effective
+ * membership (the transitive closure, computed with a recursive CTE whose
+ * UNION makes nesting cycles harmless) goes to group_membership with the
+ * group each person came through. Nothing is removed unless every search the
+ * removal depends on was complete.
+ *
+ * Roles: admin or manager from the config's group mappings, manager for
+ * anyone with a direct report, learner otherwise; the highest wins.
+ *
+ * Every change is written to temp.hier first, then applied and audited from
+ * there, so the dry-run printer and the plugins see exactly what was done.
+ */
+#include "rosterd.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LOGGED 20
+
+static const char *const role_names[] = { "learner", "manager", "admin" };
+
+/* ---- managers ----------------------------------------------------------- */
+
+static const char want_mgr_sql[] =
+	"DROP TABLE IF EXISTS temp.want_mgr;"
+	"CREATE TEMP TABLE want_mgr (person_id INTEGER NOT NULL, kind TEXT NOT NULL,"
+	" manager_id INTEGER, dn TEXT NOT NULL, problem TEXT,"
+	" PRIMARY KEY (person_id, kind)) WITHOUT ROWID;";
+
+/* The manager each present person should have, of one kind, with the
+ * problem when there is none. :base is the normalised users base. */
+static int
+want_managers(struct recon *rc, const char *kind, const char *column, const char *base)
+{
+	char sql[2048];
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	snprintf(sql, sizeof(sql),
+		"INSERT OR IGNORE INTO temp.want_mgr (person_id, kind, manager_id, dn, problem) "
+		"SELECT p.id, '%s', CASE WHEN m.id <> p.id THEN m.id END, p.%s, "
+		"CASE WHEN m.id = p.id THEN 'names the person themself' "
+		" WHEN m.id IS NOT NULL THEN NULL "
+		" WHEN ?1 IS NOT NULL AND p.%s <> ?1 AND substr(p.%s, -length(?1) - 1) <> ',' || ?1 "
+		" THEN 'is outside the synced people' "
+		" ELSE 'matches nobody among the synced people' END "
+		"FROM people p LEFT JOIN people m ON m.dn_norm = p.%s AND m.missing_since IS NULL "
+		"WHERE p.%s IS NOT NULL AND p.missing_since IS NULL",
+		kind, column, column, column, column, column);
+	if (sqlite3_prepare_v2(recon_db(rc), sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(s, 1, base, -1, SQLITE_STATIC);
+	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int
+log_manager_problems(struct recon *rc, long long *count)
+{
+	sqlite3_stmt *s = NULL;
+	long long n = 0;
+	int r;
+
+	if (sqlite3_prepare_v2(recon_db(rc),
+			       "SELECT p.username, w.kind, w.dn, w.problem FROM temp.want_mgr w "
+			       "JOIN people p ON p.id = w.person_id WHERE w.problem IS NOT NULL "
+			       "ORDER BY p.username, w.kind", -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (++n <= MAX_LOGGED)
+			log_warn("person %s: %s manager \"%s\" %s; no %s manager set",
+				 sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
+				 sqlite3_column_text(s, 2), sqlite3_column_text(s, 3),
+				 sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE)
+		return -EIO;
+	if (n > MAX_LOGGED)
+		log_warn("%lld more manager values gave no manager", n - MAX_LOGGED);
+	*count = n;
+	return 0;
+}
+
+/* Manager changes of present people: into temp.hier, then applied. */
+static int
+sync_managers(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	char *base = NULL;
+	const char *users_base = o->cf->ldap.users.base;
+	int r;
+
+	if (dn_normalize(users_base, strlen(users_base), &base) < 0)
+		base = NULL;   /* checked by the server; without it, no "outside" */
+	r = sqlite3_exec(recon_db(rc), want_mgr_sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	if (r == 0)
+		r = want_managers(rc, "primary", "manager_dn", base);
+	if (r == 0)
+		r = want_managers(rc, "secondary", "secondary_manager_dn", base);
+	free(base);
+	if (r < 0 || (r = log_manager_problems(rc, &c->manager_warnings)) < 0)
+		return r;
+
+	r = recon_sql(rc,
+		"INSERT INTO temp.hier (action, person_id, kind, old_id, new_id, subject, detail) "
+		"SELECT 'manager', x.person_id, x.kind, x.old_id, x.new_id, p.username, "
+		" x.kind || ' manager: ' || coalesce(om.username, 'none') || ' -> ' || "
+		" coalesce(nm.username, 'none') "
+		"FROM (SELECT w.person_id, w.kind, pm.manager_id AS old_id, w.manager_id AS new_id "
+		"      FROM temp.want_mgr w LEFT JOIN person_managers pm "
+		"      ON pm.person_id = w.person_id AND pm.kind = w.kind "
+		"      WHERE w.manager_id IS NOT pm.manager_id "
+		"      UNION ALL "
+		"      SELECT pm.person_id, pm.kind, pm.manager_id, NULL FROM person_managers pm "
+		"      JOIN people q ON q.id = pm.person_id AND q.missing_since IS NULL "
+		"      WHERE NOT EXISTS (SELECT 1 FROM temp.want_mgr w "
+		"       WHERE w.person_id = pm.person_id AND w.kind = pm.kind)) x "
+		"JOIN people p ON p.id = x.person_id "
+		"LEFT JOIN people om ON om.id = x.old_id LEFT JOIN people nm ON nm.id = x.new_id "
+		"ORDER BY p.username, x.kind", NULL);
+	if (r < 0)
+		return r;
+	c->manager_changes = r;
+	if (r == 0)
+		return 0;
+	if ((r = recon_sql(rc,
+		"DELETE FROM person_managers WHERE EXISTS (SELECT 1 FROM temp.hier h "
+		"WHERE h.action = 'manager' AND h.new_id IS NULL "
+		"AND h.person_id = person_managers.person_id AND h.kind = person_managers.kind)",
+		NULL)) < 0)
+		return r;
+	r = recon_sql(rc,
+		"INSERT OR REPLACE INTO person_managers (person_id, kind, manager_id) "
+		"SELECT person_id, kind, new_id FROM temp.hier "
+		"WHERE action = 'manager' AND new_id IS NOT NULL", NULL);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * Cycles of the primary manager tree. Every person has at most one primary
+ * manager, so following the edges from any person ends at the top or in a
+ * cycle; each cycle is found once by walking from every unvisited person and
+ * stopping at the first person visited before. Logged once per run, counted.
+ */
+static int
+find_cycles(struct recon *rc, long long *ncycles)
+{
+	sqlite3_stmt *s = NULL;
+	long long *id = NULL, *mgr = NULL;
+	size_t n = 0, cap = 0;
+	int *next = NULL, *mark = NULL, r = 0;
+
+	*ncycles = 0;
+	if (sqlite3_prepare_v2(recon_db(rc),
+			       "SELECT pm.person_id, pm.manager_id FROM person_managers pm "
+			       "JOIN people p ON p.id = pm.person_id AND p.missing_since IS NULL "
+			       "WHERE pm.kind = 'primary' ORDER BY pm.person_id", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 1024;
+			long long *a = realloc(id, ncap * sizeof(*a)), *b;
+			if (a == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
+			id = a;
+			if ((b = realloc(mgr, ncap * sizeof(*b))) == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
+			mgr = b;
+			cap = ncap;
+		}
+		id[n] = sqlite3_column_int64(s, 0);
+		mgr[n++] = sqlite3_column_int64(s, 1);
+	}
+	if (r != SQLITE_DONE) {
+		r = -EIO;
+		goto out;
+	}
+	r = 0;
+	next = malloc((n + 1) * sizeof(*next));
+	mark = calloc(n + 1, sizeof(*mark));
+	if (next == NULL || mark == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* next[i]: the row of i's manager (ids are sorted), or -1 at the top. */
+	for (size_t i = 0; i < n; i++) {
+		size_t lo = 0, hi = n;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (id[mid] < mgr[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		next[i] = (lo < n && id[lo] == mgr[i]) ? (int)lo : -1;
+	}
+	/* mark: 0 unvisited, walk number + 1 while on this walk, -1 done. */
+	for (size_t start = 0; start < n; start++) {
+		int walk = (int)start + 1, i;
+
+		for (i = (int)start; i >= 0 && mark[i] == 0; i = next[i])
+			mark[i] = walk;
+		if (i >= 0 && mark[i] == walk) {
+			/* i is on a cycle first found by this walk: name its people. */
+			char names[1024] = "";
+			sqlite3_stmt *u = NULL;
+			int j = i, len = 0;
+
+			(*ncycles)++;
+			if (sqlite3_prepare_v2(recon_db(rc), "SELECT username FROM people "
+					       "WHERE id = ?", -1, &u, NULL) != SQLITE_OK) {
+				r = -EIO;
+				goto out;
+			}
+			do {
+				sqlite3_bind_int64(u, 1, id[j]);
+				if (sqlite3_step(u) == SQLITE_ROW && len < 900)
+					len += snprintf(names + len, sizeof(names) - (size_t)len,
+							"%s -> ", sqlite3_column_text(u, 0));
+				sqlite3_reset(u);
+				j = next[j];
+			} while (j != i);
+			sqlite3_bind_int64(u, 1, id[i]);
+			if (sqlite3_step(u) == SQLITE_ROW)
+				snprintf(names + len, sizeof(names) - (size_t)len, "%s",
+					 sqlite3_column_text(u, 0));
+			sqlite3_finalize(u);
+			if (*ncycles <= MAX_LOGGED)
+				log_warn("manager cycle in the directory: %s; stored as it is", names);
+		}
+		for (int k = (int)start; k >= 0 && mark[k] == walk; k = next[k])
+			mark[k] = -1;
+	}
+	if (*ncycles > MAX_LOGGED)
+		log_warn("%lld more manager cycles", *ncycles - MAX_LOGGED);
+out:
+	sqlite3_finalize(s);
+	free(id);
+	free(mgr);
+	free(next);
+	free(mark);
+	return r;
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+/* The group rows: created, updated (renamed, moved, described anew, back
+ * after being deleted) and, after a complete search, deleted. */
+static int
+sync_group_rows(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	long long r;
+
+	r = recon_sql(rc,
+		"INSERT INTO temp.hier (action, subject, detail) "
+		"SELECT 'group_create', s.name, s.dn FROM temp.stage_groups s "
+		"WHERE NOT EXISTS (SELECT 1 FROM groups g WHERE g.dir_id = s.dir_id) "
+		"ORDER BY s.name", NULL);
+	if (r < 0)
+		return (int)r;
+	c->groups_created = r;
+	r = recon_sql(rc,
+		"INSERT INTO temp.hier (action, group_id, subject, detail) "
+		"SELECT 'group_update', g.id, s.name, 'changed:' "
+		" || CASE WHEN g.name IS NOT s.name COLLATE BINARY THEN ' name (was ' || g.name "
+		"    || ')' ELSE '' END "
+		" || CASE WHEN g.dn IS NOT s.dn COLLATE BINARY THEN ' dn' ELSE '' END "
+		" || CASE WHEN g.description IS NOT s.description COLLATE BINARY "
+		"    THEN ' description' ELSE '' END "
+		" || CASE WHEN g.present = 0 THEN ' back in the directory' ELSE '' END "
+		"FROM temp.stage_groups s JOIN groups g ON g.dir_id = s.dir_id "
+		"WHERE g.name IS NOT s.name COLLATE BINARY OR g.dn IS NOT s.dn COLLATE BINARY "
+		" OR g.description IS NOT s.description COLLATE BINARY OR g.present = 0 "
+		"ORDER BY s.name", NULL);
+	if (r < 0)
+		return (int)r;
+	c->groups_updated = r;
+	if (o->groups_complete) {
+		r = recon_sql(rc,
+			"INSERT INTO temp.hier (action, group_id, subject, detail) "
+			"SELECT 'group_delete', g.id, g.name, 'not found in the directory' "
+			"FROM groups g WHERE g.present = 1 AND NOT EXISTS "
+			" (SELECT 1 FROM temp.stage_groups s WHERE s.dir_id = g.dir_id) "
+			"ORDER BY g.name", NULL);
+		if (r < 0)
+			return (int)r;
+		c->groups_deleted = r;
+	}
+	if ((r = recon_sql(rc,
+		"INSERT INTO groups (dir_id, dn, dn_norm, name, description, present, "
+		"created_at, updated_at) SELECT s.dir_id, s.dn, s.dn_norm, s.name, s.description, "
+		"1, :now, :now FROM temp.stage_groups s WHERE NOT EXISTS "
+		"(SELECT 1 FROM groups g WHERE g.dir_id = s.dir_id) ORDER BY s.seq", o)) < 0 ||
+	    (r = recon_sql(rc,
+		"UPDATE groups SET name = s.name, dn = s.dn, dn_norm = s.dn_norm, "
+		"description = s.description, present = 1, updated_at = :now "
+		"FROM temp.stage_groups s WHERE s.dir_id = groups.dir_id AND groups.id IN "
+		"(SELECT group_id FROM temp.hier WHERE action = 'group_update')", o)) < 0 ||
+	    (r = recon_sql(rc,
+		"UPDATE groups SET present = 0, updated_at = :now FROM temp.hier h "
+		"WHERE h.action = 'group_delete' AND groups.id = h.group_id", o)) < 0)
+		return (int)r;
+	/* The created groups' ids, for the audit log. */
+	r = recon_sql(rc,
+		"UPDATE temp.hier SET group_id = (SELECT g.id FROM groups g "
+		" WHERE g.dn = temp.hier.detail AND g.present = 1 ORDER BY g.id DESC LIMIT 1) "
+		"WHERE action = 'group_create'", NULL);
+	return r < 0 ? (int)r : 0;
+}
+
+/* What each member value of the staged groups resolves to: a present
+ * person, a present group (nesting), or nothing (ignored and counted). */
+static int
+resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	const struct conf *cf = o->cf;
+	long long r;
+
+	if (recon_sql(rc, "DROP TABLE IF EXISTS temp.resolved", NULL) < 0 ||
+	    recon_sql(rc, "CREATE TEMP TABLE resolved (group_id INTEGER NOT NULL, "
+		      "person_id INTEGER, member_group_id INTEGER)", NULL) < 0)
+		return -EIO;
+	if (cf->ldap.groups.member_style == MEMBERS_UID)
+		r = recon_sql(rc,
+			"INSERT INTO temp.resolved SELECT g.id, p.id, NULL "
+			"FROM temp.stage_members v JOIN groups g ON g.dir_id = v.group_dir_id "
+			"LEFT JOIN people p ON p.username = v.value AND p.missing_since IS NULL",
+			NULL);
+	else
+		r = recon_sql(rc,
+			"INSERT INTO temp.resolved SELECT g.id, p.id, g2.id "
+			"FROM temp.stage_members v JOIN groups g ON g.dir_id = v.group_dir_id "
+			"LEFT JOIN people p ON p.dn_norm = v.value AND p.missing_since IS NULL "
+			"LEFT JOIN groups g2 ON p.id IS NULL AND g2.dn_norm = v.value "
+			" AND g2.present = 1 AND g2.id <> g.id", NULL);
+	if (r < 0)
+		return (int)r;
+	if (cf->ldap.member_of_attr != NULL &&
+	    recon_sql(rc,
+		"INSERT INTO temp.resolved SELECT g.id, p.id, NULL "
+		"FROM temp.stage_member_of m JOIN people p ON p.dir_id = m.dir_id "
+		"JOIN groups g ON g.dn_norm = m.group_dn AND g.present = 1", NULL) < 0)
+		return -EIO;
+	/* Values naming nobody synced; memberOf values naming a group outside the
+	 * synced groups are counted apart, as they have no group row. */
+	c->members_ignored = recon_count(rc,
+		cf->ldap.groups.nested ?
+		"SELECT count(*) FROM temp.resolved WHERE person_id IS NULL "
+		" AND member_group_id IS NULL" :
+		"SELECT count(*) FROM temp.resolved WHERE person_id IS NULL");
+	if (c->members_ignored < 0)
+		return -EIO;
+	if (cf->ldap.member_of_attr != NULL) {
+		long long outside = recon_count(rc,
+			"SELECT count(*) FROM temp.stage_member_of m WHERE NOT EXISTS "
+			"(SELECT 1 FROM groups g WHERE g.dn_norm = m.group_dn AND g.present = 1)");
+		if (outside < 0)
+			return -EIO;
+		c->members_ignored += outside;
+	}
+	if (recon_sql(rc, "DROP TABLE IF EXISTS temp.want_edges", NULL) < 0 ||
+	    recon_sql(rc, "CREATE TEMP TABLE want_edges (group_id INTEGER NOT NULL, "
+		      "person_id INTEGER, member_group_id INTEGER)", NULL) < 0 ||
+	    recon_sql(rc, cf->ldap.groups.nested ?
+		      "INSERT INTO temp.want_edges SELECT DISTINCT group_id, person_id, "
+		      "CASE WHEN person_id IS NULL THEN member_group_id END FROM temp.resolved "
+		      "WHERE person_id IS NOT NULL OR member_group_id IS NOT NULL" :
+		      "INSERT INTO temp.want_edges SELECT DISTINCT group_id, person_id, NULL "
+		      "FROM temp.resolved WHERE person_id IS NOT NULL", NULL) < 0 ||
+	    recon_sql(rc, "CREATE INDEX temp.want_edges_p ON want_edges (group_id, person_id);"
+		      "CREATE INDEX temp.want_edges_g ON want_edges (group_id, member_group_id)",
+		      NULL) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* Direct edges: add the new ones; remove the ones gone, only from groups read
+ * in full (a group whose members came in part keeps its edges), and every
+ * edge of a deleted group. Returns the number of edges changed. */
+static long long
+sync_edges(struct recon *rc, bool removals)
+{
+	long long added, removed = 0;
+
+	added = recon_sql(rc,
+		"INSERT INTO group_members (group_id, person_id) SELECT w.group_id, w.person_id "
+		"FROM temp.want_edges w WHERE w.person_id IS NOT NULL AND NOT EXISTS "
+		"(SELECT 1 FROM group_members gm WHERE gm.group_id = w.group_id "
+		" AND gm.person_id = w.person_id)", NULL);
+	if (added >= 0) {
+		long long n = recon_sql(rc,
+			"INSERT INTO group_members (group_id, member_group_id) "
+			"SELECT w.group_id, w.member_group_id FROM temp.want_edges w "
+			"WHERE w.member_group_id IS NOT NULL AND NOT EXISTS "
+			"(SELECT 1 FROM group_members gm WHERE gm.group_id = w.group_id "
+			" AND gm.member_group_id = w.member_group_id)", NULL);
+		added = n < 0 ? n : added + n;
+	}
+	if (added < 0)
+		return added;
+	if (removals) {
+		removed = recon_sql(rc,
+			"DELETE FROM group_members WHERE rowid IN ("
+			"SELECT gm.rowid FROM group_members gm JOIN groups g ON g.id = gm.group_id "
+			"JOIN temp.stage_groups s ON s.dir_id = g.dir_id AND s.partial = 0 "
+			"WHERE CASE WHEN gm.person_id IS NOT NULL THEN NOT EXISTS "
+			" (SELECT 1 FROM temp.want_edges w WHERE w.group_id = gm.group_id "
+			"  AND w.person_id = gm.person_id) "
+			" ELSE NOT EXISTS (SELECT 1 FROM temp.want_edges w "
+			"  WHERE w.group_id = gm.group_id AND w.member_group_id = gm.member_group_id) END "
+			"UNION ALL SELECT gm.rowid FROM group_members gm JOIN groups g "
+			" ON g.id = gm.group_id OR g.id = gm.member_group_id WHERE g.present = 0)", NULL);
+		if (removed < 0)
+			return removed;
+	}
+	return added + removed;
+}
+
+/* Effective membership: the closure over nested groups (UNION, not UNION ALL,
+ * so a nesting cycle adds nothing new and the recursion ends), each person
+ * with the group they came through (the group itself when direct). */
+static const char want_eff_sql[] =
+	"DROP TABLE IF EXISTS temp.want_eff;"
+	"CREATE TEMP TABLE want_eff (group_id INTEGER NOT NULL, person_id INTEGER NOT NULL,"
+	" via INTEGER NOT NULL, PRIMARY KEY (group_id, person_id)) WITHOUT ROWID;"
+	"WITH RECURSIVE clo(anc, des) AS ("
+	" SELECT id, id FROM groups WHERE present = 1"
+	" UNION"
+	" SELECT c.anc, gm.member_group_id FROM clo c JOIN group_members gm"
+	" ON gm.group_id = c.des WHERE gm.member_group_id IS NOT NULL)"
+	"INSERT INTO temp.want_eff (group_id, person_id, via) "
+	"SELECT c.anc, gm.person_id, CASE WHEN max(c.des = c.anc) THEN c.anc ELSE min(c.des) END "
+	"FROM clo c JOIN group_members gm ON gm.group_id = c.des AND gm.person_id IS NOT NULL "
+	"GROUP BY c.anc, gm.person_id;";
+
+static int
+sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
+		struct hier_counts *c)
+{
+	long long r;
+
+	if (sqlite3_exec(recon_db(rc), want_eff_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	r = recon_sql(rc,
+		"INSERT INTO temp.hier (action, person_id, group_id, new_id, subject, detail) "
+		"SELECT 'join', w.person_id, w.group_id, w.via, p.username, 'group ' || g.name "
+		" || CASE WHEN w.via <> w.group_id THEN ' via ' || v.name ELSE '' END "
+		"FROM temp.want_eff w JOIN people p ON p.id = w.person_id "
+		"JOIN groups g ON g.id = w.group_id JOIN groups v ON v.id = w.via "
+		"WHERE NOT EXISTS (SELECT 1 FROM group_membership m "
+		" WHERE m.group_id = w.group_id AND m.person_id = w.person_id) "
+		"ORDER BY g.name, p.username", NULL);
+	if (r < 0)
+		return (int)r;
+	c->joins = r;
+	if (removals) {
+		r = recon_sql(rc,
+			"INSERT INTO temp.hier (action, person_id, group_id, old_id, subject, detail) "
+			"SELECT 'leave', m.person_id, m.group_id, m.via_group_id, p.username, "
+			" 'group ' || g.name || CASE WHEN m.via_group_id <> m.group_id "
+			"  THEN ' via ' || v.name ELSE '' END "
+			"FROM group_membership m JOIN people p ON p.id = m.person_id "
+			"JOIN groups g ON g.id = m.group_id JOIN groups v ON v.id = m.via_group_id "
+			"WHERE NOT EXISTS (SELECT 1 FROM temp.want_eff w "
+			" WHERE w.group_id = m.group_id AND w.person_id = m.person_id) "
+			"ORDER BY g.name, p.username", NULL);
+		if (r < 0)
+			return (int)r;
+		c->leaves = r;
+	}
+	if ((r = recon_sql(rc,
+		"DELETE FROM group_membership WHERE EXISTS (SELECT 1 FROM temp.hier h "
+		"WHERE h.action = 'leave' AND h.group_id = group_membership.group_id "
+		"AND h.person_id = group_membership.person_id)", NULL)) < 0 ||
+	    (r = recon_sql(rc,
+		"INSERT INTO group_membership (group_id, person_id, via_group_id, since) "
+		"SELECT group_id, person_id, new_id, :now FROM temp.hier WHERE action = 'join'",
+		o)) < 0 ||
+	    (r = recon_sql(rc,
+		"UPDATE group_membership SET via_group_id = w.via FROM temp.want_eff w "
+		"WHERE w.group_id = group_membership.group_id "
+		"AND w.person_id = group_membership.person_id "
+		"AND w.via <> group_membership.via_group_id", NULL)) < 0)
+		return (int)r;
+	return 0;
+}
+
+static int
+sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	/* A leave needs the whole group search, and the whole people search
+	 * when membership is read from the people (memberOf). */
+	bool removals = o->groups_complete && (o->complete || o->cf->ldap.member_of_attr == NULL);
+	long long partial, edges;
+	int r;
+
+	c->groups_read = recon_count(rc, "SELECT count(*) FROM temp.stage_groups");
+	c->memberships_before = recon_count(rc, "SELECT count(*) FROM group_membership");
+	partial = recon_count(rc, "SELECT count(*) FROM temp.stage_groups WHERE partial");
+	if (c->groups_read < 0 || c->memberships_before < 0 || partial < 0)
+		return -EIO;
+	if (partial > 0)
+		log_warn("%lld groups came with only part of their members (ranged values); "
+			 "no one leaves those groups this run", partial);
+	if ((r = sync_group_rows(rc, o, c)) < 0 ||
+	    (r = resolve_members(rc, o, c)) < 0)
+		return r;
+	if ((edges = sync_edges(rc, removals)) < 0)
+		return (int)edges;
+	return sync_membership(rc, o, removals, c);
+}
+
+/* ---- roles -------------------------------------------------------------- */
+
+/* The groups the config maps to a role, matched by DN or by name. */
+static int
+role_groups(struct recon *rc, const struct conf *cf)
+{
+	sqlite3_stmt *s = NULL;
+	int r = 0;
+
+	if (recon_sql(rc, "DROP TABLE IF EXISTS temp.role_groups", NULL) < 0 ||
+	    recon_sql(rc, "CREATE TEMP TABLE role_groups (group_id INTEGER NOT NULL, "
+		      "rank INTEGER NOT NULL)", NULL) < 0 ||
+	    sqlite3_prepare_v2(recon_db(rc),
+			       "INSERT INTO temp.role_groups (group_id, rank) SELECT id, ?1 "
+			       "FROM groups WHERE present = 1 AND (dn_norm = ?2 OR "
+			       "(?2 IS NULL AND name = ?3 COLLATE NOCASE))", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	for (size_t i = 0; i < cf->nroles && r == 0; i++) {
+		const char *g = cf->roles[i].group;
+		char *norm = NULL;
+
+		if (strchr(g, '=') != NULL && dn_normalize(g, strlen(g), &norm) < 0)
+			norm = NULL;
+		sqlite3_bind_int(s, 1, (int)cf->roles[i].role);
+		sqlite3_bind_text(s, 2, norm, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3, g, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			r = -EIO;
+		else if (sqlite3_changes(recon_db(rc)) == 0)
+			log_warn("roles: no group \"%s\" among the synced groups; its role "
+				 "\"%s\" goes to no one", g, role_names[cf->roles[i].role]);
+		sqlite3_reset(s);
+		free(norm);
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int
+sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	long long r;
+
+	if ((r = role_groups(rc, o->cf)) < 0)
+		return (int)r;
+	r = recon_sql(rc,
+		"INSERT INTO temp.hier (action, person_id, subject, detail, kind) "
+		"SELECT 'role', id, username, role || ' -> ' || want, want FROM ("
+		" SELECT p.id, p.username, p.role, CASE max("
+		"  coalesce((SELECT max(r.rank) FROM group_membership m JOIN temp.role_groups r "
+		"   ON r.group_id = m.group_id WHERE m.person_id = p.id), 0),"
+		"  CASE WHEN EXISTS (SELECT 1 FROM person_managers pm JOIN people q "
+		"   ON q.id = pm.person_id AND q.missing_since IS NULL "
+		"   WHERE pm.manager_id = p.id AND pm.kind = 'primary') THEN 1 ELSE 0 END) "
+		"  WHEN 2 THEN 'admin' WHEN 1 THEN 'manager' ELSE 'learner' END AS want "
+		" FROM people p WHERE p.missing_since IS NULL) "
+		"WHERE role <> want ORDER BY username", NULL);
+	if (r < 0)
+		return (int)r;
+	c->role_changes = r;
+	if (r == 0)
+		return 0;
+	r = recon_sql(rc,
+		"UPDATE people SET role = h.kind, updated_at = :now FROM temp.hier h "
+		"WHERE h.action = 'role' AND h.person_id = people.id", o);
+	return r < 0 ? (int)r : 0;
+}
+
+/* ---- the whole ---------------------------------------------------------- */
+
+int
+recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if (recon_sql(rc, "DELETE FROM temp.hier", NULL) < 0)
+		return -EIO;
+	if ((r = sync_managers(rc, o, c)) < 0 ||
+	    (r = find_cycles(rc, &c->manager_cycles)) < 0)
+		return r;
+	if (o->groups_read && (r = sync_groups(rc, o, c)) < 0)
+		return r;
+	if ((r = sync_roles(rc, o, c)) < 0)
+		return r;
+	r = recon_sql(rc,
+		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
+		"SELECT :now, :run, 'sync', action, person_id, subject, detail FROM temp.hier "
+		"ORDER BY seq", o);
+	return r < 0 ? r : 0;
+}
