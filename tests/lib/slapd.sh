@@ -58,6 +58,9 @@
 #                          ROSTERD_CONF_PAGE_SIZE (1000), ROSTERD_CONF_TIMEOUT (10)
 #                          ROSTERD_CONF_LDAP_EXTRA   added inside ldap = { }
 #                          ROSTERD_CONF_USERS_EXTRA  added inside users = { }
+#                          ROSTERD_CONF_GROUPS_FILTER ((objectClass=groupOfNames)),
+#                          ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE (member),
+#                          ROSTERD_CONF_GROUPS_NESTED (true)
 #                          ROSTERD_CONF_GROUPS_EXTRA added inside groups = { }
 #                          ROSTERD_CONF_ATTRIBUTES   whole text inside attributes = { }
 #                          ROSTERD_CONF_STORE_PATH   (FILE's dir/learning.db)
@@ -65,6 +68,7 @@
 #                            max_disable = 500; max_disable_percent = 10.0;
 #                            initial_status = "invited";
 #                          ROSTERD_CONF_PLUGINS      text inside plugins = ( ) (empty)
+#                          ROSTERD_CONF_ROLES        text inside roles = ( ) (empty)
 #
 # Size limits (verified against slapd 2.5.13): slapd applies the HARD size limit to
 # the total of a paged search (RFC 2696), all pages together, not to one page
@@ -462,9 +466,9 @@ ldap = {
   };
   groups = {
     base = "ou=groups,$SLAPD_SUFFIX";
-    filter = "(objectClass=groupOfNames)";
-    member_attribute = "member";
-    nested = true;
+    filter = "${ROSTERD_CONF_GROUPS_FILTER:-(objectClass=groupOfNames)}";
+    member_attribute = "${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE:-member}";
+    nested = ${ROSTERD_CONF_GROUPS_NESTED:-true};
     ${ROSTERD_CONF_GROUPS_EXTRA:-}
   };
   attributes = {
@@ -480,6 +484,8 @@ sync = {
   $sync
   $sync_extra
 };
+
+roles = ( ${ROSTERD_CONF_ROLES:-} );
 
 plugins = ( ${ROSTERD_CONF_PLUGINS:-} );
 EOF
