@@ -611,7 +611,9 @@ load_ldap(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 		ctx_error(c, get(cfg, "ldap.groups.filter"), "ldap.groups.filter",
 			  "\"%s\" is not a filter in parentheses", cf->ldap.groups.filter);
 	{
-		static const char *const members[] = { "member", "uniqueMember", "memberUid", NULL };
+		/* "" reads no members from the groups (memberOf gives them). */
+		static const char *const members[] = { "member", "uniqueMember", "memberUid", "",
+						       NULL };
 		static const char *const scopes[] = { "sub", "one", NULL };
 		int m = one_of(c, cfg, "ldap.groups.member_attribute", "member", members);
 		int sc = one_of(c, cfg, "ldap.groups.scope", "sub", scopes);

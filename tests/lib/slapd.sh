@@ -59,7 +59,7 @@
 #                          ROSTERD_CONF_LDAP_EXTRA   added inside ldap = { }
 #                          ROSTERD_CONF_USERS_EXTRA  added inside users = { }
 #                          ROSTERD_CONF_GROUPS_FILTER ((objectClass=groupOfNames)),
-#                          ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE (member),
+#                          ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE (member; set and empty: none),
 #                          ROSTERD_CONF_GROUPS_NESTED (true)
 #                          ROSTERD_CONF_GROUPS_EXTRA added inside groups = { }
 #                          ROSTERD_CONF_ATTRIBUTES   whole text inside attributes = { }
@@ -467,7 +467,7 @@ ldap = {
   groups = {
     base = "ou=groups,$SLAPD_SUFFIX";
     filter = "${ROSTERD_CONF_GROUPS_FILTER:-(objectClass=groupOfNames)}";
-    member_attribute = "${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE:-member}";
+    member_attribute = "${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE-member}";
     nested = ${ROSTERD_CONF_GROUPS_NESTED:-true};
     ${ROSTERD_CONF_GROUPS_EXTRA:-}
   };
