@@ -601,20 +601,124 @@ sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 
 /* ---- the whole ---------------------------------------------------------- */
 
+/*
+ * Managers, memberships and roles depend only on the people rows, the staged
+ * groups and memberOf values, and the config. A run that changed no person
+ * and staged the same groups as the last run that worked them all out
+ * cannot change any of them, so it skips the work: the state row
+ * "hierarchy" keeps a digest of those inputs and the counts to report again.
+ */
+static int
+inputs_digest(struct recon *rc, const struct recon_opts *o, char *out, size_t len)
+{
+	const struct conf *cf = o->cf;
+	long long people = recon_count(rc, "SELECT count(*) FROM people");
+	int n;
+
+	if (people < 0)
+		return -EIO;
+	n = snprintf(out, len, "v1 people=%lld groups=%016llx style=%d nested=%d member_of=%s "
+		     "base=%s roles=", people,
+		     o->groups_read ? (unsigned long long)recon_group_digest(rc) : 0ULL,
+		     (int)cf->ldap.groups.member_style, cf->ldap.groups.nested,
+		     cf->ldap.member_of_attr ? cf->ldap.member_of_attr : "",
+		     cf->ldap.users.base);
+	for (size_t i = 0; i < cf->nroles && n > 0 && (size_t)n < len; i++)
+		n += snprintf(out + n, len - (size_t)n, "%s:%d;", cf->roles[i].group,
+			      (int)cf->roles[i].role);
+	return n > 0 && (size_t)n < len ? 0 : -ENOSPC;
+}
+
+/* The state row: "DIGEST\nWARNINGS IGNORED". */
+static int
+state_get(struct recon *rc, char *buf, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(recon_db(rc), "SELECT value FROM state WHERE key = 'hierarchy'",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Remember value, or forget (NULL) what was remembered. */
+static int
+state_put(struct recon *rc, const char *value)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(recon_db(rc), value ?
+			       "INSERT OR REPLACE INTO state (key, value) VALUES ('hierarchy', ?)" :
+			       "DELETE FROM state WHERE key = 'hierarchy'", -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	if (value)
+		sqlite3_bind_text(s, 1, value, -1, SQLITE_STATIC);
+	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Whether the state row says this run's inputs were all worked out before;
+ * if so, the counts it kept go to c. */
+static bool
+unchanged_since(const char *state, const char *digest, struct hier_counts *c)
+{
+	size_t dlen = strlen(digest);
+
+	return strncmp(state, digest, dlen) == 0 && state[dlen] == '\n' &&
+	       sscanf(state + dlen + 1, "%lld %lld", &c->manager_warnings,
+		      &c->members_ignored) == 2;
+}
+
 int
 recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 {
+	char digest[2048], state[2200], value[2200];
+	/* Only a run that could work everything out may be remembered. */
+	bool whole = !o->groups_read || (o->groups_complete &&
+		(o->complete || o->cf->ldap.member_of_attr == NULL));
+	double t = time_mono();
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	if (recon_sql(rc, "DELETE FROM temp.hier", NULL) < 0)
 		return -EIO;
+	if ((r = inputs_digest(rc, o, digest, sizeof(digest))) < 0 ||
+	    (r = state_get(rc, state, sizeof(state))) < 0)
+		return r;
+	if (whole && recon_people_changed(rc) == 0 && unchanged_since(state, digest, c)) {
+		c->groups_read = recon_count(rc, "SELECT count(*) FROM temp.stage_groups");
+		c->memberships_before = recon_count(rc, "SELECT count(*) FROM group_membership");
+		if (c->groups_read < 0 || c->memberships_before < 0)
+			return -EIO;
+		if (c->manager_warnings > 0)
+			log_warn("%lld manager values give no manager, as in the last run",
+				 c->manager_warnings);
+		log_debug("managers, groups and roles: nothing they depend on changed");
+		return find_cycles(rc, &c->manager_cycles);
+	}
 	if ((r = sync_managers(rc, o, c)) < 0 ||
 	    (r = find_cycles(rc, &c->manager_cycles)) < 0)
 		return r;
+	log_debug("managers in %.3f s", time_mono() - t);
+	t = time_mono();
 	if (o->groups_read && (r = sync_groups(rc, o, c)) < 0)
 		return r;
+	log_debug("groups in %.3f s", time_mono() - t);
+	t = time_mono();
 	if ((r = sync_roles(rc, o, c)) < 0)
+		return r;
+	log_debug("roles in %.3f s", time_mono() - t);
+	snprintf(value, sizeof(value), "%s\n%lld %lld", digest, c->manager_warnings,
+		 c->members_ignored);
+	if ((r = state_put(rc, whole ? value : NULL)) < 0)
 		return r;
 	r = recon_sql(rc,
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "

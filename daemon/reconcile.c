@@ -21,6 +21,8 @@ struct recon {
 	sqlite3 *db;
 	sqlite3_stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
 	sqlite3_stmt *ins_member_of, *ins_group, *ins_member;
+	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
+	long long changed;      /* people rows the applied plan touched */
 	bool staging;
 };
 
@@ -160,6 +162,18 @@ recon_db(struct recon *rc)
 	return rc->db;
 }
 
+uint64_t
+recon_group_digest(const struct recon *rc)
+{
+	return rc->gdigest;
+}
+
+long long
+recon_people_changed(const struct recon *rc)
+{
+	return rc->changed;
+}
+
 int
 recon_stage_begin(struct store *st, struct recon **out)
 {
@@ -170,6 +184,7 @@ recon_stage_begin(struct store *st, struct recon **out)
 		return -ENOMEM;
 	rc->st = st;
 	rc->db = store_db(st);
+	rc->gdigest = 0xcbf29ce484222325ULL;
 	sql_add(&q, "INSERT INTO temp.stage_people (dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", field_column(f));
@@ -319,6 +334,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 			return -EIO;
 	}
 	for (size_t k = 0; k < p->nmember_of; k++) {
+		rc->gdigest = hash_str(hash_str(rc->gdigest, p->dir_id), p->member_of[k]);
 		sqlite3_bind_text(rc->ins_member_of, 1, p->dir_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(rc->ins_member_of, 2, p->member_of[k], -1, SQLITE_STATIC);
 		if (step_done(rc->ins_member_of) != SQLITE_DONE)
@@ -344,7 +360,13 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 		return -EEXIST;
 	if (r != SQLITE_DONE)
 		return -EIO;
+	rc->gdigest = hash_str(rc->gdigest, g->dir_id);
+	rc->gdigest = hash_str(rc->gdigest, g->dn);
+	rc->gdigest = hash_str(rc->gdigest, g->name);
+	rc->gdigest = hash_str(rc->gdigest, g->description);
+	rc->gdigest = hash_str(rc->gdigest, g->partial ? "partial" : "whole");
 	for (size_t k = 0; k < g->nmembers; k++) {
+		rc->gdigest = hash_str(rc->gdigest, g->members[k]);
 		sqlite3_bind_text(rc->ins_member, 1, g->dir_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(rc->ins_member, 2, g->members[k], -1, SQLITE_STATIC);
 		if (step_done(rc->ins_member) != SQLITE_DONE)
@@ -667,10 +689,15 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 			"AND id IN (SELECT person_id FROM temp.unseen)", o);
 		if (r < 0)
 			return r;
+		rc->changed += r;
 	}
-	return recon_sql(rc,
+	r = recon_sql(rc,
 		"UPDATE people SET missing_since = NULL WHERE missing_since IS NOT NULL "
 		"AND id NOT IN (SELECT person_id FROM temp.unseen)", o);
+	if (r < 0)
+		return r;
+	rc->changed += r;
+	return 0;
 }
 
 int
@@ -680,6 +707,9 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
+	rc->changed = recon_count(rc, "SELECT count(*) FROM temp.plan");
+	if (rc->changed < 0)
+		return -EIO;
 	if ((r = apply_creates(rc, o)) < 0 ||
 	    (r = apply_updates(rc, o)) < 0 ||
 	    (r = apply_status(rc, o)) < 0)

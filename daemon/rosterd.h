@@ -307,6 +307,10 @@ int recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o);
 /* The single integer a query returns, or -EIO. */
 long long recon_count(struct recon *rc, const char *sql);
 sqlite3 *recon_db(struct recon *rc);
+/* A digest of everything staged about groups (entries, members, memberOf). */
+uint64_t recon_group_digest(const struct recon *rc);
+/* How many people rows recon_apply changed (plan rows and missing marks). */
+long long recon_people_changed(const struct recon *rc);
 /* Inside a write transaction: compute the plan (temp table "plan") of creates,
  * updates, disables and enables, and count it. Staged entries whose username
  * is held by a person this run did not see are moved to the rejects. An
