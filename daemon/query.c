@@ -144,7 +144,8 @@ query_user(struct store *st, const char *username, json_t **out)
 
 	if (!put(o, "groups", column_list(db,
 		"SELECT g.name FROM group_membership gm JOIN groups g ON g.id = gm.group_id "
-		"WHERE gm.person_id = ? ORDER BY g.name", id)) ||
+		"WHERE gm.person_id = ? AND g.present ORDER BY g.name COLLATE NOCASE, g.dn_norm",
+		id)) ||
 	    !put(o, "courses", object_list(db,
 		"SELECT c.code, a.status, a.due, a.assigned_at, a.completed_at FROM assignments a "
 		"JOIN courses c ON c.id = a.course_id WHERE a.person_id = ? ORDER BY a.assigned_at, c.code",
@@ -201,20 +202,311 @@ each_row(sqlite3_stmt *s, query_row_fn fn, void *arg)
 	return r == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* The columns of a person (table alias p) in the rows of every listing. */
+#define PERSON_COLS \
+	"p.username, p.display_name, p.email, p.status, p.department, p.location, " \
+	"p.title, p.role"
+
+/*
+ * The people below person :root along primary manager edges: "below" has
+ * their id, the id of their manager, their depth (the root itself is depth 0)
+ * and a path: the lower-cased usernames from the root down to them, each
+ * followed by char(1), so that ordering by path gives tree order with
+ * siblings by username. Only the direct reports unless :all is true. A person
+ * whose username is already on the path is not followed: the walk stops on a
+ * manager cycle and never comes back to the root.
+ */
+#define BELOW_CTE \
+	"WITH RECURSIVE below (id, manager_id, depth, path) AS (" \
+	" SELECT id, NULL, 0, char(1) || lower(username) || char(1) FROM people" \
+	" WHERE id = :root" \
+	" UNION ALL" \
+	" SELECT p.id, b.id, b.depth + 1, b.path || lower(p.username) || char(1)" \
+	" FROM below b JOIN person_managers pm ON pm.manager_id = b.id AND pm.kind = 'primary'" \
+	" JOIN people p ON p.id = pm.person_id" \
+	" WHERE (:all OR b.depth = 0)" \
+	" AND instr(b.path, char(1) || lower(p.username) || char(1)) = 0) "
+
+static void
+bind_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, name), v, -1, SQLITE_STATIC);
+}
+
+static void
+bind_int(sqlite3_stmt *s, const char *name, long long v)
+{
+	sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, name), v);
+}
+
+/* Turn the integer under key (SQLite's 0 or 1) into a JSON boolean. */
+static bool
+as_bool(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return v == NULL || json_object_set_new(obj, key, json_boolean(json_integer_value(v))) == 0;
+}
+
+/* A query_row_fn that hands rows on to fn with key made a boolean. */
+struct bool_rows {
+	const char *key;
+	query_row_fn fn;
+	void *arg;
+};
+
+static int
+bool_row(json_t *row, void *arg)
+{
+	const struct bool_rows *b = arg;
+
+	if (!as_bool(row, b->key))
+		return -ENOMEM;
+	return b->fn(row, b->arg);
+}
+
 int
 query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg)
 {
-	static const char sql[] =
-		"SELECT username, display_name, email, status, department, location, title, role "
-		"FROM people WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR location = ?2) "
-		"AND (?3 IS NULL OR department = ?3) ORDER BY username";
+	static const char sql[] = BELOW_CTE
+		"SELECT " PERSON_COLS " FROM people p "
+		"WHERE (:status IS NULL OR p.status = :status) "
+		"AND (:location IS NULL OR p.location = :location) "
+		"AND (:department IS NULL OR p.department = :department) "
+		"AND (:role IS NULL OR p.role = :role) "
+		"AND (:root = 0 OR p.id IN (SELECT id FROM below WHERE depth > 0)) "
+		"AND (:group = 0 OR p.id IN (SELECT person_id FROM group_membership "
+		"WHERE group_id = :group)) ORDER BY p.username";
 	sqlite3_stmt *s = NULL;
 
 	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
-	sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, f->location, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, f->department, -1, SQLITE_STATIC);
+	bind_text(s, ":status", f->status);
+	bind_text(s, ":location", f->location);
+	bind_text(s, ":department", f->department);
+	bind_text(s, ":role", f->role);
+	bind_int(s, ":root", f->manager_id);
+	bind_int(s, ":all", f->below);
+	bind_int(s, ":group", f->group_id);
+	return each_row(s, fn, arg);
+}
+
+int
+query_person_id(struct store *st, const char *username, long long *id)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(store_db(st), "SELECT id FROM people WHERE username = ?", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(s, 1, username, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int
+query_reports(struct store *st, long long id, bool all, query_row_fn fn, void *arg)
+{
+	static const char sql[] = BELOW_CTE
+		"SELECT " PERSON_COLS ", m.username AS manager, b.depth FROM below b "
+		"JOIN people p ON p.id = b.id JOIN people m ON m.id = b.manager_id "
+		"WHERE b.depth > 0 ORDER BY b.path";
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_int(s, ":root", id);
+	bind_int(s, ":all", all);
+	return each_row(s, fn, arg);
+}
+
+int
+query_chain(struct store *st, long long id, query_row_fn fn, void *arg)
+{
+	/* path: the ids met so far, ","-separated; a person already on it ends
+	 * the walk (the row is still given, as the cycle's mark) */
+	static const char sql[] =
+		"WITH RECURSIVE up (id, level, path) AS ("
+		" SELECT manager_id, 1, ',' || person_id || ',' FROM person_managers"
+		" WHERE person_id = :id AND kind = 'primary'"
+		" UNION ALL"
+		" SELECT pm.manager_id, u.level + 1, u.path || u.id || ','"
+		" FROM up u JOIN person_managers pm ON pm.person_id = u.id AND pm.kind = 'primary'"
+		" WHERE instr(u.path, ',' || u.id || ',') = 0) "
+		"SELECT u.level, " PERSON_COLS ", instr(u.path, ',' || u.id || ',') > 0 AS cycle "
+		"FROM up u JOIN people p ON p.id = u.id ORDER BY u.level";
+	struct bool_rows b = { .key = "cycle", .fn = fn, .arg = arg };
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_int(s, ":id", id);
+	return each_row(s, bool_row, &b);
+}
+
+/* Append one line naming a group to err; a truncated text ends in "...". */
+static void
+err_group_line(char *err, size_t errlen, sqlite3_stmt *s)
+{
+	if (str_appendf(err, errlen, "\n  %s (directory id %s%s)", sqlite3_column_text(s, 1),
+			sqlite3_column_text(s, 2), sqlite3_column_int(s, 3) ? "" : ", deleted") < 0 &&
+	    errlen > 4)
+		memcpy(err + errlen - 4, "...", 4);
+}
+
+int
+query_group_find(struct store *st, const char *name, bool deleted, long long *id,
+		 char *err, size_t errlen)
+{
+	/* a DN matches before a name, a name before a directory id */
+	static const char sql[] =
+		"SELECT id, dn, dir_id, present, CASE WHEN dn_norm = :dn THEN 0 "
+		"WHEN name = :name COLLATE NOCASE THEN 1 ELSE 2 END AS how FROM groups "
+		"WHERE (dn_norm = :dn OR name = :name COLLATE NOCASE OR dir_id = :name) "
+		"AND (present OR :deleted) ORDER BY how, present DESC, dn_norm";
+	sqlite3_stmt *s = NULL;
+	char *norm = NULL;
+	long long found = 0;
+	int n = 0, best = -1, r;
+
+	if (dn_normalize(name, strlen(name), &norm) == -ENOMEM) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		free(norm);
+		return -EIO;
+	}
+	bind_text(s, ":dn", norm);
+	bind_text(s, ":name", name);
+	bind_int(s, ":deleted", deleted);
+	snprintf(err, errlen, "\"%s\" names several groups; give the DN or directory id of one:",
+		 name);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (best >= 0 && sqlite3_column_int(s, 4) != best)
+			break;     /* only the best way of matching counts */
+		best = sqlite3_column_int(s, 4);
+		if (n++ == 0)
+			found = sqlite3_column_int64(s, 0);
+		err_group_line(err, errlen, s);
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		n = -1;
+	} else if (n == 0) {
+		snprintf(err, errlen, "no group \"%s\" in the store", name);
+		/* say so when a deleted group answers to the name */
+		sqlite3_reset(s);
+		bind_int(s, ":deleted", 1);
+		if (!deleted && sqlite3_step(s) == SQLITE_ROW)
+			(void)str_appendf(err, errlen, " (only a group deleted from the directory)");
+	}
+	sqlite3_finalize(s);
+	free(norm);
+	if (n == 1) {
+		err[0] = '\0';
+		*id = found;
+	}
+	return n == 1 ? 0 : n == 0 ? -ENOENT : n > 1 ? -EEXIST : -EIO;
+}
+
+/* A group's member counts (table alias g): people in it directly, people in
+ * it through nesting too, groups in it directly. */
+#define GROUP_COUNTS \
+	"(SELECT count(*) FROM group_members m WHERE m.group_id = g.id " \
+	"AND m.person_id IS NOT NULL) AS members, " \
+	"(SELECT count(*) FROM group_membership e WHERE e.group_id = g.id) AS effective_members, " \
+	"(SELECT count(*) FROM group_members m WHERE m.group_id = g.id " \
+	"AND m.member_group_id IS NOT NULL) AS nested_groups"
+
+int
+query_group_list(struct store *st, bool deleted, query_row_fn fn, void *arg)
+{
+	static const char sql[] =
+		"SELECT g.name, g.dn, g.description, " GROUP_COUNTS ", g.present FROM groups g "
+		"WHERE g.present OR ?1 ORDER BY g.name COLLATE NOCASE, g.dn_norm";
+	struct bool_rows b = { .key = "present", .fn = fn, .arg = arg };
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int(s, 1, deleted);
+	return each_row(s, bool_row, &b);
+}
+
+/* The groups linked to group id by a query as an array of objects with
+ * "present" a boolean. */
+static json_t *
+group_links(sqlite3 *db, const char *sql, long long id)
+{
+	json_t *a = object_list(db, sql, id), *o;
+	size_t i;
+
+	json_array_foreach(a, i, o) {
+		if (!as_bool(o, "present")) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+int
+query_group(struct store *st, long long id, json_t **out)
+{
+	static const char sql[] =
+		"SELECT g.name, g.dn, g.description, g.present, g.dir_id AS directory_id, "
+		"g.created_at, g.updated_at, " GROUP_COUNTS " FROM groups g WHERE g.id = ?";
+	sqlite3 *db = store_db(st);
+	sqlite3_stmt *s = NULL;
+	json_t *o;
+	int r;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	r = sqlite3_step(s);
+	o = r == SQLITE_ROW ? row_object(s) : NULL;
+	sqlite3_finalize(s);
+	if (r != SQLITE_ROW)
+		return r == SQLITE_DONE ? -ENOENT : -EIO;
+	if (o == NULL || !as_bool(o, "present") ||
+	    !put(o, "parents", group_links(db,
+		"SELECT g.name, g.dn, g.present FROM group_members m JOIN groups g "
+		"ON g.id = m.group_id WHERE m.member_group_id = ? "
+		"ORDER BY g.name COLLATE NOCASE, g.dn_norm", id)) ||
+	    !put(o, "children", group_links(db,
+		"SELECT g.name, g.dn, g.present FROM group_members m JOIN groups g "
+		"ON g.id = m.member_group_id WHERE m.group_id = ? "
+		"ORDER BY g.name COLLATE NOCASE, g.dn_norm", id))) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	*out = o;
+	return 0;
+}
+
+int
+query_group_members(struct store *st, long long id, bool effective, query_row_fn fn,
+		    void *arg)
+{
+	static const char direct[] =
+		"SELECT " PERSON_COLS " FROM group_members m JOIN people p ON p.id = m.person_id "
+		"WHERE m.group_id = ? ORDER BY p.username";
+	static const char all[] =
+		"SELECT " PERSON_COLS ", v.name AS via, v.dn AS via_dn, e.since "
+		"FROM group_membership e JOIN people p ON p.id = e.person_id "
+		"JOIN groups v ON v.id = e.via_group_id WHERE e.group_id = ? ORDER BY p.username";
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(store_db(st), effective ? all : direct, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
 	return each_row(s, fn, arg);
 }
 

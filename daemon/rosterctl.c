@@ -1,8 +1,8 @@
 /*
  * rosterctl.c: the operator's tool. Reads the same config as rosterd to find
- * the store, shows people, runs and status as a table, CSV or JSON, and
- * approves held runs. Exit status: 0 ok, 1 failure or not found, 2 usage or
- * configuration error.
+ * the store, shows people, the reporting tree, groups, runs and status as a
+ * table, CSV or JSON, and approves held runs. Exit status: 0 ok, 1 failure,
+ * not found or ambiguous, 2 usage or configuration error.
  */
 #include "rosterd.h"
 
@@ -26,8 +26,17 @@ usage(FILE *out)
 		"Inspect and drive the rosterd learning store.\n"
 		"\n"
 		"  user show UID [--json]            one person's profile\n"
-		"  user list [--status S] [--location L] [--department D]\n"
+		"  user list [--status S] [--location L] [--department D] [--role R]\n"
+		"            [--manager UID [--all]] [--group NAME]\n"
 		"            [--format table|csv|json] people, by username\n"
+		"  reports UID [--all] [--format table|csv|json]\n"
+		"                                    UID's direct reports, or everyone below\n"
+		"  chain UID [--format table|csv|json]\n"
+		"                                    UID's chain of command, up to the top\n"
+		"  group list [--deleted] [--format table|csv|json]\n"
+		"                                    groups with their member counts\n"
+		"  group show NAME [--members | --all] [--deleted] [--json]\n"
+		"            [--format table|csv|json] one group, or its members\n"
 		"  status [--json]                   people by status, the last run\n"
 		"  runs [--limit N] [--format table|csv|json]\n"
 		"                                    recent sync runs, newest first\n"
@@ -38,8 +47,100 @@ usage(FILE *out)
 		"  -V, --version      print the version and exit\n"
 		"  -h, --help         print this help and exit\n"
 		"\n"
-		"Exit status: 0 ok, 1 failure or not found, 2 usage or configuration error.\n"
+		"Exit status: 0 ok, 1 failure, not found or ambiguous, 2 usage or\n"
+		"configuration error. 'rosterctl COMMAND --help' shows a command's options.\n"
 		"See rosterctl(8).\n", ROSTERD_DEFAULT_CONF);
+}
+
+/* Each command's help: "rosterctl COMMAND [SUBCOMMAND] --help". */
+static const struct {
+	const char *cmd, *sub, *text;
+} helps[] = {
+	{ "user", "show",
+	  "usage: rosterctl user show UID [--json]\n"
+	  "One person's profile: a line a field, or one JSON object with --json.\n" },
+	{ "user", "list",
+	  "usage: rosterctl user list [--status S] [--location L] [--department D]\n"
+	  "           [--role R] [--manager UID [--all]] [--group NAME]\n"
+	  "           [--format table|csv|json]\n"
+	  "People, by username; the filters given must all match.\n"
+	  "  --status S      invited, active, disabled or archived\n"
+	  "  --location L, --department D\n"
+	  "                  exactly this location or department\n"
+	  "  --role R        learner, manager or admin\n"
+	  "  --manager UID   the people whose primary manager is UID\n"
+	  "  --all           with --manager: everyone below UID\n"
+	  "  --group NAME    the group's members, nested groups included; NAME is\n"
+	  "                  a group's name, DN or directory id\n"
+	  "  --format F      table (default), csv or json\n" },
+	{ "reports", NULL,
+	  "usage: rosterctl reports UID [--all] [--format table|csv|json]\n"
+	  "The people whose primary manager is UID, by username.\n"
+	  "  --all           everyone below UID, in tree order, with their depth\n"
+	  "                  (1 = direct report) and manager\n"
+	  "  --format F      table (default), csv or json\n" },
+	{ "chain", NULL,
+	  "usage: rosterctl chain UID [--format table|csv|json]\n"
+	  "UID's primary manager (level 1), theirs, and so on up to the top. On a\n"
+	  "manager cycle the first person met again ends the list, marked cycle.\n"
+	  "  --format F      table (default), csv or json\n" },
+	{ "group", "list",
+	  "usage: rosterctl group list [--deleted] [--format table|csv|json]\n"
+	  "The groups, by name, with their direct, effective and nested counts.\n"
+	  "  --deleted       the groups deleted from the directory too\n"
+	  "  --format F      table (default), csv or json\n" },
+	{ "group", "show",
+	  "usage: rosterctl group show NAME [--members | --all] [--deleted] [--json]\n"
+	  "           [--format table|csv|json]\n"
+	  "One group: NAME is its name, its DN or its directory id; a name that\n"
+	  "several groups have is an error that lists their DNs.\n"
+	  "  --members       its direct members (people), by username\n"
+	  "  --all           everyone in it, nested groups included, with the group\n"
+	  "                  each came through (via)\n"
+	  "  --deleted       a group deleted from the directory may be named too\n"
+	  "  --json          the same as --format json\n"
+	  "  --format F      table (default) or json; csv too with --members or --all\n" },
+	{ "status", NULL,
+	  "usage: rosterctl status [--json]\n"
+	  "People by status, the last run, the held runs awaiting approval.\n" },
+	{ "runs", NULL,
+	  "usage: rosterctl runs [--limit N] [--format table|csv|json]\n"
+	  "The last N sync runs (default 20), newest first.\n" },
+	{ "run", "approve",
+	  "usage: rosterctl run approve ID\n"
+	  "Let the next run with the plan of held run ID go through.\n" },
+};
+
+/* When argv (a command and its arguments) asks for --help (or -h), print
+ * the help of the command, or of all its subcommands when none is named,
+ * and return true. False when there is no help for it. */
+static bool
+command_help(int argc, char **argv)
+{
+	const size_t n = sizeof(helps) / sizeof(helps[0]);
+	bool asked = false, printed = false;
+	const char *sub = NULL;   /* the subcommand named, if any */
+	size_t i;
+
+	for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
+			asked = true;
+	if (!asked)
+		return false;
+	for (i = 0; i < n && argc > 1; i++)
+		if (strcmp(helps[i].cmd, argv[0]) == 0 && helps[i].sub != NULL &&
+		    strcmp(helps[i].sub, argv[1]) == 0)
+			sub = argv[1];
+	for (i = 0; i < n; i++) {
+		if (strcmp(helps[i].cmd, argv[0]) != 0 ||
+		    (sub != NULL && strcmp(helps[i].sub, sub) != 0))
+			continue;
+		printf("%s%s", printed ? "\n" : "", helps[i].text);
+		printed = true;
+	}
+	if (printed)
+		printf("\nSee rosterctl(8).\n");
+	return printed;
 }
 
 static int
@@ -252,6 +353,42 @@ parse_format(const char *s, enum format *f)
 	return 0;
 }
 
+/* --format's argument into *f: 0, or the exit status of a usage error. */
+static int
+opt_format(const char *arg, enum format *f)
+{
+	if (parse_format(arg, f) < 0)
+		return usage_error("--format must be table, csv or json, not \"%s\"", arg);
+	return 0;
+}
+
+/* The id of person username: EXIT_OK, or EXIT_FAIL with the reason said. */
+static int
+find_person(struct store *st, const char *username, long long *id)
+{
+	int r = query_person_id(st, username, id);
+
+	if (r == -ENOENT)
+		fprintf(stderr, "rosterctl: no user \"%s\" in the store\n", username);
+	else if (r < 0)
+		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The id of the group name stands for: EXIT_OK, or EXIT_FAIL with the reason
+ * said (none, or several: their DNs). */
+static int
+find_group(struct store *st, const char *name, bool deleted, long long *id)
+{
+	char err[8192];
+
+	if (query_group_find(st, name, deleted, id, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rosterctl: %s\n", err);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 /* ---- commands ----------------------------------------------------------- */
 
 static void
@@ -349,6 +486,10 @@ cmd_user_list(struct store *st, int argc, char **argv)
 		{ "status", required_argument, NULL, 's' },
 		{ "location", required_argument, NULL, 'l' },
 		{ "department", required_argument, NULL, 'd' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "manager", required_argument, NULL, 'm' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -357,7 +498,8 @@ cmd_user_list(struct store *st, int argc, char **argv)
 	};
 	struct user_filter f = { 0 };
 	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 7, .out = stdout };
-	int c;
+	const char *manager = NULL, *group = NULL;
+	int c, r;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -371,10 +513,19 @@ cmd_user_list(struct store *st, int argc, char **argv)
 			break;
 		case 'l': f.location = optarg; break;
 		case 'd': f.department = optarg; break;
+		case 'r':
+			if (strcmp(optarg, "learner") && strcmp(optarg, "manager") &&
+			    strcmp(optarg, "admin"))
+				return usage_error("--role must be learner, manager or admin, "
+						   "not \"%s\"", optarg);
+			f.role = optarg;
+			break;
+		case 'm': manager = optarg; break;
+		case 'a': f.below = true; break;
+		case 'g': group = optarg; break;
 		case 'f':
-			if (parse_format(optarg, &p.fmt) < 0)
-				return usage_error("--format must be table, csv or json, not \"%s\"",
-						   optarg);
+			if ((r = opt_format(optarg, &p.fmt)) != 0)
+				return r;
 			break;
 		default:
 			return usage_error("user list: bad option%s", "");
@@ -382,6 +533,12 @@ cmd_user_list(struct store *st, int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("user list: unexpected argument \"%s\"", argv[optind]);
+	if (f.below && manager == NULL)
+		return usage_error("user list: --all goes with --manager%s", "");
+	if (manager != NULL && (r = find_person(st, manager, &f.manager_id)) != EXIT_OK)
+		return r;
+	if (group != NULL && (r = find_group(st, group, false, &f.group_id)) != EXIT_OK)
+		return r;
 	printer_begin(&p);
 	return printer_finish(st, &p, query_user_list(st, &f, print_row, &p));
 }
@@ -511,6 +668,239 @@ cmd_run_approve(struct store *st, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- the reporting tree and groups ------------------------------------ */
+
+static int
+cmd_reports(struct store *st, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const direct[] = {
+		"username", "status", "display_name", "title", "department", "location",
+	};
+	static const char *const below[] = {
+		"depth", "username", "manager", "status", "display_name", "title", "department",
+		"location",
+	};
+	struct printer p = { .fmt = FMT_TABLE, .cols = direct, .ncols = 6, .out = stdout };
+	bool all = false;
+	long long id;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'f':
+			if ((r = opt_format(optarg, &p.fmt)) != 0)
+				return r;
+			break;
+		default:
+			return usage_error("reports: bad option%s", "");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("reports needs one username%s", "");
+	if ((r = find_person(st, argv[optind], &id)) != EXIT_OK)
+		return r;
+	if (all) {
+		p.cols = below;
+		p.ncols = 8;
+	}
+	printer_begin(&p);
+	return printer_finish(st, &p, query_reports(st, id, all, print_row, &p));
+}
+
+/* Rows of a chain of command go to the printer; the one that closes a
+ * manager cycle is remembered, to be said on stderr. */
+struct chain_out {
+	struct printer p;
+	char again[256];
+};
+
+static int
+chain_row(json_t *row, void *arg)
+{
+	struct chain_out *o = arg;
+
+	if (json_is_true(json_object_get(row, "cycle")))
+		snprintf(o->again, sizeof(o->again), "%s",
+			 json_string_value(json_object_get(row, "username")));
+	return print_row(row, &o->p);
+}
+
+static int
+cmd_chain(struct store *st, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const cols[] = {
+		"level", "username", "status", "display_name", "title", "department", "location",
+		"cycle",
+	};
+	struct chain_out o = {
+		.p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 8, .out = stdout },
+	};
+	long long id;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'f')
+			return usage_error("chain: bad option%s", "");
+		if ((r = opt_format(optarg, &o.p.fmt)) != 0)
+			return r;
+	}
+	if (optind + 1 != argc)
+		return usage_error("chain needs one username%s", "");
+	if ((r = find_person(st, argv[optind], &id)) != EXIT_OK)
+		return r;
+	printer_begin(&o.p);
+	r = printer_finish(st, &o.p, query_chain(st, id, chain_row, &o));
+	if (r == EXIT_OK && o.again[0] != '\0')
+		fprintf(stderr, "rosterctl: manager cycle: the chain of command of \"%s\" "
+			"comes back to \"%s\"\n", argv[optind], o.again);
+	return r;
+}
+
+static int
+cmd_group_list(struct store *st, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "deleted", no_argument, NULL, 'D' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const cols[] = {
+		"name", "dn", "members", "effective_members", "nested_groups", "present",
+	};
+	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 5, .out = stdout };
+	bool deleted = false;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D': deleted = true; break;
+		case 'f':
+			if ((r = opt_format(optarg, &p.fmt)) != 0)
+				return r;
+			break;
+		default:
+			return usage_error("group list: bad option%s", "");
+		}
+	}
+	if (optind != argc)
+		return usage_error("group list: unexpected argument \"%s\"", argv[optind]);
+	if (deleted)
+		p.ncols = 6;
+	printer_begin(&p);
+	return printer_finish(st, &p, query_group_list(st, deleted, print_row, &p));
+}
+
+/* A line of linked groups: their names, ", "-separated, deleted ones marked. */
+static void
+show_groups(const char *label, json_t *a)
+{
+	json_t *g;
+	size_t i;
+
+	printf("%-18s%s", label, json_array_size(a) ? "" : " -");
+	json_array_foreach(a, i, g)
+		printf("%s%s%s", i ? ", " : " ", json_string_value(json_object_get(g, "name")),
+		       json_is_true(json_object_get(g, "present")) ? "" : " (deleted)");
+	printf("\n");
+}
+
+/* group show without --members: the group's own lines, or its JSON object. */
+static int
+show_group(struct store *st, long long id, enum format fmt)
+{
+	json_t *o = NULL;
+	int r = query_group(st, id, &o);
+
+	if (r < 0) {
+		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+		return EXIT_FAIL;
+	}
+	if (fmt == FMT_JSON) {
+		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", s ? s : "");
+		free(s);
+		json_decref(o);
+		return s ? EXIT_OK : EXIT_FAIL;
+	}
+	show_line("name", o, "name");
+	show_line("dn", o, "dn");
+	show_line("description", o, "description");
+	printf("%-18s %s\n", "state", json_is_true(json_object_get(o, "present")) ?
+	       "present" : "deleted from the directory");
+	show_line("directory id", o, "directory_id");
+	printf("%-18s %lld\n", "members", jint(o, "members"));
+	printf("%-18s %lld\n", "effective members", jint(o, "effective_members"));
+	printf("%-18s %lld\n", "nested groups", jint(o, "nested_groups"));
+	show_groups("member of", json_object_get(o, "parents"));
+	show_groups("contains", json_object_get(o, "children"));
+	json_decref(o);
+	return EXIT_OK;
+}
+
+static int
+cmd_group_show(struct store *st, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "members", no_argument, NULL, 'm' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "deleted", no_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const cols[] = {
+		"username", "status", "display_name", "email", "via",
+	};
+	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 4, .out = stdout };
+	bool members = false, all = false, deleted = false;
+	long long id;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': members = true; break;
+		case 'a': all = true; break;
+		case 'D': deleted = true; break;
+		case 'j': p.fmt = FMT_JSON; break;
+		case 'f':
+			if ((r = opt_format(optarg, &p.fmt)) != 0)
+				return r;
+			break;
+		default:
+			return usage_error("group show: bad option%s", "");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("group show needs one group name or DN%s", "");
+	if (members && all)
+		return usage_error("group show: --members or --all, not both%s", "");
+	if (!members && !all && p.fmt == FMT_CSV)
+		return usage_error("group show: --format csv lists members: add --members "
+				   "or --all%s", "");
+	if ((r = find_group(st, argv[optind], deleted, &id)) != EXIT_OK)
+		return r;
+	if (!members && !all)
+		return show_group(st, id, p.fmt);
+	if (all)
+		p.ncols = 5;
+	printer_begin(&p);
+	return printer_finish(st, &p, query_group_members(st, id, all, print_row, &p));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -542,11 +932,18 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_CONFIG;
 	}
+	if (command_help(argc, argv))
+		return EXIT_OK;
 	if (strcmp(argv[0], "user") == 0 && (argc < 2 || (strcmp(argv[1], "show") != 0 &&
 						       strcmp(argv[1], "list") != 0)))
 		return usage_error("user needs a subcommand: show or list%s", "");
+	if (strcmp(argv[0], "group") == 0 && (argc < 2 || (strcmp(argv[1], "show") != 0 &&
+							strcmp(argv[1], "list") != 0)))
+		return usage_error("group needs a subcommand: show or list%s", "");
 	if (!(strcmp(argv[0], "status") == 0 || strcmp(argv[0], "runs") == 0 ||
 	      strcmp(argv[0], "run") == 0 ||
+	      strcmp(argv[0], "reports") == 0 || strcmp(argv[0], "chain") == 0 ||
+	      strcmp(argv[0], "group") == 0 ||
 	      (strcmp(argv[0], "user") == 0 && argc >= 2 &&
 	       (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "list") == 0))))
 		return usage_error("unknown command \"%s\"", argv[0]);
@@ -569,6 +966,14 @@ main(int argc, char **argv)
 		r = cmd_runs(st, argc, argv);
 	else if (strcmp(argv[0], "run") == 0)
 		r = cmd_run_approve(st, argc, argv);
+	else if (strcmp(argv[0], "reports") == 0)
+		r = cmd_reports(st, argc, argv);
+	else if (strcmp(argv[0], "chain") == 0)
+		r = cmd_chain(st, argc, argv);
+	else if (strcmp(argv[0], "group") == 0 && strcmp(argv[1], "list") == 0)
+		r = cmd_group_list(st, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "group") == 0)
+		r = cmd_group_show(st, argc - 1, argv + 1);
 	else if (strcmp(argv[1], "show") == 0)
 		r = cmd_user_show(st, argc - 1, argv + 1);
 	else

@@ -419,13 +419,42 @@ int sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_resul
 struct json_t;
 /* One person as the JSON object of rosterctl user show; -ENOENT if none. */
 int query_user(struct store *st, const char *username, struct json_t **out);
+/* NULL (or 0) fields match everyone; given together, all must match. The ids
+ * come from query_person_id() and query_group_find(). */
 struct user_filter {
-	const char *status, *location, *department;
+	const char *status, *location, *department, *role;
+	long long manager_id;   /* the direct reports of this person... */
+	bool below;             /* ...or, when set, everyone below them */
+	long long group_id;     /* the effective members of this group */
 };
 /* Call fn with one JSON object per matching person, by username. The object
  * is freed after the call. Stops at fn's first non-zero return. */
 typedef int (*query_row_fn)(struct json_t *row, void *arg);
 int query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg);
+/* The id of the person with this username (ASCII case ignored); -ENOENT. */
+int query_person_id(struct store *st, const char *username, long long *id);
+/* The people whose primary manager is person id, by username; with all, every
+ * person below them, in tree order (each person followed by the people below
+ * them), each with its depth (1 = direct) and manager. Terminates on manager
+ * cycles and never lists the person themself. */
+int query_reports(struct store *st, long long id, bool all, query_row_fn fn, void *arg);
+/* The chain of command of person id: their primary manager (level 1), that
+ * one's, and so on to the top. When a person repeats (a manager cycle), that
+ * person's row comes once more, last, with "cycle" true, and the walk stops. */
+int query_chain(struct store *st, long long id, query_row_fn fn, void *arg);
+/* The group that name (its name, ASCII case ignored, its DN or its directory
+ * id) stands for; groups deleted from the directory only when deleted is set.
+ * -ENOENT none, -EEXIST several (err lists their DNs), -EIO. */
+int query_group_find(struct store *st, const char *name, bool deleted, long long *id,
+		     char *err, size_t errlen);
+/* The groups, by name, with their member counts; deleted ones too if asked. */
+int query_group_list(struct store *st, bool deleted, query_row_fn fn, void *arg);
+/* One group as the JSON object of rosterctl group show; -ENOENT if none. */
+int query_group(struct store *st, long long id, struct json_t **out);
+/* The people in group id, by username: its direct members, or with effective
+ * everyone in it through nested groups too, with the group they came through. */
+int query_group_members(struct store *st, long long id, bool effective, query_row_fn fn,
+			void *arg);
 /* People by status, the last run and runs awaiting approval. */
 int query_status(struct store *st, struct json_t **out);
 /* The last limit runs, newest first, one JSON object each. */
