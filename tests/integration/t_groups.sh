@@ -50,6 +50,17 @@ assert_sql 4 "SELECT count(*) FROM audit_log WHERE action = 'group_create'"
 assert_sql "admin" "SELECT role FROM people WHERE username = 'alice'"
 assert_sql "alice|learner -> admin" "SELECT subject, detail FROM audit_log WHERE action = 'role'"
 
+note "rosterctl shows the groups"
+rctl_ok user show dave --json
+assert_eq "all-staff eng-london engineering" "$(jq -r '.groups | join(" ")' <<<"$OUT")" "dave's effective groups"
+rctl_ok group show all-staff --all --format json
+assert_eq "bob:engineering carol:engineering dave:eng-london erin:eng-london frank:all-staff" \
+	"$(jq -r '[.[] | .username + ":" + .via] | join(" ")' <<<"$OUT")" "all-staff's effective members and their way in"
+rctl_ok user list --group engineering --format csv
+assert_eq 4 "$(tail -n +2 <<<"$OUT" | wc -l)" "engineering's effective members"
+rctl_ok user list --role admin --format csv
+assert_contains "$OUT" alice
+
 note "no change: nothing written"
 before=$(sql_dump groups group_members group_membership audit_log people)
 sync_once

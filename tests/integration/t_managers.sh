@@ -67,6 +67,19 @@ tri1|manager
 vp1|manager
 vp2|learner" "SELECT username, role FROM people WHERE username IN ('ceo','vp1','vp2','o,brien','dev1','selfish','cyca','cycb','tri1') ORDER BY username" "roles from direct reports"
 
+note "rosterctl walks the tree from the directory's data"
+rctl_ok reports ceo --all --format json
+assert_eq "vp1:1 o,brien:2 dev1:3 dev2:3 vp2:1" "$(jq -r '[.[] | .username + ":" + (.depth | tostring)] | join(" ")' <<<"$OUT")" "everyone below ceo, in tree order"
+rctl_ok chain dev1 --format json
+assert_eq "o,brien vp1 ceo" "$(jq -r '[.[].username] | join(" ")' <<<"$OUT")" "dev1's chain of command"
+rctl_ok chain tri1 --format json
+assert_eq "tri2 tri3 tri1 true" "$(jq -r '[.[].username] + [.[-1].cycle | tostring] | join(" ")' <<<"$OUT")" "a chain on a cycle ends, marked"
+rctl_ok user list --manager o,brien --format csv
+assert_eq 2 "$(tail -n +2 <<<"$OUT" | wc -l)" "o,brien's direct reports"
+rctl_ok user show vp2 --json
+assert_json '.manager' ceo
+assert_json '.secondary_manager' vp1
+
 note "no change: nothing written, the cycles reported again"
 before=$(sql_dump people person_managers audit_log)
 sync_once
