@@ -512,6 +512,7 @@ sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 	 * when membership is read from the people (memberOf). */
 	bool removals = o->groups_complete && (o->complete || o->cf->ldap.member_of_attr == NULL);
 	long long partial, edges;
+	double t = time_mono();
 	int r;
 
 	c->groups_read = recon_count(rc, "SELECT count(*) FROM temp.stage_groups");
@@ -525,8 +526,10 @@ sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 	if ((r = sync_group_rows(rc, o, c)) < 0 ||
 	    (r = resolve_members(rc, o, c)) < 0)
 		return r;
+	log_debug("group rows and members resolved in %.3f s", time_mono() - t);
 	if ((edges = sync_edges(rc, removals)) < 0)
 		return (int)edges;
+	log_debug("%lld direct edges changed in %.3f s", edges, time_mono() - t);
 	return sync_membership(rc, o, removals, c);
 }
 

@@ -113,7 +113,7 @@ static const char stage_ddl[] =
 	" reason TEXT NOT NULL);"
 	"CREATE TEMP TABLE plan (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,"
 	" person_id INTEGER, dir_id TEXT, username TEXT, dn TEXT, reason TEXT, code TEXT,"
-	" fields INTEGER NOT NULL DEFAULT 0);"
+	" fields INTEGER NOT NULL DEFAULT 0, links INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TEMP TABLE unseen (person_id INTEGER PRIMARY KEY);"
 	/* memberOf values of the people (normalised group DNs) */
 	"CREATE TEMP TABLE stage_member_of (dir_id TEXT NOT NULL, group_dn TEXT NOT NULL);"
@@ -450,11 +450,15 @@ plan_updates(struct recon *rc)
 	struct sql q = { .text = "" };
 
 	sql_add(&q, "INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, "
-		"code, fields) "
+		"code, fields, links) "
 		"SELECT 'update', id, dir_id, username, dn, "
-		"'changed:' || changed || (CASE WHEN fields THEN ' fields' ELSE '' END), moved, fields "
-		"FROM (SELECT p.id, s.dir_id, s.username, s.dn, "
+		"'changed:' || changed || (CASE WHEN fields THEN ' fields' ELSE '' END), moved, fields, "
+		"links FROM (SELECT p.id, s.dir_id, s.username, s.dn, "
 		"CASE WHEN p.dn_norm IS NOT s.dn_norm THEN 'moved' END AS moved, "
+		/* what managers and memberships are resolved by */
+		"(p.dn_norm IS NOT s.dn_norm OR p.username IS NOT s.username COLLATE BINARY "
+		" OR p.manager_dn IS NOT s.manager_dn "
+		" OR p.secondary_manager_dn IS NOT s.secondary_manager_dn) AS links, "
 		"(CASE WHEN p.dn IS NOT s.dn THEN ' dn' ELSE '' END)");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, " || (CASE WHEN p.%s IS NOT s.%s COLLATE BINARY THEN ' %s' ELSE '' END)",
@@ -707,7 +711,10 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
-	rc->changed = recon_count(rc, "SELECT count(*) FROM temp.plan");
+	/* Changes that can move a manager or a membership: new people and
+	 * changed DNs, usernames or manager DNs (missing marks are added below). */
+	rc->changed = recon_count(rc, "SELECT count(*) FROM temp.plan "
+				  "WHERE action = 'create' OR links");
 	if (rc->changed < 0)
 		return -EIO;
 	if ((r = apply_creates(rc, o)) < 0 ||

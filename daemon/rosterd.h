@@ -309,7 +309,8 @@ long long recon_count(struct recon *rc, const char *sql);
 sqlite3 *recon_db(struct recon *rc);
 /* A digest of everything staged about groups (entries, members, memberOf). */
 uint64_t recon_group_digest(const struct recon *rc);
-/* How many people rows recon_apply changed (plan rows and missing marks). */
+/* How many people recon_apply changed in a way that can move a manager or a
+ * membership: created, a new DN, username or manager DN, missing or back. */
 long long recon_people_changed(const struct recon *rc);
 /* Inside a write transaction: compute the plan (temp table "plan") of creates,
  * updates, disables and enables, and count it. Staged entries whose username
