@@ -139,10 +139,17 @@ static const struct key store_keys[] = {
 static const struct key sync_keys[] = {
 	{ "mode", K_STRING, NULL },
 	{ "interval", K_INT, NULL },
+	{ "interval_jitter", K_INT, NULL },
+	{ "retry_delay", K_INT, NULL },
 	{ "initial_status", K_STRING, NULL },
 	{ "on_missing", K_STRING, NULL },
 	{ "max_disable", K_INT, NULL },
 	{ "max_disable_percent", K_NUMBER, NULL },
+	{ NULL, 0, NULL },
+};
+
+static const struct key metrics_keys[] = {
+	{ "textfile", K_STRING, NULL },
 	{ NULL, 0, NULL },
 };
 
@@ -151,6 +158,7 @@ static const struct key top_keys[] = {
 	{ "store", K_GROUP, store_keys },
 	{ "sync", K_GROUP, sync_keys },
 	{ "plugins", K_LIST, NULL },
+	{ "metrics", K_GROUP, metrics_keys },
 	{ NULL, 0, NULL },
 };
 
@@ -445,6 +453,7 @@ conf_free(struct conf *cf)
 	}
 	free(cf->ldap.custom);
 	free(cf->store.path);
+	free(cf->metrics.textfile);
 	free(cf);
 }
 
@@ -671,6 +680,8 @@ load_rest(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 
 	one_of(c, cfg, "sync.mode", "poll", modes);
 	range_int(c, cfg, "sync.interval", 900, 10, 7 * 86400, &cf->sync.interval);
+	range_int(c, cfg, "sync.interval_jitter", 0, 0, 86400, &cf->sync.interval_jitter);
+	range_int(c, cfg, "sync.retry_delay", 30, 1, 86400, &cf->sync.retry_delay);
 	v = one_of(c, cfg, "sync.initial_status", "invited", statuses);
 	cf->sync.initial_status = v == 1 ? INITIAL_ACTIVE : INITIAL_INVITED;
 	v = one_of(c, cfg, "sync.on_missing", "disable", missing);
@@ -680,6 +691,15 @@ load_rest(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 	if (!(cf->sync.max_disable_percent >= 0.0 && cf->sync.max_disable_percent <= 100.0))
 		ctx_error(c, get(cfg, "sync.max_disable_percent"), "sync.max_disable_percent",
 			  "%g is out of range (0 to 100)", cf->sync.max_disable_percent);
+
+	if (!get_str(cfg, "metrics.textfile", NULL, true, &p))
+		*oom = true;
+	if (p != NULL) {
+		cf->metrics.textfile = abs_path(c, p);
+		if (cf->metrics.textfile == NULL)
+			*oom = true;
+		free(p);
+	}
 
 	s = get(cfg, "plugins");
 	if (s != NULL && config_setting_length(s) > 0)
