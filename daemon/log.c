@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+/* No CODE_FILE= and CODE_LINE=: they would always name this file. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 

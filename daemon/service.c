@@ -206,20 +206,6 @@ one_run(struct svc *s, bool dry_run, struct sync_result *res)
 		take_figures(s, STORE_NOCREATE | STORE_NOMIGRATE);
 }
 
-int
-service_once(struct conf *cf, bool dry_run)
-{
-	struct svc s = { .cf = cf };
-	struct sync_result res;
-	sigset_t set;
-
-	/* SIGTERM and SIGINT stop the run cleanly at its next entry. */
-	if (block_signals(&set, false) < 0)
-		return EXIT_FAIL;
-	one_run(&s, dry_run, &res);
-	return res.exit_code;
-}
-
 /* The changes of a run for the status line: "3 created, 1 disabled". */
 static void
 changes_str(const struct plan_counts *c, char *buf, size_t len)
@@ -307,6 +293,21 @@ log_config(const struct conf *cf)
 		  cf->sync.interval, cf->sync.interval_jitter, cf->sync.retry_delay,
 		  cf->sync.max_disable, cf->sync.max_disable_percent,
 		  cf->metrics.textfile ? cf->metrics.textfile : "(none)");
+}
+
+int
+service_once(struct conf *cf, bool dry_run)
+{
+	struct svc s = { .cf = cf };
+	struct sync_result res;
+	sigset_t set;
+
+	/* SIGTERM and SIGINT stop the run cleanly at its next entry. */
+	if (block_signals(&set, false) < 0)
+		return EXIT_FAIL;
+	log_config(cf);
+	one_run(&s, dry_run, &res);
+	return res.exit_code;
 }
 
 /* SIGHUP: read the configuration again; keep the old one if the new one is
