@@ -112,11 +112,11 @@ on_progress(void *arg, enum sync_step step, long long n)
 	if (now < s->next_check && step == s->last_step)
 		return 0;
 	s->next_check = now + CHECK_EVERY;
+	notify_watchdog();
 	if (s->stopping || stop_pending()) {
 		s->stopping = true;
 		return 1;
 	}
-	notify_watchdog();
 	if (now - s->last_status >= STATUS_EVERY || step != s->last_step) {
 		s->last_status = now;
 		if (step == SYNC_APPLYING)

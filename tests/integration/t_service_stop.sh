@@ -6,7 +6,9 @@
 # seconds, the run recorded "failed" with "stopped before it ended", nothing
 # of the waiting change applied (people and audit log as before), PRAGMA
 # integrity_check ok, no run left "running". The status during the read says
-# "Syncing: N of ~3,000 people". The same for rosterd --once, which exits 1.
+# "Syncing: N of ~3,000 people". While the read is stuck no WATCHDOG=1 is
+# sent; the first entry after slapd resumes pings again, then the run stops.
+# The same for rosterd --once, which exits 1.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/service.sh"
 
@@ -31,17 +33,22 @@ pause_mid_read() {
 
 note "service: SIGTERM while the read waits for slapd"
 notify_start
-pause_mid_read svc_start
+SVC_WATCHDOG_USEC=400000 pause_mid_read svc_start
 wait_notify 0 'READY=1' 10
 wait_notify 0 'STATUS=Syncing: [0-9,]+ of ~3,000 people' 10
+# A process stuck waiting sends no WATCHDOG=1 (pings would be 0.1 s apart).
+sleep 0.2
 mark=$(notify_mark)
+sleep 0.6
+assert_eq "" "$(notify_since "$mark" | grep WATCHDOG || true)" "no watchdog ping while the read is stuck"
 kill -TERM "$SVC_PID"
 sleep 0.5
 running "$SVC_PID" || fail "rosterd should still wait for the paused slapd"
 kill -CONT "$SLAPD_PID"
 svc_stop TERM
 assert_rc 0 "service stopped by SIGTERM mid-run"
-notify_since "$mark" | grep -q 'STOPPING=1' || fail "no STOPPING=1" "$(notify_since "$mark")"
+after=$(notify_since "$mark" | cut -d' ' -f2- | tr '\t' '\n' | grep -E '^(WATCHDOG|STOPPING)=1$' | tr '\n' ' ')
+assert_eq "WATCHDOG=1 STOPPING=1 " "$after" "the read pings again as soon as it moves, then stops"
 assert_contains "$ERR" "stopped before it ended"
 assert_eq "failed" "$(last_run outcome)"
 assert_contains "$(last_run error)" "stopped before it ended"
