@@ -5,12 +5,15 @@
 #                   with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make bench N=100000   the benchmark (bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+#                   UNITDIR=$(PREFIX)/lib/systemd/system; make uninstall
 #   make clean
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DESTDIR ?=
 N       ?= 100000
 
@@ -18,7 +21,7 @@ N       ?= 100000
 B       ?= build
 CFLAGS  ?= -O2 -g
 SANFLAGS ?=
-PKGS    := ldap lber sqlite3 libconfig jansson
+PKGS    := ldap lber sqlite3 libconfig jansson libsystemd
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS_ALL = -Idaemon -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(CPPFLAGS)
@@ -28,11 +31,15 @@ LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LDLIBS)
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c \
-           daemon/store.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/sync.c daemon/query.c
+           daemon/store.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/sync.c daemon/query.c \
+           daemon/notify.c daemon/metrics.c daemon/service.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
 SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Helpers the integration tests run (tests/tools/*.c), not tests themselves.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
 .PHONY: all deps demo check check-unit check-integration check-asan bench install \
         uninstall clean
@@ -67,7 +74,10 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/librosterd.a | $(B)/tests
 	    $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL) \
 	    $(shell $(PKG_CONFIG) --libs cmocka)
 
-$(B)/obj $(B)/tests:
+$(B)/tools/%: tests/tools/%.c | $(B)/tools
+	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS_ALL) -o $@ $<
+
+$(B)/obj $(B)/tests $(B)/tools:
 	mkdir -p $@
 
 bench/gen-org: bench/gen-org.c
@@ -78,6 +88,7 @@ bench/gen-org: bench/gen-org.c
 # binaries in BIN and prints one "N passed, N failed" line at the end.
 
 check: deps
+	$(MAKE) lint-man
 	$(MAKE) all unit-bin
 	tests/run.sh build
 	$(MAKE) B=build/asan CFLAGS="-O1 -g" \
@@ -85,8 +96,13 @@ check: deps
 	    all unit-bin
 	tests/run.sh build/asan
 
+# The man pages: any mandoc warning or error fails.
+.PHONY: lint-man
+lint-man:
+	mandoc -Tlint -Wwarning docs/*.[0-9]
+
 .PHONY: unit-bin
-unit-bin: $(UNIT_BIN)
+unit-bin: $(UNIT_BIN) $(TOOL_BIN)
 
 check-unit: all unit-bin
 	TESTS=unit tests/run.sh $(B)
@@ -106,23 +122,36 @@ bench: deps
 
 # ---- install -------------------------------------------------------------------
 
+UNITS := rosterd.service rosterd-sync.service rosterd-sync.timer
+MAN5  := docs/rosterd.conf.5
+MAN8  := docs/rosterd.8 docs/rosterctl.8
+
+# The units name the binary and the config where this install puts them.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
-	    $(DESTDIR)$(SYSCONFDIR)/rosterd
+	    $(DESTDIR)$(SYSCONFDIR)/rosterd $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(B)/rosterd $(DESTDIR)$(PREFIX)/sbin/rosterd
 	install -m 0755 $(B)/rosterctl $(DESTDIR)$(PREFIX)/bin/rosterctl
-	install -m 0644 docs/rosterd.8 docs/rosterctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 0644 docs/rosterd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	for u in $(UNITS); do \
+	    sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|' -e 's|/etc/rosterd/|$(SYSCONFDIR)/rosterd/|g' \
+	        systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	    mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 systemd/rosterd.sysusers $(DESTDIR)$(SYSUSERSDIR)/rosterd.conf
 	install -m 0640 conf/rosterd.conf $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf || \
 	    install -m 0640 conf/rosterd.conf $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf
 
+# Leaves rosterd.conf, the bind password and the store alone.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/rosterd $(DESTDIR)$(PREFIX)/bin/rosterctl \
-	    $(DESTDIR)$(PREFIX)/share/man/man8/rosterd.8 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8/rosterctl.8 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5/rosterd.conf.5 \
+	    $(MAN8:docs/%=$(DESTDIR)$(PREFIX)/share/man/man8/%) \
+	    $(MAN5:docs/%=$(DESTDIR)$(PREFIX)/share/man/man5/%) \
+	    $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) $(DESTDIR)$(SYSUSERSDIR)/rosterd.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
 
 clean:

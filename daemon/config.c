@@ -143,11 +143,18 @@ static const struct key store_keys[] = {
 static const struct key sync_keys[] = {
 	{ "mode", K_STRING, NULL },
 	{ "interval", K_INT, NULL },
+	{ "interval_jitter", K_INT, NULL },
+	{ "retry_delay", K_INT, NULL },
 	{ "initial_status", K_STRING, NULL },
 	{ "on_missing", K_STRING, NULL },
 	{ "max_disable", K_INT, NULL },
 	{ "max_disable_percent", K_NUMBER, NULL },
 	{ "max_membership_removals_percent", K_NUMBER, NULL },
+	{ NULL, 0, NULL },
+};
+
+static const struct key metrics_keys[] = {
+	{ "textfile", K_STRING, NULL },
 	{ NULL, 0, NULL },
 };
 
@@ -157,6 +164,7 @@ static const struct key top_keys[] = {
 	{ "sync", K_GROUP, sync_keys },
 	{ "roles", K_LIST, NULL },
 	{ "plugins", K_LIST, NULL },
+	{ "metrics", K_GROUP, metrics_keys },
 	{ NULL, 0, NULL },
 };
 
@@ -457,6 +465,7 @@ conf_free(struct conf *cf)
 	}
 	free(cf->ldap.custom);
 	free(cf->store.path);
+	free(cf->metrics.textfile);
 	free(cf);
 }
 
@@ -758,6 +767,8 @@ load_rest(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 
 	one_of(c, cfg, "sync.mode", "poll", modes);
 	range_int(c, cfg, "sync.interval", 900, 10, 7 * 86400, &cf->sync.interval);
+	range_int(c, cfg, "sync.interval_jitter", 0, 0, 86400, &cf->sync.interval_jitter);
+	range_int(c, cfg, "sync.retry_delay", 30, 1, 86400, &cf->sync.retry_delay);
 	v = one_of(c, cfg, "sync.initial_status", "invited", statuses);
 	cf->sync.initial_status = v == 1 ? INITIAL_ACTIVE : INITIAL_INVITED;
 	v = one_of(c, cfg, "sync.on_missing", "disable", missing);
@@ -777,6 +788,15 @@ load_rest(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 			  cf->sync.max_membership_removals_percent);
 
 	load_roles(c, cfg, cf, oom);
+
+	if (!get_str(cfg, "metrics.textfile", NULL, true, &p))
+		*oom = true;
+	if (p != NULL) {
+		cf->metrics.textfile = abs_path(c, p);
+		if (cf->metrics.textfile == NULL)
+			*oom = true;
+		free(p);
+	}
 
 	s = get(cfg, "plugins");
 	if (s != NULL && config_setting_length(s) > 0)

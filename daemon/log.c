@@ -1,20 +1,36 @@
 /*
  * log.c: printf-checked logging for rosterd and rosterctl.
  *
- * Messages go to stderr as "PROG: text", with the level spelled out for
- * warnings and debug. When stderr is the systemd journal (JOURNAL_STREAM names
- * it), each line carries its syslog priority as a "<N>" prefix so journald
- * records it at the right level. Debug messages appear only with -v.
+ * In the foreground messages go to stderr as "PROG: text", with the level
+ * spelled out for warnings and debug. When stderr is the systemd journal
+ * (JOURNAL_STREAM names it) and log_force_stderr() was not called, each
+ * message goes to the journal natively (sd_journal_sendv) with its priority
+ * and rosterd's structured fields: ROSTERD_RUN (the run in progress, see
+ * log_set_run), ROSTERD_DN, ROSTERD_USER, ROSTERD_PLUGIN and MESSAGE_ID. If
+ * the journal socket refuses a message, it falls back to a "<N>text" line on
+ * stderr. Debug messages appear only with -v.
+ *
+ * A progress line (log_progress) is drawn only when stderr is a terminal; a
+ * message written while one is shown clears it first.
  */
 #include "rosterd.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+/* No CODE_FILE= and CODE_LINE=: they would always name this file. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+#include <unistd.h>
 
 static const char *log_prog = "rosterd";
 static int log_verbose;
 static bool log_journal;
+static bool log_tty;
+static bool log_progress_shown;
+static long long log_run;
 
 /* Whether stderr is the stream journald gave us ("DEV:INODE" in JOURNAL_STREAM). */
 static bool
@@ -37,24 +53,98 @@ log_init(const char *progname, int verbose)
 	log_prog = progname;
 	log_verbose = verbose;
 	log_journal = stderr_is_journal();
+	log_tty = !log_journal && isatty(fileno(stderr));
 }
 
 void
-log_msg(enum log_level lvl, const char *fmt, ...)
+log_force_stderr(void)
+{
+	log_journal = false;
+	log_tty = isatty(fileno(stderr));
+}
+
+bool
+log_to_journal(void)
+{
+	return log_journal;
+}
+
+void
+log_set_run(long long run_id)
+{
+	log_run = run_id;
+}
+
+/* Send one message to the journal with its fields; 0 or negative errno. */
+static int
+journal_send(enum log_level lvl, const struct log_ctx *f, const char *line)
+{
+	char prio[16], ident[64], run[48];
+	char *bufs[5] = { NULL };
+	struct iovec iov[10];
+	int n = 0, nb = 0, r = -ENOMEM;
+
+	snprintf(prio, sizeof(prio), "PRIORITY=%d", (int)lvl);
+	snprintf(ident, sizeof(ident), "SYSLOG_IDENTIFIER=%s", log_prog);
+	iov[n++] = (struct iovec){ .iov_base = prio, .iov_len = strlen(prio) };
+	iov[n++] = (struct iovec){ .iov_base = ident, .iov_len = strlen(ident) };
+	if (log_run > 0) {
+		snprintf(run, sizeof(run), "ROSTERD_RUN=%lld", log_run);
+		iov[n++] = (struct iovec){ .iov_base = run, .iov_len = strlen(run) };
+	}
+	if (f != NULL) {
+		const char *const vals[] = { f->message_id, f->dn, f->user, f->plugin };
+		const char *const keys[] = { "MESSAGE_ID", "ROSTERD_DN", "ROSTERD_USER",
+					     "ROSTERD_PLUGIN" };
+		for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			if (vals[i] == NULL)
+				continue;
+			if (asprintf(&bufs[nb], "%s=%s", keys[i], vals[i]) < 0) {
+				bufs[nb] = NULL;
+				goto out;
+			}
+			iov[n++] = (struct iovec){ .iov_base = bufs[nb], .iov_len = strlen(bufs[nb]) };
+			nb++;
+		}
+	}
+	if (asprintf(&bufs[nb], "MESSAGE=%s", line) < 0) {
+		bufs[nb] = NULL;
+		goto out;
+	}
+	iov[n++] = (struct iovec){ .iov_base = bufs[nb], .iov_len = strlen(bufs[nb]) };
+	nb++;
+	r = sd_journal_sendv(iov, n);
+out:
+	for (int i = 0; i < nb; i++)
+		free(bufs[i]);
+	return r;
+}
+
+static void
+clear_progress(void)
+{
+	if (log_progress_shown) {
+		fputs("\r\033[K", stderr);
+		log_progress_shown = false;
+	}
+}
+
+static void
+log_vwrite(enum log_level lvl, const struct log_ctx *f, const char *fmt, va_list ap)
 {
 	char line[4096];
-	va_list ap;
 
 	if (lvl == LOGL_DEBUG && !log_verbose)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 
 	if (log_journal) {
+		if (journal_send(lvl, f, line) >= 0)
+			return;
 		fprintf(stderr, "<%d>%s\n", (int)lvl, line);
 		return;
 	}
+	clear_progress();
 	switch (lvl) {
 	case LOGL_ERR:
 		fprintf(stderr, "%s: error: %s\n", log_prog, line);
@@ -69,4 +159,46 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 		fprintf(stderr, "%s: %s\n", log_prog, line);
 		break;
 	}
+}
+
+void
+log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(lvl, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_fields(enum log_level lvl, const struct log_ctx *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(lvl, f, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_tty)
+		return;
+	fputs("\r", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);
+	fflush(stderr);
+	log_progress_shown = true;
+}
+
+void
+log_progress_end(void)
+{
+	clear_progress();
 }

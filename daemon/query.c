@@ -539,7 +539,7 @@ query_status(struct store *st, json_t **out)
 {
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *s = NULL;
-	json_t *o = json_object(), *people = json_object(), *last = NULL, *held;
+	json_t *o = json_object(), *people = json_object(), *last = NULL, *held, *tot;
 	long long total = 0;
 	int r;
 
@@ -574,8 +574,30 @@ query_status(struct store *st, json_t **out)
 	held = object_list(db, "SELECT id, started_at, error FROM sync_runs WHERE outcome = 'held' "
 			   "AND approved_at IS NULL AND id > coalesce((SELECT max(id) FROM sync_runs "
 			   "WHERE outcome IN ('ok', 'incomplete')), 0) ORDER BY id", 0);
-	if (!put(o, "held_runs", held) ||
-	    !put(o, "schema_version", json_integer(store_schema_version(st))))
+	if (!put(o, "held_runs", held))
+		goto fail;
+	/* Counters over every run recorded (the metrics file's *_total); changes
+	 * only of the runs that applied them. A run that failed with no
+	 * directory URI got no bound connection. */
+	tot = object_list(db, "SELECT count(*) FILTER (WHERE outcome = 'ok') AS runs_ok, "
+			  "count(*) FILTER (WHERE outcome = 'incomplete') AS runs_incomplete, "
+			  "count(*) FILTER (WHERE outcome = 'held') AS runs_held, "
+			  "count(*) FILTER (WHERE outcome = 'failed') AS runs_failed, "
+			  "count(*) FILTER (WHERE outcome = 'running') AS runs_running, "
+			  "coalesce(sum(created) FILTER (WHERE applied), 0) AS created, "
+			  "coalesce(sum(updated) FILTER (WHERE applied), 0) AS updated, "
+			  "coalesce(sum(disabled) FILTER (WHERE applied), 0) AS disabled, "
+			  "coalesce(sum(enabled) FILTER (WHERE applied), 0) AS enabled, "
+			  "coalesce(sum(rejected) FILTER (WHERE applied), 0) AS rejected, "
+			  "count(*) FILTER (WHERE outcome = 'incomplete' OR (outcome = 'failed' "
+			  "AND directory_uri IS NULL)) AS directory_errors "
+			  "FROM (SELECT *, outcome IN ('ok', 'incomplete') AS applied FROM sync_runs)", 0);
+	if (tot == NULL || !put(o, "totals", json_incref(json_array_get(tot, 0)))) {
+		json_decref(tot);
+		goto fail;
+	}
+	json_decref(tot);
+	if (!put(o, "schema_version", json_integer(store_schema_version(st))))
 		goto fail;
 	*out = o;
 	return 0;

@@ -592,7 +592,7 @@ jint(json_t *o, const char *key)
 static int
 cmd_status(struct store *st, int argc, char **argv)
 {
-	json_t *o = NULL, *people, *last, *held;
+	json_t *o = NULL, *people, *last, *held, *tot;
 	size_t i;
 
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
@@ -627,6 +627,12 @@ cmd_status(struct store *st, int argc, char **argv)
 	} else {
 		printf("last run: none yet\n");
 	}
+	tot = json_object_get(o, "totals");
+	printf("all runs: %lld ok, %lld incomplete, %lld held, %lld failed; %lld created, "
+	       "%lld updated, %lld disabled, %lld enabled; %lld directory errors\n",
+	       jint(tot, "runs_ok"), jint(tot, "runs_incomplete"), jint(tot, "runs_held"),
+	       jint(tot, "runs_failed"), jint(tot, "created"), jint(tot, "updated"),
+	       jint(tot, "disabled"), jint(tot, "enabled"), jint(tot, "directory_errors"));
 	held = json_object_get(o, "held_runs");
 	for (i = 0; i < json_array_size(held); i++) {
 		json_t *h = json_array_get(held, i);

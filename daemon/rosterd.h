@@ -30,11 +30,38 @@ enum {
 	EXIT_HELD = 4,       /* held by the safety threshold */
 };
 
-/* ---- log.c: printf-checked logging to stderr ---------------------------- */
+/* ---- log.c: printf-checked logging to stderr or the journal ------------- */
 enum log_level { LOGL_ERR = 3, LOGL_WARN = 4, LOGL_INFO = 6, LOGL_DEBUG = 7 };
 
+/* The journal MESSAGE_IDs of the end of a run (documented in rosterd(8));
+ * fixed for ever, so that operators can filter on them. */
+#define MSGID_RUN_COMPLETED "8999f25434b348139e27e1c1df575d89"
+#define MSGID_RUN_FAILED    "03d2974b3b2c4a1ea16eb652d7800278"
+#define MSGID_RUN_HELD      "e690c92b27fc41f4a276008b1c5b63e9"
+
+/* Structured fields of one message (journal only); NULL members are left out. */
+struct log_ctx {
+	const char *message_id;   /* MSGID_* */
+	const char *dn;           /* ROSTERD_DN */
+	const char *user;         /* ROSTERD_USER */
+	const char *plugin;       /* ROSTERD_PLUGIN */
+};
+
+/* Log to stderr, or to the journal when stderr is the journal's stream. */
 void log_init(const char *progname, int verbose);
+/* Log to stderr even under systemd (rosterd -d). */
+void log_force_stderr(void);
+/* Whether messages go to the journal natively. */
+bool log_to_journal(void);
+/* Tag every message with ROSTERD_RUN=run_id from now on; 0 stops. */
+void log_set_run(long long run_id);
 void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void log_fields(enum log_level lvl, const struct log_ctx *f, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+/* Draw (or redraw) a one-line progress report, only when stderr is a
+ * terminal; the next message or log_progress_end() clears it. */
+void log_progress(const char *fmt, ...) PRINTF_LIKE(1, 2);
+void log_progress_end(void);
 #define log_error(...) log_msg(LOGL_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOGL_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOGL_INFO, __VA_ARGS__)
@@ -130,6 +157,8 @@ struct conf {
 	} store;
 	struct {
 		int interval;
+		int interval_jitter;  /* up to this many seconds added at random */
+		int retry_delay;      /* first retry after an unreachable directory */
 		enum initial_status initial_status;
 		enum on_missing on_missing;
 		int max_disable;
@@ -138,6 +167,9 @@ struct conf {
 	} sync;
 	struct conf_role *roles;            /* config roles, in order */
 	size_t nroles;
+	struct {
+		char *textfile;  /* absolute; NULL: no metrics file */
+	} metrics;
 };
 
 enum conf_flags {
@@ -405,16 +437,60 @@ int gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 long long gmap_bad_members(const struct gmap *g);
 
 /* ---- sync.c: one sync run ----------------------------------------------- */
+/* What a run is doing, as told to the progress callback. */
+enum sync_step { SYNC_READING, SYNC_APPLYING };
 struct sync_opts {
 	bool dry_run;
 	FILE *plan_out;     /* where --dry-run prints the plan */
+	/* Called after each entry read and between the steps that follow; a
+	 * non-zero return stops the run: nothing is changed in the store and the
+	 * run is recorded as failed. NULL: none. */
+	int (*progress)(void *arg, enum sync_step step, long long entries_read);
+	void *progress_arg;
 };
 struct sync_result {
 	long long run_id;
 	enum run_outcome outcome;
 	int exit_code;
+	bool stopped;           /* the progress callback stopped it */
+	long long entries_read;
+	struct plan_counts c;   /* the plan's counts (applied only when ok/incomplete) */
+	double duration;
 };
 int sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res);
+
+/* ---- notify.c: the service manager (sd_notify) ------------------------- */
+/* Read the watchdog settings (WATCHDOG_USEC, WATCHDOG_PID). */
+void notify_init(void);
+/* Seconds between watchdog pings; 0 when there is no watchdog. */
+double notify_watchdog_interval(void);
+void notify_ready(void);
+/* A human STATUS= line; sent only when it differs from the last one. */
+void notify_status(const char *fmt, ...) PRINTF_LIKE(1, 2);
+const char *notify_last_status(void);
+/* WATCHDOG=1, at most once per notify_watchdog_interval(). */
+void notify_watchdog(void);
+void notify_reloading(void);
+void notify_stopping(void);
+
+/* ---- metrics.c: the Prometheus textfile -------------------------------- */
+struct json_t;
+/* Write query_status()'s figures in the Prometheus text format. */
+int metrics_format(const struct json_t *status, FILE *out);
+/* Replace path atomically with them. 0, or negative with detail in err. */
+int metrics_write(const char *path, const struct json_t *status, char *err, size_t errlen);
+
+/* ---- service.c: one run, or the service loop --------------------------- */
+/* One run (--once, or --dry-run); SIGTERM/SIGINT stop it cleanly. Returns
+ * the exit status. */
+int service_once(struct conf *cf, bool dry_run);
+/* The service loop until SIGTERM/SIGINT; *cf may be replaced by a reload
+ * (SIGHUP). Returns the exit status. */
+int service_run(const char *conf_path, struct conf **cf);
+/* The delay before retry number attempt (1, 2, ...) after the directory could
+ * not be reached: first doubled each time up to cap, less up to a quarter
+ * at random (rnd in [0, 1)). */
+double service_backoff(int attempt, double first, double cap, double rnd);
 
 /* ---- query.c: read-only views for rosterctl (jansson values) ----------- */
 struct json_t;
@@ -456,7 +532,8 @@ int query_group(struct store *st, long long id, struct json_t **out);
  * everyone in it through nested groups too, with the group they came through. */
 int query_group_members(struct store *st, long long id, bool effective, query_row_fn fn,
 			void *arg);
-/* People by status, the last run and runs awaiting approval. */
+/* People by status, the last run, runs awaiting approval and "totals":
+ * counters over every run (runs_<outcome>, changes applied, directory errors). */
 int query_status(struct store *st, struct json_t **out);
 /* The last limit runs, newest first, one JSON object each. */
 int query_runs(struct store *st, int limit, query_row_fn fn, void *arg);

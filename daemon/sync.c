@@ -79,10 +79,13 @@ stage_group(struct run_state *rs, const char *dn)
 	return r;
 }
 
+static bool stop_asked(const struct sync_opts *o, enum sync_step step, long long read);
+
 /* Read the groups into staging. Returns 1 when the search was complete, 0
- * when not (logged), negative on a store error. */
+ * when not (logged), -ECANCELED when the caller asked to stop, negative on a
+ * store error. */
 static int
-read_groups(const struct conf *cf, struct run_state *rs)
+read_groups(const struct conf *cf, const struct sync_opts *o, struct run_state *rs)
 {
 	const char *dn;
 	int r;
@@ -95,6 +98,8 @@ read_groups(const struct conf *cf, struct run_state *rs)
 		rs->groups_read++;
 		if ((r = stage_group(rs, dn)) < 0)
 			return r;
+		if (stop_asked(o, SYNC_READING, rs->read + rs->groups_read))
+			return -ECANCELED;
 	}
 	if (r < 0) {
 		log_error("group search incomplete after %lld groups: %s; no one will leave "
@@ -115,7 +120,8 @@ log_reject(const char *dn, const char *reason, void *arg)
 	long long *n = arg;
 
 	if (++*n <= MAX_LOGGED_REJECTS)
-		log_warn("entry \"%s\" rejected: %s", dn, reason);
+		log_fields(LOGL_WARN, &(struct log_ctx){ .dn = dn }, "entry \"%s\" rejected: %s",
+			   dn, reason);
 	return 0;
 }
 
@@ -207,6 +213,13 @@ run_lock(const char *path, int *fd)
 	return 0;
 }
 
+/* Whether the caller's progress callback asks the run to stop. */
+static bool
+stop_asked(const struct sync_opts *o, enum sync_step step, long long read)
+{
+	return o->progress != NULL && o->progress(o->progress_arg, step, read) != 0;
+}
+
 /* ---- the run ------------------------------------------------------------ */
 
 int
@@ -221,7 +234,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	const char *store_path = cf->store.path;
 	const char *dn;
 	double t0 = time_mono(), t_phase;
-	bool complete = false, in_memory = false;
+	bool complete = false, in_memory = false, stopped = false;
 	int lock_fd = -1, exit_code = EXIT_FAIL, r;
 	long long nrejects = 0;
 
@@ -250,6 +263,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			goto out;
 		}
 		ro.run_id = rec.id;
+		log_set_run(rec.id);
 	}
 
 	r = dir_connect(cf, &rs.dir, err, sizeof(err));
@@ -282,6 +296,11 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			rec.error = "staging failed";
 			goto record;
 		}
+		if (stop_asked(o, SYNC_READING, rs.read)) {
+			stopped = true;
+			rec.entries_read = rs.read;
+			goto record;
+		}
 	}
 	rec.entries_read = rs.read;
 	if (r < 0) {
@@ -295,7 +314,11 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	ro.complete = complete;
 	log_debug("read %lld entries in %.3f s", rs.read, time_mono() - t0);
 	if (cf->ldap.groups.base != NULL) {
-		if ((r = read_groups(cf, &rs)) < 0) {
+		if ((r = read_groups(cf, o, &rs)) == -ECANCELED) {
+			stopped = true;
+			goto record;
+		}
+		if (r < 0) {
 			log_error("store: staging groups failed: %s", store_errmsg(st));
 			rec.error = "staging failed";
 			goto record;
@@ -314,6 +337,10 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	if ((r = recon_stage_end(rs.rc)) < 0) {
 		log_error("store: staging failed: %s", store_errmsg(st));
 		rec.error = "staging failed";
+		goto record;
+	}
+	if (stop_asked(o, SYNC_APPLYING, rs.read)) {
+		stopped = true;
 		goto record;
 	}
 
@@ -387,10 +414,15 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	}
 	if (rec.outcome == RUN_HELD) {
 		store_rollback(st);
-		log_error("run %lld held: %s; nothing was changed. To let this plan through, "
+		log_fields(LOGL_ERR, &(struct log_ctx){ .message_id = MSGID_RUN_HELD },
+			  "run %lld held: %s; nothing was changed. To let this plan through, "
 			  "check it with rosterd --dry-run, then: rosterctl run approve %lld",
 			  rec.id, why, rec.id);
 		goto record;
+	}
+	if (stop_asked(o, SYNC_APPLYING, rs.read)) {
+		stopped = true;
+		goto rollback;
 	}
 	t_phase = time_mono();
 	rec.duration = time_mono() - t0;
@@ -402,7 +434,8 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		goto rollback;
 	}
 	log_debug("committed in %.3f s", time_mono() - t_phase);
-	log_info("run %lld %s: %lld entries read from %s; %lld created, %lld updated "
+	log_fields(LOGL_INFO, &(struct log_ctx){ .message_id = MSGID_RUN_COMPLETED },
+		 "run %lld %s: %lld entries read from %s; %lld created, %lld updated "
 		 "(%lld moved), %lld disabled, %lld enabled, %lld unchanged, %lld rejected; %.2f s",
 		 rec.id, run_outcome_name(rec.outcome), rs.read, rec.uri, rec.c.created,
 		 rec.c.updated, rec.c.renamed, rec.c.disabled, rec.c.enabled, rec.c.unchanged,
@@ -427,12 +460,24 @@ rollback:
 record:
 	if (rec.outcome == RUN_OK || rec.outcome == RUN_INCOMPLETE || rec.outcome == RUN_RUNNING)
 		rec.outcome = RUN_FAILED;
+	if (stopped) {
+		rec.outcome = RUN_FAILED;
+		rec.error = "stopped before it ended (rosterd was asked to stop)";
+	}
+	/* End a staging transaction still open, or it would take the run
+	 * record down with it. */
+	recon_free(rs.rc);
+	rs.rc = NULL;
 	rec.duration = time_mono() - t0;
 	if (!o->dry_run && rec.id > 0) {
 		if (rec.outcome == RUN_HELD)
 			rec.c.rejected = nrejects;
 		if (store_run_finish(st, &rec) < 0)
 			log_error("store: cannot record run %lld: %s", rec.id, store_errmsg(st));
+		if (rec.outcome != RUN_HELD)
+			log_fields(LOGL_ERR, &(struct log_ctx){ .message_id = MSGID_RUN_FAILED },
+				   "run %lld failed after %.2f s: %s; nothing was changed", rec.id,
+				   rec.duration, rec.error ? rec.error : "see the messages above");
 	}
 	if (rec.outcome != RUN_HELD && exit_code == EXIT_OK)
 		exit_code = EXIT_FAIL;
@@ -440,6 +485,11 @@ out:
 	res->run_id = rec.id;
 	res->outcome = rec.outcome;
 	res->exit_code = exit_code;
+	res->stopped = stopped;
+	res->entries_read = rec.entries_read;
+	res->c = rec.c;
+	res->duration = rec.duration ? rec.duration : time_mono() - t0;
+	log_set_run(0);
 	recon_free(rs.rc);
 	amap_free(rs.map);
 	gmap_free(rs.gmap);

@@ -1,0 +1,411 @@
+/*
+ * service.c: how rosterd runs its sync runs: one run (--once, --dry-run), or
+ * the service loop under systemd (Type=notify).
+ *
+ * The service does a run at start, then one sync.interval seconds (plus up
+ * to sync.interval_jitter) after the end of the previous one, at once on
+ * SIGUSR1, never two at a time. A directory that cannot be reached or bound
+ * is retried sooner, after sync.retry_delay seconds doubled at each failure
+ * up to the interval, with jitter. SIGHUP reads the configuration again
+ * (a bad one is logged and the old one kept); SIGTERM or SIGINT stop, and
+ * stop a run in progress at its next entry or step, changing nothing.
+ *
+ * Signals stay blocked for the whole life of the process and are taken with
+ * sigtimedwait(): between runs in the wait, during a run from the progress
+ * callback. So no handler runs at an awkward moment, and the watchdog is fed
+ * only by code that is really making progress.
+ */
+#include "rosterd.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Seconds between two looks at the signals, the watchdog and the status
+ * during a run; the progress callback is called for every entry. */
+#define CHECK_EVERY 0.05
+#define STATUS_EVERY 1.0
+#define TTY_EVERY 0.25
+#define TTY_AFTER 0.25   /* no progress line for a run shorter than this */
+
+struct svc {
+	const char *conf_path;
+	struct conf *cf;
+	bool stopping;
+	/* the run in progress */
+	double run_t0, next_check, last_status, last_tty;
+	enum sync_step last_step;
+	long long expected;      /* people in the store after the last run */
+	/* between runs */
+	int retries;             /* runs in a row that could not reach the directory */
+	double last_end, jitter; /* when the last run ended; the jitter drawn for the wait */
+	time_t started;          /* when the last run started (wall clock) */
+	char idle[256];          /* the status line between runs */
+};
+
+/* n with thousands separators: 41200 -> "41,200". */
+static const char *
+count_str(long long n, char buf[32])
+{
+	char digits[24];
+	int len = snprintf(digits, sizeof(digits), "%lld", n < 0 ? 0 : n), o = 0;
+
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+double
+service_backoff(int attempt, double first, double cap, double rnd)
+{
+	double d = first;
+
+	for (int i = 1; i < attempt && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	/* Jitter: somewhere in the last quarter below d, so that many instances
+	 * that lost the same server do not come back all at once. */
+	return d * (0.75 + 0.25 * rnd);
+}
+
+/* A random number in [0, 1). */
+static double
+random_unit(void)
+{
+	return (double)arc4random() / 4294967296.0;
+}
+
+/* Take SIGTERM or SIGINT if one is pending, without waiting. */
+static bool
+stop_pending(void)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t stop;
+	int sig;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sig = sigtimedwait(&stop, NULL, &zero);
+	if (sig > 0)
+		log_info("stopping on signal %d: the run in progress is rolled back", sig);
+	return sig > 0;
+}
+
+/* The sync run's progress callback: stop when asked to, feed the watchdog,
+ * keep STATUS= and the terminal's progress line up to date. */
+static int
+on_progress(void *arg, enum sync_step step, long long n)
+{
+	struct svc *s = arg;
+	double now = time_mono();
+	char a[32], b[32];
+
+	if (now < s->next_check && step == s->last_step)
+		return 0;
+	s->next_check = now + CHECK_EVERY;
+	notify_watchdog();
+	if (s->stopping || stop_pending()) {
+		s->stopping = true;
+		return 1;
+	}
+	if (now - s->last_status >= STATUS_EVERY || step != s->last_step) {
+		s->last_status = now;
+		if (step == SYNC_APPLYING)
+			notify_status("Syncing: applying the changes, %s people read", count_str(n, a));
+		else if (s->expected > 0)
+			notify_status("Syncing: %s of ~%s people", count_str(n, a),
+				      count_str(s->expected, b));
+		else
+			notify_status("Syncing: %s people read", count_str(n, a));
+	}
+	if (now - s->run_t0 >= TTY_AFTER && (now - s->last_tty >= TTY_EVERY || step != s->last_step)) {
+		s->last_tty = now;
+		if (step == SYNC_APPLYING)
+			log_progress("%s entries read; applying the changes", count_str(n, a));
+		else
+			log_progress("%s entries read, %s a second", count_str(n, a),
+				     count_str((long long)((double)n / (now - s->run_t0)), b));
+	}
+	s->last_step = step;
+	return 0;
+}
+
+/* Open the store, creating and migrating it unless flags say otherwise;
+ * note how many people it has and write the metrics file if one is set.
+ * Logs what fails; returns 0 or negative. */
+static int
+take_figures(struct svc *s, int flags)
+{
+	struct store *st = NULL;
+	json_t *status = NULL;
+	char err[1024];
+	int r;
+
+	r = store_open(s->cf->store.path, s->cf->store.busy_timeout, flags, &st, err, sizeof(err));
+	if (r < 0) {
+		log_error("store: %s", err);
+		return r;
+	}
+	if ((r = query_status(st, &status)) < 0) {
+		log_error("store %s: cannot count the people: %s", s->cf->store.path,
+			  store_errmsg(st));
+		goto out;
+	}
+	s->expected = json_integer_value(json_object_get(json_object_get(status, "people"),
+							  "total"));
+	if (s->cf->metrics.textfile != NULL &&
+	    metrics_write(s->cf->metrics.textfile, status, err, sizeof(err)) < 0)
+		log_warn("metrics: %s", err);
+out:
+	json_decref(status);
+	store_close(st);
+	return r;
+}
+
+/* Block the signals the process takes with sigtimedwait(). */
+static int
+block_signals(sigset_t *set, bool service)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	if (service) {
+		sigaddset(set, SIGUSR1);
+		sigaddset(set, SIGHUP);
+	}
+	if (sigprocmask(SIG_BLOCK, set, NULL) < 0) {
+		log_error("cannot block signals: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Do one run with the progress callback; the metrics after a real run. */
+static void
+one_run(struct svc *s, bool dry_run, struct sync_result *res)
+{
+	struct sync_opts o = { .dry_run = dry_run, .plan_out = stdout,
+			       .progress = on_progress, .progress_arg = s };
+
+	s->run_t0 = time_mono();
+	s->started = time(NULL);
+	s->next_check = s->last_status = s->last_tty = 0;
+	s->last_step = SYNC_READING;
+	sync_run(s->cf, &o, res);
+	log_progress_end();
+	if (!dry_run && res->run_id > 0 && !res->stopped)
+		take_figures(s, STORE_NOCREATE | STORE_NOMIGRATE);
+}
+
+/* The changes of a run for the status line: "3 created, 1 disabled". */
+static void
+changes_str(const struct plan_counts *c, char *buf, size_t len)
+{
+	const long long v[] = { c->created, c->updated, c->disabled, c->enabled };
+	const char *const w[] = { "created", "updated", "disabled", "enabled" };
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] > 0)
+			str_appendf(buf, len, "%s%lld %s", buf[0] ? ", " : "", v[i], w[i]);
+	if (buf[0] == '\0')
+		snprintf(buf, len, "no changes");
+}
+
+/* After a run: the status line, and how long to wait for the next one. */
+static double
+after_run(struct svc *s, const struct sync_result *res)
+{
+	char when[16], what[160];
+	struct tm tm;
+	double delay;
+
+	localtime_r(&s->started, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	s->last_end = time_mono();
+	if (res->exit_code == EXIT_UNREACHABLE) {
+		s->retries++;
+		delay = service_backoff(s->retries, s->cf->sync.retry_delay, s->cf->sync.interval,
+					random_unit());
+		log_warn("directory unreachable (%d time%s in a row); retrying in %.0f s",
+			 s->retries, s->retries > 1 ? "s" : "", delay);
+		notify_status("Directory unreachable, retry in %.0f s", delay);
+		snprintf(s->idle, sizeof(s->idle), "%s", notify_last_status());
+		return delay;
+	}
+	if (s->retries > 0)
+		log_info("directory reachable again after %d failed attempt%s", s->retries,
+			 s->retries > 1 ? "s" : "");
+	s->retries = 0;
+	s->jitter = s->cf->sync.interval_jitter > 0 ?
+		    (double)arc4random_uniform((uint32_t)s->cf->sync.interval_jitter + 1) : 0;
+	delay = s->cf->sync.interval + s->jitter;
+	changes_str(&res->c, what, sizeof(what));
+	switch (res->outcome) {
+	case RUN_OK:
+		notify_status("Idle. Last run %s: %s, %.1f s", when, what, res->duration);
+		break;
+	case RUN_INCOMPLETE:
+		notify_status("Idle. Last run %s read only part of the directory: %s, "
+			      "no one disabled, %.1f s", when, what, res->duration);
+		break;
+	case RUN_HELD:
+		notify_status("Held. Run %lld would disable %lld people; check with rosterd "
+			      "--dry-run, then rosterctl run approve %lld", res->run_id,
+			      res->c.disabled, res->run_id);
+		break;
+	default:
+		notify_status("Idle. Last run %s failed; next run in %.0f s", when, delay);
+		break;
+	}
+	snprintf(s->idle, sizeof(s->idle), "%s", notify_last_status());
+	return delay;
+}
+
+/* Log the configuration in effect, at debug level. Secrets are never in it:
+ * the bind password is named by its file or credential, never shown. */
+static void
+log_config(const struct conf *cf)
+{
+	log_debug("config %s: ldap.uri \"%s\", starttls %s, ca_file %s", cf->path, cf->ldap.uri,
+		  cf->ldap.starttls ? "on" : "off", cf->ldap.ca_file ? cf->ldap.ca_file : "(system)");
+	log_debug("config: bind_dn %s%s%s, password %s%s (not shown)",
+		  cf->ldap.bind_dn ? "\"" : "", cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)",
+		  cf->ldap.bind_dn ? "\"" : "",
+		  cf->ldap.bind_password_file ? "from file " :
+		  cf->ldap.bind_password_credential ? "from credential " : "none",
+		  cf->ldap.bind_password_file ? cf->ldap.bind_password_file :
+		  cf->ldap.bind_password_credential ? cf->ldap.bind_password_credential : "");
+	log_debug("config: users base \"%s\" filter %s, page_size %d, timeout %d s, "
+		  "network_timeout %d s", cf->ldap.users.base, cf->ldap.users.filter,
+		  cf->ldap.page_size, cf->ldap.timeout, cf->ldap.network_timeout);
+	log_debug("config: store %s; interval %d s + up to %d s, retry_delay %d s, "
+		  "max_disable %d, max_disable_percent %g; metrics %s", cf->store.path,
+		  cf->sync.interval, cf->sync.interval_jitter, cf->sync.retry_delay,
+		  cf->sync.max_disable, cf->sync.max_disable_percent,
+		  cf->metrics.textfile ? cf->metrics.textfile : "(none)");
+}
+
+int
+service_once(struct conf *cf, bool dry_run)
+{
+	struct svc s = { .cf = cf };
+	struct sync_result res;
+	sigset_t set;
+
+	/* SIGTERM and SIGINT stop the run cleanly at its next entry. */
+	if (block_signals(&set, false) < 0)
+		return EXIT_FAIL;
+	log_config(cf);
+	one_run(&s, dry_run, &res);
+	return res.exit_code;
+}
+
+/* SIGHUP: read the configuration again; keep the old one if the new one is
+ * bad. Returns whether the new one was taken. */
+static bool
+reload(struct svc *s)
+{
+	struct conf *cf = NULL;
+	char err[8192], *save = NULL;
+
+	notify_reloading();
+	log_info("reloading %s", s->conf_path);
+	if (conf_load(s->conf_path, CONF_CHECK_SECRETS, &cf, err, sizeof(err)) < 0) {
+		for (char *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			log_error("%s", l);
+		log_error("configuration not reloaded: keeping the one in use");
+		notify_ready();
+		notify_status("%s (reload failed: previous configuration kept)", s->idle);
+		return false;
+	}
+	conf_free(s->cf);
+	s->cf = cf;
+	log_config(cf);
+	log_info("configuration reloaded");
+	notify_ready();
+	notify_status("%s", s->idle);
+	return true;
+}
+
+/* Wait until time `until` (monotonic) or a signal, feeding the watchdog.
+ * Returns the signal, or 0 when the time has come. */
+static int
+wait_until(const sigset_t *set, double until)
+{
+	for (;;) {
+		double left = until - time_mono(), wd = notify_watchdog_interval();
+		struct timespec ts;
+		int sig;
+
+		notify_watchdog();
+		if (left <= 0)
+			return 0;
+		if (wd > 0 && left > wd)
+			left = wd;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		sig = sigtimedwait(set, NULL, &ts);
+		if (sig > 0)
+			return sig;
+	}
+}
+
+int
+service_run(const char *conf_path, struct conf **cfp)
+{
+	struct svc s = { .conf_path = conf_path, .cf = *cfp };
+	double next;
+	sigset_t set;
+	int r = EXIT_OK;
+
+	if (block_signals(&set, true) < 0)
+		return EXIT_FAIL;
+	notify_init();
+	log_config(s.cf);
+	/* The store must open (and is created and migrated) before we are ready. */
+	if (take_figures(&s, 0) < 0) {
+		r = EXIT_FAIL;
+		goto out;
+	}
+	snprintf(s.idle, sizeof(s.idle), "Starting");
+	notify_ready();
+	log_info("started: syncing every %d s from %s into %s", s.cf->sync.interval,
+		 s.cf->ldap.uri, s.cf->store.path);
+	next = time_mono();
+	while (!s.stopping) {
+		struct sync_result res;
+		int sig = wait_until(&set, next);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("stopping on signal %d", sig);
+			break;
+		}
+		if (sig == SIGHUP) {
+			/* A new interval counts from the end of the last run. */
+			if (reload(&s) && s.retries == 0 && s.last_end > 0)
+				next = s.last_end + s.cf->sync.interval + s.jitter;
+			continue;
+		}
+		if (sig == SIGUSR1)
+			log_info("run asked for by SIGUSR1");
+		notify_status("Syncing: connecting to the directory");
+		one_run(&s, false, &res);
+		if (res.stopped)
+			break;
+		next = time_mono() + after_run(&s, &res);
+	}
+out:
+	notify_stopping();
+	*cfp = s.cf;
+	return r;
+}

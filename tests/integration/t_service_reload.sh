@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# t_service_reload: SIGHUP re-reads the configuration.
+# Proves: SIGHUP sends RELOADING=1 with MONOTONIC_USEC, then READY=1; a
+# broken new config (unknown key) is logged with file:line: key and the
+# service keeps running on the old one (the next run, asked for by SIGUSR1,
+# still syncs into the old store, and the status says the reload failed);
+# a good new config (another store path) is taken, and the next run syncs
+# into the new store; SIGTERM then exits 0.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/service.sh"
+
+start_directory "$FIXTURES/people-small.ldif"
+write_conf 'interval = 3600;'
+notify_start
+svc_start
+wait_notify 0 'STATUS=Idle\. Last run [0-9:]{8}: 10 created'
+
+note "a broken config is refused, the old one kept"
+cp "$CONF" "$TEST_TMP/good.conf"
+printf 'bogus = 1;\n' >>"$CONF"
+mark=$(notify_mark)
+kill -HUP "$SVC_PID"
+wait_notify "$mark" 'RELOADING=1.*MONOTONIC_USEC=[0-9]+' 5
+wait_notify "$mark" 'READY=1' 5
+wait_notify "$mark" 'STATUS=Idle\. Last run .*\(reload failed: previous configuration kept\)' 5
+svc_log_wait "rosterd.conf:[0-9]+: bogus: unknown key"
+svc_log_wait "configuration not reloaded: keeping the one in use"
+running "$SVC_PID" || fail "rosterd died on a bad config at SIGHUP"
+mark=$(notify_mark)
+kill -USR1 "$SVC_PID"
+wait_notify "$mark" 'STATUS=Idle\. Last run [0-9:]{8}: no changes' 5
+assert_sql "2|ok" "SELECT count(*), min(outcome) FROM sync_runs" "both runs into the old store"
+
+note "a good config is taken"
+NEW_DB=$TEST_TMP/new/learning.db
+mkdir -p "$TEST_TMP/new"
+cp "$TEST_TMP/good.conf" "$CONF"
+sed -i "s|path = \".*\";|path = \"$NEW_DB\";|" "$CONF"
+grep -q "$NEW_DB" "$CONF" || fail "could not point the config at the new store"
+mark=$(notify_mark)
+kill -HUP "$SVC_PID"
+wait_notify "$mark" 'READY=1' 5
+svc_log_wait "configuration reloaded"
+mark=$(notify_mark)
+kill -USR1 "$SVC_PID"
+wait_notify "$mark" 'STATUS=Idle\. Last run [0-9:]{8}: 10 created' 5
+DB=$NEW_DB assert_sql "1|ok" "SELECT count(*), outcome FROM sync_runs"
+assert_sql 2 "SELECT count(*) FROM sync_runs" "the old store got no third run"
+
+svc_stop TERM
+assert_rc 0 "rosterd stopped by SIGTERM"

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# t_service_stop: SIGTERM in the middle of a long run.
+# Proves: with 3,000 people synced and a change waiting in the directory, a
+# service run (page_size 10) that gets SIGTERM while slapd is paused mid-read
+# stops at the next entry once slapd answers again: STOPPING=1, exit 0 within
+# seconds, the run recorded "failed" with "stopped before it ended", nothing
+# of the waiting change applied (people and audit log as before), PRAGMA
+# integrity_check ok, no run left "running". The status during the read says
+# "Syncing: N of ~3,000 people". While the read is stuck no WATCHDOG=1 is
+# sent; the first entry after slapd resumes pings again, then the run stops.
+# The same for rosterd --once, which exits 1.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/service.sh"
+
+N=3000
+gen_people "$N" >"$TEST_TMP/people.ldif"
+start_directory "$TEST_TMP/people.ldif"
+export ROSTERD_CONF_PAGE_SIZE=10
+write_conf 'interval = 3600;'
+sync_once
+assert_eq "ok $N 0 0 0 0 0" "$(run_counts)"
+set_attr "uid=user00005,$PEOPLE" title "Changed"
+ldif_person newcomer New Comer | ldap_admin_add
+before=$(sql_dump people person_fields audit_log)
+
+# pause_mid_read CMD...: start CMD, pause slapd after a few pages of its read.
+pause_mid_read() {
+	watch_search_results
+	"$@"
+	watch_search_results_wait 5 30 || fail "slapd did not answer 5 pages within 30 s"
+	kill -STOP "$SLAPD_PID"
+}
+
+note "service: SIGTERM while the read waits for slapd"
+notify_start
+SVC_WATCHDOG_USEC=400000 pause_mid_read svc_start
+wait_notify 0 'READY=1' 10
+wait_notify 0 'STATUS=Syncing: [0-9,]+ of ~3,000 people' 10
+# A process stuck waiting sends no WATCHDOG=1 (pings would be 0.1 s apart).
+sleep 0.2
+mark=$(notify_mark)
+sleep 0.6
+assert_eq "" "$(notify_since "$mark" | grep WATCHDOG || true)" "no watchdog ping while the read is stuck"
+kill -TERM "$SVC_PID"
+sleep 0.5
+running "$SVC_PID" || fail "rosterd should still wait for the paused slapd"
+kill -CONT "$SLAPD_PID"
+svc_stop TERM
+assert_rc 0 "service stopped by SIGTERM mid-run"
+after=$(notify_since "$mark" | cut -d' ' -f2- | tr '\t' '\n' | grep -E '^(WATCHDOG|STOPPING)=1$' | tr '\n' ' ')
+assert_eq "WATCHDOG=1 STOPPING=1 " "$after" "the read pings again as soon as it moves, then stops"
+assert_contains "$ERR" "stopped before it ended"
+assert_eq "failed" "$(last_run outcome)"
+assert_contains "$(last_run error)" "stopped before it ended"
+read_n=$(last_run entries_read)
+[ "$read_n" -gt 0 ] && [ "$read_n" -lt "$N" ] || fail "entries_read should be between 1 and $((N - 1)), got $read_n"
+assert_eq "$before" "$(sql_dump people person_fields audit_log)" "store unchanged by the stopped run"
+assert_sql ok "PRAGMA integrity_check"
+assert_sql 0 "SELECT count(*) FROM sync_runs WHERE outcome = 'running'"
+
+note "--once: SIGTERM mid-read"
+pause_mid_read bg_rosterd --once
+kill -TERM "$BG_PID"
+kill -CONT "$SLAPD_PID"
+bg_wait 15
+assert_rc 1 "rosterd --once stopped by SIGTERM"
+assert_contains "$(last_run error)" "stopped before it ended"
+assert_eq "$before" "$(sql_dump people person_fields audit_log)" "store unchanged by the stopped run"
+assert_sql 0 "SELECT count(*) FROM sync_runs WHERE outcome = 'running'"
+
+note "an undisturbed run applies the waiting change"
+sync_once
+assert_eq "ok 1 1 0 0 0 0" "$(run_counts)"
