@@ -83,15 +83,22 @@ struct amap {
 	const char *cnames[MAX_CUSTOM], *cvals[MAX_CUSTOM];
 };
 
-/* Index of attr in the list, added when not there yet. */
+/* Index of attr in a list of n names (attribute names are case-insensitive),
+ * added when not there yet; the list has room for it. */
+static ssize_t
+name_index(const char **names, size_t *n, const char *attr)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcasecmp(names[i], attr) == 0)
+			return (ssize_t)i;
+	names[*n] = attr;
+	return (ssize_t)(*n)++;
+}
+
 static ssize_t
 attr_index(struct amap *m, const char *attr)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (strcasecmp(m->names[i], attr) == 0)
-			return (ssize_t)i;
-	m->names[m->n] = attr;
-	return (ssize_t)m->n++;
+	return name_index(m->names, &m->n, attr);
 }
 
 int
@@ -391,11 +398,7 @@ add_dns(struct strlist *l, const struct dir_val *v, size_t n, bool unique_member
 static ssize_t
 gattr_index(struct gmap *g, const char *attr)
 {
-	for (size_t i = 0; i < g->n; i++)
-		if (strcasecmp(g->names[i], attr) == 0)
-			return (ssize_t)i;
-	g->names[g->n] = attr;
-	return (ssize_t)g->n++;
+	return name_index(g->names, &g->n, attr);
 }
 
 int
