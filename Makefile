@@ -3,6 +3,8 @@
 #   make demo       install what is missing, build, sync a sample directory
 #   make check      install what is missing, build, run every test, then again
 #                   with AddressSanitizer and UndefinedBehaviorSanitizer
+#   make check-long the fault tests at their full counts (docs/reliability.md)
+#   make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang)
 #   make bench N=100000   the benchmark (bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 #   make clean
@@ -33,9 +35,13 @@ LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
 SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Tools of the fault tests (tests/faults): built with the build's flags, but
+# the LD_PRELOAD shim without sanitizers (it goes in front of any runtime).
+FAULTS_BIN := $(B)/tests/faults/iofail.so $(B)/tests/faults/ldap-proxy \
+              $(B)/tests/faults/platform
 
-.PHONY: all deps demo check check-unit check-integration check-asan bench install \
-        uninstall clean
+.PHONY: all deps demo check check-long check-unit check-integration check-faults \
+        bench install uninstall clean faults-bin
 .DELETE_ON_ERROR:
 
 all: $(B)/rosterd $(B)/rosterctl
@@ -67,7 +73,13 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/librosterd.a | $(B)/tests
 	    $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL) \
 	    $(shell $(PKG_CONFIG) --libs cmocka)
 
-$(B)/obj $(B)/tests:
+$(B)/tests/faults/iofail.so: tests/faults/iofail.c | $(B)/tests/faults
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+$(B)/tests/faults/%: tests/faults/%.c | $(B)/tests/faults
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
+
+$(B)/obj $(B)/tests $(B)/tests/faults:
 	mkdir -p $@
 
 bench/gen-org: bench/gen-org.c
@@ -77,16 +89,27 @@ bench/gen-org: bench/gen-org.c
 # tests/run.sh runs the unit tests and the integration tests against the
 # binaries in BIN and prints one "N passed, N failed" line at the end.
 
+ASAN_MAKE := $(MAKE) B=build/asan CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
 check: deps
-	$(MAKE) all unit-bin
+	$(MAKE) all unit-bin faults-bin
 	tests/run.sh build
-	$(MAKE) B=build/asan CFLAGS="-O1 -g" \
-	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    all unit-bin
+	$(ASAN_MAKE) all unit-bin faults-bin
 	tests/run.sh build/asan
+
+# The fault tests at the full counts of docs/reliability.md, on the plain build.
+check-long: deps
+	$(MAKE) all unit-bin faults-bin
+	LONG=1 TESTS=faults tests/run.sh build
 
 .PHONY: unit-bin
 unit-bin: $(UNIT_BIN)
+
+faults-bin: $(FAULTS_BIN) bench/gen-org
+
+check-faults: all faults-bin
+	TESTS=faults tests/run.sh $(B)
 
 check-unit: all unit-bin
 	TESTS=unit tests/run.sh $(B)
