@@ -200,6 +200,8 @@ int store_migrate(struct store *st, char *err, size_t errlen);
 int store_schema_version(struct store *st);
 int store_latest_version(void);
 sqlite3 *store_db(struct store *st);
+/* The last SQLite error, naming the store file ("PATH: message"); valid until
+ * the next call. */
 const char *store_errmsg(struct store *st);
 
 /* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */

@@ -17,6 +17,7 @@ extern const int schema_count;
 
 struct store {
 	sqlite3 *db;
+	char errbuf[1024];
 };
 
 sqlite3 *
@@ -28,7 +29,12 @@ store_db(struct store *st)
 const char *
 store_errmsg(struct store *st)
 {
-	return sqlite3_errmsg(st->db);
+	const char *path = sqlite3_db_filename(st->db, "main");
+
+	if (path == NULL || path[0] == '\0')
+		return sqlite3_errmsg(st->db);
+	snprintf(st->errbuf, sizeof(st->errbuf), "%s: %s", path, sqlite3_errmsg(st->db));
+	return st->errbuf;
 }
 
 int

@@ -166,8 +166,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			goto out;
 		}
 		if (store_runs_mark_crashed(st) < 0 || store_run_start(st, now, &rec.id) < 0) {
-			log_error("store %s: cannot record the run: %s", cf->store.path,
-				  store_errmsg(st));
+			log_error("store: cannot record the run: %s", store_errmsg(st));
 			goto out;
 		}
 		ro.run_id = rec.id;
@@ -222,7 +221,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	}
 
 	if (store_begin(st) < 0) {
-		log_error("store %s: cannot lock for writing: %s", cf->store.path, store_errmsg(st));
+		log_error("store: cannot lock for writing: %s", store_errmsg(st));
 		rec.error = "cannot lock the store";
 		goto record;
 	}
