@@ -53,7 +53,8 @@ start_org() {
 # (no finished_at); with MAXID too, the records of runs after MAXID (the
 # failed run's own record). New tables and columns are covered without changing this.
 canon_dump() {
-	local db=$1 skip=0 maxid=${3:-9223372036854775807} q
+	local db=$1 skip=0 maxid=${3:-} q
+	maxid=${maxid:-9223372036854775807}
 	[ "${2:-}" = noruns ] && skip=1
 	q=$(sqlite3 -batch -noheader "$db" <<EOF
 SELECT 'SELECT ' || (SELECT group_concat(e, ' || ''|'' || ') FROM (
@@ -72,6 +73,15 @@ EOF
 )
 	[ -n "$q" ] || fail "canon_dump: no tables in $db"
 	sqlite3 -batch -noheader -bail "$db" "$q"
+}
+
+# assert_store_as DUMPFILE DB [noruns [MAXID]] [WHAT]: canon_dump of DB equals DUMPFILE.
+assert_store_as() {
+	local want=$1 db=$2 mode=${3:-} maxid=${4:-} what=${5:-the store}
+	canon_dump "$db" "$mode" "$maxid" >"$TEST_TMP/canon.now"
+	cmp -s "$want" "$TEST_TMP/canon.now" && return 0
+	fail "$what differs from what it should be (< expected, > got)" \
+		"$(diff "$want" "$TEST_TMP/canon.now" | head -20 || true)"
 }
 
 # store_checks DB: the SQLite file is sound and its foreign keys hold.
