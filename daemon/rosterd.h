@@ -175,7 +175,8 @@ const struct dir_val *dir_values(struct dir *d, size_t i, size_t *n);
 /* Text of the last failure: what failed, the LDAP error and the server's
  * diagnostic message. */
 const char *dir_error(const struct dir *d);
-/* Escape a value for use inside a search filter (RFC 4515). */
+/* Escape a value for use inside a search filter (RFC 4515): *out is a new
+ * string ("" for an empty value) the caller frees with free(). */
 int dir_filter_escape(const char *in, size_t len, char **out);
 
 /* ---- store.c: the learning store (SQLite) ------------------------------- */
@@ -209,6 +210,10 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 bool store_in_txn(struct store *st);
+/* Copy the WAL into the store file and truncate it, so that it does not keep
+ * the size of the largest run: waits a moment at most for readers to leave
+ * it, and returns -EBUSY if they did not (the next run tries again). */
+int store_checkpoint(struct store *st);
 /* Run a statement with no result rows (several, ';'-separated, allowed). */
 int store_exec(struct store *st, const char *sql);
 
