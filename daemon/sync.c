@@ -303,6 +303,8 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		goto rollback;
 	}
 	log_debug("committed in %.3f s", time_mono() - t_phase);
+	if (store_checkpoint(st) < 0)
+		log_debug("store: the WAL is in use by a reader; checkpoint left for later");
 	log_info("run %lld %s: %lld entries read from %s; %lld created, %lld updated "
 		 "(%lld moved), %lld disabled, %lld enabled, %lld unchanged, %lld rejected; %.2f s",
 		 rec.id, run_outcome_name(rec.outcome), rs.read, rec.uri, rec.c.created,
