@@ -35,12 +35,17 @@ LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
 SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# libFuzzer targets (fuzz/fuzz_*.c); the same files with fuzz/replay.c
+# replay the seed corpora fuzz/corpus/<target>/ in make check.
+FUZZ_TARGETS := dn conf amap filter
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
 # Tools of the fault tests (tests/faults): built with the build's flags, but
 # the LD_PRELOAD shim without sanitizers (it goes in front of any runtime).
 FAULTS_BIN := $(B)/tests/faults/iofail.so $(B)/tests/faults/ldap-proxy \
-              $(B)/tests/faults/platform
+              $(B)/tests/faults/platform $(FUZZ_TARGETS:%=$(B)/tests/fuzz_%)
 
-.PHONY: all deps demo check check-long check-unit check-integration check-faults \
+.PHONY: fuzz all deps demo check check-long check-unit check-integration check-faults \
         bench install uninstall clean faults-bin
 .DELETE_ON_ERROR:
 
@@ -79,6 +84,10 @@ $(B)/tests/faults/iofail.so: tests/faults/iofail.c | $(B)/tests/faults
 $(B)/tests/faults/%: tests/faults/%.c | $(B)/tests/faults
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
 
+$(B)/tests/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c daemon/rosterd.h $(B)/librosterd.a | $(B)/tests
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< fuzz/replay.c \
+	    $(B)/librosterd.a $(LDLIBS_ALL)
+
 $(B)/obj $(B)/tests $(B)/tests/faults:
 	mkdir -p $@
 
@@ -116,6 +125,27 @@ check-unit: all unit-bin
 
 check-integration: all
 	TESTS=integration tests/run.sh $(B)
+
+# ---- fuzzing -----------------------------------------------------------------
+# make fuzz FUZZ_SECONDS=60: build each target with clang's libFuzzer, ASan and
+# UBSan (the library too, in build/fuzz), then run it that long from the seed
+# corpus; new inputs go to build/fuzz/corpus/<target>, crashes to build/fuzz/.
+
+fuzz: deps
+	$(MAKE) B=build/fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	    build/fuzz/librosterd.a
+	set -e; for t in $(FUZZ_TARGETS); do \
+	    $(FUZZ_CC) $(CPPFLAGS_ALL) $(WARN) -O1 -g \
+	        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	        -o build/fuzz/fuzz_$$t fuzz/fuzz_$$t.c build/fuzz/librosterd.a $(LDLIBS_ALL); \
+	    mkdir -p build/fuzz/corpus/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/$$t- build/fuzz/corpus/$$t fuzz/corpus/$$t \
+	        2>&1 | tee build/fuzz/$$t.log | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY)'; \
+	done
 
 # ---- demo and benchmark ------------------------------------------------------
 

@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="build-essential pkg-config
 libldap2-dev libsqlite3-dev libconfig-dev libsystemd-dev libjansson-dev libcmocka-dev
-slapd ldap-utils sqlite3 openssl ca-certificates mandoc time jq"
+slapd ldap-utils sqlite3 openssl ca-certificates mandoc time jq
+strace clang"
 
 missing=""
 for p in $PACKAGES; do

@@ -88,6 +88,21 @@ if [ "$which" = all ] || [ "$which" = integration ]; then
 	run_scripts integration "$top/tests/integration" 300
 fi
 if [ "$which" = all ] || [ "$which" = faults ]; then
+	# the fuzz targets over their seed corpora (fuzz/replay.c; make fuzz runs libFuzzer)
+	for t in "$build"/tests/fuzz_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		[ -n "$only" ] && [[ $name != *$only* ]] && continue
+		if out=$("$t" "$top/fuzz/corpus/${name#fuzz_}" 2>&1); then
+			passed=$((passed + 1))
+			echo "ok   faults $name corpus ($out)"
+		else
+			failed=$((failed + 1))
+			failures+=("$name")
+			printf '%s\n' "$out" | tail -40
+			echo "FAIL faults $name corpus"
+		fi
+	done
 	if [ "$LONG" = 1 ]; then
 		run_scripts faults "$top/tests/faults" 3600
 	else
