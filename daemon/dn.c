@@ -256,14 +256,23 @@ out:
 int
 dn_normalize(const char *dn, size_t len, char **out)
 {
-	struct berval bv = { .bv_len = len, .bv_val = (char *)dn };
+	struct berval bv = { .bv_len = len };
 	struct buf b = { .ok = true };
 	LDAPDN parsed = NULL;
 	int r = 0;
 
-	if (memchr(dn, '\0', len) != NULL)
+	if (len > 0 && memchr(dn, '\0', len) != NULL)
 		return -EINVAL;
-	if (ldap_bv2dn(&bv, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+	/* libldap's parser may read past bv_len (a hex string value): give it
+	 * a terminated copy, as values from the directory are not terminated. */
+	if ((bv.bv_val = malloc(len + 1)) == NULL)
+		return -ENOMEM;
+	if (len > 0)
+		memcpy(bv.bv_val, dn, len);
+	bv.bv_val[len] = '\0';
+	r = ldap_bv2dn(&bv, &parsed, LDAP_DN_FORMAT_LDAPV3);
+	free(bv.bv_val);
+	if (r != LDAP_SUCCESS)
 		return -EINVAL;
 	buf_put(&b, "", 0);
 	for (size_t i = 0; parsed != NULL && parsed[i] != NULL; i++) {
