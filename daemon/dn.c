@@ -227,7 +227,13 @@ put_rdn(struct buf *b, LDAPRDN rdn)
 		struct buf one = { .ok = true };
 		put_type(&one, &rdn[i]->la_attr);
 		buf_putc(&one, '=');
-		if (rdn[i]->la_flags & LDAP_AVA_BINARY)
+		if ((rdn[i]->la_flags & LDAP_AVA_BINARY) && rdn[i]->la_value.bv_len == 0) {
+			/* libldap takes "#" and spaces for a BER value of no bytes,
+			 * which has no string form: not a DN */
+			free(one.p);
+			r = -EINVAL;
+			goto out;
+		} else if (rdn[i]->la_flags & LDAP_AVA_BINARY)
 			put_binary(&one, &rdn[i]->la_value);
 		else if ((r = put_value(&one, &rdn[i]->la_value)) < 0) {
 			free(one.p);
