@@ -182,6 +182,15 @@ put_value(struct buf *b, const struct berval *v)
 			pending_space = false;
 		}
 		cp = fold(cp);
+		if (cp < 0x20 || cp == 0x7f) {
+			/* a control character as a hex pair: raw, libldap would
+			 * take a trailing one for space and drop it */
+			static const char hex[] = "0123456789abcdef";
+			buf_putc(b, '\\');
+			buf_putc(b, hex[cp >> 4]);
+			buf_putc(b, hex[cp & 15]);
+			continue;
+		}
 		if (cp == ',' || cp == '+' || cp == '"' || cp == '\\' || cp == '<' ||
 		    cp == '>' || cp == ';' || (cp == '#' && b->len == start))
 			buf_putc(b, '\\');
