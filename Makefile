@@ -3,6 +3,8 @@
 #   make demo       install what is missing, build, sync a sample directory
 #   make check      install what is missing, build, run every test, then again
 #                   with AddressSanitizer and UndefinedBehaviorSanitizer
+#   make check-long the fault tests at their full counts (docs/reliability.md)
+#   make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang)
 #   make bench N=100000   the benchmark (bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 #                   UNITDIR=$(PREFIX)/lib/systemd/system; make uninstall
@@ -40,9 +42,18 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Helpers the integration tests run (tests/tools/*.c), not tests themselves.
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+# libFuzzer targets (fuzz/fuzz_*.c); the same files with fuzz/replay.c
+# replay the seed corpora fuzz/corpus/<target>/ in make check.
+FUZZ_TARGETS := dn conf amap filter
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+# Tools of the fault tests (tests/faults): built with the build's flags, but
+# the LD_PRELOAD shim without sanitizers (it goes in front of any runtime).
+FAULTS_BIN := $(B)/tests/faults/iofail.so $(B)/tests/faults/ldap-proxy \
+              $(B)/tests/faults/platform $(FUZZ_TARGETS:%=$(B)/tests/fuzz_%)
 
-.PHONY: all deps demo check check-unit check-integration check-asan bench install \
-        uninstall clean
+.PHONY: fuzz all deps demo check check-long check-unit check-integration check-faults \
+        bench install uninstall clean faults-bin
 .DELETE_ON_ERROR:
 
 all: $(B)/rosterd $(B)/rosterctl
@@ -77,7 +88,17 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/librosterd.a | $(B)/tests
 $(B)/tools/%: tests/tools/%.c | $(B)/tools
 	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS_ALL) -o $@ $<
 
-$(B)/obj $(B)/tests $(B)/tools:
+$(B)/tests/faults/iofail.so: tests/faults/iofail.c | $(B)/tests/faults
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+$(B)/tests/faults/%: tests/faults/%.c | $(B)/tests/faults
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
+
+$(B)/tests/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c daemon/rosterd.h $(B)/librosterd.a | $(B)/tests
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< fuzz/replay.c \
+	    $(B)/librosterd.a $(LDLIBS_ALL)
+
+$(B)/obj $(B)/tests $(B)/tools $(B)/tests/faults:
 	mkdir -p $@
 
 bench/gen-org: bench/gen-org.c
@@ -87,13 +108,14 @@ bench/gen-org: bench/gen-org.c
 # tests/run.sh runs the unit tests and the integration tests against the
 # binaries in BIN and prints one "N passed, N failed" line at the end.
 
+ASAN_MAKE := $(MAKE) B=build/asan CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
 check: deps
 	$(MAKE) lint-man
-	$(MAKE) all unit-bin
+	$(MAKE) all unit-bin faults-bin
 	tests/run.sh build
-	$(MAKE) B=build/asan CFLAGS="-O1 -g" \
-	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    all unit-bin
+	$(ASAN_MAKE) all unit-bin faults-bin
 	tests/run.sh build/asan
 
 # The man pages: any mandoc warning or error fails.
@@ -101,14 +123,45 @@ check: deps
 lint-man:
 	mandoc -Tlint -Wwarning docs/*.[0-9]
 
+# The fault tests at the full counts of docs/reliability.md, on the plain build.
+check-long: deps
+	$(MAKE) all unit-bin faults-bin
+	LONG=1 TESTS=faults tests/run.sh build
+
 .PHONY: unit-bin
 unit-bin: $(UNIT_BIN) $(TOOL_BIN)
+
+faults-bin: $(FAULTS_BIN) bench/gen-org
+
+check-faults: all faults-bin
+	TESTS=faults tests/run.sh $(B)
 
 check-unit: all unit-bin
 	TESTS=unit tests/run.sh $(B)
 
 check-integration: all
 	TESTS=integration tests/run.sh $(B)
+
+# ---- fuzzing -----------------------------------------------------------------
+# make fuzz FUZZ_SECONDS=60: build each target with clang's libFuzzer, ASan and
+# UBSan (the library too, in build/fuzz), then run it that long from the seed
+# corpus; new inputs go to build/fuzz/corpus/<target>, crashes to build/fuzz/.
+
+fuzz: deps
+	$(MAKE) B=build/fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	    build/fuzz/librosterd.a
+	set -e; for t in $(FUZZ_TARGETS); do \
+	    $(FUZZ_CC) $(CPPFLAGS_ALL) $(WARN) -O1 -g \
+	        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	        -o build/fuzz/fuzz_$$t fuzz/fuzz_$$t.c build/fuzz/librosterd.a $(LDLIBS_ALL); \
+	    mkdir -p build/fuzz/corpus/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/$$t- build/fuzz/corpus/$$t fuzz/corpus/$$t \
+	        2>&1 | tee build/fuzz/$$t.log | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY)'; \
+	done
 
 # ---- demo and benchmark ------------------------------------------------------
 

@@ -588,6 +588,9 @@ dir_filter_escape(const char *in, size_t len, char **out)
 
 	if (ldap_bv2escaped_filter_value(&bv, &esc) != 0)
 		return -ENOMEM;
+	/* libldap gives NULL for an empty value: a filter wants "" there. */
+	if (esc.bv_val == NULL && (esc.bv_val = strdup("")) == NULL)
+		return -ENOMEM;
 	*out = esc.bv_val;
 	return 0;
 }

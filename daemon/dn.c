@@ -182,6 +182,15 @@ put_value(struct buf *b, const struct berval *v)
 			pending_space = false;
 		}
 		cp = fold(cp);
+		if (cp < 0x20 || cp == 0x7f) {
+			/* a control character as a hex pair: raw, libldap would
+			 * take a trailing one for space and drop it */
+			static const char hex[] = "0123456789abcdef";
+			buf_putc(b, '\\');
+			buf_putc(b, hex[cp >> 4]);
+			buf_putc(b, hex[cp & 15]);
+			continue;
+		}
 		if (cp == ',' || cp == '+' || cp == '"' || cp == '\\' || cp == '<' ||
 		    cp == '>' || cp == ';' || (cp == '#' && b->len == start))
 			buf_putc(b, '\\');
@@ -227,7 +236,13 @@ put_rdn(struct buf *b, LDAPRDN rdn)
 		struct buf one = { .ok = true };
 		put_type(&one, &rdn[i]->la_attr);
 		buf_putc(&one, '=');
-		if (rdn[i]->la_flags & LDAP_AVA_BINARY)
+		if ((rdn[i]->la_flags & LDAP_AVA_BINARY) && rdn[i]->la_value.bv_len == 0) {
+			/* libldap takes "#" and spaces for a BER value of no bytes,
+			 * which has no string form: not a DN */
+			free(one.p);
+			r = -EINVAL;
+			goto out;
+		} else if (rdn[i]->la_flags & LDAP_AVA_BINARY)
 			put_binary(&one, &rdn[i]->la_value);
 		else if ((r = put_value(&one, &rdn[i]->la_value)) < 0) {
 			free(one.p);
@@ -256,14 +271,23 @@ out:
 int
 dn_normalize(const char *dn, size_t len, char **out)
 {
-	struct berval bv = { .bv_len = len, .bv_val = (char *)dn };
+	struct berval bv = { .bv_len = len };
 	struct buf b = { .ok = true };
 	LDAPDN parsed = NULL;
 	int r = 0;
 
-	if (memchr(dn, '\0', len) != NULL)
+	if (len > 0 && memchr(dn, '\0', len) != NULL)
 		return -EINVAL;
-	if (ldap_bv2dn(&bv, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+	/* libldap's parser may read past bv_len (a hex string value): give it
+	 * a terminated copy, as values from the directory are not terminated. */
+	if ((bv.bv_val = malloc(len + 1)) == NULL)
+		return -ENOMEM;
+	if (len > 0)
+		memcpy(bv.bv_val, dn, len);
+	bv.bv_val[len] = '\0';
+	r = ldap_bv2dn(&bv, &parsed, LDAP_DN_FORMAT_LDAPV3);
+	free(bv.bv_val);
+	if (r != LDAP_SUCCESS)
 		return -EINVAL;
 	buf_put(&b, "", 0);
 	for (size_t i = 0; parsed != NULL && parsed[i] != NULL; i++) {

@@ -685,8 +685,7 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 {
 	char digest[2048], state[2200], value[2200];
 	/* Only a run that could work everything out may be remembered. */
-	bool whole = !o->groups_read || (o->groups_complete &&
-		(o->complete || o->cf->ldap.member_of_attr == NULL));
+	bool whole = o->complete && (!o->groups_read || o->groups_complete);
 	double t = time_mono();
 	int r;
 
@@ -721,7 +720,14 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	log_debug("roles in %.3f s", time_mono() - t);
 	snprintf(value, sizeof(value), "%s\n%lld %lld", digest, c->manager_warnings,
 		 c->members_ignored);
-	if ((r = state_put(rc, whole ? value : NULL)) < 0)
+	/* A run that could not work everything out forgets the digest only if
+	 * it changed something: otherwise the store still matches it. */
+	if (whole)
+		r = state_put(rc, value);
+	else if (c->manager_changes + c->joins + c->leaves + c->role_changes +
+		 c->groups_created + c->groups_updated + c->groups_deleted > 0)
+		r = state_put(rc, NULL);
+	if (r < 0)
 		return r;
 	r = recon_sql(rc,
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "

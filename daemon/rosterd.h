@@ -227,7 +227,8 @@ bool dir_entry_ranged(const struct dir *d);
 /* Text of the last failure: what failed, the LDAP error and the server's
  * diagnostic message. */
 const char *dir_error(const struct dir *d);
-/* Escape a value for use inside a search filter (RFC 4515). */
+/* Escape a value for use inside a search filter (RFC 4515): *out is a new
+ * string ("" for an empty value) the caller frees with free(). */
 int dir_filter_escape(const char *in, size_t len, char **out);
 
 /* ---- store.c: the learning store (SQLite) ------------------------------- */
@@ -252,6 +253,8 @@ int store_migrate(struct store *st, char *err, size_t errlen);
 int store_schema_version(struct store *st);
 int store_latest_version(void);
 sqlite3 *store_db(struct store *st);
+/* The last SQLite error, naming the store file ("PATH: message"); valid until
+ * the next call. */
 const char *store_errmsg(struct store *st);
 
 /* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
@@ -259,6 +262,10 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 bool store_in_txn(struct store *st);
+/* Copy the WAL into the store file and truncate it, so that it does not keep
+ * the size of the largest run: waits a moment at most for readers to leave
+ * it, and returns -EBUSY if they did not (the next run tries again). */
+int store_checkpoint(struct store *st);
 /* Run a statement with no result rows (several, ';'-separated, allowed). */
 int store_exec(struct store *st, const char *sql);
 

@@ -17,7 +17,13 @@ extern const int schema_count;
 
 struct store {
 	sqlite3 *db;
+	int busy_timeout;   /* ms */
+	char errbuf[1024];
 };
+
+/* How long the checkpoint after a run may wait for readers to leave the WAL;
+ * the platform's writers wait as long (they need the write lock it holds). */
+#define CHECKPOINT_WAIT_MS 250
 
 sqlite3 *
 store_db(struct store *st)
@@ -28,7 +34,12 @@ store_db(struct store *st)
 const char *
 store_errmsg(struct store *st)
 {
-	return sqlite3_errmsg(st->db);
+	const char *path = sqlite3_db_filename(st->db, "main");
+
+	if (path == NULL || path[0] == '\0')
+		return sqlite3_errmsg(st->db);
+	snprintf(st->errbuf, sizeof(st->errbuf), "%s: %s", path, sqlite3_errmsg(st->db));
+	return st->errbuf;
 }
 
 int
@@ -146,6 +157,7 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, busy_timeout_ms);
+	st->busy_timeout = busy_timeout_ms;
 	/* FULL costs one fsync per run (one transaction a run) and keeps the
 	 * last run even across a power cut. cache_size bounds memory (8 MiB). */
 	if (store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
@@ -215,6 +227,17 @@ store_rollback(struct store *st)
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
 	return store_exec(st, "ROLLBACK");
+}
+
+int
+store_checkpoint(struct store *st)
+{
+	int rc;
+
+	sqlite3_busy_timeout(st->db, CHECKPOINT_WAIT_MS);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(st->db, st->busy_timeout);
+	return rc == SQLITE_OK ? 0 : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
 }
 
 bool

@@ -258,8 +258,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			goto out;
 		}
 		if (store_runs_mark_crashed(st) < 0 || store_run_start(st, now, &rec.id) < 0) {
-			log_error("store %s: cannot record the run: %s", cf->store.path,
-				  store_errmsg(st));
+			log_error("store: cannot record the run: %s", store_errmsg(st));
 			goto out;
 		}
 		ro.run_id = rec.id;
@@ -345,7 +344,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	}
 
 	if (store_begin(st) < 0) {
-		log_error("store %s: cannot lock for writing: %s", cf->store.path, store_errmsg(st));
+		log_error("store: cannot lock for writing: %s", store_errmsg(st));
 		rec.error = "cannot lock the store";
 		goto record;
 	}
@@ -434,6 +433,8 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		goto rollback;
 	}
 	log_debug("committed in %.3f s", time_mono() - t_phase);
+	if (store_checkpoint(st) < 0)
+		log_debug("store: the WAL is in use by a reader; checkpoint left for later");
 	log_fields(LOGL_INFO, &(struct log_ctx){ .message_id = MSGID_RUN_COMPLETED },
 		 "run %lld %s: %lld entries read from %s; %lld created, %lld updated "
 		 "(%lld moved), %lld disabled, %lld enabled, %lld unchanged, %lld rejected; %.2f s",

@@ -32,8 +32,11 @@ str_appendf(char *buf, size_t len, const char *fmt, ...)
 bool
 utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	const unsigned char *p = (const unsigned char *)s, *end;
 
+	if (len == 0)
+		return true;   /* s may be NULL then: NULL + 0 is undefined in C */
+	end = p + len;
 	while (p < end) {
 		unsigned c = *p;
 		size_t n;

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="build-essential pkg-config
 libldap2-dev libsqlite3-dev libconfig-dev libsystemd-dev libjansson-dev libcmocka-dev
 slapd ldap-utils sqlite3 openssl ca-certificates mandoc time jq
-systemd util-linux bsdutils"
+systemd util-linux bsdutils clang"
 
 missing=""
 for p in $PACKAGES; do

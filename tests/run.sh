@@ -3,13 +3,15 @@
 # (build, or build/asan for the sanitizer build) and print one closing line
 # "N passed, N failed". Exit 0 only when nothing failed and something ran.
 #
-#   TESTS=unit|integration|all (default all)  which tests to run
+#   TESTS=unit|integration|faults|all (default all)  which tests to run
 #   ONLY=pattern                               run only test files matching it
+#   LONG=1                                     fault tests at their full counts
 #
 # Unit tests are the cmocka binaries BUILD_DIR/tests/test_*; each test case
-# counts. Integration tests are the scripts tests/integration/t_*.sh; each
-# script counts as one test, run with ROSTERD, ROSTERCTL and TEST_TMP set,
-# and its output kept in TEST_TMP/log (shown when it fails).
+# counts. Integration tests are the scripts tests/integration/t_*.sh, fault
+# tests the scripts tests/faults/t_*.sh (docs/reliability.md); each script
+# counts as one test, run with ROSTERD, ROSTERCTL, ROSTERD_BUILD and TEST_TMP
+# set, and its output kept in TEST_TMP/log (shown when it fails).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:?usage: tests/run.sh BUILD_DIR}
@@ -20,7 +22,8 @@ passed=0
 failed=0
 failures=()
 
-export ROSTERD=$build/rosterd ROSTERCTL=$build/rosterctl ROSTERD_TOP=$top
+export ROSTERD=$build/rosterd ROSTERCTL=$build/rosterctl ROSTERD_TOP=$top ROSTERD_BUILD=$build
+export LONG=${LONG:-0}
 # Sanitizer builds: stop at the first report, and name the suppressions for
 # leaks inside libraries we do not own (tests/lsan.supp says which and why).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:exitcode=99}
@@ -53,28 +56,58 @@ if [ "$which" = all ] || [ "$which" = unit ]; then
 	done
 fi
 
-if [ "$which" = all ] || [ "$which" = integration ]; then
-	for t in "$top"/tests/integration/t_*.sh; do
+# run_scripts CLASS DIR TIMEOUT: each DIR/t_*.sh as one test.
+run_scripts() {
+	local class=$1 dir=$2 limit=$3 t name rc start secs
+	for t in "$dir"/t_*.sh; do
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
 		[ -n "$only" ] && [[ $name != *$only* ]] && continue
 		TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rosterd-$name.XXXXXX")
 		export TEST_TMP
 		start=$(date +%s.%N)
-		timeout 300 bash "$t" >"$TEST_TMP/log" 2>&1
+		timeout "$limit" bash "$t" >"$TEST_TMP/log" 2>&1
 		rc=$?
 		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 		if [ "$rc" -eq 0 ]; then
 			passed=$((passed + 1))
-			echo "ok   integration $name (${secs} s)"
+			echo "ok   $class $name (${secs} s)"
+			# a test may leave figures for docs/reliability.md in TEST_TMP/figures
+			[ -s "$TEST_TMP/figures" ] && sed 's/^/     /' "$TEST_TMP/figures"
 			rm -rf "$TEST_TMP"
 		else
 			failed=$((failed + 1))
 			failures+=("$name")
 			tail -60 "$TEST_TMP/log"
-			echo "FAIL integration $name (exit $rc, ${secs} s; log in $TEST_TMP/log)"
+			echo "FAIL $class $name (exit $rc, ${secs} s; log in $TEST_TMP/log)"
 		fi
 	done
+}
+
+if [ "$which" = all ] || [ "$which" = integration ]; then
+	run_scripts integration "$top/tests/integration" 300
+fi
+if [ "$which" = all ] || [ "$which" = faults ]; then
+	# the fuzz targets over their seed corpora (fuzz/replay.c; make fuzz runs libFuzzer)
+	for t in "$build"/tests/fuzz_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		[ -n "$only" ] && [[ $name != *$only* ]] && continue
+		if out=$("$t" "$top/fuzz/corpus/${name#fuzz_}" 2>&1); then
+			passed=$((passed + 1))
+			echo "ok   faults $name corpus ($out)"
+		else
+			failed=$((failed + 1))
+			failures+=("$name")
+			printf '%s\n' "$out" | tail -40
+			echo "FAIL faults $name corpus"
+		fi
+	done
+	if [ "$LONG" = 1 ]; then
+		run_scripts faults "$top/tests/faults" 3600
+	else
+		run_scripts faults "$top/tests/faults" 300
+	fi
 fi
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"

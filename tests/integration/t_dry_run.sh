@@ -67,9 +67,10 @@ mkfifo "$TEST_TMP/holder.fifo"
 sqlite3 "$DB" <"$TEST_TMP/holder.fifo" >/dev/null 2>&1 &
 track_pid $!
 exec {HOLD}>"$TEST_TMP/holder.fifo"
-echo "SELECT count(*) FROM people;" >&"$HOLD"
+echo "BEGIN; SELECT count(*) FROM people;" >&"$HOLD"
 set_attr "uid=alice,$PEOPLE" title "Chief Executive Officer"
-# A real run commits into the WAL, which the reader keeps from being removed.
+# A real run commits into the WAL, which the reader's open read transaction
+# keeps from being checkpointed and truncated.
 sync_once
 assert_file_exists "$DB-wal"
 [ -s "$DB-wal" ] || fail "the WAL should hold the committed run while a reader has the store open"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # t_secrets: the bind password: where it may come from, and where it must
 # never show.
-# Proves: a password file its group or others can read (0644, 0640, 0604) is
-# refused by -n, --once and --dry-run with exit 2 naming the file and its mode,
+# Proves: a password file its group or others can read (0644, 0640, 0604) or
+# write (0620, 0602) is refused by -n, --once and --dry-run with exit 2 naming
+# the file and its mode,
 # before any store is created; 0600 and 0400 are accepted; a missing or empty
 # file is exit 2; bind_password_credential = "name" reads
 # $CREDENTIALS_DIRECTORY/name (whatever its mode: systemd owns it) and syncs;
@@ -10,7 +11,8 @@
 # exits 3 naming the problem (current behaviour; see the report); a
 # credential name with a slash, or both sources, is a config error (2); the
 # password never appears in stdout/stderr (also with -v, --dry-run and a
-# failed bind), in rosterd's argv or environment, or in the store.
+# failed bind), in rosterd's argv or environment, or in the store (its dump,
+# and the bytes of the store file and its WAL).
 . "$(dirname "$0")/lib.sh"
 
 start_directory "$FIXTURES/people-small.ldif"
@@ -30,7 +32,7 @@ no_password() {
 }
 
 note "group/world-readable password files are refused"
-for mode in 0644 0640 0604; do
+for mode in 0644 0640 0604 0620 0602; do
 	chmod "$mode" "$PWFILE"
 	for args in -n --once --dry-run; do
 		run_rosterd $args
@@ -91,6 +93,9 @@ assert_rc 3 "wrong password"
 no_password "a failed bind"
 echo "$PW" >"$PWFILE"
 assert_eq 0 "$(sqlite3 "$DB" .dump | grep -c -- "$PW" || true)" "the password in the store"
+for f in "$DB" "$DB-wal"; do
+	[ ! -e "$f" ] || assert_eq 0 "$(grep -c -a -- "$PW" "$f" || true)" "the password in the bytes of $f"
+done
 
 note "systemd credential"
 mkdir -p "$TEST_TMP/creds"

@@ -23,7 +23,10 @@
 #                        SLAPD_EXTRA_DB_CONF (text put inside the database section,
 #                        after suffix/rootdn/indexes and BEFORE the access rules and the
 #                        syncprov overlay, so extra `access` rules take precedence),
-#                        SLAPD_MAXSIZE (mdb maxsize in bytes, default 4 GiB).
+#                        SLAPD_MAXSIZE (mdb maxsize in bytes, default 4 GiB),
+#                        SLAPD_TLS_CERT + SLAPD_TLS_KEY (PEM files: the server's TLS
+#                        certificate and key, so it offers StartTLS and, with
+#                        SLAPD_LDAPS=1 at slapd_start, ldaps://), SLAPD_TLS_CA (PEM).
 #   slapd_load DIR FILE...  offline load with slapadd -q -w (slapd must not be running
 #                        from DIR). FILE "-" reads stdin. Nothing is loaded implicitly:
 #                        pass "$ROSTERD_TOP/tests/fixtures/base.ldif" first.
@@ -33,7 +36,9 @@
 #                        Reuses the port of DIR's previous start when it can, else picks
 #                        a random free one in 20000-60000. Waits (<= ~10 s) until the
 #                        server answers. Exports SLAPD_DIR SLAPD_URI SLAPD_PORT SLAPD_PID
-#                        SLAPD_LOG. Call it directly, not in $( ): the exports must reach
+#                        SLAPD_LOG. With SLAPD_LDAPS=1 (and SLAPD_TLS_* at slapd_setup)
+#                        it also listens on ldaps://127.0.0.1:<port + 1>/, exported as
+#                        SLAPD_LDAPS_URI. Call it directly, not in $( ): the exports must reach
 #                        the caller's shell.
 #   slapd_stop [DIR]     SIGTERM, wait <= 10 s, then SIGKILL. Idempotent.
 #   slapd_kill [DIR]     SIGKILL at once. Idempotent.
@@ -47,6 +52,12 @@
 #   ldap_admin_delete DN...                   ldapdelete as the rootdn.
 #   ldap_admin_modrdn DN NEWRDN [NEWSUPERIOR] ldapmodrdn -r (old RDN value removed).
 #   ldap_svc_search ARGS...  ldapsearch -LLL bound as the service account on $SLAPD_URI.
+#   slapd_make_certs DIR make a test PKI in DIR with openssl (EC P-256 keys): ca.pem
+#                        (the CA), and for the server NAME.pem + NAME.key for NAME in
+#                        good (CA-signed, SAN DNS:localhost IP:127.0.0.1, valid now),
+#                        selfsigned (same names, signed by itself), wronghost
+#                        (CA-signed for wrong.example.org / 192.0.2.1 only), expired
+#                        (CA-signed for the right names, valid in January 2020 only).
 #   slapd_write_rosterd_conf FILE [SYNC_EXTRA]
 #                        write a rosterd config FILE for $SLAPD_URI and the service
 #                        account; writes FILE's dir/bind.pw (mode 0600); the store is
@@ -132,6 +143,14 @@ slapd_running() {
 	_slapd_pid_of "$dir" >/dev/null
 }
 
+_slapd_tls_conf() {
+	# The TLS lines of slapd.conf, when SLAPD_TLS_CERT and SLAPD_TLS_KEY are set.
+	[ -n "${SLAPD_TLS_CERT:-}" ] && [ -n "${SLAPD_TLS_KEY:-}" ] || return 0
+	[ -z "${SLAPD_TLS_CA:-}" ] || echo "TLSCACertificateFile \"$SLAPD_TLS_CA\""
+	echo "TLSCertificateFile \"$SLAPD_TLS_CERT\""
+	echo "TLSCertificateKeyFile \"$SLAPD_TLS_KEY\""
+}
+
 slapd_setup() {
 	local dir=${1:?slapd_setup DIR}
 	mkdir -p "$dir" || return 1
@@ -186,6 +205,7 @@ moduleload syncprov
 # slapd's default (500) would also cap the total of every paged search.
 sizelimit unlimited
 tool-threads 2
+$(_slapd_tls_conf)
 ${SLAPD_EXTRA_GLOBAL_CONF:-}
 
 database mdb
@@ -254,7 +274,7 @@ _slapd_ready() {
 }
 
 slapd_start() {
-	local dir=${1:?slapd_start DIR} log pid port off try state uri
+	local dir=${1:?slapd_start DIR} log pid port off try state uri urls
 	dir=$(_slapd_absdir "$dir") || return 1
 	[ -f "$dir/slapd.conf" ] || { _slapd_err "slapd_start: $dir/slapd.conf missing (slapd_setup first)"; return 1; }
 	if pid=$(_slapd_pid_of "$dir"); then
@@ -274,9 +294,11 @@ slapd_start() {
 			port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
 		fi
 		uri="ldap://127.0.0.1:$port/"
+		urls=$uri
+		[ "${SLAPD_LDAPS:-0}" != 1 ] || urls="$uri ldaps://127.0.0.1:$((port + 1))/"
 		off=$(stat -c %s "$log")
 		echo "=== slapd_start $(date '+%F %T') port=$port ===" >>"$log"
-		"$SLAPD_BIN" -f "$dir/slapd.conf" -h "$uri" -d stats -s 0 \
+		"$SLAPD_BIN" -f "$dir/slapd.conf" -h "$urls" -d stats -s 0 \
 			</dev/null >>"$log" 2>&1 &
 		pid=$!
 		# Not a job of this shell: no "Killed" notice when we stop it.
@@ -303,6 +325,9 @@ slapd_start() {
 			echo "$port" >"$dir/port"
 			echo "$uri" >"$dir/uri"
 			export SLAPD_DIR="$dir" SLAPD_URI="$uri" SLAPD_PORT="$port" SLAPD_PID="$pid" SLAPD_LOG="$log"
+			if [ "${SLAPD_LDAPS:-0}" = 1 ]; then
+				export SLAPD_LDAPS_URI="ldaps://127.0.0.1:$((port + 1))/"
+			fi
 			return 0
 			;;
 		died)
@@ -427,6 +452,69 @@ ldap_admin_modrdn() {
 ldap_svc_search() {
 	_slapd_need_uri || return 1
 	ldapsearch -x -LLL -o ldif-wrap=no -H "$SLAPD_URI" -D "$SLAPD_SVC_DN" -w "$SLAPD_SVC_PW" "$@"
+}
+
+_slapd_cert() {
+	# _slapd_cert DIR NAME SAN [openssl ca options...]: a CA-signed server certificate.
+	local dir=$1 name=$2 san=$3
+	shift 3
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$dir/$name.key" -subj "/CN=$name" -out "$dir/$name.csr" 2>/dev/null &&
+		SAN=$san openssl ca -batch -notext -config "$dir/ca.cnf" -extensions server \
+			-in "$dir/$name.csr" -out "$dir/$name.pem" "$@" 2>"$dir/$name.err" || {
+		_slapd_err "slapd_make_certs: openssl failed for $name:"
+		cat "$dir/$name.err" >&2
+		return 1
+	}
+}
+
+slapd_make_certs() {
+	local dir=${1:?slapd_make_certs DIR}
+	mkdir -p "$dir/newcerts" || return 1
+	dir=$(_slapd_absdir "$dir") || return 1
+	: >"$dir/index.txt"
+	echo 1000 >"$dir/serial"
+	cat >"$dir/ca.cnf" <<EOF
+# Generated by tests/lib/slapd.sh: a throwaway test CA.
+[ ca ]
+default_ca = testca
+[ testca ]
+dir = $dir
+database = $dir/index.txt
+new_certs_dir = $dir/newcerts
+serial = $dir/serial
+certificate = $dir/ca.pem
+private_key = $dir/ca.key
+default_md = sha256
+default_days = 30
+policy = any
+unique_subject = no
+[ any ]
+commonName = supplied
+[ server ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = \$ENV::SAN
+EOF
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$dir/ca.key" -out "$dir/ca.pem" -days 30 -subj "/CN=rosterd test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || {
+		_slapd_err "slapd_make_certs: cannot make the CA"
+		return 1
+	}
+	_slapd_cert "$dir" good "DNS:localhost,IP:127.0.0.1" || return 1
+	_slapd_cert "$dir" wronghost "DNS:wrong.example.org,IP:192.0.2.1" || return 1
+	_slapd_cert "$dir" expired "DNS:localhost,IP:127.0.0.1" \
+		-startdate 20200101000000Z -enddate 20200131000000Z || return 1
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$dir/selfsigned.key" -out "$dir/selfsigned.pem" -days 30 \
+		-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null || {
+		_slapd_err "slapd_make_certs: cannot make the self-signed certificate"
+		return 1
+	}
+	chmod 0600 "$dir"/*.key
 }
 
 slapd_write_rosterd_conf() {
