@@ -161,7 +161,9 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 	/* FULL costs one fsync per run (one transaction a run) and keeps the
 	 * last run even across a power cut. cache_size bounds memory (8 MiB). */
 	if (store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
-		       "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE") < 0) {
+		       "PRAGMA cache_size = -8192; PRAGMA temp_store = FILE;"
+		       /* a WAL reset by a writer after a full checkpoint is cut back to 4 MiB */
+		       "PRAGMA journal_size_limit = 4194304") < 0) {
 		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
 		r = -EIO;
 		goto fail;
@@ -234,8 +236,13 @@ store_checkpoint(struct store *st)
 {
 	int rc;
 
+	/* Short readers come and go: a few tries find a moment with none. */
 	sqlite3_busy_timeout(st->db, CHECKPOINT_WAIT_MS);
-	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	for (int i = 0; i < 4; i++) {
+		rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY)
+			break;
+	}
 	sqlite3_busy_timeout(st->db, st->busy_timeout);
 	return rc == SQLITE_OK ? 0 : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
 }
