@@ -195,6 +195,14 @@ find_cycles(struct recon *rc, long long *ncycles)
 		r = -EIO;
 		goto out;
 	}
+	/* The statement is used again to name the people of the cycles logged. */
+	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(recon_db(rc), "SELECT username FROM people WHERE id = ?", -1,
+			       &s, NULL) != SQLITE_OK) {
+		s = NULL;
+		r = -EIO;
+		goto out;
+	}
 	r = 0;
 	next = malloc((n + 1) * sizeof(*next));
 	mark = calloc(n + 1, sizeof(*mark));
@@ -220,33 +228,25 @@ find_cycles(struct recon *rc, long long *ncycles)
 
 		for (i = (int)start; i >= 0 && mark[i] == 0; i = next[i])
 			mark[i] = walk;
-		if (i >= 0 && mark[i] == walk) {
-			/* i is on a cycle first found by this walk: name its people. */
+		/* i on a cycle first found by this walk: count it, name the first few. */
+		if (i >= 0 && mark[i] == walk && ++*ncycles <= MAX_LOGGED) {
 			char names[1024] = "";
-			sqlite3_stmt *u = NULL;
 			int j = i, len = 0;
 
-			(*ncycles)++;
-			if (sqlite3_prepare_v2(recon_db(rc), "SELECT username FROM people "
-					       "WHERE id = ?", -1, &u, NULL) != SQLITE_OK) {
-				r = -EIO;
-				goto out;
-			}
 			do {
-				sqlite3_bind_int64(u, 1, id[j]);
-				if (sqlite3_step(u) == SQLITE_ROW && len < 900)
+				sqlite3_bind_int64(s, 1, id[j]);
+				if (sqlite3_step(s) == SQLITE_ROW && len < 900)
 					len += snprintf(names + len, sizeof(names) - (size_t)len,
-							"%s -> ", sqlite3_column_text(u, 0));
-				sqlite3_reset(u);
+							"%s -> ", sqlite3_column_text(s, 0));
+				sqlite3_reset(s);
 				j = next[j];
 			} while (j != i);
-			sqlite3_bind_int64(u, 1, id[i]);
-			if (sqlite3_step(u) == SQLITE_ROW)
+			sqlite3_bind_int64(s, 1, id[i]);
+			if (sqlite3_step(s) == SQLITE_ROW)
 				snprintf(names + len, sizeof(names) - (size_t)len, "%s",
-					 sqlite3_column_text(u, 0));
-			sqlite3_finalize(u);
-			if (*ncycles <= MAX_LOGGED)
-				log_warn("manager cycle in the directory: %s; stored as it is", names);
+					 sqlite3_column_text(s, 0));
+			sqlite3_reset(s);
+			log_warn("manager cycle in the directory: %s; stored as it is", names);
 		}
 		for (int k = (int)start; k >= 0 && mark[k] == walk; k = next[k])
 			mark[k] = -1;
