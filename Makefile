@@ -28,7 +28,8 @@ LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LDLIBS)
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c \
-           daemon/store.c daemon/reconcile.c daemon/attrmap.c daemon/sync.c daemon/query.c
+           daemon/store.c daemon/reconcile.c daemon/attrmap.c daemon/sync.c daemon/query.c \
+           daemon/actions.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
 SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -62,7 +63,7 @@ $(B)/rosterd: $(B)/obj/rosterd.o $(B)/librosterd.a
 $(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/librosterd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/librosterd.a | $(B)/tests
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/storefix.h $(B)/librosterd.a | $(B)/tests
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -Wno-missing-prototypes \
 	    $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL) \
 	    $(shell $(PKG_CONFIG) --libs cmocka)

@@ -370,9 +370,10 @@ plan_updates(struct recon *rc)
 			field_column(f), field_column(f), field_name(f));
 	sql_add(&q, " AS changed, (EXISTS (SELECT name, value FROM temp.stage_fields f "
 		"WHERE f.dir_id = s.dir_id EXCEPT SELECT name, value FROM person_fields pf "
-		"WHERE pf.person_id = p.id) OR EXISTS (SELECT name, value FROM person_fields pf "
-		"WHERE pf.person_id = p.id EXCEPT SELECT name, value FROM temp.stage_fields f "
-		"WHERE f.dir_id = s.dir_id)) AS fields "
+		"WHERE pf.person_id = p.id AND pf.source IS NULL) OR EXISTS (SELECT name, value "
+		"FROM person_fields pf WHERE pf.person_id = p.id AND pf.source IS NULL "
+		"EXCEPT SELECT name, value FROM temp.stage_fields f WHERE f.dir_id = s.dir_id)) "
+		"AS fields "
 		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
 		"WHERE p.src_hash <> s.hash) "
 		"WHERE changed <> '' OR fields ORDER BY username");
@@ -555,14 +556,16 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 		return q.err;
 	if ((r = run_sql(rc, q.text, o)) < 0)
 		return r;
-	/* Custom fields of the people whose fields changed: replace them all. */
+	/* Custom fields of the people whose fields changed: replace all those
+	 * that came from the directory (source NULL; a plugin's or operator's
+	 * stay, unless the directory now has a field of the same name). */
 	r = run_sql(rc,
-		"DELETE FROM person_fields WHERE person_id IN (SELECT person_id FROM temp.plan "
-		"WHERE action = 'update' AND fields)", o);
+		"DELETE FROM person_fields WHERE source IS NULL AND person_id IN (SELECT person_id "
+		"FROM temp.plan WHERE action = 'update' AND fields)", o);
 	if (r < 0)
 		return r;
 	return run_sql(rc,
-		"INSERT INTO person_fields (person_id, name, value) "
+		"INSERT OR REPLACE INTO person_fields (person_id, name, value) "
 		"SELECT pl.person_id, f.name, f.value FROM temp.plan pl "
 		"JOIN temp.stage_fields f ON f.dir_id = pl.dir_id "
 		"WHERE pl.action = 'update' AND pl.fields", o);
