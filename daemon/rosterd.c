@@ -37,9 +37,9 @@ usage(FILE *out)
 /* The service loop: one run now, then one each interval or on SIGUSR1,
  * until SIGTERM or SIGINT. Failures are logged and retried next interval. */
 static int
-serve(const struct conf *cf)
+serve(const struct conf *cf, struct plugins *plugins)
 {
-	struct sync_opts o = { 0 };
+	struct sync_opts o = { .plugins = plugins };
 	sigset_t set;
 	int sig;
 
@@ -95,6 +95,7 @@ main(int argc, char **argv)
 	bool once = false, dry_run = false, check = false;
 	int verbose = 0, c;
 	struct conf *cf = NULL;
+	struct plugins *plugins = NULL;
 	char err[8192];
 	int r;
 
@@ -123,19 +124,27 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
-	if (check) {
-		printf("%s: configuration ok\n", path);
+	/* The plugins are loaded once, here: one that cannot be trusted or
+	 * refuses its settings stops rosterd before any run. */
+	r = plugins_load(cf, &plugins, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err);
 		conf_free(cf);
-		return EXIT_OK;
+		return EXIT_CONFIG;
 	}
-	if (once || dry_run) {
-		struct sync_opts o = { .dry_run = dry_run, .plan_out = stdout };
+	if (check) {
+		printf("%s: configuration ok (%zu plugin%s loaded)\n", path, plugins_count(plugins),
+		       plugins_count(plugins) == 1 ? "" : "s");
+		r = EXIT_OK;
+	} else if (once || dry_run) {
+		struct sync_opts o = { .dry_run = dry_run, .plan_out = stdout, .plugins = plugins };
 		struct sync_result res;
 		sync_run(cf, &o, &res);
 		r = res.exit_code;
 	} else {
-		r = serve(cf);
+		r = serve(cf, plugins);
 	}
+	plugins_free(plugins);
 	conf_free(cf);
 	return r;
 }

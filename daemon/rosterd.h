@@ -81,6 +81,19 @@ struct conf_custom {
 	char *attr;        /* directory attribute */
 };
 
+struct config_t;
+struct config_setting_t;
+
+/* An entry of the plugins list. Its keys other than name and path are the
+ * plugin's own, read by its init through the SDK's setting functions. */
+struct conf_plugin {
+	char *name;        /* a-z 0-9 _, unique */
+	char *path;        /* absolute; default PLUGINDIR/name.so */
+	const struct config_setting_t *setting;   /* the entry, in conf.tree */
+	int index;         /* in the list */
+	unsigned line;
+};
+
 struct conf {
 	char *path;        /* the file this came from */
 	struct {
@@ -121,6 +134,9 @@ struct conf {
 		int max_disable;
 		double max_disable_percent;
 	} sync;
+	struct conf_plugin *plugins;   /* in the order listed */
+	size_t nplugins;
+	struct config_t *tree;         /* the parsed file, for the plugins' settings */
 };
 
 enum conf_flags {
@@ -130,6 +146,10 @@ enum conf_flags {
  * writes one "file:line: key: what is wrong" line per problem into err. */
 int conf_load(const char *path, int flags, struct conf **out, char *err, size_t errlen);
 void conf_free(struct conf *cf);
+/* Where a setting of the file is, for messages: its path in the form the
+ * config errors use ("plugins[0].rules[2].due_days") and its line. */
+void conf_setting_where(const struct config_setting_t *s, char *path, size_t len,
+			unsigned *line);
 
 /* ---- dn.c: distinguished names (RFC 4514) ------------------------------- */
 /* Canonical form of a DN for comparison: attribute types lower-cased (known
@@ -325,9 +345,11 @@ int amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 long long amap_bad_dns(const struct amap *m);
 
 /* ---- sync.c: one sync run ----------------------------------------------- */
+struct plugins;
 struct sync_opts {
 	bool dry_run;
 	FILE *plan_out;     /* where --dry-run prints the plan */
+	struct plugins *plugins;   /* loaded at start-up (plugin.c); never NULL */
 };
 struct sync_result {
 	long long run_id;
@@ -385,6 +407,97 @@ int act_notify(struct act *a, long long person, const char *kind, const char *me
 int act_settle(struct act *a);
 bool act_date_ok(const char *s);
 bool act_code_ok(const char *s);
+
+/* ---- setting.c: a plugin's own settings, for the SDK's host table ------- */
+struct rosterd_setting;
+const struct rosterd_setting *setting_get(const struct rosterd_setting *s, const char *name);
+const struct rosterd_setting *setting_at(const struct rosterd_setting *s, int i);
+int setting_count(const struct rosterd_setting *s);
+const char *setting_name(const struct rosterd_setting *s);
+int setting_type(const struct rosterd_setting *s);
+int setting_string(const struct rosterd_setting *s, const char *name, const char **out);
+int setting_int(const struct rosterd_setting *s, const char *name, long long *out);
+int setting_float(const struct rosterd_setting *s, const char *name, double *out);
+int setting_bool(const struct rosterd_setting *s, const char *name, bool *out);
+
+/* ---- plugin.c: the plugin host (include/rosterd/plugin.h) --------------- */
+/* The sync run drives the host:
+ *
+ *   plugins_load(cf)              at start-up (and rosterd -n): dlopen and
+ *                                 init every configured plugin, in order
+ *   per run, inside its write transaction, after the plan is applied:
+ *     plugins_begin(run)          the store, the run's time, id, completeness
+ *     plugins_event(ev)...        events in kind order (see plugin.h)
+ *     plugins_run_end()           each plugin's run_end, then licences granted
+ *     plugins_counts()            disables and archives, for the threshold
+ *     plugins_actions_foreach()   what the plugins did (dry run: print it)
+ *     commit or roll back, then
+ *     plugins_end()               before the store is closed
+ *   plugins_free()                at exit
+ *
+ * Every action a plugin asks for is applied at once through actions.c in the
+ * caller's transaction and audited as "plugin:<name>". Any call that returns
+ * a negative errno leaves the run to be rolled back; plugins_error() says why.
+ */
+struct plugins;
+
+struct plugin_run {
+	struct store *st;      /* in a write transaction */
+	const char *now;       /* the run's time, RFC 3339 */
+	long long run_id;      /* 0 in a dry run */
+	bool complete;         /* the directory read was complete */
+	bool dry_run;
+};
+
+/* One event for the plugins. The host reads the person and group from the
+ * store, so it needs only their ids. */
+struct plugin_event {
+	int kind;              /* ROSTERD_EV_CREATED .. ROSTERD_EV_GROUP_LEFT */
+	long long person_id;
+	const char *changed;   /* UPDATED: changed field names, space-separated
+	                          ("email title fields"); else NULL */
+	long long group_id;    /* GROUP_JOINED, GROUP_LEFT */
+	long long old_manager_id;  /* MANAGER_CHANGED: previous primary; 0 none */
+	unsigned flags;        /* REAPPEARED: ROSTERD_BACK_PRESENT, _FLAG_CLEARED */
+};
+
+struct plugin_counts {
+	long long disabled, archived, enabled, assigned, unassigned, waiting, granted,
+		fields, notified;
+};
+
+/* One action of this run, as the audit log has it. */
+struct plugin_action {
+	const char *actor;     /* "plugin:NAME", or "sync" for licences granted at
+	                          the end of the run */
+	const char *action;    /* assign, unassign, enrol, wait, recur, disable,
+	                          enable, archive, set-field, notify, course-add,
+	                          course-update */
+	long long person_id;   /* 0 for a course */
+	const char *subject;   /* username, or course code */
+	const char *detail;
+};
+typedef int (*plugin_action_fn)(const struct plugin_action *a, void *arg);
+
+/* Load and init the plugins cf lists (cf must outlive the host). On failure
+ * returns -EINVAL (or -ENOMEM) with one "file:line: plugins[N]...: why" line
+ * per problem in err: a missing, non-regular, group/world-writable file, a
+ * wrong ABI (both versions named), a descriptor too small, a setting the
+ * plugin refuses. No plugins configured: an empty host. */
+int plugins_load(const struct conf *cf, struct plugins **out, char *err, size_t errlen);
+size_t plugins_count(const struct plugins *h);
+/* Whether a loaded plugin decides who is disabled (ROSTERD_PLUGIN_DISABLES):
+ * the sync then plans no disable of its own, for missing people nor for the
+ * directory flag. */
+bool plugins_take_disable(const struct plugins *h);
+int plugins_begin(struct plugins *h, const struct plugin_run *run);
+int plugins_event(struct plugins *h, const struct plugin_event *ev);
+int plugins_run_end(struct plugins *h);
+void plugins_counts(const struct plugins *h, struct plugin_counts *c);
+int plugins_actions_foreach(struct plugins *h, plugin_action_fn fn, void *arg);
+const char *plugins_error(const struct plugins *h);
+void plugins_end(struct plugins *h);
+void plugins_free(struct plugins *h);
 
 /* ---- query.c: read-only views for rosterctl (jansson values) ----------- */
 struct json_t;
