@@ -307,12 +307,11 @@ rule_matches(struct rosterd_ctx *ctx, const struct rule *r, const struct rosterd
 	return true;
 }
 
-/* Whether course is among the courses of a matching rule before rule upto
- * (or any, with upto = nrules). */
+/* Whether course is among the courses of a matching rule. */
 static bool
-wanted(const struct state *st, const bool *match, size_t upto, const char *course)
+wanted(const struct state *st, const bool *match, const char *course)
 {
-	for (size_t i = 0; i < upto; i++)
+	for (size_t i = 0; i < st->nrules; i++)
 		for (size_t k = 0; match[i] && k < st->rules[i].courses.n; k++)
 			if (strcmp(st->rules[i].courses.v[k], course) == 0)
 				return true;
@@ -350,11 +349,13 @@ evaluate(struct rosterd_ctx *ctx, struct state *st, const struct rosterd_person 
 			pu_day_text(today + (long)ru->due_days, due);
 		for (size_t k = 0; k < ru->courses.n && r != -EIO; k++) {
 			const char *c = ru->courses.v[k];
-			if (match[i] && !wanted(st, match, i, c))
+			/* A course already assigned is left as it is: the first
+			 * matching rule's due date holds. */
+			if (match[i])
 				r = H(ctx)->assign_course(ctx, p->username, c,
 							  ru->due_days >= 0 ? due : ru->due,
 							  (int)ru->recur_days);
-			else if (!match[i] && ru->unassign && !wanted(st, match, st->nrules, c))
+			else if (ru->unassign && !wanted(st, match, c))
 				r = H(ctx)->unassign_course(ctx, p->username, c);
 		}
 	}

@@ -5,6 +5,9 @@
  *   assign = "CODE"                   assign this course on every created
  *                                     event first (work to be rolled back)
  *   when = "username"                 fail only on this person's event
+ *   disable = true                    disable everyone created first, passing
+ *                                     on the host's answer (fail_on = "none"
+ *                                     to fail for no other reason)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 
 struct failing {
 	const char *fail_on, *assign, *when;   /* in the settings tree */
+	bool disable;
 };
 
 static void
@@ -25,7 +29,7 @@ fini(void *state)
 static int
 init(struct rosterd_ctx *ctx, const struct rosterd_setting *cfg, void **state)
 {
-	static const char *const known[] = { "fail_on", "assign", "when", NULL };
+	static const char *const known[] = { "fail_on", "assign", "when", "disable", NULL };
 	const struct rosterd_host *h = ctx->host;
 	struct failing *f = calloc(1, sizeof(*f));
 
@@ -35,11 +39,13 @@ init(struct rosterd_ctx *ctx, const struct rosterd_setting *cfg, void **state)
 	h->setting_string(cfg, "fail_on", &f->fail_on);
 	h->setting_string(cfg, "assign", &f->assign);
 	h->setting_string(cfg, "when", &f->when);
+	h->setting_bool(cfg, "disable", &f->disable);
 	if (h->setting_check(ctx, cfg, known) > 0 ||
-	    (strcmp(f->fail_on, "created") != 0 && strcmp(f->fail_on, "run_end") != 0)) {
+	    (strcmp(f->fail_on, "created") != 0 && strcmp(f->fail_on, "run_end") != 0 &&
+	     strcmp(f->fail_on, "none") != 0)) {
 		free(f);
 		return h->setting_error(ctx, h->setting_get(cfg, "fail_on"),
-					"must be \"created\" or \"run_end\"");
+					"must be \"created\", \"run_end\" or \"none\"");
 	}
 	*state = f;
 	return 0;
@@ -55,6 +61,8 @@ on_event(struct rosterd_ctx *ctx, void *state, const struct rosterd_event *ev)
 		return 0;
 	if (f->assign != NULL &&
 	    (r = ctx->host->assign_course(ctx, ev->person->username, f->assign, NULL, 0)) < 0)
+		return r;
+	if (f->disable && (r = ctx->host->disable(ctx, ev->person->username, "test")) < 0)
 		return r;
 	if (strcmp(f->fail_on, "created") == 0 &&
 	    (f->when == NULL || strcmp(f->when, ev->person->username) == 0)) {

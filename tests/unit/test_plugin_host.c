@@ -227,6 +227,30 @@ test_failure_rolls_back(void **state)
 	plugins_end(fx->h);
 }
 
+/* Whatever a plugin asks, an incomplete read takes no access away. */
+static void
+test_incomplete_read_disables_no_one(void **state)
+{
+	struct fixture *fx = *state;
+	struct plugin_counts c;
+
+	LOAD(fx, "{ name = \"failing\"; path = \"%s/failing.so\"; fail_on = \"none\";\n"
+	     "  disable = true; }", fx->tdir);
+	person_add(fx->st, "ann", "active");
+	fx_begin(fx, NULL, false);
+	assert_int_equal(fx_event(fx, ROSTERD_EV_CREATED, "ann", NULL), -EAGAIN);
+	plugins_counts(fx->h, &c);
+	assert_int_equal(c.disabled, 0);
+	fx_end(fx, false);
+	assert_rows(fx->st, "active", "SELECT status FROM people");
+	fx_begin(fx, NULL, true);
+	EVENT(fx, ROSTERD_EV_CREATED, "ann", NULL);
+	plugins_counts(fx->h, &c);
+	assert_int_equal(c.disabled, 1);
+	fx_end(fx, true);
+	assert_rows(fx->st, "disabled|failing", "SELECT status, status_reason FROM people");
+}
+
 static void
 test_events_in_order(void **state)
 {
@@ -331,6 +355,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sample_plugin, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_directory_field_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_failure_rolls_back, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_incomplete_read_disables_no_one, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_events_in_order, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_actions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_example_config_plugins, fx_setup, fx_teardown),
