@@ -32,7 +32,7 @@ LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c \
            daemon/store.c daemon/reconcile.c daemon/attrmap.c daemon/sync.c daemon/query.c \
-           daemon/actions.c daemon/setting.c daemon/plugin.c
+           daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
 # Rule plugins: shared objects built against include/rosterd/plugin.h alone,
 # exporting only their descriptor.
@@ -73,8 +73,10 @@ $(B)/librosterd.a: $(LIB_OBJ)
 $(B)/rosterd: $(B)/obj/rosterd.o $(B)/librosterd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/librosterd.a
+$(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o $(B)/librosterd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o: daemon/rosterctl.h
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/storefix.h tests/unit/pluginfix.h $(B)/librosterd.a | $(B)/tests
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -Wno-missing-prototypes \

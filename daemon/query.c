@@ -175,10 +175,8 @@ oom:
 	return -ENOMEM;
 }
 
-/* Hand each row of the prepared statement s to fn as an object, then
- * finalize s. Stops at fn's first non-zero return and returns it. */
-static int
-each_row(sqlite3_stmt *s, query_row_fn fn, void *arg)
+int
+query_each_row(sqlite3_stmt *s, query_row_fn fn, void *arg)
 {
 	int r;
 
@@ -215,7 +213,7 @@ query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, 
 	sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, f->location, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, f->department, -1, SQLITE_STATIC);
-	return each_row(s, fn, arg);
+	return query_each_row(s, fn, arg);
 }
 
 static const char runs_sql[] =
@@ -232,7 +230,7 @@ query_runs(struct store *st, int limit, query_row_fn fn, void *arg)
 	if (sqlite3_prepare_v2(store_db(st), runs_sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int(s, 1, limit);
-	return each_row(s, fn, arg);
+	return query_each_row(s, fn, arg);
 }
 
 static int

@@ -510,6 +510,11 @@ struct user_filter {
  * is freed after the call. Stops at fn's first non-zero return. */
 typedef int (*query_row_fn)(struct json_t *row, void *arg);
 int query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg);
+/* Hand each row of the prepared statement s to fn as an object (columns by
+ * name, NULL as null), then finalize s. Stops at fn's first non-zero return
+ * and returns it; -ENOMEM, -EIO. */
+struct sqlite3_stmt;
+int query_each_row(struct sqlite3_stmt *s, query_row_fn fn, void *arg);
 /* People by status, the last run and runs awaiting approval. */
 int query_status(struct store *st, struct json_t **out);
 /* The last limit runs, newest first, one JSON object each. */
@@ -517,5 +522,16 @@ int query_runs(struct store *st, int limit, query_row_fn fn, void *arg);
 /* Approve held run id; -ENOENT no such run, -EINVAL not an unused held run. */
 int query_run_approve(struct store *st, long long id, const char *operator_name,
 		      char *err, size_t errlen);
+
+/* ---- query_courses.c: courses, assignments and the outbox for rosterctl -- */
+/* Every course, by code, with its pool: licence_limit, in_use, and how many
+ * assignments are pending, waiting, enrolled, in_progress, completed. */
+int query_courses(struct store *st, query_row_fn fn, void *arg);
+/* One course as that object; -ENOENT if none. */
+int query_course(struct store *st, const char *code, struct json_t **out);
+/* The course's assignments, current ones first, by username. */
+int query_course_assignments(struct store *st, const char *code, query_row_fn fn, void *arg);
+/* The outbox, oldest first: the unsent notifications, or all. */
+int query_outbox(struct store *st, bool all, query_row_fn fn, void *arg);
 
 #endif
