@@ -94,8 +94,16 @@ $(B)/tests/plugins/no_descriptor.so: tests/plugins/broken.c include/rosterd/plug
 	$(CC) $(PLUGIN_CFLAGS) -D$(shell echo $(basename $(notdir $@)) | tr a-z A-Z) \
 	    -shared $(LDFLAGS_ALL) -o $@ $<
 
+# What depends on PREFIX or PLUGINDIR (config.c's default plugin path, the
+# .pc file, tests that check the default) is rebuilt when they change.
+$(B)/obj/paths: FORCE | $(B)/obj
+	@echo '$(PREFIX) $(PLUGINDIR)' | cmp -s - $@ || echo '$(PREFIX) $(PLUGINDIR)' > $@
+$(B)/obj/config.o $(B)/tests/test_config $(B)/tests/test_plugin_host: $(B)/obj/paths
+.PHONY: FORCE
+FORCE:
+
 # pkg-config file for out-of-tree plugins: pkg-config --cflags rosterd-plugin
-$(B)/rosterd-plugin.pc: Makefile daemon/rosterd.h | $(B)/obj
+$(B)/rosterd-plugin.pc: Makefile daemon/rosterd.h $(B)/obj/paths | $(B)/obj
 	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
 	    'plugindir=$(PLUGINDIR)' '' 'Name: rosterd-plugin' \
 	    'Description: SDK for rosterd rule plugins (rosterd-plugin(3))' \

@@ -350,28 +350,30 @@ set_status(struct act *a, const struct who *w, const char *status, const char *r
 	return r < 0 ? r : 0;
 }
 
-/* Licences for the pending and waiting assignments of active people, in the
- * order they were assigned, while each course's pool lasts; the rest of the
- * active people's pending ones wait. course and person narrow it (0: all):
- * a course's queue, or the queues of the courses a person waits for. */
+/* How many licences of course are free: -1 when it has no limit. */
 static int
-grant(struct act *a, long long course, long long person)
+free_licences(struct act *a, long long course, long long *n)
+{
+	static const char sql[] =
+		"SELECT CASE WHEN licence_limit IS NULL THEN -1 "
+		"ELSE max(0, licence_limit - licences_in_use) END FROM courses WHERE id = ?1";
+	int r = scalar(a, n, sql, "i", course);
+
+	return r == 1 ? 0 : -EIO;
+}
+
+/* Licences for course's pending and waiting assignments of active people,
+ * in the order they were assigned, while the pool lasts. */
+static int
+grant_course(struct act *a, long long course)
 {
 	static const char clear[] = "DELETE FROM temp.act_grant";
 	static const char pick[] =
 		"INSERT INTO temp.act_grant (assignment_id, course_id, person_id, was) "
-		"SELECT id, course_id, person_id, status FROM ("
-		" SELECT a.id, a.course_id, a.person_id, a.status, c.licence_limit AS lim,"
-		"  row_number() OVER (PARTITION BY a.course_id ORDER BY a.assigned_at, a.id) AS rn,"
-		"  (SELECT count(*) FROM licences l WHERE l.course_id = a.course_id"
-		"   AND l.released_at IS NULL) AS used"
-		" FROM assignments a JOIN people p ON p.id = a.person_id"
-		" JOIN courses c ON c.id = a.course_id"
-		" WHERE a.status IN ('pending', 'waiting') AND p.status = 'active'"
-		" AND (?1 = 0 OR a.course_id = ?1)"
-		" AND (?2 = 0 OR a.course_id IN (SELECT course_id FROM assignments"
-		"  WHERE person_id = ?2 AND status IN ('pending', 'waiting'))))"
-		"WHERE lim IS NULL OR rn <= lim - used";
+		"SELECT a.id, a.course_id, a.person_id, a.status FROM assignments a "
+		"JOIN people p ON p.id = a.person_id WHERE a.course_id = ?1 "
+		"AND a.status IN ('pending', 'waiting') AND p.status = 'active' "
+		"ORDER BY a.assigned_at, a.id LIMIT ?2";
 	static const char enrol[] =
 		"UPDATE assignments SET status = 'enrolled' "
 		"WHERE id IN (SELECT assignment_id FROM temp.act_grant)";
@@ -391,11 +393,35 @@ grant(struct act *a, long long course, long long person)
 		"c.code, a.due FROM temp.act_grant g JOIN people p ON p.id = g.person_id "
 		"JOIN courses c ON c.id = g.course_id JOIN assignments a ON a.id = g.assignment_id "
 		"ORDER BY g.assignment_id";
-	static const char pick_wait[] =
+	long long nfree;
+	int n, r;
+
+	if ((r = free_licences(a, course, &nfree)) < 0)
+		return r;
+	if (nfree == 0)
+		return 0;
+	/* LIMIT -1: no limit */
+	if (exec(a, clear, "") < 0 || (n = exec(a, pick, "ii", course, nfree)) < 0)
+		return -EIO;
+	if (n > 0 && ((r = exec(a, enrol, "")) < 0 || (r = exec(a, licence, "t", a->now)) < 0 ||
+		      (r = exec(a, log_grant, "tit", a->now, a->run_id, a->actor)) < 0 ||
+		      (r = exec(a, mail, "tit", a->now, a->run_id, a->actor)) < 0))
+		return r;
+	a->n.granted += n;
+	return 0;
+}
+
+/* The pending assignments of active people that got no licence wait for
+ * one (person 0: everyone's). */
+static int
+wait_pending(struct act *a, long long person)
+{
+	static const char clear[] = "DELETE FROM temp.act_grant";
+	static const char pick[] =
 		"INSERT INTO temp.act_grant (assignment_id, course_id, person_id, was) "
 		"SELECT a.id, a.course_id, a.person_id, a.status FROM assignments a "
 		"JOIN people p ON p.id = a.person_id WHERE a.status = 'pending' "
-		"AND p.status = 'active' AND (?1 = 0 OR a.course_id = ?1) AND (?2 = 0 OR a.person_id = ?2)";
+		"AND p.status = 'active' AND (?1 = 0 OR a.person_id = ?1)";
 	static const char wait[] =
 		"UPDATE assignments SET status = 'waiting' "
 		"WHERE id IN (SELECT assignment_id FROM temp.act_grant)";
@@ -407,14 +433,7 @@ grant(struct act *a, long long course, long long person)
 		"JOIN courses c ON c.id = g.course_id ORDER BY g.assignment_id";
 	int n, r;
 
-	if ((r = exec(a, clear, "")) < 0 || (n = exec(a, pick, "ii", course, person)) < 0)
-		return -EIO;
-	if (n > 0 && ((r = exec(a, enrol, "")) < 0 || (r = exec(a, licence, "t", a->now)) < 0 ||
-		      (r = exec(a, log_grant, "tit", a->now, a->run_id, a->actor)) < 0 ||
-		      (r = exec(a, mail, "tit", a->now, a->run_id, a->actor)) < 0))
-		return r;
-	a->n.granted += n;
-	if ((r = exec(a, clear, "")) < 0 || (n = exec(a, pick_wait, "ii", course, person)) < 0)
+	if (exec(a, clear, "") < 0 || (n = exec(a, pick, "i", person)) < 0)
 		return -EIO;
 	if (n > 0 && ((r = exec(a, wait, "")) < 0 ||
 		      (r = exec(a, log_wait, "tit", a->now, a->run_id, a->actor)) < 0))
@@ -423,11 +442,57 @@ grant(struct act *a, long long course, long long person)
 	return 0;
 }
 
+/* Grant what can be granted in the queues of the courses that the query
+ * lists (a person's, with their id bound to ?1; or everyone's, person 0),
+ * then let the active people's remaining pending assignments wait. */
+static int
+grant_queues(struct act *a, const char *courses_sql, long long person)
+{
+	long long *ids = NULL, *grown;
+	size_t n = 0;
+	sqlite3_stmt *s = prep(a, courses_sql, person ? "i" : "", person);
+	int r;
+
+	if (s == NULL)
+		return -EIO;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((grown = realloc(ids, (n + 1) * sizeof(*ids))) == NULL) {
+			sqlite3_reset(s);
+			free(ids);
+			return -ENOMEM;
+		}
+		ids = grown;
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	r = r == SQLITE_DONE ? 0 : -EIO;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = grant_course(a, ids[i]);
+	free(ids);
+	return r < 0 ? r : wait_pending(a, person);
+}
+
+/* A person became active: their pending and waiting assignments. */
+static int
+grant_person(struct act *a, long long person)
+{
+	static const char sql[] =
+		"SELECT DISTINCT course_id FROM assignments WHERE person_id = ?1 "
+		"AND status IN ('pending', 'waiting') ORDER BY course_id";
+
+	return grant_queues(a, sql, person);
+}
+
 int
 act_settle(struct act *a)
 {
+	static const char sql[] =
+		"SELECT DISTINCT a.course_id FROM assignments a JOIN people p ON p.id = a.person_id "
+		"WHERE a.status IN ('pending', 'waiting') AND p.status = 'active' "
+		"ORDER BY a.course_id";
+
 	msg(a, "settled");
-	return grant(a, 0, 0);
+	return grant_queues(a, sql, 0);
 }
 
 static int
@@ -445,7 +510,7 @@ verify(struct act *a, const struct who *w)
 	}
 	if ((r = set_status(a, w, "active", NULL, w->prev)) < 0 ||
 	    (r = audit(a, "verify", w->id, w->username, "invited -> active")) < 0 ||
-	    (r = grant(a, 0, w->id)) < 0)
+	    (r = grant_person(a, w->id)) < 0)
 		return r;
 	msg(a, "%s: active", w->username);
 	return 0;
@@ -529,7 +594,7 @@ enable(struct act *a, const struct who *w, const char *why)
 		 to, why ? ": " : "", why ? why : "");
 	if ((r = set_status(a, w, to, NULL, w->prev)) < 0 ||
 	    (r = audit(a, "enable", w->id, w->username, detail)) < 0 ||
-	    (r = grant(a, 0, w->id)) < 0)
+	    (r = grant_person(a, w->id)) < 0)
 		return r;
 	a->n.enabled++;
 	msg(a, "%s: %s", w->username, to);
@@ -603,7 +668,7 @@ archive(struct act *a, const struct who *w, const char *why)
 	if (r == 0)
 		r = audit(a, "archive", w->id, w->username, detail);
 	for (size_t i = 0; r == 0 && i < nids; i++)
-		r = grant(a, ids[i], 0);
+		r = grant_course(a, ids[i]);
 	free(ids);
 	if (r < 0)
 		return r;
@@ -641,7 +706,7 @@ restore(struct act *a, const struct who *w)
 		 reason ? reason : "", reason ? ")" : "");
 	if ((r = set_status(a, w, to, reason, w->prev)) < 0 ||
 	    (r = audit(a, "restore", w->id, w->username, detail)) < 0 ||
-	    (r = grant(a, 0, w->id)) < 0)
+	    (r = grant_person(a, w->id)) < 0)
 		return r;
 	a->n.restored++;
 	msg(a, "%s: %s%s%s%s", w->username, to, reason ? " (" : "", reason ? reason : "",
@@ -710,7 +775,7 @@ act_remove(struct act *a, long long person)
 	if (exec(a, del, "i", person) != 1 || (r = audit(a, "remove", 0, w.username, detail)) < 0)
 		goto out;
 	for (size_t i = 0; r == 0 && i < nids; i++)
-		r = grant(a, ids[i], 0);
+		r = grant_course(a, ids[i]);
 	if (r == 0) {
 		a->n.removed++;
 		msg(a, "%s: removed with %lld assignment%s", w.username, n, n == 1 ? "" : "s");
@@ -814,7 +879,7 @@ act_course_define(struct act *a, const char *code, const char *title, long long 
 	}
 	if (exec(a, set, "iti", id, title, limit) < 0 ||
 	    (r = audit(a, "course-update", 0, code, detail)) < 0 ||
-	    (r = grant(a, id, 0)) < 0)
+	    (r = grant_course(a, id)) < 0)
 		return r < 0 ? r : -EIO;
 	msg(a, "course %s updated", code);
 	return 0;
@@ -867,10 +932,6 @@ current(struct act *a, long long person, long long course, struct current *c)
 int
 act_assign(struct act *a, long long person, const char *code, const char *due, int recur_days)
 {
-	static const char has_licence[] =
-		"SELECT c.licence_limit IS NULL OR c.licence_limit > (SELECT count(*) FROM "
-		"licences l WHERE l.course_id = c.id AND l.released_at IS NULL) FROM courses c "
-		"WHERE c.id = ?1";
 	static const char add[] =
 		"INSERT INTO assignments (person_id, course_id, status, source, assigned_at, due, "
 		"recur_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0))";
@@ -879,7 +940,7 @@ act_assign(struct act *a, long long person, const char *code, const char *due, i
 	static const char cycle[] =
 		"UPDATE assignments SET status = 'archived', ended_at = ?2 WHERE id = ?1";
 	struct current cur = { 0 };
-	long long course, free_licence = 0;
+	long long course, nfree = 0;
 	const char *status;
 	char detail[300];
 	struct who w;
@@ -917,10 +978,10 @@ act_assign(struct act *a, long long person, const char *code, const char *due, i
 		a->n.recurred++;
 	}
 	/* Those already waiting for this course go first. */
-	if (is(w.status, "active") && ((r = grant(a, course, 0)) < 0 ||
-				       (r = scalar(a, &free_licence, has_licence, "i", course)) < 0))
+	if (is(w.status, "active") && ((r = grant_course(a, course)) < 0 ||
+				       (r = free_licences(a, course, &nfree)) < 0))
 		goto out;
-	status = !is(w.status, "active") ? "pending" : free_licence ? "enrolled" : "waiting";
+	status = !is(w.status, "active") ? "pending" : nfree != 0 ? "enrolled" : "waiting";
 	r = -EIO;
 	if (exec(a, add, "iitttti", person, course, status, a->actor, a->now, due,
 		 (long long)recur_days) < 0)
@@ -982,7 +1043,7 @@ act_unassign(struct act *a, long long person, const char *code, bool own_only)
 	if ((r = exec(a, free_licence, "it", cur.id, a->now)) < 0 ||
 	    (r = exec(a, release, "it", cur.id, a->now)) < 0 ||
 	    (r = audit(a, "unassign", person, w.username, detail)) < 0 ||
-	    (r = grant(a, course, 0)) < 0)
+	    (r = grant_course(a, course)) < 0)
 		goto out;
 	a->n.unassigned++;
 	msg(a, "%s: %s", w.username, detail);

@@ -10,9 +10,39 @@ ALTER TABLE assignments ADD COLUMN recur_days INTEGER
 ALTER TABLE assignments ADD COLUMN ended_at TEXT;
 CREATE INDEX assignments_current ON assignments (person_id, course_id)
 	WHERE status NOT IN ('released', 'archived');
+-- The queue of each course: pending and waiting assignments, in the order
+-- licences go to them.
+CREATE INDEX assignments_queue ON assignments (course_id, assigned_at, id)
+	WHERE status IN ('pending', 'waiting');
 
 -- Who defined a course: 'operator:<user>' or 'plugin:<name>' (from its config).
 ALTER TABLE courses ADD COLUMN source TEXT;
+
+-- Licences in use per course (licences not released), kept by triggers
+-- whoever writes licences, so that deciding whether one is free costs the
+-- same however large the pool.
+ALTER TABLE courses ADD COLUMN licences_in_use INTEGER NOT NULL DEFAULT 0
+	CHECK (licences_in_use >= 0);
+UPDATE courses SET licences_in_use = (SELECT count(*) FROM licences l
+	WHERE l.course_id = courses.id AND l.released_at IS NULL);
+CREATE TRIGGER licence_taken AFTER INSERT ON licences WHEN new.released_at IS NULL
+BEGIN
+	UPDATE courses SET licences_in_use = licences_in_use + 1 WHERE id = new.course_id;
+END;
+CREATE TRIGGER licence_released AFTER UPDATE OF released_at ON licences
+	WHEN old.released_at IS NULL AND new.released_at IS NOT NULL
+BEGIN
+	UPDATE courses SET licences_in_use = licences_in_use - 1 WHERE id = old.course_id;
+END;
+CREATE TRIGGER licence_retaken AFTER UPDATE OF released_at ON licences
+	WHEN old.released_at IS NOT NULL AND new.released_at IS NULL
+BEGIN
+	UPDATE courses SET licences_in_use = licences_in_use + 1 WHERE id = new.course_id;
+END;
+CREATE TRIGGER licence_deleted AFTER DELETE ON licences WHEN old.released_at IS NULL
+BEGIN
+	UPDATE courses SET licences_in_use = licences_in_use - 1 WHERE id = old.course_id;
+END;
 
 -- Custom fields set by a plugin or an operator carry who set them; the
 -- directory's own fields have source NULL and are the only ones a sync

@@ -85,6 +85,13 @@ sql_rows(struct store *st, const char *fmt, ...)
 		fail_msg("%s\n  got  [%s]\n  want [%s]", #__VA_ARGS__, got_, (want)); \
 } while (0)
 
+/* Every course's licences_in_use (kept by triggers) is the count of its
+ * licences not released. */
+#define assert_licences_counted(st) \
+	assert_int_equal(sql_int((st), "SELECT count(*) FROM courses c WHERE licences_in_use <> " \
+				 "(SELECT count(*) FROM licences l WHERE l.course_id = c.id " \
+				 "AND l.released_at IS NULL)"), 0)
+
 /* A fresh store file in dir. */
 static inline struct store *
 store_fresh(const char *dir)

@@ -136,6 +136,8 @@ test_licence_pool_runs_dry_and_refills(void **state)
 	/* a limit of 0 takes no licence back from anyone */
 	assert_int_equal(act_course_define(fx->a, "LIM", "Course LIM", 0, true), 0);
 	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM licences WHERE released_at IS NULL"), 2);
+	assert_rows(fx->st, "2", "SELECT licences_in_use FROM courses WHERE code = 'LIM'");
+	assert_licences_counted(fx->st);
 }
 
 static void
@@ -199,6 +201,7 @@ test_unassign(void **state)
 	assert_int_equal(act_unassign(fx->a, fay, "X", false), -EBUSY);
 	assert_rows(fx->st, "in_progress", "SELECT status FROM assignments WHERE person_id = %lld", fay);
 	assert_int_equal(act_unassign(fx->a, fay, "NOPE", false), -ENOENT);
+	assert_licences_counted(fx->st);
 	/* a released assignment does not block a new one */
 	assert_int_equal(act_assign(fx->a, eve, "X", NULL, 0), 0);
 	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM assignments WHERE person_id = %lld", eve), 2);
@@ -307,6 +310,8 @@ test_remove(void **state)
 				 "AND person_id IS NOT NULL"), 0);
 	/* kim's licence went to lou */
 	assert_rows(fx->st, "enrolled", "SELECT status FROM assignments WHERE person_id = %lld", lou);
+	assert_rows(fx->st, "1", "SELECT licences_in_use FROM courses WHERE code = 'ONE'");
+	assert_licences_counted(fx->st);
 }
 
 static void

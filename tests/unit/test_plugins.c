@@ -178,6 +178,7 @@ test_licences_run_out_and_come_back_by_archival(void **state)
 	assert_courses(fx, "ann", "TOOL:in_progress:-");
 	assert_courses(fx, "bob", "TOOL:released:-");
 	assert_courses(fx, "cy", "TOOL:enrolled:-");
+	assert_licences_counted(fx->st);
 	assert_rows(fx->st, "plugin:archive_rules|archive|ann\nplugin:archive_rules|archive|bob\n"
 		    "plugin:archive_rules|enrol|cy",
 		    "SELECT actor, action, subject FROM audit_log WHERE run_id = %lld ORDER BY id",
