@@ -6,13 +6,15 @@
 #   make check-long the fault tests at their full counts (docs/reliability.md)
 #   make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang)
 #   make bench N=100000   the benchmark (bench/README.md)
-#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc PLUGINDIR=PREFIX/lib/rosterd/plugins
 #                   UNITDIR=$(PREFIX)/lib/systemd/system; make uninstall
+#   make install-sdk  only the plugin SDK: header, rosterd-plugin.pc, rosterd-plugin(3)
 #   make clean
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX  ?= /usr/local
+PLUGINDIR ?= $(PREFIX)/lib/rosterd/plugins
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -26,7 +28,8 @@ SANFLAGS ?=
 PKGS    := ldap lber sqlite3 libconfig jansson libsystemd
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS_ALL = -Idaemon -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(CPPFLAGS)
+CPPFLAGS_ALL = -Idaemon -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
+               -DPLUGINDIR='"$(PLUGINDIR)"' $(CPPFLAGS)
 CFLAGS_ALL   = $(WARN) $(CFLAGS) $(SANFLAGS) -fstack-protector-strong \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LDLIBS)
@@ -34,8 +37,19 @@ LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c \
            daemon/store.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/sync.c daemon/query.c \
-           daemon/notify.c daemon/metrics.c daemon/service.c
+           daemon/notify.c daemon/metrics.c daemon/service.c \
+           daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
+# Rule plugins: shared objects built against include/rosterd/plugin.h alone,
+# exporting only their descriptor.
+PLUGINS := course_rules disable_rules archive_rules
+PLUGIN_SO := $(PLUGINS:%=$(B)/plugins/%.so)
+PLUGIN_CFLAGS = -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(WARN) $(CFLAGS) $(SANFLAGS) \
+                -fstack-protector-strong -fPIC -fvisibility=hidden
+# Test plugins (tests/plugins): a sample, one that fails, and broken builds.
+TEST_PLUGIN_SO := $(addprefix $(B)/tests/plugins/,welcome.so failing.so wrong_major.so \
+                  too_small.so no_descriptor.so)
+VERSION := $(shell sed -n 's/^\#define ROSTERD_VERSION "\(.*\)"/\1/p' daemon/rosterd.h)
 SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -53,15 +67,15 @@ FAULTS_BIN := $(B)/tests/faults/iofail.so $(B)/tests/faults/ldap-proxy \
               $(B)/tests/faults/platform $(FUZZ_TARGETS:%=$(B)/tests/fuzz_%)
 
 .PHONY: fuzz all deps demo check check-long check-unit check-integration check-faults \
-        bench install uninstall clean faults-bin
+        bench install install-sdk uninstall clean faults-bin
 .DELETE_ON_ERROR:
 
-all: $(B)/rosterd $(B)/rosterctl
+all: $(B)/rosterd $(B)/rosterctl $(PLUGIN_SO) $(B)/rosterd-plugin.pc
 
 deps:
 	@scripts/install-deps.sh
 
-$(B)/obj/%.o: daemon/%.c daemon/rosterd.h | $(B)/obj
+$(B)/obj/%.o: daemon/%.c daemon/rosterd.h include/rosterd/plugin.h | $(B)/obj
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
 $(B)/schema_sql.c: $(SCHEMA) scripts/sql2c.sh | $(B)/obj
@@ -77,10 +91,12 @@ $(B)/librosterd.a: $(LIB_OBJ)
 $(B)/rosterd: $(B)/obj/rosterd.o $(B)/librosterd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/librosterd.a
+$(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o $(B)/librosterd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/librosterd.a | $(B)/tests
+$(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o: daemon/rosterctl.h
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/storefix.h tests/unit/pluginfix.h $(B)/librosterd.a | $(B)/tests
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -Wno-missing-prototypes \
 	    $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL) \
 	    $(shell $(PKG_CONFIG) --libs cmocka)
@@ -98,7 +114,33 @@ $(B)/tests/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c daemon/rosterd.h $(B)/librosterd.
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< fuzz/replay.c \
 	    $(B)/librosterd.a $(LDLIBS_ALL)
 
-$(B)/obj $(B)/tests $(B)/tools $(B)/tests/faults:
+$(B)/plugins/%.so: plugins/%.c plugins/util.c plugins/util.h include/rosterd/plugin.h | $(B)/plugins
+	$(CC) $(PLUGIN_CFLAGS) -shared $(LDFLAGS_ALL) -o $@ $< plugins/util.c
+
+$(B)/tests/plugins/%.so: tests/plugins/%.c include/rosterd/plugin.h | $(B)/tests/plugins
+	$(CC) $(PLUGIN_CFLAGS) -shared $(LDFLAGS_ALL) -o $@ $<
+
+$(B)/tests/plugins/wrong_major.so $(B)/tests/plugins/too_small.so \
+$(B)/tests/plugins/no_descriptor.so: tests/plugins/broken.c include/rosterd/plugin.h | $(B)/tests/plugins
+	$(CC) $(PLUGIN_CFLAGS) -D$(shell echo $(basename $(notdir $@)) | tr a-z A-Z) \
+	    -shared $(LDFLAGS_ALL) -o $@ $<
+
+# What depends on PREFIX or PLUGINDIR (config.c's default plugin path, the
+# .pc file, tests that check the default) is rebuilt when they change.
+$(B)/obj/paths: FORCE | $(B)/obj
+	@echo '$(PREFIX) $(PLUGINDIR)' | cmp -s - $@ || echo '$(PREFIX) $(PLUGINDIR)' > $@
+$(B)/obj/config.o $(B)/tests/test_config $(B)/tests/test_plugin_host: $(B)/obj/paths
+.PHONY: FORCE
+FORCE:
+
+# pkg-config file for out-of-tree plugins: pkg-config --cflags rosterd-plugin
+$(B)/rosterd-plugin.pc: Makefile daemon/rosterd.h $(B)/obj/paths | $(B)/obj
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
+	    'plugindir=$(PLUGINDIR)' '' 'Name: rosterd-plugin' \
+	    'Description: SDK for rosterd rule plugins (rosterd-plugin(3))' \
+	    'Version: $(VERSION)' 'Cflags: -I$${includedir}' > $@
+
+$(B)/obj $(B)/tests $(B)/tools $(B)/tests/faults $(B)/plugins $(B)/tests/plugins:
 	mkdir -p $@
 
 bench/gen-org: bench/gen-org.c
@@ -129,7 +171,7 @@ check-long: deps
 	LONG=1 TESTS=faults tests/run.sh build
 
 .PHONY: unit-bin
-unit-bin: $(UNIT_BIN) $(TOOL_BIN)
+unit-bin: $(UNIT_BIN) $(TOOL_BIN) $(PLUGIN_SO) $(TEST_PLUGIN_SO)
 
 faults-bin: $(FAULTS_BIN) bench/gen-org
 
@@ -179,13 +221,24 @@ UNITS := rosterd.service rosterd-sync.service rosterd-sync.timer
 MAN5  := docs/rosterd.conf.5
 MAN8  := docs/rosterd.8 docs/rosterctl.8
 
-# The units name the binary and the config where this install puts them.
-install: all
+# install-sdk: only what out-of-tree plugins build against (the header and
+# the pkg-config file); install: everything. The units name the binary and
+# the config where this install puts them.
+install-sdk: $(B)/rosterd-plugin.pc
+	install -d $(DESTDIR)$(PREFIX)/include/rosterd $(DESTDIR)$(PREFIX)/share/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 0644 include/rosterd/plugin.h $(DESTDIR)$(PREFIX)/include/rosterd/plugin.h
+	install -m 0644 $(B)/rosterd-plugin.pc $(DESTDIR)$(PREFIX)/share/pkgconfig/
+	install -m 0644 docs/rosterd-plugin.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+
+install: all install-sdk
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
-	    $(DESTDIR)$(SYSCONFDIR)/rosterd $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	    $(DESTDIR)$(SYSCONFDIR)/rosterd $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(PLUGINDIR)
 	install -m 0755 $(B)/rosterd $(DESTDIR)$(PREFIX)/sbin/rosterd
 	install -m 0755 $(B)/rosterctl $(DESTDIR)$(PREFIX)/bin/rosterctl
+	install -m 0755 $(PLUGIN_SO) $(DESTDIR)$(PLUGINDIR)/
 	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
 	for u in $(UNITS); do \
@@ -201,6 +254,10 @@ install: all
 
 # Leaves rosterd.conf, the bind password and the store alone.
 uninstall:
+	rm -f $(PLUGINS:%=$(DESTDIR)$(PLUGINDIR)/%.so) \
+	    $(DESTDIR)$(PREFIX)/include/rosterd/plugin.h \
+	    $(DESTDIR)$(PREFIX)/share/pkgconfig/rosterd-plugin.pc \
+	    $(DESTDIR)$(PREFIX)/share/man/man3/rosterd-plugin.3
 	rm -f $(DESTDIR)$(PREFIX)/sbin/rosterd $(DESTDIR)$(PREFIX)/bin/rosterctl \
 	    $(MAN8:docs/%=$(DESTDIR)$(PREFIX)/share/man/man8/%) \
 	    $(MAN5:docs/%=$(DESTDIR)$(PREFIX)/share/man/man5/%) \

@@ -17,6 +17,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+#ifndef PLUGINDIR
+#define PLUGINDIR "/usr/local/lib/rosterd/plugins"
+#endif
+
 static const char *const field_names[NFIELDS] = {
 	[F_USERNAME] = "username",
 	[F_EMAIL] = "email",
@@ -203,6 +207,16 @@ ctx_error(struct ctx *c, const config_setting_t *s, const char *key, const char 
 }
 
 /* The dotted path of a setting, for messages: "ldap.users.base". */
+static void
+setting_path(const config_setting_t *s, char *buf, size_t len);
+
+void
+conf_setting_where(const struct config_setting_t *s, char *path, size_t len, unsigned *line)
+{
+	setting_path(s, path, len);
+	*line = config_setting_source_line(s);
+}
+
 static void
 setting_path(const config_setting_t *s, char *buf, size_t len)
 {
@@ -466,6 +480,14 @@ conf_free(struct conf *cf)
 	free(cf->ldap.custom);
 	free(cf->store.path);
 	free(cf->metrics.textfile);
+	for (size_t i = 0; i < cf->nplugins; i++) {
+		free(cf->plugins[i].name);
+		free(cf->plugins[i].path);
+	}
+	free(cf->plugins);
+	if (cf->tree != NULL)
+		config_destroy(cf->tree);
+	free(cf->tree);
 	free(cf);
 }
 
@@ -747,7 +769,6 @@ load_rest(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 	static const char *const modes[] = { "poll", NULL };
 	static const char *const statuses[] = { "invited", "active", NULL };
 	static const char *const missing[] = { "disable", "keep", NULL };
-	const config_setting_t *s;
 	char *p = NULL;
 	int v;
 
@@ -797,11 +818,70 @@ load_rest(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
 			*oom = true;
 		free(p);
 	}
+}
 
-	s = get(cfg, "plugins");
-	if (s != NULL && config_setting_length(s) > 0)
-		ctx_error(c, s, "plugins",
-			  "this version of rosterd has no plugin host; leave the list empty");
+/* The plugins list: each entry a group with a name (a-z 0-9 _, unique) and
+ * an optional path; every other key of an entry is the plugin's, checked by
+ * its init when the plugin is loaded. */
+static void
+load_plugins(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
+{
+	const config_setting_t *list = get(cfg, "plugins");
+	int n = list ? config_setting_length(list) : 0;
+	char key[64];
+
+	if (n == 0)
+		return;
+	cf->plugins = calloc((size_t)n, sizeof(*cf->plugins));
+	if (cf->plugins == NULL) {
+		*oom = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		const config_setting_t *name = config_setting_get_member(e, "name");
+		const config_setting_t *path = config_setting_get_member(e, "path");
+		struct conf_plugin *p = &cf->plugins[cf->nplugins];
+		const char *v;
+
+		snprintf(key, sizeof(key), "plugins[%d]", i);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			ctx_error(c, e, key, "must be a group { name = \"...\"; ... }");
+			continue;
+		}
+		snprintf(key, sizeof(key), "plugins[%d].name", i);
+		if (name == NULL) {
+			ctx_error(c, e, key, "missing: which plugin to load");
+			continue;
+		}
+		v = config_setting_get_string(name);
+		if (v == NULL || !name_ok(v) || strlen(v) > 64) {
+			ctx_error(c, name, key, "must be a plugin name: 1 to 64 of a-z, 0-9 and _");
+			continue;
+		}
+		for (size_t k = 0; k < cf->nplugins; k++)
+			if (strcmp(cf->plugins[k].name, v) == 0)
+				ctx_error(c, name, key, "\"%s\" is loaded already by plugins[%d]", v,
+					  cf->plugins[k].index);
+		if (path != NULL) {
+			snprintf(key, sizeof(key), "plugins[%d].path", i);
+			if (config_setting_get_string(path) == NULL ||
+			    config_setting_get_string(path)[0] == '\0') {
+				ctx_error(c, path, key, "must be the path of a shared object");
+				continue;
+			}
+			p->path = abs_path(c, config_setting_get_string(path));
+		} else if (asprintf(&p->path, "%s/%s.so", PLUGINDIR, v) < 0) {
+			p->path = NULL;
+		}
+		p->name = strdup(v);
+		p->setting = e;
+		p->index = i;
+		p->line = config_setting_source_line(e);
+		cf->nplugins++;
+		if (p->name == NULL || p->path == NULL)
+			*oom = true;
+	}
 }
 
 int
@@ -811,25 +891,27 @@ conf_load(const char *path, int flags, struct conf **out, char *err, size_t errl
 	struct conf *cf = NULL;
 	char *copy = NULL, *real = NULL;
 	bool oom = false;
-	config_t cfg;
+	config_t *cfg = calloc(1, sizeof(*cfg));
 	int r = 0;
 
 	err[0] = '\0';
-	config_init(&cfg);
+	if (cfg == NULL)
+		return -ENOMEM;
+	config_init(cfg);
 	if (access(path, R_OK) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
-	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
+	if (config_read_file(cfg, path) != CONFIG_TRUE) {
+		if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
 			r = -EIO;
 			snprintf(err, errlen, "%s: cannot read", path);
 		} else {
 			r = -EINVAL;
 			snprintf(err, errlen, "%s:%d: syntax error: %s",
-				 config_error_file(&cfg) ? config_error_file(&cfg) : path,
-				 config_error_line(&cfg), config_error_text(&cfg));
+				 config_error_file(cfg) ? config_error_file(cfg) : path,
+				 config_error_line(cfg), config_error_text(cfg));
 		}
 		goto out;
 	}
@@ -841,7 +923,7 @@ conf_load(const char *path, int flags, struct conf **out, char *err, size_t errl
 	}
 	c.dir = dirname(copy);
 
-	check_group(&c, config_root_setting(&cfg), top_keys);
+	check_group(&c, config_root_setting(cfg), top_keys);
 	cf = calloc(1, sizeof(*cf));
 	if (cf == NULL || (cf->path = strdup(path)) == NULL) {
 		r = -ENOMEM;
@@ -849,8 +931,9 @@ conf_load(const char *path, int flags, struct conf **out, char *err, size_t errl
 	}
 	/* Values are read only from a tree whose types are right. */
 	if (c.nerr == 0) {
-		load_ldap(&c, &cfg, cf, &oom);
-		load_rest(&c, &cfg, cf, &oom);
+		load_ldap(&c, cfg, cf, &oom);
+		load_rest(&c, cfg, cf, &oom);
+		load_plugins(&c, cfg, cf, &oom);
 	}
 	if (oom) {
 		r = -ENOMEM;
@@ -859,13 +942,16 @@ conf_load(const char *path, int flags, struct conf **out, char *err, size_t errl
 		r = -EINVAL;
 	}
 out:
-	config_destroy(&cfg);
 	free(copy);
 	free(real);
 	if (r < 0) {
+		config_destroy(cfg);
+		free(cfg);
 		conf_free(cf);
 		return r;
 	}
+	/* Kept: the plugins read their own settings from it when loaded. */
+	cf->tree = cfg;
 	*out = cf;
 	return 0;
 }

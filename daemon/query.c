@@ -176,10 +176,8 @@ oom:
 	return -ENOMEM;
 }
 
-/* Hand each row of the prepared statement s to fn as an object, then
- * finalize s. Stops at fn's first non-zero return and returns it. */
-static int
-each_row(sqlite3_stmt *s, query_row_fn fn, void *arg)
+int
+query_each_row(sqlite3_stmt *s, query_row_fn fn, void *arg)
 {
 	int r;
 
@@ -288,7 +286,7 @@ query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, 
 	bind_int(s, ":root", f->manager_id);
 	bind_int(s, ":all", f->below);
 	bind_int(s, ":group", f->group_id);
-	return each_row(s, fn, arg);
+	return query_each_row(s, fn, arg);
 }
 
 int
@@ -321,7 +319,7 @@ query_reports(struct store *st, long long id, bool all, query_row_fn fn, void *a
 		return -EIO;
 	bind_int(s, ":root", id);
 	bind_int(s, ":all", all);
-	return each_row(s, fn, arg);
+	return query_each_row(s, fn, arg);
 }
 
 int
@@ -345,7 +343,7 @@ query_chain(struct store *st, long long id, query_row_fn fn, void *arg)
 	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	bind_int(s, ":id", id);
-	return each_row(s, bool_row, &b);
+	return query_each_row(s, bool_row, &b);
 }
 
 /* Append one line naming a group to err; a truncated text ends in "...". */
@@ -436,7 +434,7 @@ query_group_list(struct store *st, bool deleted, query_row_fn fn, void *arg)
 	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int(s, 1, deleted);
-	return each_row(s, bool_row, &b);
+	return query_each_row(s, bool_row, &b);
 }
 
 /* The groups linked to group id by a query as an array of objects with
@@ -507,7 +505,7 @@ query_group_members(struct store *st, long long id, bool effective, query_row_fn
 	if (sqlite3_prepare_v2(store_db(st), effective ? all : direct, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
-	return each_row(s, fn, arg);
+	return query_each_row(s, fn, arg);
 }
 
 static const char runs_sql[] =
@@ -524,7 +522,7 @@ query_runs(struct store *st, int limit, query_row_fn fn, void *arg)
 	if (sqlite3_prepare_v2(store_db(st), runs_sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int(s, 1, limit);
-	return each_row(s, fn, arg);
+	return query_each_row(s, fn, arg);
 }
 
 static int

@@ -11,6 +11,8 @@
  */
 #include "rosterd.h"
 
+#include <rosterd/plugin.h>
+
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -94,6 +96,7 @@ static const char stage_ddl[] =
 	"DROP TABLE IF EXISTS temp.stage_seen;"
 	"DROP TABLE IF EXISTS temp.stage_rejects;"
 	"DROP TABLE IF EXISTS temp.plan;"
+	"DROP TABLE IF EXISTS temp.pre_events;"
 	"DROP TABLE IF EXISTS temp.unseen;"
 	"DROP TABLE IF EXISTS temp.stage_member_of;"
 	"DROP TABLE IF EXISTS temp.stage_groups;"
@@ -115,6 +118,10 @@ static const char stage_ddl[] =
 	" person_id INTEGER, dir_id TEXT, username TEXT, dn TEXT, reason TEXT, code TEXT,"
 	" fields INTEGER NOT NULL DEFAULT 0, links INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TEMP TABLE unseen (person_id INTEGER PRIMARY KEY);"
+	/* the plugin events only the state before the run shows: directory
+	 * flag set, missing, back (kind: enum rosterd_event_kind) */
+	"CREATE TEMP TABLE pre_events (kind INTEGER NOT NULL, person_id INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL DEFAULT 0);"
 	/* memberOf values of the people (normalised group DNs) */
 	"CREATE TEMP TABLE stage_member_of (dir_id TEXT NOT NULL, group_dn TEXT NOT NULL);"
 	"CREATE TEMP TABLE stage_groups (seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE,"
@@ -465,9 +472,10 @@ plan_updates(struct recon *rc)
 			field_column(f), field_column(f), field_name(f));
 	sql_add(&q, " AS changed, (EXISTS (SELECT name, value FROM temp.stage_fields f "
 		"WHERE f.dir_id = s.dir_id EXCEPT SELECT name, value FROM person_fields pf "
-		"WHERE pf.person_id = p.id) OR EXISTS (SELECT name, value FROM person_fields pf "
-		"WHERE pf.person_id = p.id EXCEPT SELECT name, value FROM temp.stage_fields f "
-		"WHERE f.dir_id = s.dir_id)) AS fields "
+		"WHERE pf.person_id = p.id AND pf.source IS NULL) OR EXISTS (SELECT name, value "
+		"FROM person_fields pf WHERE pf.person_id = p.id AND pf.source IS NULL "
+		"EXCEPT SELECT name, value FROM temp.stage_fields f WHERE f.dir_id = s.dir_id)) "
+		"AS fields "
 		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
 		"WHERE p.src_hash <> s.hash) "
 		"WHERE changed <> '' OR fields ORDER BY username");
@@ -491,7 +499,7 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 {
 	int r;
 
-	if (o->complete) {
+	if (o->complete && !o->plugin_disables) {
 		r = recon_sql(rc,
 			"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
 			"SELECT 'disable', p.id, p.dir_id, s.username, s.dn, "
@@ -502,7 +510,7 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 		if (r < 0)
 			return r;
 	}
-	if (o->complete && o->on_missing == MISSING_DISABLE) {
+	if (o->complete && o->on_missing == MISSING_DISABLE && !o->plugin_disables) {
 		r = recon_sql(rc,
 			"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
 			"SELECT 'disable', p.id, p.dir_id, p.username, p.dn, "
@@ -524,6 +532,44 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 		"AND s.dir_disabled = 0 ORDER BY s.username", NULL);
 }
 
+/* The SQL below spells the event kinds and flags as numbers. */
+_Static_assert(ROSTERD_EV_CREATED == 1 && ROSTERD_EV_UPDATED == 2 &&
+	       ROSTERD_EV_DIR_DISABLED == 3 && ROSTERD_EV_MISSING == 4 &&
+	       ROSTERD_EV_REAPPEARED == 5 && ROSTERD_EV_MANAGER_CHANGED == 6 &&
+	       ROSTERD_EV_GROUP_JOINED == 7 && ROSTERD_EV_GROUP_LEFT == 8 &&
+	       ROSTERD_BACK_PRESENT == 1 && ROSTERD_BACK_FLAG_CLEARED == 2,
+	       "event kinds as numbered in reconcile.c's SQL");
+
+/* The events whose facts apply overwrites: the directory's flag newly set,
+ * missing (complete runs: unseen people still invited or active, also those
+ * the core disables now), and back (seen again, or the flag cleared). */
+static int
+plan_pre_events(struct recon *rc, const struct recon_opts *o)
+{
+	int r;
+
+	if ((r = recon_sql(rc, "DELETE FROM temp.pre_events", NULL)) < 0)
+		return r;
+	if ((r = recon_sql(rc,
+		"INSERT INTO temp.pre_events (kind, person_id) SELECT 3, p.id "
+		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
+		"WHERE s.dir_disabled = 1 AND p.dir_disabled = 0", NULL)) < 0)
+		return r;
+	if (o->complete && (r = recon_sql(rc,
+		"INSERT INTO temp.pre_events (kind, person_id) SELECT 4, p.id "
+		"FROM temp.unseen u JOIN people p ON p.id = u.person_id "
+		"WHERE p.status IN ('invited', 'active')", NULL)) < 0)
+		return r;
+	r = recon_sql(rc,
+		"INSERT INTO temp.pre_events (kind, person_id, flags) SELECT 5, p.id, "
+		"(CASE WHEN p.missing_since IS NOT NULL THEN 1 ELSE 0 END) | "
+		"(CASE WHEN p.dir_disabled = 1 AND s.dir_disabled = 0 THEN 2 ELSE 0 END) "
+		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
+		"WHERE p.missing_since IS NOT NULL OR (p.dir_disabled = 1 AND s.dir_disabled = 0)",
+		NULL);
+	return r < 0 ? r : 0;
+}
+
 int
 recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 {
@@ -539,7 +585,8 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	    (r = plan_unseen(rc)) < 0 ||
 	    (r = plan_creates(rc)) < 0 ||
 	    (r = plan_updates(rc)) < 0 ||
-	    (r = plan_status(rc, o)) < 0)
+	    (r = plan_status(rc, o)) < 0 ||
+	    (r = plan_pre_events(rc, o)) < 0)
 		return r;
 
 	staged = recon_count(rc, "SELECT count(*) FROM temp.stage_people");
@@ -572,18 +619,23 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 }
 
 int
-recon_plan_digest(struct recon *rc, char out[17])
+recon_plan_digest(struct recon *rc, long long audit_mark, char out[17])
 {
 	sqlite3_stmt *s = NULL;
 	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a, 64 bits */
 	int r;
 
-	/* What removes access: the disables and the membership leaves. */
+	/* What removes access: the disables and the membership leaves, and the
+	 * plugins' disables and archivals (audited after audit_mark). */
 	if (sqlite3_prepare_v2(rc->db, "SELECT 'd' || person_id FROM temp.plan "
 			       "WHERE action = 'disable' UNION ALL SELECT 'l' || person_id || ':' "
-			       "|| group_id FROM temp.hier WHERE action = 'leave' ORDER BY 1",
+			       "|| group_id FROM temp.hier WHERE action = 'leave' "
+			       "UNION ALL SELECT substr(action, 1, 1) || 'p' || person_id "
+			       "FROM audit_log WHERE ?1 > 0 AND id > ?1 AND actor LIKE 'plugin:%' "
+			       "AND action IN ('disable', 'archive') ORDER BY 1",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
+	sqlite3_bind_int64(s, 1, audit_mark);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		h = hash_str(h, (const char *)sqlite3_column_text(s, 0));
 	}
@@ -648,14 +700,16 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 		return q.err;
 	if ((r = recon_sql(rc, q.text, o)) < 0)
 		return r;
-	/* Custom fields of the people whose fields changed: replace them all. */
+	/* Custom fields of the people whose fields changed: replace all those
+	 * that came from the directory (source NULL; a plugin's or operator's
+	 * stay, unless the directory now has a field of the same name). */
 	r = recon_sql(rc,
-		"DELETE FROM person_fields WHERE person_id IN (SELECT person_id FROM temp.plan "
-		"WHERE action = 'update' AND fields)", o);
+		"DELETE FROM person_fields WHERE source IS NULL AND person_id IN (SELECT person_id "
+		"FROM temp.plan WHERE action = 'update' AND fields)", o);
 	if (r < 0)
 		return r;
 	return recon_sql(rc,
-		"INSERT INTO person_fields (person_id, name, value) "
+		"INSERT OR REPLACE INTO person_fields (person_id, name, value) "
 		"SELECT pl.person_id, f.name, f.value FROM temp.plan pl "
 		"JOIN temp.stage_fields f ON f.dir_id = pl.dir_id "
 		"WHERE pl.action = 'update' AND pl.fields", o);
@@ -758,6 +812,58 @@ recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg)
 			.reason = (const char *)sqlite3_column_text(s, 4),
 		};
 		int fr = fn(&c, arg);
+		if (fr != 0) {
+			sqlite3_finalize(s);
+			return fr;
+		}
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg)
+{
+	/* Materialised first: the plugins write to the tables this reads. */
+	static const char collect[] =
+		"DROP TABLE IF EXISTS temp.events;"
+		"CREATE TEMP TABLE events AS SELECT e.kind, e.person_id, e.changed, e.group_id, "
+		"e.old_id, e.flags FROM ("
+		" SELECT 1 AS kind, p.id AS person_id, NULL AS changed,"
+		"  0 AS group_id, 0 AS old_id, 0 AS flags FROM temp.plan pl"
+		"  JOIN people p ON p.dir_id = pl.dir_id WHERE pl.action = 'create'"
+		" UNION ALL SELECT 2, pl.person_id,"
+		"  ltrim(substr(pl.reason, 9)), 0, 0, 0 FROM temp.plan pl WHERE pl.action = 'update'"
+		" UNION ALL SELECT kind, person_id, NULL, 0, 0, flags FROM temp.pre_events"
+		/* one event per person whose primary or secondary manager changed,
+		 * with the primary manager they had */
+		" UNION ALL SELECT 6, h.person_id, NULL, 0,"
+		"  coalesce(max(CASE WHEN h.kind = 'primary' THEN coalesce(h.old_id, 0) END),"
+		"  (SELECT pm.manager_id FROM person_managers pm WHERE pm.person_id = h.person_id"
+		"  AND pm.kind = 'primary'), 0), 0 FROM temp.hier h WHERE h.action = 'manager'"
+		"  GROUP BY h.person_id"
+		" UNION ALL SELECT CASE h.action WHEN 'join' THEN 7 ELSE 8 END, h.person_id, NULL,"
+		"  h.group_id, 0, 0"
+		"  FROM temp.hier h WHERE h.action IN ('join', 'leave')"
+		") e JOIN people p ON p.id = e.person_id LEFT JOIN groups g ON g.id = e.group_id "
+		"ORDER BY e.kind, p.username, g.name, e.group_id";
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sqlite3_exec(rc->db, collect, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "SELECT kind, person_id, changed, group_id, old_id, flags "
+			       "FROM temp.events ORDER BY rowid", -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct recon_event e = {
+			.kind = sqlite3_column_int(s, 0),
+			.person_id = sqlite3_column_int64(s, 1),
+			.changed = (const char *)sqlite3_column_text(s, 2),
+			.group_id = sqlite3_column_int64(s, 3),
+			.old_manager_id = sqlite3_column_int64(s, 4),
+			.flags = (unsigned)sqlite3_column_int(s, 5),
+		};
+		int fr = fn(&e, arg);
 		if (fr != 0) {
 			sqlite3_finalize(s);
 			return fr;

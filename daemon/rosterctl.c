@@ -1,10 +1,11 @@
 /*
  * rosterctl.c: the operator's tool. Reads the same config as rosterd to find
  * the store, shows people, the reporting tree, groups, runs and status as a
- * table, CSV or JSON, and approves held runs. Exit status: 0 ok, 1 failure,
- * not found or ambiguous, 2 usage or configuration error.
+ * table, CSV or JSON, and approves held runs; the operator's actions on
+ * people, courses and assignments are in rosterctl_actions.c. Exit status:
+ * 0 ok, 1 failure, not found or ambiguous, 2 usage or configuration error.
  */
-#include "rosterd.h"
+#include "rosterctl.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,13 +17,10 @@
 #include <unistd.h>
 #include <wchar.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: rosterctl [-c FILE] COMMAND [ARGS]\n"
+	fputs("usage: rosterctl [-c FILE] COMMAND [ARGS]\n"
 		"Inspect and drive the rosterd learning store.\n"
 		"\n"
 		"  user show UID [--json]            one person's profile\n"
@@ -41,7 +39,9 @@ usage(FILE *out)
 		"  runs [--limit N] [--format table|csv|json]\n"
 		"                                    recent sync runs, newest first\n"
 		"  run approve ID                    let the next run with the plan of\n"
-		"                                    held run ID go through\n"
+		"                                    held run ID go through\n", out);
+	ctl_action_usage(out);
+	fprintf(out,
 		"\n"
 		"  -c, --config FILE  configuration file (default %s)\n"
 		"  -V, --version      print the version and exit\n"
@@ -143,7 +143,7 @@ command_help(int argc, char **argv)
 	return printed;
 }
 
-static int
+int
 usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "rosterctl: ");
@@ -181,17 +181,7 @@ csv_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* Rows go out as they come for CSV and JSON; a table is kept to size its columns. */
-struct printer {
-	enum format fmt;
-	const char *const *cols;
-	size_t ncols;
-	json_t *rows;     /* FMT_TABLE */
-	long long n;
-	FILE *out;
-};
-
-static int
+int
 print_row(json_t *row, void *arg)
 {
 	struct printer *p = arg;
@@ -226,7 +216,7 @@ print_row(json_t *row, void *arg)
 	return 0;
 }
 
-static void
+void
 printer_begin(struct printer *p)
 {
 	if (p->fmt == FMT_CSV) {
@@ -324,8 +314,7 @@ printer_end(struct printer *p)
 	return 0;
 }
 
-/* End the output after a query that returned r; the exit status. */
-static int
+int
 printer_finish(struct store *st, struct printer *p, int r)
 {
 	if (r == 0)
@@ -339,7 +328,7 @@ printer_finish(struct store *st, struct printer *p, int r)
 	return EXIT_OK;
 }
 
-static int
+int
 parse_format(const char *s, enum format *f)
 {
 	if (strcmp(s, "table") == 0)
@@ -643,7 +632,7 @@ cmd_status(struct store *st, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const char *
+const char *
 operator_name(void)
 {
 	const char *u = getenv("SUDO_USER");
@@ -920,6 +909,7 @@ main(int argc, char **argv)
 	struct conf *cf = NULL;
 	struct store *st = NULL;
 	char err[8192];
+	bool action;
 	int c, r;
 
 	log_init("rosterctl", 0);
@@ -940,13 +930,15 @@ main(int argc, char **argv)
 	}
 	if (command_help(argc, argv))
 		return EXIT_OK;
-	if (strcmp(argv[0], "user") == 0 && (argc < 2 || (strcmp(argv[1], "show") != 0 &&
-						       strcmp(argv[1], "list") != 0)))
-		return usage_error("user needs a subcommand: show or list%s", "");
+	action = ctl_action_known(argc, argv);
+	if (!action && strcmp(argv[0], "user") == 0 &&
+	    (argc < 2 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "list") != 0)))
+		return usage_error("user needs a subcommand: show, list, verify, invite, disable, "
+				   "enable, archive, restore or remove%s", "");
 	if (strcmp(argv[0], "group") == 0 && (argc < 2 || (strcmp(argv[1], "show") != 0 &&
 							strcmp(argv[1], "list") != 0)))
 		return usage_error("group needs a subcommand: show or list%s", "");
-	if (!(strcmp(argv[0], "status") == 0 || strcmp(argv[0], "runs") == 0 ||
+	if (!action && !(strcmp(argv[0], "status") == 0 || strcmp(argv[0], "runs") == 0 ||
 	      strcmp(argv[0], "run") == 0 ||
 	      strcmp(argv[0], "reports") == 0 || strcmp(argv[0], "chain") == 0 ||
 	      strcmp(argv[0], "group") == 0 ||
@@ -966,7 +958,9 @@ main(int argc, char **argv)
 		conf_free(cf);
 		return EXIT_FAIL;
 	}
-	if (strcmp(argv[0], "status") == 0)
+	if (action)
+		r = ctl_action(st, argc, argv);
+	else if (strcmp(argv[0], "status") == 0)
 		r = cmd_status(st, argc, argv);
 	else if (strcmp(argv[0], "runs") == 0)
 		r = cmd_runs(st, argc, argv);

@@ -49,6 +49,7 @@ main(int argc, char **argv)
 	bool once = false, dry_run = false, check = false, foreground = false;
 	int verbose = 0, c;
 	struct conf *cf = NULL;
+	struct plugins *plugins = NULL;
 	char err[8192];
 	int r;
 
@@ -80,15 +81,24 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
-	if (check) {
-		printf("%s: configuration ok\n", path);
+	/* The plugins are loaded once, here: one that cannot be trusted or
+	 * refuses its settings stops rosterd before any run. */
+	r = plugins_load(cf, &plugins, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err);
 		conf_free(cf);
-		return EXIT_OK;
+		return EXIT_CONFIG;
 	}
-	if (once || dry_run)
-		r = service_once(cf, dry_run);
-	else
-		r = service_run(path, &cf);
+	if (check) {
+		printf("%s: configuration ok (%zu plugin%s loaded)\n", path, plugins_count(plugins),
+		       plugins_count(plugins) == 1 ? "" : "s");
+		r = EXIT_OK;
+	} else if (once || dry_run) {
+		r = service_once(cf, plugins, dry_run);
+	} else {
+		r = service_run(path, &cf, &plugins);
+	}
+	plugins_free(plugins);
 	conf_free(cf);
 	return r;
 }

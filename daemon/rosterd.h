@@ -118,6 +118,19 @@ struct conf_custom {
 	char *attr;        /* directory attribute */
 };
 
+struct config_t;
+struct config_setting_t;
+
+/* An entry of the plugins list. Its keys other than name and path are the
+ * plugin's own, read by its init through the SDK's setting functions. */
+struct conf_plugin {
+	char *name;        /* a-z 0-9 _, unique */
+	char *path;        /* absolute; default PLUGINDIR/name.so */
+	const struct config_setting_t *setting;   /* the entry, in conf.tree */
+	int index;         /* in the list */
+	unsigned line;
+};
+
 struct conf {
 	char *path;        /* the file this came from */
 	struct {
@@ -170,6 +183,9 @@ struct conf {
 	struct {
 		char *textfile;  /* absolute; NULL: no metrics file */
 	} metrics;
+	struct conf_plugin *plugins;   /* in the order listed */
+	size_t nplugins;
+	struct config_t *tree;         /* the parsed file, for the plugins' settings */
 };
 
 enum conf_flags {
@@ -179,6 +195,10 @@ enum conf_flags {
  * writes one "file:line: key: what is wrong" line per problem into err. */
 int conf_load(const char *path, int flags, struct conf **out, char *err, size_t errlen);
 void conf_free(struct conf *cf);
+/* Where a setting of the file is, for messages: its path in the form the
+ * config errors use ("plugins[0].rules[2].due_days") and its line. */
+void conf_setting_where(const struct config_setting_t *s, char *path, size_t len,
+			unsigned *line);
 
 /* ---- dn.c: distinguished names (RFC 4514) ------------------------------- */
 /* Canonical form of a DN for comparison: attribute types lower-cased (known
@@ -339,6 +359,8 @@ struct recon_opts {
 	const struct conf *cf;           /* groups, roles, users base */
 	bool groups_read;                /* the groups were searched */
 	bool groups_complete;            /* and that search ended in success */
+	bool plugin_disables;            /* a plugin decides who is disabled: plan
+	                                    no disable (re-enables still) */
 };
 /* Run sql to the end binding :now, :run and :initial where it names them (o
  * may be NULL); the number of rows changed, or -EIO. */
@@ -356,8 +378,10 @@ long long recon_people_changed(const struct recon *rc);
  * is held by a person this run did not see are moved to the rejects. An
  * incomplete run plans no disable. */
 int recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c);
-/* A digest of the plan's disables, to recognise an identical held run. */
-int recon_plan_digest(struct recon *rc, char out[17]);
+/* A digest of what the run takes away (the plan's disables, membership
+ * leaves, and, when audit_mark > 0, the plugins' disables and archivals
+ * audited after that audit_log id), to recognise an identical held run. */
+int recon_plan_digest(struct recon *rc, long long audit_mark, char out[17]);
 /* Apply the plan to the store and write every change to the audit log and
  * the rejects to the run's record. Inside the same write transaction. */
 int recon_apply(struct recon *rc, const struct recon_opts *o);
@@ -383,6 +407,20 @@ typedef int (*recon_change_fn)(const struct recon_change *c, void *arg);
 /* Call fn for every change of the plan, in a fixed order (create, update,
  * disable, enable; then by username). Stops at fn's first non-zero return. */
 int recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg);
+/* One event for the plugins (kind: enum rosterd_event_kind). */
+struct recon_event {
+	int kind;
+	long long person_id;
+	const char *changed;       /* UPDATED: "email title fields" */
+	long long group_id;        /* GROUP_JOINED, GROUP_LEFT */
+	long long old_manager_id;  /* MANAGER_CHANGED: the primary before; 0 none */
+	unsigned flags;            /* REAPPEARED: ROSTERD_BACK_* */
+};
+typedef int (*recon_event_fn)(const struct recon_event *e, void *arg);
+/* After recon_apply and recon_hierarchy: call fn for each event of the run,
+ * by kind, then username (then group name). Stops at fn's first non-zero
+ * return and returns it. */
+int recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg);
 typedef int (*recon_reject_fn)(const char *dn, const char *reason, void *arg);
 int recon_rejects_foreach(struct recon *rc, recon_reject_fn fn, void *arg);
 
@@ -397,6 +435,9 @@ struct run_rec {
 	long long entries_read;
 	struct plan_counts c;
 	struct hier_counts h;
+	struct {                /* what the plugins did */
+		long long disabled, enabled, archived, assigned, unassigned;
+	} pl;
 	int groups_complete;    /* -1: groups not read */
 	const char *error;      /* NULL when none */
 	const char *digest;     /* plan digest of a held run */
@@ -444,6 +485,7 @@ int gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 long long gmap_bad_members(const struct gmap *g);
 
 /* ---- sync.c: one sync run ----------------------------------------------- */
+struct plugins;
 /* What a run is doing, as told to the progress callback. */
 enum sync_step { SYNC_READING, SYNC_APPLYING };
 struct sync_opts {
@@ -454,6 +496,7 @@ struct sync_opts {
 	 * run is recorded as failed. NULL: none. */
 	int (*progress)(void *arg, enum sync_step step, long long entries_read);
 	void *progress_arg;
+	struct plugins *plugins;   /* loaded at start-up (plugin.c); never NULL */
 };
 struct sync_result {
 	long long run_id;
@@ -490,14 +533,154 @@ int metrics_write(const char *path, const struct json_t *status, char *err, size
 /* ---- service.c: one run, or the service loop --------------------------- */
 /* One run (--once, or --dry-run); SIGTERM/SIGINT stop it cleanly. Returns
  * the exit status. */
-int service_once(struct conf *cf, bool dry_run);
-/* The service loop until SIGTERM/SIGINT; *cf may be replaced by a reload
- * (SIGHUP). Returns the exit status. */
-int service_run(const char *conf_path, struct conf **cf);
+int service_once(struct conf *cf, struct plugins *plugins, bool dry_run);
+/* The service loop until SIGTERM/SIGINT; *cf and *plugins may be replaced by
+ * a reload (SIGHUP). Returns the exit status. */
+int service_run(const char *conf_path, struct conf **cf, struct plugins **plugins);
 /* The delay before retry number attempt (1, 2, ...) after the directory could
  * not be reached: first doubled each time up to cap, less up to a quarter
  * at random (rnd in [0, 1)). */
 double service_backoff(int attempt, double first, double cap, double rnd);
+/* ---- actions.c: changes made for a plugin or an operator, audited ------- */
+/* A handle lives inside one write transaction of the store. Each action
+ * writes an audit_log row per change (the actor set last, the run id) and
+ * queues the notification it implies. Returns 0 when it changed something,
+ * ACT_NOCHANGE when there was nothing to do, or a negative errno: -ENOENT (no
+ * such person or course), -EINVAL (not allowed from the current state, or a
+ * bad argument), -EPERM (not this actor's to do), -EBUSY (a started
+ * assignment), -EEXIST, -EIO (the store; see store_errmsg). act_message()
+ * says what happened or why not, in one line naming the person. */
+struct act;
+enum { ACT_NOCHANGE = 1 };
+enum act_op { ACT_VERIFY, ACT_INVITE, ACT_DISABLE, ACT_ENABLE, ACT_ARCHIVE, ACT_RESTORE };
+struct act_counts {
+	long long disabled, enabled, archived, restored, removed, assigned, unassigned,
+		granted, waiting, released, recurred, fields, notified;
+};
+int act_new(struct store *st, const char *now, long long run_id, struct act **out);
+void act_free(struct act *a);
+/* Who acts from now on: "operator:NAME", "plugin:NAME" or "sync" (the
+ * string must outlive its use). */
+void act_set_actor(struct act *a, const char *actor);
+const char *act_message(const struct act *a);
+void act_counts(const struct act *a, struct act_counts *c);
+int act_find_person(struct act *a, const char *username, long long *id);
+/* A state change (see the diagram in actions.c); why goes into the audit. */
+int act_status(struct act *a, long long person, enum act_op op, const char *why);
+/* Purge a person and their records: operators only. */
+int act_remove(struct act *a, long long person);
+/* Add a course (limit -1: no licence limit); an existing one is updated when
+ * update is set, else -EEXIST. */
+int act_course_define(struct act *a, const char *code, const char *title, long long limit,
+		      bool update);
+/* Assign a course unless a current assignment exists; due NULL or
+ * YYYY-MM-DD. With recur_days, a current one completed at least that many
+ * days ago is archived and a new one assigned. */
+int act_assign(struct act *a, long long person, const char *code, const char *due,
+	       int recur_days);
+/* Give back a never-started assignment; own_only leaves alone one another
+ * actor assigned. */
+int act_unassign(struct act *a, long long person, const char *code, bool own_only);
+/* Set (value NULL: remove) a custom field the directory does not own. */
+int act_set_field(struct act *a, long long person, const char *name, const char *value);
+/* Queue a notification of kind (a-z 0-9 _ -) for the person. */
+int act_notify(struct act *a, long long person, const char *kind, const char *message);
+/* Grant waiting and pending assignments of active people their licences,
+ * as far as the pools allow (the platform may have activated people). */
+int act_settle(struct act *a);
+bool act_date_ok(const char *s);
+bool act_code_ok(const char *s);
+
+/* ---- setting.c: a plugin's own settings, for the SDK's host table ------- */
+struct rosterd_setting;
+const struct rosterd_setting *setting_get(const struct rosterd_setting *s, const char *name);
+const struct rosterd_setting *setting_at(const struct rosterd_setting *s, int i);
+int setting_count(const struct rosterd_setting *s);
+const char *setting_name(const struct rosterd_setting *s);
+int setting_type(const struct rosterd_setting *s);
+int setting_string(const struct rosterd_setting *s, const char *name, const char **out);
+int setting_int(const struct rosterd_setting *s, const char *name, long long *out);
+int setting_float(const struct rosterd_setting *s, const char *name, double *out);
+int setting_bool(const struct rosterd_setting *s, const char *name, bool *out);
+
+/* ---- plugin.c: the plugin host (include/rosterd/plugin.h) --------------- */
+/* The sync run drives the host:
+ *
+ *   plugins_load(cf)              at start-up (and rosterd -n): dlopen and
+ *                                 init every configured plugin, in order
+ *   per run, inside its write transaction, after the plan is applied:
+ *     plugins_begin(run)          the store, the run's time, id, completeness
+ *     plugins_event(ev)...        events in kind order (see plugin.h)
+ *     plugins_run_end()           each plugin's run_end, then licences granted
+ *     plugins_counts()            disables and archives, for the threshold
+ *     plugins_actions_foreach()   what the plugins did (dry run: print it)
+ *     commit or roll back, then
+ *     plugins_end()               before the store is closed
+ *   plugins_free()                at exit
+ *
+ * Every action a plugin asks for is applied at once through actions.c in the
+ * caller's transaction and audited as "plugin:<name>". Any call that returns
+ * a negative errno leaves the run to be rolled back; plugins_error() says why.
+ */
+struct plugins;
+
+struct plugin_run {
+	struct store *st;      /* in a write transaction */
+	const char *now;       /* the run's time, RFC 3339 */
+	long long run_id;      /* 0 in a dry run */
+	bool complete;         /* the directory read was complete */
+	bool dry_run;
+};
+
+/* One event for the plugins. The host reads the person and group from the
+ * store, so it needs only their ids. */
+struct plugin_event {
+	int kind;              /* ROSTERD_EV_CREATED .. ROSTERD_EV_GROUP_LEFT */
+	long long person_id;
+	const char *changed;   /* UPDATED: changed field names, space-separated
+	                          ("email title fields"); else NULL */
+	long long group_id;    /* GROUP_JOINED, GROUP_LEFT */
+	long long old_manager_id;  /* MANAGER_CHANGED: previous primary; 0 none */
+	unsigned flags;        /* REAPPEARED: ROSTERD_BACK_PRESENT, _FLAG_CLEARED */
+};
+
+struct plugin_counts {
+	long long disabled, archived, enabled, assigned, unassigned, waiting, granted,
+		fields, notified;
+};
+
+/* One action of this run, as the audit log has it. */
+struct plugin_action {
+	const char *actor;     /* "plugin:NAME", or "sync" for licences granted at
+	                          the end of the run */
+	const char *action;    /* assign, unassign, enrol, wait, recur, disable,
+	                          enable, archive, set-field, notify, course-add,
+	                          course-update */
+	long long person_id;   /* 0 for a course */
+	const char *subject;   /* username, or course code */
+	const char *detail;
+};
+typedef int (*plugin_action_fn)(const struct plugin_action *a, void *arg);
+
+/* Load and init the plugins cf lists (cf must outlive the host). On failure
+ * returns -EINVAL (or -ENOMEM) with one "file:line: plugins[N]...: why" line
+ * per problem in err: a missing, non-regular, group/world-writable file, a
+ * wrong ABI (both versions named), a descriptor too small, a setting the
+ * plugin refuses. No plugins configured: an empty host. */
+int plugins_load(const struct conf *cf, struct plugins **out, char *err, size_t errlen);
+size_t plugins_count(const struct plugins *h);
+/* Whether a loaded plugin decides who is disabled (ROSTERD_PLUGIN_DISABLES):
+ * the sync then plans no disable of its own, for missing people nor for the
+ * directory flag. */
+bool plugins_take_disable(const struct plugins *h);
+int plugins_begin(struct plugins *h, const struct plugin_run *run);
+int plugins_event(struct plugins *h, const struct plugin_event *ev);
+int plugins_run_end(struct plugins *h);
+void plugins_counts(const struct plugins *h, struct plugin_counts *c);
+int plugins_actions_foreach(struct plugins *h, plugin_action_fn fn, void *arg);
+const char *plugins_error(const struct plugins *h);
+void plugins_end(struct plugins *h);
+void plugins_free(struct plugins *h);
 
 /* ---- query.c: read-only views for rosterctl (jansson values) ----------- */
 struct json_t;
@@ -539,6 +722,11 @@ int query_group(struct store *st, long long id, struct json_t **out);
  * everyone in it through nested groups too, with the group they came through. */
 int query_group_members(struct store *st, long long id, bool effective, query_row_fn fn,
 			void *arg);
+/* Hand each row of the prepared statement s to fn as an object (columns by
+ * name, NULL as null), then finalize s. Stops at fn's first non-zero return
+ * and returns it; -ENOMEM, -EIO. */
+struct sqlite3_stmt;
+int query_each_row(struct sqlite3_stmt *s, query_row_fn fn, void *arg);
 /* People by status, the last run, runs awaiting approval and "totals":
  * counters over every run (runs_<outcome>, changes applied, directory errors). */
 int query_status(struct store *st, struct json_t **out);
@@ -547,5 +735,16 @@ int query_runs(struct store *st, int limit, query_row_fn fn, void *arg);
 /* Approve held run id; -ENOENT no such run, -EINVAL not an unused held run. */
 int query_run_approve(struct store *st, long long id, const char *operator_name,
 		      char *err, size_t errlen);
+
+/* ---- query_courses.c: courses, assignments and the outbox for rosterctl -- */
+/* Every course, by code, with its pool: licence_limit, in_use, and how many
+ * assignments are pending, waiting, enrolled, in_progress, completed. */
+int query_courses(struct store *st, query_row_fn fn, void *arg);
+/* One course as that object; -ENOENT if none. */
+int query_course(struct store *st, const char *code, struct json_t **out);
+/* The course's assignments, current ones first, by username. */
+int query_course_assignments(struct store *st, const char *code, query_row_fn fn, void *arg);
+/* The outbox, oldest first: the unsent notifications, or all. */
+int query_outbox(struct store *st, bool all, query_row_fn fn, void *arg);
 
 #endif

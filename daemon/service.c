@@ -34,6 +34,7 @@
 struct svc {
 	const char *conf_path;
 	struct conf *cf;
+	struct plugins *plugins;  /* loaded with cf, replaced with it */
 	bool stopping;
 	/* the run in progress */
 	double run_t0, next_check, last_status, last_tty;
@@ -194,7 +195,7 @@ static void
 one_run(struct svc *s, bool dry_run, struct sync_result *res)
 {
 	struct sync_opts o = { .dry_run = dry_run, .plan_out = stdout,
-			       .progress = on_progress, .progress_arg = s };
+			       .progress = on_progress, .progress_arg = s, .plugins = s->plugins };
 
 	s->run_t0 = time_mono();
 	s->started = time(NULL);
@@ -296,9 +297,9 @@ log_config(const struct conf *cf)
 }
 
 int
-service_once(struct conf *cf, bool dry_run)
+service_once(struct conf *cf, struct plugins *plugins, bool dry_run)
 {
-	struct svc s = { .cf = cf };
+	struct svc s = { .cf = cf, .plugins = plugins };
 	struct sync_result res;
 	sigset_t set;
 
@@ -310,17 +311,21 @@ service_once(struct conf *cf, bool dry_run)
 	return res.exit_code;
 }
 
-/* SIGHUP: read the configuration again; keep the old one if the new one is
- * bad. Returns whether the new one was taken. */
+/* SIGHUP: read the configuration again and load its plugins; keep the old
+ * ones if the new configuration is bad or a plugin refuses it. Returns
+ * whether the new one was taken. */
 static bool
 reload(struct svc *s)
 {
 	struct conf *cf = NULL;
+	struct plugins *plugins = NULL;
 	char err[8192], *save = NULL;
 
 	notify_reloading();
 	log_info("reloading %s", s->conf_path);
-	if (conf_load(s->conf_path, CONF_CHECK_SECRETS, &cf, err, sizeof(err)) < 0) {
+	if (conf_load(s->conf_path, CONF_CHECK_SECRETS, &cf, err, sizeof(err)) < 0 ||
+	    plugins_load(cf, &plugins, err, sizeof(err)) < 0) {
+		conf_free(cf);
 		for (char *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 			log_error("%s", l);
 		log_error("configuration not reloaded: keeping the one in use");
@@ -328,8 +333,10 @@ reload(struct svc *s)
 		notify_status("%s (reload failed: previous configuration kept)", s->idle);
 		return false;
 	}
+	plugins_free(s->plugins);
 	conf_free(s->cf);
 	s->cf = cf;
+	s->plugins = plugins;
 	log_config(cf);
 	log_info("configuration reloaded");
 	notify_ready();
@@ -361,9 +368,9 @@ wait_until(const sigset_t *set, double until)
 }
 
 int
-service_run(const char *conf_path, struct conf **cfp)
+service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 {
-	struct svc s = { .conf_path = conf_path, .cf = *cfp };
+	struct svc s = { .conf_path = conf_path, .cf = *cfp, .plugins = *plugins };
 	double next;
 	sigset_t set;
 	int r = EXIT_OK;
@@ -407,5 +414,6 @@ service_run(const char *conf_path, struct conf **cfp)
 out:
 	notify_stopping();
 	*cfp = s.cf;
+	*plugins = s.plugins;
 	return r;
 }

@@ -298,7 +298,9 @@ store_run_finish(struct store *st, const struct run_rec *rr)
 		"manager_cycles = ?18, groups_read = ?19, groups_created = ?20, "
 		"groups_updated = ?21, groups_deleted = ?22, members_ignored = ?23, "
 		"memberships_joined = ?24, memberships_left = ?25, role_changes = ?26, "
-		"groups_complete = ?27 WHERE id = ?1";
+		"groups_complete = ?27, plugin_disabled = ?28, plugin_enabled = ?29, "
+		"plugin_archived = ?30, plugin_assigned = ?31, plugin_unassigned = ?32 "
+		"WHERE id = ?1";
 	sqlite3_stmt *s = NULL;
 	char now[21];
 	int r = -EIO;
@@ -334,6 +336,11 @@ store_run_finish(struct store *st, const struct run_rec *rr)
 	sqlite3_bind_int64(s, 26, rr->h.role_changes);
 	if (rr->groups_complete >= 0)
 		sqlite3_bind_int(s, 27, rr->groups_complete);
+	sqlite3_bind_int64(s, 28, rr->pl.disabled);
+	sqlite3_bind_int64(s, 29, rr->pl.enabled);
+	sqlite3_bind_int64(s, 30, rr->pl.archived);
+	sqlite3_bind_int64(s, 31, rr->pl.assigned);
+	sqlite3_bind_int64(s, 32, rr->pl.unassigned);
 	if (sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(st->db) == 1)
 		r = 0;
 	sqlite3_finalize(s);

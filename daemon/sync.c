@@ -161,13 +161,66 @@ print_hier_summary(FILE *out, const struct recon_opts *ro, const struct hier_cou
 	fputc('\n', out);
 }
 
-/* Whether the plan passes the safety thresholds; why not, in why. */
-static bool
-within_threshold(const struct conf *cf, const struct plan_counts *c,
-		 const struct hier_counts *h, long long found, char *why, size_t len)
+/* ---- the plugins ---------------------------------------------------------- */
+
+static int
+send_event(const struct recon_event *e, void *arg)
 {
+	return plugins_event(arg, &(struct plugin_event){
+		.kind = e->kind, .person_id = e->person_id, .changed = e->changed,
+		.group_id = e->group_id, .old_manager_id = e->old_manager_id,
+		.flags = e->flags });
+}
+
+/* Inside the run's transaction, after the plan is applied: hand the plugins
+ * the run's events and its end, and count what they did. A plugin's error
+ * (or the store's) is returned, and the run must be rolled back. */
+static int
+run_plugins(struct plugins *h, struct store *st, struct recon *rc, const struct recon_opts *ro,
+	    bool dry_run, struct run_rec *rec)
+{
+	struct plugin_counts pc;
+	int r;
+
+	r = plugins_begin(h, &(struct plugin_run){ .st = st, .now = ro->now,
+						   .run_id = ro->run_id, .complete = ro->complete,
+						   .dry_run = dry_run });
+	if (r == 0)
+		r = recon_events_foreach(rc, send_event, h);
+	if (r == 0)
+		r = plugins_run_end(h);
+	if (r < 0)
+		return r;
+	plugins_counts(h, &pc);
+	rec->pl.disabled = pc.disabled;
+	rec->pl.enabled = pc.enabled;
+	rec->pl.archived = pc.archived;
+	rec->pl.assigned = pc.assigned;
+	rec->pl.unassigned = pc.unassigned;
+	return 0;
+}
+
+static int
+print_action(const struct plugin_action *a, void *arg)
+{
+	fprintf((FILE *)arg, "%-8s %-20s %s  (%s)\n", a->action, a->subject ? a->subject : "-",
+		a->detail ? a->detail : "", a->actor);
+	return 0;
+}
+
+/* Whether the plan passes the safety thresholds; why not, in why. The
+ * plugins' disables and archivals count with the core's disables. */
+static bool
+within_threshold(const struct conf *cf, const struct run_rec *rec, long long found,
+		 char *why, size_t len)
+{
+	const struct hier_counts *h = &rec->h;
+	struct plan_counts cc = rec->c, *c = &cc;
+
 	double pct = h->memberships_before > 0 ?
 		     100.0 * (double)h->leaves / (double)h->memberships_before : 0.0;
+
+	c->disabled += rec->pl.disabled + rec->pl.archived;
 
 	if (found == 0 && c->people_enabled > 0) {
 		snprintf(why, len, "the directory returned nobody while the store has %lld "
@@ -228,7 +281,10 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	struct run_state rs = { 0 };
 	struct run_rec rec = { .outcome = RUN_FAILED, .groups_complete = -1 };
 	struct recon_opts ro = { .on_missing = cf->sync.on_missing, .cf = cf,
-				 .initial_status = cf->sync.initial_status };
+				 .initial_status = cf->sync.initial_status,
+				 .plugin_disables = o->plugins && plugins_take_disable(o->plugins) };
+	bool plugins = o->plugins != NULL && plugins_count(o->plugins) > 0;
+	long long audit_mark = 0;
 	struct store *st = NULL;
 	char err[2048], now[21], why[512], digest[17] = "";
 	const char *store_path = cf->store.path;
@@ -370,13 +426,28 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	if (recon_apply(rs.rc, &ro) < 0 || recon_hierarchy(rs.rc, &ro, &rec.h) < 0) {
 		log_error("store: applying the plan failed: %s", store_errmsg(st));
 		rec.error = "applying the plan failed";
-		rec.outcome = RUN_FAILED;
-		exit_code = EXIT_FAIL;
-		goto rollback;
+		goto failed;
 	}
 	log_debug("applied in %.3f s", time_mono() - t_phase);
-	if (!within_threshold(cf, &rec.c, &rec.h, complete ? rs.read : -1, why, sizeof(why))) {
-		if (recon_plan_digest(rs.rc, digest) < 0) {
+	if (plugins) {
+		t_phase = time_mono();
+		audit_mark = recon_count(rs.rc, "SELECT coalesce(max(id), 0) FROM audit_log");
+		if (audit_mark < 0) {
+			log_error("store: %s", store_errmsg(st));
+			rec.error = "applying the plan failed";
+			goto failed;
+		}
+		if (run_plugins(o->plugins, st, rs.rc, &ro, o->dry_run, &rec) < 0) {
+			snprintf(err, sizeof(err), "%s", plugins_error(o->plugins));
+			log_error("%s; the whole run is rolled back",
+				  err[0] ? err : "a plugin failed");
+			rec.error = err;
+			goto failed;
+		}
+		log_debug("plugins done in %.3f s", time_mono() - t_phase);
+	}
+	if (!within_threshold(cf, &rec, complete ? rs.read : -1, why, sizeof(why))) {
+		if (recon_plan_digest(rs.rc, audit_mark, digest) < 0) {
 			log_error("store: %s", store_errmsg(st));
 			goto rollback;
 		}
@@ -406,6 +477,12 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			rec.c.unchanged, rec.c.rejected, rs.read,
 			complete ? "" : " (incomplete read: no disables planned)");
 		print_hier_summary(out, &ro, &rec.h, rs.groups_read);
+		if (plugins) {
+			plugins_actions_foreach(o->plugins, print_action, out);
+			fprintf(out, "plan: plugins: %lld to disable, %lld to enable, %lld to archive, "
+				"%lld assignments, %lld unassignments\n", rec.pl.disabled,
+				rec.pl.enabled, rec.pl.archived, rec.pl.assigned, rec.pl.unassigned);
+		}
 		if (rec.outcome == RUN_HELD)
 			fprintf(out, "this run would be held: %s\n", why);
 		store_rollback(st);
@@ -428,9 +505,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	if (store_run_finish(st, &rec) < 0 || store_commit(st) < 0) {
 		log_error("store: commit failed: %s", store_errmsg(st));
 		rec.error = "commit failed";
-		rec.outcome = RUN_FAILED;
-		exit_code = EXIT_FAIL;
-		goto rollback;
+		goto failed;
 	}
 	log_debug("committed in %.3f s", time_mono() - t_phase);
 	if (store_checkpoint(st) < 0)
@@ -449,11 +524,18 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			 rs.groups_read, rec.h.groups_created, rec.h.groups_updated,
 			 rec.h.groups_deleted, rec.h.joins, rec.h.leaves, rec.h.members_ignored,
 			 rec.h.role_changes);
+	if (plugins)
+		log_info("run %lld: plugins: %lld disabled, %lld enabled, %lld archived, "
+			 "%lld assigned, %lld unassigned", rec.id, rec.pl.disabled, rec.pl.enabled,
+			 rec.pl.archived, rec.pl.assigned, rec.pl.unassigned);
 	if (amap_bad_dns(rs.map) > 0)
 		log_warn("%lld manager values were not DNs and were left out",
 			 amap_bad_dns(rs.map));
 	goto out;
 
+failed:
+	rec.outcome = RUN_FAILED;
+	exit_code = EXIT_FAIL;
 rollback:
 	store_rollback(st);
 	if (rec.outcome != RUN_HELD)
@@ -491,6 +573,8 @@ out:
 	res->c = rec.c;
 	res->duration = rec.duration ? rec.duration : time_mono() - t0;
 	log_set_run(0);
+	if (o->plugins != NULL)
+		plugins_end(o->plugins);   /* its statements, before the store closes */
 	recon_free(rs.rc);
 	amap_free(rs.map);
 	gmap_free(rs.gmap);

@@ -5,8 +5,8 @@
 # each of: an unknown key, a value of the wrong type, page_size out of range
 # (0 and 100001), a missing ldap.users.base, a bad sync.initial_status, a
 # syntax error, an unknown top-level group, a non-LDAP URI, an unknown
-# users.scope, max_disable_percent over 100, a non-empty plugins list and a
-# bad custom field name makes rosterd -n, --once and --dry-run and rosterctl
+# users.scope, max_disable_percent over 100, a plugins entry without a name
+# and a bad custom field name makes rosterd -n, --once and --dry-run and rosterctl
 # exit 2 with "FILE:LINE: KEY: ..." naming the exact line, creates no store,
 # and prints nothing on stdout; two problems of one kind are both reported;
 # a missing config file is exit 2 naming it; the valid config passes -n, with
@@ -112,9 +112,9 @@ note "max_disable_percent over 100"
 bad_conf '21s/10.0/150.0/'
 expect_error 21 sync.max_disable_percent "150 is out of range"
 
-note "plugins must be empty in this release"
-bad_conf '23s/( )/( { name = "course_rules"; } )/'
-expect_error 23 plugins "this version of rosterd has no plugin host"
+note "a plugins entry without a name"
+bad_conf '23s/( )/( { path = "x.so"; } )/'
+expect_error 23 "plugins[0].name" "missing: which plugin to load"
 
 note "custom field name"
 bad_conf '13s/cost_centre/CostCentre/'

@@ -27,7 +27,7 @@ assert_sql 0 "SELECT count(*) FROM people WHERE status_reason IS NOT NULL OR dir
 assert_sql 0 "SELECT count(*) FROM run_rejects"
 assert_sql ok "PRAGMA integrity_check"
 assert_sql wal "PRAGMA journal_mode"
-assert_sql "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "PRAGMA user_version" "every migration applied"
+assert_sql "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "PRAGMA user_version" "schema version: every migration applied"
 
 note "alice: every field"
 assert_sql "uid=alice,ou=people,dc=example,dc=com|uid=alice,ou=people,dc=example,dc=com|alice|alice@example.com|Alice|Archer|Alice Archer|1001|ENG|London|Chief Technology Officer||" \

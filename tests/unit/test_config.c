@@ -283,17 +283,34 @@ test_custom_fields(void **state)
 	conf_free(cf);
 }
 
+/* The plugins list: names and paths are the core's, every other key is the
+ * plugin's (checked when it is loaded, not here). */
 static void
-test_plugins_refused_until_host_exists(void **state)
+test_plugins_list(void **state)
 {
 	struct fixture *fx = *state;
 	struct conf *cf;
-	char text[2048];
+	char text[2048], want[600];
 
 	snprintf(text, sizeof(text), minimal, "");
-	strcat(text, "plugins = ( { name = \"disable_rules\"; } );\n");
+	strcat(text, "plugins = ( { name = \"disable_rules\"; grace_runs = 3; anything = [ 1 ]; },\n"
+	       "  { name = \"mine\"; path = \"lib/mine.so\"; } );\n");
+	assert_int_equal(load(fx, text, 0, &cf), 0);
+	assert_int_equal(cf->nplugins, 2);
+	assert_string_equal(cf->plugins[0].name, "disable_rules");
+	assert_string_equal(cf->plugins[0].path, PLUGINDIR "/disable_rules.so");
+	assert_int_equal(cf->plugins[0].line, 7);
+	assert_int_equal(cf->plugins[0].index, 0);
+	snprintf(want, sizeof(want), "%s/lib/mine.so", fx->dir);
+	assert_string_equal(cf->plugins[1].path, want);
+	assert_int_equal(cf->plugins[1].line, 8);
+	assert_non_null(cf->plugins[1].setting);
+	conf_free(cf);
+
+	snprintf(text, sizeof(text), minimal, "");
+	strcat(text, "plugins = ( { name = \"x\"; }, { grace_runs = 3; } );\n");
 	assert_int_equal(load(fx, text, 0, &cf), -EINVAL);
-	assert_non_null(strstr(fx->err, ":7: plugins: this version of rosterd has no plugin host"));
+	assert_non_null(strstr(fx->err, ":7: plugins[1].name: missing: which plugin to load"));
 }
 
 static void
@@ -355,7 +372,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bind_dn_needs_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_attribute_needs_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_custom_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_plugins_refused_until_host_exists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plugins_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_filter_and_lone_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_custom_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),

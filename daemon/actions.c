@@ -1,0 +1,1162 @@
+/*
+ * actions.c: the changes rosterd makes to people, courses and assignments on
+ * someone's behalf, a plugin's decision or an operator's command. Every action
+ * runs inside the caller's write transaction, writes one audit_log row per
+ * change with its actor and run, and queues in the outbox the notification it
+ * implies (invite, disabled, assigned). The rules of the account states and of
+ * licences live here and nowhere else:
+ *
+ *   invited --verify--> active --disable--> disabled --archive--> archived
+ *   disabled --enable--> the status it had; archived --restore--> back
+ *   remove: an operator's purge, the only way anything is deleted
+ *
+ * An assignment to someone who is not active is pending; an active person's
+ * is an enrolment that holds one of the course's licences, or it waits while
+ * the pool is empty and is granted, in the order assigned, when a licence
+ * comes back. Started and completed assignments are never changed here.
+ * Knows SQL, no LDAP; logs nothing.
+ */
+#include "rosterd.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ACT_MAX_STMTS 64
+
+struct act {
+	struct store *st;
+	sqlite3 *db;
+	char now[32];
+	long long run_id;
+	const char *actor;       /* caller's string, "operator:x" or "plugin:y" */
+	char msg[1024];
+	struct act_counts n;
+	struct {
+		const char *sql;     /* identity: each statement is a static string */
+		sqlite3_stmt *s;
+	} cache[ACT_MAX_STMTS];
+	size_t ncache;
+};
+
+/* A person as the state rules need them. Strings are owned. */
+struct who {
+	long long id;
+	char *username, *status, *reason, *prev;
+	bool missing, dir_disabled;
+};
+
+static void msg(struct act *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void
+msg(struct act *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->msg, sizeof(a->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+/* The cached statement for sql, reset, with args bound by the letters of
+ * fmt: 'i' a long long, 't' a string (NULL binds NULL). NULL on failure. */
+static sqlite3_stmt *
+vprep(struct act *a, const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i;
+
+	for (i = 0; i < a->ncache; i++)
+		if (a->cache[i].sql == sql)
+			break;
+	if (i < a->ncache) {
+		s = a->cache[i].s;
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	} else {
+		if (a->ncache == ACT_MAX_STMTS ||
+		    sqlite3_prepare_v2(a->db, sql, -1, &s, NULL) != SQLITE_OK)
+			return NULL;
+		a->cache[a->ncache].sql = sql;
+		a->cache[a->ncache++].s = s;
+	}
+	for (int k = 1; *fmt; fmt++, k++) {
+		if (*fmt == 'i')
+			sqlite3_bind_int64(s, k, va_arg(ap, long long));
+		else
+			sqlite3_bind_text(s, k, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+	}
+	return s;
+}
+
+static sqlite3_stmt *
+prep(struct act *a, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	s = vprep(a, sql, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Bind and take the first step of the cached statement for sql: the
+ * sqlite3_step() code (SQLITE_ERROR when it cannot be prepared), with *sp
+ * on its row for the caller to read and reset. */
+static int
+vstep(struct act *a, sqlite3_stmt **sp, const char *sql, const char *fmt, va_list ap)
+{
+	*sp = vprep(a, sql, fmt, ap);
+	return *sp ? sqlite3_step(*sp) : SQLITE_ERROR;
+}
+
+/* Run a statement that returns no rows; the rows it changed, or -EIO. */
+static int
+exec(struct act *a, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vstep(a, &s, sql, fmt, ap);
+	va_end(ap);
+	if (s != NULL)
+		sqlite3_reset(s);
+	return r == SQLITE_DONE ? sqlite3_changes(a->db) : -EIO;
+}
+
+/* The first column of the first row as an integer: 1 with *out set, 0 when
+ * there is no row, -EIO. */
+static int
+scalar(struct act *a, long long *out, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vstep(a, &s, sql, fmt, ap);
+	va_end(ap);
+	if (r == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	if (s != NULL)
+		sqlite3_reset(s);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -EIO;
+}
+
+static char *
+col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* ---- handle ---------------------------------------------------------------- */
+
+int
+act_new(struct store *st, const char *now, long long run_id, struct act **out)
+{
+	struct act *a;
+
+	if (!store_in_txn(st))
+		return -EINVAL;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return -ENOMEM;
+	a->st = st;
+	a->db = store_db(st);
+	snprintf(a->now, sizeof(a->now), "%s", now);
+	a->run_id = run_id;
+	a->actor = "sync";
+	/* Within the caller's transaction: gone with it on a rollback, as is
+	 * this handle, which lives no longer than the transaction. */
+	if (store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS act_grant (assignment_id "
+		       "INTEGER PRIMARY KEY, course_id INTEGER NOT NULL, person_id INTEGER "
+		       "NOT NULL, was TEXT NOT NULL)") < 0) {
+		free(a);
+		return -EIO;
+	}
+	*out = a;
+	return 0;
+}
+
+void
+act_free(struct act *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->ncache; i++)
+		sqlite3_finalize(a->cache[i].s);
+	free(a);
+}
+
+void
+act_set_actor(struct act *a, const char *actor)
+{
+	a->actor = actor;
+}
+
+const char *
+act_message(const struct act *a)
+{
+	return a->msg;
+}
+
+void
+act_counts(const struct act *a, struct act_counts *c)
+{
+	*c = a->n;
+}
+
+/* The word that goes into people.status_reason for this actor's disables:
+ * "operator", or the plugin's name. */
+static const char *
+actor_reason(const struct act *a)
+{
+	if (strncmp(a->actor, "plugin:", 7) == 0)
+		return a->actor + 7;
+	if (strncmp(a->actor, "operator:", 9) == 0)
+		return "operator";
+	return a->actor;
+}
+
+static bool
+actor_is_operator(const struct act *a)
+{
+	return strncmp(a->actor, "operator:", 9) == 0;
+}
+
+/* ---- audit and outbox ------------------------------------------------------ */
+
+static const char audit_sql[] =
+	"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
+	"VALUES (?1, nullif(?2, 0), ?3, ?4, nullif(?5, 0), ?6, ?7)";
+
+static int
+audit(struct act *a, const char *action, long long person, const char *subject,
+      const char *detail)
+{
+	int r = exec(a, audit_sql, "tittitt", a->now, a->run_id, a->actor, action, person,
+		     subject, detail);
+	return r < 0 ? r : 0;
+}
+
+static const char outbox_sql[] =
+	"INSERT INTO outbox (created_at, run_id, source, kind, person_id, username, email, "
+	"course, due, message) SELECT ?1, nullif(?2, 0), ?3, ?4, p.id, p.username, p.email, "
+	"?5, ?6, ?7 FROM people p WHERE p.id = ?8";
+
+static int
+outbox(struct act *a, long long person, const char *kind, const char *course,
+       const char *due, const char *message)
+{
+	int r = exec(a, outbox_sql, "tittttti", a->now, a->run_id, a->actor, kind, course, due,
+		     message, person);
+	if (r < 0)
+		return r;
+	a->n.notified++;
+	return 0;
+}
+
+/* ---- people ------------------------------------------------------------------ */
+
+/* The id that sql finds for key: 0, or -ENOENT with "no WHAT "KEY"HINT". */
+static int
+find_id(struct act *a, const char *sql, const char *key, long long *id, const char *what,
+	const char *hint)
+{
+	int r = scalar(a, id, sql, "t", key);
+
+	if (r == 0) {
+		msg(a, "no %s \"%s\"%s", what, key, hint);
+		return -ENOENT;
+	}
+	return r < 0 ? r : 0;
+}
+
+int
+act_find_person(struct act *a, const char *username, long long *id)
+{
+	static const char sql[] = "SELECT id FROM people WHERE username = ?1";
+
+	return find_id(a, sql, username, id, "user", " in the store");
+}
+
+static void
+who_free(struct who *w)
+{
+	free(w->username);
+	free(w->status);
+	free(w->reason);
+	free(w->prev);
+}
+
+static int
+who_load(struct act *a, long long id, struct who *w)
+{
+	static const char sql[] =
+		"SELECT username, status, status_reason, prev_status, missing_since IS NOT NULL, "
+		"dir_disabled FROM people WHERE id = ?1";
+	sqlite3_stmt *s = prep(a, sql, "i", id);
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	if (s == NULL)
+		return -EIO;
+	r = sqlite3_step(s);
+	if (r != SQLITE_ROW) {
+		sqlite3_reset(s);
+		msg(a, "no person with id %lld", id);
+		return r == SQLITE_DONE ? -ENOENT : -EIO;
+	}
+	w->id = id;
+	w->username = col_dup(s, 0);
+	w->status = col_dup(s, 1);
+	w->reason = col_dup(s, 2);
+	w->prev = col_dup(s, 3);
+	w->missing = sqlite3_column_int(s, 4);
+	w->dir_disabled = sqlite3_column_int(s, 5);
+	sqlite3_reset(s);
+	if (w->username == NULL || w->status == NULL) {
+		who_free(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether s (NULL for none) is word. */
+static bool
+is(const char *s, const char *word)
+{
+	return strcmp(s ? s : "", word) == 0;
+}
+
+static const char set_status_sql[] =
+	"UPDATE people SET status = ?2, status_reason = ?3, prev_status = ?4, "
+	"status_changed_at = ?5, updated_at = ?5 WHERE id = ?1";
+
+static int
+set_status(struct act *a, const struct who *w, const char *status, const char *reason,
+	   const char *prev)
+{
+	int r = exec(a, set_status_sql, "itttt", w->id, status, reason, prev, a->now);
+	return r < 0 ? r : 0;
+}
+
+/* How many licences of course are free: -1 when it has no limit. */
+static int
+free_licences(struct act *a, long long course, long long *n)
+{
+	static const char sql[] =
+		"SELECT CASE WHEN licence_limit IS NULL THEN -1 "
+		"ELSE max(0, licence_limit - licences_in_use) END FROM courses WHERE id = ?1";
+	int r = scalar(a, n, sql, "i", course);
+
+	return r == 1 ? 0 : -EIO;
+}
+
+/* Licences for course's pending and waiting assignments of active people,
+ * in the order they were assigned, while the pool lasts. */
+static int
+grant_course(struct act *a, long long course)
+{
+	static const char clear[] = "DELETE FROM temp.act_grant";
+	static const char pick[] =
+		"INSERT INTO temp.act_grant (assignment_id, course_id, person_id, was) "
+		"SELECT a.id, a.course_id, a.person_id, a.status FROM assignments a "
+		"JOIN people p ON p.id = a.person_id WHERE a.course_id = ?1 "
+		"AND a.status IN ('pending', 'waiting') AND p.status = 'active' "
+		"ORDER BY a.assigned_at, a.id LIMIT ?2";
+	static const char enrol[] =
+		"UPDATE assignments SET status = 'enrolled' "
+		"WHERE id IN (SELECT assignment_id FROM temp.act_grant)";
+	static const char licence[] =
+		"INSERT INTO licences (course_id, assignment_id, granted_at) "
+		"SELECT course_id, assignment_id, ?1 FROM temp.act_grant ORDER BY assignment_id";
+	static const char log_grant[] =
+		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
+		"SELECT ?1, nullif(?2, 0), ?3, 'enrol', g.person_id, p.username, c.code || "
+		" CASE g.was WHEN 'waiting' THEN ': a licence came back, enrolled'"
+		" ELSE ': the account is active, enrolled' END "
+		"FROM temp.act_grant g JOIN people p ON p.id = g.person_id "
+		"JOIN courses c ON c.id = g.course_id ORDER BY g.assignment_id";
+	static const char mail[] =
+		"INSERT INTO outbox (created_at, run_id, source, kind, person_id, username, email, "
+		"course, due) SELECT ?1, nullif(?2, 0), ?3, 'assigned', p.id, p.username, p.email, "
+		"c.code, a.due FROM temp.act_grant g JOIN people p ON p.id = g.person_id "
+		"JOIN courses c ON c.id = g.course_id JOIN assignments a ON a.id = g.assignment_id "
+		"ORDER BY g.assignment_id";
+	long long nfree;
+	int n, r;
+
+	if ((r = free_licences(a, course, &nfree)) < 0)
+		return r;
+	if (nfree == 0)
+		return 0;
+	/* LIMIT -1: no limit */
+	if (exec(a, clear, "") < 0 || (n = exec(a, pick, "ii", course, nfree)) < 0)
+		return -EIO;
+	if (n > 0 && ((r = exec(a, enrol, "")) < 0 || (r = exec(a, licence, "t", a->now)) < 0 ||
+		      (r = exec(a, log_grant, "tit", a->now, a->run_id, a->actor)) < 0 ||
+		      (r = exec(a, mail, "tit", a->now, a->run_id, a->actor)) < 0))
+		return r;
+	a->n.granted += n;
+	return 0;
+}
+
+/* The pending assignments of active people that got no licence wait for
+ * one (person 0: everyone's). */
+static int
+wait_pending(struct act *a, long long person)
+{
+	static const char clear[] = "DELETE FROM temp.act_grant";
+	static const char pick[] =
+		"INSERT INTO temp.act_grant (assignment_id, course_id, person_id, was) "
+		"SELECT a.id, a.course_id, a.person_id, a.status FROM assignments a "
+		"JOIN people p ON p.id = a.person_id WHERE a.status = 'pending' "
+		"AND p.status = 'active' AND (?1 = 0 OR a.person_id = ?1)";
+	static const char wait[] =
+		"UPDATE assignments SET status = 'waiting' "
+		"WHERE id IN (SELECT assignment_id FROM temp.act_grant)";
+	static const char log_wait[] =
+		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
+		"SELECT ?1, nullif(?2, 0), ?3, 'wait', g.person_id, p.username, c.code || "
+		" ': the account is active, waiting for a licence' "
+		"FROM temp.act_grant g JOIN people p ON p.id = g.person_id "
+		"JOIN courses c ON c.id = g.course_id ORDER BY g.assignment_id";
+	int n, r;
+
+	if (exec(a, clear, "") < 0 || (n = exec(a, pick, "i", person)) < 0)
+		return -EIO;
+	if (n > 0 && ((r = exec(a, wait, "")) < 0 ||
+		      (r = exec(a, log_wait, "tit", a->now, a->run_id, a->actor)) < 0))
+		return r;
+	a->n.waiting += n;
+	return 0;
+}
+
+/* Grant what can be granted in the queues of the courses that the query
+ * lists (a person's, with their id bound to ?1; or everyone's, person 0),
+ * then let the active people's remaining pending assignments wait. */
+static int
+grant_queues(struct act *a, const char *courses_sql, long long person)
+{
+	long long *ids = NULL, *grown;
+	size_t n = 0;
+	sqlite3_stmt *s = prep(a, courses_sql, person ? "i" : "", person);
+	int r;
+
+	if (s == NULL)
+		return -EIO;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((grown = realloc(ids, (n + 1) * sizeof(*ids))) == NULL) {
+			sqlite3_reset(s);
+			free(ids);
+			return -ENOMEM;
+		}
+		ids = grown;
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	r = r == SQLITE_DONE ? 0 : -EIO;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = grant_course(a, ids[i]);
+	free(ids);
+	return r < 0 ? r : wait_pending(a, person);
+}
+
+/* A person became active: their pending and waiting assignments. */
+static int
+grant_person(struct act *a, long long person)
+{
+	static const char sql[] =
+		"SELECT DISTINCT course_id FROM assignments WHERE person_id = ?1 "
+		"AND status IN ('pending', 'waiting') ORDER BY course_id";
+
+	return grant_queues(a, sql, person);
+}
+
+int
+act_settle(struct act *a)
+{
+	static const char sql[] =
+		"SELECT DISTINCT a.course_id FROM assignments a JOIN people p ON p.id = a.person_id "
+		"WHERE a.status IN ('pending', 'waiting') AND p.status = 'active' "
+		"ORDER BY a.course_id";
+
+	msg(a, "settled");
+	return grant_queues(a, sql, 0);
+}
+
+static int
+verify(struct act *a, const struct who *w)
+{
+	int r;
+
+	if (is(w->status, "active")) {
+		msg(a, "%s: already active", w->username);
+		return ACT_NOCHANGE;
+	}
+	if (!is(w->status, "invited")) {
+		msg(a, "%s is %s: only an invited account can be verified", w->username, w->status);
+		return -EINVAL;
+	}
+	if ((r = set_status(a, w, "active", NULL, w->prev)) < 0 ||
+	    (r = audit(a, "verify", w->id, w->username, "invited -> active")) < 0 ||
+	    (r = grant_person(a, w->id)) < 0)
+		return r;
+	msg(a, "%s: active", w->username);
+	return 0;
+}
+
+static int
+invite(struct act *a, const struct who *w)
+{
+	int r;
+
+	if (!is(w->status, "invited")) {
+		msg(a, "%s is %s: only an invited account is sent an invitation", w->username,
+		    w->status);
+		return -EINVAL;
+	}
+	if ((r = audit(a, "invite", w->id, w->username, "invitation queued")) < 0 ||
+	    (r = outbox(a, w->id, "invite", NULL, NULL, NULL)) < 0)
+		return r;
+	msg(a, "%s: invitation queued", w->username);
+	return 0;
+}
+
+static int
+disable(struct act *a, const struct who *w, const char *why)
+{
+	const char *reason = actor_reason(a);
+	char detail[600];
+	int r;
+
+	if (is(w->status, "archived")) {
+		msg(a, "%s: already archived", w->username);
+		return ACT_NOCHANGE;
+	}
+	if (is(w->status, "disabled")) {
+		/* An operator's disable outranks every other reason: no rule and
+		 * no return to the directory enables the person again. */
+		if (!actor_is_operator(a) || is(w->reason, "operator")) {
+			msg(a, "%s: already disabled", w->username);
+			return ACT_NOCHANGE;
+		}
+		snprintf(detail, sizeof(detail), "kept disabled by the operator (was: %s)%s%s",
+			 w->reason ? w->reason : "-", why ? ": " : "", why ? why : "");
+		if ((r = set_status(a, w, "disabled", reason, w->prev)) < 0 ||
+		    (r = audit(a, "disable", w->id, w->username, detail)) < 0)
+			return r;
+		msg(a, "%s: kept disabled by the operator (was disabled: %s)", w->username,
+		    w->reason ? w->reason : "-");
+		return 0;
+	}
+	snprintf(detail, sizeof(detail), "%s -> disabled%s%s", w->status, why ? ": " : "",
+		 why ? why : "");
+	if ((r = set_status(a, w, "disabled", reason, w->status)) < 0 ||
+	    (r = audit(a, "disable", w->id, w->username, detail)) < 0 ||
+	    (r = outbox(a, w->id, "disabled", NULL, NULL, why)) < 0)
+		return r;
+	a->n.disabled++;
+	msg(a, "%s: disabled", w->username);
+	return 0;
+}
+
+static int
+enable(struct act *a, const struct who *w, const char *why)
+{
+	const char *to = w->prev ? w->prev : "invited";
+	char detail[600];
+	int r;
+
+	if (is(w->status, "invited") || is(w->status, "active")) {
+		msg(a, "%s: already %s", w->username, w->status);
+		return ACT_NOCHANGE;
+	}
+	if (is(w->status, "archived")) {
+		msg(a, "%s is archived: restore it first", w->username);
+		return -EINVAL;
+	}
+	if (is(w->reason, "operator") && !actor_is_operator(a)) {
+		msg(a, "%s was disabled by an operator: only an operator enables it", w->username);
+		return -EPERM;
+	}
+	snprintf(detail, sizeof(detail), "disabled (%s) -> %s%s%s", w->reason ? w->reason : "-",
+		 to, why ? ": " : "", why ? why : "");
+	if ((r = set_status(a, w, to, NULL, w->prev)) < 0 ||
+	    (r = audit(a, "enable", w->id, w->username, detail)) < 0 ||
+	    (r = grant_person(a, w->id)) < 0)
+		return r;
+	a->n.enabled++;
+	msg(a, "%s: %s", w->username, to);
+	return 0;
+}
+
+static int
+archive(struct act *a, const struct who *w, const char *why)
+{
+	/* Never-started assignments only: started and completed ones are the
+	 * training record and stay as they are. */
+	static const char pick[] =
+		"INSERT INTO temp.act_grant (assignment_id, course_id, person_id, was) "
+		"SELECT id, course_id, person_id, status FROM assignments WHERE person_id = ?1 "
+		"AND status IN ('pending', 'waiting', 'enrolled') AND started_at IS NULL";
+	static const char clear[] = "DELETE FROM temp.act_grant";
+	static const char free_licences[] =
+		"UPDATE licences SET released_at = ?1 WHERE released_at IS NULL "
+		"AND assignment_id IN (SELECT assignment_id FROM temp.act_grant)";
+	static const char release[] =
+		"UPDATE assignments SET status = 'released', ended_at = ?1 "
+		"WHERE id IN (SELECT assignment_id FROM temp.act_grant)";
+	static const char names[] =
+		"SELECT group_concat(code, ' ') FROM (SELECT c.code FROM temp.act_grant g "
+		"JOIN courses c ON c.id = g.course_id ORDER BY c.code)";
+	static const char courses[] =
+		"SELECT DISTINCT course_id FROM temp.act_grant ORDER BY course_id";
+	char detail[1200] = "";
+	long long *ids = NULL;
+	size_t nids = 0;
+	sqlite3_stmt *s;
+	int n, r;
+
+	if (is(w->status, "archived")) {
+		msg(a, "%s: already archived", w->username);
+		return ACT_NOCHANGE;
+	}
+	if (!is(w->status, "disabled")) {
+		msg(a, "%s is %s: only a disabled account is archived (disable it first)",
+		    w->username, w->status);
+		return -EINVAL;
+	}
+	if ((r = exec(a, clear, "")) < 0 || (n = exec(a, pick, "i", w->id)) < 0)
+		return -EIO;
+	str_appendf(detail, sizeof(detail), "disabled -> archived%s%s", why ? ": " : "",
+		    why ? why : "");
+	if (n > 0) {
+		s = prep(a, names, "");
+		if (s == NULL || sqlite3_step(s) != SQLITE_ROW)
+			return -EIO;
+		str_appendf(detail, sizeof(detail), "; released, never started: %s",
+			    (const char *)sqlite3_column_text(s, 0));
+		sqlite3_reset(s);
+		/* The courses whose queues may move once these licences are back. */
+		ids = calloc((size_t)n, sizeof(*ids));
+		if (ids == NULL)
+			return -ENOMEM;
+		if ((s = prep(a, courses, "")) == NULL) {
+			free(ids);
+			return -EIO;
+		}
+		while (sqlite3_step(s) == SQLITE_ROW)
+			ids[nids++] = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (exec(a, free_licences, "t", a->now) < 0 || exec(a, release, "t", a->now) < 0) {
+			free(ids);
+			return -EIO;
+		}
+	}
+	r = set_status(a, w, "archived", w->reason, w->prev);
+	if (r == 0)
+		r = audit(a, "archive", w->id, w->username, detail);
+	for (size_t i = 0; r == 0 && i < nids; i++)
+		r = grant_course(a, ids[i]);
+	free(ids);
+	if (r < 0)
+		return r;
+	a->n.archived++;
+	a->n.released += n;
+	if (n > 0)
+		msg(a, "%s: archived; %d never-started assignment%s released", w->username, n,
+		    n == 1 ? "" : "s");
+	else
+		msg(a, "%s: archived", w->username);
+	return 0;
+}
+
+/* Back from the archive to what the directory says now: present and not
+ * disabled there, the status it had; otherwise disabled, for the reason the
+ * sync understands (missing, directory), so its return enables it. */
+static int
+restore(struct act *a, const struct who *w)
+{
+	const char *to = "disabled", *reason = NULL;
+	char detail[200];
+	int r;
+
+	if (!is(w->status, "archived")) {
+		msg(a, "%s is %s: only an archived account is restored", w->username, w->status);
+		return is(w->status, "disabled") ? ACT_NOCHANGE : -EINVAL;
+	}
+	if (w->missing)
+		reason = "missing";
+	else if (w->dir_disabled)
+		reason = "directory";
+	else
+		to = w->prev ? w->prev : "invited";
+	snprintf(detail, sizeof(detail), "archived -> %s%s%s%s", to, reason ? " (" : "",
+		 reason ? reason : "", reason ? ")" : "");
+	if ((r = set_status(a, w, to, reason, w->prev)) < 0 ||
+	    (r = audit(a, "restore", w->id, w->username, detail)) < 0 ||
+	    (r = grant_person(a, w->id)) < 0)
+		return r;
+	a->n.restored++;
+	msg(a, "%s: %s%s%s%s", w->username, to, reason ? " (" : "", reason ? reason : "",
+	    reason ? ")" : "");
+	return 0;
+}
+
+int
+act_status(struct act *a, long long person, enum act_op op, const char *why)
+{
+	struct who w;
+	int r;
+
+	if ((r = who_load(a, person, &w)) < 0)
+		return r;
+	switch (op) {
+	case ACT_VERIFY: r = verify(a, &w); break;
+	case ACT_INVITE: r = invite(a, &w); break;
+	case ACT_DISABLE: r = disable(a, &w, why); break;
+	case ACT_ENABLE: r = enable(a, &w, why); break;
+	case ACT_ARCHIVE: r = archive(a, &w, why); break;
+	case ACT_RESTORE: r = restore(a, &w); break;
+	default: r = -EINVAL; break;
+	}
+	who_free(&w);
+	return r;
+}
+
+int
+act_remove(struct act *a, long long person)
+{
+	static const char count[] = "SELECT count(*) FROM assignments WHERE person_id = ?1";
+	static const char del[] = "DELETE FROM people WHERE id = ?1";
+	static const char courses[] =
+		"SELECT DISTINCT a.course_id FROM assignments a JOIN licences l "
+		"ON l.assignment_id = a.id WHERE a.person_id = ?1 AND l.released_at IS NULL";
+	char detail[200];
+	long long n = 0, *ids = NULL;
+	size_t nids = 0;
+	sqlite3_stmt *s;
+	struct who w;
+	int r;
+
+	if (!actor_is_operator(a)) {
+		msg(a, "only an operator removes a person");
+		return -EPERM;
+	}
+	if ((r = who_load(a, person, &w)) < 0)
+		return r;
+	r = -EIO;
+	if (scalar(a, &n, count, "i", person) < 0)
+		goto out;
+	/* The courses whose licences this frees: their queues move after. */
+	ids = calloc((size_t)n + 1, sizeof(*ids));
+	if (ids == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((s = prep(a, courses, "i", person)) == NULL)
+		goto out;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		ids[nids++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	snprintf(detail, sizeof(detail), "purged (was %s) with %lld assignment%s", w.status, n,
+		 n == 1 ? "" : "s");
+	if (exec(a, del, "i", person) != 1 || (r = audit(a, "remove", 0, w.username, detail)) < 0)
+		goto out;
+	for (size_t i = 0; r == 0 && i < nids; i++)
+		r = grant_course(a, ids[i]);
+	if (r == 0) {
+		a->n.removed++;
+		msg(a, "%s: removed with %lld assignment%s", w.username, n, n == 1 ? "" : "s");
+	}
+out:
+	free(ids);
+	who_free(&w);
+	return r;
+}
+
+/* ---- courses and assignments ---------------------------------------------------- */
+
+bool
+act_code_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+bool
+act_date_ok(const char *s)
+{
+	struct tm tm = { 0 };
+	int y, m, d;
+	char tail;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !(s[i] >= '0' && s[i] <= '9'))
+			return false;
+	if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = 12;
+	if (timegm(&tm) == (time_t)-1)
+		return false;
+	/* timegm normalises 2026-02-30 into March: a real date survives unchanged. */
+	return tm.tm_year == y - 1900 && tm.tm_mon == m - 1 && tm.tm_mday == d;
+}
+
+int
+act_course_define(struct act *a, const char *code, const char *title, long long limit,
+		  bool update)
+{
+	static const char find[] =
+		"SELECT id, title IS ?2 AND licence_limit IS nullif(?3, -1) FROM courses "
+		"WHERE code = ?1";
+	static const char add[] =
+		"INSERT INTO courses (code, title, licence_limit, created_at, source) "
+		"VALUES (?1, ?2, nullif(?3, -1), ?4, ?5)";
+	static const char set[] =
+		"UPDATE courses SET title = ?2, licence_limit = nullif(?3, -1) WHERE id = ?1";
+	char detail[300];
+	sqlite3_stmt *s;
+	long long id;
+	int same, r;
+
+	if (!act_code_ok(code)) {
+		msg(a, "\"%s\" is not a course code (1 to 64 of A-Z a-z 0-9 _ - .)", code);
+		return -EINVAL;
+	}
+	if (limit < -1) {
+		msg(a, "%s: a licence limit is 0 or more", code);
+		return -EINVAL;
+	}
+	if (limit >= 0)
+		snprintf(detail, sizeof(detail), "%s, %lld licence%s", title ? title : "(no title)",
+			 limit, limit == 1 ? "" : "s");
+	else
+		snprintf(detail, sizeof(detail), "%s, no licence limit", title ? title : "(no title)");
+	if ((s = prep(a, find, "tti", code, title, limit)) == NULL)
+		return -EIO;
+	r = sqlite3_step(s);
+	id = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	same = r == SQLITE_ROW ? sqlite3_column_int(s, 1) : 0;
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return -EIO;
+	if (id == 0) {
+		if (exec(a, add, "ttitt", code, title, limit, a->now, a->actor) < 0 ||
+		    (r = audit(a, "course-add", 0, code, detail)) < 0)
+			return -EIO;
+		msg(a, "course %s added", code);
+		return 0;
+	}
+	if (!update) {
+		msg(a, "course %s exists already", code);
+		return -EEXIST;
+	}
+	if (same) {
+		msg(a, "course %s unchanged", code);
+		return ACT_NOCHANGE;
+	}
+	if (exec(a, set, "iti", id, title, limit) < 0 ||
+	    (r = audit(a, "course-update", 0, code, detail)) < 0 ||
+	    (r = grant_course(a, id)) < 0)
+		return r < 0 ? r : -EIO;
+	msg(a, "course %s updated", code);
+	return 0;
+}
+
+static int
+course_find(struct act *a, const char *code, long long *id)
+{
+	static const char sql[] = "SELECT id FROM courses WHERE code = ?1";
+
+	return find_id(a, sql, code, id, "course", " (rosterctl course add, or a course_rules "
+		       "course)");
+}
+
+/* The person's current assignment of the course: its id, status, source, and
+ * whole days since completion (-1 when not completed). 0 when there is none. */
+struct current {
+	long long id, done_days;
+	char status[16];
+	char source[256];
+	bool started;
+};
+
+static int
+current(struct act *a, long long person, long long course, struct current *c)
+{
+	static const char sql[] =
+		"SELECT id, status, source, CASE WHEN status = 'completed' THEN "
+		"CAST(julianday(?3) - julianday(coalesce(completed_at, assigned_at)) AS INTEGER) "
+		"ELSE -1 END, started_at IS NOT NULL OR status IN ('in_progress', 'completed') "
+		"FROM assignments WHERE person_id = ?1 AND course_id = ?2 "
+		"AND status NOT IN ('released', 'archived') ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *s = prep(a, sql, "iit", person, course, a->now);
+	int r;
+
+	if (s == NULL)
+		return -EIO;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		c->id = sqlite3_column_int64(s, 0);
+		snprintf(c->status, sizeof(c->status), "%s", (const char *)sqlite3_column_text(s, 1));
+		snprintf(c->source, sizeof(c->source), "%s", (const char *)sqlite3_column_text(s, 2));
+		c->done_days = sqlite3_column_int64(s, 3);
+		c->started = sqlite3_column_int(s, 4);
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+act_assign(struct act *a, long long person, const char *code, const char *due, int recur_days)
+{
+	static const char add[] =
+		"INSERT INTO assignments (person_id, course_id, status, source, assigned_at, due, "
+		"recur_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0))";
+	static const char take[] =
+		"INSERT INTO licences (course_id, assignment_id, granted_at) VALUES (?1, ?2, ?3)";
+	static const char cycle[] =
+		"UPDATE assignments SET status = 'archived', ended_at = ?2 WHERE id = ?1";
+	struct current cur = { 0 };
+	long long course, nfree = 0;
+	const char *status;
+	char detail[300];
+	struct who w;
+	int r;
+
+	if (due != NULL && !act_date_ok(due)) {
+		msg(a, "\"%s\" is not a date (YYYY-MM-DD)", due);
+		return -EINVAL;
+	}
+	if (recur_days < 0) {
+		msg(a, "recur_days must not be negative");
+		return -EINVAL;
+	}
+	if ((r = course_find(a, code, &course)) < 0 || (r = who_load(a, person, &w)) < 0)
+		return r;
+	if (is(w.status, "archived")) {
+		msg(a, "%s is archived: restore it before assigning courses", w.username);
+		r = -EINVAL;
+		goto out;
+	}
+	if ((r = current(a, person, course, &cur)) < 0)
+		goto out;
+	if (r == 1) {
+		if (!(is(cur.status, "completed") && recur_days > 0 && cur.done_days >= recur_days)) {
+			msg(a, "%s: %s already assigned (%s)", w.username, code, cur.status);
+			r = ACT_NOCHANGE;
+			goto out;
+		}
+		/* A finished cycle of recurring training: kept in the history. */
+		snprintf(detail, sizeof(detail), "%s: completed %lld days ago, every %d days: "
+			 "cycle archived", code, cur.done_days, recur_days);
+		if ((r = exec(a, cycle, "it", cur.id, a->now)) < 0 ||
+		    (r = audit(a, "recur", person, w.username, detail)) < 0)
+			goto out;
+		a->n.recurred++;
+	}
+	/* Those already waiting for this course go first. */
+	if (is(w.status, "active") && ((r = grant_course(a, course)) < 0 ||
+				       (r = free_licences(a, course, &nfree)) < 0))
+		goto out;
+	status = !is(w.status, "active") ? "pending" : nfree != 0 ? "enrolled" : "waiting";
+	r = -EIO;
+	if (exec(a, add, "iitttti", person, course, status, a->actor, a->now, due,
+		 (long long)recur_days) < 0)
+		goto out;
+	if (is(status, "enrolled") &&
+	    (exec(a, take, "iit", course, (long long)sqlite3_last_insert_rowid(a->db), a->now) < 0 ||
+	     outbox(a, person, "assigned", code, due, NULL) < 0))
+		goto out;
+	snprintf(detail, sizeof(detail), "%s%s%s: %s", code, due ? " due " : "", due ? due : "",
+		 is(status, "enrolled") ? "enrolled" : is(status, "waiting") ?
+		 "waiting for a licence: the pool is empty" :
+		 "pending until the account is active");
+	if ((r = audit(a, "assign", person, w.username, detail)) < 0)
+		goto out;
+	a->n.assigned++;
+	if (is(status, "waiting"))
+		a->n.waiting++;
+	msg(a, "%s: %s", w.username, detail);
+	r = 0;
+out:
+	who_free(&w);
+	return r;
+}
+
+int
+act_unassign(struct act *a, long long person, const char *code, bool own_only)
+{
+	static const char free_licence[] =
+		"UPDATE licences SET released_at = ?2 WHERE assignment_id = ?1 AND released_at IS NULL";
+	static const char release[] =
+		"UPDATE assignments SET status = 'released', ended_at = ?2 WHERE id = ?1";
+	struct current cur = { 0 };
+	long long course;
+	char detail[300];
+	struct who w;
+	int r;
+
+	if ((r = course_find(a, code, &course)) < 0 || (r = who_load(a, person, &w)) < 0)
+		return r;
+	if ((r = current(a, person, course, &cur)) < 0)
+		goto out;
+	if (r == 0) {
+		msg(a, "%s: %s not assigned", w.username, code);
+		r = ACT_NOCHANGE;
+		goto out;
+	}
+	if (own_only && strcmp(cur.source, a->actor) != 0) {
+		msg(a, "%s: %s was assigned by %s: left alone", w.username, code, cur.source);
+		r = ACT_NOCHANGE;
+		goto out;
+	}
+	if (cur.started) {
+		msg(a, "%s has started %s (%s): training records are kept", w.username, code,
+		    cur.status);
+		r = -EBUSY;
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "%s: released (was %s)", code, cur.status);
+	if ((r = exec(a, free_licence, "it", cur.id, a->now)) < 0 ||
+	    (r = exec(a, release, "it", cur.id, a->now)) < 0 ||
+	    (r = audit(a, "unassign", person, w.username, detail)) < 0 ||
+	    (r = grant_course(a, course)) < 0)
+		goto out;
+	a->n.unassigned++;
+	msg(a, "%s: %s", w.username, detail);
+	r = 0;
+out:
+	who_free(&w);
+	return r;
+}
+
+/* ---- fields and notifications --------------------------------------------------- */
+
+static bool
+word_ok(const char *s, bool dash)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		      (dash && *s == '-')))
+			return false;
+	return true;
+}
+
+int
+act_set_field(struct act *a, long long person, const char *name, const char *value)
+{
+	static const char find[] =
+		"SELECT source IS NULL, value IS ?3 FROM person_fields "
+		"WHERE person_id = ?1 AND name = ?2";
+	static const char put[] =
+		"INSERT INTO person_fields (person_id, name, value, source) VALUES (?1, ?2, ?3, ?4) "
+		"ON CONFLICT (person_id, name) DO UPDATE SET value = excluded.value, "
+		"source = excluded.source";
+	static const char del[] = "DELETE FROM person_fields WHERE person_id = ?1 AND name = ?2";
+	char detail[600];
+	sqlite3_stmt *s;
+	bool exists, from_dir = false, same = false;
+	struct who w;
+	int r;
+
+	if (!word_ok(name, false)) {
+		msg(a, "\"%s\" is not a field name (a-z, 0-9 and _)", name);
+		return -EINVAL;
+	}
+	if (value != NULL && !utf8_valid(value, strlen(value))) {
+		msg(a, "the value of %s is not UTF-8", name);
+		return -EINVAL;
+	}
+	if ((r = who_load(a, person, &w)) < 0)
+		return r;
+	r = -EIO;
+	if ((s = prep(a, find, "itt", person, name, value)) == NULL)
+		goto out;
+	r = sqlite3_step(s);
+	exists = r == SQLITE_ROW;
+	if (exists) {
+		from_dir = sqlite3_column_int(s, 0);
+		same = sqlite3_column_int(s, 1);
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		r = -EIO;
+		goto out;
+	}
+	if (from_dir) {
+		msg(a, "%s: field %s comes from the directory", w.username, name);
+		r = -EPERM;
+		goto out;
+	}
+	if (same || (!exists && value == NULL)) {
+		msg(a, "%s: %s unchanged", w.username, name);
+		r = ACT_NOCHANGE;
+		goto out;
+	}
+	if (value != NULL)
+		r = exec(a, put, "ittt", person, name, value, a->actor);
+	else
+		r = exec(a, del, "it", person, name);
+	if (r < 0)
+		goto out;
+	snprintf(detail, sizeof(detail), "%s = %s%s%s", name, value ? "\"" : "",
+		 value ? value : "(none)", value ? "\"" : "");
+	if ((r = audit(a, "set-field", person, w.username, detail)) < 0)
+		goto out;
+	a->n.fields++;
+	msg(a, "%s: %s", w.username, detail);
+	r = 0;
+out:
+	who_free(&w);
+	return r;
+}
+
+int
+act_notify(struct act *a, long long person, const char *kind, const char *message)
+{
+	char detail[300];
+	struct who w;
+	int r;
+
+	if (!word_ok(kind, true)) {
+		msg(a, "\"%s\" is not a notification kind (a-z, 0-9, _ and -)", kind);
+		return -EINVAL;
+	}
+	if (message != NULL && !utf8_valid(message, strlen(message))) {
+		msg(a, "the message is not UTF-8");
+		return -EINVAL;
+	}
+	if ((r = who_load(a, person, &w)) < 0)
+		return r;
+	snprintf(detail, sizeof(detail), "%s notification queued", kind);
+	if ((r = outbox(a, person, kind, NULL, NULL, message)) == 0 &&
+	    (r = audit(a, "notify", person, w.username, detail)) == 0)
+		msg(a, "%s: %s", w.username, detail);
+	who_free(&w);
+	return r;
+}

@@ -1,0 +1,1198 @@
+/*
+ * plugin.c: the plugin host. Loads the rule plugins rosterd.conf lists, in
+ * order, refusing any it cannot trust (not a regular file, writable by group
+ * or others, another ABI major, a descriptor too small); hands them the events
+ * of each run with read-only views of the people; and carries out what they
+ * decide through actions.c, inside the run's transaction, audited with their
+ * name. Plugins see neither SQL nor LDAP: only include/rosterd/plugin.h.
+ *
+ * Sanitizer builds open plugins with RTLD_NODELETE: an unloaded plugin's
+ * frames in a leak report could no longer be symbolized, and the report
+ * would be useless exactly when it matters. Other builds dlclose them.
+ */
+#include "rosterd.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rosterd/plugin.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define DL_KEEP RTLD_NODELETE
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DL_KEEP RTLD_NODELETE
+#endif
+#endif
+#ifndef DL_KEEP
+#define DL_KEEP 0
+#endif
+
+/* The smallest descriptor of ABI 1: up to fini. */
+#define DESC_MIN_SIZE (offsetof(struct rosterd_plugin, fini) + sizeof(void (*)(void *)))
+
+struct plugin {
+	struct rosterd_ctx ctx;          /* first: the handle the plugin holds */
+	struct plugins *h;
+	char *name, *actor, *path;
+	const struct conf_plugin *cp;
+	void *dl;
+	const struct rosterd_plugin *desc;
+	void *state;
+	bool inited, reported;
+};
+
+/* A person as a plugin sees them, with what the view owns. */
+struct view {
+	struct rosterd_person pub;
+	long long id;
+	char *strs[20];
+	char **groups;
+	size_t ngroups;
+	bool groups_loaded;
+	char **fields;                   /* values handed out by person_field */
+	size_t nfields;
+};
+
+struct course_def {
+	char *code, *title;
+	long long limit;
+	struct plugin *owner;
+};
+
+struct plugins {
+	const struct conf *cf;
+	struct plugin *p;
+	size_t n;
+	struct course_def *courses;
+	size_t ncourses;
+	char err[8192];                  /* loading problems, or the run's error */
+
+	/* the current run */
+	struct store *st;
+	sqlite3 *db;
+	struct act *act;
+	char now[32];
+	long long run_id;
+	bool complete, dry_run, in_run, in_init, in_foreach;
+	struct plugin *calling;          /* whose callback is running */
+	int last_kind;
+	int fatal;                       /* a store failure: the run fails */
+	long long audit_mark;
+	struct view *live[2];            /* the views a plugin may pass back */
+	sqlite3_stmt *view_stmt, *groups_stmt, *field_stmt;
+};
+
+static const struct rosterd_host host_table;
+
+static struct plugin *
+plugin_of(struct rosterd_ctx *ctx)
+{
+	return (struct plugin *)ctx;
+}
+
+static void errf(struct plugins *h, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* Append one line to h->err. */
+static void
+errf(struct plugins *h, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	str_appendf(h->err, sizeof(h->err), "%s%s", h->err[0] ? "\n" : "", line);
+}
+
+/* ---- views --------------------------------------------------------------------- */
+
+static void
+view_free(struct view *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(v->strs) / sizeof(v->strs[0]); i++)
+		free(v->strs[i]);
+	for (size_t i = 0; i < v->ngroups; i++)
+		free(v->groups[i]);
+	free(v->groups);
+	for (size_t i = 0; i < v->nfields; i++)
+		free(v->fields[i]);
+	free(v->fields);
+	free(v);
+}
+
+/* Read person id into a new view: 0, -ENOENT, -ENOMEM or -EIO. */
+static int
+view_load(struct plugins *h, long long id, struct view **out)
+{
+	static const char sql[] =
+		"SELECT p.username, p.email, p.given_name, p.family_name, p.display_name, "
+		"p.employee_number, p.department, p.location, p.title, p.role, p.status, "
+		"p.status_reason, p.status_changed_at, "
+		"(SELECT m.username FROM person_managers pm JOIN people m ON m.id = pm.manager_id "
+		" WHERE pm.person_id = p.id AND pm.kind = 'primary'), "
+		"(SELECT m.username FROM person_managers pm JOIN people m ON m.id = pm.manager_id "
+		" WHERE pm.person_id = p.id AND pm.kind = 'secondary'), "
+		"p.dn, p.missing_since, p.member_since, p.dir_disabled, "
+		"CASE WHEN p.missing_since IS NULL THEN -1 "
+		" ELSE CAST(julianday(?2) - julianday(p.missing_since) AS INTEGER) END, "
+		"CASE WHEN p.missing_since IS NULL THEN 0 "
+		" ELSE (SELECT count(*) FROM sync_runs r WHERE r.outcome = 'ok' "
+		"  AND r.started_at >= p.missing_since AND r.id <> ?3) + ?4 END "
+		"FROM people p WHERE p.id = ?1";
+	struct view *v;
+	sqlite3_stmt *s;
+	int r;
+
+	if (h->view_stmt == NULL &&
+	    sqlite3_prepare_v2(h->db, sql, -1, &h->view_stmt, NULL) != SQLITE_OK)
+		return -EIO;
+	s = h->view_stmt;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, h->now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, h->run_id);
+	sqlite3_bind_int(s, 4, h->complete ? 1 : 0);
+	r = sqlite3_step(s);
+	if (r != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return r == SQLITE_DONE ? -ENOENT : -EIO;
+	}
+	v = calloc(1, sizeof(*v));
+	if (v == NULL) {
+		sqlite3_reset(s);
+		return -ENOMEM;
+	}
+	/* Columns 0..17 are text, in the order of the members they fill. */
+	const char **members[] = {
+		&v->pub.username, &v->pub.email, &v->pub.given_name, &v->pub.family_name,
+		&v->pub.display_name, &v->pub.employee_number, &v->pub.department,
+		&v->pub.location, &v->pub.title, &v->pub.role, &v->pub.status,
+		&v->pub.status_reason, &v->pub.status_since, &v->pub.manager,
+		&v->pub.secondary_manager, &v->pub.dn, &v->pub.missing_since,
+		&v->pub.member_since,
+	};
+	r = 0;
+	for (int i = 0; i < (int)(sizeof(members) / sizeof(members[0])); i++) {
+		const unsigned char *t = sqlite3_column_text(s, i);
+		if (t == NULL)
+			continue;
+		if ((v->strs[i] = strdup((const char *)t)) == NULL)
+			r = -ENOMEM;
+		*members[i] = v->strs[i];
+	}
+	v->pub.size = sizeof(v->pub);
+	v->pub.dir_disabled = sqlite3_column_int(s, 18) != 0;
+	v->pub.missing_days = sqlite3_column_int(s, 19);
+	v->pub.missing_runs = sqlite3_column_int(s, 20);
+	v->id = id;
+	sqlite3_reset(s);
+	if (r < 0) {
+		view_free(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The live view that p is, or NULL when a plugin passes something else. */
+static struct view *
+view_of(struct plugins *h, const struct rosterd_person *p)
+{
+	for (size_t i = 0; i < sizeof(h->live) / sizeof(h->live[0]); i++)
+		if (h->live[i] != NULL && &h->live[i]->pub == p)
+			return h->live[i];
+	return NULL;
+}
+
+/* ---- host functions: actions ---------------------------------------------------- */
+
+static void host_log(struct rosterd_ctx *ctx, int level, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static void
+host_log(struct rosterd_ctx *ctx, int level, const char *fmt, ...)
+{
+	struct plugin *p = plugin_of(ctx);
+	char text[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (level < LOGL_ERR)
+		level = LOGL_ERR;
+	if (level > LOGL_DEBUG)
+		level = LOGL_DEBUG;
+	log_msg((enum log_level)level, "plugin %s: %s", p->name, text);
+}
+
+/* Make the person's id ready for an action of plugin p, whose other
+ * argument arg must not be NULL either: 0, or an error. */
+static int
+action_begin(struct plugin *p, const char *username, const void *arg, long long *id)
+{
+	struct plugins *h = p->h;
+	int r;
+
+	if (!h->in_run || h->calling != p)
+		return -ENOTCONN;
+	if (username == NULL || arg == NULL)
+		return -EINVAL;
+	act_set_actor(h->act, p->actor);
+	r = act_find_person(h->act, username, id);
+	if (r == -EIO)
+		h->fatal = r;
+	else if (r < 0)
+		log_warn("plugin %s: %s", p->name, act_message(h->act));
+	return r;
+}
+
+/* The result of an action for the plugin: "nothing to do" is success; a
+ * refusal is logged; a store failure fails the run whatever the plugin does. */
+static int
+action_end(struct plugin *p, const char *what, int r)
+{
+	if (r == ACT_NOCHANGE)
+		return 0;
+	if (r == -EIO) {
+		p->h->fatal = r;
+		return r;
+	}
+	if (r < 0)
+		log_warn("plugin %s: %s refused: %s", p->name, what, act_message(p->h->act));
+	return r;
+}
+
+static int
+host_assign(struct rosterd_ctx *ctx, const char *username, const char *course,
+	    const char *due, int recur_days)
+{
+	struct plugin *p = plugin_of(ctx);
+	long long id;
+	int r = action_begin(p, username, course, &id);
+
+	return r < 0 ? r : action_end(p, "assign", act_assign(p->h->act, id, course, due,
+							       recur_days));
+}
+
+static int
+host_unassign(struct rosterd_ctx *ctx, const char *username, const char *course)
+{
+	struct plugin *p = plugin_of(ctx);
+	long long id;
+	int r = action_begin(p, username, course, &id);
+
+	if (r < 0)
+		return r;
+	r = act_unassign(p->h->act, id, course, true);
+	/* Started training stays; that is not the plugin's failure. */
+	if (r == -EBUSY || r == -ENOENT) {
+		log_debug("plugin %s: %s", p->name, act_message(p->h->act));
+		return 0;
+	}
+	return action_end(p, "unassign", r);
+}
+
+static int
+host_status(struct rosterd_ctx *ctx, const char *username, enum act_op op, const char *what,
+	    const char *why)
+{
+	struct plugin *p = plugin_of(ctx);
+	long long id;
+	int r = action_begin(p, username, username, &id);
+
+	if (r < 0)
+		return r;
+	/* An incomplete read never disables or archives anyone. */
+	if ((op == ACT_DISABLE || op == ACT_ARCHIVE) && !p->h->complete) {
+		log_warn("plugin %s: %s %s refused: the directory read was incomplete", p->name,
+			 what, username);
+		return -EAGAIN;
+	}
+	return action_end(p, what, act_status(p->h->act, id, op, why));
+}
+
+static int
+host_disable(struct rosterd_ctx *ctx, const char *username, const char *why)
+{
+	return host_status(ctx, username, ACT_DISABLE, "disable", why);
+}
+
+static int
+host_enable(struct rosterd_ctx *ctx, const char *username, const char *why)
+{
+	return host_status(ctx, username, ACT_ENABLE, "enable", why);
+}
+
+static int
+host_archive(struct rosterd_ctx *ctx, const char *username, const char *why)
+{
+	return host_status(ctx, username, ACT_ARCHIVE, "archive", why);
+}
+
+static int
+host_set_field(struct rosterd_ctx *ctx, const char *username, const char *name,
+	       const char *value)
+{
+	struct plugin *p = plugin_of(ctx);
+	const struct conf *cf = p->h->cf;
+	long long id;
+	int r = action_begin(p, username, name, &id);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < cf->ldap.ncustom; i++)
+		if (strcmp(cf->ldap.custom[i].name, name) == 0) {
+			log_warn("plugin %s: set_field %s refused: the directory fills %s "
+				 "(ldap.attributes.custom)", p->name, name, name);
+			return -EPERM;
+		}
+	return action_end(p, "set_field", act_set_field(p->h->act, id, name, value));
+}
+
+static int
+host_notify(struct rosterd_ctx *ctx, const char *username, const char *kind,
+	    const char *message)
+{
+	struct plugin *p = plugin_of(ctx);
+	long long id;
+	int r = action_begin(p, username, kind, &id);
+
+	return r < 0 ? r : action_end(p, "notify", act_notify(p->h->act, id, kind, message));
+}
+
+/* ---- host functions: settings --------------------------------------------------- */
+
+static int host_setting_error(struct rosterd_ctx *ctx, const struct rosterd_setting *s,
+			      const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static int
+host_setting_error(struct rosterd_ctx *ctx, const struct rosterd_setting *s, const char *fmt,
+		   ...)
+{
+	struct plugin *p = plugin_of(ctx);
+	const struct config_setting_t *where = s ? (const struct config_setting_t *)s :
+		p->cp->setting;
+	char path[256], text[1024];
+	unsigned line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	conf_setting_where(where, path, sizeof(path), &line);
+	errf(p->h, "%s:%u: %s: %s", p->h->cf->path, line, path, text);
+	p->reported = true;
+	return -EINVAL;
+}
+
+static int
+host_setting_check(struct rosterd_ctx *ctx, const struct rosterd_setting *s,
+		   const char *const *known)
+{
+	struct plugin *p = plugin_of(ctx);
+	bool root = (const struct config_setting_t *)s == p->cp->setting;
+	int n = 0;
+
+	for (int i = 0; i < setting_count(s); i++) {
+		const struct rosterd_setting *m = setting_at(s, i);
+		const char *name = setting_name(m);
+		bool ok = name == NULL ||
+			(root && (strcmp(name, "name") == 0 || strcmp(name, "path") == 0));
+
+		for (const char *const *k = known; !ok && k && *k; k++)
+			ok = strcmp(*k, name) == 0;
+		if (!ok) {
+			host_setting_error(ctx, m, "unknown key");
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ---- host functions: reading ------------------------------------------------------ */
+
+static const char *
+host_person_field(struct rosterd_ctx *ctx, const struct rosterd_person *person,
+		  const char *name)
+{
+	static const char sql[] = "SELECT value FROM person_fields WHERE person_id = ?1 AND name = ?2";
+	struct plugins *h = plugin_of(ctx)->h;
+	struct view *v = view_of(h, person);
+	const unsigned char *t;
+	char *copy = NULL, **grown;
+
+	if (v == NULL || name == NULL || h->db == NULL)
+		return NULL;
+	if (h->field_stmt == NULL &&
+	    sqlite3_prepare_v2(h->db, sql, -1, &h->field_stmt, NULL) != SQLITE_OK) {
+		h->fatal = -EIO;
+		return NULL;
+	}
+	sqlite3_bind_int64(h->field_stmt, 1, v->id);
+	sqlite3_bind_text(h->field_stmt, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(h->field_stmt) == SQLITE_ROW &&
+	    (t = sqlite3_column_text(h->field_stmt, 0)) != NULL)
+		copy = strdup((const char *)t);
+	sqlite3_reset(h->field_stmt);
+	if (copy == NULL)
+		return NULL;
+	grown = realloc(v->fields, (v->nfields + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(copy);
+		return NULL;
+	}
+	v->fields = grown;
+	v->fields[v->nfields++] = copy;
+	return copy;
+}
+
+static int
+host_person_groups(struct rosterd_ctx *ctx, const struct rosterd_person *person,
+		   const char *const **names, size_t *n)
+{
+	static const char sql[] =
+		"SELECT g.name FROM group_membership gm JOIN groups g ON g.id = gm.group_id "
+		"WHERE gm.person_id = ?1 ORDER BY g.name";
+	struct plugins *h = plugin_of(ctx)->h;
+	struct view *v = view_of(h, person);
+	int r;
+
+	if (v == NULL || names == NULL || n == NULL)
+		return -EINVAL;
+	if (!v->groups_loaded) {
+		if (h->groups_stmt == NULL &&
+		    sqlite3_prepare_v2(h->db, sql, -1, &h->groups_stmt, NULL) != SQLITE_OK)
+			return h->fatal = -EIO;
+		sqlite3_bind_int64(h->groups_stmt, 1, v->id);
+		while ((r = sqlite3_step(h->groups_stmt)) == SQLITE_ROW) {
+			char **grown = realloc(v->groups, (v->ngroups + 2) * sizeof(*grown));
+			if (grown == NULL) {
+				sqlite3_reset(h->groups_stmt);
+				return -ENOMEM;
+			}
+			v->groups = grown;
+			v->groups[v->ngroups] = strdup((const char *)sqlite3_column_text(h->groups_stmt, 0));
+			if (v->groups[v->ngroups] == NULL) {
+				sqlite3_reset(h->groups_stmt);
+				return -ENOMEM;
+			}
+			v->groups[++v->ngroups] = NULL;
+		}
+		sqlite3_reset(h->groups_stmt);
+		if (r != SQLITE_DONE)
+			return h->fatal = -EIO;
+		v->groups_loaded = true;
+	}
+	*names = (const char *const *)v->groups;
+	*n = v->ngroups;
+	return 0;
+}
+
+/* Fill temp.plugin_scan with the ids q selects, by username. */
+static int
+scan_select(struct plugins *h, const struct rosterd_query *q)
+{
+	static const char sql[] =
+		"INSERT INTO temp.plugin_scan (person_id) SELECT p.id FROM people p "
+		"WHERE (?1 = 0 OR (?1 & CASE p.status WHEN 'invited' THEN 1 WHEN 'active' THEN 2 "
+		"  WHEN 'disabled' THEN 4 ELSE 8 END) <> 0) "
+		"AND (?2 <= 0 OR julianday(?7) - julianday(p.status_changed_at) >= ?2) "
+		"AND (?3 = 0 OR p.missing_since IS NOT NULL) "
+		"AND (?4 IS NULL OR EXISTS (SELECT 1 FROM person_fields f WHERE f.person_id = p.id "
+		"  AND f.name = ?4)) "
+		"AND (?5 IS NULL OR EXISTS (SELECT 1 FROM assignments a JOIN courses c "
+		"  ON c.id = a.course_id WHERE a.person_id = p.id AND c.code = ?5 "
+		"  AND a.status = 'completed' "
+		"  AND julianday(?7) - julianday(coalesce(a.completed_at, a.assigned_at)) >= ?6)) "
+		"ORDER BY p.username";
+	struct rosterd_query z = { 0 };
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	/* A query from an older plugin is shorter: the rest is "any". */
+	memcpy(&z, q, q->size < sizeof(z) ? q->size : sizeof(z));
+	if (store_exec(h->st, "DELETE FROM temp.plugin_scan") < 0 ||
+	    sqlite3_prepare_v2(h->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int(s, 1, (int)(z.statuses & 15u));
+	sqlite3_bind_int(s, 2, z.min_status_days);
+	sqlite3_bind_int(s, 3, z.missing ? 1 : 0);
+	sqlite3_bind_text(s, 4, z.has_field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, z.completed_course, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, z.completed_days);
+	sqlite3_bind_text(s, 7, h->now, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int
+host_people_foreach(struct rosterd_ctx *ctx, const struct rosterd_query *q,
+		    rosterd_person_fn fn, void *arg)
+{
+	struct plugin *p = plugin_of(ctx);
+	struct plugins *h = p->h;
+	sqlite3_stmt *s = NULL;
+	int r, fr = 0;
+
+	if (!h->in_run || h->calling != p)
+		return -ENOTCONN;
+	if (h->in_foreach)
+		return -EBUSY;
+	if (q == NULL || fn == NULL || q->size < sizeof(size_t))
+		return -EINVAL;
+	if (scan_select(h, q) < 0 ||
+	    sqlite3_prepare_v2(h->db, "SELECT person_id FROM temp.plugin_scan ORDER BY n", -1,
+			       &s, NULL) != SQLITE_OK)
+		return h->fatal = -EIO;
+	h->in_foreach = true;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct view *v = NULL;
+
+		fr = view_load(h, sqlite3_column_int64(s, 0), &v);
+		if (fr == -ENOENT) {
+			fr = 0;
+			continue;
+		}
+		if (fr < 0)
+			break;
+		h->live[1] = v;
+		fr = fn(ctx, &v->pub, arg);
+		h->live[1] = NULL;
+		view_free(v);
+		if (fr != 0)
+			break;
+	}
+	h->in_foreach = false;
+	sqlite3_finalize(s);
+	if (fr == -EIO)
+		h->fatal = fr;
+	if (fr != 0)
+		return fr;
+	return r == SQLITE_DONE ? 0 : (h->fatal = -EIO);
+}
+
+/* ---- host functions: state and courses ------------------------------------------- */
+
+/* The statement sql, prepared with ?1 bound to the store's key for the
+ * plugin's key: 0, or -ENOTCONN, -EINVAL, -EIO. */
+static int
+state_stmt(struct plugin *p, const char *key, const char *sql, sqlite3_stmt **out)
+{
+	char k[300];
+
+	if (!p->h->in_run || p->h->calling != p)
+		return -ENOTCONN;
+	if (key == NULL || key[0] == '\0' || strlen(key) > 200)
+		return -EINVAL;
+	snprintf(k, sizeof(k), "plugin:%s:%s", p->name, key);
+	if (sqlite3_prepare_v2(p->h->db, sql, -1, out, NULL) != SQLITE_OK)
+		return p->h->fatal = -EIO;
+	sqlite3_bind_text(*out, 1, k, -1, SQLITE_TRANSIENT);
+	return 0;
+}
+
+static int
+host_state_get(struct rosterd_ctx *ctx, const char *key, char *buf, size_t len)
+{
+	struct plugin *p = plugin_of(ctx);
+	sqlite3_stmt *s = NULL;
+	int r = state_stmt(p, key, "SELECT coalesce(value, '') FROM state WHERE key = ?1", &s);
+
+	if (r < 0)
+		return r;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		size_t n = strlen(v);
+		if (n >= len) {
+			r = -ENOSPC;
+		} else {
+			memcpy(buf, v, n + 1);
+			r = (int)n;
+		}
+	} else {
+		r = r == SQLITE_DONE ? -ENOENT : (p->h->fatal = -EIO);
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int
+host_state_set(struct rosterd_ctx *ctx, const char *key, const char *value)
+{
+	struct plugin *p = plugin_of(ctx);
+	sqlite3_stmt *s = NULL;
+	int r = state_stmt(p, key, value ? "INSERT OR REPLACE INTO state (key, value) "
+			   "VALUES (?1, ?2)" : "DELETE FROM state WHERE key = ?1", &s);
+
+	if (r < 0)
+		return r;
+	if (value != NULL)
+		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	r = sqlite3_step(s) == SQLITE_DONE ? 0 : (p->h->fatal = -EIO);
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int
+host_define_course(struct rosterd_ctx *ctx, const char *code, const char *title,
+		   long long licences)
+{
+	struct plugin *p = plugin_of(ctx);
+	struct plugins *h = p->h;
+	struct course_def *grown, *d;
+
+	if (!h->in_init || h->calling != p)
+		return -ENOTCONN;
+	if (code == NULL || !act_code_ok(code))
+		return -EINVAL;
+	for (size_t i = 0; i < h->ncourses; i++)
+		if (strcmp(h->courses[i].code, code) == 0)
+			return h->courses[i].owner == p ? -EEXIST : -EBUSY;
+	grown = realloc(h->courses, (h->ncourses + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -ENOMEM;
+	h->courses = grown;
+	d = &h->courses[h->ncourses];
+	d->code = strdup(code);
+	d->title = title ? strdup(title) : NULL;
+	d->limit = licences < 0 ? -1 : licences;
+	d->owner = p;
+	if (d->code == NULL || (title && d->title == NULL)) {
+		free(d->code);
+		free(d->title);
+		return -ENOMEM;
+	}
+	h->ncourses++;
+	return 0;
+}
+
+static const struct rosterd_host host_table = {
+	.abi_major = ROSTERD_PLUGIN_ABI_MAJOR,
+	.abi_minor = ROSTERD_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct rosterd_host),
+	.log = host_log,
+	.assign_course = host_assign,
+	.unassign_course = host_unassign,
+	.disable = host_disable,
+	.enable = host_enable,
+	.archive = host_archive,
+	.set_field = host_set_field,
+	.notify = host_notify,
+	.setting_get = setting_get,
+	.setting_at = setting_at,
+	.setting_count = setting_count,
+	.setting_name = setting_name,
+	.setting_type = setting_type,
+	.setting_string = setting_string,
+	.setting_int = setting_int,
+	.setting_float = setting_float,
+	.setting_bool = setting_bool,
+	.setting_error = host_setting_error,
+	.setting_check = host_setting_check,
+	.person_field = host_person_field,
+	.person_groups = host_person_groups,
+	.people_foreach = host_people_foreach,
+	.state_get = host_state_get,
+	.state_set = host_state_set,
+	.define_course = host_define_course,
+};
+
+/* ---- loading ---------------------------------------------------------------------- */
+
+/* Whether path is a file rosterd may load: a regular file that only its
+ * owner can write, in a directory others cannot write to. */
+static int
+trusted_file(struct plugins *h, const struct conf_plugin *cp, const char *where)
+{
+	struct stat sb;
+	char *copy;
+	int r = 0;
+
+	if (stat(cp->path, &sb) < 0) {
+		errf(h, "%s: cannot load \"%s\": %s", where, cp->path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		errf(h, "%s: \"%s\" is not a regular file: refused", where, cp->path);
+		return -EINVAL;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		errf(h, "%s: \"%s\" is writable by %s (mode %04o): refused; chmod go-w it",
+		     where, cp->path, (sb.st_mode & S_IWOTH) ? "others" : "its group",
+		     (unsigned)(sb.st_mode & 07777));
+		return -EPERM;
+	}
+	copy = strdup(cp->path);
+	if (copy == NULL)
+		return -ENOMEM;
+	if (stat(dirname(copy), &sb) == 0 && (sb.st_mode & S_IWOTH) && !(sb.st_mode & S_ISVTX)) {
+		errf(h, "%s: \"%s\" is in a directory anyone can write to: refused", where,
+		     cp->path);
+		r = -EPERM;
+	}
+	free(copy);
+	return r;
+}
+
+static int
+load_one(struct plugins *h, struct plugin *p, const struct conf_plugin *cp)
+{
+	char where[400];
+	const struct rosterd_plugin *d;
+	int r;
+
+	snprintf(where, sizeof(where), "%s:%u: plugins[%d]", h->cf->path, cp->line, cp->index);
+	p->h = h;
+	p->cp = cp;
+	p->ctx.size = sizeof(p->ctx);
+	p->ctx.host = &host_table;
+	p->name = strdup(cp->name);
+	p->path = strdup(cp->path);
+	if (p->name == NULL || p->path == NULL || asprintf(&p->actor, "plugin:%s", cp->name) < 0) {
+		p->actor = NULL;
+		return -ENOMEM;
+	}
+	p->ctx.name = p->name;
+	if ((r = trusted_file(h, cp, where)) < 0)
+		return r;
+	p->dl = dlopen(cp->path, RTLD_NOW | RTLD_LOCAL | DL_KEEP);
+	if (p->dl == NULL) {
+		errf(h, "%s: cannot load \"%s\": %s", where, cp->path, dlerror());
+		return -EINVAL;
+	}
+	d = dlsym(p->dl, ROSTERD_PLUGIN_DESCRIPTOR);
+	if (d == NULL) {
+		errf(h, "%s: \"%s\" exports no %s: not a rosterd plugin", where, cp->path,
+		     ROSTERD_PLUGIN_DESCRIPTOR);
+		return -EINVAL;
+	}
+	if (d->abi_major != ROSTERD_PLUGIN_ABI_MAJOR) {
+		errf(h, "%s: \"%s\" was built for plugin ABI %u.%u; this rosterd has ABI %d.%d: "
+		     "rebuild it against this rosterd's <rosterd/plugin.h>", where, cp->path,
+		     d->abi_major, d->abi_minor, ROSTERD_PLUGIN_ABI_MAJOR, ROSTERD_PLUGIN_ABI_MINOR);
+		return -EPROTO;
+	}
+	if (d->size < DESC_MIN_SIZE) {
+		errf(h, "%s: \"%s\": its descriptor is %zu bytes, less than the %zu of ABI %d.0: "
+		     "a broken build", where, cp->path, d->size, (size_t)DESC_MIN_SIZE,
+		     ROSTERD_PLUGIN_ABI_MAJOR);
+		return -EPROTO;
+	}
+	if (d->init == NULL) {
+		errf(h, "%s: \"%s\" has no init function", where, cp->path);
+		return -EINVAL;
+	}
+	p->desc = d;
+	h->in_init = true;
+	h->calling = p;
+	r = d->init(&p->ctx, (const struct rosterd_setting *)cp->setting, &p->state);
+	h->in_init = false;
+	h->calling = NULL;
+	if (r < 0) {
+		if (!p->reported)
+			errf(h, "%s: plugin %s refused its settings: %s", where, cp->name,
+			     strerror(-r));
+		return r;
+	}
+	p->inited = true;
+	log_debug("plugin %s %s (%s) loaded from %s", cp->name, d->version ? d->version : "?",
+		  d->name ? d->name : "?", cp->path);
+	return 0;
+}
+
+int
+plugins_load(const struct conf *cf, struct plugins **out, char *err, size_t errlen)
+{
+	struct plugins *h = calloc(1, sizeof(*h));
+	int r = 0;
+
+	err[0] = '\0';
+	if (h == NULL)
+		return -ENOMEM;
+	h->cf = cf;
+	if (cf->nplugins > 0 && (h->p = calloc(cf->nplugins, sizeof(*h->p))) == NULL) {
+		free(h);
+		return -ENOMEM;
+	}
+	/* Every plugin is tried, so that one run of rosterd -n shows every problem. */
+	for (size_t i = 0; i < cf->nplugins; i++) {
+		int lr = load_one(h, &h->p[i], &cf->plugins[i]);
+		h->n++;
+		if (lr < 0 && r == 0)
+			r = lr == -ENOMEM ? lr : -EINVAL;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "%s", r == -ENOMEM && h->err[0] == '\0' ? "out of memory" :
+			 h->err);
+		plugins_free(h);
+		return r;
+	}
+	*out = h;
+	return 0;
+}
+
+size_t
+plugins_count(const struct plugins *h)
+{
+	return h ? h->n : 0;
+}
+
+bool
+plugins_take_disable(const struct plugins *h)
+{
+	for (size_t i = 0; h && i < h->n; i++)
+		if (h->p[i].desc != NULL && (h->p[i].desc->flags & ROSTERD_PLUGIN_DISABLES))
+			return true;
+	return false;
+}
+
+const char *
+plugins_error(const struct plugins *h)
+{
+	return h->err;
+}
+
+/* ---- runs ------------------------------------------------------------------------- */
+
+int
+plugins_begin(struct plugins *h, const struct plugin_run *run)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	h->err[0] = '\0';
+	if (h->in_run)
+		plugins_end(h);
+	if (!store_in_txn(run->st)) {
+		errf(h, "plugins: a run needs the store's write transaction");
+		return -EINVAL;
+	}
+	h->st = run->st;
+	h->db = store_db(run->st);
+	snprintf(h->now, sizeof(h->now), "%s", run->now);
+	h->run_id = run->run_id;
+	h->complete = run->complete;
+	h->dry_run = run->dry_run;
+	h->last_kind = 0;
+	h->fatal = 0;
+	if ((r = act_new(run->st, run->now, run->run_id, &h->act)) < 0 ||
+	    store_exec(run->st, "CREATE TEMP TABLE IF NOT EXISTS plugin_scan (n INTEGER PRIMARY "
+		       "KEY, person_id INTEGER NOT NULL)") < 0 ||
+	    sqlite3_prepare_v2(h->db, "SELECT coalesce(max(id), 0) FROM audit_log", -1, &s,
+			       NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		errf(h, "plugins: store: %s", store_errmsg(run->st));
+		return r < 0 ? r : -EIO;
+	}
+	h->audit_mark = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	h->in_run = true;
+	/* The courses the plugins' settings define, as they say now. */
+	for (size_t i = 0; i < h->ncourses; i++) {
+		struct course_def *d = &h->courses[i];
+		act_set_actor(h->act, d->owner->actor);
+		r = act_course_define(h->act, d->code, d->title, d->limit, true);
+		if (r < 0) {
+			errf(h, "plugin %s: course %s: %s", d->owner->name, d->code,
+			     act_message(h->act));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static const char *const kind_names[] = {
+	[ROSTERD_EV_CREATED] = "created",
+	[ROSTERD_EV_UPDATED] = "updated",
+	[ROSTERD_EV_DIR_DISABLED] = "directory-disabled",
+	[ROSTERD_EV_MISSING] = "missing",
+	[ROSTERD_EV_REAPPEARED] = "reappeared",
+	[ROSTERD_EV_MANAGER_CHANGED] = "manager-changed",
+	[ROSTERD_EV_GROUP_JOINED] = "group-joined",
+	[ROSTERD_EV_GROUP_LEFT] = "group-left",
+	[ROSTERD_EV_RUN_END] = "run-end",
+};
+
+/* Call one plugin's callback; on failure record why. */
+static int
+dispatch(struct plugins *h, struct plugin *p, const struct rosterd_event *ev)
+{
+	int (*fn)(struct rosterd_ctx *, void *, const struct rosterd_event *) =
+		ev->kind == ROSTERD_EV_RUN_END ? p->desc->run_end : p->desc->on_event;
+	int r;
+
+	if (fn == NULL)
+		return 0;
+	h->calling = p;
+	r = fn(&p->ctx, p->state, ev);
+	h->calling = NULL;
+	if (r >= 0 && h->fatal < 0)
+		r = h->fatal;
+	if (r < 0) {
+		if (ev->person != NULL)
+			errf(h, "plugin %s failed on the %s event of \"%s\": %s%s%s", p->name,
+			     kind_names[ev->kind], ev->person->username, strerror(-r),
+			     h->fatal < 0 ? ": store: " : "", h->fatal < 0 ? store_errmsg(h->st) : "");
+		else
+			errf(h, "plugin %s failed at the end of the run: %s%s%s", p->name,
+			     strerror(-r), h->fatal < 0 ? ": store: " : "",
+			     h->fatal < 0 ? store_errmsg(h->st) : "");
+	}
+	return r < 0 ? r : 0;
+}
+
+/* Split "email title fields" into a NULL-ended list in buf. */
+static size_t
+split_changed(const char *changed, char *copy, size_t len, const char **list, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	snprintf(copy, len, "%s", changed ? changed : "");
+	for (char *w = strtok_r(copy, " ", &save); w && n + 1 < max; w = strtok_r(NULL, " ", &save))
+		list[n++] = w;
+	list[n] = NULL;
+	return n;
+}
+
+/* The group of an event, read into g with its strings in strs. */
+static int
+group_load(struct plugins *h, long long group, long long person, struct rosterd_group *g,
+	   char **strs)
+{
+	static const char sql[] =
+		"SELECT g.name, g.dn, g.description, (SELECT v.name FROM group_membership gm "
+		" JOIN groups v ON v.id = gm.via_group_id WHERE gm.group_id = g.id "
+		" AND gm.person_id = ?2 AND gm.via_group_id <> gm.group_id) "
+		"FROM groups g WHERE g.id = ?1";
+	const char **members[] = { &g->name, &g->dn, &g->description, &g->via };
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	g->size = sizeof(*g);
+	if (sqlite3_prepare_v2(h->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, group);
+	sqlite3_bind_int64(s, 2, person);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		for (int i = 0; i < 4; i++) {
+			const unsigned char *t = sqlite3_column_text(s, i);
+			if (t != NULL && (strs[i] = strdup((const char *)t)) == NULL)
+				r = SQLITE_NOMEM;
+			*members[i] = strs[i];
+		}
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? -ENOENT : r == SQLITE_NOMEM ? -ENOMEM : -EIO;
+}
+
+static int
+username_of(struct plugins *h, long long id, char **out)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	*out = NULL;
+	if (id == 0)
+		return 0;
+	if (sqlite3_prepare_v2(h->db, "SELECT username FROM people WHERE id = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW && (*out = strdup((const char *)sqlite3_column_text(s, 0))) == NULL)
+		r = SQLITE_NOMEM;
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : r == SQLITE_NOMEM ? -ENOMEM : -EIO;
+}
+
+int
+plugins_event(struct plugins *h, const struct plugin_event *pe)
+{
+	struct rosterd_event ev = { .size = sizeof(ev) };
+	struct rosterd_group g;
+	char *gstrs[4] = { NULL }, *old_manager = NULL, copy[1024];
+	const char *changed[64];
+	struct view *v = NULL;
+	int r;
+
+	if (!h->in_run) {
+		errf(h, "plugins: an event outside a run");
+		return -EINVAL;
+	}
+	if (pe->kind < ROSTERD_EV_CREATED || pe->kind > ROSTERD_EV_GROUP_LEFT ||
+	    pe->kind < h->last_kind) {
+		errf(h, "plugins: event kind %d after kind %d: events go in the order of "
+		     "enum rosterd_event_kind", pe->kind, h->last_kind);
+		return -EINVAL;
+	}
+	h->last_kind = pe->kind;
+	if ((r = view_load(h, pe->person_id, &v)) < 0) {
+		errf(h, "plugins: %s event of person %lld: %s", kind_names[pe->kind], pe->person_id,
+		     r == -EIO ? store_errmsg(h->st) : strerror(-r));
+		return r;
+	}
+	ev.kind = pe->kind;
+	ev.now = h->now;
+	ev.run_id = h->run_id;
+	ev.dry_run = h->dry_run;
+	ev.complete = h->complete;
+	ev.person = &v->pub;
+	ev.flags = pe->flags;
+	if (pe->kind == ROSTERD_EV_UPDATED) {
+		split_changed(pe->changed, copy, sizeof(copy), changed, 64);
+		ev.changed = changed;
+	}
+	if (pe->kind == ROSTERD_EV_GROUP_JOINED || pe->kind == ROSTERD_EV_GROUP_LEFT) {
+		if ((r = group_load(h, pe->group_id, pe->person_id, &g, gstrs)) < 0) {
+			errf(h, "plugins: %s event: group %lld: %s", kind_names[pe->kind],
+			     pe->group_id, r == -EIO ? store_errmsg(h->st) : strerror(-r));
+			goto out;
+		}
+		ev.group = &g;
+	}
+	if (pe->kind == ROSTERD_EV_MANAGER_CHANGED &&
+	    (r = username_of(h, pe->old_manager_id, &old_manager)) < 0) {
+		errf(h, "plugins: manager of person %lld: %s", pe->person_id, store_errmsg(h->st));
+		goto out;
+	}
+	ev.old_manager = old_manager;
+	h->live[0] = v;
+	for (size_t i = 0; i < h->n && r == 0; i++)
+		r = dispatch(h, &h->p[i], &ev);
+	h->live[0] = NULL;
+out:
+	for (int i = 0; i < 4; i++)
+		free(gstrs[i]);
+	free(old_manager);
+	view_free(v);
+	return r;
+}
+
+int
+plugins_run_end(struct plugins *h)
+{
+	struct rosterd_event ev = { .size = sizeof(ev), .kind = ROSTERD_EV_RUN_END };
+	int r = 0;
+
+	if (!h->in_run) {
+		errf(h, "plugins: run end outside a run");
+		return -EINVAL;
+	}
+	ev.now = h->now;
+	ev.run_id = h->run_id;
+	ev.dry_run = h->dry_run;
+	ev.complete = h->complete;
+	h->last_kind = ROSTERD_EV_RUN_END;
+	for (size_t i = 0; i < h->n && r == 0; i++)
+		r = dispatch(h, &h->p[i], &ev);
+	if (r < 0)
+		return r;
+	/* People the platform or an operator made active since, and licences
+	 * that came back: granted at the end of every run. */
+	act_set_actor(h->act, "sync");
+	if ((r = act_settle(h->act)) < 0) {
+		errf(h, "plugins: granting licences: %s", store_errmsg(h->st));
+		return r;
+	}
+	return 0;
+}
+
+void
+plugins_counts(const struct plugins *h, struct plugin_counts *c)
+{
+	struct act_counts a = { 0 };
+
+	if (h->act != NULL)
+		act_counts(h->act, &a);
+	*c = (struct plugin_counts){
+		.disabled = a.disabled, .archived = a.archived, .enabled = a.enabled,
+		.assigned = a.assigned, .unassigned = a.unassigned, .waiting = a.waiting,
+		.granted = a.granted, .fields = a.fields, .notified = a.notified,
+	};
+}
+
+int
+plugins_actions_foreach(struct plugins *h, plugin_action_fn fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (!h->in_run)
+		return -EINVAL;
+	if (sqlite3_prepare_v2(h->db, "SELECT actor, action, coalesce(person_id, 0), subject, "
+			       "detail FROM audit_log WHERE id > ?1 ORDER BY id", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, h->audit_mark);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct plugin_action a = {
+			.actor = (const char *)sqlite3_column_text(s, 0),
+			.action = (const char *)sqlite3_column_text(s, 1),
+			.person_id = sqlite3_column_int64(s, 2),
+			.subject = (const char *)sqlite3_column_text(s, 3),
+			.detail = (const char *)sqlite3_column_text(s, 4),
+		};
+		int fr = fn(&a, arg);
+		if (fr != 0) {
+			sqlite3_finalize(s);
+			return fr;
+		}
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -EIO;
+}
+
+void
+plugins_end(struct plugins *h)
+{
+	if (h == NULL)
+		return;
+	act_free(h->act);
+	h->act = NULL;
+	sqlite3_finalize(h->view_stmt);
+	sqlite3_finalize(h->groups_stmt);
+	sqlite3_finalize(h->field_stmt);
+	h->view_stmt = h->groups_stmt = h->field_stmt = NULL;
+	h->st = NULL;
+	h->db = NULL;
+	h->in_run = false;
+}
+
+void
+plugins_free(struct plugins *h)
+{
+	if (h == NULL)
+		return;
+	plugins_end(h);
+	for (size_t i = 0; i < h->n; i++) {
+		struct plugin *p = &h->p[i];
+		if (p->inited && p->desc->fini != NULL)
+			p->desc->fini(p->state);
+		if (p->dl != NULL)
+			dlclose(p->dl);
+		free(p->name);
+		free(p->path);
+		free(p->actor);
+	}
+	for (size_t i = 0; i < h->ncourses; i++) {
+		free(h->courses[i].code);
+		free(h->courses[i].title);
+	}
+	free(h->courses);
+	free(h->p);
+	free(h);
+}

@@ -1,0 +1,46 @@
+/*
+ * rosterctl.h: what rosterctl.c (the read commands, output, main) shares with
+ * rosterctl_actions.c (the operator's actions): usage errors, the operator's
+ * name, and the printer that writes rows as a table, CSV or JSON.
+ */
+#ifndef ROSTERCTL_H
+#define ROSTERCTL_H
+
+#include "rosterd.h"
+
+struct json_t;
+
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+/* Rows go out as they come for CSV and JSON; a table is kept to size its columns. */
+struct printer {
+	enum format fmt;
+	const char *const *cols;
+	size_t ncols;
+	struct json_t *rows;     /* FMT_TABLE */
+	long long n;
+	FILE *out;
+};
+
+/* Print "rosterctl: " fmt (with one string argument) and a hint; EXIT_CONFIG. */
+int usage_error(const char *fmt, const char *arg);
+/* The operator: $SUDO_USER, else the user running rosterctl. */
+const char *operator_name(void);
+int parse_format(const char *s, enum format *f);
+void printer_begin(struct printer *p);
+/* A query_row_fn: one row out (or kept, for a table). */
+int print_row(struct json_t *row, void *arg);
+/* End the output after a query that returned r; the exit status. */
+int printer_finish(struct store *st, struct printer *p, int r);
+
+/* ---- rosterctl_actions.c ------------------------------------------------ */
+/* Whether argv (the command and its arguments) is an operator action:
+ * user verify|invite|disable|enable|archive|restore|remove, course, assign,
+ * unassign, outbox. */
+bool ctl_action_known(int argc, char **argv);
+/* Run it on the store; the exit status. */
+int ctl_action(struct store *st, int argc, char **argv);
+/* The usage lines of the actions. */
+void ctl_action_usage(FILE *out);
+
+#endif
