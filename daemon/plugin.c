@@ -146,7 +146,7 @@ view_load(struct plugins *h, long long id, struct view **out)
 		" ELSE CAST(julianday(?2) - julianday(p.missing_since) AS INTEGER) END, "
 		"CASE WHEN p.missing_since IS NULL THEN 0 "
 		" ELSE (SELECT count(*) FROM sync_runs r WHERE r.outcome = 'ok' "
-		"  AND r.started_at >= p.missing_since AND r.id <> ?3) + ?4 END "
+		"  AND r.id >= p.missing_run AND r.id <> ?3) + ?4 END "
 		"FROM people p WHERE p.id = ?1";
 	struct view *v;
 	sqlite3_stmt *s;

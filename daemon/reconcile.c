@@ -743,14 +743,16 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 	/* Since when a person has been missing (grace rules read it). */
 	if (o->complete) {
 		r = recon_sql(rc,
-			"UPDATE people SET missing_since = :now WHERE missing_since IS NULL "
+			"UPDATE people SET missing_since = :now, missing_run = :run "
+			"WHERE missing_since IS NULL "
 			"AND id IN (SELECT person_id FROM temp.unseen)", o);
 		if (r < 0)
 			return r;
 		rc->changed += r;
 	}
 	r = recon_sql(rc,
-		"UPDATE people SET missing_since = NULL WHERE missing_since IS NOT NULL "
+		"UPDATE people SET missing_since = NULL, missing_run = NULL "
+		"WHERE missing_since IS NOT NULL "
 		"AND id NOT IN (SELECT person_id FROM temp.unseen)", o);
 	if (r < 0)
 		return r;

@@ -109,6 +109,44 @@ static const struct {
 	{ "run", "approve",
 	  "usage: rosterctl run approve ID\n"
 	  "Let the next run with the plan of held run ID go through.\n" },
+	{ "user", "verify", NULL }, { "user", "invite", NULL }, { "user", "disable", NULL },
+	{ "user", "enable", NULL }, { "user", "archive", NULL },
+	{ "user", "restore",
+	  "usage: rosterctl user verify|invite|disable|enable|archive|restore\n"
+	  "           [--reason TEXT] UID... | --from FILE\n"
+	  "Change the account state of each person named, audited as operator:<you>;\n"
+	  "if one cannot be changed, nothing is.\n"
+	  "  verify          invited -> active (pending courses get their licences)\n"
+	  "  invite          queue an invitation for an invited person\n"
+	  "  disable, enable take access away, give it back\n"
+	  "  archive         a disabled person; never-started courses give their\n"
+	  "                  licences back, training records are kept\n"
+	  "  restore         an archived person back to disabled or the status they had\n"
+	  "  --reason TEXT   why, for the audit log\n"
+	  "  --from FILE     the usernames, one a line (- : standard input)\n" },
+	{ "user", "remove",
+	  "usage: rosterctl user remove UID... | --from FILE --yes\n"
+	  "Purge people and every record of theirs, training included. Irreversible;\n"
+	  "the only command that deletes anything.\n" },
+	{ "course", "add",
+	  "usage: rosterctl course add CODE [--title TITLE] [--licences N]\n"
+	  "Add a course; --licences limits its pool (left out: no limit).\n" },
+	{ "course", "list",
+	  "usage: rosterctl course list [--format table|csv|json]\n"
+	  "The courses with their licences in use and assignments by status.\n" },
+	{ "course", "show",
+	  "usage: rosterctl course show CODE [--format table|csv|json]\n"
+	  "One course and its assignments.\n" },
+	{ "assign", NULL,
+	  "usage: rosterctl assign UID... | --from FILE COURSE [--due YYYY-MM-DD]\n"
+	  "Assign a course: pending for an invited person, an enrolment for an active\n"
+	  "one while the pool has a licence, else waiting for one.\n" },
+	{ "unassign", NULL,
+	  "usage: rosterctl unassign UID... | --from FILE COURSE\n"
+	  "Give back a never-started assignment and its licence.\n" },
+	{ "outbox", NULL,
+	  "usage: rosterctl outbox [--all] [--format table|csv|json]\n"
+	  "Notifications queued for the platform's mailer; --all: sent ones too.\n" },
 };
 
 /* When argv (a command and its arguments) asks for --help (or -h), print
@@ -132,10 +170,16 @@ command_help(int argc, char **argv)
 		    strcmp(helps[i].sub, argv[1]) == 0)
 			sub = argv[1];
 	for (i = 0; i < n; i++) {
+		size_t t = i;
 		if (strcmp(helps[i].cmd, argv[0]) != 0 ||
 		    (sub != NULL && strcmp(helps[i].sub, sub) != 0))
 			continue;
-		printf("%s%s", printed ? "\n" : "", helps[i].text);
+		/* entries without text share the next entry's */
+		while (helps[t].text == NULL)
+			t++;
+		if (sub == NULL && t != i)
+			continue;
+		printf("%s%s", printed ? "\n" : "", helps[t].text);
 		printed = true;
 	}
 	if (printed)

@@ -471,18 +471,18 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		FILE *out = o->plan_out ? o->plan_out : stdout;
 		recon_plan_foreach(rs.rc, print_change, out);
 		recon_rejects_foreach(rs.rc, print_reject, out);
+		if (plugins)
+			plugins_actions_foreach(o->plugins, print_action, out);
 		fprintf(out, "plan: %lld to create, %lld to update (%lld moved), %lld to disable, "
 			"%lld to enable, %lld unchanged, %lld rejected; %lld entries read%s\n",
 			rec.c.created, rec.c.updated, rec.c.renamed, rec.c.disabled, rec.c.enabled,
 			rec.c.unchanged, rec.c.rejected, rs.read,
 			complete ? "" : " (incomplete read: no disables planned)");
 		print_hier_summary(out, &ro, &rec.h, rs.groups_read);
-		if (plugins) {
-			plugins_actions_foreach(o->plugins, print_action, out);
+		if (plugins)
 			fprintf(out, "plan: plugins: %lld to disable, %lld to enable, %lld to archive, "
 				"%lld assignments, %lld unassignments\n", rec.pl.disabled,
 				rec.pl.enabled, rec.pl.archived, rec.pl.assigned, rec.pl.unassigned);
-		}
 		if (rec.outcome == RUN_HELD)
 			fprintf(out, "this run would be held: %s\n", why);
 		store_rollback(st);

@@ -75,3 +75,12 @@ ALTER TABLE sync_runs ADD COLUMN plugin_enabled INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sync_runs ADD COLUMN plugin_archived INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sync_runs ADD COLUMN plugin_assigned INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sync_runs ADD COLUMN plugin_unassigned INTEGER NOT NULL DEFAULT 0;
+
+-- The run that first missed a person (set with missing_since; NULL when a
+-- dry run or a store older than this migration set it). Grace periods count
+-- the complete runs from this one: run ids, unlike timestamps of one-second
+-- resolution, tell runs of the same second apart. Older marks take the
+-- latest run that started at that second: never more runs than there were.
+ALTER TABLE people ADD COLUMN missing_run INTEGER;
+UPDATE people SET missing_run = (SELECT max(r.id) FROM sync_runs r
+	WHERE r.started_at = people.missing_since) WHERE missing_since IS NOT NULL;

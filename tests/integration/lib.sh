@@ -311,6 +311,20 @@ gen_people() {
 	}'
 }
 
+# The groups of the tests live in ou=groups (the base write_conf sets).
+GROUPS_OU="ou=groups,$SUFFIX"
+# p UID / g CN: the DN of a person in ou=people, of a group in ou=groups.
+p() { printf 'uid=%s,%s' "$1" "$PEOPLE"; }
+g() { printf 'cn=%s,%s' "$1" "$GROUPS_OU"; }
+# ldif_group CN MEMBER-DN...: a groupOfNames entry in ou=groups.
+ldif_group() {
+	local cn=$1
+	shift
+	printf 'dn: cn=%s,%s\nobjectClass: groupOfNames\ncn: %s\n' "$cn" "$GROUPS_OU" "$cn"
+	printf 'member: %s\n' "$@"
+	echo
+}
+
 # ldif_ou NAME [PARENT]: an organizationalUnit entry.
 ldif_ou() { printf 'dn: ou=%s,%s\nobjectClass: organizationalUnit\nou: %s\n\n' "$1" "${2:-$SUFFIX}" "$1"; }
 

@@ -181,3 +181,10 @@ assert_rc 1 "course show of a course that does not exist"
 run_rctl assign alice NOPE
 assert_rc 1 "assigning a course that does not exist"
 assert_contains "$ERR" 'no course "NOPE"'
+
+note "each action command has its --help"
+for c in "user disable" "user remove" "course add" "assign" "unassign" "outbox"; do
+	run "$ROSTERCTL" $c --help
+	assert_rc 0 "rosterctl $c --help"
+	assert_contains "$OUT" "usage: rosterctl ${c%% *}"
+done

@@ -9,8 +9,6 @@
 # counted; a groupOfNames of 20,000 members is read and stored in full.
 . "$(dirname "$0")/lib.sh"
 
-GROUPS_OU="ou=groups,$SUFFIX"
-p() { printf 'uid=%s,%s' "$1" "$PEOPLE"; }
 members() {
 	sql "SELECT g.name || ':' || group_concat(p.username, ',') FROM (SELECT * FROM group_membership
 	     ORDER BY person_id) m JOIN groups g ON g.id = m.group_id JOIN people p ON p.id = m.person_id

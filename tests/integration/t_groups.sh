@@ -13,23 +13,13 @@
 # removes no membership and the run is incomplete (exit 1).
 . "$(dirname "$0")/lib.sh"
 
-GROUPS_OU="ou=groups,$SUFFIX"
-group() {   # group CN MEMBER-DN...
-	local cn=$1
-	shift
-	printf 'dn: cn=%s,%s\nobjectClass: groupOfNames\ncn: %s\n' "$cn" "$GROUPS_OU" "$cn"
-	printf 'member: %s\n' "$@"
-	echo
-}
-p() { printf 'uid=%s,%s' "$1" "$PEOPLE"; }
-g() { printf 'cn=%s,%s' "$1" "$GROUPS_OU"; }
 {
 	for u in alice bob carol dave erin frank; do ldif_person "$u" "${u^}" Example; done
-	group lms-admins "$(p alice)"
-	group engineering "$(p bob)" "UID=Carol , OU=People,DC=Example,DC=Com" \
+	ldif_group lms-admins "$(p alice)"
+	ldif_group engineering "$(p bob)" "UID=Carol , OU=People,DC=Example,DC=Com" \
 		"cn=contact,ou=system,$SUFFIX" "$(g eng-london)"
-	group eng-london "$(p dave)" "uid=erin,ou=people,dc=example,dc=com" "$(g engineering)"
-	group all-staff "$(g engineering)" "$(p frank)"
+	ldif_group eng-london "$(p dave)" "uid=erin,ou=people,dc=example,dc=com" "$(g engineering)"
+	ldif_group all-staff "$(g engineering)" "$(p frank)"
 } > "$TEST_TMP/org.ldif"
 start_directory "$TEST_TMP/org.ldif"
 export ROSTERD_CONF_ROLES='{ group = "lms-admins"; role = "admin"; }'
@@ -117,7 +107,7 @@ assert_sql 0 "SELECT count(*) FROM group_membership m JOIN groups g ON g.id = m.
 assert_sql 0 "SELECT count(*) FROM group_members m JOIN groups g ON g.id = m.group_id OR g.id = m.member_group_id WHERE g.name = 'all-staff'"
 
 note "a group search cut short by a size limit removes no membership"
-{ for i in $(seq -w 1 15); do group "extra$i" "$(p frank)"; done; } | ldap_admin_add
+{ for i in $(seq -w 1 15); do ldif_group "extra$i" "$(p frank)"; done; } | ldap_admin_add
 sync_once
 ldap_admin_modify <<EOF
 dn: $(g extra01)

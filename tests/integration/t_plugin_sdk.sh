@@ -6,7 +6,9 @@
 # PLUGINDIR); the sample plugin tests/plugins/welcome.c, copied out of the
 # source tree, builds with those flags alone (-Wpedantic -Werror), against the
 # installed header and nothing else, exporting only its descriptor; rosterd -n
-# loads it ("1 plugin loaded"); its own setting checks report
+# loads it ("1 plugin loaded") and, in a real run against slapd, it queues a
+# welcome in the outbox and sets a field for each new person, audited as
+# plugin:welcome, once; its own setting checks report
 # "FILE:LINE: plugins[0].key: ..." and stop rosterd with exit 2.
 . "$(dirname "$0")/lib.sh"
 
@@ -46,6 +48,20 @@ assert_not_contains "$deps" "$ROSTERD_TOP"
 assert_eq "rosterd_plugin_descriptor" "$(nm -D --defined-only welcome.so | awk '{ print $3 }')" \
 	"the only exported symbol"
 
+note "the out-of-tree plugin at work in a real run"
+start_directory "$FIXTURES/people-small.ldif"
+ROSTERD_CONF_PLUGINS="{ name = \"welcome\"; path = \"$SRC/welcome.so\"; message = \"Hi there\"; }" write_conf
+sync_once
+n=$(sql "SELECT count(*) FROM people")
+assert_ne 0 "$n"
+assert_sql "$n|welcome|Hi there" "SELECT count(*), kind, message FROM outbox GROUP BY kind, message" "one welcome notification per person"
+assert_sql "$n|plugin:welcome" "SELECT count(*), source FROM person_fields WHERE name = 'welcomed' GROUP BY source"
+assert_sql "plugin:welcome|$(last_run id)" "SELECT DISTINCT actor || '|' || run_id FROM audit_log WHERE actor LIKE 'plugin:%'"
+rctl_ok outbox --format csv
+assert_eq "$n" "$(tail -n +2 <<<"$OUT" | grep -c ',welcome,')" "rosterctl outbox lists them"
+sync_once
+assert_sql "$n" "SELECT count(*) FROM outbox" "a resync welcomes no one again"
+
 note "rosterd loads it"
 export ROSTERD_CONF_URI=ldap://127.0.0.1:9/ SLAPD_SVC_DN=cn=nobody SLAPD_SVC_PW=unused
 ROSTERD_CONF_PLUGINS="{ name = \"welcome\"; path = \"$SRC/welcome.so\"; message = \"Hi\"; course = \"ONBOARD\"; }" write_conf
@@ -61,3 +77,4 @@ assert_rc 2 "rosterd -n with a setting the plugin refuses"
 assert_contains "$ERR" "$CONF:$line: plugins[0].mesage: unknown key"
 assert_contains "$ERR" "$CONF:$line: plugins[0].due_days: must be a whole number of days from 0 to 365"
 assert_eq "" "$OUT"
+

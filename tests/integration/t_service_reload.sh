@@ -5,7 +5,9 @@
 # service keeps running on the old one (the next run, asked for by SIGUSR1,
 # still syncs into the old store, and the status says the reload failed);
 # a good new config (another store path) is taken, and the next run syncs
-# into the new store; SIGTERM then exits 0.
+# into the new store; a config whose plugin is refused (wrong ABI) is not
+# taken either, and one with a new plugin is, the plugin seeing the next
+# run; SIGTERM then exits 0.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/service.sh"
 
@@ -46,6 +48,26 @@ kill -USR1 "$SVC_PID"
 wait_notify "$mark" 'STATUS=Idle\. Last run [0-9:]{8}: 10 created' 5
 DB=$NEW_DB assert_sql "1|ok" "SELECT count(*), outcome FROM sync_runs"
 assert_sql 2 "SELECT count(*) FROM sync_runs" "the old store got no third run"
+
+note "plugins are loaded again with the config; a refused plugin keeps the old ones"
+TDIR=$(dirname "$ROSTERD")/tests/plugins
+EVENTS=$TEST_TMP/events
+cp "$CONF" "$TEST_TMP/new.conf"
+sed -i "s|^plugins = ( *);|plugins = ( { name = \"old\"; path = \"$TDIR/wrong_major.so\"; } );|" "$CONF"
+grep -q wrong_major "$CONF" || fail "could not put a plugin in the config"
+mark=$(notify_mark)
+kill -HUP "$SVC_PID"
+wait_notify "$mark" 'STATUS=.*\(reload failed: previous configuration kept\)' 5
+svc_log_wait "was built for plugin ABI 99.3; this rosterd has ABI 1.0"
+cp "$TEST_TMP/new.conf" "$CONF"
+sed -i "s|^plugins = ( *);|plugins = ( { name = \"recorder\"; path = \"$TDIR/recorder.so\"; file = \"$EVENTS\"; } );|" "$CONF"
+mark=$(notify_mark)
+kill -HUP "$SVC_PID"
+wait_notify "$mark" 'READY=1' 5
+mark=$(notify_mark)
+kill -USR1 "$SVC_PID"
+wait_notify "$mark" 'STATUS=Idle\. Last run [0-9:]{8}: no changes' 5
+assert_eq "run-end complete=1 dry_run=0" "$(cat "$EVENTS")" "the reloaded plugin saw the run"
 
 svc_stop TERM
 assert_rc 0 "rosterd stopped by SIGTERM"
