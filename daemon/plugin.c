@@ -85,7 +85,7 @@ struct plugins {
 	int fatal;                       /* a store failure: the run fails */
 	long long audit_mark;
 	struct view *live[2];            /* the views a plugin may pass back */
-	sqlite3_stmt *view_stmt, *groups_stmt, *field_stmt;
+	sqlite3_stmt *view_stmt, *groups_stmt, *field_stmt, *group_stmt;   /* kept for the run */
 };
 
 static const struct rosterd_host host_table;
@@ -977,13 +977,15 @@ group_load(struct plugins *h, long long group, long long person, struct rosterd_
 		" AND gm.person_id = ?2 AND gm.via_group_id <> gm.group_id) "
 		"FROM groups g WHERE g.id = ?1";
 	const char **members[] = { &g->name, &g->dn, &g->description, &g->via };
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 	int r;
 
 	memset(g, 0, sizeof(*g));
 	g->size = sizeof(*g);
-	if (sqlite3_prepare_v2(h->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (h->group_stmt == NULL &&
+	    sqlite3_prepare_v2(h->db, sql, -1, &h->group_stmt, NULL) != SQLITE_OK)
 		return -EIO;
+	s = h->group_stmt;
 	sqlite3_bind_int64(s, 1, group);
 	sqlite3_bind_int64(s, 2, person);
 	r = sqlite3_step(s);
@@ -995,7 +997,7 @@ group_load(struct plugins *h, long long group, long long person, struct rosterd_
 			*members[i] = strs[i];
 		}
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? -ENOENT : r == SQLITE_NOMEM ? -ENOMEM : -EIO;
 }
 
@@ -1166,7 +1168,8 @@ plugins_end(struct plugins *h)
 	sqlite3_finalize(h->view_stmt);
 	sqlite3_finalize(h->groups_stmt);
 	sqlite3_finalize(h->field_stmt);
-	h->view_stmt = h->groups_stmt = h->field_stmt = NULL;
+	sqlite3_finalize(h->group_stmt);
+	h->view_stmt = h->groups_stmt = h->field_stmt = h->group_stmt = NULL;
 	h->st = NULL;
 	h->db = NULL;
 	h->in_run = false;

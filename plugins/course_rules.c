@@ -48,6 +48,7 @@ struct state {
 	size_t nrules;
 	bool uses_groups;
 	char digest[17];
+	char last[256];   /* the person of the last group event evaluated */
 };
 
 static void
@@ -364,16 +365,35 @@ evaluate(struct rosterd_ctx *ctx, struct state *st, const struct rosterd_person 
 	return r == -EIO ? r : 0;
 }
 
+/* Whether the person was created in this run: the run applies every change
+ * (memberships included) before the first event, so their created event
+ * evaluated them with everything this run knows. */
+static bool
+new_this_run(const struct rosterd_person *p, const char *now)
+{
+	return p->member_since != NULL && strcmp(p->member_since, now) == 0;
+}
+
 static int
 on_event(struct rosterd_ctx *ctx, void *arg, const struct rosterd_event *ev)
 {
+	struct state *st = arg;
+	const char *user = ev->person->username;
+
 	switch (ev->kind) {
 	case ROSTERD_EV_CREATED:
 	case ROSTERD_EV_UPDATED:
 	case ROSTERD_EV_REAPPEARED:
+		return evaluate(ctx, st, ev->person, ev->now);
 	case ROSTERD_EV_GROUP_JOINED:
 	case ROSTERD_EV_GROUP_LEFT:
-		return evaluate(ctx, arg, ev->person, ev->now);
+		/* A person's group events come one after another, each seeing
+		 * all of their memberships: one evaluation does for all. */
+		if (!st->uses_groups || new_this_run(ev->person, ev->now) ||
+		    strcmp(st->last, user) == 0)
+			return 0;
+		snprintf(st->last, sizeof(st->last), "%s", user);
+		return evaluate(ctx, st, ev->person, ev->now);
 	default:
 		return 0;
 	}
@@ -382,6 +402,7 @@ on_event(struct rosterd_ctx *ctx, void *arg, const struct rosterd_event *ev)
 struct pass {
 	struct state *st;
 	const char *now;
+	bool skip_new;
 };
 
 static int
@@ -389,6 +410,9 @@ pass_one(struct rosterd_ctx *ctx, const struct rosterd_person *p, void *arg)
 {
 	struct pass *ps = arg;
 
+	/* People created in this run were evaluated by their event already. */
+	if (ps->skip_new && new_this_run(p, ps->now))
+		return 0;
 	return evaluate(ctx, ps->st, p, ps->now);
 }
 
@@ -396,17 +420,22 @@ static int
 run_end(struct rosterd_ctx *ctx, void *arg, const struct rosterd_event *ev)
 {
 	struct state *st = arg;
-	struct pass ps = { st, ev->now };
+	struct pass ps = { st, ev->now, false };
 	struct rosterd_query q = { .size = sizeof(q),
 				   .statuses = ROSTERD_ST_INVITED | ROSTERD_ST_ACTIVE };
 	char seen[32];
 	int r;
 
+	st->last[0] = '\0';   /* the next run starts afresh */
+
 	/* New or changed rules: everyone they may concern, once. */
 	r = H(ctx)->state_get(ctx, "rules", seen, sizeof(seen));
 	if (r == -ENOENT || (r >= 0 && strcmp(seen, st->digest) != 0)) {
 		H(ctx)->log(ctx, ROSTERD_LOG_INFO, "the rules changed: evaluating everyone");
-		if ((r = H(ctx)->people_foreach(ctx, &q, pass_one, &ps)) < 0 ||
+		ps.skip_new = true;
+		r = H(ctx)->people_foreach(ctx, &q, pass_one, &ps);
+		ps.skip_new = false;
+		if (r < 0 ||
 		    (r = H(ctx)->state_set(ctx, "rules", st->digest)) < 0)
 			return r;
 	} else if (r < 0) {

@@ -312,8 +312,8 @@ missing_run(struct fixture *fx, const char *now, const char *const *users)
 {
 	fx_begin(fx, now, true);
 	for (const char *const *u = users; *u; u++) {
-		sqlf(fx->st, "UPDATE people SET missing_since = '%s' WHERE username = '%s' "
-		     "AND missing_since IS NULL", now, *u);
+		sqlf(fx->st, "UPDATE people SET missing_since = '%s', missing_run = %lld "
+		     "WHERE username = '%s' AND missing_since IS NULL", now, fx->run_id, *u);
 		if (sql_int(fx->st, "SELECT status IN ('invited', 'active') FROM people "
 			    "WHERE username = '%s'", *u))
 			EVENT(fx, ROSTERD_EV_MISSING, *u, NULL);
