@@ -53,7 +53,19 @@ slapd_load "$demo/slapd" tests/fixtures/base.ldif "$demo/org.ldif"
 slapd_start "$demo/slapd"
 echo "slapd pid $SLAPD_PID listening on $SLAPD_URI (log: $demo/slapd/slapd.log)"
 
-step "Writing $demo/rosterd.conf"
+step "Writing $demo/rosterd.conf (with the three rule plugins)"
+plugins=$(cd "$(dirname "$ROSTERD")/plugins" && pwd)
+# Everyone takes SEC101 within 30 days; the safety groups take FIRSTAID,
+# whose pool has 10 licences; people missing for 2 runs are disabled, and
+# archived after 90 days disabled.
+export ROSTERD_CONF_PLUGINS="
+  { name = \"disable_rules\"; path = \"$plugins/disable_rules.so\"; grace_runs = 2; },
+  { name = \"course_rules\"; path = \"$plugins/course_rules.so\";
+    courses = ( { code = \"SEC101\"; title = \"Security essentials\"; },
+                { code = \"FIRSTAID\"; title = \"First aid\"; licences = 10; } );
+    rules = ( { everyone = true; courses = [ \"SEC101\" ]; due_days = 30; },
+              { group = \"safety-*\"; courses = [ \"FIRSTAID\" ]; } ); },
+  { name = \"archive_rules\"; path = \"$plugins/archive_rules.so\"; after_days = 90; }"
 slapd_write_rosterd_conf "$demo/rosterd.conf"
 echo "store: $demo/learning.db, bind as cn=rosterd,ou=system,dc=example,dc=com"
 
@@ -78,6 +90,8 @@ echo
 run "$ROSTERCTL" -c "$demo/rosterd.conf" user show u000042
 echo
 run "$ROSTERCTL" -c "$demo/rosterd.conf" user show u000042 --json
+echo
+run "$ROSTERCTL" -c "$demo/rosterd.conf" course list
 
 step "Stopping slapd"
 slapd_stop "$demo/slapd"
