@@ -44,7 +44,44 @@ struct dir {
 	struct dir_val **vals;     /* per requested attribute */
 	size_t *nvals, *cap;
 	bool ranged;     /* some requested attribute came as "attr;range=..." */
+
+	/* asked while waiting for the server: non-zero stops the search */
+	int (*interrupt)(void *arg);
+	void *interrupt_arg;
 };
+
+void
+dir_set_interrupt(struct dir *d, int (*fn)(void *arg), void *arg)
+{
+	d->interrupt = fn;
+	d->interrupt_arg = arg;
+}
+
+/* Wait for the next message of the search, ldap.timeout at most, asking the
+ * interrupt function every quarter of a second: ldap_result()'s code, or -2
+ * when the interrupt said stop. */
+static int
+wait_result(struct dir *d, LDAPMessage **msg)
+{
+	double deadline = time_mono() + d->timeout;
+
+	for (;;) {
+		double left = deadline - time_mono(), slice;
+		struct timeval tv;
+		int rc;
+
+		if (left < 0)
+			left = 0;
+		slice = d->interrupt != NULL && left > 0.25 ? 0.25 : left;
+		tv.tv_sec = (time_t)slice;
+		tv.tv_usec = (suseconds_t)((slice - (double)tv.tv_sec) * 1e6);
+		rc = ldap_result(d->ld, d->msgid, LDAP_MSG_ONE, &tv, msg);
+		if (rc != 0 || slice >= left)
+			return rc;
+		if (d->interrupt(d->interrupt_arg) != 0)
+			return -2;
+	}
+}
 
 const char *
 dir_error(const struct dir *d)
@@ -521,7 +558,6 @@ out:
 int
 dir_next(struct dir *d, const char **dn)
 {
-	struct timeval tv = { .tv_sec = d->timeout };
 	LDAPMessage *msg = NULL;
 	int rc, r;
 
@@ -529,7 +565,14 @@ dir_next(struct dir *d, const char **dn)
 	for (;;) {
 		if (!d->active)
 			return d->ended == 1 ? 0 : (d->ended < 0 ? d->ended : -EINVAL);
-		rc = ldap_result(d->ld, d->msgid, LDAP_MSG_ONE, &tv, &msg);
+		rc = wait_result(d, &msg);
+		if (rc == -2) {
+			snprintf(d->err, sizeof(d->err), "search of \"%s\": stopped while waiting "
+				 "for %s", d->base, d->uri);
+			ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
+			d->active = false;
+			return d->ended = -ECANCELED;
+		}
 		if (rc == 0) {
 			snprintf(d->err, sizeof(d->err), "search of \"%s\": no reply from %s "
 				 "within %d s", d->base, d->uri, d->timeout);

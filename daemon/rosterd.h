@@ -238,6 +238,10 @@ int dir_search(struct dir *d, const char *base, enum search_scope scope,
  * -EPERM (admin limit), -EREMOTE (unfollowed referral), -ETIMEDOUT (no reply
  * in time), -ECONNRESET (connection lost), -EIO (other); dir_error() says more. */
 int dir_next(struct dir *d, const char **dn);
+/* While dir_next() waits for the server, call fn(arg) every quarter of a
+ * second; when it returns non-zero the search is abandoned and dir_next()
+ * returns -ECANCELED. fn NULL: wait the whole ldap.timeout. */
+void dir_set_interrupt(struct dir *d, int (*fn)(void *arg), void *arg);
 /* Values of the current entry's attribute number i (index into the attrs
  * list given to dir_search); *n = 0 when it has none. Valid until dir_next. */
 const struct dir_val *dir_values(struct dir *d, size_t i, size_t *n);
@@ -487,7 +491,11 @@ long long gmap_bad_members(const struct gmap *g);
 /* ---- sync.c: one sync run ----------------------------------------------- */
 struct plugins;
 /* What a run is doing, as told to the progress callback. */
-enum sync_step { SYNC_READING, SYNC_APPLYING };
+enum sync_step {
+	SYNC_READING,
+	SYNC_APPLYING,
+	SYNC_WAITING,   /* for the directory server: asks only whether to stop */
+};
 struct sync_opts {
 	bool dry_run;
 	FILE *plan_out;     /* where --dry-run prints the plan */

@@ -110,6 +110,12 @@ on_progress(void *arg, enum sync_step step, long long n)
 	double now = time_mono();
 	char a[32], b[32];
 
+	if (step == SYNC_WAITING) {
+		/* Stuck on the server: stop if asked, but no watchdog ping. */
+		if (s->stopping || stop_pending())
+			s->stopping = true;
+		return s->stopping;
+	}
 	if (now < s->next_check && step == s->last_step)
 		return 0;
 	s->next_check = now + CHECK_EVERY;

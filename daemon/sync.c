@@ -101,6 +101,8 @@ read_groups(const struct conf *cf, const struct sync_opts *o, struct run_state *
 		if (stop_asked(o, SYNC_READING, rs->read + rs->groups_read))
 			return -ECANCELED;
 	}
+	if (r == -ECANCELED)
+		return r;
 	if (r < 0) {
 		log_error("group search incomplete after %lld groups: %s; no one will leave "
 			  "a group in this run", rs->groups_read, dir_error(rs->dir));
@@ -273,12 +275,29 @@ stop_asked(const struct sync_opts *o, enum sync_step step, long long read)
 	return o->progress != NULL && o->progress(o->progress_arg, step, read) != 0;
 }
 
+struct waiting {
+	const struct sync_opts *o;
+	const struct run_state *rs;
+};
+
+/* The directory client's interrupt while it waits for the server: the
+ * progress callback is asked whether to stop (SIGTERM), and nothing else: a
+ * read that does not move sends no watchdog ping. */
+static int
+wait_interrupt(void *arg)
+{
+	const struct waiting *w = arg;
+
+	return stop_asked(w->o, SYNC_WAITING, w->rs->read + w->rs->groups_read);
+}
+
 /* ---- the run ------------------------------------------------------------ */
 
 int
 sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res)
 {
 	struct run_state rs = { 0 };
+	struct waiting wait = { .o = o, .rs = &rs };
 	struct run_rec rec = { .outcome = RUN_FAILED, .groups_complete = -1 };
 	struct recon_opts ro = { .on_missing = cf->sync.on_missing, .cf = cf,
 				 .initial_status = cf->sync.initial_status,
@@ -331,6 +350,8 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	}
 	rec.uri = dir_uri(rs.dir);
 	log_debug("connected to %s", rec.uri);
+	if (o->progress != NULL)
+		dir_set_interrupt(rs.dir, wait_interrupt, &wait);
 
 	if ((r = amap_new(cf, &rs.map)) < 0) {
 		log_error("cannot build the attribute map: %s", strerror(-r));
@@ -358,6 +379,10 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 		}
 	}
 	rec.entries_read = rs.read;
+	if (r == -ECANCELED) {
+		stopped = true;
+		goto record;
+	}
 	if (r < 0) {
 		snprintf(err, sizeof(err), "%s", dir_error(rs.dir));
 		log_error("directory read incomplete after %lld entries: %s; "
