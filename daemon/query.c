@@ -511,7 +511,11 @@ query_group_members(struct store *st, long long id, bool effective, query_row_fn
 static const char runs_sql[] =
 	"SELECT id, started_at, finished_at, round(duration, 3) AS duration, outcome, directory_uri, entries_read, "
 	"created, updated, renamed, disabled, enabled, unchanged, rejected, error, "
-	"plan_digest, approved_at, approved_by, approval_used_by "
+	"plan_digest, approved_at, approved_by, approval_used_by, "
+	"manager_changes, manager_warnings, manager_cycles, groups_read, groups_complete, "
+	"groups_created, groups_updated, groups_deleted, members_ignored, "
+	"memberships_joined, memberships_left, role_changes, "
+	"plugin_disabled, plugin_enabled, plugin_archived, plugin_assigned, plugin_unassigned "
 	"FROM sync_runs ORDER BY id DESC LIMIT ?";
 
 int

@@ -68,6 +68,8 @@ due=$(date -u -d "+30 days" +%F)
 assert_sql "$due" "SELECT a.due FROM assignments a JOIN people p ON p.id = a.person_id WHERE p.username = 'carol'"
 assert_sql "plugin:course_rules|$run1" "SELECT DISTINCT actor || '|' || run_id FROM audit_log WHERE action = 'assign'"
 assert_sql "5" "SELECT plugin_assigned FROM sync_runs WHERE id = $run1" "3 SEC101 + 2 LIC1"
+rctl_ok runs --limit 1 --format json
+assert_json '[.[0].plugin_assigned, .[0].memberships_joined, .[0].groups_read] | map(tostring) | join(" ")' "5 8 4"
 assert_sql "pending pending" "SELECT group_concat(status, ' ') FROM (SELECT a.status FROM assignments a JOIN courses c ON c.id = a.course_id WHERE c.code = 'LIC1' ORDER BY a.id)"
 
 note "active people are enrolled; the pool of LIC1 holds one"
