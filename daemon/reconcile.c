@@ -390,11 +390,9 @@ recon_stage_end(struct recon *rc)
 	rc->staging = false;
 	if (sqlite3_exec(rc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
-	/* Indexes built once after the read, then fresh statistics, let the
-	 * planner pick them for the joins. */
-	if (sqlite3_exec(rc->db, "CREATE INDEX temp.stage_members_group ON stage_members "
-			 "(group_dir_id); CREATE INDEX temp.stage_member_of_person ON "
-			 "stage_member_of (dir_id); ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
+	/* Fresh statistics let the planner size the joins. The member values
+	 * get their index only when the groups are worked out (hierarchy.c). */
+	if (sqlite3_exec(rc->db, "ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
 	return 0;
 }
