@@ -6,6 +6,7 @@
  * libldap parses the string (escapes, hex pairs, #BER values, spacing); this
  * file folds case, collapses insignificant spaces, sorts multi-valued RDNs and
  * writes the result with the minimal escaping RFC 4514 section 2.4 requires.
+ * Plain DNs, the common case, take a short path that gives the same result.
  * Values are compared case-insensitively, as the naming attributes of the
  * standard schemas (cn, uid, ou, o, dc, l, c...) are.
  */
