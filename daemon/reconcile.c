@@ -147,19 +147,12 @@ recon_free(struct recon *rc)
 	sqlite3_finalize(rc->ins_member_of);
 	sqlite3_finalize(rc->ins_group);
 	sqlite3_finalize(rc->ins_member);
+	/* The staging tables stay in the connection's temporary database until
+	 * the next recon_stage_begin() replaces them or the store is closed,
+	 * which deletes the file at once; dropping them here read every page
+	 * of them back first (0.15 s at 100k people with groups). */
 	if (rc->staging)
 		sqlite3_exec(rc->db, "ROLLBACK", NULL, NULL, NULL);
-	if (sqlite3_get_autocommit(rc->db))
-		sqlite3_exec(rc->db, "DROP TABLE IF EXISTS temp.stage_people;"
-			     "DROP TABLE IF EXISTS temp.stage_fields;"
-			     "DROP TABLE IF EXISTS temp.stage_seen;"
-			     "DROP TABLE IF EXISTS temp.stage_rejects;"
-			     "DROP TABLE IF EXISTS temp.plan;"
-			     "DROP TABLE IF EXISTS temp.unseen;"
-			     "DROP TABLE IF EXISTS temp.stage_member_of;"
-			     "DROP TABLE IF EXISTS temp.stage_groups;"
-			     "DROP TABLE IF EXISTS temp.stage_members;"
-			     "DROP TABLE IF EXISTS temp.hier;", NULL, NULL, NULL);
 	free(rc);
 }
 
