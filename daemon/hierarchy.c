@@ -336,23 +336,32 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	const struct conf *cf = o->cf;
 	long long r;
 
+	/* The values are looked up in their own order: people's ids follow
+	 * their DNs and usernames closely, so the people rows are then read
+	 * nearly in order instead of once per value at random (at 300,000
+	 * values, 0.6 s instead of 1.5 s). The index is built here, only by the
+	 * runs that need it. */
 	if (recon_sql(rc, "DROP TABLE IF EXISTS temp.resolved", NULL) < 0 ||
 	    recon_sql(rc, "CREATE TEMP TABLE resolved (group_id INTEGER NOT NULL, "
-		      "person_id INTEGER, member_group_id INTEGER)", NULL) < 0)
+		      "person_id INTEGER, member_group_id INTEGER)", NULL) < 0 ||
+	    recon_sql(rc, "CREATE INDEX IF NOT EXISTS temp.stage_members_value "
+		      "ON stage_members (value, group_dir_id)", NULL) < 0)
 		return -EIO;
 	if (cf->ldap.groups.member_style == MEMBERS_UID)
 		r = recon_sql(rc,
 			"INSERT INTO temp.resolved SELECT g.id, p.id, NULL "
-			"FROM temp.stage_members v JOIN groups g ON g.dir_id = v.group_dir_id "
-			"LEFT JOIN people p ON p.username = v.value AND p.missing_since IS NULL",
-			NULL);
+			"FROM temp.stage_members v INDEXED BY stage_members_value "
+			"JOIN groups g ON g.dir_id = v.group_dir_id "
+			"LEFT JOIN people p ON p.username = v.value AND p.missing_since IS NULL "
+			"ORDER BY v.value", NULL);
 	else
 		r = recon_sql(rc,
 			"INSERT INTO temp.resolved SELECT g.id, p.id, g2.id "
-			"FROM temp.stage_members v JOIN groups g ON g.dir_id = v.group_dir_id "
+			"FROM temp.stage_members v INDEXED BY stage_members_value "
+			"JOIN groups g ON g.dir_id = v.group_dir_id "
 			"LEFT JOIN people p ON p.dn_norm = v.value AND p.missing_since IS NULL "
 			"LEFT JOIN groups g2 ON p.id IS NULL AND g2.dn_norm = v.value "
-			" AND g2.present = 1 AND g2.id <> g.id", NULL);
+			" AND g2.present = 1 AND g2.id <> g.id ORDER BY v.value", NULL);
 	if (r < 0)
 		return (int)r;
 	if (cf->ldap.member_of_attr != NULL &&
@@ -402,11 +411,12 @@ sync_edges(struct recon *rc, bool removals)
 {
 	long long added, removed = 0;
 
+	/* Person by person: the foreign key checks read the people rows in order. */
 	added = recon_sql(rc,
 		"INSERT INTO group_members (group_id, person_id) SELECT w.group_id, w.person_id "
 		"FROM temp.want_edges w WHERE w.person_id IS NOT NULL AND NOT EXISTS "
 		"(SELECT 1 FROM group_members gm WHERE gm.group_id = w.group_id "
-		" AND gm.person_id = w.person_id)", NULL);
+		" AND gm.person_id = w.person_id) ORDER BY w.person_id, w.group_id", NULL);
 	if (added >= 0) {
 		long long n = recon_sql(rc,
 			"INSERT INTO group_members (group_id, member_group_id) "
@@ -451,7 +461,9 @@ static const char want_eff_sql[] =
 	"INSERT INTO temp.want_eff (group_id, person_id, via) "
 	"SELECT c.anc, gm.person_id, CASE WHEN max(c.des = c.anc) THEN c.anc ELSE min(c.des) END "
 	"FROM clo c JOIN group_members gm ON gm.group_id = c.des AND gm.person_id IS NOT NULL "
-	"GROUP BY c.anc, gm.person_id;";
+	"GROUP BY c.anc, gm.person_id;"
+	/* to go through it person by person (see sync_membership) */
+	"CREATE INDEX temp.want_eff_person ON want_eff (person_id, group_id, via);";
 
 static int
 sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
@@ -461,14 +473,18 @@ sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
 
 	if (sqlite3_exec(recon_db(rc), want_eff_sql, NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
+	/* Person by person, so that the people rows (and the memberships, by
+	 * their person index) are read in order, not once per membership at
+	 * random: at 337,000 joins 0.6 s instead of 1.3 s. */
 	r = recon_sql(rc,
 		"INSERT INTO temp.hier (action, person_id, group_id, new_id, subject, detail) "
 		"SELECT 'join', w.person_id, w.group_id, w.via, p.username, 'group ' || g.name "
 		" || CASE WHEN w.via <> w.group_id THEN ' via ' || v.name ELSE '' END "
-		"FROM temp.want_eff w JOIN people p ON p.id = w.person_id "
+		"FROM temp.want_eff w INDEXED BY want_eff_person JOIN people p ON p.id = w.person_id "
 		"JOIN groups g ON g.id = w.group_id JOIN groups v ON v.id = w.via "
 		"WHERE NOT EXISTS (SELECT 1 FROM group_membership m "
-		" WHERE m.group_id = w.group_id AND m.person_id = w.person_id) "
+		" INDEXED BY group_membership_person "
+		" WHERE m.person_id = w.person_id AND m.group_id = w.group_id) "
 		"ORDER BY g.name, p.username", NULL);
 	if (r < 0)
 		return (int)r;
@@ -488,19 +504,20 @@ sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
 			return (int)r;
 		c->leaves = r;
 	}
-	if ((r = recon_sql(rc,
-		"DELETE FROM group_membership WHERE EXISTS (SELECT 1 FROM temp.hier h "
-		"WHERE h.action = 'leave' AND h.group_id = group_membership.group_id "
-		"AND h.person_id = group_membership.person_id)", NULL)) < 0 ||
+	/* Leaves by key; joins person by person (their foreign key checks read
+	 * the people rows in order); a new way in only for memberships kept. */
+	if ((c->leaves > 0 && (r = recon_sql(rc,
+		"DELETE FROM group_membership WHERE (group_id, person_id) IN "
+		"(SELECT group_id, person_id FROM temp.hier WHERE action = 'leave')", NULL)) < 0) ||
 	    (r = recon_sql(rc,
 		"INSERT INTO group_membership (group_id, person_id, via_group_id, since) "
-		"SELECT group_id, person_id, new_id, :now FROM temp.hier WHERE action = 'join'",
-		o)) < 0 ||
-	    (r = recon_sql(rc,
+		"SELECT group_id, person_id, new_id, :now FROM temp.hier WHERE action = 'join' "
+		"ORDER BY person_id, group_id", o)) < 0 ||
+	    (c->memberships_before > 0 && (r = recon_sql(rc,
 		"UPDATE group_membership SET via_group_id = w.via FROM temp.want_eff w "
 		"WHERE w.group_id = group_membership.group_id "
 		"AND w.person_id = group_membership.person_id "
-		"AND w.via <> group_membership.via_group_id", NULL)) < 0)
+		"AND w.via <> group_membership.via_group_id", NULL)) < 0))
 		return (int)r;
 	return 0;
 }

@@ -147,19 +147,12 @@ recon_free(struct recon *rc)
 	sqlite3_finalize(rc->ins_member_of);
 	sqlite3_finalize(rc->ins_group);
 	sqlite3_finalize(rc->ins_member);
+	/* The staging tables stay in the connection's temporary database until
+	 * the next recon_stage_begin() replaces them or the store is closed,
+	 * which deletes the file at once; dropping them here read every page
+	 * of them back first (0.15 s at 100k people with groups). */
 	if (rc->staging)
 		sqlite3_exec(rc->db, "ROLLBACK", NULL, NULL, NULL);
-	if (sqlite3_get_autocommit(rc->db))
-		sqlite3_exec(rc->db, "DROP TABLE IF EXISTS temp.stage_people;"
-			     "DROP TABLE IF EXISTS temp.stage_fields;"
-			     "DROP TABLE IF EXISTS temp.stage_seen;"
-			     "DROP TABLE IF EXISTS temp.stage_rejects;"
-			     "DROP TABLE IF EXISTS temp.plan;"
-			     "DROP TABLE IF EXISTS temp.unseen;"
-			     "DROP TABLE IF EXISTS temp.stage_member_of;"
-			     "DROP TABLE IF EXISTS temp.stage_groups;"
-			     "DROP TABLE IF EXISTS temp.stage_members;"
-			     "DROP TABLE IF EXISTS temp.hier;", NULL, NULL, NULL);
 	free(rc);
 }
 
@@ -390,11 +383,9 @@ recon_stage_end(struct recon *rc)
 	rc->staging = false;
 	if (sqlite3_exec(rc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
-	/* Indexes built once after the read, then fresh statistics, let the
-	 * planner pick them for the joins. */
-	if (sqlite3_exec(rc->db, "CREATE INDEX temp.stage_members_group ON stage_members "
-			 "(group_dir_id); CREATE INDEX temp.stage_member_of_person ON "
-			 "stage_member_of (dir_id); ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
+	/* Fresh statistics let the planner size the joins. The member values
+	 * get their index only when the groups are worked out (hierarchy.c). */
+	if (sqlite3_exec(rc->db, "ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
 	return 0;
 }

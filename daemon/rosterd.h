@@ -351,7 +351,8 @@ int recon_stage_reject(struct recon *rc, const char *dn, const char *reason);
 int recon_stage_group(struct recon *rc, const struct group_rec *g);
 /* End staging (the directory read is over). */
 int recon_stage_end(struct recon *rc);
-/* Drop the staging tables and free the handle. NULL-safe. */
+/* Free the handle, ending a staging transaction still open; the staging
+ * tables are left to the next recon_stage_begin() or store_close(). NULL-safe. */
 void recon_free(struct recon *rc);
 
 struct recon_opts {

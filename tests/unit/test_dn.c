@@ -49,6 +49,53 @@ test_case_and_spacing(void **state)
 	     "cn=alice smith,ou=people,dc=example,dc=com");
 }
 
+/* Plain DNs (names for types; letters, digits, '.', '-', '_' in values) take
+ * a short path: their normal form must be the general path's, which the same
+ * DN with spaces after its commas and at its end takes. */
+static void
+test_plain_dns_as_the_general_path(void **state)
+{
+	static const char type_first[] = "aBcDlOuUx";
+	static const char type_rest[] = "aBcD0123-";
+	static const char value_chars[] = "aZy9_.-Q0";
+	unsigned seed = 12345;
+	char dn[256], spaced[512];
+
+	(void)state;
+	expect("UID=U000001,OU=People,DC=Example,DC=Com", "uid=u000001,ou=people,dc=example,dc=com");
+	expect("x-Type=-a.b_c", "x-type=-a.b_c");
+	for (int k = 0; k < 2000; k++) {
+		int nrdn = 1 + (int)(seed % 4), len = 0, slen = 0;
+
+		for (int r = 0; r < nrdn; r++) {
+			int tl, vl;
+
+			seed = seed * 1103515245u + 12345u;
+			tl = (int)(seed >> 8) % 4;
+			vl = 1 + (int)(seed >> 16) % 6;
+			if (r > 0) {
+				len += snprintf(dn + len, sizeof(dn) - (size_t)len, ",");
+				slen += snprintf(spaced + slen, sizeof(spaced) - (size_t)slen, ", ");
+			}
+			dn[len++] = type_first[(seed >> 4) % 9];
+			for (int i = 0; i < tl; i++) {
+				seed = seed * 1103515245u + 12345u;
+				dn[len++] = type_rest[(seed >> 16) % 9];
+			}
+			dn[len++] = '=';
+			for (int i = 0; i < vl; i++) {
+				seed = seed * 1103515245u + 12345u;
+				dn[len++] = value_chars[(seed >> 16) % 9];
+			}
+			dn[len] = '\0';
+			slen += snprintf(spaced + slen, sizeof(spaced) - (size_t)slen, "%s",
+					 strrchr(dn, ',') ? strrchr(dn, ',') + 1 : dn);
+		}
+		snprintf(spaced + slen, sizeof(spaced) - (size_t)slen, " ");
+		same(dn, spaced);
+	}
+}
+
 static void
 test_escapes(void **state)
 {
@@ -156,6 +203,7 @@ main(void)
 		cmocka_unit_test(test_multivalued_rdn),
 		cmocka_unit_test(test_oids),
 		cmocka_unit_test(test_binary_value),
+		cmocka_unit_test(test_plain_dns_as_the_general_path),
 		cmocka_unit_test(test_empty_dn),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_length_is_respected),
