@@ -649,40 +649,17 @@ inputs_digest(struct recon *rc, const struct recon_opts *o, char *out, size_t le
 	return n > 0 && (size_t)n < len ? 0 : -ENOSPC;
 }
 
-/* The state row: "DIGEST\nWARNINGS IGNORED". */
+/* The state row, key "hierarchy": "DIGEST\nWARNINGS IGNORED"; "" when none. */
 static int
 state_get(struct recon *rc, char *buf, size_t len)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
+	int r = store_state_get(recon_store(rc), "hierarchy", buf, len);
 
-	buf[0] = '\0';
-	if (sqlite3_prepare_v2(recon_db(rc), "SELECT value FROM state WHERE key = 'hierarchy'",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
-		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : -EIO;
-}
-
-/* Remember value, or forget (NULL) what was remembered. */
-static int
-state_put(struct recon *rc, const char *value)
-{
-	sqlite3_stmt *s = NULL;
-	int r;
-
-	if (sqlite3_prepare_v2(recon_db(rc), value ?
-			       "INSERT OR REPLACE INTO state (key, value) VALUES ('hierarchy', ?)" :
-			       "DELETE FROM state WHERE key = 'hierarchy'", -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	if (value)
-		sqlite3_bind_text(s, 1, value, -1, SQLITE_STATIC);
-	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(s);
-	return r;
+	if (r == -ENOENT || r == -ENOSPC) {
+		buf[0] = '\0';   /* none, or not one of ours: work it all out */
+		return 0;
+	}
+	return r < 0 ? r : 0;
 }
 
 /* Whether the state row says this run's inputs were all worked out before;
@@ -740,10 +717,10 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	/* A run that could not work everything out forgets the digest only if
 	 * it changed something: otherwise the store still matches it. */
 	if (whole)
-		r = state_put(rc, value);
+		r = store_state_put(recon_store(rc), "hierarchy", value);
 	else if (c->manager_changes + c->joins + c->leaves + c->role_changes +
 		 c->groups_created + c->groups_updated + c->groups_deleted > 0)
-		r = state_put(rc, NULL);
+		r = store_state_put(recon_store(rc), "hierarchy", NULL);
 	if (r < 0)
 		return r;
 	r = recon_sql(rc,

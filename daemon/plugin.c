@@ -583,21 +583,15 @@ host_people_foreach(struct rosterd_ctx *ctx, const struct rosterd_query *q,
 
 /* ---- host functions: state and courses ------------------------------------------- */
 
-/* The statement sql, prepared with ?1 bound to the store's key for the
- * plugin's key: 0, or -ENOTCONN, -EINVAL, -EIO. */
+/* The store's key for the plugin's key: 0, or -ENOTCONN, -EINVAL. */
 static int
-state_stmt(struct plugin *p, const char *key, const char *sql, sqlite3_stmt **out)
+state_key(struct plugin *p, const char *key, char *out, size_t len)
 {
-	char k[300];
-
 	if (!p->h->in_run || p->h->calling != p)
 		return -ENOTCONN;
 	if (key == NULL || key[0] == '\0' || strlen(key) > 200)
 		return -EINVAL;
-	snprintf(k, sizeof(k), "plugin:%s:%s", p->name, key);
-	if (sqlite3_prepare_v2(p->h->db, sql, -1, out, NULL) != SQLITE_OK)
-		return p->h->fatal = -EIO;
-	sqlite3_bind_text(*out, 1, k, -1, SQLITE_TRANSIENT);
+	snprintf(out, len, "plugin:%s:%s", p->name, key);
 	return 0;
 }
 
@@ -605,43 +599,26 @@ static int
 host_state_get(struct rosterd_ctx *ctx, const char *key, char *buf, size_t len)
 {
 	struct plugin *p = plugin_of(ctx);
-	sqlite3_stmt *s = NULL;
-	int r = state_stmt(p, key, "SELECT coalesce(value, '') FROM state WHERE key = ?1", &s);
+	char k[300];
+	int r = state_key(p, key, k, sizeof(k));
 
 	if (r < 0)
 		return r;
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(s, 0);
-		size_t n = strlen(v);
-		if (n >= len) {
-			r = -ENOSPC;
-		} else {
-			memcpy(buf, v, n + 1);
-			r = (int)n;
-		}
-	} else {
-		r = r == SQLITE_DONE ? -ENOENT : (p->h->fatal = -EIO);
-	}
-	sqlite3_finalize(s);
-	return r;
+	r = store_state_get(p->h->st, k, buf, len);
+	return r == -EIO ? (p->h->fatal = -EIO) : r;
 }
 
 static int
 host_state_set(struct rosterd_ctx *ctx, const char *key, const char *value)
 {
 	struct plugin *p = plugin_of(ctx);
-	sqlite3_stmt *s = NULL;
-	int r = state_stmt(p, key, value ? "INSERT OR REPLACE INTO state (key, value) "
-			   "VALUES (?1, ?2)" : "DELETE FROM state WHERE key = ?1", &s);
+	char k[300];
+	int r = state_key(p, key, k, sizeof(k));
 
 	if (r < 0)
 		return r;
-	if (value != NULL)
-		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-	r = sqlite3_step(s) == SQLITE_DONE ? 0 : (p->h->fatal = -EIO);
-	sqlite3_finalize(s);
-	return r;
+	r = store_state_put(p->h->st, k, value);
+	return r == -EIO ? (p->h->fatal = -EIO) : r;
 }
 
 static int

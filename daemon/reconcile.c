@@ -162,6 +162,12 @@ recon_db(struct recon *rc)
 	return rc->db;
 }
 
+struct store *
+recon_store(struct recon *rc)
+{
+	return rc->st;
+}
+
 uint64_t
 recon_group_digest(const struct recon *rc)
 {

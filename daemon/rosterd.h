@@ -292,6 +292,13 @@ bool store_in_txn(struct store *st);
 int store_checkpoint(struct store *st);
 /* Run a statement with no result rows (several, ';'-separated, allowed). */
 int store_exec(struct store *st, const char *sql);
+/* The state table: small values the runs keep by key (the hierarchy's
+ * digest, the plugins' "plugin:<name>:<key>"). get copies the value into
+ * buf and returns its length, or -ENOENT (no such key, buf ""), -ENOSPC
+ * (longer than len - 1), -EIO; put sets it, or deletes it when value is
+ * NULL: 0 or -EIO. */
+int store_state_get(struct store *st, const char *key, char *buf, size_t len);
+int store_state_put(struct store *st, const char *key, const char *value);
 
 /* ---- reconcile.c: staging and set-based reconciliation in SQL ----------- */
 /* A person as read from the directory, after mapping and normalisation. */
@@ -373,6 +380,7 @@ int recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o);
 /* The single integer a query returns, or -EIO. */
 long long recon_count(struct recon *rc, const char *sql);
 sqlite3 *recon_db(struct recon *rc);
+struct store *recon_store(struct recon *rc);
 /* A digest of everything staged about groups (entries, members, memberOf). */
 uint64_t recon_group_digest(const struct recon *rc);
 /* How many people recon_apply changed in a way that can move a manager or a

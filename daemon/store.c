@@ -7,6 +7,7 @@
 #include "rosterd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,4 +396,53 @@ store_runs_mark_crashed(struct store *st)
 	return store_exec(st, "UPDATE sync_runs SET outcome = 'failed', "
 			  "error = 'the run did not finish: the process ended, or could not "
 			  "record its outcome' WHERE outcome = 'running'");
+}
+
+/* ---- key/value state ------------------------------------------------------ */
+
+int
+store_state_get(struct store *st, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(value, '') FROM state WHERE key = ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		size_t n = strlen(v);
+
+		if (n >= len || n > INT_MAX) {
+			r = -ENOSPC;
+		} else {
+			memcpy(buf, v, n + 1);
+			r = (int)n;
+		}
+	} else {
+		r = r == SQLITE_DONE ? -ENOENT : -EIO;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_state_put(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(st->db, value ? "INSERT OR REPLACE INTO state (key, value) "
+			       "VALUES (?1, ?2)" : "DELETE FROM state WHERE key = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (value != NULL)
+		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(s);
+	return r;
 }

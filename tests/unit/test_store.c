@@ -3,6 +3,7 @@
  * in WAL mode with foreign keys on; refuses a store newer than it knows; and
  * the run records behave as the safety threshold needs.
  */
+#include <errno.h>
 #include "unit.h"
 
 #include <sqlite3.h>
@@ -107,6 +108,30 @@ test_foreign_keys_enforced(void **state)
 		"INSERT INTO people (dir_id, dn, dn_norm, username, status, member_since, "
 		"status_changed_at, created_at, updated_at) VALUES ('i', 'd', 'd', 'u', 'gone', "
 		"'t', 't', 't', 't')"), 0);
+}
+
+/* The key/value state: absent, set, replaced, too long for the buffer,
+ * deleted. */
+static void
+test_state_values(void **state)
+{
+	struct fixture *fx = *state;
+	char buf[8];
+
+	assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_state_get(fx->st, "k", buf, sizeof(buf)), -ENOENT);
+	assert_string_equal(buf, "");
+	assert_int_equal(store_state_put(fx->st, "k", "abc"), 0);
+	assert_int_equal(store_state_get(fx->st, "k", buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "abc");
+	assert_int_equal(store_state_put(fx->st, "k", "1234567"), 0);
+	assert_int_equal(store_state_get(fx->st, "k", buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "1234567");
+	assert_int_equal(store_state_put(fx->st, "k", "12345678"), 0);
+	assert_int_equal(store_state_get(fx->st, "k", buf, sizeof(buf)), -ENOSPC);
+	assert_int_equal(store_state_get(fx->st, "other", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(store_state_put(fx->st, "k", NULL), 0);
+	assert_int_equal(store_state_get(fx->st, "k", buf, sizeof(buf)), -ENOENT);
 }
 
 static void
@@ -242,6 +267,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_keys_enforced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nocreate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sameschema, setup, teardown),
