@@ -137,6 +137,27 @@ first_secs=$m_secs first_rss=$m_rss_kib
 run_rosterd resync
 resync_secs=$m_secs resync_rss=$m_rss_kib
 
+# --- (d) the same two runs with the three rule plugins ------------------------------
+# Everyone gets a course; one department a licensed one; missing people are
+# disabled after 2 runs, disabled ones archived after 90 days: what the
+# plugins cost on top of the sync (no target of their own).
+plugins=$(cd "$(dirname "$ROSTERD")/plugins" && pwd)
+ROSTERD_CONF_PLUGINS="
+  { name = \"disable_rules\"; path = \"$plugins/disable_rules.so\"; grace_runs = 2; },
+  { name = \"course_rules\"; path = \"$plugins/course_rules.so\";
+    courses = ( { code = \"SEC101\"; }, { code = \"LIC\"; licences = 500; } );
+    rules = ( { everyone = true; courses = [ \"SEC101\" ]; due_days = 30; },
+              { department = \"D001\"; courses = [ \"LIC\" ]; } ); },
+  { name = \"archive_rules\"; path = \"$plugins/archive_rules.so\"; after_days = 90; }" \
+ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
+	ROSTERD_CONF_SYNC='max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
+	slapd_write_rosterd_conf "$conf"
+rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
+run_rosterd first-sync-plugins
+pfirst_secs=$m_secs pfirst_rss=$m_rss_kib
+run_rosterd resync-plugins
+presync_secs=$m_secs presync_rss=$m_rss_kib
+
 slapd_stop "$sdir"
 trap - EXIT
 
@@ -147,6 +168,8 @@ awk -v base="$best_secs" \
 	-v r_s="$best_secs" -v r_m="$best_rss" \
 	-v f_s="$first_secs" -v f_m="$first_rss" \
 	-v c_s="$resync_secs" -v c_m="$resync_rss" \
+	-v pf_s="$pfirst_secs" -v pf_m="$pfirst_rss" \
+	-v pc_s="$presync_secs" -v pc_m="$presync_rss" \
 	-v tf="$target_first" -v tc="$target_resync" -v tm="$target_rss_mib" '
 function ratio(s) { return base > 0 ? s / base : 0 }
 function verdict(ok) { return ok ? "PASS" : "MISS" }
@@ -156,5 +179,7 @@ BEGIN {
 	fr = ratio(f_s); cr = ratio(c_s)
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tf, verdict(fr <= tf), tm, verdict(f_m / 1024 <= tm)
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd resync", c_s, c_m / 1024, cr, tc, verdict(cr <= tc), tm, verdict(c_m / 1024 <= tm)
+	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "first sync + plugins", pf_s, pf_m / 1024, ratio(pf_s), tm, verdict(pf_m / 1024 <= tm)
+	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "resync + plugins", pc_s, pc_m / 1024, ratio(pc_s), tm, verdict(pc_m / 1024 <= tm)
 }'
 echo "(logs and the store: $out/)"
