@@ -216,6 +216,23 @@ view_of(struct plugins *h, const struct rosterd_person *p)
 /* ---- host functions: actions ---------------------------------------------------- */
 
 static void host_log(struct rosterd_ctx *ctx, int level, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Log for plugin p with the journal fields ROSTERD_PLUGIN and, when known,
+ * ROSTERD_USER (the person acted on, else the person of the event). */
+static void PRINTF_LIKE(4, 5)
+plog(const struct plugin *p, enum log_level lvl, const char *user, const char *fmt, ...)
+{
+	char text[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (user == NULL && p->h->live[0] != NULL)
+		user = p->h->live[0]->pub.username;
+	log_fields(lvl, &(struct log_ctx){ .plugin = p->name, .user = user }, "plugin %s: %s",
+		   p->name, text);
+}
+
 
 static void
 host_log(struct rosterd_ctx *ctx, int level, const char *fmt, ...)
@@ -231,7 +248,7 @@ host_log(struct rosterd_ctx *ctx, int level, const char *fmt, ...)
 		level = LOGL_ERR;
 	if (level > LOGL_DEBUG)
 		level = LOGL_DEBUG;
-	log_msg((enum log_level)level, "plugin %s: %s", p->name, text);
+	plog(p, (enum log_level)level, NULL, "%s", text);
 }
 
 /* Make the person's id ready for an action of plugin p, whose other
@@ -251,7 +268,7 @@ action_begin(struct plugin *p, const char *username, const void *arg, long long 
 	if (r == -EIO)
 		h->fatal = r;
 	else if (r < 0)
-		log_warn("plugin %s: %s", p->name, act_message(h->act));
+		plog(p, LOGL_WARN, username, "%s", act_message(h->act));
 	return r;
 }
 
@@ -267,7 +284,7 @@ action_end(struct plugin *p, const char *what, int r)
 		return r;
 	}
 	if (r < 0)
-		log_warn("plugin %s: %s refused: %s", p->name, what, act_message(p->h->act));
+		plog(p, LOGL_WARN, NULL, "%s refused: %s", what, act_message(p->h->act));
 	return r;
 }
 
@@ -295,7 +312,7 @@ host_unassign(struct rosterd_ctx *ctx, const char *username, const char *course)
 	r = act_unassign(p->h->act, id, course, true);
 	/* Started training stays; that is not the plugin's failure. */
 	if (r == -EBUSY || r == -ENOENT) {
-		log_debug("plugin %s: %s", p->name, act_message(p->h->act));
+		plog(p, LOGL_DEBUG, username, "%s", act_message(p->h->act));
 		return 0;
 	}
 	return action_end(p, "unassign", r);
@@ -313,8 +330,8 @@ host_status(struct rosterd_ctx *ctx, const char *username, enum act_op op, const
 		return r;
 	/* An incomplete read never disables or archives anyone. */
 	if ((op == ACT_DISABLE || op == ACT_ARCHIVE) && !p->h->complete) {
-		log_warn("plugin %s: %s %s refused: the directory read was incomplete", p->name,
-			 what, username);
+		plog(p, LOGL_WARN, username, "%s %s refused: the directory read was incomplete",
+		     what, username);
 		return -EAGAIN;
 	}
 	return action_end(p, what, act_status(p->h->act, id, op, why));
@@ -351,8 +368,8 @@ host_set_field(struct rosterd_ctx *ctx, const char *username, const char *name,
 		return r;
 	for (size_t i = 0; i < cf->ldap.ncustom; i++)
 		if (strcmp(cf->ldap.custom[i].name, name) == 0) {
-			log_warn("plugin %s: set_field %s refused: the directory fills %s "
-				 "(ldap.attributes.custom)", p->name, name, name);
+			plog(p, LOGL_WARN, username, "set_field %s refused: the directory fills %s "
+			     "(ldap.attributes.custom)", name, name);
 			return -EPERM;
 		}
 	return action_end(p, "set_field", act_set_field(p->h->act, id, name, value));

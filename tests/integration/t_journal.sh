@@ -6,7 +6,8 @@
 # fresh tmpfs on /run) so that no real journal is touched.
 # Proves: messages go to the journal natively, nothing to stderr; each has
 # PRIORITY, SYSLOG_IDENTIFIER=rosterd and, during a run, ROSTERD_RUN; a
-# rejected entry carries ROSTERD_DN; the end of a run carries the fixed
+# rejected entry carries ROSTERD_DN, a plugin's message ROSTERD_PLUGIN and
+# ROSTERD_USER; the end of a run carries the fixed
 # MESSAGE_ID of "completed", "held" or "failed" (rosterd(8)); with -d the
 # messages go to stderr instead; debug (-v) shows the config without the
 # bind password.
@@ -60,8 +61,11 @@ start_directory "$FIXTURES/people-collide.ldif"
 export ROSTERD_CONF_SYNC='max_disable = 0; max_disable_percent = 100.0; initial_status = "invited";'
 write_conf
 
-note "a completed run"
+note "a completed run, with a plugin that logs"
+ROSTERD_CONF_PLUGINS="{ name = \"course_rules\"; path = \"$(dirname "$ROSTERD")/plugins/course_rules.so\";
+  rules = ( { everyone = true; courses = [ \"NOPE\" ]; } ); }" write_conf
 in_journal --once -v
+write_conf
 assert_rc 0
 assert_eq "" "$ERR" "nothing on stderr when the journal takes the messages"
 jline 'MESSAGE_ID=8999f25434b348139e27e1c1df575d89' 'PRIORITY=6' 'SYSLOG_IDENTIFIER=rosterd' \
@@ -70,6 +74,9 @@ jline 'PRIORITY=4' 'ROSTERD_RUN=1' 'ROSTERD_DN=cn=Sam Two,ou=people,dc=example,d
 	'MESSAGE=entry "cn=Sam Two,ou=people,dc=example,dc=com" rejected' >/dev/null
 jline 'PRIORITY=7' 'MESSAGE=config: bind_dn .*password from file .*bind\.pw \(not shown\)' >/dev/null
 assert_not_contains "$JNEW" "$SLAPD_SVC_PW" "the bind password is never logged"
+# a plugin's message names the plugin and the person it was about
+jline 'PRIORITY=4' 'ROSTERD_PLUGIN=course_rules' 'ROSTERD_USER=ann' 'ROSTERD_RUN=1' \
+	'MESSAGE=plugin course_rules: assign refused: no course "NOPE"' >/dev/null
 startup=$(jline 'MESSAGE=config .*ldap\.uri')
 assert_not_contains "$startup" "ROSTERD_RUN" "no run field outside a run"
 
