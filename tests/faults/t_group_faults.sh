@@ -6,9 +6,10 @@
 # a complete read would remove memberships and delete a group (thresholds
 # wide open). Proves:
 #  - the group search cut after 1, after several and after all but one of
-#    the group entries (the proxy counts only entries under ou=groups), by a
-#    size limit the server reports or by a dropped connection, while the
-#    people search completes: exit 1, the run incomplete (groups_complete 0)
+#    the group entries (LONG=1: after each number of them) (the proxy counts
+#    only entries under ou=groups), by a size limit the server reports or by
+#    a dropped connection (LONG=1: also a time and an administrative limit),
+#    while the people search completes: exit 1, the run incomplete (groups_complete 0)
 #    with every person read, no membership removed (memberships_left 0), no
 #    group deleted, and the store as before (run records aside);
 #  - the 1,501-member group sent as Active Directory sends it (the proxy
@@ -62,8 +63,11 @@ through_proxy() { ROSTERD_CONF_URI=$PROXY_URI write_conf; }
 
 t0=$(date +%s)
 cases=0
-for n in 1 7 $((NGROUPS - 1)); do
-	for f in "done 4:Size limit exceeded" "drop:Can't contact LDAP server"; do
+CUTS=$(by_length "1 7 $((NGROUPS - 1))" "$(seq -s ' ' 1 $((NGROUPS - 1)))")
+FAULTS=("done 4:Size limit exceeded" "drop:Can't contact LDAP server")
+[ "$LONG" = 1 ] && FAULTS+=("done 3:Time limit exceeded" "done 11:Administrative limit exceeded")
+for n in $CUTS; do
+	for f in "${FAULTS[@]}"; do
 		mode=${f%%:*}
 		cause=${f#*:}
 		note "group search cut after $n groups: $mode ($cause)"
@@ -85,7 +89,7 @@ for n in 1 7 $((NGROUPS - 1)); do
 		cases=$((cases + 1))
 	done
 done
-figure "t_group_faults: $cases cut group searches (size limit, dropped x after 1, 7, $((NGROUPS - 1)) of $NGROUPS groups; people search complete, $N people) in $(($(date +%s) - t0)) s: all incomplete, exit 1, 0 membership removals, 0 groups deleted"
+figure "t_group_faults: $cases cut group searches (${#FAULTS[@]} faults x after $(wc -w <<<"$CUTS") numbers of groups from 1 to $((NGROUPS - 1)) of $NGROUPS; people search complete, $N people) in $(($(date +%s) - t0)) s: all incomplete, exit 1, 0 membership removals, 0 groups deleted"
 
 note "the big group read in a range, as Active Directory sends it"
 sqlite3 "$DB" ".backup '$TEST_TMP/copy.db'"
