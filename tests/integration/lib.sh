@@ -109,7 +109,7 @@ _t_show() {
 		echo "$label: (empty)"
 	else
 		echo "$label:"
-		printf '%s\n' "$text" | head -n 40 | sed 's/^/    | /'
+		head -n 40 <<<"$text" | sed 's/^/    | /'
 	fi
 }
 
@@ -179,7 +179,7 @@ run() {
 	OUT=$(cat "$TEST_TMP/last.out")
 	ERR=$(cat "$TEST_TMP/last.err")
 	echo "+ ${*##*/} -> exit $RC" | sed "s|$TEST_TMP|\$TEST_TMP|g"
-	if [ -n "$ERR" ]; then printf '%s\n' "$ERR" | head -n 20 | sed 's/^/  stderr| /'; fi
+	if [ -n "$ERR" ]; then head -n 20 <<<"$ERR" | sed 's/^/  stderr| /'; fi
 	_t_check_crash "${1##*/}"
 }
 
@@ -385,7 +385,7 @@ bg_wait() {
 	OUT=$(cat "$TEST_TMP/bg.out")
 	ERR=$(cat "$TEST_TMP/bg.err")
 	echo "+ background rosterd (pid $BG_PID) -> exit $RC"
-	if [ -n "$ERR" ]; then printf '%s\n' "$ERR" | head -n 20 | sed 's/^/  stderr| /'; fi
+	if [ -n "$ERR" ]; then head -n 20 <<<"$ERR" | sed 's/^/  stderr| /'; fi
 	_t_check_crash rosterd
 }
 _t_stopped() { ! running "$1"; }
