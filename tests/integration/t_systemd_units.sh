@@ -49,8 +49,12 @@ done
 assert_match "$(cat "$U/rosterd-sync.service")" "^ExecStart=$ROSTERD --once " "rosterd-sync.service runs --once"
 
 note "make install / uninstall"
+# From a build of its own: another PREFIX changes the default plugin
+# directory compiled into rosterd, so make rebuilds what depends on it, and
+# in the build under test that would replace the binaries the other tests
+# run (in the sanitizer build, relinked without the sanitizer: no binary).
 root=$TEST_TMP/root
-run make -s -C "$ROSTERD_TOP" B="$(dirname "$ROSTERD")" DESTDIR="$root" PREFIX=/opt/r SYSCONFDIR=/etc/r install
+run make -s -j2 -C "$ROSTERD_TOP" B="$TEST_TMP/build" DESTDIR="$root" PREFIX=/opt/r SYSCONFDIR=/etc/r install
 assert_rc 0 "make install"
 for f in opt/r/sbin/rosterd opt/r/bin/rosterctl opt/r/share/man/man8/rosterd.8 \
 	opt/r/share/man/man8/rosterctl.8 opt/r/share/man/man5/rosterd.conf.5 \
@@ -64,6 +68,6 @@ assert_match "$(cat "$root/opt/r/lib/systemd/system/rosterd.service")" \
 	'^ExecStart=/opt/r/sbin/rosterd -c /etc/r/rosterd/rosterd.conf$' "installed ExecStart="
 assert_match "$(cat "$root/opt/r/lib/systemd/system/rosterd.service")" \
 	'^LoadCredential=ldap-bind:/etc/r/rosterd/bind.pw$' "installed LoadCredential="
-run make -s -C "$ROSTERD_TOP" B="$(dirname "$ROSTERD")" DESTDIR="$root" PREFIX=/opt/r SYSCONFDIR=/etc/r uninstall
+run make -s -C "$ROSTERD_TOP" B="$TEST_TMP/build" DESTDIR="$root" PREFIX=/opt/r SYSCONFDIR=/etc/r uninstall
 assert_rc 0 "make uninstall"
 assert_eq "$root/etc/r/rosterd/rosterd.conf" "$(find "$root" -type f)" "only the operator's config is left"
