@@ -12,6 +12,9 @@
 #    while the people search completes: exit 1, the run incomplete (groups_complete 0)
 #    with every person read, no membership removed (memberships_left 0), no
 #    group deleted, and the store as before (run records aside);
+#  - the people search cut after 1,000 of the 2,000 people, the group search
+#    complete: exit 1, nobody disabled, and the only memberships removed are
+#    those that went from the groups (the people not read keep theirs);
 #  - the 1,501-member group sent as Active Directory sends it (the proxy
 #    renames "member" to "member;range=0-1499" and keeps the first 1,500
 #    values): no member of that group loses their membership, not even the
@@ -91,8 +94,26 @@ for n in $CUTS; do
 done
 figure "t_group_faults: $cases cut group searches (${#FAULTS[@]} faults x after $(wc -w <<<"$CUTS") numbers of groups from 1 to $((NGROUPS - 1)) of $NGROUPS; people search complete, $N people) in $(($(date +%s) - t0)) s: all incomplete, exit 1, 0 membership removals, 0 groups deleted"
 
-note "the big group read in a range, as Active Directory sends it"
+note "the people search cut after 1,000 of $N, the group search complete"
 sqlite3 "$DB" ".backup '$TEST_TMP/copy.db'"
+start_proxy -d "$PEOPLE" -a 1000 -m done -c 4
+through_proxy
+run_rosterd --once
+assert_rc 1 "rosterd whose people search was cut after 1000 entries"
+assert_sql "incomplete|1000|$NGROUPS|1|0|$((5 + gone_members))|1" "SELECT outcome, entries_read,
+	groups_read, groups_complete, disabled, memberships_left, groups_deleted FROM sync_runs ORDER BY id DESC LIMIT 1"
+small_cn=${small%%,*}
+gone_cn=${gone%%,*}
+assert_sql 0 "SELECT count(*) FROM audit_log WHERE run_id = $(last_run id) AND action = 'leave'
+	AND detail <> 'group ${gone_cn#cn=}' AND NOT (detail = 'group ${small_cn#cn=}'
+	AND subject IN ($(sed 's/^uid=\([^,]*\),.*/'"'"'\1'"'"'/' "$TEST_TMP/leaving" | paste -sd,)))" \
+	"leaves other than of the members removed from ${small_cn#cn=} and of ${gone_cn#cn=}"
+figure "t_group_faults: people search cut after 1000 of $N, groups complete: exit 1, 0 disables, $((5 + gone_members)) memberships removed, exactly those that went from the groups"
+stop_proxy
+rm -f "$DB-wal" "$DB-shm"
+cp "$TEST_TMP/copy.db" "$DB"
+
+note "the big group read in a range, as Active Directory sends it"
 start_proxy -r "member:1500"
 through_proxy
 sync_once
