@@ -20,8 +20,13 @@
 #    values): no member of that group loses their membership, not even the
 #    1,501st, while the same run removes the other memberships that went
 #    from the directory; the same run straight to slapd removes them;
-#  - and once the 1,501st member really leaves the big group, a ranged read
-#    still keeps them (rosterd cannot know), a complete read removes them.
+#  - and when the 1,501st member really leaves the big group and another
+#    joins, a ranged read keeps the one (rosterd cannot know) and adds
+#    nobody; a complete read does both;
+#  - with the memberships read from the people (memberOf, set by the
+#    memberof overlay; the groups read without members), a people search
+#    cut after 1,000 of the 2,000 removes no membership (3,355 would go if
+#    the rule were only "the group search was complete").
 . "$(dirname "$0")/lib.sh"
 
 N=2000
@@ -35,7 +40,15 @@ export ROSTERD_CONF_SYNC="$ROSTERD_CONF_SYNC max_membership_removals_percent = 1
 	for ((k = 1; k <= BIG; k++)); do printf 'member: uid=u%06d,%s\n' "$k" "$PEOPLE"; done
 	echo
 } >>"$TEST_TMP/org.ldif"
-start_directory "$TEST_TMP/org.ldif"
+# The groups are added online, so that the memberof overlay sets memberOf
+# on their members (used at the end).
+export SLAPD_EXTRA_GLOBAL_CONF='moduleload memberof' SLAPD_EXTRA_DB_CONF='overlay memberof'
+awk -v RS= -v ORS='\n\n' -v ou=",$GROUPS_OU" 'index($0, ou "\n") && /^dn: cn=/' "$TEST_TMP/org.ldif" \
+	>"$TEST_TMP/groups.ldif"
+awk -v RS= -v ORS='\n\n' -v ou=",$GROUPS_OU" '!(index($0, ou "\n") && /^dn: cn=/)' "$TEST_TMP/org.ldif" \
+	>"$TEST_TMP/people.ldif"
+start_directory "$TEST_TMP/people.ldif"
+ldap_admin_add <"$TEST_TMP/groups.ldif"
 NGROUPS=$(grep -c "^dn: cn=.*,$GROUPS_OU" "$TEST_TMP/org.ldif")
 write_conf
 sync_once
@@ -152,3 +165,31 @@ sync_once
 assert_eq "$BIG 0 1" "$(big_members) $(in_big "$(printf 'u%06d' "$BIG")") $(in_big "$(printf 'u%06d' $((BIG + 1)))")" \
 	"the big group's members, u$BIG in it, u$((BIG + 1)) in it, after a complete read"
 figure "t_group_faults: a $BIG-member group sent as member;range=0-1499 (1,500 values): 0 of its members removed in 2 ranged runs (while the same run removes $left memberships from other groups, as a complete read does); the member who really left is removed by the next complete read"
+
+note "memberships read from the people (memberOf): the people search cut after 1,000 of $N"
+# The groups come without members: memberOf on the people is all there is.
+export ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE=""
+export ROSTERD_CONF_ATTRIBUTES='id = "entryUUID"; username = "uid"; email = "mail";
+    given_name = "givenName"; family_name = "sn"; display_name = "cn";
+    manager = "manager"; secondary_manager = "secretary";
+    department = "departmentNumber"; location = "l"; title = "title";
+    employee_number = "employeeNumber";
+    custom = { cost_centre = "departmentNumber"; }; member_of = "memberOf";'
+write_conf
+sync_once
+assert_sql "0|0" "SELECT memberships_joined, memberships_left FROM sync_runs ORDER BY id DESC LIMIT 1" \
+	"memberOf gives the same memberships as the groups' member values"
+canon_dump "$DB" noruns "$(last_run id)" >"$TEST_TMP/before.dump"
+start_proxy -d "$PEOPLE" -a 1000 -m done -c 4
+through_proxy
+run_rosterd --once
+assert_rc 1 "rosterd whose people search was cut after 1000 entries"
+assert_sql "incomplete|1000|1|0" "SELECT outcome, entries_read, groups_complete, memberships_left
+	FROM sync_runs ORDER BY id DESC LIMIT 1"
+assert_store_as "$TEST_TMP/before.dump" "$DB" noruns "$(($(last_run id) - 1))" "the store (run records aside)"
+stop_proxy
+write_conf
+sync_once
+assert_sql "0|0" "SELECT memberships_joined, memberships_left FROM sync_runs ORDER BY id DESC LIMIT 1" \
+	"a complete read after the cut one"
+figure "t_group_faults: memberships read from memberOf, people search cut after 1000 of $N: exit 1, 0 of $(sql "SELECT count(*) FROM group_membership") memberships removed"
