@@ -46,9 +46,10 @@ PLUGINS := course_rules disable_rules archive_rules
 PLUGIN_SO := $(PLUGINS:%=$(B)/plugins/%.so)
 PLUGIN_CFLAGS = -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(WARN) $(CFLAGS) $(SANFLAGS) \
                 -fstack-protector-strong -fPIC -fvisibility=hidden
-# Test plugins (tests/plugins): a sample, one that fails, and broken builds.
-TEST_PLUGIN_SO := $(addprefix $(B)/tests/plugins/,welcome.so failing.so recorder.so wrong_major.so \
-                  too_small.so no_descriptor.so)
+# Test plugins (tests/plugins): a sample, one that fails, one that records
+# events, one that kills rosterd (t_crash), and broken builds.
+TEST_PLUGIN_SO := $(addprefix $(B)/tests/plugins/,welcome.so failing.so recorder.so crasher.so \
+                  wrong_major.so too_small.so no_descriptor.so)
 VERSION := $(shell sed -n 's/^\#define ROSTERD_VERSION "\(.*\)"/\1/p' daemon/rosterd.h)
 SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -14,10 +14,20 @@
  *          the server's); close the client when the server closes
  *   pass   nothing (a plain proxy)
  *
- * usage: ldap-proxy -u PORT [-a N] [-m MODE] [-c CODE] [-k PID]
+ * With -d TEXT, only the entries whose DN holds TEXT (ASCII case ignored),
+ * e.g. "ou=groups", are counted and acted on: the others pass as they are.
+ *
+ * With -r ATTR:K, every entry whose attribute ATTR has more than K values is
+ * sent as Active Directory sends a large attribute: the attribute named
+ * "ATTR;range=0-(K-1)" with the first K values only (AD's default K is
+ * 1500); the client would have to ask for the next range to get the rest.
+ *
+ * usage: ldap-proxy -u PORT [-a N] [-m MODE] [-c CODE] [-k PID] [-d TEXT]
+ *                   [-r ATTR:K]
  * The upstream server is 127.0.0.1:PORT. The first line on stdout is
  * "port P" (the port it listens on); then one line per event ("act N MODE"
- * when it acts after N entries, "eof server"), flushed at once.
+ * when it acts after N entries, "ranged DN N K" when it sends K of the N
+ * values of an entry's ATTR, "eof server"), flushed at once.
  * Each connection is served by its own child process.
  */
 #ifndef _GNU_SOURCE
@@ -33,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -45,6 +56,9 @@ static struct {
 	enum mode mode;
 	int code;
 	pid_t stop_pid;
+	const char *dn_part;     /* -d: count only entries whose DN holds it */
+	char range_attr[64];     /* -r: the attribute sent in a range ... */
+	size_t range_keep;       /* ... of this many values */
 } opt = { .after = -1, .mode = M_PASS, .code = 4 };
 
 static void
@@ -128,6 +142,173 @@ make_done(const unsigned char *mid, size_t midlen, int code, unsigned char *out)
 	out[k++] = sizeof(diag) - 1;
 	memcpy(out + k, diag, sizeof(diag) - 1);
 	return k + sizeof(diag) - 1;
+}
+
+/* Whether the entry whose SearchResultEntry (op, n bytes from its tag on)
+ * has a DN holding opt.dn_part; every entry does without -d. */
+static bool
+entry_counts(const unsigned char *op, size_t n)
+{
+	size_t hdr, clen, dhdr, dlen;
+	const unsigned char *dn;
+
+	if (opt.dn_part == NULL)
+		return true;
+	if (ber_element(op, n, &hdr, &clen) <= 0 ||
+	    ber_element(op + hdr, clen, &dhdr, &dlen) <= 0 || op[hdr] != 0x04)
+		return false;
+	dn = op + hdr + dhdr;
+	for (size_t i = 0, k = strlen(opt.dn_part); i + k <= dlen; i++)
+		if (strncasecmp((const char *)dn + i, opt.dn_part, k) == 0)
+			return true;
+	return false;
+}
+
+/* The BER element of tag t at p (before end): its contents in *c and *clen;
+ * returns its whole length, or 0 when it is not there whole. */
+static size_t
+ber_in(const unsigned char *p, const unsigned char *end, unsigned char t,
+       const unsigned char **c, size_t *clen)
+{
+	size_t hdr, len;
+	long n;
+
+	if (p >= end || p[0] != t ||
+	    (n = ber_element(p, (size_t)(end - p), &hdr, &len)) <= 0)
+		return 0;
+	if (c != NULL) {
+		*c = p + hdr;
+		*clen = len;
+	}
+	return (size_t)n;
+}
+
+/* BER tag t and length len at out (NULL: only count); returns the bytes
+ * of that header (at most 6). */
+static size_t
+put_header(unsigned char *out, unsigned char t, size_t len)
+{
+	unsigned char h[6];
+	size_t k = 0, nb = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 :
+			   len < 0x1000000 ? 3 : 4;
+
+	h[k++] = t;
+	if (nb == 0) {
+		h[k++] = (unsigned char)len;
+	} else {
+		h[k++] = (unsigned char)(0x80 | nb);
+		while (nb-- > 0)
+			h[k++] = (unsigned char)(len >> (8 * nb));
+	}
+	if (out != NULL)
+		memcpy(out, h, k);
+	return k;
+}
+
+/* The attribute a (whole length alen) as -r wants it, appended at out:
+ * returns the bytes written, or 0 to copy it as it is; (size_t)-1 when it
+ * is not BER we understand. The new element is never longer than the old
+ * one plus the ";range=..." suffix and 12 header bytes. */
+static size_t
+range_attribute(const unsigned char *a, size_t alen, unsigned char *out,
+		const unsigned char *dn, size_t dnlen)
+{
+	const unsigned char *c, *t, *v, *x;
+	size_t clen, tlen, vlen, ttot, nvals = 0, keep = 0, k = 0, nl, vtot;
+	char name[128];
+
+	if (ber_in(a, a + alen, 0x30, &c, &clen) == 0 ||
+	    (ttot = ber_in(c, c + clen, 0x04, &t, &tlen)) == 0 ||
+	    ber_in(c + ttot, c + clen, 0x31, &v, &vlen) == 0)
+		return (size_t)-1;
+	for (x = v; x < v + vlen; x += vtot, nvals++) {
+		if ((vtot = ber_in(x, v + vlen, 0x04, NULL, NULL)) == 0)
+			return (size_t)-1;
+		if (nvals < opt.range_keep)
+			keep += vtot;
+	}
+	if (tlen != strlen(opt.range_attr) ||
+	    strncasecmp((const char *)t, opt.range_attr, tlen) != 0 || nvals <= opt.range_keep)
+		return 0;
+	nl = (size_t)snprintf(name, sizeof(name), "%s;range=0-%zu", opt.range_attr,
+			      opt.range_keep - 1);
+	k += put_header(out, 0x30, put_header(NULL, 0x04, nl) + nl +
+			put_header(NULL, 0x31, keep) + keep);
+	k += put_header(out + k, 0x04, nl);
+	memcpy(out + k, name, nl);
+	k += nl;
+	k += put_header(out + k, 0x31, keep);
+	memcpy(out + k, v, keep);
+	event("ranged %.*s %zu %zu", (int)dnlen, (const char *)dn, nvals, opt.range_keep);
+	return k + keep;
+}
+
+/* The LDAPMessage msg (m bytes) holding a SearchResultEntry rewritten as -r
+ * asks, in *out (malloc'd, *outlen bytes). Returns 1 when rewritten, 0 when
+ * nothing was to change, -1 when it is not BER we understand. RFC 4511:
+ * LDAPMessage SEQUENCE { messageID, SearchResultEntry [APPLICATION 4]
+ * { objectName OCTET STRING, attributes SEQUENCE OF SEQUENCE { type,
+ * vals SET OF OCTET STRING } }, controls [0] OPTIONAL }. */
+static int
+range_rewrite(const unsigned char *msg, size_t m, unsigned char **out, size_t *outlen)
+{
+	const unsigned char *body, *opc, *dn, *list, *a, *tail;
+	size_t blen, midtot, optot, oplen, dntot, dnlen, listlen, taillen, atot, n = 0, w;
+	size_t oplen2, msglen2, k;
+	unsigned char *attrs = NULL, *r;
+	bool changed = false;
+
+	if (ber_in(msg, msg + m, 0x30, &body, &blen) == 0 ||
+	    (midtot = ber_in(body, body + blen, 0x02, NULL, NULL)) == 0 ||
+	    (optot = ber_in(body + midtot, body + blen, 0x64, &opc, &oplen)) == 0 ||
+	    (dntot = ber_in(opc, opc + oplen, 0x04, &dn, &dnlen)) == 0 ||
+	    ber_in(opc + dntot, opc + oplen, 0x30, &list, &listlen) == 0)
+		return -1;
+	tail = body + midtot + optot;          /* the controls, if any */
+	taillen = (size_t)(body + blen - tail);
+	attrs = malloc(listlen + 256);
+	if (attrs == NULL)
+		return -1;
+	for (a = list; a < list + listlen; a += atot) {
+		if ((atot = ber_in(a, list + listlen, 0x30, NULL, NULL)) == 0 ||
+		    (w = range_attribute(a, atot, attrs + n, dn, dnlen)) == (size_t)-1) {
+			free(attrs);
+			return -1;
+		}
+		if (w == 0) {
+			memcpy(attrs + n, a, atot);
+			w = atot;
+		} else {
+			changed = true;
+		}
+		n += w;
+	}
+	if (!changed) {
+		free(attrs);
+		return 0;
+	}
+	oplen2 = dntot + put_header(NULL, 0x30, n) + n;
+	msglen2 = midtot + put_header(NULL, 0x64, oplen2) + oplen2 + taillen;
+	r = malloc(msglen2 + 6);
+	if (r == NULL) {
+		free(attrs);
+		return -1;
+	}
+	k = put_header(r, 0x30, msglen2);
+	memcpy(r + k, body, midtot);
+	k += midtot;
+	k += put_header(r + k, 0x64, oplen2);
+	memcpy(r + k, opc, dntot);
+	k += dntot;
+	k += put_header(r + k, 0x30, n);
+	memcpy(r + k, attrs, n);
+	k += n;
+	memcpy(r + k, tail, taillen);
+	k += taillen;
+	free(attrs);
+	*out = r;
+	*outlen = k;
+	return 1;
 }
 
 static int
@@ -221,7 +402,9 @@ serve(int cfd)
 				off += (size_t)m;          /* the rest of the cut search */
 				continue;
 			}
-			if (!acted && c[im] == 0x64 && opt.after >= 0 && opt.mode != M_PASS &&
+			bool counted = c[im] == 0x64 &&
+				       entry_counts(c + im, clen - (size_t)im);
+			if (!acted && counted && opt.after >= 0 && opt.mode != M_PASS &&
 			    entries == opt.after) {
 				unsigned char done[128];
 				acted = true;
@@ -246,8 +429,23 @@ serve(int cfd)
 				}
 				break;
 			}
-			if (c[im] == 0x64)
+			if (counted)
 				entries++;
+			if (c[im] == 0x64 && opt.range_keep > 0) {
+				unsigned char *msg;
+				size_t len;
+				int rw = range_rewrite(buf + off, (size_t)m, &msg, &len);
+				if (rw < 0)
+					event("error cannot read the entry to range its values");
+				if (rw == 1) {
+					rw = write_all(cfd, msg, len);
+					free(msg);
+					if (rw < 0)
+						goto out;
+					off += (size_t)m;
+					continue;
+				}
+			}
 			if (write_all(cfd, buf + off, (size_t)m) < 0)
 				goto out;
 			off += (size_t)m;
@@ -265,7 +463,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ldap-proxy -u PORT [-a N] [-m pass|done|drop|stall] "
-		"[-c CODE] [-k PID]\n");
+		"[-c CODE] [-k PID] [-d TEXT] [-r ATTR:K]\n");
 	exit(2);
 }
 
@@ -275,9 +473,21 @@ main(int argc, char **argv)
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t alen = sizeof(a);
 	int lfd, c, one = 1;
+	const char *colon;
 
-	while ((c = getopt(argc, argv, "u:a:m:c:k:")) != -1) {
+	while ((c = getopt(argc, argv, "u:a:m:c:k:d:r:")) != -1) {
 		switch (c) {
+		case 'd': opt.dn_part = optarg; break;
+		case 'r':
+			colon = strchr(optarg, ':');
+			if (colon == NULL || colon == optarg ||
+			    (size_t)(colon - optarg) >= sizeof(opt.range_attr) ||
+			    atol(colon + 1) <= 0)
+				usage();
+			snprintf(opt.range_attr, sizeof(opt.range_attr), "%.*s",
+				 (int)(colon - optarg), optarg);
+			opt.range_keep = (size_t)atol(colon + 1);
+			break;
 		case 'u': opt.up_port = atoi(optarg); break;
 		case 'a': opt.after = atol(optarg); break;
 		case 'c': opt.code = atoi(optarg); break;

@@ -10,7 +10,8 @@
 #   by_length SHORT FULL      SHORT, or FULL when LONG=1
 #   figure TEXT...            a line for the run's summary (tests/run.sh prints it)
 #   asan_build                status 0 when the binaries are the sanitizer build
-#   start_org N [SEED]        a slapd loaded with bench/gen-org N --seed SEED
+#   start_org N [SEED [OPT...]]  a slapd loaded with bench/gen-org N --seed SEED OPT...
+#                             (its LDIF in TEST_TMP/org.ldif)
 #   canon_dump DB [noruns]    the store's content in a canonical form (below)
 #   store_checks DB           PRAGMA integrity_check ok, foreign_key_check empty
 #   start_proxy ARGS...       tests/faults/ldap-proxy in front of the slapd
@@ -40,7 +41,7 @@ asan_build() { [ "$_F_ASAN" -gt 0 ]; }
 export ROSTERD_CONF_SYNC='max_disable = 1000000; max_disable_percent = 100.0; initial_status = "invited";'
 
 start_org() {
-	"$GEN_ORG" "$1" --seed "${2:-1}" >"$TEST_TMP/org.ldif"
+	"$GEN_ORG" "$1" --seed "${2:-1}" "${@:3}" >"$TEST_TMP/org.ldif"
 	start_directory "$TEST_TMP/org.ldif"
 }
 

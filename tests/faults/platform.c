@@ -8,7 +8,8 @@
  *           updating an assignment's progress (course progress as learners
  *           make it); prints "commits N longest_wait_ms W"
  *   reader  until STOPFILE exists: a read transaction that checks the store's
- *           invariants twice, 20 ms apart, and that both views are the same;
+ *           invariants twice, 20 ms apart, and that both views are the same,
+ *           then a 5 ms pause;
  *           prints "snapshots N states S" (S: distinct people counts seen)
  *   hold    one read transaction held open until STOPFILE exists; prints
  *           "ready" when it is open, then "before X after Y" (the people
@@ -163,6 +164,7 @@ reader(sqlite3 *db)
 			states++;
 		last = a;
 		snapshots++;
+		sleep_ms(5);   /* a platform reads now and then, not without pause */
 	}
 	printf("snapshots %lld states %lld\n", snapshots, states);
 	return 0;

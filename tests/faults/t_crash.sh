@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # t_crash: rosterd killed with SIGKILL at chosen points of a run over a
-# 10,000-person directory that changes between runs.
+# directory of 10,000 people (5,000 in the short form) in 100 groups (50;
+# bench/gen-org --groups: about 3 memberships a person) that changes between
+# runs: people and group members come and go. A test plugin
+# (tests/plugins/crasher.c) queues a notification for every event of a run.
 # Proves: after every kill the store passes PRAGMA integrity_check and
 # foreign_key_check, and its canonical dump (tests/faults/lib.sh) equals
 # either its state before the run (the killed run's own "running" record
@@ -12,26 +15,39 @@
 # files, every socket read and write and every line of the -v log, in order.
 # The log lines split that sequence into the run's phases: start (recording
 # the run), read (socket traffic), stage (temporary-file writes while
-# reading), plan, apply, commit (after "applied", before "committed"), close
-# (the checkpoint after the commit). A call of the phase this run aims at is
+# reading), plan, apply (the people), hier (after "people applied": managers,
+# groups, memberships, roles), plugin (after "applied": the plugins'
+# callbacks), commit (after "plugins done", before "committed"), close (the
+# checkpoint after the commit). A call of the phase this run aims at is
 # picked at random, and the real run is killed by the shim (SIGKILL, before
 # that call happens) at the same call: writes are deterministic for the same
 # store and directory, so the kill lands where aimed, which the test checks
-# from the killed run's log. Every eighth run is killed instead after a
-# random delay within the clean run's duration. A kill between two calls
-# leaves the files as a kill at the next call does, so the calls are the
-# points that matter. Short: 8 runs (one per phase); LONG=1: 200.
+# from the killed run's log. In the hier phase the log lines between its
+# steps ("managers in", "groups in", "roles in" ...) are kill points too,
+# so that the points between its steps are aimed at however little it writes. In the plugin phase the
+# plugin kills the process itself (CRASHER_KILL_AT) at the end of a callback
+# picked at random among those of the clean run, after its notification was
+# queued. Every tenth run is killed instead after a random delay within the
+# clean run's duration. A kill between two calls leaves the files as a kill
+# at the next call does, so the calls are the points that matter. Short: 10
+# runs (one per phase); LONG=1: 200.
 . "$(dirname "$0")/lib.sh"
 
-RUNS=$(by_length 8 200)
-N=10000
+RUNS=$(by_length 10 200)
+N=$(by_length 5000 10000)
 RANDOM=$((4242 + RUNS))
-PHASES=(start read stage plan apply commit close time)
+PHASES=(start read stage plan apply hier plugin commit close time)
 
-start_org "$N" 7
+start_org "$N" 7 --groups
+mapfile -t GROUP_DNS < <(sed -n "s/^dn: \(cn=.*,ou=groups,.*\)/\1/p" "$TEST_TMP/org.ldif")
+[ ${#GROUP_DNS[@]} -eq $((N / 100)) ] || fail "gen-org made ${#GROUP_DNS[@]} groups"
 write_conf
 sync_once
 assert_eq "ok $N 0 0 0 0 0" "$(run_counts)"
+memberships=$(sql "SELECT count(*) FROM group_membership")
+[ "$memberships" -gt $((2 * N)) ] || fail "only $memberships memberships"
+export ROSTERD_CONF_PLUGINS="{ name = \"crasher\"; path = \"$ROSTERD_BUILD/tests/plugins/crasher.so\"; }"
+write_conf
 mkdir -p "$TEST_TMP/clean"
 CLEAN_CONF=$TEST_TMP/clean/rosterd.conf
 ROSTERD_CONF_STORE_PATH=$TEST_TMP/clean/learning.db slapd_write_rosterd_conf "$CLEAN_CONF"
@@ -54,6 +70,12 @@ change_directory() {
 	for ((k = 0; k < RANDOM % 6; k++)); do
 		ldif_person "n${i}x$k" New "Person $i" | sed '1a changetype: add' >>"$f"
 	done
+	# group members join and leave
+	for ((k = 0; k < RANDOM % 8; k++)); do
+		printf 'dn: %s\nchangetype: modify\n%s: member\nmember: uid=u%06d,%s\n\n' \
+			"${GROUP_DNS[RANDOM % ${#GROUP_DNS[@]}]}" "$([ $((RANDOM % 2)) = 0 ] && echo add || echo delete)" \
+			$((RANDOM % N + 1)) "$PEOPLE" >>"$f"
+	done
 	# someone deleted earlier comes back (a new entry: a new entryUUID)
 	if [ ${#deleted[@]} -gt 0 ] && [ $((RANDOM % 3)) = 0 ]; then
 		u=${deleted[RANDOM % ${#deleted[@]}]}
@@ -69,7 +91,9 @@ change_directory() {
 phase_of_log() {
 	local f=$1
 	if grep -q 'debug: committed' "$f"; then echo close
-	elif grep -q 'debug: applied' "$f"; then echo commit
+	elif grep -q 'debug: plugins done' "$f"; then echo commit
+	elif grep -q 'debug: applied' "$f"; then echo plugin
+	elif grep -q 'debug: people applied' "$f"; then echo hier
 	elif grep -q 'debug: planned' "$f"; then echo apply
 	elif grep -q 'debug: read [0-9]* entries' "$f"; then echo plan
 	elif grep -q 'debug: connected' "$f"; then echo read
@@ -79,6 +103,8 @@ phase_of_log() {
 
 # pick_target PHASE CALLS: "class ordinal" of a random call of PHASE in the
 # call log of the clean run, or nothing when the phase made no such call.
+# The log lines that start a phase are not kill points; in the hier phase
+# the other log lines are.
 pick_target() {
 	awk -v want="$1" -v seed="$RANDOM" '
 	BEGIN { srand(seed); phase = "start" }
@@ -89,8 +115,14 @@ pick_target() {
 			if ($0 ~ /debug: connected/) phase = "read"
 			else if ($0 ~ /debug: read [0-9]+ entries/) phase = "plan"
 			else if ($0 ~ /debug: planned/) phase = "apply"
-			else if ($0 ~ /debug: applied/) phase = "commit"
+			else if ($0 ~ /debug: people applied/) phase = "hier"
+			else if ($0 ~ /debug: applied/) phase = "plugin"
+			else if ($0 ~ /debug: plugins done/) phase = "commit"
 			else if ($0 ~ /debug: committed/) phase = "close"
+			else if (phase == "hier" && want == "hier") {
+				n++
+				if (rand() * n < 1) pick = cls " " ord[cls]
+			}
 			next
 		}
 		p = phase
@@ -127,10 +159,14 @@ for ((i = 1; i <= RUNS; i++)); do
 	clean_ms=$((($(date +%s%N) - c0) / 1000000))
 	canon_dump "$TEST_TMP/clean/learning.db" >"$TEST_TMP/clean.dump"
 	canon_dump "$TEST_TMP/pre.db" noruns >"$TEST_TMP/pre.dump"
+	callbacks=$(sed -n 's/.*plugin crasher: \([0-9]*\) callbacks$/\1/p' <<<"$ERR")
+	[ -n "$callbacks" ] || fail "run $i: the crasher plugin did not say how many callbacks it had" "$ERR"
 
 	target=""
 	tclass=""
-	if [ "$phase" != time ]; then
+	if [ "$phase" = plugin ]; then
+		target="plugin $((RANDOM % callbacks + 1))"
+	elif [ "$phase" != time ]; then
 		target=$(pick_target "$phase" "$TEST_TMP/calls")
 		if [ -z "$target" ]; then
 			# this run wrote nothing in that phase (no cache spill): aim at the next
@@ -151,6 +187,11 @@ for ((i = 1; i <= RUNS; i++)); do
 		wait "$BG_PID" || RC=$?
 		cp "$TEST_TMP/bg.err" "$TEST_TMP/victim.err"
 		note "run $i: killed after $delay s (exit $RC)"
+	elif [ "$phase" = plugin ]; then
+		RC=0
+		CRASHER_KILL_AT=${target#plugin } \
+			"$ROSTERD" -c "$CONF" --once -v >/dev/null 2>"$TEST_TMP/victim.err" || RC=$?
+		note "run $i: aimed at $phase, callback ${target#plugin } of $callbacks (exit $RC)"
 	else
 		read -r tclass tord <<<"$target"
 		RC=0
@@ -206,5 +247,5 @@ assert_eq "ok 0 0 0 0 0" "$(run_counts | cut -d' ' -f1-6)" "a second run after t
 aimed_s=""
 for k in "${PHASES[@]}"; do aimed_s="$aimed_s $k ${aimed[$k]:-0}"; done
 reached_s=""
-for k in start read plan apply commit close; do reached_s="$reached_s $k ${reached[$k]:-0}"; done
+for k in start read plan apply hier plugin commit close; do reached_s="$reached_s $k ${reached[$k]:-0}"; done
 figure "t_crash: $RUNS runs over $N people in ${secs} s, $killed killed; aimed at:$aimed_s; died in (by its log; read includes stage):$reached_s; store as before the run $same_pre times, as the clean run's result $same_clean"

@@ -3,10 +3,11 @@
 # once or from then on, for N across a whole run (tests/faults/iofail.c, an
 # LD_PRELOAD shim counting write/pwrite/pwritev/fsync/fdatasync on the
 # store's .db, -wal and -journal files).
-# Proves, for two runs (the first sync of 2,000 people into an empty store,
-# and a later run with 300 changes): a failure before the run has committed
-# makes rosterd exit 1 with an error naming the store file, and the store is
-# exactly as before the run (its own failed or unfinished run record aside),
+# Proves, for two runs (the first sync of 2,000 people in 20 groups into an
+# empty store, and a later run with 300 changes): a failure before the run
+# has committed makes rosterd exit 1 with an error naming the store file, and
+# the store is exactly as before the run (its own failed or unfinished run
+# record aside),
 # with one exception that is all or nothing all the same: when the commit's
 # fdatasync fails for good after its WAL frames were written, the frames are
 # in the file and SQLite's recovery, at the next open, may take the commit as
@@ -27,7 +28,7 @@
 
 P=2000
 RANDOM=777
-"$GEN_ORG" "$P" --seed 3 >"$TEST_TMP/org.ldif"
+"$GEN_ORG" "$P" --seed 3 --groups >"$TEST_TMP/org.ldif"
 start_directory
 # the first run reads an empty subtree, so the store exists, migrated and empty
 ROSTERD_CONF_USERS_EXTRA='' write_conf

@@ -11,8 +11,9 @@
 # more than one state; the writer's progress updates all survive (rosterd
 # never touches assignments). The WAL stays bounded: with the long reader
 # holding its snapshot it cannot be checkpointed, but once the reader is
-# gone the next run leaves it at most 4 MiB (store_checkpoint() after the
-# commit truncates it), however large the runs before made it.
+# gone the next run (at most the third, on a loaded machine) leaves it at
+# most 4 MiB (store_checkpoint() after the commit truncates it), however
+# large the runs before made it.
 # Short: 3 runs of 400 changes; LONG=1: 20 runs.
 . "$(dirname "$0")/lib.sh"
 
@@ -74,11 +75,16 @@ touch "$STOP.hold"
 RC=0
 wait "$HOLD" || RC=$?
 [ "$RC" = 0 ] || fail "the long reader failed (exit $RC)" "$(cat "$TEST_TMP/hold.err")"
-sync_once
-w=$(stat -c %s "$DB-wal" 2>/dev/null || echo 0)
-note "WAL: $wal_max bytes at most during the runs, $w after"
+# Each run tries once, for 250 ms at most, while short readers come and go:
+# on a loaded machine a run may find a reader every time; allow three runs.
 [ "$wal_max" -gt $((4 * 1024 * 1024)) ] || fail "the WAL never grew past 4 MiB: the test proves nothing"
-[ "$w" -le $((4 * 1024 * 1024)) ] || fail "the WAL is $w bytes after a run with no long reader left"
+for try in 1 2 3; do
+	sync_once
+	w=$(stat -c %s "$DB-wal" 2>/dev/null || echo 0)
+	note "WAL: $wal_max bytes at most during the runs, $w after run $try with no long reader"
+	[ "$w" -gt $((4 * 1024 * 1024)) ] || break
+done
+[ "$w" -le $((4 * 1024 * 1024)) ] || fail "the WAL is $w bytes after 3 runs with no long reader left"
 
 touch "$STOP"
 for p in "$READER" "$WRITER"; do
@@ -103,4 +109,4 @@ assert_sql "$(awk -v c="$commits" -v n="$assignments" 'BEGIN { s = 0
 	for (k = 1; k <= n; k++) { t = int((c - k) / n) + 1; if (k > c) t = 0; s += (7 * t) % 101 } print s }')" \
 	"SELECT sum(progress) FROM assignments" "the writer's progress, all kept"
 store_checks "$DB"
-figure "t_platform: $RUNS runs over $N people with a reader holding one snapshot, short readers ($reader) and a progress writer ($writer): no SQLITE_BUSY; WAL at most $wal_max bytes while the snapshot was held, $w after the next run"
+figure "t_platform: $RUNS runs over $N people with a reader holding one snapshot, short readers ($reader) and a progress writer ($writer): no SQLITE_BUSY; WAL at most $wal_max bytes while the snapshot was held, $w after run $try with no long reader"

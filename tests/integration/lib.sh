@@ -109,7 +109,7 @@ _t_show() {
 		echo "$label: (empty)"
 	else
 		echo "$label:"
-		printf '%s\n' "$text" | head -n 40 | sed 's/^/    | /'
+		head -n 40 <<<"$text" | sed 's/^/    | /'
 	fi
 }
 
@@ -140,14 +140,17 @@ assert_not_contains() {
 }
 
 # assert_match TEXT EXTENDED-REGEX [WHAT]: some line of TEXT matches.
+# (TEXT goes to grep as a here-string, not through a pipe: grep -q stops at
+# the first match, and under pipefail the writer's SIGPIPE would fail the
+# pipeline; bash's printf writes line by line.)
 assert_match() {
-	printf '%s\n' "$1" | grep -Eq -- "$2" && return 0
+	grep -Eq -- "$2" <<<"$1" && return 0
 	fail "${3:-no line matches}" "$(_t_show regex "$2")" "$(_t_show got "$1")"
 }
 
 # assert_no_match TEXT EXTENDED-REGEX [WHAT]
 assert_no_match() {
-	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+	if grep -Eq -- "$2" <<<"$1"; then
 		fail "${3:-a line matches what it must not}" "$(_t_show regex "$2")" "$(_t_show got "$1")"
 	fi
 	return 0
@@ -163,7 +166,7 @@ assert_no_file() { [ ! -e "$1" ] || fail "expected no file $1, but it exists" "$
 _t_check_crash() {
 	local what=$1
 	if [ "$RC" -eq 99 ] || [ "$RC" -eq 98 ] || [ "$RC" -ge 128 ] ||
-		printf '%s\n' "$ERR" | grep -Eq 'Sanitizer|runtime error:|^==[0-9]+==|Segmentation fault|Aborted'; then
+		grep -Eq 'Sanitizer|runtime error:|^==[0-9]+==|Segmentation fault|Aborted' <<<"$ERR"; then
 		fail "$what crashed or a sanitizer reported (exit $RC)" "$(_t_show stderr "$ERR")"
 	fi
 }
@@ -176,7 +179,7 @@ run() {
 	OUT=$(cat "$TEST_TMP/last.out")
 	ERR=$(cat "$TEST_TMP/last.err")
 	echo "+ ${*##*/} -> exit $RC" | sed "s|$TEST_TMP|\$TEST_TMP|g"
-	if [ -n "$ERR" ]; then printf '%s\n' "$ERR" | head -n 20 | sed 's/^/  stderr| /'; fi
+	if [ -n "$ERR" ]; then head -n 20 <<<"$ERR" | sed 's/^/  stderr| /'; fi
 	_t_check_crash "${1##*/}"
 }
 
@@ -396,7 +399,7 @@ bg_wait() {
 	OUT=$(cat "$TEST_TMP/bg.out")
 	ERR=$(cat "$TEST_TMP/bg.err")
 	echo "+ background rosterd (pid $BG_PID) -> exit $RC"
-	if [ -n "$ERR" ]; then printf '%s\n' "$ERR" | head -n 20 | sed 's/^/  stderr| /'; fi
+	if [ -n "$ERR" ]; then head -n 20 <<<"$ERR" | sed 's/^/  stderr| /'; fi
 	_t_check_crash rosterd
 }
 _t_stopped() { ! running "$1"; }

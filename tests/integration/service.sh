@@ -41,7 +41,7 @@ svc_start() {
 notify_mark() { wc -l <"$NOTIFY_LOG" | tr -d ' '; }
 notify_since() { tail -n +"$(($1 + 1))" "$NOTIFY_LOG"; }
 
-_t_notify_has() { NOTIFY_LINE=$(notify_since "$1" | grep -E -m 1 -- "$2") ; }
+_t_notify_has() { NOTIFY_LINE=$(grep -E -m 1 -- "$2" < <(notify_since "$1")) ; }
 wait_notify() {
 	wait_for "${3:-15}" _t_notify_has "$1" "$2" ||
 		fail "no notification matching /$2/ within ${3:-15} s" \

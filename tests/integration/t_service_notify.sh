@@ -56,6 +56,6 @@ note "SIGTERM"
 mark=$(notify_mark)
 svc_stop TERM
 assert_rc 0 "rosterd stopped by SIGTERM"
-notify_since "$mark" | grep -q 'STOPPING=1' || fail "no STOPPING=1 at SIGTERM" "$(notify_since "$mark")"
+grep -q 'STOPPING=1' < <(notify_since "$mark") || fail "no STOPPING=1 at SIGTERM" "$(notify_since "$mark")"
 assert_contains "$ERR" "started: syncing every 10 s"
 assert_sql 0 "SELECT count(*) FROM sync_runs WHERE outcome <> 'ok'"
