@@ -48,7 +48,9 @@ struct state {
 	size_t nrules;
 	bool uses_groups;
 	char digest[17];
-	char last[256];   /* the person of the last group event evaluated */
+	/* the person of the last group event evaluated, and that event's run */
+	char last[256], last_now[32];
+	long long last_run;
 };
 
 static void
@@ -390,9 +392,12 @@ on_event(struct rosterd_ctx *ctx, void *arg, const struct rosterd_event *ev)
 		/* A person's group events come one after another, each seeing
 		 * all of their memberships: one evaluation does for all. */
 		if (!st->uses_groups || new_this_run(ev->person, ev->now) ||
-		    strcmp(st->last, user) == 0)
+		    (strcmp(st->last, user) == 0 && st->last_run == ev->run_id &&
+		     strcmp(st->last_now, ev->now) == 0))
 			return 0;
 		snprintf(st->last, sizeof(st->last), "%s", user);
+		snprintf(st->last_now, sizeof(st->last_now), "%s", ev->now);
+		st->last_run = ev->run_id;
 		return evaluate(ctx, st, ev->person, ev->now);
 	default:
 		return 0;
@@ -425,8 +430,6 @@ run_end(struct rosterd_ctx *ctx, void *arg, const struct rosterd_event *ev)
 				   .statuses = ROSTERD_ST_INVITED | ROSTERD_ST_ACTIVE };
 	char seen[32];
 	int r;
-
-	st->last[0] = '\0';   /* the next run starts afresh */
 
 	/* New or changed rules: everyone they may concern, once. */
 	r = H(ctx)->state_get(ctx, "rules", seen, sizeof(seen));

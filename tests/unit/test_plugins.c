@@ -82,6 +82,33 @@ test_rule_by_nested_group(void **state)
 				 "AND actor = 'plugin:course_rules' AND run_id = %lld", fx->run_id), 4);
 }
 
+/* A person's group events are evaluated once per run: a run that ends
+ * before run_end (a failure: rolled back) does not make the next run skip
+ * the same person's group event. */
+static void
+test_group_events_once_per_run(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const eng[] = { "ann", NULL };
+
+	COURSE_RULES(fx, "courses = ( { code = \"SEC101\"; } );\n"
+		     "rules = ( { group = \"engineering\"; courses = [ \"SEC101\" ]; } );");
+	person_add(fx->st, "ann", "active");
+	fx_quiet_run(fx, "2026-06-01T09:00:00Z", true);   /* the rules seen, nobody matched */
+	group_add(fx->st, "engineering", eng);
+	fx_begin(fx, "2026-06-01T10:00:00Z", true);
+	EVENT(fx, ROSTERD_EV_GROUP_JOINED, "ann", "engineering");
+	assert_courses(fx, "ann", "SEC101:enrolled:-");
+	/* the run fails before its end: everything rolled back, no run_end */
+	assert_int_equal(store_rollback(fx->st), 0);
+	plugins_end(fx->h);
+	assert_courses(fx, "ann", "");
+	fx_begin(fx, "2026-06-01T11:00:00Z", true);
+	EVENT(fx, ROSTERD_EV_GROUP_JOINED, "ann", "engineering");
+	assert_courses(fx, "ann", "SEC101:enrolled:-");
+	fx_end(fx, true);
+}
+
 static void
 test_rule_by_attributes_and_field(void **state)
 {
@@ -504,6 +531,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rule_by_nested_group, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_group_events_once_per_run, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rule_by_attributes_and_field, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_pending_until_active, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_licences_run_out_and_come_back_by_archival,
