@@ -851,6 +851,12 @@ plugins_take_disable(const struct plugins *h)
 	return false;
 }
 
+long long
+plugins_audit_mark(const struct plugins *h)
+{
+	return h->audit_mark;
+}
+
 const char *
 plugins_error(const struct plugins *h)
 {

@@ -539,7 +539,8 @@ _Static_assert(ROSTERD_EV_CREATED == 1 && ROSTERD_EV_UPDATED == 2 &&
 
 /* The events whose facts apply overwrites: the directory's flag newly set,
  * missing (complete runs: unseen people still invited or active, also those
- * the core disables now), and back (seen again, or the flag cleared). */
+ * the core disables now), and back (seen again, or the flag cleared). Only
+ * when plugins are loaded (o->events). */
 static int
 plan_pre_events(struct recon *rc, const struct recon_opts *o)
 {
@@ -547,6 +548,8 @@ plan_pre_events(struct recon *rc, const struct recon_opts *o)
 
 	if ((r = recon_sql(rc, "DELETE FROM temp.pre_events", NULL)) < 0)
 		return r;
+	if (!o->events)
+		return 0;   /* no plugin to hand them to */
 	if ((r = recon_sql(rc,
 		"INSERT INTO temp.pre_events (kind, person_id) SELECT 3, p.id "
 		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
@@ -628,7 +631,7 @@ recon_plan_digest(struct recon *rc, long long audit_mark, char out[17])
 			       "WHERE action = 'disable' UNION ALL SELECT 'l' || person_id || ':' "
 			       "|| group_id FROM temp.hier WHERE action = 'leave' "
 			       "UNION ALL SELECT substr(action, 1, 1) || 'p' || person_id "
-			       "FROM audit_log WHERE ?1 > 0 AND id > ?1 AND actor LIKE 'plugin:%' "
+			       "FROM audit_log WHERE ?1 >= 0 AND id > ?1 AND actor LIKE 'plugin:%' "
 			       "AND action IN ('disable', 'archive') ORDER BY 1",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -EIO;

@@ -373,6 +373,8 @@ struct recon_opts {
 	bool groups_complete;            /* and that search ended in success */
 	bool plugin_disables;            /* a plugin decides who is disabled: plan
 	                                    no disable (re-enables still) */
+	bool events;                     /* plugins are loaded: keep what the
+	                                    events need (recon_events_foreach) */
 };
 /* Run sql to the end binding :now, :run and :initial where it names them (o
  * may be NULL); the number of rows changed, or -EIO. */
@@ -392,7 +394,7 @@ long long recon_people_changed(const struct recon *rc);
  * incomplete run plans no disable. */
 int recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c);
 /* A digest of what the run takes away (the plan's disables, membership
- * leaves, and, when audit_mark > 0, the plugins' disables and archivals
+ * leaves, and, unless audit_mark is -1, the plugins' disables and archivals
  * audited after that audit_log id), to recognise an identical held run. */
 int recon_plan_digest(struct recon *rc, long long audit_mark, char out[17]);
 /* Apply the plan to the store and write every change to the audit log and
@@ -696,6 +698,9 @@ int plugins_run_end(struct plugins *h);
 void plugins_counts(const struct plugins *h, struct plugin_counts *c);
 int plugins_actions_foreach(struct plugins *h, plugin_action_fn fn, void *arg);
 const char *plugins_error(const struct plugins *h);
+/* The last audit_log id before plugins_begin: the plugins' actions of the run
+ * are the rows after it. */
+long long plugins_audit_mark(const struct plugins *h);
 void plugins_end(struct plugins *h);
 void plugins_free(struct plugins *h);
 

@@ -303,7 +303,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 				 .initial_status = cf->sync.initial_status,
 				 .plugin_disables = o->plugins && plugins_take_disable(o->plugins) };
 	bool plugins = o->plugins != NULL && plugins_count(o->plugins) > 0;
-	long long audit_mark = 0;
+	long long audit_mark = -1;   /* plugins' audit rows: after this id; -1 none */
 	struct store *st = NULL;
 	char err[2048], now[21], why[512], digest[17] = "";
 	const char *store_path = cf->store.path;
@@ -315,6 +315,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 
 	time_now_iso(now);
 	ro.now = now;
+	ro.events = plugins;
 	/* A dry run of a store that does not exist yet plans against an empty one. */
 	if (o->dry_run && access(store_path, F_OK) < 0) {
 		store_path = ":memory:";
@@ -461,12 +462,6 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	log_debug("applied in %.3f s", time_mono() - t_phase);
 	if (plugins) {
 		t_phase = time_mono();
-		audit_mark = recon_count(rs.rc, "SELECT coalesce(max(id), 0) FROM audit_log");
-		if (audit_mark < 0) {
-			log_error("store: %s", store_errmsg(st));
-			rec.error = "applying the plan failed";
-			goto failed;
-		}
 		if (run_plugins(o->plugins, st, rs.rc, &ro, o->dry_run, &rec) < 0) {
 			snprintf(err, sizeof(err), "%s", plugins_error(o->plugins));
 			log_error("%s; the whole run is rolled back",
@@ -474,6 +469,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 			rec.error = err;
 			goto failed;
 		}
+		audit_mark = plugins_audit_mark(o->plugins);
 		log_debug("plugins done in %.3f s", time_mono() - t_phase);
 	}
 	if (!within_threshold(cf, &rec, complete ? rs.read : -1, why, sizeof(why))) {
