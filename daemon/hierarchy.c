@@ -649,7 +649,8 @@ inputs_digest(struct recon *rc, const struct recon_opts *o, char *out, size_t le
 	return n > 0 && (size_t)n < len ? 0 : -ENOSPC;
 }
 
-/* The state row, key "hierarchy": "DIGEST\nWARNINGS IGNORED"; "" when none. */
+/* The state row, key "hierarchy": "DIGEST\nWARNINGS IGNORED CYCLES"; "" when
+ * none. */
 static int
 state_get(struct recon *rc, char *buf, size_t len)
 {
@@ -670,8 +671,23 @@ unchanged_since(const char *state, const char *digest, struct hier_counts *c)
 	size_t dlen = strlen(digest);
 
 	return strncmp(state, digest, dlen) == 0 && state[dlen] == '\n' &&
-	       sscanf(state + dlen + 1, "%lld %lld", &c->manager_warnings,
-		      &c->members_ignored) == 2;
+	       sscanf(state + dlen + 1, "%lld %lld %lld", &c->manager_warnings,
+		      &c->members_ignored, &c->manager_cycles) == 3;
+}
+
+int
+recon_hierarchy_current(struct recon *rc, const struct recon_opts *o)
+{
+	char digest[2048], state[2200];
+	struct hier_counts c;
+	int r;
+
+	if (!o->complete || (o->groups_read && !o->groups_complete))
+		return 0;
+	if ((r = inputs_digest(rc, o, digest, sizeof(digest))) < 0 ||
+	    (r = state_get(rc, state, sizeof(state))) < 0)
+		return r;
+	return unchanged_since(state, digest, &c);
 }
 
 int
@@ -690,16 +706,20 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	    (r = state_get(rc, state, sizeof(state))) < 0)
 		return r;
 	if (whole && recon_people_changed(rc) == 0 && unchanged_since(state, digest, c)) {
+		/* Nobody leaves a group: the count the removal threshold
+		 * divides by is not needed. */
 		c->groups_read = recon_count(rc, "SELECT count(*) FROM temp.stage_groups");
-		c->memberships_before = recon_count(rc, "SELECT count(*) FROM group_membership");
-		if (c->groups_read < 0 || c->memberships_before < 0)
+		if (c->groups_read < 0)
 			return -EIO;
 		if (c->manager_warnings > 0)
 			log_warn("%lld manager values give no manager, as in the last run",
 				 c->manager_warnings);
 		log_debug("managers, groups and roles: nothing they depend on changed");
-		return find_cycles(rc, &c->manager_cycles);
+		/* The same cycles as the last run: named again, if any. */
+		return c->manager_cycles > 0 ? find_cycles(rc, &c->manager_cycles) : 0;
 	}
+	if (recon_members_deferred(rc) > 0)
+		return -EAGAIN;   /* the work needs the member values */
 	if ((r = sync_managers(rc, o, c)) < 0 ||
 	    (r = find_cycles(rc, &c->manager_cycles)) < 0)
 		return r;
@@ -712,8 +732,8 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	if ((r = sync_roles(rc, o, c)) < 0)
 		return r;
 	log_debug("roles in %.3f s", time_mono() - t);
-	snprintf(value, sizeof(value), "%s\n%lld %lld", digest, c->manager_warnings,
-		 c->members_ignored);
+	snprintf(value, sizeof(value), "%s\n%lld %lld %lld", digest, c->manager_warnings,
+		 c->members_ignored, c->manager_cycles);
 	/* A run that could not work everything out forgets the digest only if
 	 * it changed something: otherwise the store still matches it. */
 	if (whole)

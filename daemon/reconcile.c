@@ -18,6 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A person of the store as the read looks them up: the 128-bit key of the
+ * directory id and the hash of what the directory said last. */
+struct known {
+	uint64_t k1, k2;
+	int64_t hash;
+};
+
+enum {
+	KNOWN_SKIPPED = 1,      /* read with the same hash: not staged */
+	KNOWN_STAGED = 2,       /* read and staged (or rejected) */
+	KNOWN_SHARED = 4,       /* another person has the same key: never skipped */
+};
+
 struct recon {
 	struct store *st;
 	sqlite3 *db;
@@ -25,6 +38,16 @@ struct recon {
 	sqlite3_stmt *ins_member_of, *ins_group, *ins_member;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
+	struct known *known;    /* the store's people, sorted by key */
+	unsigned char *kflag;   /* KNOWN_* of each */
+	size_t nknown;
+	long long skipped;      /* entries read unchanged, not staged */
+	long long restaged;     /* of those, staged again from the store by the plan */
+	long long staged;       /* people staged, and entries rejected or only seen */
+	uint64_t pdigest;       /* gdigest before the groups: the memberOf values */
+	long long deferred;     /* member values read but not staged */
+	bool defer_members;     /* groups_begin(defer): digest member values only */
+	bool groups_begun;
 	bool staging;
 };
 
@@ -147,6 +170,9 @@ recon_free(struct recon *rc)
 	sqlite3_finalize(rc->ins_member_of);
 	sqlite3_finalize(rc->ins_group);
 	sqlite3_finalize(rc->ins_member);
+	sqlite3_create_function(rc->db, "rosterd_skipped", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	free(rc->known);
+	free(rc->kflag);
 	/* The staging tables stay in the connection's temporary database until
 	 * the next recon_stage_begin() replaces them or the store is closed,
 	 * which deletes the file at once; dropping them here read every page
@@ -180,6 +206,124 @@ recon_people_changed(const struct recon *rc)
 	return rc->changed;
 }
 
+/* ---- the people the store has --------------------------------------------
+ *
+ * A no-change resync would otherwise stage every person read and compare
+ * each with the store in SQL, which costs as much as the read itself. The
+ * store's people are loaded first as (key of the directory id, hash of what
+ * the directory said); an entry read with the hash its person has is not
+ * staged at all, only marked. The key is 128 bits from two independent
+ * hashes of the id: two people of the store with the same key are never
+ * skipped, and a wrong skip would need an entry whose id and content both
+ * collide. The plan reads the marks through the SQL function
+ * rosterd_skipped(dir_id) and stages again, from the store's own row, any
+ * skipped person whose state still needs the plan (missing, disabled by the
+ * core, or enabled while the directory's flag is set), so what it decides
+ * is what it would decide had everyone been staged.
+ */
+
+static void
+id_key(const char *s, size_t n, uint64_t *k1, uint64_t *k2)
+{
+	uint64_t a = 0xcbf29ce484222325ULL, b = 0x9e3779b97f4a7c15ULL ^ n;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		a = (a ^ c) * 0x100000001b3ULL;
+		b = (b ^ c) * 0xff51afd7ed558ccdULL;
+		b ^= b >> 31;
+	}
+	*k1 = a;
+	*k2 = b;
+}
+
+static int
+known_cmp(const void *x, const void *y)
+{
+	const struct known *a = x, *b = y;
+
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1 ? -1 : 1;
+	if (a->k2 != b->k2)
+		return a->k2 < b->k2 ? -1 : 1;
+	return 0;
+}
+
+/* The index of the person with this directory id, or -1. */
+static long
+known_find(const struct recon *rc, const char *dir_id, size_t n)
+{
+	struct known key;
+	size_t lo = 0, hi = rc->nknown;
+
+	id_key(dir_id, n, &key.k1, &key.k2);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = known_cmp(&key, &rc->known[mid]);
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* SQL: rosterd_skipped(dir_id), whether this run read the person unchanged. */
+static void
+sql_skipped(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct recon *rc = sqlite3_user_data(ctx);
+	const char *id = (const char *)sqlite3_value_text(argv[0]);
+	long i;
+
+	(void)argc;
+	i = id == NULL ? -1 : known_find(rc, id, (size_t)sqlite3_value_bytes(argv[0]));
+	sqlite3_result_int(ctx, i >= 0 && (rc->kflag[i] & KNOWN_SKIPPED));
+}
+
+static int
+known_load(struct recon *rc)
+{
+	sqlite3_stmt *s = NULL;
+	long long n = recon_count(rc, "SELECT count(*) FROM people");
+	size_t cap;
+	int r;
+
+	if (n < 0)
+		return -EIO;
+	cap = (size_t)n + 16;   /* room for a row added between the two reads */
+	rc->known = malloc(cap * sizeof(*rc->known));
+	if (rc->known == NULL)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(rc->db, "SELECT dir_id, src_hash FROM people", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW && rc->nknown < cap) {
+		struct known *k = &rc->known[rc->nknown++];
+		id_key((const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0),
+		       &k->k1, &k->k2);
+		k->hash = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return -EIO;
+	/* Rows past cap are simply not known: they are staged as before. */
+	rc->kflag = calloc(rc->nknown + 1, 1);
+	if (rc->kflag == NULL)
+		return -ENOMEM;
+	qsort(rc->known, rc->nknown, sizeof(*rc->known), known_cmp);
+	for (size_t i = 1; i < rc->nknown; i++)
+		if (known_cmp(&rc->known[i - 1], &rc->known[i]) == 0)
+			rc->kflag[i - 1] = rc->kflag[i] = KNOWN_SHARED;
+	if (sqlite3_create_function(rc->db, "rosterd_skipped", 1,
+				    SQLITE_UTF8, rc, sql_skipped,
+				    NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	return 0;
+}
+
 int
 recon_stage_begin(struct store *st, struct recon **out)
 {
@@ -198,7 +342,7 @@ recon_stage_begin(struct store *st, struct recon **out)
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", ?");
 	sql_add(&q, ", ?, ?)");
-	if (q.err < 0 ||
+	if (q.err < 0 || known_load(rc) < 0 ||
 	    sqlite3_exec(rc->db, stage_ddl, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(rc->db, q.text, -1, &rc->ins_person, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(rc->db, "INSERT OR REPLACE INTO temp.stage_fields "
@@ -240,6 +384,11 @@ step_done(sqlite3_stmt *s)
 int
 recon_stage_seen(struct recon *rc, const char *dir_id)
 {
+	long ki = known_find(rc, dir_id, strlen(dir_id));
+
+	if (ki >= 0)
+		rc->kflag[ki] |= KNOWN_STAGED;
+	rc->staged++;
 	sqlite3_bind_text(rc->ins_seen, 1, dir_id, -1, SQLITE_STATIC);
 	return step_done(rc->ins_seen) == SQLITE_DONE ? 0 : -EIO;
 }
@@ -247,6 +396,7 @@ recon_stage_seen(struct recon *rc, const char *dir_id)
 int
 recon_stage_reject(struct recon *rc, const char *dn, const char *reason)
 {
+	rc->staged++;
 	sqlite3_bind_text(rc->ins_reject, 1, dn, -1, SQLITE_STATIC);
 	sqlite3_bind_text(rc->ins_reject, 2, reason, -1, SQLITE_STATIC);
 	return step_done(rc->ins_reject) == SQLITE_DONE ? 0 : -EIO;
@@ -312,19 +462,50 @@ person_hash(const struct person_rec *p)
 	return (int64_t)h;
 }
 
+/* The person's memberOf values, read whether or not the person is staged. */
+static int
+stage_member_of(struct recon *rc, const struct person_rec *p)
+{
+	for (size_t k = 0; k < p->nmember_of; k++) {
+		rc->gdigest = hash_str(hash_str(rc->gdigest, p->dir_id), p->member_of[k]);
+		sqlite3_bind_text(rc->ins_member_of, 1, p->dir_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(rc->ins_member_of, 2, p->member_of[k], -1, SQLITE_STATIC);
+		if (step_done(rc->ins_member_of) != SQLITE_DONE)
+			return -EIO;
+	}
+	return 0;
+}
+
 int
 recon_stage_person(struct recon *rc, const struct person_rec *p)
 {
 	sqlite3_stmt *s = rc->ins_person;
+	int64_t hash = person_hash(p);
+	long ki = known_find(rc, p->dir_id, strlen(p->dir_id));
 	int i = 1, r;
 
+	if (ki >= 0 && (rc->kflag[ki] & KNOWN_SKIPPED)) {
+		char reason[1024];
+		snprintf(reason, sizeof(reason), "same id \"%s\" as an entry read before", p->dir_id);
+		if ((r = recon_stage_reject(rc, p->dn, reason)) < 0)
+			return r;
+		return -EEXIST;
+	}
+	if (ki >= 0 && rc->kflag[ki] == 0 && rc->known[ki].hash == hash) {
+		rc->kflag[ki] = KNOWN_SKIPPED;
+		rc->skipped++;
+		return stage_member_of(rc, p);
+	}
+	if (ki >= 0)
+		rc->kflag[ki] |= KNOWN_STAGED;
+	rc->staged++;
 	sqlite3_bind_text(s, i++, p->dir_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, i++, p->dn, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, i++, p->dn_norm, -1, SQLITE_STATIC);
 	for (int f = 0; f < NFIELDS; f++)
 		sqlite3_bind_text(s, i++, p->field[f], -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, i++, p->dir_disabled);
-	sqlite3_bind_int64(s, i++, person_hash(p));
+	sqlite3_bind_int64(s, i++, hash);
 	r = step_done(s);
 	if (r == SQLITE_CONSTRAINT_UNIQUE)
 		return reject_clash(rc, p);
@@ -339,14 +520,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 		if (step_done(rc->ins_field) != SQLITE_DONE)
 			return -EIO;
 	}
-	for (size_t k = 0; k < p->nmember_of; k++) {
-		rc->gdigest = hash_str(hash_str(rc->gdigest, p->dir_id), p->member_of[k]);
-		sqlite3_bind_text(rc->ins_member_of, 1, p->dir_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(rc->ins_member_of, 2, p->member_of[k], -1, SQLITE_STATIC);
-		if (step_done(rc->ins_member_of) != SQLITE_DONE)
-			return -EIO;
-	}
-	return 0;
+	return stage_member_of(rc, p);
 }
 
 int
@@ -371,6 +545,12 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	rc->gdigest = hash_str(rc->gdigest, g->name);
 	rc->gdigest = hash_str(rc->gdigest, g->description);
 	rc->gdigest = hash_str(rc->gdigest, g->partial ? "partial" : "whole");
+	if (rc->defer_members) {
+		for (size_t k = 0; k < g->nmembers; k++)
+			rc->gdigest = hash_str(rc->gdigest, g->members[k]);
+		rc->deferred += (long long)g->nmembers;
+		return 0;
+	}
 	for (size_t k = 0; k < g->nmembers; k++) {
 		rc->gdigest = hash_str(rc->gdigest, g->members[k]);
 		sqlite3_bind_text(rc->ins_member, 1, g->dir_id, -1, SQLITE_STATIC);
@@ -379,6 +559,41 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 			return -EIO;
 	}
 	return 0;
+}
+
+bool
+recon_people_unchanged(struct recon *rc)
+{
+	long long missing;
+
+	if (rc->nknown == 0 || rc->staged > 0 || (size_t)rc->skipped != rc->nknown)
+		return false;
+	/* Someone marked missing and read again is changed by the plan. */
+	missing = recon_count(rc, "SELECT count(*) FROM people WHERE missing_since IS NOT NULL");
+	return missing == 0;
+}
+
+int
+recon_groups_begin(struct recon *rc, bool defer)
+{
+	if (!rc->staging)
+		return -EINVAL;
+	if (sqlite3_exec(rc->db, "DELETE FROM temp.stage_groups; DELETE FROM temp.stage_members",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	if (rc->groups_begun)
+		rc->gdigest = rc->pdigest;   /* read again: the groups' part anew */
+	rc->pdigest = rc->gdigest;
+	rc->groups_begun = true;
+	rc->defer_members = defer;
+	rc->deferred = 0;
+	return 0;
+}
+
+long long
+recon_members_deferred(const struct recon *rc)
+{
+	return rc->deferred;
 }
 
 int
@@ -407,12 +622,14 @@ reject_held_usernames(struct recon *rc)
 {
 	static const char pick[] =
 		"CREATE TEMP TABLE held AS "
-		"SELECT s.seq, s.dir_id, s.dn, 'username \"' || s.username || '\" belongs to \"' "
+		"SELECT s.seq, s.dir_id, s.dn, CASE WHEN rosterd_skipped(p.dir_id) "
+		" THEN 'username \"' || s.username || '\" is also used by \"' || p.dn || '\"' "
+		" ELSE 'username \"' || s.username || '\" belongs to \"' "
 		" || p.dn || '\" (' || p.status || '), whose entry this run did not find or "
-		"take' AS reason "
+		"take' END AS reason "
 		"FROM temp.stage_people s JOIN people p ON p.username = s.username "
-		"WHERE p.dir_id <> s.dir_id AND NOT EXISTS "
-		" (SELECT 1 FROM temp.stage_people x WHERE x.dir_id = p.dir_id)";
+		"WHERE p.dir_id <> s.dir_id AND (rosterd_skipped(p.dir_id) OR NOT EXISTS "
+		" (SELECT 1 FROM temp.stage_people x WHERE x.dir_id = p.dir_id))";
 	static const char move[] =
 		"INSERT INTO temp.stage_rejects (dn, reason) SELECT dn, reason FROM temp.held "
 		" ORDER BY seq;"
@@ -481,14 +698,63 @@ plan_updates(struct recon *rc)
 	return recon_sql(rc, q.text, NULL);
 }
 
-/* The people this run did not see at all (neither staged nor rejected). */
+/* The condition of the index people_attention (schema/004_resync.sql). */
+static const char attention[] =
+	"missing_since IS NOT NULL "
+	"OR (status = 'disabled' AND status_reason IN ('missing', 'directory')) "
+	"OR (dir_disabled = 1 AND status IN ('invited', 'active'))";
+
+/* Skipped people (read unchanged) whose state the plan may still change are
+ * staged again from their own row, which holds what the directory says (the
+ * hash is the same): missing before, disabled by the core, or invited or
+ * active while the directory's flag is set. */
+static int
+restage_skipped(struct recon *rc)
+{
+	struct sql q = { .text = "" };
+	int r;
+
+	rc->restaged = 0;
+	if (rc->skipped == 0)
+		return 0;
+	sql_add(&q, "INSERT INTO temp.stage_people (dir_id, dn, dn_norm");
+	for (int f = 0; f < NFIELDS; f++)
+		sql_add(&q, ", %s", field_column(f));
+	sql_add(&q, ", dir_disabled, hash) SELECT dir_id, dn, dn_norm");
+	for (int f = 0; f < NFIELDS; f++)
+		sql_add(&q, ", %s", field_column(f));
+	sql_add(&q, ", dir_disabled, src_hash FROM people INDEXED BY people_attention "
+		"WHERE (%s) AND rosterd_skipped(dir_id) ORDER BY username", attention);
+	if (q.err < 0)
+		return q.err;
+	if ((r = recon_sql(rc, q.text, NULL)) < 0)
+		return r;
+	rc->restaged = r;
+	return 0;
+}
+
+/* The people this run did not see at all (neither staged, skipped nor
+ * rejected). */
 static int
 plan_unseen(struct recon *rc)
 {
+	long long people = recon_count(rc, "SELECT count(*) FROM people");
+	size_t i;
+
+	if (people < 0)
+		return -EIO;
+	/* Everyone the store had when the read began was read (skipped or
+	 * staged), and nobody was added since: nobody is unseen. */
+	for (i = 0; i < rc->nknown; i++)
+		if (!(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED)))
+			break;
+	if (i == rc->nknown && (size_t)people == rc->nknown)
+		return 0;
 	return recon_sql(rc,
 		"INSERT INTO temp.unseen (person_id) SELECT p.id FROM people p "
 		"WHERE NOT EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = p.dir_id) "
-		"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = p.dir_id)", NULL);
+		"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = p.dir_id) "
+		"AND NOT rosterd_skipped(p.dir_id)", NULL);
 }
 
 static int
@@ -501,7 +767,7 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 			"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
 			"SELECT 'disable', p.id, p.dir_id, s.username, s.dn, "
 			" 'disabled in the directory', 'directory' "
-			"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
+			"FROM temp.stage_people s CROSS JOIN people p ON p.dir_id = s.dir_id "
 			"WHERE s.dir_disabled = 1 AND p.status IN ('invited', 'active') "
 			"ORDER BY s.username", NULL);
 		if (r < 0)
@@ -512,7 +778,7 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 			"INSERT INTO temp.plan (action, person_id, dir_id, username, dn, reason, code) "
 			"SELECT 'disable', p.id, p.dir_id, p.username, p.dn, "
 			" 'not found in the directory', 'missing' "
-			"FROM temp.unseen u JOIN people p ON p.id = u.person_id "
+			"FROM temp.unseen u CROSS JOIN people p ON p.id = u.person_id "
 			"WHERE p.status IN ('invited', 'active') ORDER BY p.username", NULL);
 		if (r < 0)
 			return r;
@@ -524,7 +790,7 @@ plan_status(struct recon *rc, const struct recon_opts *o)
 		"SELECT 'enable', p.id, p.dir_id, s.username, s.dn, "
 		" CASE p.status_reason WHEN 'missing' THEN 'back in the directory' "
 		" ELSE 'no longer disabled in the directory' END, p.status_reason "
-		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
+		"FROM temp.stage_people s CROSS JOIN people p ON p.dir_id = s.dir_id "
 		"WHERE p.status = 'disabled' AND p.status_reason IN ('missing', 'directory') "
 		"AND s.dir_disabled = 0 ORDER BY s.username", NULL);
 }
@@ -582,6 +848,7 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	if ((r = recon_sql(rc, "DELETE FROM temp.plan", NULL)) < 0 ||
 	    (r = recon_sql(rc, "DELETE FROM temp.unseen", NULL)) < 0 ||
 	    (r = reject_held_usernames(rc)) < 0 ||
+	    (r = restage_skipped(rc)) < 0 ||
 	    (r = plan_unseen(rc)) < 0 ||
 	    (r = plan_creates(rc)) < 0 ||
 	    (r = plan_updates(rc)) < 0 ||
@@ -606,14 +873,15 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	    n.dir_disabled_new < 0 || n.enabled < 0 || n.rejected < 0 ||
 	    n.people_enabled < 0 || n.people_total < 0)
 		return -EIO;
-	/* Unchanged: staged people the plan leaves alone. A disable for being
+	/* Unchanged: staged people the plan leaves alone, and those read
+	 * unchanged and not staged again. A disable for being
 	 * missing is of someone not staged; every other plan row is of a staged
 	 * person, and one person may have two (an update and a disable). */
 	touched = recon_count(rc, "SELECT count(DISTINCT dir_id) FROM temp.plan "
 			      "WHERE action <> 'disable' OR code = 'directory'");
 	if (touched < 0)
 		return -EIO;
-	n.unchanged = staged - touched;
+	n.unchanged = staged - touched + rc->skipped - rc->restaged;
 	*c = n;
 	return 0;
 }
@@ -718,6 +986,8 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 static int
 apply_status(struct recon *rc, const struct recon_opts *o)
 {
+	struct sql q = { .text = "" };
+	long long staged;
 	int r;
 
 	r = recon_sql(rc,
@@ -733,12 +1003,15 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 	if (r < 0)
 		return r;
 	/* The directory's disabled flag, whatever the status, and the hash of
-	 * what was read: only rows whose hash differs and were not updated. */
-	r = recon_sql(rc,
+	 * what was read: only rows whose hash differs and were not updated.
+	 * (With nothing staged, SQLite would read every person to find none.) */
+	staged = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_people)");
+	if (staged < 0)
+		return -EIO;
+	if (staged > 0 && (r = recon_sql(rc,
 		"UPDATE people SET dir_disabled = s.dir_disabled, src_hash = s.hash "
 		"FROM temp.stage_people s WHERE s.dir_id = people.dir_id "
-		"AND people.src_hash <> s.hash", o);
-	if (r < 0)
+		"AND people.src_hash <> s.hash", o)) < 0)
 		return r;
 	/* Since when a person has been missing (grace rules read it). */
 	if (o->complete) {
@@ -750,10 +1023,13 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 			return r;
 		rc->changed += r;
 	}
-	r = recon_sql(rc,
-		"UPDATE people SET missing_since = NULL, missing_run = NULL "
-		"WHERE missing_since IS NOT NULL "
-		"AND id NOT IN (SELECT person_id FROM temp.unseen)", o);
+	q.text[0] = '\0';
+	sql_add(&q, "UPDATE people INDEXED BY people_attention SET missing_since = NULL, "
+		"missing_run = NULL WHERE (%s) AND missing_since IS NOT NULL "
+		"AND id NOT IN (SELECT person_id FROM temp.unseen)", attention);
+	if (q.err < 0)
+		return q.err;
+	r = recon_sql(rc, q.text, o);
 	if (r < 0)
 		return r;
 	rc->changed += r;

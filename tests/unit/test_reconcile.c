@@ -2,7 +2,8 @@
  * test_reconcile.c: the set-based reconciliation on a real SQLite store:
  * creates, updates only on change, moves, disables (missing, directory flag)
  * only in complete runs, enables, username clashes and swaps, custom fields,
- * the plan digest, and a no-change run that writes nothing.
+ * the plan digest, and a no-change run that writes nothing; people read
+ * unchanged are not staged, with the same outcome as if they were.
  */
 #include "unit.h"
 
@@ -365,6 +366,108 @@ test_username_held_by_unseen_person(void **state)
 	expect_text(fx, "SELECT dir_id FROM people WHERE username = 'carol'", "id-c");
 }
 
+/* People read as the store has them are not staged at all: the plan sees
+ * only the changed ones, and counts the others as unchanged. */
+static void
+test_unchanged_not_staged(void **state)
+{
+	struct fixture *fx = *state;
+	struct p changed[3];
+
+	stage(fx, three, 3);
+	assert_false(recon_people_unchanged(fx->rc));   /* an empty store */
+	run(fx, true);
+	stage(fx, three, 3);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_people"), 0);
+	assert_true(recon_people_unchanged(fx->rc));
+	run(fx, true);
+	assert_int_equal(fx->c.unchanged, 3);
+	assert_int_equal(fx->applied_changes, 0);
+
+	memcpy(changed, three, sizeof(changed));
+	changed[1].email = "robert@x";
+	stage(fx, changed, 3);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_people"), 1);
+	assert_false(recon_people_unchanged(fx->rc));
+	run(fx, true);
+	assert_int_equal(fx->c.updated, 1);
+	assert_int_equal(fx->c.unchanged, 2);
+
+	/* one person not read: not everyone unchanged, and disabled as missing */
+	stage(fx, changed, 2);
+	assert_false(recon_people_unchanged(fx->rc));
+	run(fx, true);
+	assert_int_equal(fx->c.disabled, 1);
+	assert_int_equal(fx->c.unchanged, 2);
+}
+
+/* A new entry that wants the username of a person read unchanged is
+ * rejected, whichever came first in the read; the holder keeps it. */
+static void
+test_unchanged_holder_keeps_username(void **state)
+{
+	struct fixture *fx = *state;
+	struct p later[4] = {
+		{ "id-z", "ALICE", "uid=ALICE,ou=other,dc=x", NULL, false, NULL },
+		three[0], three[1], three[2],
+	};
+
+	stage(fx, three, 3);
+	run(fx, true);
+	assert_int_equal(stage(fx, later, 4), 0);
+	run(fx, true);
+	assert_int_equal(fx->c.created, 0);
+	assert_int_equal(fx->c.rejected, 1);
+	assert_int_equal(fx->c.unchanged, 3);
+	expect_text(fx, "SELECT reason FROM run_rejects ORDER BY rowid DESC LIMIT 1",
+		    "username \"ALICE\" is also used by \"uid=alice,ou=people,dc=x\"");
+	expect_text(fx, "SELECT dir_id || ' ' || status FROM people WHERE username = 'alice'",
+		    "id-a invited");
+}
+
+/* A second entry with the id of a person read unchanged is rejected. */
+static void
+test_unchanged_duplicate_id(void **state)
+{
+	struct fixture *fx = *state;
+	struct p again[4] = { three[0], three[1], three[2], three[0] };
+
+	stage(fx, three, 3);
+	run(fx, true);
+	assert_int_equal(stage(fx, again, 4), 1);
+	run(fx, true);
+	assert_int_equal(fx->c.rejected, 1);
+	assert_int_equal(fx->c.unchanged, 3);
+	expect_text(fx, "SELECT reason FROM run_rejects ORDER BY rowid DESC LIMIT 1",
+		    "same id \"id-a\" as an entry read before");
+}
+
+/* A person the directory still disables, enabled in the store by hand: the
+ * entry reads the same as last time, and the run disables them again. */
+static void
+test_unchanged_but_enabled_by_hand(void **state)
+{
+	struct fixture *fx = *state;
+	struct p ps[3];
+
+	memcpy(ps, three, sizeof(ps));
+	ps[2].disabled = true;
+	stage(fx, ps, 3);
+	run(fx, true);
+	expect_text(fx, "SELECT status || ' ' || status_reason FROM people "
+		    "WHERE username = 'carol'", "disabled directory");
+	assert_int_equal(sqlite3_exec(store_db(fx->st), "UPDATE people SET status = 'active', "
+				      "status_reason = NULL WHERE username = 'carol'", NULL, NULL,
+				      NULL), SQLITE_OK);
+	stage(fx, ps, 3);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_people"), 0);
+	run(fx, true);
+	assert_int_equal(fx->c.disabled, 1);
+	assert_int_equal(fx->c.unchanged, 2);
+	expect_text(fx, "SELECT status || ' ' || status_reason FROM people "
+		    "WHERE username = 'carol'", "disabled directory");
+}
+
 static void
 test_username_swap(void **state)
 {
@@ -463,6 +566,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clash_in_one_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_username_held_by_unseen_person, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_username_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_not_staged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_holder_keeps_username, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_duplicate_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_but_enabled_by_hand, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_order_and_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_needs_transaction, setup, teardown),
 	};
