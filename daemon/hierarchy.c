@@ -409,14 +409,21 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 static long long
 sync_edges(struct recon *rc, bool removals)
 {
+	/* With no edge yet (a first sync), there is none to keep or remove. */
+	long long had = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM group_members)");
 	long long added, removed = 0;
 
+	if (had < 0)
+		return had;
 	/* Person by person: the foreign key checks read the people rows in order. */
-	added = recon_sql(rc,
+	added = recon_sql(rc, had ?
 		"INSERT INTO group_members (group_id, person_id) SELECT w.group_id, w.person_id "
 		"FROM temp.want_edges w WHERE w.person_id IS NOT NULL AND NOT EXISTS "
 		"(SELECT 1 FROM group_members gm WHERE gm.group_id = w.group_id "
-		" AND gm.person_id = w.person_id) ORDER BY w.person_id, w.group_id", NULL);
+		" AND gm.person_id = w.person_id) ORDER BY w.person_id, w.group_id" :
+		"INSERT INTO group_members (group_id, person_id) SELECT w.group_id, w.person_id "
+		"FROM temp.want_edges w WHERE w.person_id IS NOT NULL "
+		"ORDER BY w.person_id, w.group_id", NULL);
 	if (added >= 0) {
 		long long n = recon_sql(rc,
 			"INSERT INTO group_members (group_id, member_group_id) "
@@ -428,7 +435,7 @@ sync_edges(struct recon *rc, bool removals)
 	}
 	if (added < 0)
 		return added;
-	if (removals) {
+	if (removals && had) {
 		removed = recon_sql(rc,
 			"DELETE FROM group_members WHERE rowid IN ("
 			"SELECT gm.rowid FROM group_members gm JOIN groups g ON g.id = gm.group_id "
