@@ -3,7 +3,8 @@
 # Loads N synthetic people with groups (bench/gen-org) into a private slapd on
 # 127.0.0.1 (bench/out/slapd; reused while N, the seed, the generator and the slapd
 # setup are unchanged), then times a raw paged ldapsearch read of the people (best of
-# 3; people and groups, as rosterd reads them), rosterd's first sync into an empty store and a resync with no change, and prints
+# 3; people and groups, as rosterd reads them), rosterd's first sync into an empty store,
+# the write floor (bench/floor.sh) and a resync with no change (best of 3), and prints
 # each against its target. Exits 0 with a report even when a target is missed;
 # non-zero only when a step fails to run. See bench/README.md.
 #
@@ -134,8 +135,22 @@ run_rosterd() {
 }
 run_rosterd first-sync
 first_secs=$m_secs first_rss=$m_rss_kib
-run_rosterd resync
-resync_secs=$m_secs resync_rss=$m_rss_kib
+# Best of 3, as the raw read: the same no-change run each time.
+resync_secs="" resync_rss=0
+for i in 1 2 3; do
+	run_rosterd resync
+	if [ -z "$resync_secs" ] || awk -v a="$m_secs" -v b="$resync_secs" 'BEGIN { exit !(a < b) }'; then
+		resync_secs=$m_secs
+	fi
+	[ "$m_rss_kib" -le "$resync_rss" ] || resync_rss=$m_rss_kib
+done
+
+# --- (e) the write floor -------------------------------------------------------------
+# What SQLite alone takes to write the rows the first sync left, with rosterd's
+# cache and pragmas (bench/floor.sh): no first sync can take less than this.
+floor_secs=$(bench/floor.sh "$store" | sed -n 's/^floor //p')
+[ -n "$floor_secs" ] || die "bench/floor.sh failed"
+echo "bench: write floor: $floor_secs s"
 
 # --- (d) the same two runs with the three rule plugins ------------------------------
 # Everyone gets a course; one department a licensed one; missing people are
@@ -169,7 +184,7 @@ awk -v base="$best_secs" \
 	-v f_s="$first_secs" -v f_m="$first_rss" \
 	-v c_s="$resync_secs" -v c_m="$resync_rss" \
 	-v pf_s="$pfirst_secs" -v pf_m="$pfirst_rss" \
-	-v pc_s="$presync_secs" -v pc_m="$presync_rss" \
+	-v pc_s="$presync_secs" -v pc_m="$presync_rss" -v fl_s="$floor_secs" \
 	-v tf="$target_first" -v tc="$target_resync" -v tm="$target_rss_mib" '
 function ratio(s) { return base > 0 ? s / base : 0 }
 function verdict(ok) { return ok ? "PASS" : "MISS" }
@@ -178,7 +193,8 @@ BEGIN {
 	printf "%-22s %10.3f %14.1f %8.2f\n", "ldapsearch (best of 3)", r_s, r_m / 1024, 1
 	fr = ratio(f_s); cr = ratio(c_s)
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tf, verdict(fr <= tf), tm, verdict(f_m / 1024 <= tm)
-	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd resync", c_s, c_m / 1024, cr, tc, verdict(cr <= tc), tm, verdict(c_m / 1024 <= tm)
+	printf "%-22s %10.3f %14s %8.2f   (SQLite only: writing what the first sync wrote)\n", "write floor", fl_s, "-", ratio(fl_s)
+	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "resync (best of 3)", c_s, c_m / 1024, cr, tc, verdict(cr <= tc), tm, verdict(c_m / 1024 <= tm)
 	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "first sync + plugins", pf_s, pf_m / 1024, ratio(pf_s), tm, verdict(pf_m / 1024 <= tm)
 	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "resync + plugins", pc_s, pc_m / 1024, ratio(pc_s), tm, verdict(pc_m / 1024 <= tm)
 }'
