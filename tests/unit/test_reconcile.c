@@ -86,9 +86,10 @@ expect_text(struct fixture *fx, const char *sql, const char *want)
 	free(got);
 }
 
-/* Stage the people; returns how many were refused as clashes. */
+/* Stage the people, leaving staging open; returns how many were refused as
+ * clashes. */
 static int
-stage(struct fixture *fx, const struct p *ps, size_t n)
+stage_open(struct fixture *fx, const struct p *ps, size_t n)
 {
 	static const char *const cname[] = { "cost_centre" };
 	int clashes = 0;
@@ -124,6 +125,15 @@ stage(struct fixture *fx, const struct p *ps, size_t n)
 		else
 			assert_int_equal(r, 0);
 	}
+	return clashes;
+}
+
+/* Stage the people; returns how many were refused as clashes. */
+static int
+stage(struct fixture *fx, const struct p *ps, size_t n)
+{
+	int clashes = stage_open(fx, ps, n);
+
 	assert_int_equal(recon_stage_end(fx->rc), 0);
 	return clashes;
 }
@@ -468,6 +478,58 @@ test_unchanged_but_enabled_by_hand(void **state)
 		    "WHERE username = 'carol'", "disabled directory");
 }
 
+/* With every person read unchanged, member values may be left out of
+ * staging; they go in when the groups are staged again without deferring,
+ * and the hierarchy refuses to work the groups out without them. */
+static void
+test_deferred_member_values(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf cf = { 0 };
+	const char *members[] = { "uid=alice,ou=people,dc=x", "uid=bob,ou=people,dc=x" };
+	const struct group_rec g = {
+		.dir_id = "g-1", .dn = "cn=g,ou=groups,dc=x", .dn_norm = "cn=g,ou=groups,dc=x",
+		.name = "g", .nmembers = 2, .members = members,
+	};
+	struct recon_opts o = {
+		.now = "2026-11-21T12:00:00Z", .complete = true, .groups_read = true,
+		.groups_complete = true, .on_missing = MISSING_DISABLE, .cf = &cf,
+	};
+	struct hier_counts h;
+
+	cf.ldap.users.base = "ou=people,dc=x";
+	stage(fx, three, 3);
+	run(fx, true);
+
+	stage_open(fx, three, 3);
+	assert_true(recon_people_unchanged(fx->rc));
+	assert_int_equal(recon_groups_begin(fx->rc, true), 0);
+	assert_int_equal(recon_stage_group(fx->rc, &g), 0);
+	assert_int_equal(recon_members_deferred(fx->rc), 2);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_members"), 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_groups"), 1);
+	/* no run worked the groups out yet: the inputs are not current */
+	assert_int_equal(recon_hierarchy_current(fx->rc, &o), 0);
+
+	/* read again, staged this time */
+	assert_int_equal(recon_groups_begin(fx->rc, false), 0);
+	assert_int_equal(recon_stage_group(fx->rc, &g), 0);
+	assert_int_equal(recon_members_deferred(fx->rc), 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_members"), 2);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_groups"), 1);
+
+	/* deferred, and needed after all: refused, not worked out without them */
+	assert_int_equal(recon_groups_begin(fx->rc, true), 0);
+	assert_int_equal(recon_stage_group(fx->rc, &g), 0);
+	assert_int_equal(recon_stage_end(fx->rc), 0);
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(recon_plan(fx->rc, &o, &fx->c), 0);
+	assert_int_equal(recon_apply(fx->rc, &o), 0);
+	assert_int_equal(recon_hierarchy(fx->rc, &o, &h), -EAGAIN);
+	assert_int_equal(store_rollback(fx->st), 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM groups"), 0);
+}
+
 static void
 test_username_swap(void **state)
 {
@@ -570,6 +632,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unchanged_holder_keeps_username, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_duplicate_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_but_enabled_by_hand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_member_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_order_and_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_needs_transaction, setup, teardown),
 	};
