@@ -41,6 +41,7 @@ struct recon {
 	struct known *known;    /* the store's people, sorted by key */
 	unsigned char *kflag;   /* KNOWN_* of each */
 	size_t nknown;
+	long long known_max;    /* the highest person id when they were loaded */
 	long long skipped;      /* entries read unchanged, not staged */
 	long long restaged;     /* of those, staged again from the store by the plan */
 	long long staged;       /* people staged, and entries rejected or only seen */
@@ -291,7 +292,8 @@ known_load(struct recon *rc)
 	size_t cap;
 	int r;
 
-	if (n < 0)
+	rc->known_max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people");
+	if (n < 0 || rc->known_max < 0)
 		return -EIO;
 	cap = (size_t)n + 16;   /* room for a row added between the two reads */
 	rc->known = malloc(cap * sizeof(*rc->known));
@@ -739,16 +741,17 @@ static int
 plan_unseen(struct recon *rc)
 {
 	long long people = recon_count(rc, "SELECT count(*) FROM people");
+	long long max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people");
 	size_t i;
 
-	if (people < 0)
+	if (people < 0 || max < 0)
 		return -EIO;
 	/* Everyone the store had when the read began was read (skipped or
 	 * staged), and nobody was added since: nobody is unseen. */
 	for (i = 0; i < rc->nknown; i++)
 		if (!(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED)))
 			break;
-	if (i == rc->nknown && (size_t)people == rc->nknown)
+	if (i == rc->nknown && (size_t)people == rc->nknown && max == rc->known_max)
 		return 0;
 	return recon_sql(rc,
 		"INSERT INTO temp.unseen (person_id) SELECT p.id FROM people p "
