@@ -28,7 +28,9 @@
 #    incomplete (groups_complete 0), a warning of a group read in part and
 #    an error naming the group, the range and the cause, no membership
 #    removed (the member who left the big group stays), the store as
-#    before; the next ranged run removes the one who left;
+#    before; the next ranged run removes the one who left; SIGTERM while
+#    rosterd waits for a further range (ldap.timeout 30 s) stops it within
+#    3 s, the run failed, the store as before;
 #  - with the memberships read from the people (memberOf, set by the
 #    memberof overlay; the groups read without members), memberOf sent in
 #    ranges of 2 values and fetched whole, during the paged people search,
@@ -241,6 +243,24 @@ for c in "${CUTS[@]}"; do
 	cases=$((cases + 1))
 done
 figure "t_group_faults: $cases cuts of the big group's further ranges (size limit, dropped connection, no reply in ${ROSTERD_CONF_TIMEOUT} s, a range that does not advance) in $(($(date +%s) - t0)) s: all incomplete, exit 1, the group warned of as read in part, 0 membership removals, the store as before"
+
+note "SIGTERM while rosterd waits for a further range (ldap.timeout 30 s)"
+start_proxy -r "member:$K" -d "cn=big,$GROUPS_OU" -a 2 -m stall
+ROSTERD_CONF_TIMEOUT=30 through_proxy
+bg_rosterd --once
+wait_for 10 grep -q '^act 2 stall' "$PROXY_OUT" || fail "the proxy did not stall the second range search"
+sleep 0.5   # rosterd waits for the reply
+t0=$(date +%s%N)
+kill -TERM "$BG_PID"
+bg_wait 10
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+assert_rc 1 "rosterd --once stopped by SIGTERM while it waited for a range"
+[ "$ms" -lt 3000 ] || fail "SIGTERM while a range search waits should stop rosterd within a second or so (ldap.timeout is 30 s), took $ms ms"
+assert_eq "failed" "$(last_run outcome)"
+assert_contains "$(last_run error)" "stopped before it ended"
+assert_store_as "$TEST_TMP/before.dump" "$DB" noruns "$before_id" "the store (run records aside)"
+stop_proxy
+figure "t_group_faults: SIGTERM while rosterd waited for the big group's second further range (ldap.timeout 30 s): stopped in $ms ms, exit 1, the run failed, the store as before"
 
 note "the next ranged run removes $(uid 800)"
 start_proxy -r "member:$K"
