@@ -8,12 +8,17 @@
  * holds one page at most. A search is complete only when its last page ends
  * in success: every other ending (limits, referrals, a lost connection, a
  * silent server) is an error the caller must treat as an incomplete read.
+ * An attribute sent in ranges (Active Directory's range retrieval) is fetched
+ * whole by base searches of its entry, on the same connection, before the
+ * entry is handed out; a fetch that fails makes the search incomplete.
  * This file logs nothing; dir_error() carries the detail of the last failure.
  */
 #include "rosterd.h"
 
 #include <errno.h>
 #include <ldap.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,14 +41,21 @@ struct dir {
 	bool active;     /* a page has been requested and not yet ended */
 	int ended;       /* 1: ended in success; < 0: how it failed; 0: not yet */
 
-	/* the current entry: values point into msg, valid until the next entry */
+	/* the current entry: values point into msg and into the replies of its
+	 * range searches (more), valid until the next entry */
 	LDAPMessage *msg;
+	LDAPMessage **more;
+	size_t nmore, more_cap;
 	char *dn;
 	size_t dn_cap;
 	struct berval **bv;        /* per requested attribute, from libldap */
 	struct dir_val **vals;     /* per requested attribute */
 	size_t *nvals, *cap;
-	bool ranged;     /* some requested attribute came as "attr;range=..." */
+	unsigned long *range_next; /* per requested attribute: the next range's
+				      first value to ask for; 0: none */
+	bool ranged;     /* some requested attribute's values are in part only */
+	int range_rc;    /* a range fetch of this search failed: how; 0 none */
+	char range_err[512];
 
 	/* asked while waiting for the server: non-zero stops the search */
 	int (*interrupt)(void *arg);
@@ -57,11 +69,12 @@ dir_set_interrupt(struct dir *d, int (*fn)(void *arg), void *arg)
 	d->interrupt_arg = arg;
 }
 
-/* Wait for the next message of the search, ldap.timeout at most, asking the
- * interrupt function every quarter of a second: ldap_result()'s code, or -2
- * when the interrupt said stop. */
+/* Wait for the next message of operation msgid (all of them when all),
+ * ldap.timeout at most, asking the interrupt function every quarter of a
+ * second: ldap_result()'s code, or -2 when the interrupt said stop. The
+ * messages of other operations stay queued for their own calls. */
 static int
-wait_result(struct dir *d, LDAPMessage **msg)
+wait_result(struct dir *d, int msgid, int all, LDAPMessage **msg)
 {
 	double deadline = time_mono() + d->timeout;
 
@@ -75,7 +88,7 @@ wait_result(struct dir *d, LDAPMessage **msg)
 		slice = d->interrupt != NULL && left > 0.25 ? 0.25 : left;
 		tv.tv_sec = (time_t)slice;
 		tv.tv_usec = (suseconds_t)((slice - (double)tv.tv_sec) * 1e6);
-		rc = ldap_result(d->ld, d->msgid, LDAP_MSG_ONE, &tv, msg);
+		rc = ldap_result(d->ld, msgid, all, &tv, msg);
 		if (rc != 0 || slice >= left)
 			return rc;
 		if (d->interrupt(d->interrupt_arg) != 0)
@@ -292,7 +305,11 @@ entry_clear(struct dir *d)
 		ber_memfree(d->bv[i]);
 		d->bv[i] = NULL;
 		d->nvals[i] = 0;
+		d->range_next[i] = 0;
 	}
+	for (size_t k = 0; k < d->nmore; k++)
+		ldap_msgfree(d->more[k]);
+	d->nmore = 0;
 	if (d->msg != NULL) {
 		ldap_msgfree(d->msg);
 		d->msg = NULL;
@@ -318,11 +335,15 @@ search_clear(struct dir *d)
 	free(d->vals);
 	free(d->nvals);
 	free(d->cap);
+	free(d->range_next);
 	d->attrs = NULL;
 	d->bv = NULL;
 	d->vals = NULL;
 	d->nvals = d->cap = NULL;
+	d->range_next = NULL;
 	d->nattrs = 0;
+	d->range_rc = 0;
+	d->range_err[0] = '\0';
 	free(d->base);
 	free(d->filter);
 	d->base = d->filter = NULL;
@@ -336,6 +357,7 @@ dir_close(struct dir *d)
 	search_clear(d);
 	if (d->ld != NULL)
 		ldap_unbind_ext_s(d->ld, NULL, NULL);
+	free(d->more);
 	free(d->dn);
 	free(d->uri);
 	free(d);
@@ -385,7 +407,9 @@ dir_search(struct dir *d, const char *base, enum search_scope scope, const char 
 	d->vals = calloc(n + 1, sizeof(*d->vals));
 	d->nvals = calloc(n + 1, sizeof(*d->nvals));
 	d->cap = calloc(n + 1, sizeof(*d->cap));
-	if (!d->base || !d->filter || !d->attrs || !d->bv || !d->vals || !d->nvals || !d->cap)
+	d->range_next = calloc(n + 1, sizeof(*d->range_next));
+	if (!d->base || !d->filter || !d->attrs || !d->bv || !d->vals || !d->nvals || !d->cap ||
+	    !d->range_next)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
 		d->attrs[i] = strdup(attrs[i]);
@@ -418,13 +442,284 @@ result_error(int rc)
 	}
 }
 
-/* Collect the current entry's DN and requested attribute values. */
+/* ---- values sent in ranges (Active Directory's range retrieval) ---------- */
+
+/* Past this many range searches for one attribute of one entry, its values
+ * are taken as never ending: at Active Directory's 1,500 values a range,
+ * 15 million values. */
+#define RANGE_SEARCHES 10000
+
+/* The decimal number at *p (before end), *p moved past it; false when there
+ * is none or it does not fit. */
+static bool
+range_number(const char **p, const char *end, unsigned long *v)
+{
+	const char *s = *p;
+	unsigned long n = 0;
+
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		unsigned long digit = (unsigned long)(*s - '0');
+
+		if (n > (ULONG_MAX - digit) / 10)
+			return false;
+		n = n * 10 + digit;
+	}
+	if (s == *p)
+		return false;
+	*p = s;
+	*v = n;
+	return true;
+}
+
+int
+dir_range_parse(const char *desc, size_t len, const char *name, struct dir_range *rg)
+{
+	size_t nl = strlen(name);
+	struct dir_range r = { 0 };
+	const char *p, *end = desc + len;
+
+	if (len < nl || strncasecmp(desc, name, nl) != 0)
+		return -ENOENT;
+	if (len == nl)
+		return 0;
+	if (len < nl + 7 || strncasecmp(desc + nl, ";range=", 7) != 0)
+		return -ENOENT;
+	p = desc + nl + 7;
+	if (!range_number(&p, end, &r.lo) || p == end || *p++ != '-')
+		return -EINVAL;
+	if (end - p == 1 && *p == '*')
+		r.last = true;
+	else if (!range_number(&p, end, &r.hi) || p != end || r.hi < r.lo)
+		return -EINVAL;
+	*rg = r;
+	return 1;
+}
+
+/* Whether rg, a range of n values, is the one asked for from value lo on:
+ * it starts there and, unless it is the last, holds every value it names. */
+static bool
+range_follows(const struct dir_range *rg, unsigned long lo, size_t n)
+{
+	return rg->lo == lo &&
+	       (rg->last || (n > 0 && n - 1 == rg->hi - rg->lo && rg->hi < ULONG_MAX));
+}
+
+static void range_failed(struct dir *d, int how, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+/* The current entry's values are in part only: how, and what (the first
+ * failure of the search is the one kept, to end the search with). */
+static void
+range_failed(struct dir *d, int how, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	d->ranged = true;
+	if (d->range_rc < 0)
+		return;
+	d->range_rc = how;
+	k = snprintf(d->range_err, sizeof(d->range_err), "ranged values of \"%s\": ", d->dn);
+	if (k < 0 || (size_t)k >= sizeof(d->range_err))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->range_err + k, sizeof(d->range_err) - (size_t)k, fmt, ap);
+	va_end(ap);
+}
+
+/* Append the n values of bv to the current entry's attribute i. */
+static int
+vals_add(struct dir *d, size_t i, const struct berval *bv, size_t n)
+{
+	size_t need = d->nvals[i] + n;
+
+	if (need > d->cap[i]) {
+		size_t cap = need > 2 * d->cap[i] ? need : 2 * d->cap[i];
+		struct dir_val *p = realloc(d->vals[i], cap * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		d->vals[i] = p;
+		d->cap[i] = cap;
+	}
+	for (size_t k = 0; k < n; k++) {
+		d->vals[i][d->nvals[i] + k].data = bv[k].bv_val;
+		d->vals[i][d->nvals[i] + k].len = bv[k].bv_len;
+	}
+	d->nvals[i] = need;
+	return 0;
+}
+
+/* Room to keep one more reply with the current entry. */
+static int
+more_reserve(struct dir *d)
+{
+	if (d->nmore == d->more_cap) {
+		size_t cap = d->more_cap > 0 ? 2 * d->more_cap : 8;
+		LDAPMessage **p = realloc(d->more, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		d->more = p;
+		d->more_cap = cap;
+	}
+	return 0;
+}
+
+/* Take the range of the current entry's attribute i from the reply *res of a
+ * range search asking for it from value *next on: its values are appended to
+ * the entry's, the reply kept with the entry (*res = NULL: the values point
+ * into it) and *next moved past them. Returns 1 when more ranges follow, 0
+ * after the last, or a negative code, recorded with range_failed(). */
+static int
+range_take(struct dir *d, size_t i, LDAPMessage **res, const char *desc, unsigned long *next)
+{
+	LDAPMessage *e = ldap_first_entry(d->ld, *res);
+	BerElement *ber = NULL;
+	struct berval dn, attr = { 0 }, *vals = NULL;
+	struct dir_range rg;
+	size_t n = 0;
+	int rc, r = -EPROTO;
+
+	if (e == NULL || ldap_count_entries(d->ld, *res) != 1) {
+		range_failed(d, r, "%s: %d entries in the reply instead of one", desc,
+			     ldap_count_entries(d->ld, *res));
+		return r;
+	}
+	/* its first attribute that is a range of attribute i */
+	rc = ldap_get_dn_ber(d->ld, e, &ber, &dn);
+	while (rc == LDAP_SUCCESS) {
+		rc = ldap_get_attribute_ber(d->ld, e, ber, &attr, &vals);
+		if (rc != LDAP_SUCCESS || attr.bv_val == NULL ||
+		    (vals != NULL && dir_range_parse(attr.bv_val, attr.bv_len, d->attrs[i], &rg) == 1))
+			break;
+		ber_memfree(vals);
+		vals = NULL;
+	}
+	if (rc != LDAP_SUCCESS) {
+		char what[512] = "";
+
+		ldap_failure(d->ld, rc, desc, what, sizeof(what));
+		range_failed(d, r = -EIO, "%s", what);
+		goto out;
+	}
+	if (attr.bv_val == NULL) {
+		range_failed(d, r, "%s: the reply holds no range of %s", desc, d->attrs[i]);
+		goto out;
+	}
+	while (vals[n].bv_val != NULL)
+		n++;
+	if (!range_follows(&rg, *next, n)) {
+		range_failed(d, r, "%s: answered with %.*s and %zu values", desc,
+			     (int)attr.bv_len, attr.bv_val, n);
+		goto out;
+	}
+	if (more_reserve(d) < 0 || vals_add(d, i, vals, n) < 0) {
+		range_failed(d, r = -ENOMEM, "%s: out of memory", desc);
+		goto out;
+	}
+	d->more[d->nmore++] = *res;
+	*res = NULL;
+	*next = rg.last ? 0 : rg.hi + 1;
+	r = rg.last ? 0 : 1;
+out:
+	ber_memfree(vals);
+	ber_free(ber, 0);
+	return r;
+}
+
+/* One range search: a base search of the current entry, on the connection
+ * of the search in progress, asking for its attribute i from value *next on
+ * ("member;range=1500-*"), its reply taken with range_take(). Returns as
+ * range_take(), or -ECANCELED when the interrupt said stop. */
+static int
+range_search(struct dir *d, size_t i, unsigned long *next)
+{
+	struct timeval tv = { .tv_sec = d->timeout };
+	char desc[256], *attrs[2] = { desc, NULL }, what[768], *diag = NULL;
+	LDAPMessage *res = NULL;
+	int msgid, rc, err = LDAP_SUCCESS, r;
+
+	rc = snprintf(desc, sizeof(desc), "%s;range=%lu-*", d->attrs[i], *next);
+	if (rc < 0 || (size_t)rc >= sizeof(desc)) {
+		range_failed(d, -ENAMETOOLONG, "attribute %s: name too long", d->attrs[i]);
+		return -ENAMETOOLONG;
+	}
+	rc = ldap_search_ext(d->ld, d->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+			     NULL, &tv, LDAP_NO_LIMIT, &msgid);
+	if (rc != LDAP_SUCCESS) {
+		what[0] = '\0';
+		ldap_failure(d->ld, rc, desc, what, sizeof(what));
+		range_failed(d, result_error(rc), "%s", what);
+		return result_error(rc);
+	}
+	rc = wait_result(d, msgid, LDAP_MSG_ALL, &res);
+	if (rc == -2 || rc == 0) {
+		ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+		if (rc == 0) {
+			range_failed(d, -ETIMEDOUT, "%s: no reply from %s within %d s", desc,
+				     d->uri, d->timeout);
+			return -ETIMEDOUT;
+		}
+		snprintf(d->err, sizeof(d->err), "ranged values of \"%s\": stopped while "
+			 "waiting for %s", d->dn, d->uri);
+		return -ECANCELED;
+	}
+	if (rc < 0) {
+		int code = LDAP_OTHER;
+
+		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &code);
+		what[0] = '\0';
+		ldap_failure(d->ld, code, desc, what, sizeof(what));
+		range_failed(d, result_error(code), "%s", what);
+		return result_error(code);
+	}
+	rc = ldap_parse_result(d->ld, res, &err, NULL, &diag, NULL, NULL, 0);
+	if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+		if (rc != LDAP_SUCCESS)
+			err = rc;
+		r = result_error(err);
+		range_failed(d, r, "%s: %s (%d)%s%s", desc, ldap_err2string(err), err,
+			     diag && diag[0] ? ": " : "", diag ? diag : "");
+	} else {
+		r = range_take(d, i, &res, desc, next);
+	}
+	ldap_memfree(diag);
+	ldap_msgfree(res);
+	return r;
+}
+
+/* Fetch the rest of the current entry's attribute i, whose values came in
+ * part up to value d->range_next[i] - 1, a range search after the other until
+ * a reply's range ends in "*". Returns 0 (the values whole, or the failure
+ * recorded with range_failed()) or -ECANCELED. */
+static int
+range_fetch(struct dir *d, size_t i)
+{
+	unsigned long next = d->range_next[i];
+	int r = 1;
+
+	for (int k = 0; r == 1; k++) {
+		if (k == RANGE_SEARCHES) {
+			range_failed(d, -ELOOP, "%s: not whole after %d range searches",
+				     d->attrs[i], RANGE_SEARCHES);
+			return 0;
+		}
+		r = range_search(d, i, &next);
+	}
+	return r == -ECANCELED ? r : 0;
+}
+
+/* ---- entries ------------------------------------------------------------ */
+
+/* Collect the current entry's DN and requested attribute values, each
+ * attribute sent in ranges fetched whole (range_fetch). Returns 0, or
+ * -ECANCELED when asked to stop while fetching, or another negative code. */
 static int
 entry_load(struct dir *d)
 {
 	BerElement *ber = NULL;
 	struct berval dn, attr, *vals = NULL;
-	int rc;
+	int rc, r = 0;
 
 	rc = ldap_get_dn_ber(d->ld, d->msg, &ber, &dn);
 	if (rc != LDAP_SUCCESS) {
@@ -448,50 +743,58 @@ entry_load(struct dir *d)
 	for (rc = ldap_get_attribute_ber(d->ld, d->msg, ber, &attr, &vals);
 	     rc == LDAP_SUCCESS && attr.bv_val != NULL;
 	     rc = ldap_get_attribute_ber(d->ld, d->msg, ber, &attr, &vals)) {
+		struct dir_range rg;
 		size_t i, n = 0;
+		int how = -ENOENT;
 
-		for (i = 0; i < d->nattrs; i++) {
-			size_t alen = strlen(d->attrs[i]);
-			if (alen == attr.bv_len && strncasecmp(d->attrs[i], attr.bv_val, alen) == 0)
+		/* "member", or "member;range=0-1499" when the server sends
+		 * it in ranges */
+		for (i = 0; i < d->nattrs; i++)
+			if ((how = dir_range_parse(attr.bv_val, attr.bv_len, d->attrs[i], &rg)) != -ENOENT)
 				break;
-			/* Active Directory sends large multi-valued attributes in
-			 * ranges ("member;range=0-1499"): the values are incomplete. */
-			if (attr.bv_len > alen + 7 && strncasecmp(d->attrs[i], attr.bv_val, alen) == 0 &&
-			    strncasecmp(attr.bv_val + alen, ";range=", 7) == 0)
-				d->ranged = true;
-		}
-		if (i == d->nattrs || vals == NULL || d->bv[i] != NULL) {
+		if (how == -EINVAL)
+			range_failed(d, -EPROTO, "%.*s: a range option rosterd cannot read",
+				     (int)attr.bv_len, attr.bv_val);
+		if (how < 0 || vals == NULL || d->bv[i] != NULL) {
 			ber_memfree(vals);
 			vals = NULL;
 			continue;
 		}
-		for (n = 0; vals[n].bv_val != NULL; n++)
-			;
-		if (n > d->cap[i]) {
-			struct dir_val *p = realloc(d->vals[i], n * sizeof(*p));
-			if (p == NULL) {
-				ber_memfree(vals);
-				ber_free(ber, 0);
-				return -ENOMEM;
-			}
-			d->vals[i] = p;
-			d->cap[i] = n;
+		while (vals[n].bv_val != NULL)
+			n++;
+		if (vals_add(d, i, vals, n) < 0) {
+			ber_memfree(vals);
+			r = -ENOMEM;
+			break;
 		}
-		for (size_t k = 0; k < n; k++) {
-			d->vals[i][k].data = vals[k].bv_val;
-			d->vals[i][k].len = vals[k].bv_len;
-		}
-		d->nvals[i] = n;
 		d->bv[i] = vals;   /* freed with the entry; values point into msg */
 		vals = NULL;
+		if (how == 1 && !range_follows(&rg, 0, n))
+			range_failed(d, -EPROTO, "%.*s came with %zu values",
+				     (int)attr.bv_len, attr.bv_val, n);
+		else if (how == 1 && !rg.last)
+			d->range_next[i] = rg.hi + 1;
 	}
 	ber_free(ber, 0);
+	if (r < 0)
+		return r;
 	if (rc != LDAP_SUCCESS) {
 		d->err[0] = '\0';
 		ldap_failure(d->ld, rc, "decoding an entry", d->err, sizeof(d->err));
 		return -EIO;
 	}
-	return 0;
+	/* After a fetch that failed, the search is incomplete whatever comes
+	 * next: the later entries' ranges are not asked for, so that one
+	 * failing server costs one ldap.timeout, not one per entry. */
+	for (size_t i = 0; i < d->nattrs && r == 0; i++) {
+		if (d->range_next[i] == 0)
+			continue;
+		if (d->range_rc < 0)
+			d->ranged = true;
+		else
+			r = range_fetch(d, i);
+	}
+	return r;
 }
 
 /* The search's result message: fail, or go on with the next page, or end. */
@@ -555,6 +858,23 @@ out:
 	return r;
 }
 
+/* End the search with r (0: success, or how it failed). A range fetch that
+ * failed during it makes a search that succeeded end with that failure, and
+ * is named after a failure of the search's own. Returns what dir_next does. */
+static int
+search_end(struct dir *d, int r)
+{
+	d->active = false;
+	if (d->range_rc < 0 && r == 0) {
+		snprintf(d->err, sizeof(d->err), "%s", d->range_err);
+		r = d->range_rc;
+	} else if (d->range_rc < 0 && r != -ECANCELED) {
+		str_appendf(d->err, sizeof(d->err), "; before that, %s", d->range_err);
+	}
+	d->ended = r < 0 ? r : 1;
+	return r;
+}
+
 int
 dir_next(struct dir *d, const char **dn)
 {
@@ -565,33 +885,35 @@ dir_next(struct dir *d, const char **dn)
 	for (;;) {
 		if (!d->active)
 			return d->ended == 1 ? 0 : (d->ended < 0 ? d->ended : -EINVAL);
-		rc = wait_result(d, &msg);
+		rc = wait_result(d, d->msgid, LDAP_MSG_ONE, &msg);
 		if (rc == -2) {
 			snprintf(d->err, sizeof(d->err), "search of \"%s\": stopped while waiting "
 				 "for %s", d->base, d->uri);
 			ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
-			d->active = false;
-			return d->ended = -ECANCELED;
+			return search_end(d, -ECANCELED);
 		}
 		if (rc == 0) {
 			snprintf(d->err, sizeof(d->err), "search of \"%s\": no reply from %s "
 				 "within %d s", d->base, d->uri, d->timeout);
 			ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
-			d->active = false;
-			return d->ended = -ETIMEDOUT;
+			return search_end(d, -ETIMEDOUT);
 		}
 		if (rc < 0) {
 			int code = LDAP_OTHER;
 			ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &code);
 			d->err[0] = '\0';
 			ldap_failure(d->ld, code, "search", d->err, sizeof(d->err));
-			d->active = false;
-			return d->ended = result_error(code);
+			return search_end(d, result_error(code));
 		}
 		switch (ldap_msgtype(msg)) {
 		case LDAP_RES_SEARCH_ENTRY:
 			d->msg = msg;
-			if ((r = entry_load(d)) < 0)
+			r = entry_load(d);
+			if (r == -ECANCELED) {
+				ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
+				return search_end(d, r);
+			}
+			if (r < 0)
 				return r;
 			*dn = d->dn;
 			return 1;
@@ -601,10 +923,8 @@ dir_next(struct dir *d, const char **dn)
 			break;
 		case LDAP_RES_SEARCH_RESULT:
 			r = page_done(d, msg);   /* frees msg */
-			if (r <= 0) {
-				d->ended = r < 0 ? r : 1;
-				return r;
-			}
+			if (r <= 0)
+				return search_end(d, r);
 			break;
 		default:
 			ldap_msgfree(msg);

@@ -236,18 +236,38 @@ int dir_search(struct dir *d, const char *base, enum search_scope scope,
  * 0 when the search has ended in success (the read is complete), or negative
  * when it ended any other way: -ERANGE (size limit), -ETIME (time limit),
  * -EPERM (admin limit), -EREMOTE (unfollowed referral), -ETIMEDOUT (no reply
- * in time), -ECONNRESET (connection lost), -EIO (other); dir_error() says more. */
+ * in time), -ECONNRESET (connection lost), -EIO (other); dir_error() says more.
+ * An attribute the server sends in ranges ("member;range=0-1499", as Active
+ * Directory does past MaxValRange values) is fetched whole before the entry
+ * is handed out, by base searches of the entry for the next ranges on the
+ * same connection. When that fails, the entry is handed out with the values
+ * read so far (dir_entry_ranged() says so), no later entry's ranges are
+ * asked for, and a search that ends in success ends with that failure's
+ * error instead: it is not complete. */
 int dir_next(struct dir *d, const char **dn);
 /* While dir_next() waits for the server, call fn(arg) every quarter of a
  * second; when it returns non-zero the search is abandoned and dir_next()
  * returns -ECANCELED. fn NULL: wait the whole ldap.timeout. */
 void dir_set_interrupt(struct dir *d, int (*fn)(void *arg), void *arg);
 /* Values of the current entry's attribute number i (index into the attrs
- * list given to dir_search); *n = 0 when it has none. Valid until dir_next. */
+ * list given to dir_search), all its ranges joined; *n = 0 when it has
+ * none. Valid until dir_next. */
 const struct dir_val *dir_values(struct dir *d, size_t i, size_t *n);
-/* Whether the current entry had a requested attribute sent in part only
- * ("member;range=0-1499", as Active Directory does for large groups). */
+/* Whether the current entry has a requested attribute whose values came in
+ * part only: its further ranges could not be fetched. */
 bool dir_entry_ranged(const struct dir *d);
+
+/* A range option of an attribute description, "ATTR;range=LO-HI" (values LO
+ * to HI, counted from 0) or "ATTR;range=LO-*" (LO to the last). */
+struct dir_range {
+	unsigned long lo, hi;   /* hi: when not last */
+	bool last;
+};
+/* Whether the attribute description desc (len bytes, not NUL-terminated)
+ * names the attribute name (ASCII case ignored): 0 plain, 1 with a range
+ * option (in *rg), -EINVAL with a range option that is not LO-HI with
+ * LO <= HI or LO-*, -ENOENT another attribute or another option. */
+int dir_range_parse(const char *desc, size_t len, const char *name, struct dir_range *rg);
 /* Text of the last failure: what failed, the LDAP error and the server's
  * diagnostic message. */
 const char *dir_error(const struct dir *d);
