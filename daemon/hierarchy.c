@@ -482,7 +482,10 @@ sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
 		return -EIO;
 	/* Person by person, so that the people rows (and the memberships, by
 	 * their person index) are read in order, not once per membership at
-	 * random: at 337,000 joins 0.6 s instead of 1.3 s. */
+	 * random: at 337,000 joins 0.6 s instead of 1.3 s. They are also
+	 * reported (audit log, dry run) person by person: the audit rows' foreign
+	 * key checks then read the people rows in order too (at 337,000 joins
+	 * 0.6 s instead of 1.6-1.8 s for the audit log). */
 	r = recon_sql(rc,
 		"INSERT INTO temp.hier (action, person_id, group_id, new_id, subject, detail) "
 		"SELECT 'join', w.person_id, w.group_id, w.via, p.username, 'group ' || g.name "
@@ -492,7 +495,7 @@ sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
 		"WHERE NOT EXISTS (SELECT 1 FROM group_membership m "
 		" INDEXED BY group_membership_person "
 		" WHERE m.person_id = w.person_id AND m.group_id = w.group_id) "
-		"ORDER BY g.name, p.username", NULL);
+		"ORDER BY p.username, g.name", NULL);
 	if (r < 0)
 		return (int)r;
 	c->joins = r;
@@ -506,20 +509,21 @@ sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
 			"JOIN groups g ON g.id = m.group_id JOIN groups v ON v.id = m.via_group_id "
 			"WHERE NOT EXISTS (SELECT 1 FROM temp.want_eff w "
 			" WHERE w.group_id = m.group_id AND w.person_id = m.person_id) "
-			"ORDER BY g.name, p.username", NULL);
+			"ORDER BY p.username, g.name", NULL);
 		if (r < 0)
 			return (int)r;
 		c->leaves = r;
 	}
-	/* Leaves by key; joins person by person (their foreign key checks read
-	 * the people rows in order); a new way in only for memberships kept. */
+	/* Leaves by key; joins person by person, as reported (their foreign key
+	 * checks read the people rows in order); a new way in only for
+	 * memberships kept. */
 	if ((c->leaves > 0 && (r = recon_sql(rc,
 		"DELETE FROM group_membership WHERE (group_id, person_id) IN "
 		"(SELECT group_id, person_id FROM temp.hier WHERE action = 'leave')", NULL)) < 0) ||
 	    (r = recon_sql(rc,
 		"INSERT INTO group_membership (group_id, person_id, via_group_id, since) "
 		"SELECT group_id, person_id, new_id, :now FROM temp.hier WHERE action = 'join' "
-		"ORDER BY person_id, group_id", o)) < 0 ||
+		"ORDER BY seq", o)) < 0 ||
 	    (c->memberships_before > 0 && (r = recon_sql(rc,
 		"UPDATE group_membership SET via_group_id = w.via FROM temp.want_eff w "
 		"WHERE w.group_id = group_membership.group_id "
