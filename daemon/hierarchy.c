@@ -341,7 +341,8 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	 * nearly in order instead of once per value at random (at 300,000
 	 * values, 0.6 s instead of 1.5 s). The index is built here, only by the
 	 * runs that need it. */
-	if (recon_sql(rc, "DROP TABLE IF EXISTS temp.resolved", NULL) < 0 ||
+	if (recon_members_expand(rc) < 0 ||
+	    recon_sql(rc, "DROP TABLE IF EXISTS temp.resolved", NULL) < 0 ||
 	    recon_sql(rc, "CREATE TEMP TABLE resolved (group_id INTEGER NOT NULL, "
 		      "person_id INTEGER, member_group_id INTEGER)", NULL) < 0 ||
 	    recon_sql(rc, "CREATE INDEX IF NOT EXISTS temp.stage_members_value "
@@ -687,21 +688,6 @@ unchanged_since(const char *state, const char *digest, struct hier_counts *c)
 }
 
 int
-recon_hierarchy_current(struct recon *rc, const struct recon_opts *o)
-{
-	char digest[2048], state[2200];
-	struct hier_counts c;
-	int r;
-
-	if (!o->complete || (o->groups_read && !o->groups_complete))
-		return 0;
-	if ((r = inputs_digest(rc, o, digest, sizeof(digest))) < 0 ||
-	    (r = state_get(rc, state, sizeof(state))) < 0)
-		return r;
-	return unchanged_since(state, digest, &c);
-}
-
-int
 recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 {
 	char digest[2048], state[2200], value[2200];
@@ -729,8 +715,6 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		/* The same cycles as the last run: named again, if any. */
 		return c->manager_cycles > 0 ? find_cycles(rc, &c->manager_cycles) : 0;
 	}
-	if (recon_members_deferred(rc) > 0)
-		return -EAGAIN;   /* the work needs the member values */
 	if ((r = sync_managers(rc, o, c)) < 0 ||
 	    (r = find_cycles(rc, &c->manager_cycles)) < 0)
 		return r;

@@ -35,7 +35,7 @@ struct recon {
 	struct store *st;
 	sqlite3 *db;
 	sqlite3_stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
-	sqlite3_stmt *ins_member_of, *ins_group, *ins_member;
+	sqlite3_stmt *ins_member_of, *ins_group, *ins_member_list;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
 	struct known *known;    /* the store's people, sorted by key */
@@ -44,11 +44,8 @@ struct recon {
 	long long known_max;    /* the highest person id when they were loaded */
 	long long skipped;      /* entries read unchanged, not staged */
 	long long restaged;     /* of those, staged again from the store by the plan */
-	long long staged;       /* people staged, and entries rejected or only seen */
-	uint64_t pdigest;       /* gdigest before the groups: the memberOf values */
-	long long deferred;     /* member values read but not staged */
-	bool defer_members;     /* groups_begin(defer): digest member values only */
-	bool groups_begun;
+	char *list;             /* a group's member values, each ending in NUL */
+	size_t list_cap;
 	bool staging;
 };
 
@@ -125,6 +122,7 @@ static const char stage_ddl[] =
 	"DROP TABLE IF EXISTS temp.stage_member_of;"
 	"DROP TABLE IF EXISTS temp.stage_groups;"
 	"DROP TABLE IF EXISTS temp.stage_members;"
+	"DROP TABLE IF EXISTS temp.stage_member_lists;"
 	"DROP TABLE IF EXISTS temp.hier;"
 	"CREATE TEMP TABLE stage_people ("
 	" seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE, dn TEXT NOT NULL,"
@@ -151,7 +149,10 @@ static const char stage_ddl[] =
 	"CREATE TEMP TABLE stage_groups (seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE,"
 	" dn TEXT NOT NULL, dn_norm TEXT NOT NULL, name TEXT NOT NULL, description TEXT,"
 	" partial INTEGER NOT NULL);"
-	/* member values: normalised DNs, or usernames (memberUid) */
+	/* member values: normalised DNs, or usernames (memberUid); read as one
+	 * list a group, a row a value only when the groups are worked out */
+	"CREATE TEMP TABLE stage_member_lists (group_dir_id TEXT NOT NULL,"
+	" n INTEGER NOT NULL, list BLOB NOT NULL);"
 	"CREATE TEMP TABLE stage_members (group_dir_id TEXT NOT NULL, value TEXT NOT NULL);"
 	/* what a run does to managers, groups, memberships and roles */
 	"CREATE TEMP TABLE hier (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,"
@@ -170,7 +171,8 @@ recon_free(struct recon *rc)
 	sqlite3_finalize(rc->find_clash);
 	sqlite3_finalize(rc->ins_member_of);
 	sqlite3_finalize(rc->ins_group);
-	sqlite3_finalize(rc->ins_member);
+	sqlite3_finalize(rc->ins_member_list);
+	free(rc->list);
 	sqlite3_create_function(rc->db, "rosterd_skipped", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
 	free(rc->known);
 	free(rc->kflag);
@@ -362,8 +364,9 @@ recon_stage_begin(struct store *st, struct recon **out)
 	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_groups (dir_id, dn, dn_norm, "
 			       "name, description, partial) VALUES (?, ?, ?, ?, ?, ?)", -1,
 			       &rc->ins_group, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_members (group_dir_id, value) "
-			       "VALUES (?, ?)", -1, &rc->ins_member, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_member_lists (group_dir_id, n, "
+			       "list) VALUES (?, ?, ?)", -1, &rc->ins_member_list,
+			       NULL) != SQLITE_OK ||
 	    sqlite3_exec(rc->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		recon_free(rc);
 		return -EIO;
@@ -390,7 +393,6 @@ recon_stage_seen(struct recon *rc, const char *dir_id)
 
 	if (ki >= 0)
 		rc->kflag[ki] |= KNOWN_STAGED;
-	rc->staged++;
 	sqlite3_bind_text(rc->ins_seen, 1, dir_id, -1, SQLITE_STATIC);
 	return step_done(rc->ins_seen) == SQLITE_DONE ? 0 : -EIO;
 }
@@ -398,7 +400,6 @@ recon_stage_seen(struct recon *rc, const char *dir_id)
 int
 recon_stage_reject(struct recon *rc, const char *dn, const char *reason)
 {
-	rc->staged++;
 	sqlite3_bind_text(rc->ins_reject, 1, dn, -1, SQLITE_STATIC);
 	sqlite3_bind_text(rc->ins_reject, 2, reason, -1, SQLITE_STATIC);
 	return step_done(rc->ins_reject) == SQLITE_DONE ? 0 : -EIO;
@@ -500,7 +501,6 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	}
 	if (ki >= 0)
 		rc->kflag[ki] |= KNOWN_STAGED;
-	rc->staged++;
 	sqlite3_bind_text(s, i++, p->dir_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, i++, p->dn, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, i++, p->dn_norm, -1, SQLITE_STATIC);
@@ -547,55 +547,71 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	rc->gdigest = hash_str(rc->gdigest, g->name);
 	rc->gdigest = hash_str(rc->gdigest, g->description);
 	rc->gdigest = hash_str(rc->gdigest, g->partial ? "partial" : "whole");
-	if (rc->defer_members) {
-		for (size_t k = 0; k < g->nmembers; k++)
-			rc->gdigest = hash_str(rc->gdigest, g->members[k]);
-		rc->deferred += (long long)g->nmembers;
-		return 0;
-	}
+	/* The values as one list: a no-change run needs them only for the
+	 * digest, and a row a value costs as much as the read of them. */
+	size_t len = 0;
 	for (size_t k = 0; k < g->nmembers; k++) {
+		size_t vlen = strlen(g->members[k]) + 1;
 		rc->gdigest = hash_str(rc->gdigest, g->members[k]);
-		sqlite3_bind_text(rc->ins_member, 1, g->dir_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(rc->ins_member, 2, g->members[k], -1, SQLITE_STATIC);
-		if (step_done(rc->ins_member) != SQLITE_DONE)
-			return -EIO;
+		if (len + vlen > rc->list_cap) {
+			size_t cap = rc->list_cap ? rc->list_cap : 4096;
+			char *l;
+			while (cap < len + vlen)
+				cap *= 2;
+			if ((l = realloc(rc->list, cap)) == NULL)
+				return -ENOMEM;
+			rc->list = l;
+			rc->list_cap = cap;
+		}
+		memcpy(rc->list + len, g->members[k], vlen);
+		len += vlen;
 	}
-	return 0;
-}
-
-bool
-recon_people_unchanged(struct recon *rc)
-{
-	long long missing;
-
-	if (rc->nknown == 0 || rc->staged > 0 || (size_t)rc->skipped != rc->nknown)
-		return false;
-	/* Someone marked missing and read again is changed by the plan. */
-	missing = recon_count(rc, "SELECT count(*) FROM people WHERE missing_since IS NOT NULL");
-	return missing == 0;
+	if (g->nmembers == 0)
+		return 0;
+	sqlite3_bind_text(rc->ins_member_list, 1, g->dir_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(rc->ins_member_list, 2, (sqlite3_int64)g->nmembers);
+	sqlite3_bind_blob64(rc->ins_member_list, 3, rc->list, len, SQLITE_STATIC);
+	return step_done(rc->ins_member_list) == SQLITE_DONE ? 0 : -EIO;
 }
 
 int
-recon_groups_begin(struct recon *rc, bool defer)
+recon_members_expand(struct recon *rc)
 {
-	if (!rc->staging)
-		return -EINVAL;
-	if (sqlite3_exec(rc->db, "DELETE FROM temp.stage_groups; DELETE FROM temp.stage_members",
-			 NULL, NULL, NULL) != SQLITE_OK)
-		return -EIO;
-	if (rc->groups_begun)
-		rc->gdigest = rc->pdigest;   /* read again: the groups' part anew */
-	rc->pdigest = rc->gdigest;
-	rc->groups_begun = true;
-	rc->defer_members = defer;
-	rc->deferred = 0;
-	return 0;
-}
+	sqlite3_stmt *s = NULL, *ins = NULL;
+	int r = 0;
 
-long long
-recon_members_deferred(const struct recon *rc)
-{
-	return rc->deferred;
+	if (sqlite3_exec(rc->db, "DELETE FROM temp.stage_members", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "SELECT group_dir_id, n, list FROM "
+			       "temp.stage_member_lists ORDER BY rowid", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_members (group_dir_id, value) "
+			       "VALUES (?, ?)", -1, &ins, NULL) != SQLITE_OK) {
+		r = -EIO;
+		goto out;
+	}
+	while (r == 0 && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *list = sqlite3_column_blob(s, 2);
+		size_t len = (size_t)sqlite3_column_bytes(s, 2), off = 0;
+
+		r = 0;
+		sqlite3_bind_text(ins, 1, (const char *)sqlite3_column_text(s, 0), -1,
+				  SQLITE_TRANSIENT);
+		while (r == 0 && off < len) {
+			size_t vlen = strnlen(list + off, len - off);
+			sqlite3_bind_text(ins, 2, list + off, (int)vlen, SQLITE_STATIC);
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				r = -EIO;
+			sqlite3_reset(ins);
+			off += vlen + 1;
+		}
+	}
+	if (r == SQLITE_DONE)
+		r = 0;
+	else if (r > 0)
+		r = -EIO;
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(ins);
+	return r;
 }
 
 int

@@ -376,16 +376,9 @@ int recon_stage_reject(struct recon *rc, const char *dn, const char *reason);
 /* Stage one group and its member values. -EEXIST: a group with the same id
  * was staged before (this one is not). */
 int recon_stage_group(struct recon *rc, const struct group_rec *g);
-/* Start (or start again) staging the groups, before recon_stage_end. With
- * defer, member values only enter
- * the digest and are not staged: for a run that is expected to find
- * managers, groups and roles unchanged (recon_hierarchy_current). */
-int recon_groups_begin(struct recon *rc, bool defer);
-/* Member values read but not staged since recon_groups_begin(rc, true). */
-long long recon_members_deferred(const struct recon *rc);
-/* Whether every person of the store was read unchanged, nothing else was
- * staged, and nobody is marked missing: the plan will change no person. */
-bool recon_people_unchanged(struct recon *rc);
+/* Fill temp.stage_members (a row a member value) from the lists staged a
+ * group each, for working the groups out; again, if called again. */
+int recon_members_expand(struct recon *rc);
 /* End staging (the directory read is over). */
 int recon_stage_end(struct recon *rc);
 /* Free the handle, ending a staging transaction still open; the staging
@@ -436,13 +429,8 @@ int recon_apply(struct recon *rc, const struct recon_opts *o);
  * DN, sync the groups and their direct and effective membership, derive the
  * roles; each change is applied, audited and kept (temp table "hier") for the
  * plan printer and the plugins. Leaves happen only when every search they
- * depend on was complete. Counts in c. -EAGAIN: the member values were
- * deferred (recon_groups_begin) but are needed after all, which only a
- * change made to the store during the read can cause. */
+ * depend on was complete. Counts in c. */
 int recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts *c);
-/* Whether the run's inputs to managers, groups and roles, people apart, are
- * those the last whole run worked out. 1 yes, 0 no, negative on error. */
-int recon_hierarchy_current(struct recon *rc, const struct recon_opts *o);
 
 /* One change of the plan, as handed to printers and (later) plugins. */
 struct recon_change {

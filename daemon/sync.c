@@ -85,15 +85,12 @@ static bool stop_asked(const struct sync_opts *o, enum sync_step step, long long
  * when not (logged), -ECANCELED when the caller asked to stop, negative on a
  * store error. */
 static int
-read_groups(const struct conf *cf, const struct sync_opts *o, struct run_state *rs, bool defer)
+read_groups(const struct conf *cf, const struct sync_opts *o, struct run_state *rs)
 {
 	const char *dn;
 	int r;
 
-	gmap_free(rs->gmap);
-	rs->gmap = NULL;
-	rs->groups_read = 0;
-	if ((r = gmap_new(cf, &rs->gmap)) < 0 || (r = recon_groups_begin(rs->rc, defer)) < 0)
+	if ((r = gmap_new(cf, &rs->gmap)) < 0)
 		return r;
 	r = dir_search(rs->dir, cf->ldap.groups.base, cf->ldap.groups.scope,
 		       cf->ldap.groups.filter, gmap_attrs(rs->gmap));
@@ -294,52 +291,6 @@ wait_interrupt(void *arg)
 	return stop_asked(w->o, SYNC_WAITING, w->rs->read + w->rs->groups_read);
 }
 
-/* Read and stage the groups, and note in ro and rec how complete the read
- * was. With defer, the member values are staged only if the groups turn out
- * to have changed since the last whole run (the group search is then made
- * again). Returns 0, -ECANCELED when asked to stop, or another negative
- * error (logged, rec->error set). */
-static int
-read_all_groups(const struct conf *cf, const struct sync_opts *o, struct run_state *rs,
-		struct recon_opts *ro, struct run_rec *rec, bool defer, char *err, size_t errlen)
-{
-	double t0 = time_mono();
-	int r;
-
-	for (;;) {
-		if ((r = read_groups(cf, o, rs, defer)) == -ECANCELED)
-			return r;
-		if (r < 0) {
-			log_error("store: staging groups failed: %s",
-				  store_errmsg(recon_store(rs->rc)));
-			rec->error = "staging failed";
-			return r;
-		}
-		ro->groups_read = true;
-		ro->groups_complete = r == 1;
-		rec->groups_complete = r;
-		log_debug("read %lld groups in %.3f s", rs->groups_read, time_mono() - t0);
-		if (!defer || recon_members_deferred(rs->rc) == 0)
-			break;
-		if ((r = recon_hierarchy_current(rs->rc, ro)) == 1)
-			break;
-		if (r < 0) {
-			log_error("store: %s", store_errmsg(recon_store(rs->rc)));
-			rec->error = "staging failed";
-			return r;
-		}
-		log_debug("the groups changed: reading them again with their members");
-		defer = false;
-	}
-	if (!ro->groups_complete && ro->complete) {
-		/* The run is incomplete as a whole; people may still be
-		 * disabled, as their search was complete. */
-		snprintf(err, errlen, "%s", dir_error(rs->dir));
-		rec->error = err;
-	}
-	return 0;
-}
-
 /* ---- the run ------------------------------------------------------------ */
 
 int
@@ -358,7 +309,7 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	const char *store_path = cf->store.path;
 	const char *dn;
 	double t0 = time_mono(), t_phase;
-	bool complete = false, in_memory = false, stopped = false, defer;
+	bool complete = false, in_memory = false, stopped = false;
 	int lock_fd = -1, exit_code = EXIT_FAIL, r;
 	long long nrejects = 0;
 
@@ -445,13 +396,26 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	}
 	ro.complete = complete;
 	log_debug("read %lld entries in %.3f s", rs.read, time_mono() - t0);
-	/* When no person changed, the member values are only needed if the
-	 * groups changed too: digest them first, stage them only then. */
-	defer = complete && recon_people_unchanged(rs.rc);
-	if (cf->ldap.groups.base != NULL &&
-	    (r = read_all_groups(cf, o, &rs, &ro, &rec, defer, err, sizeof(err))) < 0) {
-		stopped = r == -ECANCELED;
-		goto record;
+	if (cf->ldap.groups.base != NULL) {
+		if ((r = read_groups(cf, o, &rs)) == -ECANCELED) {
+			stopped = true;
+			goto record;
+		}
+		if (r < 0) {
+			log_error("store: staging groups failed: %s", store_errmsg(st));
+			rec.error = "staging failed";
+			goto record;
+		}
+		ro.groups_read = true;
+		ro.groups_complete = r == 1;
+		rec.groups_complete = r;
+		if (r == 0 && complete) {
+			/* The run is incomplete as a whole; people may still be
+			 * disabled, as their search was complete. */
+			snprintf(err, sizeof(err), "%s", dir_error(rs.dir));
+			rec.error = err;
+		}
+		log_debug("read %lld groups in %.3f s", rs.groups_read, time_mono() - t0);
 	}
 	if ((r = recon_stage_end(rs.rc)) < 0) {
 		log_error("store: staging failed: %s", store_errmsg(st));
@@ -491,15 +455,6 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 	if (r == 0) {
 		log_debug("people applied in %.3f s", time_mono() - t_phase);
 		r = recon_hierarchy(rs.rc, &ro, &rec.h);
-	}
-	if (r == -EAGAIN) {
-		/* The members were not staged, as nothing they depend on had
-		 * changed when they were read; something changed the store
-		 * since (not a run: the run lock keeps those out). */
-		log_error("the store changed while the directory was read; the next run "
-			  "will work it out");
-		rec.error = "the store changed while the directory was read";
-		goto failed;
 	}
 	if (r < 0) {
 		log_error("store: applying the plan failed: %s", store_errmsg(st));

@@ -385,11 +385,10 @@ test_unchanged_not_staged(void **state)
 	struct p changed[3];
 
 	stage(fx, three, 3);
-	assert_false(recon_people_unchanged(fx->rc));   /* an empty store */
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_people"), 3);
 	run(fx, true);
 	stage(fx, three, 3);
 	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_people"), 0);
-	assert_true(recon_people_unchanged(fx->rc));
 	run(fx, true);
 	assert_int_equal(fx->c.unchanged, 3);
 	assert_int_equal(fx->applied_changes, 0);
@@ -398,14 +397,12 @@ test_unchanged_not_staged(void **state)
 	changed[1].email = "robert@x";
 	stage(fx, changed, 3);
 	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_people"), 1);
-	assert_false(recon_people_unchanged(fx->rc));
 	run(fx, true);
 	assert_int_equal(fx->c.updated, 1);
 	assert_int_equal(fx->c.unchanged, 2);
 
-	/* one person not read: not everyone unchanged, and disabled as missing */
+	/* one person not read: disabled as missing */
 	stage(fx, changed, 2);
-	assert_false(recon_people_unchanged(fx->rc));
 	run(fx, true);
 	assert_int_equal(fx->c.disabled, 1);
 	assert_int_equal(fx->c.unchanged, 2);
@@ -478,56 +475,36 @@ test_unchanged_but_enabled_by_hand(void **state)
 		    "WHERE username = 'carol'", "disabled directory");
 }
 
-/* With every person read unchanged, member values may be left out of
- * staging; they go in when the groups are staged again without deferring,
- * and the hierarchy refuses to work the groups out without them. */
+/* Member values are staged as one list a group, and become a row a value
+ * only when the groups are worked out. */
 static void
-test_deferred_member_values(void **state)
+test_member_lists(void **state)
 {
 	struct fixture *fx = *state;
-	struct conf cf = { 0 };
-	const char *members[] = { "uid=alice,ou=people,dc=x", "uid=bob,ou=people,dc=x" };
+	const char *members[] = { "uid=alice,ou=people,dc=x", "", "cn=a\\2Cb,ou=groups,dc=x" };
 	const struct group_rec g = {
 		.dir_id = "g-1", .dn = "cn=g,ou=groups,dc=x", .dn_norm = "cn=g,ou=groups,dc=x",
-		.name = "g", .nmembers = 2, .members = members,
+		.name = "g", .nmembers = 3, .members = members,
 	};
-	struct recon_opts o = {
-		.now = "2026-11-21T12:00:00Z", .complete = true, .groups_read = true,
-		.groups_complete = true, .on_missing = MISSING_DISABLE, .cf = &cf,
+	const struct group_rec empty = {
+		.dir_id = "g-2", .dn = "cn=e,ou=groups,dc=x", .dn_norm = "cn=e,ou=groups,dc=x",
+		.name = "e",
 	};
-	struct hier_counts h;
-
-	cf.ldap.users.base = "ou=people,dc=x";
-	stage(fx, three, 3);
-	run(fx, true);
 
 	stage_open(fx, three, 3);
-	assert_true(recon_people_unchanged(fx->rc));
-	assert_int_equal(recon_groups_begin(fx->rc, true), 0);
 	assert_int_equal(recon_stage_group(fx->rc, &g), 0);
-	assert_int_equal(recon_members_deferred(fx->rc), 2);
-	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_members"), 0);
-	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_groups"), 1);
-	/* no run worked the groups out yet: the inputs are not current */
-	assert_int_equal(recon_hierarchy_current(fx->rc, &o), 0);
-
-	/* read again, staged this time */
-	assert_int_equal(recon_groups_begin(fx->rc, false), 0);
-	assert_int_equal(recon_stage_group(fx->rc, &g), 0);
-	assert_int_equal(recon_members_deferred(fx->rc), 0);
-	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_members"), 2);
-	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_groups"), 1);
-
-	/* deferred, and needed after all: refused, not worked out without them */
-	assert_int_equal(recon_groups_begin(fx->rc, true), 0);
-	assert_int_equal(recon_stage_group(fx->rc, &g), 0);
+	assert_int_equal(recon_stage_group(fx->rc, &empty), 0);
 	assert_int_equal(recon_stage_end(fx->rc), 0);
-	assert_int_equal(store_begin(fx->st), 0);
-	assert_int_equal(recon_plan(fx->rc, &o, &fx->c), 0);
-	assert_int_equal(recon_apply(fx->rc, &o), 0);
-	assert_int_equal(recon_hierarchy(fx->rc, &o, &h), -EAGAIN);
-	assert_int_equal(store_rollback(fx->st), 0);
-	assert_int_equal(scalar(fx, "SELECT count(*) FROM groups"), 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_groups"), 2);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_members"), 0);
+	assert_int_equal(scalar(fx, "SELECT sum(n) FROM temp.stage_member_lists"), 3);
+	assert_int_equal(recon_members_expand(fx->rc), 0);
+	expect_text(fx, "SELECT group_concat(group_dir_id || '=' || value, '|') FROM "
+		    "(SELECT * FROM temp.stage_members ORDER BY rowid)",
+		    "g-1=uid=alice,ou=people,dc=x|g-1=|g-1=cn=a\\2Cb,ou=groups,dc=x");
+	/* again: the same rows, not twice as many */
+	assert_int_equal(recon_members_expand(fx->rc), 0);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_members"), 3);
 }
 
 static void
@@ -632,7 +609,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unchanged_holder_keeps_username, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_duplicate_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_but_enabled_by_hand, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deferred_member_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_order_and_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_needs_transaction, setup, teardown),
 	};
