@@ -1023,8 +1023,10 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 		return r;
 	/* The directory's disabled flag, whatever the status, and the hash of
 	 * what was read: only rows whose hash differs and were not updated.
-	 * (With nothing staged, SQLite would read every person to find none.) */
-	staged = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_people)");
+	 * (With nothing staged, SQLite would read every person to find none;
+	 * with nobody in the store before, everyone staged was just created.) */
+	staged = rc->nknown == 0 ? 0 :
+		 recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_people)");
 	if (staged < 0)
 		return -EIO;
 	if (staged > 0 && (r = recon_sql(rc,
