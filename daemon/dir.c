@@ -740,18 +740,24 @@ entry_load(struct dir *d)
 	memcpy(d->dn, dn.bv_val, dn.bv_len);
 	d->dn[dn.bv_len] = '\0';
 
+	size_t next = 0;   /* where the next attribute is looked for first */
 	for (rc = ldap_get_attribute_ber(d->ld, d->msg, ber, &attr, &vals);
 	     rc == LDAP_SUCCESS && attr.bv_val != NULL;
 	     rc = ldap_get_attribute_ber(d->ld, d->msg, ber, &attr, &vals)) {
 		struct dir_range rg;
-		size_t i, n = 0;
+		size_t i = 0, n = 0;
 		int how = -ENOENT;
 
 		/* "member", or "member;range=0-1499" when the server sends
-		 * it in ranges */
-		for (i = 0; i < d->nattrs; i++)
-			if ((how = dir_range_parse(attr.bv_val, attr.bv_len, d->attrs[i], &rg)) != -ENOENT)
-				break;
+		 * it in ranges. A server sends the attributes of its entries
+		 * in the same order: the one after the last one found is
+		 * tried first. */
+		for (size_t k = 0; k < d->nattrs && how == -ENOENT; k++) {
+			i = (next + k) % d->nattrs;
+			how = dir_range_parse(attr.bv_val, attr.bv_len, d->attrs[i], &rg);
+		}
+		if (how != -ENOENT)
+			next = i + 1;
 		if (how == -EINVAL)
 			range_failed(d, -EPROTO, "%.*s: a range option rosterd cannot read",
 				     (int)attr.bv_len, attr.bv_val);

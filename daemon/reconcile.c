@@ -38,9 +38,10 @@ struct recon {
 	sqlite3_stmt *ins_member_of, *ins_group, *ins_member_list;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
-	struct known *known;    /* the store's people, sorted by key */
+	struct known *known;    /* the store's people */
 	unsigned char *kflag;   /* KNOWN_* of each */
-	size_t nknown;
+	uint32_t *kslot;        /* open addressing on k1: index + 1, 0 empty */
+	size_t nknown, kmask;
 	long long known_max;    /* the highest person id when they were loaded */
 	long long skipped;      /* entries read unchanged, not staged */
 	long long restaged;     /* of those, staged again from the store by the plan */
@@ -176,6 +177,7 @@ recon_free(struct recon *rc)
 	sqlite3_create_function(rc->db, "rosterd_skipped", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
 	free(rc->known);
 	free(rc->kflag);
+	free(rc->kslot);
 	/* The staging tables stay in the connection's temporary database until
 	 * the next recon_stage_begin() replaces them or the store is closed,
 	 * which deletes the file at once; dropping them here read every page
@@ -240,37 +242,23 @@ id_key(const char *s, size_t n, uint64_t *k1, uint64_t *k2)
 	*k2 = b;
 }
 
-static int
-known_cmp(const void *x, const void *y)
-{
-	const struct known *a = x, *b = y;
-
-	if (a->k1 != b->k1)
-		return a->k1 < b->k1 ? -1 : 1;
-	if (a->k2 != b->k2)
-		return a->k2 < b->k2 ? -1 : 1;
-	return 0;
-}
-
 /* The index of the person with this directory id, or -1. */
 static long
 known_find(const struct recon *rc, const char *dir_id, size_t n)
 {
-	struct known key;
-	size_t lo = 0, hi = rc->nknown;
+	uint64_t k1, k2;
 
-	id_key(dir_id, n, &key.k1, &key.k2);
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = known_cmp(&key, &rc->known[mid]);
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	if (rc->nknown == 0)
+		return -1;
+	id_key(dir_id, n, &k1, &k2);
+	for (size_t h = k1 & rc->kmask;; h = (h + 1) & rc->kmask) {
+		uint32_t v = rc->kslot[h];
+
+		if (v == 0)
+			return -1;
+		if (rc->known[v - 1].k1 == k1 && rc->known[v - 1].k2 == k2)
+			return (long)(v - 1);
 	}
-	return -1;
 }
 
 /* SQL: rosterd_skipped(dir_id), whether this run read the person unchanged. */
@@ -313,14 +301,29 @@ known_load(struct recon *rc)
 	sqlite3_finalize(s);
 	if (r != SQLITE_DONE && r != SQLITE_ROW)
 		return -EIO;
-	/* Rows past cap are simply not known: they are staged as before. */
+	/* Rows past cap are simply not known: they are staged as before. The
+	 * slots are at most half full. */
+	for (rc->kmask = 15; rc->kmask < 2 * rc->nknown; rc->kmask = 2 * rc->kmask + 1)
+		;
 	rc->kflag = calloc(rc->nknown + 1, 1);
-	if (rc->kflag == NULL)
+	rc->kslot = calloc(rc->kmask + 1, sizeof(*rc->kslot));
+	if (rc->kflag == NULL || rc->kslot == NULL || rc->nknown >= UINT32_MAX)
 		return -ENOMEM;
-	qsort(rc->known, rc->nknown, sizeof(*rc->known), known_cmp);
-	for (size_t i = 1; i < rc->nknown; i++)
-		if (known_cmp(&rc->known[i - 1], &rc->known[i]) == 0)
-			rc->kflag[i - 1] = rc->kflag[i] = KNOWN_SHARED;
+	for (size_t i = 0; i < rc->nknown; i++) {
+		const struct known *k = &rc->known[i];
+		size_t h = k->k1 & rc->kmask;
+
+		for (; rc->kslot[h] != 0; h = (h + 1) & rc->kmask) {
+			const struct known *o = &rc->known[rc->kslot[h] - 1];
+			if (o->k1 == k->k1 && o->k2 == k->k2) {
+				/* two people with one key: neither is skipped */
+				rc->kflag[rc->kslot[h] - 1] = rc->kflag[i] = KNOWN_SHARED;
+				break;
+			}
+		}
+		if (rc->kslot[h] == 0)
+			rc->kslot[h] = (uint32_t)(i + 1);
+	}
 	if (sqlite3_create_function(rc->db, "rosterd_skipped", 1,
 				    SQLITE_UTF8, rc, sql_skipped,
 				    NULL, NULL) != SQLITE_OK)

@@ -42,6 +42,20 @@ utf8_valid(const char *s, size_t len)
 		size_t n;
 		unsigned cp;
 
+		/* Eight ASCII bytes, none of them NUL, at a time. */
+		while ((size_t)(end - p) >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if (((w | ((w & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL)) &
+			     0x8080808080808080ULL) != 0x8080808080808080ULL ||
+			    (w & 0x8080808080808080ULL) != 0)
+				break;
+			p += 8;
+		}
+		if (p == end)
+			break;
+		c = *p;
+
 		if (c == 0)
 			return false;
 		if (c < 0x80) {

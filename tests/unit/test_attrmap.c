@@ -210,6 +210,41 @@ test_bad_manager_is_counted_not_fatal(void **state)
 	assert_int_equal(amap_bad_dns(fx->m), 1);
 }
 
+/* UTF-8 checking, at every offset around the eight-byte ASCII steps: a NUL,
+ * a stray continuation byte or a cut sequence anywhere is refused, a
+ * two-byte or four-byte character anywhere is accepted. */
+static void
+test_utf8_offsets(void **state)
+{
+	char buf[40];
+
+	(void)state;
+	assert_true(utf8_valid(NULL, 0));
+	for (size_t len = 1; len <= 24; len++) {
+		memset(buf, 'a', sizeof(buf));
+		assert_true(utf8_valid(buf, len));
+		for (size_t pos = 0; pos < len; pos++) {
+			memset(buf, 'a', sizeof(buf));
+			buf[pos] = '\0';
+			assert_false(utf8_valid(buf, len));
+			buf[pos] = (char)0x80;
+			assert_false(utf8_valid(buf, len));
+			buf[pos] = (char)0xc3;   /* cut at the end, or followed by 'a' */
+			assert_false(utf8_valid(buf, len));
+			if (pos + 1 < len) {
+				buf[pos + 1] = (char)0xa9;   /* e acute */
+				assert_true(utf8_valid(buf, len));
+			}
+			if (pos + 3 < len) {
+				memcpy(buf + pos, "\xf0\x9f\x98\x80", 4);
+				assert_true(utf8_valid(buf, len));
+				buf[pos + 3] = 'a';
+				assert_false(utf8_valid(buf, len));
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -217,6 +252,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_attribute_list_is_distinct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_flag, setup, teardown),
+		cmocka_unit_test(test_utf8_offsets),
 		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_manager_is_counted_not_fatal, setup, teardown),
 	};
