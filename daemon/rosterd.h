@@ -466,6 +466,12 @@ int recon_rejects_foreach(struct recon *rc, recon_reject_fn fn, void *arg);
 enum run_outcome { RUN_RUNNING, RUN_OK, RUN_INCOMPLETE, RUN_HELD, RUN_FAILED };
 const char *run_outcome_name(enum run_outcome o);
 
+/* What the plugins did in a run (counted by the host, plugin.c). */
+struct plugin_counts {
+	long long disabled, archived, enabled, assigned, unassigned, waiting, granted,
+		fields, notified;
+};
+
 struct run_rec {
 	long long id;
 	enum run_outcome outcome;
@@ -473,9 +479,7 @@ struct run_rec {
 	long long entries_read;
 	struct plan_counts c;
 	struct hier_counts h;
-	struct {                /* what the plugins did */
-		long long disabled, enabled, archived, assigned, unassigned;
-	} pl;
+	struct plugin_counts pl;   /* what the plugins did */
 	int groups_complete;    /* -1: groups not read */
 	const char *error;      /* NULL when none */
 	const char *digest;     /* plan digest of a held run */
@@ -684,11 +688,6 @@ struct plugin_event {
 	long long group_id;    /* GROUP_JOINED, GROUP_LEFT */
 	long long old_manager_id;  /* MANAGER_CHANGED: previous primary; 0 none */
 	unsigned flags;        /* REAPPEARED: ROSTERD_BACK_PRESENT, _FLAG_CLEARED */
-};
-
-struct plugin_counts {
-	long long disabled, archived, enabled, assigned, unassigned, waiting, granted,
-		fields, notified;
 };
 
 /* One action of this run, as the audit log has it. */

@@ -298,15 +298,27 @@ store_run_finish(struct store *st, const struct run_rec *rr)
 {
 	static const char sql[] =
 		"UPDATE sync_runs SET finished_at = ?2, duration = ?3, outcome = ?4, "
-		"directory_uri = ?5, entries_read = ?6, created = ?7, updated = ?8, "
-		"renamed = ?9, disabled = ?10, enabled = ?11, unchanged = ?12, rejected = ?13, "
-		"error = ?14, plan_digest = ?15, manager_changes = ?16, manager_warnings = ?17, "
-		"manager_cycles = ?18, groups_read = ?19, groups_created = ?20, "
-		"groups_updated = ?21, groups_deleted = ?22, members_ignored = ?23, "
-		"memberships_joined = ?24, memberships_left = ?25, role_changes = ?26, "
-		"groups_complete = ?27, plugin_disabled = ?28, plugin_enabled = ?29, "
+		"directory_uri = ?5, error = ?6, plan_digest = ?7, groups_complete = ?8, "
+		"entries_read = ?9, created = ?10, updated = ?11, renamed = ?12, disabled = ?13, "
+		"enabled = ?14, unchanged = ?15, rejected = ?16, manager_changes = ?17, "
+		"manager_warnings = ?18, manager_cycles = ?19, groups_read = ?20, "
+		"groups_created = ?21, groups_updated = ?22, groups_deleted = ?23, "
+		"members_ignored = ?24, memberships_joined = ?25, memberships_left = ?26, "
+		"role_changes = ?27, plugin_disabled = ?28, plugin_enabled = ?29, "
 		"plugin_archived = ?30, plugin_assigned = ?31, plugin_unassigned = ?32 "
 		"WHERE id = ?1";
+	/* The counts, in the order of their parameters from ?9 on. */
+	const long long counts[] = {
+		rr->entries_read, rr->c.created, rr->c.updated, rr->c.renamed, rr->c.disabled,
+		rr->c.enabled, rr->c.unchanged, rr->c.rejected, rr->h.manager_changes,
+		rr->h.manager_warnings, rr->h.manager_cycles, rr->h.groups_read,
+		rr->h.groups_created, rr->h.groups_updated, rr->h.groups_deleted,
+		rr->h.members_ignored, rr->h.joins, rr->h.leaves, rr->h.role_changes,
+		rr->pl.disabled, rr->pl.enabled, rr->pl.archived, rr->pl.assigned,
+		rr->pl.unassigned,
+	};
+	_Static_assert(sizeof(counts) / sizeof(counts[0]) == 32 - 9 + 1,
+		       "a count for each of ?9 to ?32");
 	sqlite3_stmt *s = NULL;
 	char now[21];
 	int r = -EIO;
@@ -319,34 +331,12 @@ store_run_finish(struct store *st, const struct run_rec *rr)
 	sqlite3_bind_double(s, 3, rr->duration);
 	sqlite3_bind_text(s, 4, run_outcome_name(rr->outcome), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, rr->uri, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, rr->entries_read);
-	sqlite3_bind_int64(s, 7, rr->c.created);
-	sqlite3_bind_int64(s, 8, rr->c.updated);
-	sqlite3_bind_int64(s, 9, rr->c.renamed);
-	sqlite3_bind_int64(s, 10, rr->c.disabled);
-	sqlite3_bind_int64(s, 11, rr->c.enabled);
-	sqlite3_bind_int64(s, 12, rr->c.unchanged);
-	sqlite3_bind_int64(s, 13, rr->c.rejected);
-	sqlite3_bind_text(s, 14, rr->error, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 15, rr->digest, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 16, rr->h.manager_changes);
-	sqlite3_bind_int64(s, 17, rr->h.manager_warnings);
-	sqlite3_bind_int64(s, 18, rr->h.manager_cycles);
-	sqlite3_bind_int64(s, 19, rr->h.groups_read);
-	sqlite3_bind_int64(s, 20, rr->h.groups_created);
-	sqlite3_bind_int64(s, 21, rr->h.groups_updated);
-	sqlite3_bind_int64(s, 22, rr->h.groups_deleted);
-	sqlite3_bind_int64(s, 23, rr->h.members_ignored);
-	sqlite3_bind_int64(s, 24, rr->h.joins);
-	sqlite3_bind_int64(s, 25, rr->h.leaves);
-	sqlite3_bind_int64(s, 26, rr->h.role_changes);
+	sqlite3_bind_text(s, 6, rr->error, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, rr->digest, -1, SQLITE_STATIC);
 	if (rr->groups_complete >= 0)
-		sqlite3_bind_int(s, 27, rr->groups_complete);
-	sqlite3_bind_int64(s, 28, rr->pl.disabled);
-	sqlite3_bind_int64(s, 29, rr->pl.enabled);
-	sqlite3_bind_int64(s, 30, rr->pl.archived);
-	sqlite3_bind_int64(s, 31, rr->pl.assigned);
-	sqlite3_bind_int64(s, 32, rr->pl.unassigned);
+		sqlite3_bind_int(s, 8, rr->groups_complete);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		sqlite3_bind_int64(s, 9 + (int)i, counts[i]);
 	if (sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(st->db) == 1)
 		r = 0;
 	sqlite3_finalize(s);

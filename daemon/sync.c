@@ -181,7 +181,6 @@ static int
 run_plugins(struct plugins *h, struct store *st, struct recon *rc, const struct recon_opts *ro,
 	    bool dry_run, struct run_rec *rec)
 {
-	struct plugin_counts pc;
 	int r;
 
 	r = plugins_begin(h, &(struct plugin_run){ .st = st, .now = ro->now,
@@ -193,12 +192,7 @@ run_plugins(struct plugins *h, struct store *st, struct recon *rc, const struct 
 		r = plugins_run_end(h);
 	if (r < 0)
 		return r;
-	plugins_counts(h, &pc);
-	rec->pl.disabled = pc.disabled;
-	rec->pl.enabled = pc.enabled;
-	rec->pl.archived = pc.archived;
-	rec->pl.assigned = pc.assigned;
-	rec->pl.unassigned = pc.unassigned;
+	plugins_counts(h, &rec->pl);
 	return 0;
 }
 
