@@ -76,6 +76,9 @@ measure() {
 	case $m_rss_kib in '' | *[!0-9]*) m_rss_kib=0 ;; esac
 }
 
+# faster A B: whether A seconds is less than B (or B is empty: no best yet).
+faster() { [ -z "$2" ] || awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
 # --- the directory --------------------------------------------------------------
 # Enough map for the entries and their indexes (about 5 KiB per person), never < 4 GiB.
 maxsize=$((n * 16384))
@@ -116,7 +119,7 @@ for i in 1 2 3 4 5; do
 		die "ldapsearch failed (status $m_rc)"
 	fi
 	echo "bench: raw read $i: $m_secs s"
-	if [ -z "$best_secs" ] || awk -v a="$m_secs" -v b="$best_secs" 'BEGIN { exit !(a < b) }'; then
+	if faster "$m_secs" "$best_secs"; then
 		best_secs=$m_secs best_rss=$m_rss_kib
 	fi
 done
@@ -142,20 +145,20 @@ first_secs=$m_secs first_rss=$m_rss_kib
 resync_secs="" resync_rss=0
 for i in 1 2 3 4 5; do
 	run_rosterd resync
-	if [ -z "$resync_secs" ] || awk -v a="$m_secs" -v b="$resync_secs" 'BEGIN { exit !(a < b) }'; then
+	if faster "$m_secs" "$resync_secs"; then
 		resync_secs=$m_secs
 	fi
 	[ "$m_rss_kib" -le "$resync_rss" ] || resync_rss=$m_rss_kib
 done
 
-# --- (e) the write floor -------------------------------------------------------------
+# --- (d) the write floor -------------------------------------------------------------
 # What SQLite alone takes to write the rows the first sync left, with rosterd's
 # cache and pragmas (bench/floor.sh): no first sync can take less than this.
 floor_secs=$(bench/floor.sh "$store" | sed -n 's/^floor //p')
 [ -n "$floor_secs" ] || die "bench/floor.sh failed"
 echo "bench: write floor: $floor_secs s"
 
-# --- (d) the same two runs with the three rule plugins ------------------------------
+# --- (e) the same two runs with the three rule plugins ------------------------------
 # Everyone gets a course; one department a licensed one; missing people are
 # disabled after 2 runs, disabled ones archived after 90 days: what the
 # plugins cost on top of the sync (no target of their own).

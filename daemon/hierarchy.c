@@ -416,15 +416,19 @@ sync_edges(struct recon *rc, bool removals)
 
 	if (had < 0)
 		return had;
+#define INSERT_EDGES \
+	"INSERT INTO group_members (group_id, person_id) SELECT w.group_id, w.person_id " \
+	"FROM temp.want_edges w WHERE w.person_id IS NOT NULL "
+#define NEW_EDGES_ONLY \
+	"AND NOT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = w.group_id " \
+	" AND gm.person_id = w.person_id) "
+#define PERSON_BY_PERSON "ORDER BY w.person_id, w.group_id"
 	/* Person by person: the foreign key checks read the people rows in order. */
-	added = recon_sql(rc, had ?
-		"INSERT INTO group_members (group_id, person_id) SELECT w.group_id, w.person_id "
-		"FROM temp.want_edges w WHERE w.person_id IS NOT NULL AND NOT EXISTS "
-		"(SELECT 1 FROM group_members gm WHERE gm.group_id = w.group_id "
-		" AND gm.person_id = w.person_id) ORDER BY w.person_id, w.group_id" :
-		"INSERT INTO group_members (group_id, person_id) SELECT w.group_id, w.person_id "
-		"FROM temp.want_edges w WHERE w.person_id IS NOT NULL "
-		"ORDER BY w.person_id, w.group_id", NULL);
+	added = recon_sql(rc, had ? INSERT_EDGES NEW_EDGES_ONLY PERSON_BY_PERSON :
+			  INSERT_EDGES PERSON_BY_PERSON, NULL);
+#undef INSERT_EDGES
+#undef NEW_EDGES_ONLY
+#undef PERSON_BY_PERSON
 	if (added >= 0) {
 		long long n = recon_sql(rc,
 			"INSERT INTO group_members (group_id, member_group_id) "

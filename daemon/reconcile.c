@@ -153,7 +153,7 @@ static const char stage_ddl[] =
 	/* member values: normalised DNs, or usernames (memberUid); read as one
 	 * list a group, a row a value only when the groups are worked out */
 	"CREATE TEMP TABLE stage_member_lists (group_dir_id TEXT NOT NULL,"
-	" n INTEGER NOT NULL, list BLOB NOT NULL);"
+	" list BLOB NOT NULL);"
 	"CREATE TEMP TABLE stage_members (group_dir_id TEXT NOT NULL, value TEXT NOT NULL);"
 	/* what a run does to managers, groups, memberships and roles */
 	"CREATE TEMP TABLE hier (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,"
@@ -367,9 +367,8 @@ recon_stage_begin(struct store *st, struct recon **out)
 	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_groups (dir_id, dn, dn_norm, "
 			       "name, description, partial) VALUES (?, ?, ?, ?, ?, ?)", -1,
 			       &rc->ins_group, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_member_lists (group_dir_id, n, "
-			       "list) VALUES (?, ?, ?)", -1, &rc->ins_member_list,
-			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_member_lists (group_dir_id, "
+			       "list) VALUES (?, ?)", -1, &rc->ins_member_list, NULL) != SQLITE_OK ||
 	    sqlite3_exec(rc->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		recon_free(rc);
 		return -EIO;
@@ -572,8 +571,7 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	if (g->nmembers == 0)
 		return 0;
 	sqlite3_bind_text(rc->ins_member_list, 1, g->dir_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(rc->ins_member_list, 2, (sqlite3_int64)g->nmembers);
-	sqlite3_bind_blob64(rc->ins_member_list, 3, rc->list, len, SQLITE_STATIC);
+	sqlite3_bind_blob64(rc->ins_member_list, 2, rc->list, len, SQLITE_STATIC);
 	return step_done(rc->ins_member_list) == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -581,40 +579,33 @@ int
 recon_members_expand(struct recon *rc)
 {
 	sqlite3_stmt *s = NULL, *ins = NULL;
-	int r = 0;
+	int step = SQLITE_ERROR, r = 0;
 
 	if (sqlite3_exec(rc->db, "DELETE FROM temp.stage_members", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "SELECT group_dir_id, n, list FROM "
-			       "temp.stage_member_lists ORDER BY rowid", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rc->db, "SELECT group_dir_id, list FROM temp.stage_member_lists "
+			       "ORDER BY rowid", -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_members (group_dir_id, value) "
-			       "VALUES (?, ?)", -1, &ins, NULL) != SQLITE_OK) {
-		r = -EIO;
+			       "VALUES (?, ?)", -1, &ins, NULL) != SQLITE_OK)
 		goto out;
-	}
-	while (r == 0 && (r = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *list = sqlite3_column_blob(s, 2);
-		size_t len = (size_t)sqlite3_column_bytes(s, 2), off = 0;
+	while (r == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *list = sqlite3_column_blob(s, 1);
+		size_t len = (size_t)sqlite3_column_bytes(s, 1);
 
-		r = 0;
+		/* the group's id stays valid until the next step of s */
 		sqlite3_bind_text(ins, 1, (const char *)sqlite3_column_text(s, 0), -1,
-				  SQLITE_TRANSIENT);
-		while (r == 0 && off < len) {
-			size_t vlen = strnlen(list + off, len - off);
+				  SQLITE_STATIC);
+		for (size_t off = 0, vlen; r == 0 && off < len; off += vlen + 1) {
+			vlen = strnlen(list + off, len - off);
 			sqlite3_bind_text(ins, 2, list + off, (int)vlen, SQLITE_STATIC);
 			if (sqlite3_step(ins) != SQLITE_DONE)
 				r = -EIO;
-			sqlite3_reset(ins);
-			off += vlen + 1;
+			sqlite3_reset(ins);   /* the group's id stays bound */
 		}
 	}
-	if (r == SQLITE_DONE)
-		r = 0;
-	else if (r > 0)
-		r = -EIO;
 out:
 	sqlite3_finalize(s);
 	sqlite3_finalize(ins);
-	return r;
+	return r < 0 ? r : step == SQLITE_DONE ? 0 : -EIO;
 }
 
 int

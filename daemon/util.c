@@ -38,9 +38,8 @@ utf8_valid(const char *s, size_t len)
 		return true;   /* s may be NULL then: NULL + 0 is undefined in C */
 	end = p + len;
 	while (p < end) {
-		unsigned c = *p;
+		unsigned c, cp;
 		size_t n;
-		unsigned cp;
 
 		/* Eight ASCII bytes, none of them NUL, at a time. */
 		while ((size_t)(end - p) >= 8) {
