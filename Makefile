@@ -36,7 +36,7 @@ LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LDLIBS)
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c \
-           daemon/store.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/sync.c daemon/query.c \
+           daemon/store_sqlite.c daemon/store.c daemon/runs.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/sync.c daemon/query.c \
            daemon/notify.c daemon/metrics.c daemon/service.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
@@ -50,7 +50,7 @@ PLUGIN_CFLAGS = -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(WARN) $(CFLAGS) $(
 # events, one that kills rosterd (t_crash), and broken builds.
 TEST_PLUGIN_SO := $(addprefix $(B)/tests/plugins/,welcome.so failing.so recorder.so crasher.so \
                   wrong_major.so too_small.so no_descriptor.so)
-VERSION := $(shell sed -n 's/^\#define ROSTERD_VERSION "\(.*\)"/\1/p' daemon/rosterd.h)
+VERSION := $(shell sed -n 's/^\#define ROSTERD_VERSION "\(.*\)"/\1/p' daemon/defs.h)
 SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -76,8 +76,10 @@ all: $(B)/rosterd $(B)/rosterctl $(PLUGIN_SO) $(B)/rosterd-plugin.pc
 deps:
 	@scripts/install-deps.sh
 
-$(B)/obj/%.o: daemon/%.c daemon/rosterd.h include/rosterd/plugin.h | $(B)/obj
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+# -MMD -MP: each object's header dependencies, generated as it is compiled
+# (build/obj/*.d), so that changing one header rebuilds only its users.
+$(B)/obj/%.o: daemon/%.c | $(B)/obj
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 $(B)/schema_sql.c: $(SCHEMA) scripts/sql2c.sh | $(B)/obj
 	scripts/sql2c.sh $(SCHEMA) > $@
@@ -95,10 +97,10 @@ $(B)/rosterd: $(B)/obj/rosterd.o $(B)/librosterd.a
 $(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o $(B)/librosterd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o: daemon/rosterctl.h
+-include $(wildcard $(B)/obj/*.d) $(wildcard $(B)/tests/*.d)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/storefix.h tests/unit/pluginfix.h $(B)/librosterd.a | $(B)/tests
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -Wno-missing-prototypes \
+$(B)/tests/%: tests/unit/%.c $(B)/librosterd.a | $(B)/tests
+	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP \
 	    $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL) \
 	    $(shell $(PKG_CONFIG) --libs cmocka)
 
@@ -111,8 +113,8 @@ $(B)/tests/faults/iofail.so: tests/faults/iofail.c | $(B)/tests/faults
 $(B)/tests/faults/%: tests/faults/%.c | $(B)/tests/faults
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
 
-$(B)/tests/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c daemon/rosterd.h $(B)/librosterd.a | $(B)/tests
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< fuzz/replay.c \
+$(B)/tests/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(B)/librosterd.a | $(B)/tests
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -MMD -MP -o $@ $< fuzz/replay.c \
 	    $(B)/librosterd.a $(LDLIBS_ALL)
 
 $(B)/plugins/%.so: plugins/%.c plugins/util.c plugins/util.h include/rosterd/plugin.h | $(B)/plugins
@@ -135,7 +137,7 @@ $(B)/obj/config.o $(B)/tests/test_config $(B)/tests/test_plugin_host: $(B)/obj/p
 FORCE:
 
 # pkg-config file for out-of-tree plugins: pkg-config --cflags rosterd-plugin
-$(B)/rosterd-plugin.pc: Makefile daemon/rosterd.h $(B)/obj/paths | $(B)/obj
+$(B)/rosterd-plugin.pc: Makefile daemon/defs.h $(B)/obj/paths | $(B)/obj
 	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
 	    'plugindir=$(PLUGINDIR)' '' 'Name: rosterd-plugin' \
 	    'Description: SDK for rosterd rule plugins (rosterd-plugin(3))' \

@@ -16,8 +16,10 @@
  * comes back. Started and completed assignments are never changed here.
  * Knows SQL, no LDAP; logs nothing.
  */
-#include "rosterd.h"
+#include "util.h"
+#include "actions.h"
 
+#include <stdio.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>

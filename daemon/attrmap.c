@@ -9,8 +9,11 @@
  * ldap.users.disabled_*. Values must be UTF-8; an entry that breaks a rule is
  * rejected with a reason, never half-stored. Knows neither LDAP nor SQL.
  */
-#include "rosterd.h"
+#include "util.h"
+#include "dn.h"
+#include "attrmap.h"
 
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,10 @@
  * file, the line and the key. Every problem is reported, not just the first.
  * Relative paths are resolved against the directory holding the file.
  */
-#include "rosterd.h"
+#include "util.h"
+#include "conf.h"
 
+#include <stdarg.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <libgen.h>

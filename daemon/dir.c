@@ -13,8 +13,10 @@
  * entry is handed out; a fetch that fails makes the search incomplete.
  * This file logs nothing; dir_error() carries the detail of the last failure.
  */
-#include "rosterd.h"
+#include "util.h"
+#include "dir.h"
 
+#include <stdio.h>
 #include <errno.h>
 #include <ldap.h>
 #include <limits.h>

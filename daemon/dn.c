@@ -10,7 +10,8 @@
  * Values are compared case-insensitively, as the naming attributes of the
  * standard schemas (cn, uid, ou, o, dc, l, c...) are.
  */
-#include "rosterd.h"
+#include "util.h"
+#include "dn.h"
 
 #include <errno.h>
 #include <ldap.h>

@@ -22,8 +22,12 @@
  * Every change is written to temp.hier first, then applied and audited from
  * there, so the dry-run printer and the plugins see exactly what was done.
  */
-#include "rosterd.h"
+#include "log.h"
+#include "util.h"
+#include "dn.h"
+#include "recon.h"
 
+#include <stdio.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>

@@ -13,8 +13,9 @@
  * A progress line (log_progress) is drawn only when stderr is a terminal; a
  * message written while one is shown clears it first.
  */
-#include "rosterd.h"
+#include "log.h"
 
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * directory, flushed to disk, then renamed over the old one, so a scraper
  * never reads half a file. Logs nothing; the caller decides.
  */
-#include "rosterd.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>

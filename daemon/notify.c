@@ -8,8 +8,12 @@
  * the run's progress callback), never by a thread of its own: a process that
  * hangs stops pinging and systemd restarts it.
  */
-#include "rosterd.h"
+#include "log.h"
+#include "util.h"
+#include "notify.h"
 
+#include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>

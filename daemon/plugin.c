@@ -10,8 +10,13 @@
  * frames in a leak report could no longer be symbolized, and the report
  * would be useless exactly when it matters. Other builds dlclose them.
  */
-#include "rosterd.h"
+#include "log.h"
+#include "util.h"
+#include "actions.h"
+#include "setting.h"
+#include "plugins.h"
 
+#include <stdio.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
@@ -232,7 +237,6 @@ plog(const struct plugin *p, enum log_level lvl, const char *user, const char *f
 	log_fields(lvl, &(struct log_ctx){ .plugin = p->name, .user = user }, "plugin %s: %s",
 		   p->name, text);
 }
-
 
 static void
 host_log(struct rosterd_ctx *ctx, int level, const char *fmt, ...)

@@ -3,7 +3,9 @@
  * table, CSV and JSON output come from one query each. Also the operator's
  * approval of a held run. Knows SQL, no LDAP; logs nothing.
  */
-#include "rosterd.h"
+#include "util.h"
+#include "dn.h"
+#include "query.h"
 
 #include <errno.h>
 #include <jansson.h>

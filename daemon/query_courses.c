@@ -2,7 +2,7 @@
  * query_courses.c: the read views of courses, assignments and the outbox for
  * rosterctl, as jansson rows (see query.c). Knows SQL, no LDAP; logs nothing.
  */
-#include "rosterd.h"
+#include "query.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -9,8 +9,10 @@
  * operations, and records each change in the audit log. A run that changes
  * nothing writes nothing to the people tables.
  */
-#include "rosterd.h"
+#include "defs.h"
+#include "recon.h"
 
+#include <stdio.h>
 #include <rosterd/plugin.h>
 
 #include <errno.h>

@@ -6,6 +6,9 @@
  * 0 ok, 1 failure, not found or ambiguous, 2 usage or configuration error.
  */
 #include "rosterctl.h"
+#include "log.h"
+#include "conf.h"
+#include "query.h"
 
 #include <errno.h>
 #include <getopt.h>

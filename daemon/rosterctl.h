@@ -6,7 +6,11 @@
 #ifndef ROSTERCTL_H
 #define ROSTERCTL_H
 
-#include "rosterd.h"
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "defs.h"
+#include "store.h"
 
 struct json_t;
 

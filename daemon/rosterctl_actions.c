@@ -7,6 +7,9 @@
  * standard input) changes all of them or, when one fails, none.
  */
 #include "rosterctl.h"
+#include "util.h"
+#include "actions.h"
+#include "query.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,8 +4,10 @@
  * stops there), then either one run (--once, --dry-run) or the service loop
  * of service.c.
  */
-#include "rosterd.h"
+#include "log.h"
+#include "service.h"
 
+#include <stdio.h>
 #include <getopt.h>
 #include <stdlib.h>
 

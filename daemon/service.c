@@ -15,7 +15,13 @@
  * callback. So no handler runs at an awkward moment, and the watchdog is fed
  * only by code that is really making progress.
  */
-#include "rosterd.h"
+#include "log.h"
+#include "util.h"
+#include "sync.h"
+#include "notify.h"
+#include "metrics.h"
+#include "service.h"
+#include "query.h"
 
 #include <errno.h>
 #include <jansson.h>

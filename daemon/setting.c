@@ -5,7 +5,7 @@
  * these are the accessor functions of the host table. The tree belongs to
  * the loaded configuration and outlives every plugin.
  */
-#include "rosterd.h"
+#include "setting.h"
 
 #include <errno.h>
 #include <libconfig.h>

@@ -9,7 +9,10 @@
  * until an operator approves it. This is the layer that decides, so it is
  * the one that logs.
  */
-#include "rosterd.h"
+#include "log.h"
+#include "util.h"
+#include "attrmap.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>

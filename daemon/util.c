@@ -2,8 +2,11 @@
  * util.c: small helpers shared by rosterd and rosterctl: bounded string
  * building, UTF-8 checking, time stamps and reading secrets from files.
  */
-#include "rosterd.h"
+#include "util.h"
 
+#include <stdio.h>
+#include <stdint.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,0 +1,133 @@
+/*
+ * conf.h: the configuration file (libconfig), loaded and validated at once.
+ *
+ * Use: conf_load() parses, checks every key and returns a struct conf that the
+ * caller owns and frees with conf_free(); every string in it belongs to it.
+ * A failure writes "file:line: key: what is wrong" lines into err. The other
+ * modules only read a struct conf; rosterd replaces it as a whole on SIGHUP.
+ * The plugins' own settings stay in conf.tree, which the plugin host reads.
+ */
+#ifndef ROSTERD_CONF_H
+#define ROSTERD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "libtypes.h"
+
+/* The person fields filled from directory attributes, in store column order. */
+enum field {
+	F_USERNAME, F_EMAIL, F_GIVEN_NAME, F_FAMILY_NAME, F_DISPLAY_NAME,
+	F_EMPLOYEE_NUMBER, F_DEPARTMENT, F_LOCATION, F_TITLE,
+	F_MANAGER, F_SECONDARY_MANAGER,
+	NFIELDS
+};
+/* The config key and store column name of a field ("given_name"). */
+const char *field_name(enum field f);
+/* Its column in the store's people table ("manager_dn" for manager). */
+const char *field_column(enum field f);
+/* Whether the field holds a DN (normalised before it is stored). */
+bool field_is_dn(enum field f);
+
+enum initial_status { INITIAL_INVITED, INITIAL_ACTIVE };
+enum on_missing { MISSING_DISABLE, MISSING_KEEP };
+enum search_scope { SCOPE_SUB, SCOPE_ONE };
+/* How a group names its members: DNs (member), DNs with an optional
+ * #'bits'B suffix (uniqueMember), or usernames (memberUid). */
+enum member_style { MEMBERS_DN, MEMBERS_UNIQUE, MEMBERS_UID };
+/* A person's access level on the platform, lowest first. */
+enum role { ROLE_LEARNER, ROLE_MANAGER, ROLE_ADMIN };
+
+struct conf_role {
+	char *group;       /* group name or DN */
+	enum role role;
+};
+
+#define CONF_MAX_CUSTOM 64   /* custom fields per person */
+
+struct conf_custom {
+	char *name;        /* field name in the store */
+	char *attr;        /* directory attribute */
+};
+
+
+/* An entry of the plugins list. Its keys other than name and path are the
+ * plugin's own, read by its init through the SDK's setting functions. */
+struct conf_plugin {
+	char *name;        /* a-z 0-9 _, unique */
+	char *path;        /* absolute; default PLUGINDIR/name.so */
+	const struct config_setting_t *setting;   /* the entry, in conf.tree */
+	int index;         /* in the list */
+	unsigned line;
+};
+
+struct conf {
+	char *path;        /* the file this came from */
+	struct {
+		char *uri;     /* space-separated list */
+		bool starttls;
+		char *ca_file; /* NULL: system store */
+		char *bind_dn; /* NULL: anonymous */
+		char *bind_password_file;       /* absolute; NULL if not set */
+		char *bind_password_credential; /* name under $CREDENTIALS_DIRECTORY */
+		int page_size;
+		int timeout;
+		int network_timeout;
+		struct {
+			char *base, *filter;
+			enum search_scope scope;
+			char *disabled_attribute;        /* NULL: none */
+			char **disabled_values;
+			size_t ndisabled_values;
+			long long disabled_bitmask;
+		} users;
+		struct {
+			char *base, *filter, *member_attribute; /* base NULL: no group sync */
+			char *name_attr, *description_attr;
+			enum search_scope scope;
+			enum member_style member_style;
+			bool nested;
+		} groups;
+		char *member_of_attr;           /* NULL: membership only from groups */
+		char *id_attr;
+		char *attr[NFIELDS];            /* NULL: field not mapped */
+		struct conf_custom *custom;
+		size_t ncustom;
+	} ldap;
+	struct {
+		char *path;    /* absolute */
+		int busy_timeout;
+	} store;
+	struct {
+		int interval;
+		int interval_jitter;  /* up to this many seconds added at random */
+		int retry_delay;      /* first retry after an unreachable directory */
+		enum initial_status initial_status;
+		enum on_missing on_missing;
+		int max_disable;
+		double max_disable_percent;
+		double max_membership_removals_percent;
+	} sync;
+	struct conf_role *roles;            /* config roles, in order */
+	size_t nroles;
+	struct {
+		char *textfile;  /* absolute; NULL: no metrics file */
+	} metrics;
+	struct conf_plugin *plugins;   /* in the order listed */
+	size_t nplugins;
+	struct config_t *tree;         /* the parsed file, for the plugins' settings */
+};
+
+enum conf_flags {
+	CONF_CHECK_SECRETS = 1,  /* check that the password file exists and is private */
+};
+/* Load and validate path. On failure returns -EINVAL (or -ENOENT, -ENOMEM) and
+ * writes one "file:line: key: what is wrong" line per problem into err. */
+int conf_load(const char *path, int flags, struct conf **out, char *err, size_t errlen);
+void conf_free(struct conf *cf);
+/* Where a setting of the file is, for messages: its path in the form the
+ * config errors use ("plugins[0].rules[2].due_days") and its line. */
+void conf_setting_where(const struct config_setting_t *s, char *path, size_t len,
+			unsigned *line);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * dir.h: the directory client over libldap; the only module that sees LDAP.
+ *
+ * Use: dir_connect() (URI failover, TLS, bind) gives a handle the caller
+ * closes with dir_close(); dir_search() starts a paged search and dir_next()
+ * hands out its entries one at a time (paging and AD range retrieval are
+ * hidden); dir_values() reads the current entry's attributes. Pointers handed
+ * out (DNs, values) belong to the handle and are valid until the next
+ * dir_next(). Failures return negative errno codes; dir_error() holds the
+ * text (what failed, the LDAP error, the server's diagnostic). Nothing here
+ * logs.
+ */
+#ifndef ROSTERD_DIR_H
+#define ROSTERD_DIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+
+struct dir;
+
+/* One attribute value as read: binary-safe, not NUL-terminated. */
+struct dir_val {
+	const char *data;
+	size_t len;
+};
+
+/* Connect to the first URI of the list that answers, set up TLS as configured
+ * (certificate checking always on; a StartTLS failure never falls back to
+ * plaintext) and bind. Returns 0, -EHOSTUNREACH (no server answered),
+ * -EACCES (bind refused), -EPROTO (TLS failed), -ENOKEY (the password file or
+ * credential cannot be read) or -ENOMEM, with detail in err. */
+int dir_connect(const struct conf *cf, struct dir **out, char *err, size_t errlen);
+void dir_close(struct dir *d);
+/* The URI the connection was made to. */
+const char *dir_uri(const struct dir *d);
+
+/* Start a paged subtree (or one-level) search returning attrs (a NULL-ended
+ * list of distinct names). Entries then come from dir_next(). Returns 0 or
+ * negative. */
+int dir_search(struct dir *d, const char *base, enum search_scope scope,
+	       const char *filter, const char *const *attrs);
+/* The next entry of the search: 1 with *dn set (valid until the next call),
+ * 0 when the search has ended in success (the read is complete), or negative
+ * when it ended any other way: -ERANGE (size limit), -ETIME (time limit),
+ * -EPERM (admin limit), -EREMOTE (unfollowed referral), -ETIMEDOUT (no reply
+ * in time), -ECONNRESET (connection lost), -EIO (other); dir_error() says more.
+ * An attribute the server sends in ranges ("member;range=0-1499", as Active
+ * Directory does past MaxValRange values) is fetched whole before the entry
+ * is handed out, by base searches of the entry for the next ranges on the
+ * same connection. When that fails, the entry is handed out with the values
+ * read so far (dir_entry_ranged() says so), no later entry's ranges are
+ * asked for, and a search that ends in success ends with that failure's
+ * error instead: it is not complete. */
+int dir_next(struct dir *d, const char **dn);
+/* While dir_next() waits for the server, call fn(arg) every quarter of a
+ * second; when it returns non-zero the search is abandoned and dir_next()
+ * returns -ECANCELED. fn NULL: wait the whole ldap.timeout. */
+void dir_set_interrupt(struct dir *d, int (*fn)(void *arg), void *arg);
+/* Values of the current entry's attribute number i (index into the attrs
+ * list given to dir_search), all its ranges joined; *n = 0 when it has
+ * none. Valid until dir_next. */
+const struct dir_val *dir_values(struct dir *d, size_t i, size_t *n);
+/* Whether the current entry has a requested attribute whose values came in
+ * part only: its further ranges could not be fetched. */
+bool dir_entry_ranged(const struct dir *d);
+
+/* A range option of an attribute description, "ATTR;range=LO-HI" (values LO
+ * to HI, counted from 0) or "ATTR;range=LO-*" (LO to the last). */
+struct dir_range {
+	unsigned long lo, hi;   /* hi: when not last */
+	bool last;
+};
+/* Whether the attribute description desc (len bytes, not NUL-terminated)
+ * names the attribute name (ASCII case ignored): 0 plain, 1 with a range
+ * option (in *rg), -EINVAL with a range option that is not LO-HI with
+ * LO <= HI or LO-*, -ENOENT another attribute or another option. */
+int dir_range_parse(const char *desc, size_t len, const char *name, struct dir_range *rg);
+/* Text of the last failure: what failed, the LDAP error and the server's
+ * diagnostic message. */
+const char *dir_error(const struct dir *d);
+/* Escape a value for use inside a search filter (RFC 4515): *out is a new
+ * string ("" for an empty value) the caller frees with free(). */
+int dir_filter_escape(const char *in, size_t len, char **out);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * query.h: read-only views of the store for rosterctl (jansson values):
+ * people, reports, groups, runs, status, courses, assignments, the outbox.
+ *
+ * Use: each call reads in its own statement; objects handed to a callback
+ * are freed after it returns (take a reference to keep one); objects
+ * returned through out-parameters belong to the caller (json_decref).
+ */
+#ifndef ROSTERD_QUERY_H
+#define ROSTERD_QUERY_H
+
+#include <stdbool.h>
+
+#include "libtypes.h"
+#include "store.h"
+
+/* One person as the JSON object of rosterctl user show; -ENOENT if none. */
+int query_user(struct store *st, const char *username, struct json_t **out);
+/* NULL (or 0) fields match everyone; given together, all must match. The ids
+ * come from query_person_id() and query_group_find(). */
+struct user_filter {
+	const char *status, *location, *department, *role;
+	long long manager_id;   /* the direct reports of this person... */
+	bool below;             /* ...or, when set, everyone below them */
+	long long group_id;     /* the effective members of this group */
+};
+/* Call fn with one JSON object per matching person, by username. The object
+ * is freed after the call. Stops at fn's first non-zero return. */
+typedef int (*query_row_fn)(struct json_t *row, void *arg);
+int query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg);
+/* The id of the person with this username (ASCII case ignored); -ENOENT. */
+int query_person_id(struct store *st, const char *username, long long *id);
+/* The people whose primary manager is person id, by username; with all, every
+ * person below them, in tree order (each person followed by the people below
+ * them), each with its depth (1 = direct) and manager. Terminates on manager
+ * cycles and never lists the person themself. */
+int query_reports(struct store *st, long long id, bool all, query_row_fn fn, void *arg);
+/* The chain of command of person id: their primary manager (level 1), that
+ * one's, and so on to the top. When a person repeats (a manager cycle), that
+ * person's row comes once more, last, with "cycle" true, and the walk stops. */
+int query_chain(struct store *st, long long id, query_row_fn fn, void *arg);
+/* The group that name (its name, ASCII case ignored, its DN or its directory
+ * id) stands for; groups deleted from the directory only when deleted is set.
+ * -ENOENT none, -EEXIST several (err lists their DNs), -EIO. */
+int query_group_find(struct store *st, const char *name, bool deleted, long long *id,
+		     char *err, size_t errlen);
+/* The groups, by name, with their member counts; deleted ones too if asked. */
+int query_group_list(struct store *st, bool deleted, query_row_fn fn, void *arg);
+/* One group as the JSON object of rosterctl group show; -ENOENT if none. */
+int query_group(struct store *st, long long id, struct json_t **out);
+/* The people in group id, by username: its direct members, or with effective
+ * everyone in it through nested groups too, with the group they came through. */
+int query_group_members(struct store *st, long long id, bool effective, query_row_fn fn,
+			void *arg);
+/* Hand each row of the prepared statement s to fn as an object (columns by
+ * name, NULL as null), then finalize s. Stops at fn's first non-zero return
+ * and returns it; -ENOMEM, -EIO. */
+int query_each_row(struct sqlite3_stmt *s, query_row_fn fn, void *arg);
+/* People by status, the last run, runs awaiting approval and "totals":
+ * counters over every run (runs_<outcome>, changes applied, directory errors). */
+int query_status(struct store *st, struct json_t **out);
+/* The last limit runs, newest first, one JSON object each. */
+int query_runs(struct store *st, int limit, query_row_fn fn, void *arg);
+/* Approve held run id; -ENOENT no such run, -EINVAL not an unused held run. */
+int query_run_approve(struct store *st, long long id, const char *operator_name,
+		      char *err, size_t errlen);
+
+/* Every course, by code, with its pool: licence_limit, in_use, and how many
+ * assignments are pending, waiting, enrolled, in_progress, completed. */
+int query_courses(struct store *st, query_row_fn fn, void *arg);
+/* One course as that object; -ENOENT if none. */
+int query_course(struct store *st, const char *code, struct json_t **out);
+/* The course's assignments, current ones first, by username. */
+int query_course_assignments(struct store *st, const char *code, query_row_fn fn, void *arg);
+/* The outbox, oldest first: the unsent notifications, or all. */
+int query_outbox(struct store *st, bool all, query_row_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * recon.h: staging what a run read, and reconciling the store with it in SQL
+ * (reconcile.c: people; hierarchy.c: managers, groups, memberships, roles).
+ *
+ * Use, in this order, per run:
+ *   recon_stage_begin()               staging tables, before the read
+ *   recon_stage_person/group/...()    one call per entry read
+ *   recon_stage_end()                 the read is over
+ *   store_begin()                     the run's write transaction
+ *   recon_plan(), recon_apply(), recon_hierarchy()
+ *   recon_events_foreach(), recon_plan_foreach(), recon_rejects_foreach()
+ *   store_commit() or store_rollback(), then recon_free()
+ * The handle borrows the store (which must outlive it) and owns its staging
+ * tables. Records passed in (person_rec, group_rec) are copied at once.
+ */
+#ifndef ROSTERD_RECON_H
+#define ROSTERD_RECON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "store.h"
+
+/* A person as read from the directory, after mapping and normalisation. */
+struct person_rec {
+	const char *dir_id;
+	const char *dn;
+	const char *dn_norm;
+	const char *field[NFIELDS]; /* NULL: no value */
+	bool dir_disabled;
+	size_t ncustom;
+	const char *const *custom_name;
+	const char *const *custom_value;
+	size_t nmember_of;
+	const char *const *member_of;   /* normalised DNs of the person's groups */
+};
+
+/* A group as read from the directory. */
+struct group_rec {
+	const char *dir_id;
+	const char *dn;
+	const char *dn_norm;
+	const char *name;
+	const char *description;      /* NULL: none */
+	size_t nmembers;
+	const char *const *members;   /* normalised DNs, or usernames (memberUid) */
+	bool partial;                 /* the server sent only part of the members */
+};
+
+/* What a run did to the reporting tree, the groups and the roles. */
+struct hier_counts {
+	long long manager_changes, manager_warnings, manager_cycles,
+		groups_read, groups_created, groups_updated, groups_deleted,
+		members_ignored, joins, leaves, memberships_before, role_changes;
+};
+
+struct plan_counts {
+	long long created, updated, renamed, disabled, dir_disabled_new,
+		enabled, unchanged, rejected, people_enabled, people_total;
+};
+
+struct recon;
+
+/* Create the temporary staging tables and start filling them. Staging writes
+ * only the connection's temporary database: no lock on the store is held
+ * while the directory is read, so the platform's writers are never blocked. */
+int recon_stage_begin(struct store *st, struct recon **out);
+/* Stage one person. Returns 0, or -EEXIST when an entry staged before has the
+ * same username or directory id (this later entry is then not staged). */
+int recon_stage_person(struct recon *rc, const struct person_rec *p);
+/* Record that an entry with this id was read though it was rejected, so the
+ * person it belongs to is not taken for missing. */
+int recon_stage_seen(struct recon *rc, const char *dir_id);
+/* Record a rejected entry and why. */
+int recon_stage_reject(struct recon *rc, const char *dn, const char *reason);
+/* Stage one group and its member values. -EEXIST: a group with the same id
+ * was staged before (this one is not). */
+int recon_stage_group(struct recon *rc, const struct group_rec *g);
+/* Fill temp.stage_members (a row a member value) from the lists staged a
+ * group each, for working the groups out; again, if called again. */
+int recon_members_expand(struct recon *rc);
+/* End staging (the directory read is over). */
+int recon_stage_end(struct recon *rc);
+/* Free the handle, ending a staging transaction still open; the staging
+ * tables are left to the next recon_stage_begin() or store_close(). NULL-safe. */
+void recon_free(struct recon *rc);
+
+struct recon_opts {
+	const char *now;                 /* run timestamp */
+	long long run_id;                /* 0 in a dry run */
+	bool complete;                   /* the directory read ended in success */
+	enum on_missing on_missing;
+	enum initial_status initial_status;
+	const struct conf *cf;           /* groups, roles, users base */
+	bool groups_read;                /* the groups were searched */
+	bool groups_complete;            /* and that search ended in success */
+	bool plugin_disables;            /* a plugin decides who is disabled: plan
+	                                    no disable (re-enables still) */
+	bool events;                     /* plugins are loaded: keep what the
+	                                    events need (recon_events_foreach) */
+};
+/* Run sql to the end binding :now, :run and :initial where it names them (o
+ * may be NULL); the number of rows changed, or -EIO. */
+int recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o);
+/* The single integer a query returns, or -EIO. */
+long long recon_count(struct recon *rc, const char *sql);
+sqlite3 *recon_db(struct recon *rc);
+struct store *recon_store(struct recon *rc);
+/* A digest of everything staged about groups (entries, members, memberOf). */
+uint64_t recon_group_digest(const struct recon *rc);
+/* How many people recon_apply changed in a way that can move a manager or a
+ * membership: created, a new DN, username or manager DN, missing or back. */
+long long recon_people_changed(const struct recon *rc);
+/* Inside a write transaction: compute the plan (temp table "plan") of creates,
+ * updates, disables and enables, and count it. Staged entries whose username
+ * is held by a person this run did not see are moved to the rejects. An
+ * incomplete run plans no disable. */
+int recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c);
+/* A digest of what the run takes away (the plan's disables, membership
+ * leaves, and, unless audit_mark is -1, the plugins' disables and archivals
+ * audited after that audit_log id), to recognise an identical held run. */
+int recon_plan_digest(struct recon *rc, long long audit_mark, char out[17]);
+/* Apply the plan to the store and write every change to the audit log and
+ * the rejects to the run's record. Inside the same write transaction. */
+int recon_apply(struct recon *rc, const struct recon_opts *o);
+
+/* After recon_apply, in the same transaction: resolve managers by normalised
+ * DN, sync the groups and their direct and effective membership, derive the
+ * roles; each change is applied, audited and kept (temp table "hier") for the
+ * plan printer and the plugins. Leaves happen only when every search they
+ * depend on was complete. Counts in c. */
+int recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts *c);
+
+/* One change of the plan, as handed to printers and (later) plugins. */
+struct recon_change {
+	long long person_id;   /* 0 for a person still to be created */
+	const char *action;    /* create, update, disable, enable; manager, join,
+	                        * leave, role, group_create, group_update, group_delete */
+	const char *username;
+	const char *dn;
+	const char *reason;    /* why: "new entry", "changed: email title", ... */
+};
+typedef int (*recon_change_fn)(const struct recon_change *c, void *arg);
+/* Call fn for every change of the plan, in a fixed order (create, update,
+ * disable, enable; then by username). Stops at fn's first non-zero return. */
+int recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg);
+/* One event for the plugins (kind: enum rosterd_event_kind). */
+struct recon_event {
+	int kind;
+	long long person_id;
+	const char *changed;       /* UPDATED: "email title fields" */
+	long long group_id;        /* GROUP_JOINED, GROUP_LEFT */
+	long long old_manager_id;  /* MANAGER_CHANGED: the primary before; 0 none */
+	unsigned flags;            /* REAPPEARED: ROSTERD_BACK_* */
+};
+typedef int (*recon_event_fn)(const struct recon_event *e, void *arg);
+/* After recon_apply and recon_hierarchy: call fn for each event of the run,
+ * by kind, then username (then group name). Stops at fn's first non-zero
+ * return and returns it. */
+int recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg);
+typedef int (*recon_reject_fn)(const char *dn, const char *reason, void *arg);
+int recon_rejects_foreach(struct recon *rc, recon_reject_fn fn, void *arg);
+
+#endif

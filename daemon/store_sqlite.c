@@ -1,0 +1,627 @@
+/*
+ * store_sqlite.c: the SQLite driver of the store API (store.h), and the only
+ * file that calls sqlite3_*. The store is an SQLite file shared with the
+ * learning platform: opened in WAL mode with foreign keys on and a busy
+ * timeout, its numbered schema migrations compiled in from schema/NNN_*.sql.
+ * Prepared statements are cached by their text. It logs nothing.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const char *const schema_migrations[];
+extern const int schema_count;
+
+/* Statements are cached by their text in a small hash table; one in use
+ * when its text is asked for again gets a twin that is not cached. */
+#define STMT_BUCKETS 256
+#define STMT_CACHE_MAX 512
+
+struct stmt {
+	sqlite3_stmt *s;
+	struct store *st;
+	struct stmt *next;      /* in its bucket */
+	uint64_t hash;
+	bool in_use, cached;
+	char sql[];
+};
+
+struct store {
+	sqlite3 *db;
+	int busy_timeout;   /* ms */
+	size_t ncached;
+	struct stmt *bucket[STMT_BUCKETS];
+	char errbuf[1024];
+};
+
+/* How long the checkpoint after a run may wait for readers to leave the WAL;
+ * the platform's writers wait as long (they need the write lock it holds). */
+#define CHECKPOINT_WAIT_MS 250
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	const char *path = sqlite3_db_filename(st->db, "main");
+
+	if (path == NULL || path[0] == '\0')
+		return sqlite3_errmsg(st->db);
+	snprintf(st->errbuf, sizeof(st->errbuf), "%s: %s", path, sqlite3_errmsg(st->db));
+	return st->errbuf;
+}
+
+int
+store_latest_version(void)
+{
+	return schema_count;
+}
+
+/* The store API's error for an SQLite result code. */
+static int
+errno_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+		return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ?
+		       -EEXIST : -EIO;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+int
+store_exec(struct store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : errno_of(rc);
+}
+
+long long
+store_changes(struct store *st)
+{
+	return sqlite3_changes(st->db);
+}
+
+long long
+store_last_id(struct store *st)
+{
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+long long
+store_total_changes(struct store *st)
+{
+	return sqlite3_total_changes(st->db);
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *s = NULL;
+	int r = -EIO;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int(s, 0);
+		r = 0;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+store_schema_version(struct store *st)
+{
+	int v = -1;
+
+	user_version(st->db, &v);
+	return v;
+}
+
+int
+store_migrate(struct store *st, char *err, size_t errlen)
+{
+	bool own_txn = !store_in_txn(st);
+	char sql[64];
+	int v, r;
+
+	if (user_version(st->db, &v) < 0) {
+		snprintf(err, errlen, "cannot read the schema version: %s", store_errmsg(st));
+		return -EIO;
+	}
+	if (v > schema_count) {
+		snprintf(err, errlen, "the store has schema version %d, newer than this rosterd "
+			 "knows (%d): use a newer rosterd", v, schema_count);
+		return -EPROTO;
+	}
+	if (v == schema_count)
+		return 0;
+	if (own_txn && (r = store_begin(st)) < 0) {
+		snprintf(err, errlen, "cannot lock the store to migrate it: %s", store_errmsg(st));
+		return r;
+	}
+	/* Another process may have migrated it while we waited for the lock. */
+	if (user_version(st->db, &v) < 0)
+		goto fail;
+	for (int i = v; i < schema_count; i++) {
+		char *msg = NULL;
+		if (sqlite3_exec(st->db, schema_migrations[i], NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "schema migration %03d failed: %s", i + 1,
+				 msg ? msg : store_errmsg(st));
+			sqlite3_free(msg);
+			if (own_txn)
+				store_rollback(st);
+			return -EIO;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", schema_count);
+	if (store_exec(st, sql) < 0 || (own_txn && store_commit(st) < 0))
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "schema migration failed: %s", store_errmsg(st));
+	if (own_txn)
+		store_rollback(st);
+	return -EIO;
+}
+
+int
+store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
+	   char *err, size_t errlen)
+{
+	struct store *st;
+	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int r;
+
+	if (sqlite3_libversion_number() < 3033000) {
+		snprintf(err, errlen, "SQLite %s is too old: 3.33 or newer is needed",
+			 sqlite3_libversion());
+		return -ENOTSUP;
+	}
+	if ((flags & STORE_NOCREATE) && access(path, F_OK) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (!(flags & STORE_NOCREATE))
+		oflags |= SQLITE_OPEN_CREATE;
+
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return -ENOMEM;
+	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		r = -EIO;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, busy_timeout_ms);
+	st->busy_timeout = busy_timeout_ms;
+	/* FULL costs one fsync per run (one transaction a run) and keeps the
+	 * last run even across a power cut. The caches bound memory: 6 MiB for
+	 * the store, which is also what a sort may hold before it spills to a
+	 * file, and 4 MiB for the staging tables (temp; SQLite's default is 2).
+	 * At 100k people with groups this is 28 MiB peak instead of 32 with
+	 * 8 + 2, in the same time. */
+	if (store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+		       "PRAGMA cache_size = -6144; PRAGMA temp.cache_size = -4096;"
+		       "PRAGMA temp_store = FILE;"
+		       /* a WAL reset by a writer after a full checkpoint is cut back to 4 MiB */
+		       "PRAGMA journal_size_limit = 4194304") < 0) {
+		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+		r = -EIO;
+		goto fail;
+	}
+	/* A no-op on a store that is already in WAL mode. */
+	if (store_exec(st, "PRAGMA journal_mode = WAL") < 0) {
+		snprintf(err, errlen, "%s: cannot use WAL mode: %s", path, store_errmsg(st));
+		r = -EIO;
+		goto fail;
+	}
+	if (flags & STORE_SAMESCHEMA) {
+		int v = store_schema_version(st);
+		if (v != schema_count) {
+			snprintf(err, errlen, "%s: schema version %d, this program knows %d%s", path,
+				 v, schema_count, v < schema_count ?
+				 " (the next run of rosterd migrates it)" : ": use a newer one");
+			r = -EPROTO;
+			goto fail;
+		}
+	} else if (!(flags & STORE_NOMIGRATE)) {
+		if ((r = store_migrate(st, err, errlen)) < 0)
+			goto fail;
+	} else if (store_schema_version(st) > schema_count) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this rosterd "
+			 "knows (%d)", path, store_schema_version(st), schema_count);
+		r = -EPROTO;
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	sqlite3_close(st->db);
+	free(st);
+	return r;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t b = 0; b < STMT_BUCKETS; b++) {
+		struct stmt *n;
+		for (struct stmt *s = st->bucket[b]; s != NULL; s = n) {
+			n = s->next;
+			sqlite3_finalize(s->s);
+			free(s);
+		}
+	}
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+int
+store_begin(struct store *st)
+{
+	return store_exec(st, "BEGIN IMMEDIATE");
+}
+
+int
+store_begin_temp(struct store *st)
+{
+	return store_exec(st, "BEGIN");
+}
+
+int
+store_commit(struct store *st)
+{
+	return store_exec(st, "COMMIT");
+}
+
+int
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return store_exec(st, "ROLLBACK");
+}
+
+int
+store_checkpoint(struct store *st)
+{
+	int rc;
+
+	/* Short readers come and go: a few tries find a moment with none. */
+	sqlite3_busy_timeout(st->db, CHECKPOINT_WAIT_MS);
+	for (int i = 0; i < 4; i++) {
+		rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY)
+			break;
+	}
+	sqlite3_busy_timeout(st->db, st->busy_timeout);
+	return rc == SQLITE_OK ? 0 : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
+}
+
+bool
+store_in_txn(struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+
+/* ---- savepoints ------------------------------------------------------------ */
+
+static int
+exec_named(struct store *st, const char *verb, const char *name)
+{
+	char sql[128];
+	int n = snprintf(sql, sizeof(sql), "%s %s", verb, name);
+
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return -ENAMETOOLONG;
+	for (const char *p = name; *p; p++)
+		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (p > name && *p >= '0' && *p <= '9')))
+			return -EINVAL;
+	return store_exec(st, sql);
+}
+
+int
+store_savepoint(struct store *st, const char *name)
+{
+	return exec_named(st, "SAVEPOINT", name);
+}
+
+int
+store_release(struct store *st, const char *name)
+{
+	return exec_named(st, "RELEASE", name);
+}
+
+int
+store_rollback_to(struct store *st, const char *name)
+{
+	return exec_named(st, "ROLLBACK TO", name);
+}
+
+/* ---- statements ------------------------------------------------------------ */
+
+static uint64_t
+sql_hash(const char *sql)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 0x100000001b3ULL;
+	return h;
+}
+
+int
+store_prepare(struct store *st, const char *sql, struct stmt **out)
+{
+	uint64_t h = sql_hash(sql);
+	struct stmt **head = &st->bucket[h % STMT_BUCKETS], *s;
+	size_t len;
+	int rc;
+
+	for (s = *head; s != NULL; s = s->next)
+		if (s->hash == h && !s->in_use && strcmp(s->sql, sql) == 0) {
+			s->in_use = true;
+			*out = s;
+			return 0;
+		}
+	len = strlen(sql);
+	if ((s = calloc(1, sizeof(*s) + len + 1)) == NULL)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(st->db, sql, (int)len, &s->s, NULL);
+	if (rc != SQLITE_OK) {
+		free(s);
+		return errno_of(rc);
+	}
+	memcpy(s->sql, sql, len + 1);
+	s->st = st;
+	s->hash = h;
+	s->in_use = true;
+	if (st->ncached < STMT_CACHE_MAX) {
+		s->cached = true;
+		s->next = *head;
+		*head = s;
+		st->ncached++;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+stmt_reset(struct stmt *s)
+{
+	sqlite3_reset(s->s);
+	sqlite3_clear_bindings(s->s);
+}
+
+void
+stmt_done(struct stmt *s)
+{
+	if (s == NULL)
+		return;
+	if (!s->cached) {
+		sqlite3_finalize(s->s);
+		free(s);
+		return;
+	}
+	stmt_reset(s);
+	s->in_use = false;
+}
+
+static int
+bound(int rc)
+{
+	return rc == SQLITE_OK ? 0 : rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
+}
+
+int
+stmt_bind_text(struct stmt *s, int i, const char *v)
+{
+	return bound(sqlite3_bind_text(s->s, i, v, -1, SQLITE_STATIC));
+}
+
+int
+stmt_bind_textn(struct stmt *s, int i, const char *v, size_t n)
+{
+	return bound(sqlite3_bind_text64(s->s, i, v, n, SQLITE_STATIC, SQLITE_UTF8));
+}
+
+int
+stmt_bind_text_copy(struct stmt *s, int i, const char *v)
+{
+	return bound(sqlite3_bind_text(s->s, i, v, -1, SQLITE_TRANSIENT));
+}
+
+int
+stmt_bind_blob(struct stmt *s, int i, const void *v, size_t n)
+{
+	return bound(sqlite3_bind_blob64(s->s, i, v, n, SQLITE_STATIC));
+}
+
+int
+stmt_bind_int(struct stmt *s, int i, int64_t v)
+{
+	return bound(sqlite3_bind_int64(s->s, i, v));
+}
+
+int
+stmt_bind_double(struct stmt *s, int i, double v)
+{
+	return bound(sqlite3_bind_double(s->s, i, v));
+}
+
+int
+stmt_bind_null(struct stmt *s, int i)
+{
+	return bound(sqlite3_bind_null(s->s, i));
+}
+
+int
+stmt_param(struct stmt *s, const char *name)
+{
+	return sqlite3_bind_parameter_index(s->s, name);
+}
+
+int
+stmt_step(struct stmt *s)
+{
+	int rc = sqlite3_step(s->s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	/* the extended code of the failed step, as sqlite3_reset returns it */
+	return errno_of(sqlite3_extended_errcode(s->st->db));
+}
+
+long long
+stmt_run(struct stmt *s)
+{
+	int r;
+
+	while ((r = stmt_step(s)) == 1)
+		;
+	return r < 0 ? r : sqlite3_changes(s->st->db);
+}
+
+int
+stmt_columns(struct stmt *s)
+{
+	return sqlite3_column_count(s->s);
+}
+
+const char *
+stmt_column_name(struct stmt *s, int i)
+{
+	return sqlite3_column_name(s->s, i);
+}
+
+enum store_type
+stmt_type(struct stmt *s, int i)
+{
+	switch (sqlite3_column_type(s->s, i)) {
+	case SQLITE_INTEGER:
+		return STORE_INT;
+	case SQLITE_FLOAT:
+		return STORE_FLOAT;
+	case SQLITE_TEXT:
+		return STORE_TEXT;
+	case SQLITE_BLOB:
+		return STORE_BLOB;
+	default:
+		return STORE_NULL;
+	}
+}
+
+int64_t
+stmt_int(struct stmt *s, int i)
+{
+	return sqlite3_column_int64(s->s, i);
+}
+
+double
+stmt_double(struct stmt *s, int i)
+{
+	return sqlite3_column_double(s->s, i);
+}
+
+const char *
+stmt_text(struct stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s->s, i);
+}
+
+const void *
+stmt_blob(struct stmt *s, int i)
+{
+	return sqlite3_column_blob(s->s, i);
+}
+
+size_t
+stmt_bytes(struct stmt *s, int i)
+{
+	return (size_t)sqlite3_column_bytes(s->s, i);
+}
+
+int
+store_query_int(struct store *st, const char *sql, long long *v)
+{
+	struct stmt *s;
+	int r = store_prepare(st, sql, &s);
+
+	if (r < 0)
+		return r;
+	r = stmt_step(s);
+	if (r == 1) {
+		*v = stmt_int(s, 0);
+		r = 0;
+	} else if (r == 0) {
+		r = -ENOENT;
+	}
+	stmt_done(s);
+	return r;
+}
+
+/* ---- functions the SQL calls ------------------------------------------------ */
+
+struct predicate {
+	store_predicate_fn fn;
+	void *arg;
+};
+
+static void
+call_predicate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct predicate *p = sqlite3_user_data(ctx);
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	sqlite3_result_int(ctx, t != NULL &&
+			   p->fn(p->arg, t, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
+int
+store_define_predicate(struct store *st, const char *name, store_predicate_fn fn, void *arg)
+{
+	struct predicate *p = NULL;
+	int rc;
+
+	if (fn != NULL) {
+		if ((p = malloc(sizeof(*p))) == NULL)
+			return -ENOMEM;
+		p->fn = fn;
+		p->arg = arg;
+	}
+	/* SQLite frees p when the definition is replaced or removed, when the
+	 * connection closes, and when this call fails. */
+	rc = sqlite3_create_function_v2(st->db, name, 1, SQLITE_UTF8, p,
+					fn ? call_predicate : NULL, NULL, NULL, free);
+	return rc == SQLITE_OK ? 0 : errno_of(rc);
+}
