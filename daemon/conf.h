@@ -3,7 +3,9 @@
  *
  * Use: conf_load() parses, checks every key and returns a struct conf that the
  * caller owns and frees with conf_free(); every string in it belongs to it.
- * A failure writes "file:line: key: what is wrong" lines into err. The other
+ * A failure writes "file:line: key: what is wrong" lines into err. Integers
+ * are read as 64-bit: a value outside a key's range is refused, never wrapped.
+ * The other
  * modules only read a struct conf; rosterd replaces it as a whole on SIGHUP.
  * The plugins' own settings stay in conf.tree, which the plugin host reads.
  */
@@ -125,6 +127,12 @@ enum conf_flags {
  * writes one "file:line: key: what is wrong" line per problem into err. */
 int conf_load(const char *path, int flags, struct conf **out, char *err, size_t errlen);
 void conf_free(struct conf *cf);
+/* Call fn with the path ("ldap.page_size") and the allowed range of each
+ * integer key of the configuration, in the order of config.c's table; stops
+ * at fn's first result other than 0 and returns it, else 0. For the tests
+ * and the documentation: the table is the source of truth. */
+int conf_foreach_int_key(int (*fn)(const char *path, long long min, long long max, void *arg),
+			 void *arg);
 /* Where a setting of the file is, for messages: its path in the form the
  * config errors use ("plugins[0].rules[2].due_days") and its line. */
 void conf_setting_where(const struct config_setting_t *s, char *path, size_t len,

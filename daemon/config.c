@@ -1,19 +1,31 @@
 /*
  * config.c: read and validate rosterd.conf (libconfig).
  *
- * The file is checked against a table of the keys rosterd knows: an unknown
- * key, a value of the wrong type or out of range is an error that names the
- * file, the line and the key. Every problem is reported, not just the first.
- * Relative paths are resolved against the directory holding the file.
+ * Every key rosterd knows is one row of the table below: its path, its type,
+ * its default, its allowed range or words, and where its value goes in
+ * struct conf. One generic loader walks the table; the checks that relate
+ * several keys (the URI list, the bind, the disabled flag, the group member
+ * styles, custom fields, roles, the plugins list) are small named functions
+ * run after it. An unknown key, a value of the wrong type, out of range or
+ * not one of the allowed words is an error that names the file, the line and
+ * the key; every problem is reported, not just the first. Relative paths are
+ * resolved against the directory holding the file.
+ *
+ * Integers are 64-bit: libconfig 1.5 would read a literal without an L
+ * suffix into 32 bits and wrap it (4294967296 as 0), so the text is given the
+ * suffix where a literal needs it before libconfig parses it (widen_ints).
  */
 #include "util.h"
 #include "conf.h"
 
-#include <stdarg.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +34,10 @@
 #ifndef PLUGINDIR
 #define PLUGINDIR "/usr/local/lib/rosterd/plugins"
 #endif
+
+/* The largest configuration file read: a file that never ends (a device)
+ * must not take all memory. */
+#define CONF_MAX_BYTES (16u << 20)
 
 static const char *const field_names[NFIELDS] = {
 	[F_USERNAME] = "username",
@@ -35,21 +51,6 @@ static const char *const field_names[NFIELDS] = {
 	[F_TITLE] = "title",
 	[F_MANAGER] = "manager",
 	[F_SECONDARY_MANAGER] = "secondary_manager",
-};
-
-/* Directory attribute of each field when the config does not name one. */
-static const char *const field_defaults[NFIELDS] = {
-	[F_USERNAME] = "uid",
-	[F_EMAIL] = "mail",
-	[F_GIVEN_NAME] = "givenName",
-	[F_FAMILY_NAME] = "sn",
-	[F_DISPLAY_NAME] = "cn",
-	[F_EMPLOYEE_NUMBER] = "employeeNumber",
-	[F_DEPARTMENT] = "departmentNumber",
-	[F_LOCATION] = "l",
-	[F_TITLE] = "title",
-	[F_MANAGER] = "manager",
-	[F_SECONDARY_MANAGER] = "secretary",
 };
 
 const char *
@@ -77,104 +78,175 @@ field_is_dn(enum field f)
 
 /* ---- the table of known keys ------------------------------------------- */
 
-enum ktype { K_STRING, K_INT, K_NUMBER, K_BOOL, K_GROUP, K_STRINGS, K_ANY_STRINGS, K_LIST };
-
-struct key {
-	const char *name;
-	enum ktype type;
-	const struct key *children;   /* for K_GROUP */
+enum ktype {
+	K_STRING,   /* a char * copy; default sdef */
+	K_INT,      /* an int or a long long in [min, max]; default def */
+	K_NUMBER,   /* a double in [min, max], written with or without a fraction */
+	K_BOOL,     /* a bool; default def */
+	K_WORD,     /* one of words, its index stored into an enum; default words[0] */
+	K_GROUP,    /* { ... } of the keys in children */
+	K_STRINGS,  /* [ "...", ... ]: loaded by a named check */
+	K_FIELDS,   /* { name = "attribute"; ... }: loaded by a named check */
+	K_LIST,     /* ( ... ): loaded by a named check */
 };
 
+enum kflags {
+	KF_REQUIRED = 1,     /* missing (or "" with KF_EMPTY_UNSET) is an error */
+	KF_EMPTY_UNSET = 2,  /* "" is the same as leaving the key out */
+	KF_ABS_PATH = 4,     /* a path, made absolute from the file's directory */
+	KF_FILTER = 8,       /* an LDAP filter: in parentheses, balanced */
+};
+
+struct key {
+	const char *name;            /* the last part of its path */
+	enum ktype type;
+	size_t off, size;            /* its field in struct conf; size 0: none */
+	int flags;                   /* enum kflags */
+	long long min, max;          /* K_INT, K_NUMBER */
+	long long def;               /* K_INT, K_BOOL */
+	double fdef;                 /* K_NUMBER */
+	const char *sdef;            /* K_STRING */
+	const char *const *words;    /* K_WORD; K_STRING: the only values allowed */
+	const char *missing;         /* KF_REQUIRED: the message when it is not there */
+	const char *empty;           /* K_STRING: "" is an error with this message */
+	const struct key *children;  /* K_GROUP */
+};
+
+/* Where a key's value goes: the offset and size of a member of struct conf. */
+#define AT(m) .off = offsetof(struct conf, m), .size = sizeof(((struct conf *)0)->m)
+
+/* K_WORD stores a word's index into an enum field as an int. */
+_Static_assert(sizeof(enum search_scope) == sizeof(int) &&
+	       sizeof(enum initial_status) == sizeof(int) &&
+	       sizeof(enum on_missing) == sizeof(int), "enums are ints");
+
+static const char *const scope_words[] = { "sub", "one", NULL };
+/* "" reads no members from the groups (memberOf gives them). */
+static const char *const member_words[] = { "member", "uniqueMember", "memberUid", "", NULL };
+static const char *const mode_words[] = { "poll", NULL };
+static const char *const status_words[] = { "invited", "active", NULL };
+static const char *const missing_words[] = { "disable", "keep", NULL };
+
 static const struct key users_keys[] = {
-	{ "base", K_STRING, NULL },
-	{ "filter", K_STRING, NULL },
-	{ "scope", K_STRING, NULL },
-	{ "disabled_attribute", K_STRING, NULL },
-	{ "disabled_values", K_STRINGS, NULL },
-	{ "disabled_bitmask", K_INT, NULL },
-	{ NULL, 0, NULL },
+	{ "base", K_STRING, AT(ldap.users.base), .flags = KF_REQUIRED | KF_EMPTY_UNSET,
+	  .missing = "missing" },
+	{ "filter", K_STRING, AT(ldap.users.filter), .flags = KF_FILTER,
+	  .sdef = "(objectClass=inetOrgPerson)" },
+	{ "scope", K_WORD, AT(ldap.users.scope), .words = scope_words },
+	{ "disabled_attribute", K_STRING, AT(ldap.users.disabled_attribute),
+	  .flags = KF_EMPTY_UNSET },
+	{ .name = "disabled_values", .type = K_STRINGS },
+	{ "disabled_bitmask", K_INT, AT(ldap.users.disabled_bitmask), .min = 0, .max = LLONG_MAX },
+	{ .name = NULL },
 };
 
 static const struct key groups_keys[] = {
-	{ "base", K_STRING, NULL },
-	{ "filter", K_STRING, NULL },
-	{ "scope", K_STRING, NULL },
-	{ "member_attribute", K_STRING, NULL },
-	{ "name_attribute", K_STRING, NULL },
-	{ "description_attribute", K_STRING, NULL },
-	{ "nested", K_BOOL, NULL },
-	{ NULL, 0, NULL },
+	{ "base", K_STRING, AT(ldap.groups.base), .flags = KF_EMPTY_UNSET },
+	{ "filter", K_STRING, AT(ldap.groups.filter), .flags = KF_FILTER,
+	  .sdef = "(objectClass=groupOfNames)" },
+	{ "scope", K_WORD, AT(ldap.groups.scope), .words = scope_words },
+	{ "member_attribute", K_STRING, AT(ldap.groups.member_attribute), .flags = KF_EMPTY_UNSET,
+	  .sdef = "member", .words = member_words },
+	{ "name_attribute", K_STRING, AT(ldap.groups.name_attr), .sdef = "cn",
+	  .empty = "must name an attribute: every group needs a name" },
+	{ "description_attribute", K_STRING, AT(ldap.groups.description_attr),
+	  .flags = KF_EMPTY_UNSET, .sdef = "description" },
+	{ "nested", K_BOOL, AT(ldap.groups.nested), .def = true },
+	{ .name = NULL },
 };
 
+/* A person's fields; "" leaves one unmapped, except the username. */
+#define FIELD(f, key, def) \
+	{ key, K_STRING, AT(ldap.attr[f]), .flags = KF_EMPTY_UNSET, .sdef = def }
+
 static const struct key attr_keys[] = {
-	{ "id", K_STRING, NULL },
-	{ "username", K_STRING, NULL },
-	{ "email", K_STRING, NULL },
-	{ "given_name", K_STRING, NULL },
-	{ "family_name", K_STRING, NULL },
-	{ "display_name", K_STRING, NULL },
-	{ "employee_number", K_STRING, NULL },
-	{ "department", K_STRING, NULL },
-	{ "location", K_STRING, NULL },
-	{ "title", K_STRING, NULL },
-	{ "manager", K_STRING, NULL },
-	{ "secondary_manager", K_STRING, NULL },
-	{ "member_of", K_STRING, NULL },
-	{ "custom", K_ANY_STRINGS, NULL },
-	{ NULL, 0, NULL },
+	{ "id", K_STRING, AT(ldap.id_attr), .sdef = "entryUUID",
+	  .empty = "must name the attribute with each entry's stable id" },
+	{ "username", K_STRING, AT(ldap.attr[F_USERNAME]), .sdef = "uid",
+	  .empty = "must name an attribute: every person needs a username" },
+	FIELD(F_EMAIL, "email", "mail"),
+	FIELD(F_GIVEN_NAME, "given_name", "givenName"),
+	FIELD(F_FAMILY_NAME, "family_name", "sn"),
+	FIELD(F_DISPLAY_NAME, "display_name", "cn"),
+	FIELD(F_EMPLOYEE_NUMBER, "employee_number", "employeeNumber"),
+	FIELD(F_DEPARTMENT, "department", "departmentNumber"),
+	FIELD(F_LOCATION, "location", "l"),
+	FIELD(F_TITLE, "title", "title"),
+	FIELD(F_MANAGER, "manager", "manager"),
+	FIELD(F_SECONDARY_MANAGER, "secondary_manager", "secretary"),
+	{ "member_of", K_STRING, AT(ldap.member_of_attr), .flags = KF_EMPTY_UNSET },
+	{ .name = "custom", .type = K_FIELDS },
+	{ .name = NULL },
 };
 
 static const struct key ldap_keys[] = {
-	{ "uri", K_STRING, NULL },
-	{ "starttls", K_BOOL, NULL },
-	{ "ca_file", K_STRING, NULL },
-	{ "bind_dn", K_STRING, NULL },
-	{ "bind_password_file", K_STRING, NULL },
-	{ "bind_password_credential", K_STRING, NULL },
-	{ "page_size", K_INT, NULL },
-	{ "timeout", K_INT, NULL },
-	{ "network_timeout", K_INT, NULL },
-	{ "users", K_GROUP, users_keys },
-	{ "groups", K_GROUP, groups_keys },
-	{ "attributes", K_GROUP, attr_keys },
-	{ NULL, 0, NULL },
+	{ "uri", K_STRING, AT(ldap.uri), .flags = KF_REQUIRED | KF_EMPTY_UNSET,
+	  .missing = "missing" },
+	{ "starttls", K_BOOL, AT(ldap.starttls), .def = false },
+	{ "ca_file", K_STRING, AT(ldap.ca_file), .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
+	{ "bind_dn", K_STRING, AT(ldap.bind_dn), .flags = KF_EMPTY_UNSET },
+	{ "bind_password_file", K_STRING, AT(ldap.bind_password_file),
+	  .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
+	{ "bind_password_credential", K_STRING, AT(ldap.bind_password_credential),
+	  .flags = KF_EMPTY_UNSET },
+	{ "page_size", K_INT, AT(ldap.page_size), .min = 1, .max = 100000, .def = 1000 },
+	{ "timeout", K_INT, AT(ldap.timeout), .min = 1, .max = 86400, .def = 30 },
+	{ "network_timeout", K_INT, AT(ldap.network_timeout), .min = 1, .max = 3600, .def = 10 },
+	{ .name = "users", .type = K_GROUP, .flags = KF_REQUIRED, .missing = "missing: where the people are",
+	  .children = users_keys },
+	{ .name = "groups", .type = K_GROUP, .children = groups_keys },
+	{ .name = "attributes", .type = K_GROUP, .children = attr_keys },
+	{ .name = NULL },
 };
 
 static const struct key store_keys[] = {
-	{ "path", K_STRING, NULL },
-	{ "busy_timeout", K_INT, NULL },
-	{ NULL, 0, NULL },
+	{ "path", K_STRING, AT(store.path), .flags = KF_REQUIRED | KF_EMPTY_UNSET | KF_ABS_PATH,
+	  .missing = "missing" },
+	{ "busy_timeout", K_INT, AT(store.busy_timeout), .min = 0, .max = 600000, .def = 5000 },
+	{ .name = NULL },
 };
 
 static const struct key sync_keys[] = {
-	{ "mode", K_STRING, NULL },
-	{ "interval", K_INT, NULL },
-	{ "interval_jitter", K_INT, NULL },
-	{ "retry_delay", K_INT, NULL },
-	{ "initial_status", K_STRING, NULL },
-	{ "on_missing", K_STRING, NULL },
-	{ "max_disable", K_INT, NULL },
-	{ "max_disable_percent", K_NUMBER, NULL },
-	{ "max_membership_removals_percent", K_NUMBER, NULL },
-	{ NULL, 0, NULL },
+	{ .name = "mode", .type = K_WORD, .words = mode_words },
+	{ "interval", K_INT, AT(sync.interval), .min = 10, .max = 7 * 86400, .def = 900 },
+	{ "interval_jitter", K_INT, AT(sync.interval_jitter), .min = 0, .max = 86400, .def = 0 },
+	{ "retry_delay", K_INT, AT(sync.retry_delay), .min = 1, .max = 86400, .def = 30 },
+	{ "initial_status", K_WORD, AT(sync.initial_status), .words = status_words },
+	{ "on_missing", K_WORD, AT(sync.on_missing), .words = missing_words },
+	{ "max_disable", K_INT, AT(sync.max_disable), .min = 0, .max = INT_MAX, .def = 500 },
+	{ "max_disable_percent", K_NUMBER, AT(sync.max_disable_percent), .min = 0, .max = 100,
+	  .fdef = 10.0 },
+	{ "max_membership_removals_percent", K_NUMBER, AT(sync.max_membership_removals_percent),
+	  .min = 0, .max = 100, .fdef = 10.0 },
+	{ .name = NULL },
 };
 
 static const struct key metrics_keys[] = {
-	{ "textfile", K_STRING, NULL },
-	{ NULL, 0, NULL },
+	{ "textfile", K_STRING, AT(metrics.textfile), .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
+	{ .name = NULL },
 };
 
 static const struct key top_keys[] = {
-	{ "ldap", K_GROUP, ldap_keys },
-	{ "store", K_GROUP, store_keys },
-	{ "sync", K_GROUP, sync_keys },
-	{ "roles", K_LIST, NULL },
-	{ "plugins", K_LIST, NULL },
-	{ "metrics", K_GROUP, metrics_keys },
-	{ NULL, 0, NULL },
+	{ .name = "ldap", .type = K_GROUP, .flags = KF_REQUIRED, .missing = "missing: the directory to read from",
+	  .children = ldap_keys },
+	{ .name = "store", .type = K_GROUP, .flags = KF_REQUIRED, .missing = "missing: where the learning store is",
+	  .children = store_keys },
+	{ .name = "sync", .type = K_GROUP, .children = sync_keys },
+	{ .name = "roles", .type = K_LIST },
+	{ .name = "plugins", .type = K_LIST },
+	{ .name = "metrics", .type = K_GROUP, .children = metrics_keys },
+	{ .name = NULL },
 };
 
 /* ---- error reporting ---------------------------------------------------- */
+
+/* An integer literal of the file beyond the 64-bit range: read as the
+ * nearest 64-bit limit, and refused as written by the key it belongs to. */
+struct huge {
+	unsigned line;
+	bool neg;
+	char text[40];   /* as written, cut with "..." when longer */
+};
 
 struct ctx {
 	const char *file;
@@ -183,6 +255,8 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	int nerr;
+	struct huge *huge;
+	size_t nhuge;
 };
 
 static void ctx_error(struct ctx *c, const config_setting_t *s, const char *key,
@@ -210,16 +284,6 @@ ctx_error(struct ctx *c, const config_setting_t *s, const char *key, const char 
 
 /* The dotted path of a setting, for messages: "ldap.users.base". */
 static void
-setting_path(const config_setting_t *s, char *buf, size_t len);
-
-void
-conf_setting_where(const struct config_setting_t *s, char *path, size_t len, unsigned *line)
-{
-	setting_path(s, path, len);
-	*line = config_setting_source_line(s);
-}
-
-static void
 setting_path(const config_setting_t *s, char *buf, size_t len)
 {
 	const config_setting_t *chain[16];
@@ -240,162 +304,208 @@ setting_path(const config_setting_t *s, char *buf, size_t len)
 	}
 }
 
-static const char *
-type_word(enum ktype t)
+void
+conf_setting_where(const struct config_setting_t *s, char *path, size_t len, unsigned *line)
 {
-	switch (t) {
-	case K_STRING: return "a string in double quotes";
-	case K_INT: return "a whole number";
-	case K_NUMBER: return "a number";
-	case K_BOOL: return "true or false";
-	case K_GROUP: return "a group { ... }";
-	case K_STRINGS: return "an array of strings [ \"...\" ]";
-	case K_ANY_STRINGS: return "a group of name = \"attribute\" pairs";
-	case K_LIST: return "a list ( ... )";
-	}
-	return "?";
+	setting_path(s, path, len);
+	*line = config_setting_source_line(s);
 }
 
+/* ---- integer literals wider than 32 bits -------------------------------- */
+
+/* in[i], or NUL past the end. */
+static char
+at(const char *in, size_t len, size_t i)
+{
+	return i < len ? in[i] : '\0';
+}
+
+/* The end of the string that opens at in[i], counting its line feeds. */
+static size_t
+skip_string(const char *in, size_t len, size_t i, unsigned *line)
+{
+	for (i++; i < len && in[i] != '"'; i++) {
+		if (in[i] == '\\' && i + 1 < len)
+			i++;
+		if (in[i] == '\n')
+			(*line)++;
+	}
+	return i < len ? i + 1 : len;
+}
+
+/* The end of the comment that starts at in[i] (#, // or a C comment):
+ * for a line comment its line feed, left for the caller to count. */
+static size_t
+skip_comment(const char *in, size_t len, size_t i, unsigned *line)
+{
+	if (in[i] != '/' || at(in, len, i + 1) != '*') {
+		while (i < len && in[i] != '\n')
+			i++;
+		return i;
+	}
+	for (i += 2; i < len && !(in[i] == '*' && at(in, len, i + 1) == '/'); i++)
+		if (in[i] == '\n')
+			(*line)++;
+	return i < len ? i + 2 : len;
+}
+
+enum lit { LIT_KEEP, LIT_WIDEN, LIT_HUGE };
+
+/* Whether an exponent ("e5", "E-3") starts at in[j]. */
 static bool
-type_ok(const config_setting_t *s, enum ktype t)
+exponent_at(const char *in, size_t len, size_t j)
 {
-	int st = config_setting_type(s);
+	char s = at(in, len, j + 1);
 
-	switch (t) {
-	case K_STRING: return st == CONFIG_TYPE_STRING;
-	case K_INT: return st == CONFIG_TYPE_INT || st == CONFIG_TYPE_INT64;
-	case K_NUMBER: return st == CONFIG_TYPE_INT || st == CONFIG_TYPE_INT64 ||
-		       st == CONFIG_TYPE_FLOAT;
-	case K_BOOL: return st == CONFIG_TYPE_BOOL;
-	case K_GROUP: return st == CONFIG_TYPE_GROUP;
-	case K_STRINGS: return st == CONFIG_TYPE_ARRAY || st == CONFIG_TYPE_LIST;
-	case K_ANY_STRINGS: return st == CONFIG_TYPE_GROUP;
-	case K_LIST: return st == CONFIG_TYPE_LIST;
-	}
-	return false;
+	if (at(in, len, j) != 'e' && at(in, len, j) != 'E')
+		return false;
+	if (s == '+' || s == '-')
+		s = at(in, len, j + 2);
+	return isdigit((unsigned char)s);
 }
 
-/* Check every setting inside group g against keys, recursively. */
-static void
-check_group(struct ctx *c, const config_setting_t *g, const struct key *keys)
+/* The end of the run of (hexadecimal) digits from in[j]. */
+static size_t
+skip_digits(const char *in, size_t len, size_t j, bool hex)
 {
-	int n = config_setting_length(g);
-	char path[256];
+	while (j < len && (hex ? isxdigit((unsigned char)in[j]) : isdigit((unsigned char)in[j])))
+		j++;
+	return j;
+}
 
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(s);
-		const struct key *k;
+/* The end of the number that starts at in[i] (a digit, a sign or a point),
+ * taken as libconfig's scanner takes it, and what it needs: an integer
+ * without suffix outside the 32-bit range the suffix (LIT_WIDEN), one beyond
+ * the 64-bit range more (LIT_HUGE); a float or an integer with a suffix is
+ * kept. in[len] is NUL. */
+static size_t
+scan_number(const char *in, size_t len, size_t i, enum lit *kind)
+{
+	size_t start = i + (in[i] == '+' || in[i] == '-'), j;
+	bool hex = start == i && in[i] == '0' && (at(in, len, i + 1) == 'x' ||
+		   at(in, len, i + 1) == 'X') && isxdigit((unsigned char)at(in, len, i + 2));
+	unsigned long long u;
+	long long v;
 
-		setting_path(s, path, sizeof(path));
-		for (k = keys; k->name != NULL; k++)
-			if (strcmp(k->name, name) == 0)
-				break;
-		if (k->name == NULL) {
-			ctx_error(c, s, path, "unknown key");
-			continue;
-		}
-		if (!type_ok(s, k->type)) {
-			ctx_error(c, s, path, "must be %s", type_word(k->type));
-			continue;
-		}
-		if (k->type == K_GROUP) {
-			check_group(c, s, k->children);
-		} else if (k->type == K_STRINGS || k->type == K_ANY_STRINGS) {
-			int m = config_setting_length(s);
-			for (int j = 0; j < m; j++) {
-				const config_setting_t *e = config_setting_get_elem(s, (unsigned)j);
-				if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-					setting_path(e, path, sizeof(path));
-					ctx_error(c, e, path, "must be a string in double quotes");
+	*kind = LIT_KEEP;
+	j = skip_digits(in, len, hex ? i + 2 : start, hex);
+	if (!hex && (at(in, len, j) == '.' || exponent_at(in, len, j))) {
+		if (at(in, len, j) == '.')
+			j = skip_digits(in, len, j + 1, false);
+		if (exponent_at(in, len, j))
+			j = skip_digits(in, len, j + 2, false);
+		return j;
+	}
+	if (j == start)
+		return start > i ? start : i + 1;   /* a sign without digits */
+	if (at(in, len, j) == 'L')
+		return j + 1 + (at(in, len, j + 1) == 'L');
+	errno = 0;
+	if (hex) {
+		u = strtoull(in + i + 2, NULL, 16);
+		*kind = errno == ERANGE || u > LLONG_MAX ? LIT_HUGE :
+			u > INT_MAX ? LIT_WIDEN : LIT_KEEP;
+	} else {
+		v = strtoll(in + i, NULL, 10);
+		*kind = errno == ERANGE ? LIT_HUGE :
+			v < INT_MIN || v > INT_MAX ? LIT_WIDEN : LIT_KEEP;
+	}
+	return j;
+}
+
+/* Whether a name (a key, true, false) of libconfig's can start with ch. */
+static bool
+name_start(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '*';
+}
+
+/* Remember the literal in[i..j) on line as beyond 64 bits. */
+static int
+huge_add(struct ctx *c, const char *in, size_t i, size_t j, unsigned line)
+{
+	struct huge *h = reallocarray(c->huge, c->nhuge + 1, sizeof(*h));
+	size_t n = j - i;
+
+	if (h == NULL)
+		return -ENOMEM;
+	c->huge = h;
+	h = &c->huge[c->nhuge++];
+	h->line = line;
+	h->neg = in[i] == '-';
+	if (n >= sizeof(h->text))
+		n = sizeof(h->text) - 4;
+	memcpy(h->text, in + i, n);
+	strcpy(h->text + n, j - i > n ? "..." : "");
+	return 0;
+}
+
+/* libconfig 1.5 reads an integer literal without an L suffix into 32 bits
+ * and wraps what does not fit. Copy the text in[0..len) (in[len] is NUL)
+ * into *out with the suffix added to every such literal outside the 32-bit
+ * range, so that libconfig reads it as 64-bit and exactly, and every one
+ * beyond the 64-bit range replaced by the nearest limit and remembered in c.
+ * Strings and comments are copied as they are, and no line moves. */
+static int
+widen_ints(struct ctx *c, const char *in, size_t len, char **out, size_t *outlen)
+{
+	FILE *f = open_memstream(out, outlen);
+	size_t i = 0, from = 0, j;
+	unsigned line = 1;
+	enum lit kind;
+	int r = 0;
+
+	if (f == NULL)
+		return -ENOMEM;
+	while (i < len && r == 0) {
+		char ch = in[i];
+
+		if (ch == '\n') {
+			line++;
+			i++;
+		} else if (ch == '"') {
+			i = skip_string(in, len, i, &line);
+		} else if (ch == '#' || (ch == '/' && (at(in, len, i + 1) == '/' ||
+						      at(in, len, i + 1) == '*'))) {
+			i = skip_comment(in, len, i, &line);
+		} else if (name_start(ch)) {
+			while (i < len && (name_start(in[i]) || in[i] == '-' || in[i] == '_' ||
+					   (in[i] >= '0' && in[i] <= '9')))
+				i++;
+		} else if (isdigit((unsigned char)ch) || ch == '.' || ch == '+' || ch == '-') {
+			j = scan_number(in, len, i, &kind);
+			if (kind != LIT_KEEP) {
+				fwrite(in + from, 1, (kind == LIT_WIDEN ? j : i) - from, f);
+				if (kind == LIT_HUGE) {
+					fputs(in[i] == '-' ? "-9223372036854775808" :
+					      in[i] == '+' ? "+9223372036854775807" :
+					      "9223372036854775807", f);
+					r = huge_add(c, in, i, j, line);
 				}
+				fputc('L', f);
+				from = j;
 			}
+			i = j;
+		} else {
+			i++;
 		}
 	}
+	fwrite(in + from, 1, len - from, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
-/* ---- typed getters (the tree is already type-checked) ------------------- */
+/* ---- helpers ------------------------------------------------------------ */
 
 static const config_setting_t *
 get(const config_t *cfg, const char *path)
 {
 	return config_lookup(cfg, path);
-}
-
-/* A copy of the string at path, or of def when absent; "" gives NULL when
- * empty_is_null. Returns false only when out of memory. */
-static bool
-get_str(const config_t *cfg, const char *path, const char *def, bool empty_is_null,
-	char **out)
-{
-	const config_setting_t *s = get(cfg, path);
-	const char *v = s ? config_setting_get_string(s) : def;
-
-	*out = NULL;
-	if (v == NULL || (empty_is_null && v[0] == '\0'))
-		return true;
-	*out = strdup(v);
-	return *out != NULL;
-}
-
-static long long
-get_int(const config_t *cfg, const char *path, long long def)
-{
-	const config_setting_t *s = get(cfg, path);
-
-	return s ? config_setting_get_int64(s) : def;
-}
-
-static double
-get_number(const config_t *cfg, const char *path, double def)
-{
-	const config_setting_t *s = get(cfg, path);
-
-	if (s == NULL)
-		return def;
-	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
-		return config_setting_get_float(s);
-	return (double)config_setting_get_int64(s);
-}
-
-static bool
-get_bool(const config_t *cfg, const char *path, bool def)
-{
-	const config_setting_t *s = get(cfg, path);
-
-	return s ? config_setting_get_bool(s) : def;
-}
-
-/* Check that the integer at path lies in [lo, hi]; store it in *v. */
-static void
-range_int(struct ctx *c, const config_t *cfg, const char *path, long long def,
-	  long long lo, long long hi, int *v)
-{
-	long long x = get_int(cfg, path, def);
-
-	if (x < lo || x > hi) {
-		ctx_error(c, get(cfg, path), path, "%lld is out of range (%lld to %lld)", x, lo, hi);
-		return;
-	}
-	*v = (int)x;
-}
-
-/* Pick which word of words the string at path is; -1 with an error if none. */
-static int
-one_of(struct ctx *c, const config_t *cfg, const char *path, const char *def,
-       const char *const *words)
-{
-	const config_setting_t *s = get(cfg, path);
-	const char *v = s ? config_setting_get_string(s) : def;
-	char list[256] = "";
-
-	for (int i = 0; words[i] != NULL; i++)
-		if (strcmp(v, words[i]) == 0)
-			return i;
-	for (int i = 0; words[i] != NULL; i++)
-		str_appendf(list, sizeof(list), "%s\"%s\"", i ? ", " : "", words[i]);
-	ctx_error(c, s, path, "\"%s\" is not one of %s", v, list);
-	return -1;
 }
 
 /* An absolute form of path: relative ones are taken from the config's dir. */
@@ -443,6 +553,532 @@ name_ok(const char *s)
 			return false;
 	return true;
 }
+
+/* ---- first pass: every key known, every value of its type --------------- */
+
+static const char *
+type_word(enum ktype t)
+{
+	switch (t) {
+	case K_STRING: case K_WORD: return "a string in double quotes";
+	case K_INT: return "a whole number";
+	case K_NUMBER: return "a number";
+	case K_BOOL: return "true or false";
+	case K_GROUP: return "a group { ... }";
+	case K_STRINGS: return "an array of strings [ \"...\" ]";
+	case K_FIELDS: return "a group of name = \"attribute\" pairs";
+	case K_LIST: return "a list ( ... )";
+	}
+	return "?";
+}
+
+static bool
+type_ok(const config_setting_t *s, enum ktype t)
+{
+	int st = config_setting_type(s);
+
+	switch (t) {
+	case K_STRING: case K_WORD: return st == CONFIG_TYPE_STRING;
+	case K_INT: return st == CONFIG_TYPE_INT || st == CONFIG_TYPE_INT64;
+	case K_NUMBER: return st == CONFIG_TYPE_INT || st == CONFIG_TYPE_INT64 ||
+		       st == CONFIG_TYPE_FLOAT;
+	case K_BOOL: return st == CONFIG_TYPE_BOOL;
+	case K_GROUP: case K_FIELDS: return st == CONFIG_TYPE_GROUP;
+	case K_STRINGS: return st == CONFIG_TYPE_ARRAY || st == CONFIG_TYPE_LIST;
+	case K_LIST: return st == CONFIG_TYPE_LIST;
+	}
+	return false;
+}
+
+/* Check every setting inside group g against keys, recursively: each one
+ * known, of its type, and the elements of string arrays and field groups
+ * strings. */
+static void
+check_group(struct ctx *c, const config_setting_t *g, const struct key *keys)
+{
+	int n = config_setting_length(g);
+	char path[256];
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		const struct key *k;
+
+		setting_path(s, path, sizeof(path));
+		for (k = keys; k->name != NULL; k++)
+			if (strcmp(k->name, name) == 0)
+				break;
+		if (k->name == NULL) {
+			ctx_error(c, s, path, "unknown key");
+			continue;
+		}
+		if (!type_ok(s, k->type)) {
+			ctx_error(c, s, path, "must be %s", type_word(k->type));
+			continue;
+		}
+		if (k->type == K_GROUP) {
+			check_group(c, s, k->children);
+		} else if (k->type == K_STRINGS || k->type == K_FIELDS) {
+			int m = config_setting_length(s);
+			for (int j = 0; j < m; j++) {
+				const config_setting_t *e = config_setting_get_elem(s, (unsigned)j);
+				if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+					setting_path(e, path, sizeof(path));
+					ctx_error(c, e, path, "must be a string in double quotes");
+				}
+			}
+		}
+	}
+}
+
+/* ---- second pass: the values, by the table ------------------------------ */
+
+/* Store v into the field of k: an int (or an enum) or a long long. */
+static void
+put_int(struct conf *cf, const struct key *k, long long v)
+{
+	char *to = (char *)cf + k->off;
+	int i = (int)v;
+
+	if (k->size == sizeof(long long))
+		memcpy(to, &v, sizeof(v));
+	else if (k->size == sizeof(int))
+		memcpy(to, &i, sizeof(i));
+}
+
+/* What s, an integer at one of the 64-bit limits, was written as, when that
+ * was a literal beyond 64 bits (the first such of its sign from its line on);
+ * NULL when it holds the value written. */
+static const char *
+huge_text(const struct ctx *c, const config_setting_t *s, long long v)
+{
+	unsigned line = config_setting_source_line(s);
+	const struct huge *best = NULL;
+
+	if (v != LLONG_MAX && v != LLONG_MIN)
+		return NULL;
+	for (size_t i = 0; i < c->nhuge; i++)
+		if (c->huge[i].neg == (v < 0) && c->huge[i].line >= line &&
+		    (best == NULL || c->huge[i].line < best->line))
+			best = &c->huge[i];
+	return best ? best->text : NULL;
+}
+
+/* An integer key: s's value if in range, else its default. */
+static void
+load_int(struct ctx *c, const config_setting_t *s, const struct key *k, const char *path,
+	 struct conf *cf)
+{
+	long long v = k->def;
+	const char *huge;
+	char text[32];
+
+	if (s != NULL) {
+		v = config_setting_get_int64(s);
+		huge = huge_text(c, s, v);
+		if (huge != NULL || v < k->min || v > k->max) {
+			snprintf(text, sizeof(text), "%lld", v);
+			ctx_error(c, s, path, "%s is out of range (%lld to %lld)",
+				  huge ? huge : text, k->min, k->max);
+			return;
+		}
+	}
+	put_int(cf, k, v);
+}
+
+/* A number key: s's value, with or without a fraction, if in range. */
+static void
+load_number(struct ctx *c, const config_setting_t *s, const struct key *k, const char *path,
+	    struct conf *cf)
+{
+	double v = k->fdef;
+	const char *huge = NULL;
+	char text[32];
+
+	if (s != NULL && config_setting_type(s) == CONFIG_TYPE_FLOAT) {
+		v = config_setting_get_float(s);
+		snprintf(text, sizeof(text), "%g", v);
+	} else if (s != NULL) {
+		v = (double)config_setting_get_int64(s);
+		huge = huge_text(c, s, config_setting_get_int64(s));
+		snprintf(text, sizeof(text), "%lld", config_setting_get_int64(s));
+	}
+	if (s != NULL && (huge != NULL || !(v >= (double)k->min && v <= (double)k->max))) {
+		ctx_error(c, s, path, "%s is out of range (%lld to %lld)", huge ? huge : text,
+			  k->min, k->max);
+		return;
+	}
+	memcpy((char *)cf + k->off, &v, sizeof(v));
+}
+
+/* The index of v in words; -1 with an error at s when it is none of them. */
+static int
+word_index(struct ctx *c, const config_setting_t *s, const char *path, const char *v,
+	   const char *const *words)
+{
+	char list[256] = "";
+
+	for (int i = 0; words[i] != NULL; i++)
+		if (strcmp(v, words[i]) == 0)
+			return i;
+	for (int i = 0; words[i] != NULL; i++)
+		str_appendf(list, sizeof(list), "%s\"%s\"", i ? ", " : "", words[i]);
+	ctx_error(c, s, path, "\"%s\" is not one of %s", v, list);
+	return -1;
+}
+
+/* A string key (g its group, NULL when absent): a copy of s's value or of
+ * the default, checked as k says. Returns 0 or -ENOMEM. */
+static int
+load_string(struct ctx *c, const config_setting_t *g, const config_setting_t *s,
+	    const struct key *k, const char *path, struct conf *cf)
+{
+	const char *v = s ? config_setting_get_string(s) : k->sdef;
+	char *copy = NULL;
+
+	if (v != NULL && k->words != NULL && word_index(c, s, path, v, k->words) < 0)
+		return 0;
+	if (v != NULL && v[0] == '\0' && k->empty != NULL) {
+		ctx_error(c, s, path, "%s", k->empty);
+		return 0;
+	}
+	if (v != NULL && v[0] == '\0' && (k->flags & KF_EMPTY_UNSET))
+		v = NULL;
+	if (v == NULL && (k->flags & KF_REQUIRED) && g != NULL)
+		ctx_error(c, g, path, "%s", k->missing);
+	if (v != NULL && (k->flags & KF_FILTER) && !filter_plausible(v))
+		ctx_error(c, s, path, "\"%s\" is not a filter in parentheses", v);
+	if (v == NULL)
+		return 0;
+	copy = (k->flags & KF_ABS_PATH) ? abs_path(c, v) : strdup(v);
+	if (copy == NULL)
+		return -ENOMEM;
+	memcpy((char *)cf + k->off, &copy, sizeof(copy));
+	return 0;
+}
+
+/* The keys of group g (NULL when absent: every key takes its default) into
+ * cf; prefix is g's path. Returns 0 or -ENOMEM. */
+static int
+load_group(struct ctx *c, const config_setting_t *g, const char *prefix,
+	   const struct key *keys, struct conf *cf)
+{
+	for (const struct key *k = keys; k->name != NULL; k++) {
+		const config_setting_t *s = g ? config_setting_get_member(g, k->name) : NULL;
+		char path[128];
+		bool b;
+		int r = 0, w;
+
+		snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", k->name);
+		switch (k->type) {
+		case K_GROUP:
+			/* the line of the group that should hold it; none at the top */
+			if (s == NULL && g != NULL && (k->flags & KF_REQUIRED))
+				ctx_error(c, config_setting_parent(g) ? g : NULL, path, "%s",
+					  k->missing);
+			r = load_group(c, s, path, k->children, cf);
+			break;
+		case K_STRING:
+			r = load_string(c, g, s, k, path, cf);
+			break;
+		case K_INT:
+			load_int(c, s, k, path, cf);
+			break;
+		case K_NUMBER:
+			load_number(c, s, k, path, cf);
+			break;
+		case K_BOOL:
+			b = s ? config_setting_get_bool(s) : k->def != 0;
+			memcpy((char *)cf + k->off, &b, sizeof(b));
+			break;
+		case K_WORD:
+			w = s ? word_index(c, s, path, config_setting_get_string(s), k->words) : 0;
+			if (w >= 0)
+				put_int(cf, k, w);
+			break;
+		case K_STRINGS: case K_FIELDS: case K_LIST:
+			break;   /* the named checks load these */
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the checks that relate several keys -------------------------------- */
+
+/* ldap.uri: space-separated ldap://, ldaps:// and ldapi:// URIs, at least one. */
+static int
+check_uri(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	char *copy, *save = NULL;
+	int n = 0;
+
+	if (cf->ldap.uri == NULL)
+		return 0;
+	copy = strdup(cf->ldap.uri);
+	if (copy == NULL)
+		return -ENOMEM;
+	for (char *u = strtok_r(copy, " \t", &save); u; u = strtok_r(NULL, " \t", &save)) {
+		n++;
+		if (strncasecmp(u, "ldap://", 7) != 0 && strncasecmp(u, "ldaps://", 8) != 0 &&
+		    strncasecmp(u, "ldapi://", 8) != 0)
+			ctx_error(c, get(cfg, "ldap.uri"), "ldap.uri",
+				  "\"%s\" is not an ldap://, ldaps:// or ldapi:// URI", u);
+	}
+	free(copy);
+	if (n == 0)
+		ctx_error(c, get(cfg, "ldap.uri"), "ldap.uri", "empty");
+	return 0;
+}
+
+/* The bind: a DN and one source of its password, or neither; with
+ * CONF_CHECK_SECRETS, a password file that is there and private. */
+static int
+check_bind(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	const char *file = cf->ldap.bind_password_file, *cred = cf->ldap.bind_password_credential;
+	const char *lone = file ? "ldap.bind_password_file" : "ldap.bind_password_credential";
+	char *pw = NULL, err[512];
+
+	if (file && cred)
+		ctx_error(c, get(cfg, "ldap.bind_password_credential"),
+			  "ldap.bind_password_credential",
+			  "give bind_password_file or bind_password_credential, not both");
+	if (!cf->ldap.bind_dn && (file || cred))
+		ctx_error(c, get(cfg, lone), lone, "needs bind_dn: whom to bind as");
+	if (cf->ldap.bind_dn && !file && !cred)
+		ctx_error(c, get(cfg, "ldap.bind_dn"), "ldap.bind_dn",
+			  "needs bind_password_file or bind_password_credential");
+	if (file && (c->flags & CONF_CHECK_SECRETS) && secret_read(file, true, &pw, err,
+								   sizeof(err)) < 0)
+		ctx_error(c, get(cfg, "ldap.bind_password_file"), "ldap.bind_password_file",
+			  "%s", err);
+	secret_free(pw);
+	if (cred && (strchr(cred, '/') || strcmp(cred, "..") == 0 || strcmp(cred, ".") == 0))
+		ctx_error(c, get(cfg, "ldap.bind_password_credential"),
+			  "ldap.bind_password_credential", "must be a plain name, not a path");
+	return 0;
+}
+
+/* ldap.users.disabled_values, and the disabled flag as a whole: an
+ * attribute, and values or a bitmask that say which of its values disable. */
+static int
+check_disabled(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	const config_setting_t *s = get(cfg, "ldap.users.disabled_values");
+	const config_setting_t *mask = get(cfg, "ldap.users.disabled_bitmask");
+	int n = s ? config_setting_length(s) : 0;
+	/* as written: one out of range is reported once, as that */
+	bool bits = mask != NULL && config_setting_get_int64(mask) != 0;
+	char **values = NULL;
+
+	if (n > 0 && (values = calloc((size_t)n + 1, sizeof(char *))) == NULL)
+		return -ENOMEM;
+	cf->ldap.users.disabled_values = values;
+	for (int i = 0; i < n; i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+		if (v == NULL)
+			continue;
+		if ((values[cf->ldap.users.ndisabled_values] = strdup(v)) == NULL)
+			return -ENOMEM;
+		cf->ldap.users.ndisabled_values++;
+	}
+	if (cf->ldap.users.disabled_attribute == NULL && (cf->ldap.users.ndisabled_values > 0 || bits))
+		ctx_error(c, get(cfg, "ldap.users"), "ldap.users.disabled_attribute",
+			  "missing: disabled_values and disabled_bitmask need it");
+	if (cf->ldap.users.disabled_attribute != NULL && cf->ldap.users.ndisabled_values == 0 && !bits)
+		ctx_error(c, get(cfg, "ldap.users.disabled_attribute"),
+			  "ldap.users.disabled_attribute",
+			  "needs disabled_values or disabled_bitmask to say which values disable");
+	return 0;
+}
+
+/* How the groups name their members, from ldap.groups.member_attribute, and
+ * ldap.attributes.member_of, which names groups read from ldap.groups.base. */
+static int
+check_groups(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	const char *m = cf->ldap.groups.member_attribute;
+
+	cf->ldap.groups.member_style = m == NULL ? MEMBERS_DN :
+				       strcmp(m, "uniqueMember") == 0 ? MEMBERS_UNIQUE :
+				       strcmp(m, "memberUid") == 0 ? MEMBERS_UID : MEMBERS_DN;
+	if (cf->ldap.member_of_attr != NULL && cf->ldap.groups.base == NULL)
+		ctx_error(c, get(cfg, "ldap.attributes.member_of"), "ldap.attributes.member_of",
+			  "needs ldap.groups.base: the groups it names are read from there");
+	return 0;
+}
+
+/* ldap.attributes.custom: at most CONF_MAX_CUSTOM fields, each named with
+ * a-z 0-9 _ and mapped to an attribute. */
+static int
+check_custom(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	const config_setting_t *s = get(cfg, "ldap.attributes.custom");
+	int n = s ? config_setting_length(s) : 0;
+	char path[128];
+
+	if (n > CONF_MAX_CUSTOM) {
+		ctx_error(c, s, "ldap.attributes.custom", "%d fields; at most %d are supported",
+			  n, CONF_MAX_CUSTOM);
+		return 0;
+	}
+	if (s == NULL)
+		return 0;
+	if ((cf->ldap.custom = calloc((size_t)n + 1, sizeof(*cf->ldap.custom))) == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(e), *v = config_setting_get_string(e);
+		struct conf_custom *f = &cf->ldap.custom[cf->ldap.ncustom];
+
+		if (v == NULL)
+			continue;
+		snprintf(path, sizeof(path), "ldap.attributes.custom.%s", name);
+		if (!name_ok(name))
+			ctx_error(c, e, path, "field names use a-z, 0-9 and _ only");
+		if (v[0] == '\0')
+			ctx_error(c, e, path, "must name a directory attribute");
+		f->name = strdup(name);
+		f->attr = strdup(v);
+		cf->ldap.ncustom++;
+		if (f->name == NULL || f->attr == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* roles = ( { group = "lms-admins"; role = "admin"; }, ... ): a group by name
+ * or DN, and the role its effective members get. */
+static int
+check_roles(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	static const char *const roles[] = { "learner", "manager", "admin", NULL };
+	const config_setting_t *s = get(cfg, "roles");
+	int n = s ? config_setting_length(s) : 0;
+
+	if (n == 0)
+		return 0;
+	if (cf->ldap.groups.base == NULL)
+		ctx_error(c, s, "roles", "needs ldap.groups.base: roles come from groups");
+	if ((cf->roles = calloc((size_t)n, sizeof(*cf->roles))) == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *group = NULL, *role = NULL;
+		char key[64];
+		int k;
+
+		snprintf(key, sizeof(key), "roles.[%d]", i);
+		if (!config_setting_is_group(e)) {
+			ctx_error(c, e, key, "must be { group = \"...\"; role = \"...\"; }");
+			continue;
+		}
+		for (unsigned j = 0; j < (unsigned)config_setting_length(e); j++) {
+			const char *name = config_setting_name(config_setting_get_elem(e, j));
+			if (strcmp(name, "group") != 0 && strcmp(name, "role") != 0)
+				ctx_error(c, config_setting_get_elem(e, j), key,
+					  "unknown key \"%s\" (known: group, role)", name);
+		}
+		if (!config_setting_lookup_string(e, "group", &group) || group[0] == '\0') {
+			ctx_error(c, e, key, "group: missing: a group name or DN");
+			continue;
+		}
+		if (!config_setting_lookup_string(e, "role", &role)) {
+			ctx_error(c, e, key, "role: missing: one of learner, manager, admin");
+			continue;
+		}
+		for (k = 0; roles[k] != NULL && strcmp(roles[k], role) != 0; k++)
+			;
+		if (roles[k] == NULL) {
+			ctx_error(c, config_setting_get_member(e, "role"), key,
+				  "role: \"%s\" is not one of learner, manager, admin", role);
+			continue;
+		}
+		cf->roles[cf->nroles].role = (enum role)k;
+		if ((cf->roles[cf->nroles++].group = strdup(group)) == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One entry of the plugins list into p: a group with a name (a-z 0-9 _,
+ * unique) and an optional path. Returns 1 when taken, 0 when refused (with
+ * an error), -ENOMEM. */
+static int
+plugin_entry(struct ctx *c, const struct conf *cf, const config_setting_t *e, int i,
+	     struct conf_plugin *p)
+{
+	const config_setting_t *name = config_setting_get_member(e, "name");
+	const config_setting_t *path = config_setting_get_member(e, "path");
+	const char *v, *pv;
+	char key[64];
+
+	snprintf(key, sizeof(key), "plugins[%d]", i);
+	if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+		ctx_error(c, e, key, "must be a group { name = \"...\"; ... }");
+		return 0;
+	}
+	snprintf(key, sizeof(key), "plugins[%d].name", i);
+	if (name == NULL) {
+		ctx_error(c, e, key, "missing: which plugin to load");
+		return 0;
+	}
+	v = config_setting_get_string(name);
+	if (v == NULL || !name_ok(v) || strlen(v) > 64) {
+		ctx_error(c, name, key, "must be a plugin name: 1 to 64 of a-z, 0-9 and _");
+		return 0;
+	}
+	for (size_t k = 0; k < cf->nplugins; k++)
+		if (strcmp(cf->plugins[k].name, v) == 0)
+			ctx_error(c, name, key, "\"%s\" is loaded already by plugins[%d]", v,
+				  cf->plugins[k].index);
+	pv = path ? config_setting_get_string(path) : NULL;
+	if (path != NULL && (pv == NULL || pv[0] == '\0')) {
+		snprintf(key, sizeof(key), "plugins[%d].path", i);
+		ctx_error(c, path, key, "must be the path of a shared object");
+		return 0;
+	}
+	if (pv != NULL)
+		p->path = abs_path(c, pv);
+	else if (asprintf(&p->path, "%s/%s.so", PLUGINDIR, v) < 0)
+		p->path = NULL;
+	p->name = strdup(v);
+	p->setting = e;
+	p->index = i;
+	p->line = config_setting_source_line(e);
+	return p->name == NULL || p->path == NULL ? -ENOMEM : 1;
+}
+
+/* The plugins list, in its order; every key of an entry but name and path is
+ * the plugin's, checked by its init when the plugin is loaded. */
+static int
+check_plugins(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	const config_setting_t *list = get(cfg, "plugins");
+	int n = list ? config_setting_length(list) : 0;
+
+	if (n == 0)
+		return 0;
+	if ((cf->plugins = calloc((size_t)n, sizeof(*cf->plugins))) == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		int r = plugin_entry(c, cf, config_setting_get_elem(list, (unsigned)i), i,
+				     &cf->plugins[cf->nplugins]);
+		if (r > 0 || r == -ENOMEM)
+			cf->nplugins++;   /* a half-made entry is freed with the rest */
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The checks run once every key has its value, in this order. */
+static int (*const checks[])(struct ctx *, const config_t *, struct conf *) = {
+	check_uri, check_bind, check_disabled, check_groups, check_custom, check_roles,
+	check_plugins,
+};
 
 /* ---- loading ------------------------------------------------------------ */
 
@@ -493,397 +1129,118 @@ conf_free(struct conf *cf)
 	free(cf);
 }
 
-static void
-load_ldap(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
+/* The whole of the file at path into *out (NUL-terminated) and *len: 0,
+ * -EFBIG past CONF_MAX_BYTES, or another negative errno. */
+static int
+read_text(const char *path, char **out, size_t *len)
 {
-	const config_setting_t *s;
-	char key[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0, cap = 0;
+	char *buf = NULL, *p;
+	ssize_t got;
+	int r = 0;
 
-	if (get(cfg, "ldap") == NULL) {
-		ctx_error(c, NULL, "ldap", "missing: the directory to read from");
-		return;
-	}
-	if (!get_str(cfg, "ldap.uri", NULL, true, &cf->ldap.uri))
-		*oom = true;
-	if (cf->ldap.uri == NULL) {
-		ctx_error(c, get(cfg, "ldap"), "ldap.uri", "missing");
-	} else {
-		char *copy = strdup(cf->ldap.uri), *save = NULL;
-		int n = 0;
-		if (copy == NULL) {
-			*oom = true;
-			return;
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (n + 1 >= cap) {
+			cap = cap ? 2 * cap : 16384;
+			if ((p = realloc(buf, cap)) == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = p;
 		}
-		for (char *u = strtok_r(copy, " \t", &save); u; u = strtok_r(NULL, " \t", &save)) {
-			n++;
-			if (strncasecmp(u, "ldap://", 7) != 0 && strncasecmp(u, "ldaps://", 8) != 0 &&
-			    strncasecmp(u, "ldapi://", 8) != 0)
-				ctx_error(c, get(cfg, "ldap.uri"), "ldap.uri",
-					  "\"%s\" is not an ldap://, ldaps:// or ldapi:// URI", u);
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			r = got < 0 ? -errno : 0;
+			break;
 		}
-		free(copy);
-		if (n == 0)
-			ctx_error(c, get(cfg, "ldap.uri"), "ldap.uri", "empty");
-	}
-	cf->ldap.starttls = get_bool(cfg, "ldap.starttls", false);
-	if (!get_str(cfg, "ldap.ca_file", NULL, true, &cf->ldap.ca_file))
-		*oom = true;
-	if (cf->ldap.ca_file && cf->ldap.ca_file[0] != '/') {
-		char *a = abs_path(c, cf->ldap.ca_file);
-		free(cf->ldap.ca_file);
-		cf->ldap.ca_file = a;
-		if (a == NULL)
-			*oom = true;
-	}
-	if (!get_str(cfg, "ldap.bind_dn", NULL, true, &cf->ldap.bind_dn))
-		*oom = true;
-	if (!get_str(cfg, "ldap.bind_password_file", NULL, true, &cf->ldap.bind_password_file) ||
-	    !get_str(cfg, "ldap.bind_password_credential", NULL, true,
-		     &cf->ldap.bind_password_credential))
-		*oom = true;
-	if (cf->ldap.bind_password_file && cf->ldap.bind_password_credential)
-		ctx_error(c, get(cfg, "ldap.bind_password_credential"),
-			  "ldap.bind_password_credential",
-			  "give bind_password_file or bind_password_credential, not both");
-	if (!cf->ldap.bind_dn && (cf->ldap.bind_password_file || cf->ldap.bind_password_credential))
-		ctx_error(c, get(cfg, cf->ldap.bind_password_file ? "ldap.bind_password_file" :
-				 "ldap.bind_password_credential"),
-			  cf->ldap.bind_password_file ? "ldap.bind_password_file" :
-			  "ldap.bind_password_credential", "needs bind_dn: whom to bind as");
-	if (cf->ldap.bind_dn && !cf->ldap.bind_password_file && !cf->ldap.bind_password_credential)
-		ctx_error(c, get(cfg, "ldap.bind_dn"), "ldap.bind_dn",
-			  "needs bind_password_file or bind_password_credential");
-	if (cf->ldap.bind_password_file) {
-		char *a = abs_path(c, cf->ldap.bind_password_file), *pw = NULL, err[512];
-		free(cf->ldap.bind_password_file);
-		cf->ldap.bind_password_file = a;
-		if (a == NULL) {
-			*oom = true;
-		} else if ((c->flags & CONF_CHECK_SECRETS) &&
-			   secret_read(a, true, &pw, err, sizeof(err)) < 0) {
-			ctx_error(c, get(cfg, "ldap.bind_password_file"),
-				  "ldap.bind_password_file", "%s", err);
+		n += (size_t)got;
+		if (n > CONF_MAX_BYTES) {
+			r = -EFBIG;
+			break;
 		}
-		secret_free(pw);
 	}
-	if (cf->ldap.bind_password_credential &&
-	    (strchr(cf->ldap.bind_password_credential, '/') ||
-	     strcmp(cf->ldap.bind_password_credential, "..") == 0 ||
-	     strcmp(cf->ldap.bind_password_credential, ".") == 0))
-		ctx_error(c, get(cfg, "ldap.bind_password_credential"),
-			  "ldap.bind_password_credential", "must be a plain name, not a path");
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
 
-	range_int(c, cfg, "ldap.page_size", 1000, 1, 100000, &cf->ldap.page_size);
-	range_int(c, cfg, "ldap.timeout", 30, 1, 86400, &cf->ldap.timeout);
-	range_int(c, cfg, "ldap.network_timeout", 10, 1, 3600, &cf->ldap.network_timeout);
+/* Parse the file into cfg: read, widen its integers, hand it to libconfig.
+ * A failure writes the one error line into c's buffer. */
+static int
+parse_file(struct ctx *c, config_t *cfg)
+{
+	char *text = NULL, *wide = NULL;
+	size_t len = 0, wlen = 0;
+	FILE *f = NULL;
+	int r;
 
-	/* users */
-	if (get(cfg, "ldap.users") == NULL)
-		ctx_error(c, get(cfg, "ldap"), "ldap.users", "missing: where the people are");
-	if (!get_str(cfg, "ldap.users.base", NULL, true, &cf->ldap.users.base) ||
-	    !get_str(cfg, "ldap.users.filter", "(objectClass=inetOrgPerson)", false,
-		     &cf->ldap.users.filter))
-		*oom = true;
-	if (cf->ldap.users.base == NULL && get(cfg, "ldap.users") != NULL)
-		ctx_error(c, get(cfg, "ldap.users"), "ldap.users.base", "missing");
-	if (cf->ldap.users.filter && !filter_plausible(cf->ldap.users.filter))
-		ctx_error(c, get(cfg, "ldap.users.filter"), "ldap.users.filter",
-			  "\"%s\" is not a filter in parentheses", cf->ldap.users.filter);
-	{
-		static const char *const scopes[] = { "sub", "one", NULL };
-		int sc = one_of(c, cfg, "ldap.users.scope", "sub", scopes);
-		cf->ldap.users.scope = sc == 1 ? SCOPE_ONE : SCOPE_SUB;
+	r = read_text(c->file, &text, &len);
+	if (r < 0) {
+		snprintf(c->err, c->errlen, "%s: cannot read: %s", c->file, strerror(-r));
+		return r;
 	}
-	if (!get_str(cfg, "ldap.users.disabled_attribute", NULL, true,
-		     &cf->ldap.users.disabled_attribute))
-		*oom = true;
-	s = get(cfg, "ldap.users.disabled_values");
-	if (s != NULL) {
-		int n = config_setting_length(s);
-		cf->ldap.users.disabled_values = calloc((size_t)n + 1, sizeof(char *));
-		if (cf->ldap.users.disabled_values == NULL) {
-			*oom = true;
+	r = widen_ints(c, text, len, &wide, &wlen);
+	if (r == 0 && wlen > 0 && (f = fmemopen(wide, wlen, "r")) == NULL)
+		r = -ENOMEM;
+	if (r < 0)
+		goto out;
+	if ((f ? config_read(cfg, f) : config_read_string(cfg, "")) != CONFIG_TRUE) {
+		const char *file = config_error_file(cfg) ? config_error_file(cfg) : c->file;
+		if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
+			r = -EIO;
+			snprintf(c->err, c->errlen, "%s: cannot read", file);
 		} else {
-			for (int i = 0; i < n; i++) {
-				const char *v = config_setting_get_string_elem(s, i);
-				if (v == NULL)
-					continue;
-				cf->ldap.users.disabled_values[cf->ldap.users.ndisabled_values] = strdup(v);
-				if (cf->ldap.users.disabled_values[cf->ldap.users.ndisabled_values++] == NULL)
-					*oom = true;
-			}
+			r = -EINVAL;
+			snprintf(c->err, c->errlen, "%s:%d: syntax error: %s", file,
+				 config_error_line(cfg), config_error_text(cfg));
 		}
 	}
-	cf->ldap.users.disabled_bitmask = get_int(cfg, "ldap.users.disabled_bitmask", 0);
-	if (cf->ldap.users.disabled_bitmask < 0)
-		ctx_error(c, get(cfg, "ldap.users.disabled_bitmask"), "ldap.users.disabled_bitmask",
-			  "must not be negative");
-	if (cf->ldap.users.disabled_attribute == NULL &&
-	    (cf->ldap.users.ndisabled_values > 0 || cf->ldap.users.disabled_bitmask != 0))
-		ctx_error(c, get(cfg, "ldap.users"), "ldap.users.disabled_attribute",
-			  "missing: disabled_values and disabled_bitmask need it");
-	if (cf->ldap.users.disabled_attribute != NULL &&
-	    cf->ldap.users.ndisabled_values == 0 && cf->ldap.users.disabled_bitmask == 0)
-		ctx_error(c, get(cfg, "ldap.users.disabled_attribute"),
-			  "ldap.users.disabled_attribute",
-			  "needs disabled_values or disabled_bitmask to say which values disable");
-
-	/* groups: synced when ldap.groups.base is set */
-	if (!get_str(cfg, "ldap.groups.base", NULL, true, &cf->ldap.groups.base) ||
-	    !get_str(cfg, "ldap.groups.filter", "(objectClass=groupOfNames)", false,
-		     &cf->ldap.groups.filter) ||
-	    !get_str(cfg, "ldap.groups.member_attribute", "member", true,
-		     &cf->ldap.groups.member_attribute) ||
-	    !get_str(cfg, "ldap.groups.name_attribute", "cn", false,
-		     &cf->ldap.groups.name_attr) ||
-	    !get_str(cfg, "ldap.groups.description_attribute", "description", true,
-		     &cf->ldap.groups.description_attr) ||
-	    !get_str(cfg, "ldap.attributes.member_of", NULL, true, &cf->ldap.member_of_attr))
-		*oom = true;
-	if (cf->ldap.groups.filter && !filter_plausible(cf->ldap.groups.filter))
-		ctx_error(c, get(cfg, "ldap.groups.filter"), "ldap.groups.filter",
-			  "\"%s\" is not a filter in parentheses", cf->ldap.groups.filter);
-	{
-		/* "" reads no members from the groups (memberOf gives them). */
-		static const char *const members[] = { "member", "uniqueMember", "memberUid", "",
-						       NULL };
-		static const char *const scopes[] = { "sub", "one", NULL };
-		int m = one_of(c, cfg, "ldap.groups.member_attribute", "member", members);
-		int sc = one_of(c, cfg, "ldap.groups.scope", "sub", scopes);
-		cf->ldap.groups.member_style = m == 2 ? MEMBERS_UID : m == 1 ? MEMBERS_UNIQUE :
-					       MEMBERS_DN;
-		cf->ldap.groups.scope = sc == 1 ? SCOPE_ONE : SCOPE_SUB;
-	}
-	if (cf->ldap.groups.name_attr != NULL && cf->ldap.groups.name_attr[0] == '\0')
-		ctx_error(c, get(cfg, "ldap.groups.name_attribute"), "ldap.groups.name_attribute",
-			  "must name an attribute: every group needs a name");
-	cf->ldap.groups.nested = get_bool(cfg, "ldap.groups.nested", true);
-	if (cf->ldap.member_of_attr != NULL && cf->ldap.groups.base == NULL)
-		ctx_error(c, get(cfg, "ldap.attributes.member_of"), "ldap.attributes.member_of",
-			  "needs ldap.groups.base: the groups it names are read from there");
-
-	/* attributes */
-	if (!get_str(cfg, "ldap.attributes.id", "entryUUID", true, &cf->ldap.id_attr))
-		*oom = true;
-	if (cf->ldap.id_attr == NULL)
-		ctx_error(c, get(cfg, "ldap.attributes.id"), "ldap.attributes.id",
-			  "must name the attribute with each entry's stable id");
-	for (int f = 0; f < NFIELDS; f++) {
-		snprintf(key, sizeof(key), "ldap.attributes.%s", field_names[f]);
-		if (!get_str(cfg, key, field_defaults[f], true, &cf->ldap.attr[f]))
-			*oom = true;
-	}
-	if (cf->ldap.attr[F_USERNAME] == NULL)
-		ctx_error(c, get(cfg, "ldap.attributes.username"), "ldap.attributes.username",
-			  "must name an attribute: every person needs a username");
-	s = get(cfg, "ldap.attributes.custom");
-	if (s != NULL && config_setting_length(s) > CONF_MAX_CUSTOM) {
-		ctx_error(c, s, "ldap.attributes.custom", "%d fields; at most %d are supported",
-			  config_setting_length(s), CONF_MAX_CUSTOM);
-	} else if (s != NULL) {
-		int n = config_setting_length(s);
-		cf->ldap.custom = calloc((size_t)n + 1, sizeof(*cf->ldap.custom));
-		if (cf->ldap.custom == NULL) {
-			*oom = true;
-			return;
-		}
-		for (int i = 0; i < n; i++) {
-			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-			const char *v = config_setting_get_string(e);
-			char path[128];
-			if (v == NULL)
-				continue;
-			snprintf(path, sizeof(path), "ldap.attributes.custom.%s", config_setting_name(e));
-			if (!name_ok(config_setting_name(e)))
-				ctx_error(c, e, path, "field names use a-z, 0-9 and _ only");
-			if (v[0] == '\0')
-				ctx_error(c, e, path, "must name a directory attribute");
-			cf->ldap.custom[cf->ldap.ncustom].name = strdup(config_setting_name(e));
-			cf->ldap.custom[cf->ldap.ncustom].attr = strdup(v);
-			if (!cf->ldap.custom[cf->ldap.ncustom].name ||
-			    !cf->ldap.custom[cf->ldap.ncustom].attr)
-				*oom = true;
-			cf->ldap.ncustom++;
-		}
-	}
+out:
+	if (f != NULL)
+		fclose(f);
+	free(wide);
+	free(text);
+	return r;
 }
 
-/* roles = ( { group = "lms-admins"; role = "admin"; }, ... ): a group by name
- * or DN, and the role its effective members get. */
-static void
-load_roles(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
+/* Check every key and load the values of cfg into a new *out; the errors
+ * go into c. Returns 0, -EINVAL (errors written) or -ENOMEM. */
+static int
+load_tree(struct ctx *c, const config_t *cfg, const char *path, struct conf **out)
 {
-	static const char *const roles[] = { "learner", "manager", "admin", NULL };
-	const config_setting_t *s = get(cfg, "roles");
-	int n = s ? config_setting_length(s) : 0;
+	struct conf *cf = calloc(1, sizeof(*cf));
+	int r = 0;
 
-	if (n == 0)
-		return;
-	if (cf->ldap.groups.base == NULL)
-		ctx_error(c, s, "roles", "needs ldap.groups.base: roles come from groups");
-	cf->roles = calloc((size_t)n, sizeof(*cf->roles));
-	if (cf->roles == NULL) {
-		*oom = true;
-		return;
+	if (cf == NULL || (cf->path = strdup(path)) == NULL) {
+		free(cf);
+		return -ENOMEM;
 	}
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *group = NULL, *role = NULL;
-		char key[64];
-		int k;
-
-		snprintf(key, sizeof(key), "roles.[%d]", i);
-		if (!config_setting_is_group(e)) {
-			ctx_error(c, e, key, "must be { group = \"...\"; role = \"...\"; }");
-			continue;
-		}
-		for (unsigned j = 0; j < (unsigned)config_setting_length(e); j++) {
-			const config_setting_t *f = config_setting_get_elem(e, j);
-			const char *name = config_setting_name(f);
-			if (strcmp(name, "group") != 0 && strcmp(name, "role") != 0)
-				ctx_error(c, f, key, "unknown key \"%s\" (known: group, role)", name);
-		}
-		if (!config_setting_lookup_string(e, "group", &group) || group[0] == '\0') {
-			ctx_error(c, e, key, "group: missing: a group name or DN");
-			continue;
-		}
-		if (!config_setting_lookup_string(e, "role", &role)) {
-			ctx_error(c, e, key, "role: missing: one of learner, manager, admin");
-			continue;
-		}
-		for (k = 0; roles[k] != NULL && strcmp(roles[k], role) != 0; k++)
-			;
-		if (roles[k] == NULL) {
-			ctx_error(c, config_setting_get_member(e, "role"), key,
-				  "role: \"%s\" is not one of learner, manager, admin", role);
-			continue;
-		}
-		cf->roles[cf->nroles].group = strdup(group);
-		cf->roles[cf->nroles].role = (enum role)k;
-		if (cf->roles[cf->nroles++].group == NULL)
-			*oom = true;
+	check_group(c, config_root_setting(cfg), top_keys);
+	/* Values are read only from a tree whose types are right. */
+	if (c->nerr == 0) {
+		r = load_group(c, config_root_setting(cfg), "", top_keys, cf);
+		for (size_t i = 0; r == 0 && i < sizeof(checks) / sizeof(checks[0]); i++)
+			r = checks[i](c, cfg, cf);
 	}
-}
-
-static void
-load_rest(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
-{
-	static const char *const modes[] = { "poll", NULL };
-	static const char *const statuses[] = { "invited", "active", NULL };
-	static const char *const missing[] = { "disable", "keep", NULL };
-	char *p = NULL;
-	int v;
-
-	if (get(cfg, "store") == NULL)
-		ctx_error(c, NULL, "store", "missing: where the learning store is");
-	if (!get_str(cfg, "store.path", NULL, true, &p))
-		*oom = true;
-	if (p == NULL && get(cfg, "store") != NULL)
-		ctx_error(c, get(cfg, "store"), "store.path", "missing");
-	if (p != NULL) {
-		cf->store.path = abs_path(c, p);
-		if (cf->store.path == NULL)
-			*oom = true;
-		free(p);
+	if (r == 0 && c->nerr > 0)
+		r = -EINVAL;
+	if (r < 0) {
+		conf_free(cf);
+		return r;
 	}
-	range_int(c, cfg, "store.busy_timeout", 5000, 0, 600000, &cf->store.busy_timeout);
-
-	one_of(c, cfg, "sync.mode", "poll", modes);
-	range_int(c, cfg, "sync.interval", 900, 10, 7 * 86400, &cf->sync.interval);
-	range_int(c, cfg, "sync.interval_jitter", 0, 0, 86400, &cf->sync.interval_jitter);
-	range_int(c, cfg, "sync.retry_delay", 30, 1, 86400, &cf->sync.retry_delay);
-	v = one_of(c, cfg, "sync.initial_status", "invited", statuses);
-	cf->sync.initial_status = v == 1 ? INITIAL_ACTIVE : INITIAL_INVITED;
-	v = one_of(c, cfg, "sync.on_missing", "disable", missing);
-	cf->sync.on_missing = v == 1 ? MISSING_KEEP : MISSING_DISABLE;
-	range_int(c, cfg, "sync.max_disable", 500, 0, INT_MAX, &cf->sync.max_disable);
-	cf->sync.max_disable_percent = get_number(cfg, "sync.max_disable_percent", 10.0);
-	if (!(cf->sync.max_disable_percent >= 0.0 && cf->sync.max_disable_percent <= 100.0))
-		ctx_error(c, get(cfg, "sync.max_disable_percent"), "sync.max_disable_percent",
-			  "%g is out of range (0 to 100)", cf->sync.max_disable_percent);
-
-	cf->sync.max_membership_removals_percent =
-		get_number(cfg, "sync.max_membership_removals_percent", 10.0);
-	if (!(cf->sync.max_membership_removals_percent >= 0.0 &&
-	      cf->sync.max_membership_removals_percent <= 100.0))
-		ctx_error(c, get(cfg, "sync.max_membership_removals_percent"),
-			  "sync.max_membership_removals_percent", "%g is out of range (0 to 100)",
-			  cf->sync.max_membership_removals_percent);
-
-	load_roles(c, cfg, cf, oom);
-
-	if (!get_str(cfg, "metrics.textfile", NULL, true, &p))
-		*oom = true;
-	if (p != NULL) {
-		cf->metrics.textfile = abs_path(c, p);
-		if (cf->metrics.textfile == NULL)
-			*oom = true;
-		free(p);
-	}
-}
-
-/* The plugins list: each entry a group with a name (a-z 0-9 _, unique) and
- * an optional path; every other key of an entry is the plugin's, checked by
- * its init when the plugin is loaded. */
-static void
-load_plugins(struct ctx *c, const config_t *cfg, struct conf *cf, bool *oom)
-{
-	const config_setting_t *list = get(cfg, "plugins");
-	int n = list ? config_setting_length(list) : 0;
-	char key[64];
-
-	if (n == 0)
-		return;
-	cf->plugins = calloc((size_t)n, sizeof(*cf->plugins));
-	if (cf->plugins == NULL) {
-		*oom = true;
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
-		const config_setting_t *name = config_setting_get_member(e, "name");
-		const config_setting_t *path = config_setting_get_member(e, "path");
-		struct conf_plugin *p = &cf->plugins[cf->nplugins];
-		const char *v;
-
-		snprintf(key, sizeof(key), "plugins[%d]", i);
-		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
-			ctx_error(c, e, key, "must be a group { name = \"...\"; ... }");
-			continue;
-		}
-		snprintf(key, sizeof(key), "plugins[%d].name", i);
-		if (name == NULL) {
-			ctx_error(c, e, key, "missing: which plugin to load");
-			continue;
-		}
-		v = config_setting_get_string(name);
-		if (v == NULL || !name_ok(v) || strlen(v) > 64) {
-			ctx_error(c, name, key, "must be a plugin name: 1 to 64 of a-z, 0-9 and _");
-			continue;
-		}
-		for (size_t k = 0; k < cf->nplugins; k++)
-			if (strcmp(cf->plugins[k].name, v) == 0)
-				ctx_error(c, name, key, "\"%s\" is loaded already by plugins[%d]", v,
-					  cf->plugins[k].index);
-		if (path != NULL) {
-			snprintf(key, sizeof(key), "plugins[%d].path", i);
-			if (config_setting_get_string(path) == NULL ||
-			    config_setting_get_string(path)[0] == '\0') {
-				ctx_error(c, path, key, "must be the path of a shared object");
-				continue;
-			}
-			p->path = abs_path(c, config_setting_get_string(path));
-		} else if (asprintf(&p->path, "%s/%s.so", PLUGINDIR, v) < 0) {
-			p->path = NULL;
-		}
-		p->name = strdup(v);
-		p->setting = e;
-		p->index = i;
-		p->line = config_setting_source_line(e);
-		cf->nplugins++;
-		if (p->name == NULL || p->path == NULL)
-			*oom = true;
-	}
+	*out = cf;
+	return 0;
 }
 
 int
@@ -892,31 +1249,16 @@ conf_load(const char *path, int flags, struct conf **out, char *err, size_t errl
 	struct ctx c = { .file = path, .flags = flags, .err = err, .errlen = errlen };
 	struct conf *cf = NULL;
 	char *copy = NULL, *real = NULL;
-	bool oom = false;
 	config_t *cfg = calloc(1, sizeof(*cfg));
-	int r = 0;
+	int r;
 
 	err[0] = '\0';
 	if (cfg == NULL)
 		return -ENOMEM;
 	config_init(cfg);
-	if (access(path, R_OK) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	r = parse_file(&c, cfg);
+	if (r < 0)
 		goto out;
-	}
-	if (config_read_file(cfg, path) != CONFIG_TRUE) {
-		if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
-			r = -EIO;
-			snprintf(err, errlen, "%s: cannot read", path);
-		} else {
-			r = -EINVAL;
-			snprintf(err, errlen, "%s:%d: syntax error: %s",
-				 config_error_file(cfg) ? config_error_file(cfg) : path,
-				 config_error_line(cfg), config_error_text(cfg));
-		}
-		goto out;
-	}
 	real = realpath(path, NULL);
 	copy = strdup(real ? real : path);
 	if (copy == NULL) {
@@ -924,36 +1266,47 @@ conf_load(const char *path, int flags, struct conf **out, char *err, size_t errl
 		goto out;
 	}
 	c.dir = dirname(copy);
-
-	check_group(&c, config_root_setting(cfg), top_keys);
-	cf = calloc(1, sizeof(*cf));
-	if (cf == NULL || (cf->path = strdup(path)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* Values are read only from a tree whose types are right. */
-	if (c.nerr == 0) {
-		load_ldap(&c, cfg, cf, &oom);
-		load_rest(&c, cfg, cf, &oom);
-		load_plugins(&c, cfg, cf, &oom);
-	}
-	if (oom) {
-		r = -ENOMEM;
+	r = load_tree(&c, cfg, path, &cf);
+	if (r == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", path);
-	} else if (c.nerr > 0) {
-		r = -EINVAL;
-	}
 out:
+	free(c.huge);
 	free(copy);
 	free(real);
 	if (r < 0) {
 		config_destroy(cfg);
 		free(cfg);
-		conf_free(cf);
 		return r;
 	}
 	/* Kept: the plugins read their own settings from it when loaded. */
 	cf->tree = cfg;
 	*out = cf;
 	return 0;
+}
+
+/* Call fn for each integer key under keys (prefix: their group's path). */
+static int
+each_int_key(const struct key *keys, const char *prefix,
+	     int (*fn)(const char *path, long long min, long long max, void *arg), void *arg)
+{
+	for (const struct key *k = keys; k->name != NULL; k++) {
+		char path[128];
+		int r = 0;
+
+		snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", k->name);
+		if (k->type == K_GROUP)
+			r = each_int_key(k->children, path, fn, arg);
+		else if (k->type == K_INT)
+			r = fn(path, k->min, k->max, arg);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+conf_foreach_int_key(int (*fn)(const char *path, long long min, long long max, void *arg),
+		     void *arg)
+{
+	return each_int_key(top_keys, "", fn, arg);
 }

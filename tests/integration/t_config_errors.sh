@@ -3,8 +3,9 @@
 # the key.
 # Proves: starting from a valid hand-written config (exact line numbers known),
 # each of: an unknown key, a value of the wrong type, page_size out of range
-# (0 and 100001), a missing ldap.users.base, a bad sync.initial_status, a
-# syntax error, an unknown top-level group, a non-LDAP URI, an unknown
+# (0 and 100001), integers of 2^32 and more refused rather than wrapped
+# (page_size = 4294968296, sync.max_disable = 4294967296), a missing
+# ldap.users.base, a bad sync.initial_status, a syntax error, an unknown top-level group, a non-LDAP URI, an unknown
 # users.scope, max_disable_percent over 100, a plugins entry without a name
 # and a bad custom field name makes rosterd -n, --once and --dry-run and rosterctl
 # exit 2 with "FILE:LINE: KEY: ..." naming the exact line, creates no store,
@@ -82,6 +83,12 @@ bad_conf '6s/1000/0/'
 expect_error 6 ldap.page_size "0 is out of range"
 bad_conf '6s/1000/100001/'
 expect_error 6 ldap.page_size "100001 is out of range"
+
+note "integers of 2^32 and more are refused, not wrapped to 1000 or 0"
+bad_conf '6s/1000/4294968296/'
+expect_error 6 ldap.page_size "4294968296 is out of range (1 to 100000)"
+bad_conf '20a\  max_disable = 4294967296;'
+expect_error 21 sync.max_disable "4294967296 is out of range (0 to 2147483647)"
 
 note "missing ldap.users.base (reported at the users group)"
 bad_conf '9d'

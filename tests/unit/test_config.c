@@ -4,6 +4,9 @@
  */
 #include "unit.h"
 
+#include <libconfig.h>
+#include <limits.h>
+
 /* A minimal valid config; %s is extra text put inside sync = { }. */
 static const char minimal[] =
 	"ldap = {\n"                                              /* 1 */
@@ -341,6 +344,238 @@ test_too_many_custom_fields(void **state)
 	assert_non_null(strstr(fx->err, ":4: ldap.attributes.custom: 65 fields; at most 64"));
 }
 
+/* Load the minimal config with "key = value;" put inside sync = { } and
+ * expect it refused with "FILE:6: sync.KEY: shown is out of range (...)". */
+static void
+refused_in_sync(struct fixture *fx, const char *key, const char *value, const char *shown,
+		const char *range)
+{
+	struct conf *cf;
+	char extra[128], want[800];
+
+	snprintf(extra, sizeof(extra), "%s = %s;", key, value);
+	load_minimal(fx, extra, 0, -EINVAL, &cf);
+	snprintf(want, sizeof(want), "%s/rosterd.conf:6: sync.%s: %s is out of range (%s)", fx->dir,
+		 key, shown, range);
+	assert_string_equal(fx->err, want);
+	assert_null(cf);
+}
+
+/* Integers of 2^31 or more, and below -2^31, are refused, not wrapped as
+ * libconfig alone would (4294967296 to 0, 4294968296 to 1000): the message
+ * shows the value, or as written when it is beyond 64 bits. */
+static void
+test_big_integers_refused(void **state)
+{
+	static const char *const values[][2] = {
+		{ "2147483648", "2147483648" }, { "4294967296", "4294967296" },
+		{ "4294968296", "4294968296" }, { "-1", "-1" }, { "-2147483649", "-2147483649" },
+		{ "-9223372036854775808", "-9223372036854775808" },
+		{ "-99999999999999999999", "-99999999999999999999" },
+		{ "99999999999999999999", "99999999999999999999" },
+		{ "0x100000000", "4294967296" }, { "0xFFFFFFFF", "4294967295" },
+		{ "0x10000000000000000", "0x10000000000000000" },
+	};
+	struct fixture *fx = *state;
+	struct conf *cf;
+	char text[2048], want[800];
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		refused_in_sync(fx, "max_disable", values[i][0], values[i][1], "0 to 2147483647");
+		snprintf(text, sizeof(text), "ldap = {\n uri = \"ldap://h\";\n page_size = %s;\n"
+			 " users = { base = \"dc=x\"; };\n};\nstore = { path = \"x.db\"; };\n",
+			 values[i][0]);
+		assert_int_equal(load(fx, text, 0, &cf), -EINVAL);
+		snprintf(want, sizeof(want), "%s/rosterd.conf:3: ldap.page_size: %s is out of range "
+			 "(1 to 100000)", fx->dir, values[i][1]);
+		assert_string_equal(fx->err, want);
+	}
+	/* a number key too: not wrapped to 0 and taken */
+	refused_in_sync(fx, "max_disable_percent", "4294967296", "4294967296", "0 to 100");
+}
+
+/* A value that fits a key's range is taken exactly, however large. */
+static void
+test_big_integers_taken(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf;
+	const char *text = "ldap = {\n uri = \"ldap://h\";\n users = { base = \"dc=x\";\n"
+			   " disabled_attribute = \"userAccountControl\"; disabled_bitmask = %s; };\n"
+			   "};\nstore = { path = \"x.db\"; };\n";
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), text, "8589934594");   /* 2^33 + 2 */
+	assert_int_equal(load(fx, buf, 0, &cf), 0);
+	assert_true(cf->ldap.users.disabled_bitmask == 8589934594LL);
+	conf_free(cf);
+	snprintf(buf, sizeof(buf), text, "0x80000000");   /* not -2^31 */
+	assert_int_equal(load(fx, buf, 0, &cf), 0);
+	assert_true(cf->ldap.users.disabled_bitmask == 2147483648LL);
+	conf_free(cf);
+	snprintf(buf, sizeof(buf), text, "9223372036854775807");
+	assert_int_equal(load(fx, buf, 0, &cf), 0);
+	assert_true(cf->ldap.users.disabled_bitmask == 9223372036854775807LL);
+	conf_free(cf);
+	load_minimal(fx, "max_disable = 2147483647;", 0, 0, &cf);
+	assert_int_equal(cf->sync.max_disable, 2147483647);
+	conf_free(cf);
+	/* strings, comments and floats that hold big numbers are left alone */
+	load_minimal(fx, "/* 4294967296 */ mode = \"poll\"; # 4294967296\n"
+		     "max_disable_percent = 42949672.96e-6;", 0, 0, &cf);
+	assert_true(cf->sync.max_disable_percent > 42.9 && cf->sync.max_disable_percent < 43.0);
+	conf_free(cf);
+}
+
+struct int_keys {
+	struct fixture *fx;
+	int n;
+	bool page_size, max_disable;
+};
+
+/* The minimal config as libconfig writes it, with the integer key at path
+ * added and written as the literal value (no suffix); *line is its line. */
+static char *
+config_with(const char *path, const char *value, int *line)
+{
+	static const char base[] =
+		"ldap = { uri = \"ldap://h\"; users = { base = \"dc=x\";"
+		" disabled_attribute = \"a\"; disabled_values = [ \"y\" ]; }; };"
+		"store = { path = \"x.db\"; };";
+	const long long mark = 1234567890123LL;
+	config_setting_t *g;
+	config_t cfg;
+	char name[128], *part, *save = NULL, *text = NULL, *at, *out;
+	size_t len = 0;
+	FILE *f;
+
+	config_init(&cfg);
+	assert_int_equal(config_read_string(&cfg, base), CONFIG_TRUE);
+	g = config_root_setting(&cfg);
+	snprintf(name, sizeof(name), "%s", path);
+	for (part = strtok_r(name, ".", &save); part != NULL; part = strtok_r(NULL, ".", &save)) {
+		config_setting_t *next = config_setting_get_member(g, part);
+		if (save[0] == '\0')
+			next = config_setting_add(g, part, CONFIG_TYPE_INT64);
+		else if (next == NULL)
+			next = config_setting_add(g, part, CONFIG_TYPE_GROUP);
+		assert_non_null(next);
+		g = next;
+	}
+	assert_int_equal(config_setting_set_int64(g, mark), CONFIG_TRUE);
+	f = open_memstream(&text, &len);
+	config_write(&cfg, f);
+	fclose(f);
+	config_destroy(&cfg);
+	at = strstr(text, "1234567890123L");
+	assert_non_null(at);
+	*line = 1;
+	for (const char *p = text; p < at; p++)
+		*line += *p == '\n';
+	*at = '\0';
+	assert_true(asprintf(&out, "%s%s%s", text, value, at + strlen("1234567890123L")) > 0);
+	free(text);
+	return out;
+}
+
+/* Expect path = value refused at its line as out of [min, max], or, with
+ * min > max, taken. */
+static void
+expect_int(struct fixture *fx, const char *path, const char *value, long long min,
+	   long long max, bool taken)
+{
+	struct conf *cf = NULL;
+	char *text, *file, want[800];
+	int line, r;
+
+	text = config_with(path, value, &line);
+	file = file_write(fx->dir, "rosterd.conf", text, 0640);
+	r = conf_load(file, 0, &cf, fx->err, sizeof(fx->err));
+	if (taken) {
+		if (r != 0)
+			print_error("%s = %s: %s\n", path, value, fx->err);
+		assert_int_equal(r, 0);
+		conf_free(cf);
+	} else {
+		snprintf(want, sizeof(want), "%s:%d: %s: %s is out of range (%lld to %lld)", file,
+			 line, path, value, min, max);
+		assert_string_equal(fx->err, want);
+		assert_int_equal(r, -EINVAL);
+	}
+	free(file);
+	free(text);
+}
+
+static int
+one_int_key(const char *path, long long min, long long max, void *arg)
+{
+	struct int_keys *k = arg;
+	char v[32];
+
+	k->n++;
+	k->page_size |= strcmp(path, "ldap.page_size") == 0 && min == 1 && max == 100000;
+	k->max_disable |= strcmp(path, "sync.max_disable") == 0 && min == 0 && max == INT_MAX;
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)max + 1);
+	expect_int(k->fx, path, v, min, max, false);
+	snprintf(v, sizeof(v), "%lld", max);
+	expect_int(k->fx, path, v, min, max, true);
+	snprintf(v, sizeof(v), "%lld", min);
+	expect_int(k->fx, path, v, min, max, true);
+	if (min > LLONG_MIN) {
+		snprintf(v, sizeof(v), "%lld", min - 1);
+		expect_int(k->fx, path, v, min, max, false);
+	}
+	return 0;
+}
+
+/* Every integer key of config.c's table is range-checked: its maximum and
+ * minimum are taken, one past either is refused at its line. */
+static void
+test_every_int_key_range_checked(void **state)
+{
+	struct int_keys k = { .fx = *state };
+
+	assert_int_equal(conf_foreach_int_key(one_int_key, &k), 0);
+	assert_true(k.n >= 9);
+	assert_true(k.page_size);
+	assert_true(k.max_disable);
+}
+
+static int
+int_key_documented(const char *path, long long min, long long max, void *arg)
+{
+	const char *page = arg;
+	char want[256];
+
+	snprintf(want, sizeof(want), ".It Cm %s Pq integer, %lld to %lld,", path, min, max);
+	if (strstr(page, want) == NULL)
+		print_error("rosterd.conf.5 does not say: %s\n", want);
+	return strstr(page, want) == NULL;
+}
+
+/* rosterd.conf(5) states the range of every integer key as the table has it. */
+static void
+test_int_ranges_documented(void **state)
+{
+	const char *top = getenv("ROSTERD_TOP");
+	char path[512], *page;
+	long n;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/docs/rosterd.conf.5", top ? top : ".");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	page = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(page, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	assert_int_equal(conf_foreach_int_key(int_key_documented, page), 0);
+	free(page);
+}
+
 static void
 test_unreadable_file(void **state)
 {
@@ -376,6 +611,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_filter_and_lone_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_custom_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_integers_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_integers_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_int_key_range_checked, setup, teardown),
+		cmocka_unit_test(test_int_ranges_documented),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
