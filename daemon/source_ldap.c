@@ -34,6 +34,8 @@ entry_values(void *arg, size_t i, size_t *n)
 	return dir_values(arg, i, n);
 }
 
+/* ---- the operations, as source.h describes them ---------------------------- */
+
 static int
 ldap_begin(struct source *s, const char *kept)
 {

@@ -22,6 +22,8 @@ struct source_mem_src {
 	char *kept;              /* what begin() was given */
 };
 
+/* ---- the operations, as source.h describes them ---------------------------- */
+
 static int
 mem_begin(struct source *s, const char *kept)
 {

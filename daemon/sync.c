@@ -391,6 +391,7 @@ phase_plan(struct run *run)
 	return 0;
 }
 
+/* Applying failed: log it, set the reason, return r. */
 static int
 apply_failed(struct run *run, int r)
 {
@@ -425,6 +426,7 @@ phase_hierarchy(struct run *run)
 	return 0;
 }
 
+/* Hand one event of the run to the plugins. */
 static int
 send_event(const struct recon_event *e, void *arg)
 {
@@ -626,6 +628,7 @@ sync_verdict(const struct run_facts *f)
 	return v;
 }
 
+/* A run that has done nothing yet, with its options. */
 static void
 run_init(struct run *run, const struct conf *cf, const struct sync_opts *o)
 {
