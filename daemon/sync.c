@@ -1,173 +1,432 @@
 /*
  * sync.c: one sync run, from the directory read to the committed store.
  *
- * Order of a run (docs/design.md): take the run lock; connect and bind; stream
- * the people into staging (no store lock held while reading); note whether
- * the read was complete; then, in one write transaction, plan, check the
- * safety threshold, apply, record the run, commit. An incomplete read plans
- * no disable; a plan over the threshold is rolled back and recorded as held
- * until an operator approves it. This is the layer that decides, so it is
- * the one that logs.
+ * A run is a script of phases over a struct run (script[], above
+ * sync_run()): open the store, take the run lock and record the run;
+ * connect the source; read the people, then the groups, into staging (no
+ * lock on the store while reading); then, in one write transaction, plan,
+ * apply, work out the hierarchy, hand the plugins the run's events, pass
+ * the safety gate, and commit. Each phase returns 0 or a negative errno
+ * and sets the run's reason (rec.error); sync_verdict() turns what
+ * happened into the recorded outcome and the exit code. An incomplete read
+ * plans no disable; a plan over the thresholds is rolled back and recorded
+ * as held until an operator approves it. This is the layer that decides,
+ * so it is the one that logs; what it prints and its end-of-run lines are
+ * in sync_print.c.
  */
 #include "log.h"
 #include "util.h"
-#include "attrmap.h"
+#include "source.h"
+#include "sync_print.h"
 #include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#define MAX_LOGGED_REJECTS 100
-
-struct run_state {
-	struct dir *dir;
-	struct recon *rc;
-	struct amap *map;
-	struct gmap *gmap;
+/* A run in progress: what it uses, what it has found, what it records. */
+struct run {
+	const struct conf *cf;
+	const struct sync_opts *o;
+	struct store *st;
+	struct source *src;
+	bool own_src;               /* made by the run, freed by it */
+	struct recon *rc;           /* staging, then the plan */
+	struct recon_opts ro;
+	struct run_rec rec;         /* what is recorded in sync_runs */
+	struct run_facts f;         /* what happened, for sync_verdict() */
+	bool plugins;               /* plugins are loaded */
+	bool in_memory;             /* a dry run of a store not made yet */
+	int lock_fd;
 	long long read, groups_read;
-	char reason[1024];
+	long long nrejects;
+	long long audit_mark;       /* plugins' audit rows: after this id; -1 none */
+	double t0, t_phase;
+	char now[21], digest[17], why[512];
+	char reason[2048];          /* the run's reason: rec.error points here */
+	bool has_kept;
+	char kept[4096];            /* the state the source kept before */
 };
 
-static const struct dir_val *
-entry_values(void *arg, size_t i, size_t *n)
+static void set_reason(struct run *run, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* Set the run's reason, recorded as its error. */
+static void
+set_reason(struct run *run, const char *fmt, ...)
 {
-	return dir_values(arg, i, n);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(run->reason, sizeof(run->reason), fmt, ap);
+	va_end(ap);
+	run->rec.error = run->reason;
 }
 
-/* Map the current entry to a person and stage it, or reject it with a
- * reason. Returns 0 (staged or rejected) or a negative error of the store. */
-static int
-stage_entry(struct run_state *rs, const char *dn)
+/* Whether the caller's progress callback asks the run to stop. */
+static bool
+stop_asked(const struct run *run, enum sync_step step, long long read)
 {
-	struct person_rec p;
+	const struct sync_opts *o = run->o;
+
+	return o->progress != NULL && o->progress(o->progress_arg, step, read) != 0;
+}
+
+/* The run stops where it is: nothing is changed, it is recorded as failed.
+ * Returns -ECANCELED. */
+static int
+stop(struct run *run)
+{
+	run->f.stopped = true;
+	set_reason(run, "stopped before it ended (rosterd was asked to stop)");
+	return -ECANCELED;
+}
+
+/* The source's interrupt while it waits for the server: the progress
+ * callback is asked whether to stop (SIGTERM), and nothing else: a read
+ * that does not move sends no watchdog ping. */
+static int
+wait_interrupt(void *arg)
+{
+	const struct run *run = arg;
+
+	return stop_asked(run, SYNC_WAITING, run->read + run->groups_read);
+}
+
+/* The source's key in the store's state table. */
+static void
+state_key(const struct source *src, char *key, size_t len)
+{
+	snprintf(key, len, "source:%s", src->ops->name);
+}
+
+/* ---- open and lock, connect ----------------------------------------------- */
+
+/* Take the run lock: one run at a time on a store, whichever process. */
+static int
+run_lock(const char *path, int *fd)
+{
+	int lfd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (lfd < 0)
+		return -errno;
+	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+		int r = -errno;
+		close(lfd);
+		return r == -EWOULDBLOCK ? -EBUSY : r;
+	}
+	*fd = lfd;
+	return 0;
+}
+
+/* The state the source kept in an earlier run, for a source that keeps one. */
+static int
+load_kept(struct run *run)
+{
+	char key[64];
 	int r;
 
-	r = amap_person(rs->map, dn, entry_values, rs->dir, &p, rs->reason, sizeof(rs->reason));
-	if (r < 0)
+	if (run->src->ops->state == NULL)
+		return 0;
+	state_key(run->src, key, sizeof(key));
+	r = store_state_get(run->st, key, run->kept, sizeof(run->kept));
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		log_error("store: cannot read \"%s\": %s", key,
+			  r == -EIO ? store_errmsg(run->st) : strerror(-r));
 		return r;
-	if (r == 1) {
+	}
+	run->has_kept = true;
+	return 0;
+}
+
+/* Open the store (a dry run of a store that does not exist yet plans
+ * against an empty one of its own), take the run lock and record the run
+ * as running. A dry run takes no lock and records nothing. */
+static int
+phase_open(struct run *run)
+{
+	const struct conf *cf = run->cf;
+	const char *path = cf->store.path;
+	char err[2048];
+	int r;
+
+	if (run->src == NULL) {
+		if ((r = source_ldap_new(cf, &run->src)) < 0) {
+			log_error("cannot make the directory source: %s", strerror(-r));
+			return r;
+		}
+		run->own_src = true;
+	}
+	if (run->o->dry_run && access(path, F_OK) < 0) {
+		path = ":memory:";
+		run->in_memory = true;
+	}
+	r = store_open(path, cf->store.busy_timeout, run->o->dry_run && !run->in_memory ?
+		       STORE_NOMIGRATE : 0, &run->st, err, sizeof(err));
+	if (r < 0) {
+		log_error("store: %s", err);
+		return r;
+	}
+	if (run->o->dry_run)
+		return load_kept(run);
+	if ((r = run_lock(cf->store.path, &run->lock_fd)) < 0) {
+		log_error("store %s: %s", cf->store.path, r == -EBUSY ?
+			  "another rosterd run is in progress" : strerror(-r));
+		return r;
+	}
+	if ((r = load_kept(run)) < 0)
+		return r;
+	if (store_runs_mark_crashed(run->st) < 0 ||
+	    store_run_start(run->st, run->now, &run->rec.id) < 0) {
+		log_error("store: cannot record the run: %s", store_errmsg(run->st));
+		return -EIO;
+	}
+	run->ro.run_id = run->rec.id;
+	log_set_run(run->rec.id);
+	return 0;
+}
+
+/* Connect the source (and bind). */
+static int
+phase_connect(struct run *run)
+{
+	struct source *src = run->src;
+	int r;
+
+	src->interrupt = run->o->progress != NULL ? wait_interrupt : NULL;
+	src->interrupt_arg = run;
+	if ((r = src->ops->begin(src, run->has_kept ? run->kept : NULL)) < 0) {
+		log_error("directory: %s", src->err);
+		set_reason(run, "%s", src->err);
+		return r;
+	}
+	run->rec.uri = src->uri;
+	log_debug("connected to %s", src->uri);
+	return 0;
+}
+
+/* ---- reading into staging ------------------------------------------------- */
+
+/* Stage a person, or the rejection of an entry. 0 or a store error. */
+static int
+stage_person(struct run *run, const struct source_entry *e)
+{
+	int r;
+
+	if (e->reject != NULL) {
 		/* A rejected entry whose id we know still counts as seen, so its
 		 * person is not taken for missing. */
-		if (p.dir_id != NULL && (r = recon_stage_seen(rs->rc, p.dir_id)) < 0)
+		if (e->person.dir_id != NULL &&
+		    (r = recon_stage_seen(run->rc, e->person.dir_id)) < 0)
 			return r;
-		return recon_stage_reject(rs->rc, dn, rs->reason);
+		return recon_stage_reject(run->rc, e->dn, e->reject);
 	}
-	r = recon_stage_person(rs->rc, &p);
+	r = recon_stage_person(run->rc, &e->person);
 	return r == -EEXIST ? 0 : r;   /* a clash is recorded as a reject */
 }
 
-/* Map the current group entry and stage it, or reject it. */
+/* Stage a group, or the rejection of an entry. 0 or a store error. */
 static int
-stage_group(struct run_state *rs, const char *dn)
+stage_group(struct run *run, const struct source_entry *e)
 {
-	struct group_rec g;
+	char why[1024];
 	int r;
 
-	r = gmap_group(rs->gmap, dn, entry_values, rs->dir, &g, rs->reason, sizeof(rs->reason));
-	if (r < 0)
-		return r;
-	if (r == 1)
-		return recon_stage_reject(rs->rc, dn, rs->reason);
-	g.partial = dir_entry_ranged(rs->dir);
-	r = recon_stage_group(rs->rc, &g);
+	if (e->reject != NULL)
+		return recon_stage_reject(run->rc, e->dn, e->reject);
+	r = recon_stage_group(run->rc, &e->group);
 	if (r == -EEXIST) {
-		snprintf(rs->reason, sizeof(rs->reason), "group with the same id \"%s\" as one "
-			 "read before", g.dir_id);
-		return recon_stage_reject(rs->rc, dn, rs->reason);
+		snprintf(why, sizeof(why), "group with the same id \"%s\" as one read before",
+			 e->group.dir_id);
+		return recon_stage_reject(run->rc, e->dn, why);
 	}
 	return r;
 }
 
-static bool stop_asked(const struct sync_opts *o, enum sync_step step, long long read);
-
-/* Read the groups into staging. Returns 1 when the search was complete, 0
- * when not (logged), -ECANCELED when the caller asked to stop, negative on a
- * store error. */
+/* The source's next() or read() returned r < 0: a stop, or the source
+ * could not go on (not an incomplete read: that ends with 0). */
 static int
-read_groups(const struct conf *cf, const struct sync_opts *o, struct run_state *rs)
+source_failed(struct run *run, int r, bool starting)
 {
-	const char *dn;
+	if (r == -ECANCELED)
+		return stop(run);
+	if (starting)
+		log_error("%s: %s", run->src->err, strerror(-r));
+	else
+		log_error("directory: %s", run->src->err);
+	set_reason(run, "%s", run->src->err);
+	return r;
+}
+
+/* Read the people into staging. The read starts first: a server finds its
+ * first page while staging loads the store's people. */
+static int
+phase_people(struct run *run)
+{
+	struct source *src = run->src;
+	struct source_entry e;
 	int r;
 
-	if ((r = gmap_new(cf, &rs->gmap)) < 0)
+	if ((r = src->ops->read(src, SOURCE_PEOPLE)) < 0)
+		return source_failed(run, r, true);
+	if ((r = recon_stage_begin(run->st, &run->rc)) < 0) {
+		log_error("store: cannot stage: %s", store_errmsg(run->st));
+		set_reason(run, "cannot create the staging tables");
 		return r;
-	r = dir_search(rs->dir, cf->ldap.groups.base, cf->ldap.groups.scope,
-		       cf->ldap.groups.filter, gmap_attrs(rs->gmap));
-	while (r == 0 && (r = dir_next(rs->dir, &dn)) == 1) {
-		rs->groups_read++;
-		if ((r = stage_group(rs, dn)) < 0)
+	}
+	while ((r = src->ops->next(src, &e)) == 1) {
+		run->read++;
+		if ((r = stage_person(run, &e)) < 0) {
+			log_error("store: staging \"%s\" failed: %s", e.dn, store_errmsg(run->st));
+			set_reason(run, "staging failed");
 			return r;
-		if (stop_asked(o, SYNC_READING, rs->read + rs->groups_read))
-			return -ECANCELED;
+		}
+		if (stop_asked(run, SYNC_READING, run->read)) {
+			run->rec.entries_read = run->read;
+			return stop(run);
+		}
 	}
-	if (r == -ECANCELED)
-		return r;
-	if (r < 0) {
+	run->rec.entries_read = run->read;
+	if (r < 0)
+		return source_failed(run, r, false);
+	run->f.complete = run->ro.complete = src->ops->complete(src);
+	if (!run->f.complete) {
+		log_error("directory read incomplete after %lld entries: %s; "
+			  "no one will be disabled by this run", run->read, src->err);
+		set_reason(run, "%s", src->err);
+	}
+	log_debug("read %lld entries in %.3f s", run->read, time_mono() - run->t0);
+	return 0;
+}
+
+/* Read the groups into staging. */
+static int
+read_groups(struct run *run)
+{
+	struct source *src = run->src;
+	struct source_entry e;
+	int r;
+
+	if ((r = src->ops->read(src, SOURCE_GROUPS)) < 0)
+		return source_failed(run, r, true);
+	while ((r = src->ops->next(src, &e)) == 1) {
+		run->groups_read++;
+		if ((r = stage_group(run, &e)) < 0) {
+			log_error("store: staging groups failed: %s", store_errmsg(run->st));
+			set_reason(run, "staging failed");
+			return r;
+		}
+		if (stop_asked(run, SYNC_READING, run->read + run->groups_read))
+			return stop(run);
+	}
+	if (r < 0)
+		return source_failed(run, r, false);
+	run->f.groups_read = run->ro.groups_read = true;
+	run->f.groups_complete = run->ro.groups_complete = src->ops->complete(src);
+	run->rec.groups_complete = run->f.groups_complete;
+	if (!run->f.groups_complete) {
 		log_error("group search incomplete after %lld groups: %s; no one will leave "
-			  "a group in this run", rs->groups_read, dir_error(rs->dir));
-		return 0;
+			  "a group in this run", run->groups_read, src->err);
+		/* The run is incomplete as a whole; people may still be
+		 * disabled, as their search was complete. */
+		if (run->f.complete)
+			set_reason(run, "%s", src->err);
+	} else if (src->bad_members > 0) {
+		log_warn("%lld member values were not valid and were left out", src->bad_members);
 	}
-	if (gmap_bad_members(rs->gmap) > 0)
-		log_warn("%lld member values were not valid and were left out",
-			 gmap_bad_members(rs->gmap));
-	return 1;
-}
-
-/* ---- reporting ---------------------------------------------------------- */
-
-static int
-log_reject(const char *dn, const char *reason, void *arg)
-{
-	long long *n = arg;
-
-	if (++*n <= MAX_LOGGED_REJECTS)
-		log_fields(LOGL_WARN, &(struct log_ctx){ .dn = dn }, "entry \"%s\" rejected: %s",
-			   dn, reason);
+	log_debug("read %lld groups in %.3f s", run->groups_read, time_mono() - run->t0);
 	return 0;
 }
 
+/* Read the groups, when the config has them; then end staging. */
 static int
-print_change(const struct recon_change *c, void *arg)
+phase_groups(struct run *run)
 {
-	FILE *out = arg;
+	int r;
 
-	if (c->dn != NULL)
-		fprintf(out, "%-8s %-20s \"%s\"  %s\n", c->action,
-			c->username ? c->username : "-", c->dn, c->reason ? c->reason : "");
-	else
-		fprintf(out, "%-8s %-20s %s\n", c->action, c->username ? c->username : "-",
-			c->reason ? c->reason : "");
+	if (run->cf->ldap.groups.base != NULL && (r = read_groups(run)) < 0)
+		return r;
+	if ((r = recon_stage_end(run->rc)) < 0) {
+		log_error("store: staging failed: %s", store_errmsg(run->st));
+		set_reason(run, "staging failed");
+		return r;
+	}
 	return 0;
 }
 
+/* ---- in the write transaction --------------------------------------------- */
+
+/* Take the write lock and plan; log the rejected entries. */
 static int
-print_reject(const char *dn, const char *reason, void *arg)
+phase_plan(struct run *run)
 {
-	fprintf((FILE *)arg, "%-8s %-20s \"%s\"  %s\n", "reject", "-", dn, reason);
+	struct store *st = run->st;
+	char err[2048];
+	int r;
+
+	if (stop_asked(run, SYNC_APPLYING, run->read))
+		return stop(run);
+	if ((r = store_begin(st)) < 0) {
+		log_error("store: cannot lock for writing: %s", store_errmsg(st));
+		set_reason(run, "cannot lock the store");
+		return r;
+	}
+	if (run->o->dry_run && !run->in_memory && (r = store_migrate(st, err, sizeof(err))) < 0) {
+		log_error("store: %s", err);
+		return r;
+	}
+	run->t_phase = time_mono();
+	if ((r = recon_plan(run->rc, &run->ro, &run->rec.c)) < 0) {
+		log_error("store: planning failed: %s", store_errmsg(st));
+		set_reason(run, "planning failed");
+		return r;
+	}
+	log_debug("planned in %.3f s", time_mono() - run->t_phase);
+	run->nrejects = sync_log_rejects(run->rc);
 	return 0;
 }
 
-static void
-print_hier_summary(FILE *out, const struct recon_opts *ro, const struct hier_counts *h,
-		   long long groups_read)
+/* Applying failed: log it, set the reason, return r. */
+static int
+apply_failed(struct run *run, int r)
 {
-	fprintf(out, "plan: %lld manager changes (%lld warnings, %lld cycles), %lld role changes",
-		h->manager_changes, h->manager_warnings, h->manager_cycles, h->role_changes);
-	if (ro->groups_read)
-		fprintf(out, "; %lld groups read (%lld to create, %lld to update, %lld to delete), "
-			"%lld joins, %lld leaves, %lld member values ignored%s", groups_read,
-			h->groups_created, h->groups_updated, h->groups_deleted, h->joins,
-			h->leaves, h->members_ignored, ro->groups_complete ? "" :
-			" (incomplete group read: no leaves planned)");
-	fputc('\n', out);
+	log_error("store: applying the plan failed: %s", store_errmsg(run->st));
+	set_reason(run, "applying the plan failed");
+	return r;
 }
 
-/* ---- the plugins ---------------------------------------------------------- */
+/* Apply the plan to people, inside the transaction (a held or dry run
+ * rolls it all back). */
+static int
+phase_apply(struct run *run)
+{
+	int r;
 
+	run->t_phase = time_mono();
+	if ((r = recon_apply(run->rc, &run->ro)) < 0)
+		return apply_failed(run, r);
+	log_debug("people applied in %.3f s", time_mono() - run->t_phase);
+	return 0;
+}
+
+/* Managers, groups, memberships and roles. */
+static int
+phase_hierarchy(struct run *run)
+{
+	int r;
+
+	if ((r = recon_hierarchy(run->rc, &run->ro, &run->rec.h)) < 0)
+		return apply_failed(run, r);
+	log_debug("applied in %.3f s", time_mono() - run->t_phase);
+	return 0;
+}
+
+/* Hand one event of the run to the plugins. */
 static int
 send_event(const struct recon_event *e, void *arg)
 {
@@ -177,33 +436,33 @@ send_event(const struct recon_event *e, void *arg)
 		.flags = e->flags });
 }
 
-/* Inside the run's transaction, after the plan is applied: hand the plugins
- * the run's events and its end, and count what they did. A plugin's error
- * (or the store's) is returned, and the run must be rolled back. */
+/* Hand the plugins the run's events and its end, and count what they did.
+ * A plugin's error (or the store's) rolls the whole run back. */
 static int
-run_plugins(struct plugins *h, struct store *st, struct recon *rc, const struct recon_opts *ro,
-	    bool dry_run, struct run_rec *rec)
+phase_plugins(struct run *run)
 {
+	struct plugins *h = run->o->plugins;
+	double t = time_mono();
 	int r;
 
-	r = plugins_begin(h, &(struct plugin_run){ .st = st, .now = ro->now,
-						   .run_id = ro->run_id, .complete = ro->complete,
-						   .dry_run = dry_run });
+	if (!run->plugins)
+		return 0;
+	r = plugins_begin(h, &(struct plugin_run){ .st = run->st, .now = run->now,
+						   .run_id = run->rec.id, .complete = run->f.complete,
+						   .dry_run = run->o->dry_run });
 	if (r == 0)
-		r = recon_events_foreach(rc, send_event, h);
+		r = recon_events_foreach(run->rc, send_event, h);
 	if (r == 0)
 		r = plugins_run_end(h);
-	if (r < 0)
+	if (r < 0) {
+		set_reason(run, "%s", plugins_error(h));
+		log_error("%s; the whole run is rolled back",
+			  run->reason[0] ? run->reason : "a plugin failed");
 		return r;
-	plugins_counts(h, &rec->pl);
-	return 0;
-}
-
-static int
-print_action(const struct plugin_action *a, void *arg)
-{
-	fprintf((FILE *)arg, "%-8s %-20s %s  (%s)\n", a->action, a->subject ? a->subject : "-",
-		a->detail ? a->detail : "", a->actor);
+	}
+	plugins_counts(h, &run->rec.pl);
+	run->audit_mark = plugins_audit_mark(h);
+	log_debug("plugins done in %.3f s", time_mono() - t);
 	return 0;
 }
 
@@ -248,364 +507,238 @@ within_threshold(const struct conf *cf, const struct run_rec *rec, long long fou
 	return true;
 }
 
-/* Take the run lock: one run at a time on a store, whichever process. */
+/* The safety gate: within the thresholds, or approved, or held. */
 static int
-run_lock(const char *path, int *fd)
+phase_gate(struct run *run)
 {
-	int lfd = open(path, O_RDONLY | O_CLOEXEC);
+	struct store *st = run->st;
+	int r;
 
-	if (lfd < 0)
-		return -errno;
-	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
-		int r = -errno;
-		close(lfd);
-		return r == -EWOULDBLOCK ? -EBUSY : r;
+	if (within_threshold(run->cf, &run->rec, run->f.complete ? run->read : -1, run->why,
+			     sizeof(run->why))) {
+		run->f.gate = GATE_PASSED;
+		return 0;
 	}
-	*fd = lfd;
+	if ((r = recon_plan_digest(run->rc, run->audit_mark, run->digest)) < 0) {
+		log_error("store: %s", store_errmsg(st));
+		return r;
+	}
+	run->rec.digest = run->digest;
+	/* A dry run looks for an approval without using it up. */
+	r = store_run_use_approval(st, run->digest, run->o->dry_run ? 0 : run->rec.id);
+	if (r < 0) {
+		log_error("store: %s", store_errmsg(st));
+		return r;
+	}
+	if (r == 1) {
+		log_warn("%s; going ahead as an operator approved this plan", run->why);
+		run->f.gate = GATE_APPROVED;
+	} else {
+		run->f.gate = GATE_HELD;
+		set_reason(run, "%s", run->why);
+	}
 	return 0;
 }
 
-/* Whether the caller's progress callback asks the run to stop. */
-static bool
-stop_asked(const struct sync_opts *o, enum sync_step step, long long read)
+/* What the printers need of the run. */
+static void
+report(const struct run *run, struct run_report *rep)
 {
-	return o->progress != NULL && o->progress(o->progress_arg, step, read) != 0;
+	*rep = (struct run_report){
+		.rec = &run->rec, .ro = &run->ro, .read = run->read,
+		.groups_read = run->groups_read, .plugins = run->plugins ? run->o->plugins : NULL,
+		.held = run->f.gate == GATE_HELD ? run->why : NULL, .bad_dns = run->src->bad_dns,
+	};
 }
 
-struct waiting {
-	const struct sync_opts *o;
-	const struct run_state *rs;
-};
-
-/* The directory client's interrupt while it waits for the server: the
- * progress callback is asked whether to stop (SIGTERM), and nothing else: a
- * read that does not move sends no watchdog ping. */
+/* In the run's transaction: keep the source's state for the next run. */
 static int
-wait_interrupt(void *arg)
+keep_state(struct run *run)
 {
-	const struct waiting *w = arg;
+	const char *v;
+	char key[64];
 
-	return stop_asked(w->o, SYNC_WAITING, w->rs->read + w->rs->groups_read);
+	if (run->src->ops->state == NULL || (v = run->src->ops->state(run->src)) == NULL)
+		return 0;
+	state_key(run->src, key, sizeof(key));
+	return store_state_put(run->st, key, v);
 }
 
-/* ---- the run ------------------------------------------------------------ */
+/* A dry run prints the plan and rolls back; a held run rolls back; any
+ * other records itself and commits. */
+static int
+phase_commit(struct run *run)
+{
+	struct store *st = run->st;
+	struct run_report rep;
+	int r;
+
+	if (run->o->dry_run) {
+		report(run, &rep);
+		sync_print_plan(run->o->plan_out ? run->o->plan_out : stdout, run->rc, &rep);
+		store_rollback(st);
+		return 0;
+	}
+	if (run->f.gate == GATE_HELD) {
+		store_rollback(st);
+		sync_log_held(&run->rec, run->why);
+		return 0;
+	}
+	if (stop_asked(run, SYNC_APPLYING, run->read))
+		return stop(run);
+	run->t_phase = time_mono();
+	run->rec.outcome = sync_verdict(&run->f).outcome;
+	run->rec.duration = time_mono() - run->t0;
+	if ((r = keep_state(run)) < 0 || (r = store_run_finish(st, &run->rec)) < 0 ||
+	    (r = store_commit(st)) < 0) {
+		log_error("store: commit failed: %s", store_errmsg(st));
+		set_reason(run, "commit failed");
+		return r;
+	}
+	log_debug("committed in %.3f s", time_mono() - run->t_phase);
+	if (store_checkpoint(st) < 0)
+		log_debug("store: the WAL is in use by a reader; checkpoint left for later");
+	return 0;
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+struct run_verdict
+sync_verdict(const struct run_facts *f)
+{
+	struct run_verdict v = {
+		.outcome = RUN_FAILED, .exit_code = EXIT_FAIL,
+		.recorded = !f->dry_run && f->failed != PHASE_OPEN,
+	};
+
+	/* An unreadable password is the setup's fault, not the server's. */
+	if (f->failed == PHASE_CONNECT)
+		v.exit_code = f->error == -ENOKEY ? EXIT_CONFIG : EXIT_UNREACHABLE;
+	if (f->failed != PHASE_NONE || f->stopped)
+		return v;
+	if (f->gate == GATE_HELD) {
+		v.outcome = RUN_HELD;
+		v.exit_code = EXIT_HELD;
+	} else if (f->complete && (!f->groups_read || f->groups_complete)) {
+		v.outcome = RUN_OK;
+		v.exit_code = EXIT_OK;
+	} else {
+		v.outcome = RUN_INCOMPLETE;
+	}
+	return v;
+}
+
+/* A run that has done nothing yet, with its options. */
+static void
+run_init(struct run *run, const struct conf *cf, const struct sync_opts *o)
+{
+	memset(run, 0, sizeof(*run));
+	run->cf = cf;
+	run->o = o;
+	run->src = o->source;
+	run->lock_fd = -1;
+	run->audit_mark = -1;
+	run->t0 = time_mono();
+	time_now_iso(run->now);
+	run->plugins = o->plugins != NULL && plugins_count(o->plugins) > 0;
+	run->f.dry_run = o->dry_run;
+	run->rec.outcome = RUN_FAILED;
+	run->rec.groups_complete = -1;
+	run->ro = (struct recon_opts){
+		.now = run->now, .cf = cf, .on_missing = cf->sync.on_missing,
+		.initial_status = cf->sync.initial_status, .events = run->plugins,
+		.plugin_disables = o->plugins != NULL && plugins_take_disable(o->plugins),
+	};
+}
+
+/* After the script: roll back what is still open, and settle how the run
+ * ends: its record (a committed run made its own), its last log lines,
+ * the result. */
+static void
+run_end(struct run *run, struct sync_result *res)
+{
+	struct run_verdict v = sync_verdict(&run->f);
+	bool committed = !run->o->dry_run && (v.outcome == RUN_OK || v.outcome == RUN_INCOMPLETE);
+	struct run_report rep;
+
+	if (run->st != NULL)
+		store_rollback(run->st);
+	/* End a staging transaction still open, or it would take the run
+	 * record down with it. */
+	recon_free(run->rc);
+	run->rc = NULL;
+	run->rec.outcome = v.outcome;
+	if (committed) {
+		report(run, &rep);
+		sync_log_done(&rep);
+	} else {
+		run->rec.duration = time_mono() - run->t0;
+	}
+	if (v.recorded && !committed) {
+		if (v.outcome == RUN_HELD)
+			run->rec.c.rejected = run->nrejects;
+		if (store_run_finish(run->st, &run->rec) < 0)
+			log_error("store: cannot record run %lld: %s", run->rec.id,
+				  store_errmsg(run->st));
+		if (v.outcome != RUN_HELD)
+			sync_log_failed(&run->rec);
+	}
+	*res = (struct sync_result){
+		.run_id = run->rec.id, .outcome = v.outcome, .exit_code = v.exit_code,
+		.stopped = run->f.stopped, .entries_read = run->rec.entries_read,
+		.c = run->rec.c, .duration = run->rec.duration,
+	};
+}
+
+/* Close what the run opened. */
+static void
+run_free(struct run *run)
+{
+	log_set_run(0);
+	if (run->o->plugins != NULL)
+		plugins_end(run->o->plugins);   /* its statements, before the store closes */
+	recon_free(run->rc);
+	if (run->src != NULL) {
+		run->src->ops->end(run->src);
+		run->src->interrupt = NULL;
+		run->src->interrupt_arg = NULL;
+		if (run->own_src)
+			run->src->ops->free(run->src);
+	}
+	store_close(run->st);
+	if (run->lock_fd >= 0)
+		close(run->lock_fd);
+}
+
+/* The script of a run. A phase that fails or stops ends it. */
+static int (*const script[PHASE_COUNT])(struct run *run) = {
+	[PHASE_OPEN] = phase_open,           /* the store, the run lock, the record */
+	[PHASE_CONNECT] = phase_connect,     /* the source: connect, bind */
+	[PHASE_PEOPLE] = phase_people,       /* people into staging */
+	[PHASE_GROUPS] = phase_groups,       /* groups into staging; staging ends */
+	[PHASE_PLAN] = phase_plan,           /* write transaction; plan; rejects */
+	[PHASE_APPLY] = phase_apply,         /* people's creates, updates, disables */
+	[PHASE_HIERARCHY] = phase_hierarchy, /* managers, groups, roles */
+	[PHASE_PLUGINS] = phase_plugins,     /* events, run end */
+	[PHASE_GATE] = phase_gate,           /* thresholds, approval */
+	[PHASE_COMMIT] = phase_commit,       /* record and commit; dry run: print */
+};
 
 int
 sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res)
 {
-	struct run_state rs = { 0 };
-	struct waiting wait = { .o = o, .rs = &rs };
-	struct run_rec rec = { .outcome = RUN_FAILED, .groups_complete = -1 };
-	struct recon_opts ro = { .on_missing = cf->sync.on_missing, .cf = cf,
-				 .initial_status = cf->sync.initial_status,
-				 .plugin_disables = o->plugins && plugins_take_disable(o->plugins) };
-	bool plugins = o->plugins != NULL && plugins_count(o->plugins) > 0;
-	long long audit_mark = -1;   /* plugins' audit rows: after this id; -1 none */
-	struct store *st = NULL;
-	char err[2048], now[21], why[512], digest[17] = "";
-	const char *store_path = cf->store.path;
-	const char *dn;
-	double t0 = time_mono(), t_phase;
-	bool complete = false, in_memory = false, stopped = false;
-	int lock_fd = -1, exit_code = EXIT_FAIL, r;
-	long long nrejects = 0;
+	struct run run;
+	int r = 0;
 
-	time_now_iso(now);
-	ro.now = now;
-	ro.events = plugins;
-	/* A dry run of a store that does not exist yet plans against an empty one. */
-	if (o->dry_run && access(store_path, F_OK) < 0) {
-		store_path = ":memory:";
-		in_memory = true;
-	}
-	r = store_open(store_path, cf->store.busy_timeout, o->dry_run && !in_memory ?
-		       STORE_NOMIGRATE : 0, &st, err, sizeof(err));
-	if (r < 0) {
-		log_error("store: %s", err);
-		goto out;
-	}
-	if (!o->dry_run) {
-		if ((r = run_lock(cf->store.path, &lock_fd)) < 0) {
-			log_error("store %s: %s", cf->store.path, r == -EBUSY ?
-				  "another rosterd run is in progress" : strerror(-r));
-			goto out;
-		}
-		if (store_runs_mark_crashed(st) < 0 || store_run_start(st, now, &rec.id) < 0) {
-			log_error("store: cannot record the run: %s", store_errmsg(st));
-			goto out;
-		}
-		ro.run_id = rec.id;
-		log_set_run(rec.id);
-	}
-
-	r = dir_connect(cf, &rs.dir, err, sizeof(err));
-	if (r < 0) {
-		log_error("directory: %s", err);
-		rec.error = err;
-		/* An unreadable password is the setup's fault, not the server's. */
-		exit_code = r == -ENOKEY ? EXIT_CONFIG : EXIT_UNREACHABLE;
-		goto record;
-	}
-	rec.uri = dir_uri(rs.dir);
-	log_debug("connected to %s", rec.uri);
-	if (o->progress != NULL)
-		dir_set_interrupt(rs.dir, wait_interrupt, &wait);
-
-	if ((r = amap_new(cf, &rs.map)) < 0) {
-		log_error("cannot build the attribute map: %s", strerror(-r));
-		rec.error = "cannot build the attribute map";
-		goto record;
-	}
-	/* The search first: the server finds the first page while staging
-	 * loads the store's people. */
-	r = dir_search(rs.dir, cf->ldap.users.base, cf->ldap.users.scope,
-		       cf->ldap.users.filter, amap_attrs(rs.map));
-	if (recon_stage_begin(st, &rs.rc) < 0) {
-		log_error("store: cannot stage: %s", store_errmsg(st));
-		rec.error = "cannot create the staging tables";
-		goto record;
-	}
-	while (r == 0 && (r = dir_next(rs.dir, &dn)) == 1) {
-		rs.read++;
-		if ((r = stage_entry(&rs, dn)) < 0) {
-			log_error("store: staging \"%s\" failed: %s", dn, store_errmsg(st));
-			rec.error = "staging failed";
-			goto record;
-		}
-		if (stop_asked(o, SYNC_READING, rs.read)) {
-			stopped = true;
-			rec.entries_read = rs.read;
-			goto record;
+	run_init(&run, cf, o);
+	for (int p = PHASE_OPEN; p < PHASE_COUNT && r == 0; p++) {
+		r = script[p](&run);
+		if (r < 0 && !run.f.stopped) {
+			run.f.failed = (enum sync_phase)p;
+			run.f.error = r;
 		}
 	}
-	rec.entries_read = rs.read;
-	if (r == -ECANCELED) {
-		stopped = true;
-		goto record;
-	}
-	if (r < 0) {
-		snprintf(err, sizeof(err), "%s", dir_error(rs.dir));
-		log_error("directory read incomplete after %lld entries: %s; "
-			  "no one will be disabled by this run", rs.read, err);
-		rec.error = err;
-	} else {
-		complete = true;
-	}
-	ro.complete = complete;
-	log_debug("read %lld entries in %.3f s", rs.read, time_mono() - t0);
-	if (cf->ldap.groups.base != NULL) {
-		if ((r = read_groups(cf, o, &rs)) == -ECANCELED) {
-			stopped = true;
-			goto record;
-		}
-		if (r < 0) {
-			log_error("store: staging groups failed: %s", store_errmsg(st));
-			rec.error = "staging failed";
-			goto record;
-		}
-		ro.groups_read = true;
-		ro.groups_complete = r == 1;
-		rec.groups_complete = r;
-		if (r == 0 && complete) {
-			/* The run is incomplete as a whole; people may still be
-			 * disabled, as their search was complete. */
-			snprintf(err, sizeof(err), "%s", dir_error(rs.dir));
-			rec.error = err;
-		}
-		log_debug("read %lld groups in %.3f s", rs.groups_read, time_mono() - t0);
-	}
-	if ((r = recon_stage_end(rs.rc)) < 0) {
-		log_error("store: staging failed: %s", store_errmsg(st));
-		rec.error = "staging failed";
-		goto record;
-	}
-	if (stop_asked(o, SYNC_APPLYING, rs.read)) {
-		stopped = true;
-		goto record;
-	}
-
-	if (store_begin(st) < 0) {
-		log_error("store: cannot lock for writing: %s", store_errmsg(st));
-		rec.error = "cannot lock the store";
-		goto record;
-	}
-	if (o->dry_run && in_memory == false && store_migrate(st, err, sizeof(err)) < 0) {
-		log_error("store: %s", err);
-		goto rollback;
-	}
-	t_phase = time_mono();
-	if (recon_plan(rs.rc, &ro, &rec.c) < 0) {
-		log_error("store: planning failed: %s", store_errmsg(st));
-		rec.error = "planning failed";
-		goto rollback;
-	}
-	log_debug("planned in %.3f s", time_mono() - t_phase);
-	recon_rejects_foreach(rs.rc, log_reject, &nrejects);
-	if (nrejects > MAX_LOGGED_REJECTS)
-		log_warn("%lld more entries rejected", nrejects - MAX_LOGGED_REJECTS);
-
-	rec.outcome = complete && (!ro.groups_read || ro.groups_complete) ? RUN_OK : RUN_INCOMPLETE;
-	exit_code = rec.outcome == RUN_OK ? EXIT_OK : EXIT_FAIL;
-	/* Apply inside the transaction; a held or dry run rolls it all back. */
-	t_phase = time_mono();
-	r = recon_apply(rs.rc, &ro);
-	if (r == 0) {
-		log_debug("people applied in %.3f s", time_mono() - t_phase);
-		r = recon_hierarchy(rs.rc, &ro, &rec.h);
-	}
-	if (r < 0) {
-		log_error("store: applying the plan failed: %s", store_errmsg(st));
-		rec.error = "applying the plan failed";
-		goto failed;
-	}
-	log_debug("applied in %.3f s", time_mono() - t_phase);
-	if (plugins) {
-		t_phase = time_mono();
-		if (run_plugins(o->plugins, st, rs.rc, &ro, o->dry_run, &rec) < 0) {
-			snprintf(err, sizeof(err), "%s", plugins_error(o->plugins));
-			log_error("%s; the whole run is rolled back",
-				  err[0] ? err : "a plugin failed");
-			rec.error = err;
-			goto failed;
-		}
-		audit_mark = plugins_audit_mark(o->plugins);
-		log_debug("plugins done in %.3f s", time_mono() - t_phase);
-	}
-	if (!within_threshold(cf, &rec, complete ? rs.read : -1, why, sizeof(why))) {
-		if (recon_plan_digest(rs.rc, audit_mark, digest) < 0) {
-			log_error("store: %s", store_errmsg(st));
-			goto rollback;
-		}
-		rec.digest = digest;
-		/* A dry run looks for an approval without using it up. */
-		r = store_run_use_approval(st, digest, o->dry_run ? 0 : rec.id);
-		if (r < 0) {
-			log_error("store: %s", store_errmsg(st));
-			goto rollback;
-		}
-		if (r == 1) {
-			log_warn("%s; going ahead as an operator approved this plan", why);
-		} else {
-			rec.outcome = RUN_HELD;
-			exit_code = EXIT_HELD;
-			rec.error = why;
-		}
-	}
-
-	if (o->dry_run) {
-		FILE *out = o->plan_out ? o->plan_out : stdout;
-		recon_plan_foreach(rs.rc, print_change, out);
-		recon_rejects_foreach(rs.rc, print_reject, out);
-		if (plugins)
-			plugins_actions_foreach(o->plugins, print_action, out);
-		fprintf(out, "plan: %lld to create, %lld to update (%lld moved), %lld to disable, "
-			"%lld to enable, %lld unchanged, %lld rejected; %lld entries read%s\n",
-			rec.c.created, rec.c.updated, rec.c.renamed, rec.c.disabled, rec.c.enabled,
-			rec.c.unchanged, rec.c.rejected, rs.read,
-			complete ? "" : " (incomplete read: no disables planned)");
-		print_hier_summary(out, &ro, &rec.h, rs.groups_read);
-		if (plugins)
-			fprintf(out, "plan: plugins: %lld to disable, %lld to enable, %lld to archive, "
-				"%lld assignments, %lld unassignments\n", rec.pl.disabled,
-				rec.pl.enabled, rec.pl.archived, rec.pl.assigned, rec.pl.unassigned);
-		if (rec.outcome == RUN_HELD)
-			fprintf(out, "this run would be held: %s\n", why);
-		store_rollback(st);
-		goto out;
-	}
-	if (rec.outcome == RUN_HELD) {
-		store_rollback(st);
-		log_fields(LOGL_ERR, &(struct log_ctx){ .message_id = MSGID_RUN_HELD },
-			  "run %lld held: %s; nothing was changed. To let this plan through, "
-			  "check it with rosterd --dry-run, then: rosterctl run approve %lld",
-			  rec.id, why, rec.id);
-		goto record;
-	}
-	if (stop_asked(o, SYNC_APPLYING, rs.read)) {
-		stopped = true;
-		goto rollback;
-	}
-	t_phase = time_mono();
-	rec.duration = time_mono() - t0;
-	if (store_run_finish(st, &rec) < 0 || store_commit(st) < 0) {
-		log_error("store: commit failed: %s", store_errmsg(st));
-		rec.error = "commit failed";
-		goto failed;
-	}
-	log_debug("committed in %.3f s", time_mono() - t_phase);
-	if (store_checkpoint(st) < 0)
-		log_debug("store: the WAL is in use by a reader; checkpoint left for later");
-	log_fields(LOGL_INFO, &(struct log_ctx){ .message_id = MSGID_RUN_COMPLETED },
-		 "run %lld %s: %lld entries read from %s; %lld created, %lld updated "
-		 "(%lld moved), %lld disabled, %lld enabled, %lld unchanged, %lld rejected; %.2f s",
-		 rec.id, run_outcome_name(rec.outcome), rs.read, rec.uri, rec.c.created,
-		 rec.c.updated, rec.c.renamed, rec.c.disabled, rec.c.enabled, rec.c.unchanged,
-		 rec.c.rejected, rec.duration);
-	if (ro.groups_read || rec.h.manager_changes || rec.h.role_changes)
-		log_info("run %lld: %lld manager changes (%lld warnings, %lld cycles); %lld groups "
-			 "read (%lld created, %lld updated, %lld deleted), %lld joins, %lld leaves, "
-			 "%lld member values ignored; %lld role changes", rec.id,
-			 rec.h.manager_changes, rec.h.manager_warnings, rec.h.manager_cycles,
-			 rs.groups_read, rec.h.groups_created, rec.h.groups_updated,
-			 rec.h.groups_deleted, rec.h.joins, rec.h.leaves, rec.h.members_ignored,
-			 rec.h.role_changes);
-	if (plugins)
-		log_info("run %lld: plugins: %lld disabled, %lld enabled, %lld archived, "
-			 "%lld assigned, %lld unassigned", rec.id, rec.pl.disabled, rec.pl.enabled,
-			 rec.pl.archived, rec.pl.assigned, rec.pl.unassigned);
-	if (amap_bad_dns(rs.map) > 0)
-		log_warn("%lld manager values were not DNs and were left out",
-			 amap_bad_dns(rs.map));
-	goto out;
-
-failed:
-	rec.outcome = RUN_FAILED;
-	exit_code = EXIT_FAIL;
-rollback:
-	store_rollback(st);
-	if (rec.outcome != RUN_HELD)
-		rec.outcome = RUN_FAILED;
-record:
-	if (rec.outcome == RUN_OK || rec.outcome == RUN_INCOMPLETE || rec.outcome == RUN_RUNNING)
-		rec.outcome = RUN_FAILED;
-	if (stopped) {
-		rec.outcome = RUN_FAILED;
-		rec.error = "stopped before it ended (rosterd was asked to stop)";
-	}
-	/* End a staging transaction still open, or it would take the run
-	 * record down with it. */
-	recon_free(rs.rc);
-	rs.rc = NULL;
-	rec.duration = time_mono() - t0;
-	if (!o->dry_run && rec.id > 0) {
-		if (rec.outcome == RUN_HELD)
-			rec.c.rejected = nrejects;
-		if (store_run_finish(st, &rec) < 0)
-			log_error("store: cannot record run %lld: %s", rec.id, store_errmsg(st));
-		if (rec.outcome != RUN_HELD)
-			log_fields(LOGL_ERR, &(struct log_ctx){ .message_id = MSGID_RUN_FAILED },
-				   "run %lld failed after %.2f s: %s; nothing was changed", rec.id,
-				   rec.duration, rec.error ? rec.error : "see the messages above");
-	}
-	if (rec.outcome != RUN_HELD && exit_code == EXIT_OK)
-		exit_code = EXIT_FAIL;
-out:
-	res->run_id = rec.id;
-	res->outcome = rec.outcome;
-	res->exit_code = exit_code;
-	res->stopped = stopped;
-	res->entries_read = rec.entries_read;
-	res->c = rec.c;
-	res->duration = rec.duration ? rec.duration : time_mono() - t0;
-	log_set_run(0);
-	if (o->plugins != NULL)
-		plugins_end(o->plugins);   /* its statements, before the store closes */
-	recon_free(rs.rc);
-	amap_free(rs.map);
-	gmap_free(rs.gmap);
-	dir_close(rs.dir);
-	store_close(st);
-	if (lock_fd >= 0)
-		close(lock_fd);
-	return exit_code == EXIT_OK ? 0 : -EIO;
+	run_end(&run, res);
+	run_free(&run);
+	return res->exit_code == EXIT_OK ? 0 : -EIO;
 }

@@ -3,7 +3,13 @@
  *
  * Use: sync_run() with the config and the options; it opens and closes
  * everything it uses, logs what it decides, and fills the result. The caller
- * owns the config and the plugin host, which must outlive the call.
+ * owns the config, the plugin host and a source it passes in, which must
+ * outlive the call.
+ *
+ * A run is a script of phases (sync.c): open and lock, connect, read people,
+ * read groups, plan, apply, hierarchy, plugins, safety gate, commit. What
+ * happened (struct run_facts) gives the recorded outcome and the exit code
+ * through one pure function, sync_verdict().
  */
 #ifndef ROSTERD_SYNC_H
 #define ROSTERD_SYNC_H
@@ -13,6 +19,8 @@
 
 #include "conf.h"
 #include "runs.h"
+
+struct source;
 
 /* What a run is doing, as told to the progress callback. */
 enum sync_step {
@@ -29,6 +37,9 @@ struct sync_opts {
 	int (*progress)(void *arg, enum sync_step step, long long entries_read);
 	void *progress_arg;
 	struct plugins *plugins;   /* loaded at start-up (plugin.c); never NULL */
+	/* What the run reads (source.h): begun and ended by the run, freed by
+	 * the caller. NULL: the paged LDAP search of the config. */
+	struct source *source;
 };
 struct sync_result {
 	long long run_id;
@@ -39,6 +50,61 @@ struct sync_result {
 	struct plan_counts c;   /* the plan's counts (applied only when ok/incomplete) */
 	double duration;
 };
+/* Do one run. 0 when it ends with EXIT_OK, else -EIO (res says how). */
 int sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res);
+
+/* The phases of a run, in order; which one failed. */
+enum sync_phase {
+	PHASE_NONE,        /* none failed */
+	PHASE_OPEN,        /* open the store, take the run lock, record the run */
+	PHASE_CONNECT,     /* the source's begin: connect and bind */
+	PHASE_PEOPLE,      /* read the people into staging */
+	PHASE_GROUPS,      /* read the groups into staging; end staging */
+	PHASE_PLAN,        /* the write transaction, the plan */
+	PHASE_APPLY,       /* apply the plan to people */
+	PHASE_HIERARCHY,   /* managers, groups, memberships, roles */
+	PHASE_PLUGINS,     /* the plugins' events and run end */
+	PHASE_GATE,        /* the safety thresholds, the approval */
+	PHASE_COMMIT,      /* the run record, commit (a dry run: print the plan) */
+	PHASE_COUNT
+};
+/* What the safety gate found. */
+enum sync_gate {
+	GATE_NOT_REACHED,
+	GATE_PASSED,       /* within the thresholds */
+	GATE_APPROVED,     /* over, but an operator approved this very plan */
+	GATE_HELD,         /* over, not approved */
+};
+/* What happened in a run. */
+struct run_facts {
+	enum sync_phase failed;   /* the phase that failed; PHASE_NONE */
+	int error;                /* its negative errno */
+	bool stopped;             /* the progress callback asked the run to stop */
+	bool complete;            /* the people read was whole */
+	bool groups_read;         /* the groups were read to the end */
+	bool groups_complete;     /* and that read was whole */
+	enum sync_gate gate;
+	bool dry_run;
+};
+/* How a run ends: the outcome recorded, the exit code, and whether the
+ * run has a record in the store. */
+struct run_verdict {
+	enum run_outcome outcome;
+	int exit_code;
+	bool recorded;
+};
+/* The verdict on what happened, first rule that applies:
+ *   a phase failed:            failed; exit 2 (EXIT_CONFIG) when the connect
+ *                              phase failed with -ENOKEY (the password cannot
+ *                              be read), 3 (EXIT_UNREACHABLE) when it failed
+ *                              otherwise, else 1 (EXIT_FAIL)
+ *   stopped:                   failed, exit 1
+ *   held by the gate:          held, exit 4 (EXIT_HELD)
+ *   people whole, and groups   ok, exit 0 (EXIT_OK)
+ *   not read or read whole:
+ *   otherwise:                 incomplete, exit 1
+ * Recorded: unless a dry run, or the open phase failed (the run record is
+ * its last step). Pure: depends on f alone. */
+struct run_verdict sync_verdict(const struct run_facts *f);
 
 #endif

@@ -1,0 +1,125 @@
+/*
+ * source.h: where a sync run reads the directory from. A source is a small
+ * table of functions; the run (sync.c) drives every source the same way, so
+ * each feeds the same staging, plan, plugins, audit and safety gate.
+ *
+ * Sources: the paged LDAP search of the config (source_ldap.c, the default)
+ * and one that hands out records held in memory (source_mem.c, for the unit
+ * tests). RFC 4533 and Active Directory's DirSync are meant to come in
+ * behind the same table.
+ *
+ * Use, per run, in this order:
+ *   begin(kept)             connect; kept is the state a run kept before
+ *   read(SOURCE_PEOPLE)     start reading people: before staging begins, so
+ *                           that a server finds its first page meanwhile
+ *   next() until 0          each entry, mapped: a person, or a rejection
+ *   complete()              whether that read was whole (err: why not)
+ *   read(SOURCE_GROUPS), next() until 0, complete()
+ *                           the same for groups, when the config has them
+ *   state()                 what to keep for the next run; the run keeps it
+ *                           in its own transaction, so only when it commits
+ *   end()                   disconnect; safe whatever came before
+ *
+ * Entries come out mapped (struct person_rec, struct group_rec of recon.h):
+ * how directory attributes become fields is the source's business (the
+ * LDAP source maps with attrmap.c), so the run knows no attribute list and a
+ * source that holds records needs none.
+ *
+ * Ownership: whoever creates a source frees it (ops->free); sync_run() frees
+ * only the LDAP source it makes when sync_opts.source is NULL. Records, DNs
+ * and texts handed out belong to the source and stay valid until its next
+ * call. A source borrows the config it was made with. Nothing here logs:
+ * what went wrong is in err, and the run logs it.
+ */
+#ifndef ROSTERD_SOURCE_H
+#define ROSTERD_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "recon.h"
+
+enum source_read { SOURCE_PEOPLE, SOURCE_GROUPS };
+
+/* One entry of the read in progress. */
+struct source_entry {
+	const char *dn;            /* as the directory gave it */
+	const char *reject;        /* NULL: taken; else why it is not */
+	/* Reading people: the person. A rejected one has at most person.dir_id
+	 * (NULL when it could not be read), so that the person it belongs to
+	 * is not taken for missing. */
+	struct person_rec person;
+	/* Reading groups: the group (partial: the server sent only part of
+	 * its members). A rejected group has nothing more. */
+	struct group_rec group;
+};
+
+struct source;
+
+struct source_ops {
+	/* "ldap", "memory": the kept state goes under the key "source:NAME". */
+	const char *name;
+	/* Connect. 0, or as dir_connect(): -EHOSTUNREACH no server answered,
+	 * -EACCES bind refused, -EPROTO TLS failed, -ENOKEY the password cannot
+	 * be read, -ENOMEM. kept: the state a run kept before (NULL: none). */
+	int (*begin)(struct source *s, const char *kept);
+	/* Start reading people or groups. 0, or negative when the source cannot
+	 * read at all (no memory). A search that fails is not an error here: the
+	 * read then ends at once, not whole. */
+	int (*read)(struct source *s, enum source_read what);
+	/* The next entry of the read: 1 with *e filled, 0 when the read has
+	 * ended (complete() says how), -ECANCELED when the interrupt asked to
+	 * stop, another negative code when the source failed (no memory). */
+	int (*next)(struct source *s, struct source_entry *e);
+	/* After next() returned 0: whether that read was whole. */
+	bool (*complete)(const struct source *s);
+	/* The state to keep for the next run, or NULL to keep what is kept.
+	 * NULL function: the source keeps no state (the paged search). */
+	const char *(*state)(const struct source *s);
+	void (*end)(struct source *s);
+	/* NULL-safe. */
+	void (*free)(struct source *s);
+};
+
+/* The part every source shares; a source's own struct starts with it. */
+struct source {
+	const struct source_ops *ops;
+	/* Set by the source. */
+	const char *uri;          /* where it reads from, once begun */
+	long long bad_dns;        /* manager and memberOf values left out: not DNs */
+	long long bad_members;    /* group member values left out: not valid */
+	char err[2048];           /* what failed, or why a read was not whole */
+	/* Set by the run before begin(): while the source waits for a server,
+	 * it calls interrupt(interrupt_arg) now and then, and stops (next()
+	 * returns -ECANCELED) when that returns non-zero. NULL: never asked. */
+	int (*interrupt)(void *arg);
+	void *interrupt_arg;
+};
+
+/* The paged LDAP search of cf (ldap.users, ldap.groups), mapped by
+ * ldap.attributes. 0 or -ENOMEM. */
+int source_ldap_new(const struct conf *cf, struct source **out);
+
+/* What the memory source hands out, and how it ends. Borrowed: it must
+ * outlive the source. */
+struct source_mem {
+	const struct source_entry *people;   /* in this order */
+	size_t npeople;
+	const struct source_entry *groups;
+	size_t ngroups;
+	/* A read ends, not whole, after this many entries (0: its search
+	 * fails at once); -1: it hands out all and is whole. */
+	long long people_limit, groups_limit;
+	/* Before handing out people entry number wait_at (from 0), wait for
+	 * the "server" once: the interrupt is asked. -1: never. */
+	long long wait_at;
+	int begin_error;          /* begin() fails with this; 0: it does not */
+	const char *state;        /* kept after a run whose reads were whole; NULL: none */
+};
+/* A source that hands out m's entries. 0 or -ENOMEM. */
+int source_mem_new(const struct source_mem *m, struct source **out);
+/* The kept state the memory source's last begin() was given; NULL: none. */
+const char *source_mem_kept(const struct source *s);
+
+#endif
