@@ -24,5 +24,6 @@
 #include "metrics.h"
 #include "service.h"
 #include "query.h"
+#include "view.h"
 
 #endif
