@@ -14,33 +14,27 @@
  * is an enrolment that holds one of the course's licences, or it waits while
  * the pool is empty and is granted, in the order assigned, when a licence
  * comes back. Started and completed assignments are never changed here.
- * Knows SQL, no LDAP; logs nothing.
+ * Knows SQL (through the store's statement API), no LDAP; logs nothing.
  */
 #include "util.h"
+#include "view.h"
 #include "actions.h"
 
 #include <stdio.h>
 #include <errno.h>
-#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define ACT_MAX_STMTS 64
-
 struct act {
 	struct store *st;
-	sqlite3 *db;
 	char now[32];
 	long long run_id;
 	const char *actor;       /* caller's string, "operator:x" or "plugin:y" */
 	char msg[1024];
 	struct act_counts n;
-	struct {
-		const char *sql;     /* identity: each statement is a static string */
-		sqlite3_stmt *s;
-	} cache[ACT_MAX_STMTS];
-	size_t ncache;
 };
 
 /* A person as the state rules need them. Strings are owned. */
@@ -64,41 +58,35 @@ msg(struct act *a, const char *fmt, ...)
 
 /* ---- statements ---------------------------------------------------------- */
 
-/* The cached statement for sql, reset, with args bound by the letters of
- * fmt: 'i' a long long, 't' a string (NULL binds NULL). NULL on failure. */
-static sqlite3_stmt *
+/* The store's statement for sql (prepared once, cached by the store) with
+ * args bound by the letters of fmt: 'i' a long long, 't' a string (NULL
+ * binds NULL), not copied: it must stay valid until the statement is done.
+ * The caller steps it and gives it back with stmt_done(). NULL on failure. */
+static struct stmt *
 vprep(struct act *a, const char *sql, const char *fmt, va_list ap)
 {
-	sqlite3_stmt *s = NULL;
-	size_t i;
+	struct stmt *s;
+	int r = 0;
 
-	for (i = 0; i < a->ncache; i++)
-		if (a->cache[i].sql == sql)
-			break;
-	if (i < a->ncache) {
-		s = a->cache[i].s;
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-	} else {
-		if (a->ncache == ACT_MAX_STMTS ||
-		    sqlite3_prepare_v2(a->db, sql, -1, &s, NULL) != SQLITE_OK)
-			return NULL;
-		a->cache[a->ncache].sql = sql;
-		a->cache[a->ncache++].s = s;
-	}
-	for (int k = 1; *fmt; fmt++, k++) {
+	if (store_prepare(a->st, sql, &s) < 0)
+		return NULL;
+	for (int k = 1; *fmt && r == 0; fmt++, k++) {
 		if (*fmt == 'i')
-			sqlite3_bind_int64(s, k, va_arg(ap, long long));
+			r = stmt_bind_int(s, k, va_arg(ap, long long));
 		else
-			sqlite3_bind_text(s, k, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+			r = stmt_bind_text(s, k, va_arg(ap, const char *));
+	}
+	if (r < 0) {
+		stmt_done(s);
+		return NULL;
 	}
 	return s;
 }
 
-static sqlite3_stmt *
+static struct stmt *
 prep(struct act *a, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -107,30 +95,22 @@ prep(struct act *a, const char *sql, const char *fmt, ...)
 	return s;
 }
 
-/* Bind and take the first step of the cached statement for sql: the
- * sqlite3_step() code (SQLITE_ERROR when it cannot be prepared), with *sp
- * on its row for the caller to read and reset. */
-static int
-vstep(struct act *a, sqlite3_stmt **sp, const char *sql, const char *fmt, va_list ap)
-{
-	*sp = vprep(a, sql, fmt, ap);
-	return *sp ? sqlite3_step(*sp) : SQLITE_ERROR;
-}
-
 /* Run a statement that returns no rows; the rows it changed, or -EIO. */
 static int
 exec(struct act *a, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
+	long long n;
 	va_list ap;
-	int r;
 
 	va_start(ap, fmt);
-	r = vstep(a, &s, sql, fmt, ap);
+	s = vprep(a, sql, fmt, ap);
 	va_end(ap);
-	if (s != NULL)
-		sqlite3_reset(s);
-	return r == SQLITE_DONE ? sqlite3_changes(a->db) : -EIO;
+	if (s == NULL)
+		return -EIO;
+	n = stmt_run(s);
+	stmt_done(s);
+	return n < 0 ? -EIO : (int)n;
 }
 
 /* The first column of the first row as an integer: 1 with *out set, 0 when
@@ -138,26 +118,55 @@ exec(struct act *a, const char *sql, const char *fmt, ...)
 static int
 scalar(struct act *a, long long *out, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vstep(a, &s, sql, fmt, ap);
+	s = vprep(a, sql, fmt, ap);
 	va_end(ap);
-	if (r == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	if (s != NULL)
-		sqlite3_reset(s);
-	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -EIO;
+	if (s == NULL)
+		return -EIO;
+	r = stmt_step(s);
+	if (r == 1)
+		*out = stmt_int(s, 0);
+	stmt_done(s);
+	return r < 0 ? -EIO : r;
+}
+
+/* The ids in the first column of the rows of s, which it gives back: 0 with
+ * *ids (the caller frees it) and *n set, or -ENOMEM, -EIO. */
+static int
+id_list(struct stmt *s, long long **ids, size_t *n)
+{
+	long long *v = NULL, *grown;
+	size_t k = 0;
+	int r;
+
+	while ((r = stmt_step(s)) == 1) {
+		if ((grown = realloc(v, (k + 1) * sizeof(*v))) == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		v = grown;
+		v[k++] = stmt_int(s, 0);
+	}
+	stmt_done(s);
+	if (r < 0) {
+		free(v);
+		return r == -ENOMEM ? r : -EIO;
+	}
+	*ids = v;
+	*n = k;
+	return 0;
 }
 
 static char *
-col_dup(sqlite3_stmt *s, int i)
+col_dup(struct stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char *t = stmt_text(s, i);
 
-	return t ? strdup((const char *)t) : NULL;
+	return t ? strdup(t) : NULL;
 }
 
 /* ---- handle ---------------------------------------------------------------- */
@@ -173,7 +182,6 @@ act_new(struct store *st, const char *now, long long run_id, struct act **out)
 	if (a == NULL)
 		return -ENOMEM;
 	a->st = st;
-	a->db = store_db(st);
 	snprintf(a->now, sizeof(a->now), "%s", now);
 	a->run_id = run_id;
 	a->actor = "sync";
@@ -192,10 +200,6 @@ act_new(struct store *st, const char *now, long long run_id, struct act **out)
 void
 act_free(struct act *a)
 {
-	if (a == NULL)
-		return;
-	for (size_t i = 0; i < a->ncache; i++)
-		sqlite3_finalize(a->cache[i].s);
 	free(a);
 }
 
@@ -286,9 +290,11 @@ find_id(struct act *a, const char *sql, const char *key, long long *id, const ch
 int
 act_find_person(struct act *a, const char *username, long long *id)
 {
-	static const char sql[] = "SELECT id FROM people WHERE username = ?1";
+	int r = view_person_id(a->st, username, id);
 
-	return find_id(a, sql, username, id, "user", " in the store");
+	if (r == -ENOENT)
+		msg(a, "no user \"%s\" in the store", username);
+	return r == 0 || r == -ENOENT ? r : -EIO;
 }
 
 static void
@@ -306,26 +312,26 @@ who_load(struct act *a, long long id, struct who *w)
 	static const char sql[] =
 		"SELECT username, status, status_reason, prev_status, missing_since IS NOT NULL, "
 		"dir_disabled FROM people WHERE id = ?1";
-	sqlite3_stmt *s = prep(a, sql, "i", id);
+	struct stmt *s = prep(a, sql, "i", id);
 	int r;
 
 	memset(w, 0, sizeof(*w));
 	if (s == NULL)
 		return -EIO;
-	r = sqlite3_step(s);
-	if (r != SQLITE_ROW) {
-		sqlite3_reset(s);
+	r = stmt_step(s);
+	if (r != 1) {
+		stmt_done(s);
 		msg(a, "no person with id %lld", id);
-		return r == SQLITE_DONE ? -ENOENT : -EIO;
+		return r == 0 ? -ENOENT : -EIO;
 	}
 	w->id = id;
 	w->username = col_dup(s, 0);
 	w->status = col_dup(s, 1);
 	w->reason = col_dup(s, 2);
 	w->prev = col_dup(s, 3);
-	w->missing = sqlite3_column_int(s, 4);
-	w->dir_disabled = sqlite3_column_int(s, 5);
-	sqlite3_reset(s);
+	w->missing = stmt_int(s, 4) != 0;
+	w->dir_disabled = stmt_int(s, 5) != 0;
+	stmt_done(s);
 	if (w->username == NULL || w->status == NULL) {
 		who_free(w);
 		return -ENOMEM;
@@ -358,7 +364,8 @@ free_licences(struct act *a, long long course, long long *n)
 {
 	static const char sql[] =
 		"SELECT CASE WHEN licence_limit IS NULL THEN -1 "
-		"ELSE max(0, licence_limit - licences_in_use) END FROM courses WHERE id = ?1";
+		"WHEN licence_limit > licences_in_use THEN licence_limit - licences_in_use "
+		"ELSE 0 END FROM courses WHERE id = ?1";
 	int r = scalar(a, n, sql, "i", course);
 
 	return r == 1 ? 0 : -EIO;
@@ -369,30 +376,30 @@ free_licences(struct act *a, long long course, long long *n)
 static int
 grant_course(struct act *a, long long course)
 {
-	static const char clear[] = "DELETE FROM temp.act_grant";
+	static const char clear[] = "DELETE FROM act_grant";
 	static const char pick[] =
-		"INSERT INTO temp.act_grant (assignment_id, course_id, person_id, was) "
+		"INSERT INTO act_grant (assignment_id, course_id, person_id, was) "
 		"SELECT a.id, a.course_id, a.person_id, a.status FROM assignments a "
 		"JOIN people p ON p.id = a.person_id WHERE a.course_id = ?1 "
 		"AND a.status IN ('pending', 'waiting') AND p.status = 'active' "
 		"ORDER BY a.assigned_at, a.id LIMIT ?2";
 	static const char enrol[] =
 		"UPDATE assignments SET status = 'enrolled' "
-		"WHERE id IN (SELECT assignment_id FROM temp.act_grant)";
+		"WHERE id IN (SELECT assignment_id FROM act_grant)";
 	static const char licence[] =
 		"INSERT INTO licences (course_id, assignment_id, granted_at) "
-		"SELECT course_id, assignment_id, ?1 FROM temp.act_grant ORDER BY assignment_id";
+		"SELECT course_id, assignment_id, ?1 FROM act_grant ORDER BY assignment_id";
 	static const char log_grant[] =
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
 		"SELECT ?1, nullif(?2, 0), ?3, 'enrol', g.person_id, p.username, c.code || "
 		" CASE g.was WHEN 'waiting' THEN ': a licence came back, enrolled'"
 		" ELSE ': the account is active, enrolled' END "
-		"FROM temp.act_grant g JOIN people p ON p.id = g.person_id "
+		"FROM act_grant g JOIN people p ON p.id = g.person_id "
 		"JOIN courses c ON c.id = g.course_id ORDER BY g.assignment_id";
 	static const char mail[] =
 		"INSERT INTO outbox (created_at, run_id, source, kind, person_id, username, email, "
 		"course, due) SELECT ?1, nullif(?2, 0), ?3, 'assigned', p.id, p.username, p.email, "
-		"c.code, a.due FROM temp.act_grant g JOIN people p ON p.id = g.person_id "
+		"c.code, a.due FROM act_grant g JOIN people p ON p.id = g.person_id "
 		"JOIN courses c ON c.id = g.course_id JOIN assignments a ON a.id = g.assignment_id "
 		"ORDER BY g.assignment_id";
 	long long nfree;
@@ -402,8 +409,8 @@ grant_course(struct act *a, long long course)
 		return r;
 	if (nfree == 0)
 		return 0;
-	/* LIMIT -1: no limit */
-	if (exec(a, clear, "") < 0 || (n = exec(a, pick, "ii", course, nfree)) < 0)
+	if (exec(a, clear, "") < 0 ||
+	    (n = exec(a, pick, "ii", course, nfree < 0 ? (long long)INT64_MAX : nfree)) < 0)
 		return -EIO;
 	if (n > 0 && ((r = exec(a, enrol, "")) < 0 || (r = exec(a, licence, "t", a->now)) < 0 ||
 		      (r = exec(a, log_grant, "tit", a->now, a->run_id, a->actor)) < 0 ||
@@ -418,20 +425,20 @@ grant_course(struct act *a, long long course)
 static int
 wait_pending(struct act *a, long long person)
 {
-	static const char clear[] = "DELETE FROM temp.act_grant";
+	static const char clear[] = "DELETE FROM act_grant";
 	static const char pick[] =
-		"INSERT INTO temp.act_grant (assignment_id, course_id, person_id, was) "
+		"INSERT INTO act_grant (assignment_id, course_id, person_id, was) "
 		"SELECT a.id, a.course_id, a.person_id, a.status FROM assignments a "
 		"JOIN people p ON p.id = a.person_id WHERE a.status = 'pending' "
 		"AND p.status = 'active' AND (?1 = 0 OR a.person_id = ?1)";
 	static const char wait[] =
 		"UPDATE assignments SET status = 'waiting' "
-		"WHERE id IN (SELECT assignment_id FROM temp.act_grant)";
+		"WHERE id IN (SELECT assignment_id FROM act_grant)";
 	static const char log_wait[] =
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
 		"SELECT ?1, nullif(?2, 0), ?3, 'wait', g.person_id, p.username, c.code || "
 		" ': the account is active, waiting for a licence' "
-		"FROM temp.act_grant g JOIN people p ON p.id = g.person_id "
+		"FROM act_grant g JOIN people p ON p.id = g.person_id "
 		"JOIN courses c ON c.id = g.course_id ORDER BY g.assignment_id";
 	int n, r;
 
@@ -450,24 +457,15 @@ wait_pending(struct act *a, long long person)
 static int
 grant_queues(struct act *a, const char *courses_sql, long long person)
 {
-	long long *ids = NULL, *grown;
+	long long *ids = NULL;
 	size_t n = 0;
-	sqlite3_stmt *s = prep(a, courses_sql, person ? "i" : "", person);
+	struct stmt *s = prep(a, courses_sql, person ? "i" : "", person);
 	int r;
 
 	if (s == NULL)
 		return -EIO;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((grown = realloc(ids, (n + 1) * sizeof(*ids))) == NULL) {
-			sqlite3_reset(s);
-			free(ids);
-			return -ENOMEM;
-		}
-		ids = grown;
-		ids[n++] = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_reset(s);
-	r = r == SQLITE_DONE ? 0 : -EIO;
+	if ((r = id_list(s, &ids, &n)) < 0)
+		return r;
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = grant_course(a, ids[i]);
 	free(ids);
@@ -603,31 +601,64 @@ enable(struct act *a, const struct who *w, const char *why)
 	return 0;
 }
 
+/* Release the person's never-started assignments (started and completed
+ * ones are the training record and stay as they are), their licences back
+ * in the pools: the number released, with their codes appended to detail and
+ * in *ids (the caller frees it) the courses whose queues may move now; or a
+ * negative errno. */
+static int
+release_unstarted(struct act *a, long long person, char *detail, size_t len, long long **ids,
+		  size_t *nids)
+{
+	static const char pick[] =
+		"INSERT INTO act_grant (assignment_id, course_id, person_id, was) "
+		"SELECT id, course_id, person_id, status FROM assignments WHERE person_id = ?1 "
+		"AND status IN ('pending', 'waiting', 'enrolled') AND started_at IS NULL";
+	static const char clear[] = "DELETE FROM act_grant";
+	static const char free_licences[] =
+		"UPDATE licences SET released_at = ?1 WHERE released_at IS NULL "
+		"AND assignment_id IN (SELECT assignment_id FROM act_grant)";
+	static const char release[] =
+		"UPDATE assignments SET status = 'released', ended_at = ?1 "
+		"WHERE id IN (SELECT assignment_id FROM act_grant)";
+	static const char names[] =
+		"SELECT c.code FROM act_grant g JOIN courses c ON c.id = g.course_id ORDER BY c.code";
+	static const char courses[] =
+		"SELECT DISTINCT course_id FROM act_grant ORDER BY course_id";
+	long long *list = NULL;
+	size_t k = 0;
+	struct stmt *s;
+	int n, r;
+
+	if (exec(a, clear, "") < 0 || (n = exec(a, pick, "i", person)) < 0)
+		return -EIO;
+	if (n > 0) {
+		if ((s = prep(a, names, "")) == NULL)
+			return -EIO;
+		str_appendf(detail, len, "; released, never started:");
+		while ((r = stmt_step(s)) == 1)
+			str_appendf(detail, len, " %s", stmt_text(s, 0));
+		stmt_done(s);
+		if (r < 0 || (s = prep(a, courses, "")) == NULL)
+			return -EIO;
+		if ((r = id_list(s, &list, &k)) < 0)
+			return r;
+		if (exec(a, free_licences, "t", a->now) < 0 || exec(a, release, "t", a->now) < 0) {
+			free(list);
+			return -EIO;
+		}
+	}
+	*ids = list;
+	*nids = k;
+	return n;
+}
+
 static int
 archive(struct act *a, const struct who *w, const char *why)
 {
-	/* Never-started assignments only: started and completed ones are the
-	 * training record and stay as they are. */
-	static const char pick[] =
-		"INSERT INTO temp.act_grant (assignment_id, course_id, person_id, was) "
-		"SELECT id, course_id, person_id, status FROM assignments WHERE person_id = ?1 "
-		"AND status IN ('pending', 'waiting', 'enrolled') AND started_at IS NULL";
-	static const char clear[] = "DELETE FROM temp.act_grant";
-	static const char free_licences[] =
-		"UPDATE licences SET released_at = ?1 WHERE released_at IS NULL "
-		"AND assignment_id IN (SELECT assignment_id FROM temp.act_grant)";
-	static const char release[] =
-		"UPDATE assignments SET status = 'released', ended_at = ?1 "
-		"WHERE id IN (SELECT assignment_id FROM temp.act_grant)";
-	static const char names[] =
-		"SELECT group_concat(code, ' ') FROM (SELECT c.code FROM temp.act_grant g "
-		"JOIN courses c ON c.id = g.course_id ORDER BY c.code)";
-	static const char courses[] =
-		"SELECT DISTINCT course_id FROM temp.act_grant ORDER BY course_id";
 	char detail[1200] = "";
 	long long *ids = NULL;
 	size_t nids = 0;
-	sqlite3_stmt *s;
 	int n, r;
 
 	if (is(w->status, "archived")) {
@@ -639,33 +670,10 @@ archive(struct act *a, const struct who *w, const char *why)
 		    w->username, w->status);
 		return -EINVAL;
 	}
-	if ((r = exec(a, clear, "")) < 0 || (n = exec(a, pick, "i", w->id)) < 0)
-		return -EIO;
 	str_appendf(detail, sizeof(detail), "disabled -> archived%s%s", why ? ": " : "",
 		    why ? why : "");
-	if (n > 0) {
-		s = prep(a, names, "");
-		if (s == NULL || sqlite3_step(s) != SQLITE_ROW)
-			return -EIO;
-		str_appendf(detail, sizeof(detail), "; released, never started: %s",
-			    (const char *)sqlite3_column_text(s, 0));
-		sqlite3_reset(s);
-		/* The courses whose queues may move once these licences are back. */
-		ids = calloc((size_t)n, sizeof(*ids));
-		if (ids == NULL)
-			return -ENOMEM;
-		if ((s = prep(a, courses, "")) == NULL) {
-			free(ids);
-			return -EIO;
-		}
-		while (sqlite3_step(s) == SQLITE_ROW)
-			ids[nids++] = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		if (exec(a, free_licences, "t", a->now) < 0 || exec(a, release, "t", a->now) < 0) {
-			free(ids);
-			return -EIO;
-		}
-	}
+	if ((n = release_unstarted(a, w->id, detail, sizeof(detail), &ids, &nids)) < 0)
+		return n;
 	r = set_status(a, w, "archived", w->reason, w->prev);
 	if (r == 0)
 		r = audit(a, "archive", w->id, w->username, detail);
@@ -748,7 +756,7 @@ act_remove(struct act *a, long long person)
 	char detail[200];
 	long long n = 0, *ids = NULL;
 	size_t nids = 0;
-	sqlite3_stmt *s;
+	struct stmt *s;
 	struct who w;
 	int r;
 
@@ -762,16 +770,11 @@ act_remove(struct act *a, long long person)
 	if (scalar(a, &n, count, "i", person) < 0)
 		goto out;
 	/* The courses whose licences this frees: their queues move after. */
-	ids = calloc((size_t)n + 1, sizeof(*ids));
-	if (ids == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
 	if ((s = prep(a, courses, "i", person)) == NULL)
 		goto out;
-	while (sqlite3_step(s) == SQLITE_ROW)
-		ids[nids++] = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
+	if ((r = id_list(s, &ids, &nids)) < 0)
+		goto out;
+	r = -EIO;
 	snprintf(detail, sizeof(detail), "purged (was %s) with %lld assignment%s", w.status, n,
 		 n == 1 ? "" : "s");
 	if (exec(a, del, "i", person) != 1 || (r = audit(a, "remove", 0, w.username, detail)) < 0)
@@ -830,6 +833,7 @@ int
 act_course_define(struct act *a, const char *code, const char *title, long long limit,
 		  bool update)
 {
+	/* SQLite: IS as a comparison that takes NULL as a value */
 	static const char find[] =
 		"SELECT id, title IS ?2 AND licence_limit IS nullif(?3, -1) FROM courses "
 		"WHERE code = ?1";
@@ -839,7 +843,7 @@ act_course_define(struct act *a, const char *code, const char *title, long long 
 	static const char set[] =
 		"UPDATE courses SET title = ?2, licence_limit = nullif(?3, -1) WHERE id = ?1";
 	char detail[300];
-	sqlite3_stmt *s;
+	struct stmt *s;
 	long long id;
 	int same, r;
 
@@ -858,11 +862,11 @@ act_course_define(struct act *a, const char *code, const char *title, long long 
 		snprintf(detail, sizeof(detail), "%s, no licence limit", title ? title : "(no title)");
 	if ((s = prep(a, find, "tti", code, title, limit)) == NULL)
 		return -EIO;
-	r = sqlite3_step(s);
-	id = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	same = r == SQLITE_ROW ? sqlite3_column_int(s, 1) : 0;
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
+	r = stmt_step(s);
+	id = r == 1 ? stmt_int(s, 0) : 0;
+	same = r == 1 ? stmt_int(s, 1) != 0 : 0;
+	stmt_done(s);
+	if (r < 0)
 		return -EIO;
 	if (id == 0) {
 		if (exec(a, add, "ttitt", code, title, limit, a->now, a->actor) < 0 ||
@@ -908,27 +912,28 @@ struct current {
 static int
 current(struct act *a, long long person, long long course, struct current *c)
 {
+	/* SQLite: julianday() */
 	static const char sql[] =
 		"SELECT id, status, source, CASE WHEN status = 'completed' THEN "
 		"CAST(julianday(?3) - julianday(coalesce(completed_at, assigned_at)) AS INTEGER) "
 		"ELSE -1 END, started_at IS NOT NULL OR status IN ('in_progress', 'completed') "
 		"FROM assignments WHERE person_id = ?1 AND course_id = ?2 "
 		"AND status NOT IN ('released', 'archived') ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *s = prep(a, sql, "iit", person, course, a->now);
+	struct stmt *s = prep(a, sql, "iit", person, course, a->now);
 	int r;
 
 	if (s == NULL)
 		return -EIO;
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
-		c->id = sqlite3_column_int64(s, 0);
-		snprintf(c->status, sizeof(c->status), "%s", (const char *)sqlite3_column_text(s, 1));
-		snprintf(c->source, sizeof(c->source), "%s", (const char *)sqlite3_column_text(s, 2));
-		c->done_days = sqlite3_column_int64(s, 3);
-		c->started = sqlite3_column_int(s, 4);
+	r = stmt_step(s);
+	if (r == 1) {
+		c->id = stmt_int(s, 0);
+		snprintf(c->status, sizeof(c->status), "%s", stmt_text(s, 1));
+		snprintf(c->source, sizeof(c->source), "%s", stmt_text(s, 2));
+		c->done_days = stmt_int(s, 3);
+		c->started = stmt_int(s, 4) != 0;
 	}
-	sqlite3_reset(s);
-	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -EIO;
+	stmt_done(s);
+	return r < 0 ? -EIO : r;
 }
 
 int
@@ -989,7 +994,7 @@ act_assign(struct act *a, long long person, const char *code, const char *due, i
 		 (long long)recur_days) < 0)
 		goto out;
 	if (is(status, "enrolled") &&
-	    (exec(a, take, "iit", course, (long long)sqlite3_last_insert_rowid(a->db), a->now) < 0 ||
+	    (exec(a, take, "iit", course, store_last_id(a->st), a->now) < 0 ||
 	     outbox(a, person, "assigned", code, due, NULL) < 0))
 		goto out;
 	snprintf(detail, sizeof(detail), "%s%s%s: %s", code, due ? " due " : "", due ? due : "",
@@ -1072,6 +1077,7 @@ word_ok(const char *s, bool dash)
 int
 act_set_field(struct act *a, long long person, const char *name, const char *value)
 {
+	/* SQLite: IS as a comparison that takes NULL as a value */
 	static const char find[] =
 		"SELECT source IS NULL, value IS ?3 FROM person_fields "
 		"WHERE person_id = ?1 AND name = ?2";
@@ -1081,7 +1087,7 @@ act_set_field(struct act *a, long long person, const char *name, const char *val
 		"source = excluded.source";
 	static const char del[] = "DELETE FROM person_fields WHERE person_id = ?1 AND name = ?2";
 	char detail[600];
-	sqlite3_stmt *s;
+	struct stmt *s;
 	bool exists, from_dir = false, same = false;
 	struct who w;
 	int r;
@@ -1099,14 +1105,14 @@ act_set_field(struct act *a, long long person, const char *name, const char *val
 	r = -EIO;
 	if ((s = prep(a, find, "itt", person, name, value)) == NULL)
 		goto out;
-	r = sqlite3_step(s);
-	exists = r == SQLITE_ROW;
+	r = stmt_step(s);
+	exists = r == 1;
 	if (exists) {
-		from_dir = sqlite3_column_int(s, 0);
-		same = sqlite3_column_int(s, 1);
+		from_dir = stmt_int(s, 0) != 0;
+		same = stmt_int(s, 1) != 0;
 	}
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+	stmt_done(s);
+	if (r < 0) {
 		r = -EIO;
 		goto out;
 	}

@@ -2,9 +2,10 @@
  * plugin.c: the plugin host. Loads the rule plugins rosterd.conf lists, in
  * order, refusing any it cannot trust (not a regular file, writable by group
  * or others, another ABI major, a descriptor too small); hands them the events
- * of each run with read-only views of the people; and carries out what they
- * decide through actions.c, inside the run's transaction, audited with their
- * name. Plugins see neither SQL nor LDAP: only include/rosterd/plugin.h.
+ * of each run with read-only views of the people and groups (read through
+ * view.h, as rosterctl reads them); and carries out what they decide through
+ * actions.c, inside the run's transaction, audited with their name. Plugins
+ * see neither SQL nor LDAP: only include/rosterd/plugin.h.
  *
  * Sanitizer builds open plugins with RTLD_NODELETE: an unloaded plugin's
  * frames in a leak report could no longer be symbolized, and the report
@@ -14,13 +15,14 @@
 #include "util.h"
 #include "actions.h"
 #include "setting.h"
+#include "view.h"
 #include "plugins.h"
 
 #include <stdio.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
-#include <sqlite3.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,8 +57,7 @@ struct plugin {
 /* A person as a plugin sees them, with what the view owns. */
 struct view {
 	struct rosterd_person pub;
-	long long id;
-	char *strs[20];
+	struct view_person *p;           /* what pub's strings point into */
 	char **groups;
 	size_t ngroups;
 	bool groups_loaded;
@@ -80,7 +81,6 @@ struct plugins {
 
 	/* the current run */
 	struct store *st;
-	sqlite3 *db;
 	struct act *act;
 	char now[32];
 	long long run_id;
@@ -90,7 +90,6 @@ struct plugins {
 	int fatal;                       /* a store failure: the run fails */
 	long long audit_mark;
 	struct view *live[2];            /* the views a plugin may pass back */
-	sqlite3_stmt *view_stmt, *groups_stmt, *field_stmt, *group_stmt;   /* kept for the run */
 };
 
 static const struct rosterd_host host_table;
@@ -123,87 +122,55 @@ view_free(struct view *v)
 {
 	if (v == NULL)
 		return;
-	for (size_t i = 0; i < sizeof(v->strs) / sizeof(v->strs[0]); i++)
-		free(v->strs[i]);
 	for (size_t i = 0; i < v->ngroups; i++)
 		free(v->groups[i]);
 	free(v->groups);
 	for (size_t i = 0; i < v->nfields; i++)
 		free(v->fields[i]);
 	free(v->fields);
+	view_person_free(v->p);
 	free(v);
 }
 
-/* Read person id into a new view: 0, -ENOENT, -ENOMEM or -EIO. */
+/* The error the host reports for a store failure of view.h: -ENOENT and
+ * -ENOMEM as they are, anything else -EIO (store_errmsg says why). */
+static int
+store_error(int r)
+{
+	return r == -ENOENT || r == -ENOMEM ? r : -EIO;
+}
+
+/* Read person id, as this run sees them, into a new view: 0, -ENOENT,
+ * -ENOMEM or -EIO. */
 static int
 view_load(struct plugins *h, long long id, struct view **out)
 {
-	static const char sql[] =
-		"SELECT p.username, p.email, p.given_name, p.family_name, p.display_name, "
-		"p.employee_number, p.department, p.location, p.title, p.role, p.status, "
-		"p.status_reason, p.status_changed_at, "
-		"(SELECT m.username FROM person_managers pm JOIN people m ON m.id = pm.manager_id "
-		" WHERE pm.person_id = p.id AND pm.kind = 'primary'), "
-		"(SELECT m.username FROM person_managers pm JOIN people m ON m.id = pm.manager_id "
-		" WHERE pm.person_id = p.id AND pm.kind = 'secondary'), "
-		"p.dn, p.missing_since, p.member_since, p.dir_disabled, "
-		"CASE WHEN p.missing_since IS NULL THEN -1 "
-		" ELSE CAST(julianday(?2) - julianday(p.missing_since) AS INTEGER) END, "
-		"CASE WHEN p.missing_since IS NULL THEN 0 "
-		" ELSE (SELECT count(*) FROM sync_runs r WHERE r.outcome = 'ok' "
-		"  AND r.id >= p.missing_run AND r.id <> ?3) + ?4 END "
-		"FROM people p WHERE p.id = ?1";
+	const struct view_run run = { .now = h->now, .run_id = h->run_id,
+				      .complete = h->complete };
+	struct view_person *p;
 	struct view *v;
-	sqlite3_stmt *s;
-	int r;
+	int r = view_person(h->st, id, &run, &p);
 
-	if (h->view_stmt == NULL &&
-	    sqlite3_prepare_v2(h->db, sql, -1, &h->view_stmt, NULL) != SQLITE_OK)
-		return -EIO;
-	s = h->view_stmt;
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, h->now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, h->run_id);
-	sqlite3_bind_int(s, 4, h->complete ? 1 : 0);
-	r = sqlite3_step(s);
-	if (r != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return r == SQLITE_DONE ? -ENOENT : -EIO;
-	}
-	v = calloc(1, sizeof(*v));
-	if (v == NULL) {
-		sqlite3_reset(s);
+	if (r < 0)
+		return store_error(r);
+	if ((v = calloc(1, sizeof(*v))) == NULL) {
+		view_person_free(p);
 		return -ENOMEM;
 	}
-	/* Columns 0..17 are text, in the order of the members they fill. */
-	const char **members[] = {
-		&v->pub.username, &v->pub.email, &v->pub.given_name, &v->pub.family_name,
-		&v->pub.display_name, &v->pub.employee_number, &v->pub.department,
-		&v->pub.location, &v->pub.title, &v->pub.role, &v->pub.status,
-		&v->pub.status_reason, &v->pub.status_since, &v->pub.manager,
-		&v->pub.secondary_manager, &v->pub.dn, &v->pub.missing_since,
-		&v->pub.member_since,
+	v->p = p;
+	v->pub = (struct rosterd_person){
+		.size = sizeof(v->pub),
+		.username = p->username, .email = p->email, .given_name = p->given_name,
+		.family_name = p->family_name, .display_name = p->display_name,
+		.employee_number = p->employee_number, .department = p->department,
+		.location = p->location, .title = p->title, .role = p->role,
+		.status = p->status, .status_reason = p->status_reason,
+		.status_since = p->status_since, .manager = p->manager,
+		.secondary_manager = p->secondary_manager, .dn = p->dn,
+		.dir_disabled = p->dir_disabled, .missing_since = p->missing_since,
+		.missing_days = p->missing_days, .missing_runs = p->missing_runs,
+		.member_since = p->member_since,
 	};
-	r = 0;
-	for (int i = 0; i < (int)(sizeof(members) / sizeof(members[0])); i++) {
-		const unsigned char *t = sqlite3_column_text(s, i);
-		if (t == NULL)
-			continue;
-		if ((v->strs[i] = strdup((const char *)t)) == NULL)
-			r = -ENOMEM;
-		*members[i] = v->strs[i];
-	}
-	v->pub.size = sizeof(v->pub);
-	v->pub.dir_disabled = sqlite3_column_int(s, 18) != 0;
-	v->pub.missing_days = sqlite3_column_int(s, 19);
-	v->pub.missing_runs = sqlite3_column_int(s, 20);
-	v->id = id;
-	sqlite3_reset(s);
-	if (r < 0) {
-		view_free(v);
-		return r;
-	}
 	*out = v;
 	return 0;
 }
@@ -445,27 +412,18 @@ static const char *
 host_person_field(struct rosterd_ctx *ctx, const struct rosterd_person *person,
 		  const char *name)
 {
-	static const char sql[] = "SELECT value FROM person_fields WHERE person_id = ?1 AND name = ?2";
 	struct plugins *h = plugin_of(ctx)->h;
 	struct view *v = view_of(h, person);
-	const unsigned char *t;
 	char *copy = NULL, **grown;
+	int r;
 
-	if (v == NULL || name == NULL || h->db == NULL)
+	if (v == NULL || name == NULL || h->st == NULL)
 		return NULL;
-	if (h->field_stmt == NULL &&
-	    sqlite3_prepare_v2(h->db, sql, -1, &h->field_stmt, NULL) != SQLITE_OK) {
-		h->fatal = -EIO;
+	if ((r = view_person_field(h->st, v->p->id, name, &copy)) < 0) {
+		if (store_error(r) == -EIO)
+			h->fatal = -EIO;
 		return NULL;
 	}
-	sqlite3_bind_int64(h->field_stmt, 1, v->id);
-	sqlite3_bind_text(h->field_stmt, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(h->field_stmt) == SQLITE_ROW &&
-	    (t = sqlite3_column_text(h->field_stmt, 0)) != NULL)
-		copy = strdup((const char *)t);
-	sqlite3_reset(h->field_stmt);
-	if (copy == NULL)
-		return NULL;
 	grown = realloc(v->fields, (v->nfields + 1) * sizeof(*grown));
 	if (grown == NULL) {
 		free(copy);
@@ -476,13 +434,26 @@ host_person_field(struct rosterd_ctx *ctx, const struct rosterd_person *person,
 	return copy;
 }
 
+/* view_person_groups: add the name to the view arg's NULL-ended list. */
+static int
+add_group(const char *name, void *arg)
+{
+	struct view *v = arg;
+	char **grown = realloc(v->groups, (v->ngroups + 2) * sizeof(*grown));
+
+	if (grown == NULL)
+		return -ENOMEM;
+	v->groups = grown;
+	if ((v->groups[v->ngroups] = strdup(name)) == NULL)
+		return -ENOMEM;
+	v->groups[++v->ngroups] = NULL;
+	return 0;
+}
+
 static int
 host_person_groups(struct rosterd_ctx *ctx, const struct rosterd_person *person,
 		   const char *const **names, size_t *n)
 {
-	static const char sql[] =
-		"SELECT g.name FROM group_membership gm JOIN groups g ON g.id = gm.group_id "
-		"WHERE gm.person_id = ?1 ORDER BY g.name";
 	struct plugins *h = plugin_of(ctx)->h;
 	struct view *v = view_of(h, person);
 	int r;
@@ -490,27 +461,15 @@ host_person_groups(struct rosterd_ctx *ctx, const struct rosterd_person *person,
 	if (v == NULL || names == NULL || n == NULL)
 		return -EINVAL;
 	if (!v->groups_loaded) {
-		if (h->groups_stmt == NULL &&
-		    sqlite3_prepare_v2(h->db, sql, -1, &h->groups_stmt, NULL) != SQLITE_OK)
-			return h->fatal = -EIO;
-		sqlite3_bind_int64(h->groups_stmt, 1, v->id);
-		while ((r = sqlite3_step(h->groups_stmt)) == SQLITE_ROW) {
-			char **grown = realloc(v->groups, (v->ngroups + 2) * sizeof(*grown));
-			if (grown == NULL) {
-				sqlite3_reset(h->groups_stmt);
-				return -ENOMEM;
-			}
-			v->groups = grown;
-			v->groups[v->ngroups] = strdup((const char *)sqlite3_column_text(h->groups_stmt, 0));
-			if (v->groups[v->ngroups] == NULL) {
-				sqlite3_reset(h->groups_stmt);
-				return -ENOMEM;
-			}
-			v->groups[++v->ngroups] = NULL;
+		/* Deleted groups too, as long as the sync keeps the membership. */
+		if ((r = view_person_groups(h->st, v->p->id, true, add_group, v)) < 0) {
+			for (size_t i = 0; i < v->ngroups; i++)
+				free(v->groups[i]);
+			free(v->groups);
+			v->groups = NULL;
+			v->ngroups = 0;
+			return store_error(r) == -EIO ? (h->fatal = -EIO) : r;
 		}
-		sqlite3_reset(h->groups_stmt);
-		if (r != SQLITE_DONE)
-			return h->fatal = -EIO;
 		v->groups_loaded = true;
 	}
 	*names = (const char *const *)v->groups;
@@ -518,12 +477,15 @@ host_person_groups(struct rosterd_ctx *ctx, const struct rosterd_person *person,
 	return 0;
 }
 
-/* Fill temp.plugin_scan with the ids q selects, by username. */
+/* Fill plugin_scan with the ids q selects, by username: the list is made
+ * before the plugin sees the first, so that what it does to the people does
+ * not change which it is shown. */
 static int
 scan_select(struct plugins *h, const struct rosterd_query *q)
 {
+	/* SQLite: julianday() */
 	static const char sql[] =
-		"INSERT INTO temp.plugin_scan (person_id) SELECT p.id FROM people p "
+		"INSERT INTO plugin_scan (person_id) SELECT p.id FROM people p "
 		"WHERE (?1 = 0 OR (?1 & CASE p.status WHEN 'invited' THEN 1 WHEN 'active' THEN 2 "
 		"  WHEN 'disabled' THEN 4 ELSE 8 END) <> 0) "
 		"AND (?2 <= 0 OR julianday(?7) - julianday(p.status_changed_at) >= ?2) "
@@ -536,24 +498,23 @@ scan_select(struct plugins *h, const struct rosterd_query *q)
 		"  AND julianday(?7) - julianday(coalesce(a.completed_at, a.assigned_at)) >= ?6)) "
 		"ORDER BY p.username";
 	struct rosterd_query z = { 0 };
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
 	int r;
 
 	/* A query from an older plugin is shorter: the rest is "any". */
 	memcpy(&z, q, q->size < sizeof(z) ? q->size : sizeof(z));
-	if (store_exec(h->st, "DELETE FROM temp.plugin_scan") < 0 ||
-	    sqlite3_prepare_v2(h->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (store_exec(h->st, "DELETE FROM plugin_scan") < 0 || store_prepare(h->st, sql, &s) < 0)
 		return -EIO;
-	sqlite3_bind_int(s, 1, (int)(z.statuses & 15u));
-	sqlite3_bind_int(s, 2, z.min_status_days);
-	sqlite3_bind_int(s, 3, z.missing ? 1 : 0);
-	sqlite3_bind_text(s, 4, z.has_field, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, z.completed_course, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 6, z.completed_days);
-	sqlite3_bind_text(s, 7, h->now, -1, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return r == SQLITE_DONE ? 0 : -EIO;
+	stmt_bind_int(s, 1, (int)(z.statuses & 15u));
+	stmt_bind_int(s, 2, z.min_status_days);
+	stmt_bind_int(s, 3, z.missing ? 1 : 0);
+	stmt_bind_text(s, 4, z.has_field);
+	stmt_bind_text(s, 5, z.completed_course);
+	stmt_bind_int(s, 6, z.completed_days);
+	stmt_bind_text(s, 7, h->now);
+	r = stmt_run(s) < 0 ? -EIO : 0;
+	stmt_done(s);
+	return r;
 }
 
 static int
@@ -562,7 +523,7 @@ host_people_foreach(struct rosterd_ctx *ctx, const struct rosterd_query *q,
 {
 	struct plugin *p = plugin_of(ctx);
 	struct plugins *h = p->h;
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
 	int r, fr = 0;
 
 	if (!h->in_run || h->calling != p)
@@ -572,14 +533,13 @@ host_people_foreach(struct rosterd_ctx *ctx, const struct rosterd_query *q,
 	if (q == NULL || fn == NULL || q->size < sizeof(size_t))
 		return -EINVAL;
 	if (scan_select(h, q) < 0 ||
-	    sqlite3_prepare_v2(h->db, "SELECT person_id FROM temp.plugin_scan ORDER BY n", -1,
-			       &s, NULL) != SQLITE_OK)
+	    store_prepare(h->st, "SELECT person_id FROM plugin_scan ORDER BY n", &s) < 0)
 		return h->fatal = -EIO;
 	h->in_foreach = true;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((r = stmt_step(s)) == 1) {
 		struct view *v = NULL;
 
-		fr = view_load(h, sqlite3_column_int64(s, 0), &v);
+		fr = view_load(h, stmt_int(s, 0), &v);
 		if (fr == -ENOENT) {
 			fr = 0;
 			continue;
@@ -594,12 +554,12 @@ host_people_foreach(struct rosterd_ctx *ctx, const struct rosterd_query *q,
 			break;
 	}
 	h->in_foreach = false;
-	sqlite3_finalize(s);
+	stmt_done(s);
 	if (fr == -EIO)
 		h->fatal = fr;
 	if (fr != 0)
 		return fr;
-	return r == SQLITE_DONE ? 0 : (h->fatal = -EIO);
+	return r == 0 ? 0 : (h->fatal = -EIO);
 }
 
 /* ---- host functions: state and courses ------------------------------------------- */
@@ -872,7 +832,6 @@ plugins_error(const struct plugins *h)
 int
 plugins_begin(struct plugins *h, const struct plugin_run *run)
 {
-	sqlite3_stmt *s = NULL;
 	int r;
 
 	h->err[0] = '\0';
@@ -883,24 +842,21 @@ plugins_begin(struct plugins *h, const struct plugin_run *run)
 		return -EINVAL;
 	}
 	h->st = run->st;
-	h->db = store_db(run->st);
 	snprintf(h->now, sizeof(h->now), "%s", run->now);
 	h->run_id = run->run_id;
 	h->complete = run->complete;
 	h->dry_run = run->dry_run;
 	h->last_kind = 0;
 	h->fatal = 0;
+	/* SQLite: an INTEGER PRIMARY KEY numbers the rows in the order inserted */
 	if ((r = act_new(run->st, run->now, run->run_id, &h->act)) < 0 ||
-	    store_exec(run->st, "CREATE TEMP TABLE IF NOT EXISTS plugin_scan (n INTEGER PRIMARY "
-		       "KEY, person_id INTEGER NOT NULL)") < 0 ||
-	    sqlite3_prepare_v2(h->db, "SELECT coalesce(max(id), 0) FROM audit_log", -1, &s,
-			       NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
+	    (r = store_exec(run->st, "CREATE TEMP TABLE IF NOT EXISTS plugin_scan (n INTEGER "
+			    "PRIMARY KEY, person_id INTEGER NOT NULL)")) < 0 ||
+	    (r = store_query_int(run->st, "SELECT coalesce(max(id), 0) FROM audit_log",
+				 &h->audit_mark)) < 0) {
 		errf(h, "plugins: store: %s", store_errmsg(run->st));
-		return r < 0 ? r : -EIO;
+		return r == -EINVAL || r == -ENOMEM ? r : -EIO;
 	}
-	h->audit_mark = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
 	h->in_run = true;
 	/* The courses the plugins' settings define, as they say now. */
 	for (size_t i = 0; i < h->ncourses; i++) {
@@ -970,59 +926,35 @@ split_changed(const char *changed, char *copy, size_t len, const char **list, si
 	return n;
 }
 
-/* The group of an event, read into g with its strings in strs. */
+/* The group of an event, as person sees it: into g, pointing into *vg (the
+ * caller frees it). */
 static int
 group_load(struct plugins *h, long long group, long long person, struct rosterd_group *g,
-	   char **strs)
+	   struct view_group **vg)
 {
-	static const char sql[] =
-		"SELECT g.name, g.dn, g.description, (SELECT v.name FROM group_membership gm "
-		" JOIN groups v ON v.id = gm.via_group_id WHERE gm.group_id = g.id "
-		" AND gm.person_id = ?2 AND gm.via_group_id <> gm.group_id) "
-		"FROM groups g WHERE g.id = ?1";
-	const char **members[] = { &g->name, &g->dn, &g->description, &g->via };
-	sqlite3_stmt *s;
-	int r;
+	struct view_group *v;
+	int r = view_group(h->st, group, person, &v);
 
-	memset(g, 0, sizeof(*g));
-	g->size = sizeof(*g);
-	if (h->group_stmt == NULL &&
-	    sqlite3_prepare_v2(h->db, sql, -1, &h->group_stmt, NULL) != SQLITE_OK)
-		return -EIO;
-	s = h->group_stmt;
-	sqlite3_bind_int64(s, 1, group);
-	sqlite3_bind_int64(s, 2, person);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
-		for (int i = 0; i < 4; i++) {
-			const unsigned char *t = sqlite3_column_text(s, i);
-			if (t != NULL && (strs[i] = strdup((const char *)t)) == NULL)
-				r = SQLITE_NOMEM;
-			*members[i] = strs[i];
-		}
-	}
-	sqlite3_reset(s);
-	return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? -ENOENT : r == SQLITE_NOMEM ? -ENOMEM : -EIO;
+	if (r < 0)
+		return store_error(r);
+	*g = (struct rosterd_group){ .size = sizeof(*g), .name = v->name, .dn = v->dn,
+				     .description = v->description, .via = v->via };
+	*vg = v;
+	return 0;
 }
 
+/* The username of person id, as a string the caller frees, in *out; NULL
+ * for id 0 or a person the store does not have. */
 static int
 username_of(struct plugins *h, long long id, char **out)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
+	char *name = NULL;
+	int r = id == 0 ? 0 : view_username(h->st, id, &name);
 
-	*out = NULL;
-	if (id == 0)
-		return 0;
-	if (sqlite3_prepare_v2(h->db, "SELECT username FROM people WHERE id = ?1", -1, &s,
-			       NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW && (*out = strdup((const char *)sqlite3_column_text(s, 0))) == NULL)
-		r = SQLITE_NOMEM;
-	sqlite3_finalize(s);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : r == SQLITE_NOMEM ? -ENOMEM : -EIO;
+	if (r < 0 && r != -ENOENT)
+		return store_error(r);
+	*out = name;
+	return 0;
 }
 
 int
@@ -1030,7 +962,8 @@ plugins_event(struct plugins *h, const struct plugin_event *pe)
 {
 	struct rosterd_event ev = { .size = sizeof(ev) };
 	struct rosterd_group g;
-	char *gstrs[4] = { NULL }, *old_manager = NULL, copy[1024];
+	struct view_group *vg = NULL;
+	char *old_manager = NULL, copy[1024];
 	const char *changed[64];
 	struct view *v = NULL;
 	int r;
@@ -1063,7 +996,7 @@ plugins_event(struct plugins *h, const struct plugin_event *pe)
 		ev.changed = changed;
 	}
 	if (pe->kind == ROSTERD_EV_GROUP_JOINED || pe->kind == ROSTERD_EV_GROUP_LEFT) {
-		if ((r = group_load(h, pe->group_id, pe->person_id, &g, gstrs)) < 0) {
+		if ((r = group_load(h, pe->group_id, pe->person_id, &g, &vg)) < 0) {
 			errf(h, "plugins: %s event: group %lld: %s", kind_names[pe->kind],
 			     pe->group_id, r == -EIO ? store_errmsg(h->st) : strerror(-r));
 			goto out;
@@ -1081,8 +1014,7 @@ plugins_event(struct plugins *h, const struct plugin_event *pe)
 		r = dispatch(h, &h->p[i], &ev);
 	h->live[0] = NULL;
 out:
-	for (int i = 0; i < 4; i++)
-		free(gstrs[i]);
+	view_group_free(vg);
 	free(old_manager);
 	view_free(v);
 	return r;
@@ -1134,32 +1066,27 @@ plugins_counts(const struct plugins *h, struct plugin_counts *c)
 int
 plugins_actions_foreach(struct plugins *h, plugin_action_fn fn, void *arg)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
+	struct stmt *s;
+	int r, fr = 0;
 
 	if (!h->in_run)
 		return -EINVAL;
-	if (sqlite3_prepare_v2(h->db, "SELECT actor, action, coalesce(person_id, 0), subject, "
-			       "detail FROM audit_log WHERE id > ?1 ORDER BY id", -1, &s,
-			       NULL) != SQLITE_OK)
+	if (store_prepare(h->st, "SELECT actor, action, coalesce(person_id, 0), subject, "
+			  "detail FROM audit_log WHERE id > ?1 ORDER BY id", &s) < 0)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, h->audit_mark);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	stmt_bind_int(s, 1, h->audit_mark);
+	while (fr == 0 && (r = stmt_step(s)) == 1) {
 		struct plugin_action a = {
-			.actor = (const char *)sqlite3_column_text(s, 0),
-			.action = (const char *)sqlite3_column_text(s, 1),
-			.person_id = sqlite3_column_int64(s, 2),
-			.subject = (const char *)sqlite3_column_text(s, 3),
-			.detail = (const char *)sqlite3_column_text(s, 4),
+			.actor = stmt_text(s, 0),
+			.action = stmt_text(s, 1),
+			.person_id = stmt_int(s, 2),
+			.subject = stmt_text(s, 3),
+			.detail = stmt_text(s, 4),
 		};
-		int fr = fn(&a, arg);
-		if (fr != 0) {
-			sqlite3_finalize(s);
-			return fr;
-		}
+		fr = fn(&a, arg);
 	}
-	sqlite3_finalize(s);
-	return r == SQLITE_DONE ? 0 : -EIO;
+	stmt_done(s);
+	return fr != 0 ? fr : r == 0 ? 0 : -EIO;
 }
 
 void
@@ -1169,13 +1096,7 @@ plugins_end(struct plugins *h)
 		return;
 	act_free(h->act);
 	h->act = NULL;
-	sqlite3_finalize(h->view_stmt);
-	sqlite3_finalize(h->groups_stmt);
-	sqlite3_finalize(h->field_stmt);
-	sqlite3_finalize(h->group_stmt);
-	h->view_stmt = h->groups_stmt = h->field_stmt = h->group_stmt = NULL;
 	h->st = NULL;
-	h->db = NULL;
 	h->in_run = false;
 }
 

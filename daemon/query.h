@@ -4,7 +4,9 @@
  *
  * Use: each call reads in its own statement; objects handed to a callback
  * are freed after it returns (take a reference to keep one); objects
- * returned through out-parameters belong to the caller (json_decref).
+ * returned through out-parameters belong to the caller (json_decref). One
+ * person or group is read through view.h, as the plugin host reads them.
+ * Errors are negative errno codes; store_errmsg() says more of -EIO.
  */
 #ifndef ROSTERD_QUERY_H
 #define ROSTERD_QUERY_H
@@ -53,9 +55,9 @@ int query_group(struct store *st, long long id, struct json_t **out);
 int query_group_members(struct store *st, long long id, bool effective, query_row_fn fn,
 			void *arg);
 /* Hand each row of the prepared statement s to fn as an object (columns by
- * name, NULL as null), then finalize s. Stops at fn's first non-zero return
- * and returns it; -ENOMEM, -EIO. */
-int query_each_row(struct sqlite3_stmt *s, query_row_fn fn, void *arg);
+ * name, NULL as null), then give s back (stmt_done). Stops at fn's first
+ * non-zero return and returns it; -ENOMEM, or the store's error. */
+int query_each_row(struct stmt *s, query_row_fn fn, void *arg);
 /* People by status, the last run, runs awaiting approval and "totals":
  * counters over every run (runs_<outcome>, changes applied, directory errors). */
 int query_status(struct store *st, struct json_t **out);

@@ -1,12 +1,12 @@
 /*
  * query_courses.c: the read views of courses, assignments and the outbox for
- * rosterctl, as jansson rows (see query.c). Knows SQL, no LDAP; logs nothing.
+ * rosterctl, as jansson rows (see query.c), through the store's statement
+ * API. Knows SQL, no LDAP; logs nothing.
  */
 #include "query.h"
 
 #include <errno.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 /* A course with its pool, for course list and course show. */
 #define COURSE_SELECT \
@@ -27,11 +27,11 @@
 int
 query_courses(struct store *st, query_row_fn fn, void *arg)
 {
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
+	int r = store_prepare(st, COURSE_SELECT "ORDER BY c.code", &s);
 
-	if (sqlite3_prepare_v2(store_db(st), COURSE_SELECT "ORDER BY c.code", -1, &s,
-			       NULL) != SQLITE_OK)
-		return -EIO;
+	if (r < 0)
+		return r;
 	return query_each_row(s, fn, arg);
 }
 
@@ -45,14 +45,13 @@ keep(json_t *row, void *arg)
 int
 query_course(struct store *st, const char *code, json_t **out)
 {
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
 	json_t *o = NULL;
-	int r;
+	int r = store_prepare(st, COURSE_SELECT "WHERE c.code = ?1", &s);
 
-	if (sqlite3_prepare_v2(store_db(st), COURSE_SELECT "WHERE c.code = ?1", -1, &s,
-			       NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
+	if (r < 0)
+		return r;
+	stmt_bind_text(s, 1, code);
 	r = query_each_row(s, keep, &o);
 	if (r < 0)
 		return r;
@@ -70,11 +69,12 @@ query_course_assignments(struct store *st, const char *code, query_row_fn fn, vo
 		"a.progress, a.source, p.status AS account FROM assignments a "
 		"JOIN courses c ON c.id = a.course_id JOIN people p ON p.id = a.person_id "
 		"WHERE c.code = ?1 ORDER BY a.status IN ('released', 'archived'), p.username, a.id";
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
+	int r = store_prepare(st, sql, &s);
 
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(s, 1, code, -1, SQLITE_TRANSIENT);
+	if (r < 0)
+		return r;
+	stmt_bind_text(s, 1, code);
 	return query_each_row(s, fn, arg);
 }
 
@@ -84,10 +84,11 @@ query_outbox(struct store *st, bool all, query_row_fn fn, void *arg)
 	static const char sql[] =
 		"SELECT id, created_at, kind, username, email, course, due, message, source, sent_at "
 		"FROM outbox WHERE ?1 OR sent_at IS NULL ORDER BY id";
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
+	int r = store_prepare(st, sql, &s);
 
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int(s, 1, all ? 1 : 0);
+	if (r < 0)
+		return r;
+	stmt_bind_int(s, 1, all ? 1 : 0);
 	return query_each_row(s, fn, arg);
 }

@@ -26,5 +26,6 @@
 #include "metrics.h"
 #include "service.h"
 #include "query.h"
+#include "view.h"
 
 #endif

@@ -1,28 +1,27 @@
 /*
  * storefix.h: a real store file for the tests of actions and plugins, and
- * small SQL helpers to set it up and look into it. People, groups and runs
- * are written with plain SQL, as the sync leaves them.
+ * small SQL helpers to set it up and look into it through the store's
+ * statement API, as rosterd does. People, groups and runs are written with
+ * plain SQL, as the sync leaves them.
  */
 #ifndef ROSTERD_STOREFIX_H
 #define ROSTERD_STOREFIX_H
 
 #include "unit.h"
 
-#include <sqlite3.h>
-
 /* Run SQL built from fmt; fail the test when it fails. */
 static inline void sqlf(struct store *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static inline void
 sqlf(struct store *st, const char *fmt, ...)
 {
-	char *sql = NULL, *err = NULL;
+	char *sql = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
 	assert_true(vasprintf(&sql, fmt, ap) > 0);
 	va_end(ap);
-	if (sqlite3_exec(store_db(st), sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s\n  -> %s", sql, err);
+	if (store_exec(st, sql) < 0)
+		fail_msg("%s\n  -> %s", sql, store_errmsg(st));
 	free(sql);
 }
 
@@ -31,7 +30,7 @@ static inline long long sql_int(struct store *st, const char *fmt, ...) PRINTF_L
 static inline long long
 sql_int(struct store *st, const char *fmt, ...)
 {
-	sqlite3_stmt *s = NULL;
+	struct stmt *s = NULL;
 	char *sql = NULL;
 	long long v = -1;
 	va_list ap;
@@ -39,11 +38,11 @@ sql_int(struct store *st, const char *fmt, ...)
 	va_start(ap, fmt);
 	assert_true(vasprintf(&sql, fmt, ap) > 0);
 	va_end(ap);
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s\n  -> %s", sql, sqlite3_errmsg(store_db(st)));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (store_prepare(st, sql, &s) < 0)
+		fail_msg("%s\n  -> %s", sql, store_errmsg(st));
+	if (stmt_step(s) == 1)
+		v = stmt_int(s, 0);
+	stmt_done(s);
 	free(sql);
 	return v;
 }
@@ -55,7 +54,7 @@ static inline const char *
 sql_rows(struct store *st, const char *fmt, ...)
 {
 	static char out[4096];
-	sqlite3_stmt *s = NULL;
+	struct stmt *s = NULL;
 	char *sql = NULL;
 	va_list ap;
 
@@ -63,17 +62,17 @@ sql_rows(struct store *st, const char *fmt, ...)
 	assert_true(vasprintf(&sql, fmt, ap) > 0);
 	va_end(ap);
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s\n  -> %s", sql, sqlite3_errmsg(store_db(st)));
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	if (store_prepare(st, sql, &s) < 0)
+		fail_msg("%s\n  -> %s", sql, store_errmsg(st));
+	while (stmt_step(s) == 1) {
 		if (out[0] != '\0')
 			str_appendf(out, sizeof(out), "\n");
-		for (int i = 0; i < sqlite3_column_count(s); i++) {
-			const unsigned char *t = sqlite3_column_text(s, i);
-			str_appendf(out, sizeof(out), "%s%s", i ? "|" : "", t ? (const char *)t : "");
+		for (int i = 0; i < stmt_columns(s); i++) {
+			const char *t = stmt_text(s, i);
+			str_appendf(out, sizeof(out), "%s%s", i ? "|" : "", t ? t : "");
 		}
 	}
-	sqlite3_finalize(s);
+	stmt_done(s);
 	free(sql);
 	return out;
 }

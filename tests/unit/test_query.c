@@ -9,7 +9,6 @@
 #include "unit.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 struct fixture {
 	char *dir;
@@ -17,37 +16,45 @@ struct fixture {
 	json_t *rows;    /* what the last listing gave */
 };
 
+/* Run sql with the arguments bound to ?1, ?2, ... by the letters of fmt:
+ * 't' a string (NULL binds NULL), 'i' an int; fail the test when it fails. */
 static void
-exec_fmt(struct store *st, const char *fmt, ...)
+exec_args(struct store *st, const char *sql, const char *fmt, ...)
 {
+	struct stmt *s = NULL;
 	va_list ap;
-	char *sql;
 
-	va_start(ap, fmt);
-	sql = sqlite3_vmprintf(fmt, ap);
-	va_end(ap);
-	assert_non_null(sql);
-	if (store_exec(st, sql) != 0)
+	if (store_prepare(st, sql, &s) < 0)
 		fail_msg("%s: %s", sql, store_errmsg(st));
-	sqlite3_free(sql);
+	va_start(ap, fmt);
+	for (int i = 1; *fmt; fmt++, i++) {
+		if (*fmt == 'i')
+			assert_int_equal(stmt_bind_int(s, i, va_arg(ap, int)), 0);
+		else
+			assert_int_equal(stmt_bind_text(s, i, va_arg(ap, const char *)), 0);
+	}
+	va_end(ap);
+	if (stmt_run(s) < 0)
+		fail_msg("%s: %s", sql, store_errmsg(st));
+	stmt_done(s);
 }
 
 static void
 person(struct store *st, const char *username, const char *role, const char *status)
 {
-	exec_fmt(st, "INSERT INTO people (dir_id, dn, dn_norm, username, display_name, role, "
-		 "status, member_since, status_changed_at, created_at, updated_at) VALUES "
-		 "('id-' || lower(%Q), 'uid=' || %Q || ',ou=people,dc=example,dc=com', "
-		 "'uid=' || lower(%Q) || ',ou=people,dc=example,dc=com', %Q, 'Person ' || %Q, %Q, "
-		 "%Q, 't', 't', 't', 't')", username, username, username, username, username, role,
-		 status);
+	exec_args(st, "INSERT INTO people (dir_id, dn, dn_norm, username, display_name, role, "
+		  "status, member_since, status_changed_at, created_at, updated_at) VALUES "
+		  "('id-' || lower(?1), 'uid=' || ?1 || ',ou=people,dc=example,dc=com', "
+		  "'uid=' || lower(?1) || ',ou=people,dc=example,dc=com', ?1, 'Person ' || ?1, ?2, "
+		  "?3, 't', 't', 't', 't')", "ttt", username, role, status);
 }
 
 static void
 manager(struct store *st, const char *who, const char *kind, const char *mgr)
 {
-	exec_fmt(st, "INSERT INTO person_managers VALUES ((SELECT id FROM people WHERE "
-		 "username = %Q), %Q, (SELECT id FROM people WHERE username = %Q))", who, kind, mgr);
+	exec_args(st, "INSERT INTO person_managers VALUES ((SELECT id FROM people WHERE "
+		  "username = ?1), ?2, (SELECT id FROM people WHERE username = ?3))", "ttt", who,
+		  kind, mgr);
 }
 
 static void
@@ -56,9 +63,9 @@ group(struct store *st, const char *dn, const char *name, int present)
 	char *norm = NULL;
 
 	assert_int_equal(dn_normalize(dn, strlen(dn), &norm), 0);
-	exec_fmt(st, "INSERT INTO groups (dir_id, dn, dn_norm, name, description, present, "
-		 "created_at, updated_at) VALUES ('gid-' || %Q, %Q, %Q, %Q, 'about ' || %Q, %d, "
-		 "'t', 't')", norm, dn, norm, name, name, present);
+	exec_args(st, "INSERT INTO groups (dir_id, dn, dn_norm, name, description, present, "
+		  "created_at, updated_at) VALUES ('gid-' || ?1, ?2, ?1, ?3, 'about ' || ?3, ?4, "
+		  "'t', 't')", "ttti", norm, dn, name, present);
 	free(norm);
 }
 
@@ -66,20 +73,20 @@ group(struct store *st, const char *dn, const char *name, int present)
 static void
 member(struct store *st, const char *dn, const char *user, const char *member_dn)
 {
-	exec_fmt(st, "INSERT INTO group_members VALUES ((SELECT id FROM groups WHERE dn = %Q "
-		 "|| ',ou=groups,dc=example,dc=com'), (SELECT id FROM people WHERE username = %Q), "
-		 "(SELECT id FROM groups WHERE dn = %Q || ',ou=groups,dc=example,dc=com'))",
-		 dn, user, member_dn);
+	exec_args(st, "INSERT INTO group_members VALUES ((SELECT id FROM groups WHERE dn = ?1 "
+		  "|| ',ou=groups,dc=example,dc=com'), (SELECT id FROM people WHERE username = ?2), "
+		  "(SELECT id FROM groups WHERE dn = ?3 || ',ou=groups,dc=example,dc=com'))", "ttt",
+		  dn, user, member_dn);
 }
 
 /* Effective membership: user is in group dn through group via. */
 static void
 in(struct store *st, const char *dn, const char *user, const char *via)
 {
-	exec_fmt(st, "INSERT INTO group_membership VALUES ((SELECT id FROM groups WHERE dn = %Q "
-		 "|| ',ou=groups,dc=example,dc=com'), (SELECT id FROM people WHERE username = %Q), "
-		 "(SELECT id FROM groups WHERE dn = %Q || ',ou=groups,dc=example,dc=com'), "
-		 "'2026-11-21T10:00:00Z')", dn, user, via);
+	exec_args(st, "INSERT INTO group_membership VALUES ((SELECT id FROM groups WHERE dn = ?1 "
+		  "|| ',ou=groups,dc=example,dc=com'), (SELECT id FROM people WHERE username = ?2), "
+		  "(SELECT id FROM groups WHERE dn = ?3 || ',ou=groups,dc=example,dc=com'), "
+		  "'2026-11-21T10:00:00Z')", "ttt", dn, user, via);
 }
 
 static void

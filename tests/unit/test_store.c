@@ -6,6 +6,8 @@
 #include <errno.h>
 #include "unit.h"
 
+/* Only to play another process writing the file (the platform, an older
+ * or newer rosterd): rosterd's own reads go through the store API. */
 #include <sqlite3.h>
 
 struct fixture {
@@ -40,26 +42,26 @@ teardown(void **state)
 static long long
 scalar(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct stmt *s = NULL;
 	long long v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	assert_int_equal(store_prepare(st, sql, &s), 0);
+	if (stmt_step(s) == 1)
+		v = stmt_int(s, 0);
+	stmt_done(s);
 	return v;
 }
 
 static const char *
 text(struct store *st, const char *sql, char *buf, size_t len)
 {
-	sqlite3_stmt *s = NULL;
+	struct stmt *s = NULL;
 
 	buf[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	assert_int_equal(store_prepare(st, sql, &s), 0);
+	if (stmt_step(s) == 1 && stmt_text(s, 0))
+		snprintf(buf, len, "%s", stmt_text(s, 0));
+	stmt_done(s);
 	return buf;
 }
 
