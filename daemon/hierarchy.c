@@ -476,7 +476,8 @@ sync_edges(struct recon *rc, bool removals)
 
 /* Effective membership: the closure over nested groups (UNION, not UNION ALL,
  * so a nesting cycle adds nothing new and the recursion ends), each person
- * with the group they came through (the group itself when direct). */
+ * with the group they came through (the group itself when direct).
+ * SQLite: max() of a comparison (PostgreSQL: bool_or) */
 static const char want_eff_sql[] =
 	"WITH RECURSIVE clo(anc, des) AS ("
 	" SELECT id, id FROM groups WHERE present = 1"

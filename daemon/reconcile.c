@@ -696,7 +696,8 @@ restage_skipped(struct recon *rc)
 	sql_add(&q, ", dir_disabled, hash) SELECT dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", field_column(f));
-	/* SQLite: INDEXED BY (the planner would read the whole table) */
+	/* SQLite: INDEXED BY (the planner would rather read the whole table in
+	 * username order than sort the few people of the index) */
 	sql_add(&q, ", dir_disabled, src_hash FROM people INDEXED BY people_attention "
 		"WHERE (%s) AND rosterd_skipped(dir_id) ORDER BY username", schema_attention);
 	if (q.err < 0)
@@ -1002,9 +1003,10 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 			return r;
 		rc->changed += r;
 	}
-	/* Back: missing before and seen now. SQLite: INDEXED BY (people_attention
-	 * holds everyone missing; schema_attention is its condition). */
-	sql_add(&q, "UPDATE people INDEXED BY people_attention SET missing_since = NULL, "
+	/* Back: missing before and seen now. Saying people_attention's condition
+	 * (schema_attention) lets the planner read only the people of that index,
+	 * which holds everyone missing. */
+	sql_add(&q, "UPDATE people SET missing_since = NULL, "
 		"missing_run = NULL WHERE (%s) AND missing_since IS NOT NULL "
 		"AND id NOT IN (SELECT person_id FROM temp.unseen)", schema_attention);
 	if (q.err < 0)
