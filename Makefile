@@ -40,7 +40,7 @@ LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c \
            daemon/notify.c daemon/metrics.c daemon/service.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c \
            daemon/view.c
-LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o
+LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o $(B)/obj/schema_names.o
 # Rule plugins: shared objects built against include/rosterd/plugin.h alone,
 # exporting only their descriptor.
 PLUGINS := course_rules disable_rules archive_rules
@@ -53,6 +53,9 @@ TEST_PLUGIN_SO := $(addprefix $(B)/tests/plugins/,welcome.so failing.so recorder
                   wrong_major.so too_small.so no_descriptor.so)
 VERSION := $(shell sed -n 's/^\#define ROSTERD_VERSION "\(.*\)"/\1/p' daemon/defs.h)
 SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
+# SQL kept beside the migrations that is none (the temporary tables of a run):
+# with the migrations, the source of the named strings of scripts/sqlnames2c.sh.
+SCHEMA_TEMP := $(sort $(wildcard schema/temp_*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Helpers the integration tests run (tests/tools/*.c), not tests themselves.
@@ -87,6 +90,14 @@ $(B)/schema_sql.c: $(SCHEMA) scripts/sql2c.sh | $(B)/obj
 
 $(B)/obj/schema_sql.o: $(B)/schema_sql.c
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+# Named pieces of schema/: the temporary tables' DDL and the parts of the
+# migrations the code uses again (const char schema_NAME[]).
+$(B)/schema_names.c: $(SCHEMA) $(SCHEMA_TEMP) scripts/sqlnames2c.sh | $(B)/obj
+	scripts/sqlnames2c.sh $(SCHEMA) $(SCHEMA_TEMP) > $@
+
+$(B)/obj/schema_names.o: $(B)/schema_names.c
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
 $(B)/librosterd.a: $(LIB_OBJ)
 	rm -f $@

@@ -21,15 +21,16 @@
  *
  * Every change is written to temp.hier first, then applied and audited from
  * there, so the dry-run printer and the plugins see exactly what was done.
+ * The temporary tables are described in recon_priv.h; all SQL goes through
+ * the store's statement API.
  */
 #include "log.h"
 #include "util.h"
 #include "dn.h"
-#include "recon.h"
+#include "recon_priv.h"
 
-#include <stdio.h>
 #include <errno.h>
-#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,23 +40,18 @@ static const char *const role_names[] = { "learner", "manager", "admin" };
 
 /* ---- managers ----------------------------------------------------------- */
 
-static const char want_mgr_sql[] =
-	"DROP TABLE IF EXISTS temp.want_mgr;"
-	"CREATE TEMP TABLE want_mgr (person_id INTEGER NOT NULL, kind TEXT NOT NULL,"
-	" manager_id INTEGER, dn TEXT NOT NULL, problem TEXT,"
-	" PRIMARY KEY (person_id, kind)) WITHOUT ROWID;";
-
 /* The manager each present person should have, of one kind, with the
  * problem when there is none. :base is the normalised users base. */
 static int
 want_managers(struct recon *rc, const char *kind, const char *column, const char *base)
 {
 	char sql[2048];
-	sqlite3_stmt *s = NULL;
-	int r;
+	struct stmt *s;
+	int n, r;
 
-	snprintf(sql, sizeof(sql),
-		"INSERT OR IGNORE INTO temp.want_mgr (person_id, kind, manager_id, dn, problem) "
+	/* A person whose manager DN two people have: the first. */
+	n = snprintf(sql, sizeof(sql),
+		"INSERT INTO temp.want_mgr (person_id, kind, manager_id, dn, problem) "
 		"SELECT p.id, '%s', CASE WHEN m.id <> p.id THEN m.id END, p.%s, "
 		"CASE WHEN m.id = p.id THEN 'names the person themself' "
 		" WHEN m.id IS NOT NULL THEN NULL "
@@ -63,38 +59,39 @@ want_managers(struct recon *rc, const char *kind, const char *column, const char
 		" THEN 'is outside the synced people' "
 		" ELSE 'matches nobody among the synced people' END "
 		"FROM people p LEFT JOIN people m ON m.dn_norm = p.%s AND m.missing_since IS NULL "
-		"WHERE p.%s IS NOT NULL AND p.missing_since IS NULL",
+		"WHERE p.%s IS NOT NULL AND p.missing_since IS NULL ON CONFLICT DO NOTHING",
 		kind, column, column, column, column, column);
-	if (sqlite3_prepare_v2(recon_db(rc), sql, -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(s, 1, base, -1, SQLITE_STATIC);
-	r = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(s);
-	return r;
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return -ENOSPC;
+	if ((r = store_prepare(recon_store(rc), sql, &s)) < 0)
+		return r;
+	if ((r = stmt_bind_text(s, 1, base)) == 0)
+		r = stmt_step(s);
+	stmt_done(s);
+	return r < 0 ? r : 0;
 }
 
 static int
 log_manager_problems(struct recon *rc, long long *count)
 {
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
 	long long n = 0;
 	int r;
 
-	if (sqlite3_prepare_v2(recon_db(rc),
+	if ((r = store_prepare(recon_store(rc),
 			       "SELECT p.username, w.kind, w.dn, w.problem FROM temp.want_mgr w "
 			       "JOIN people p ON p.id = w.person_id WHERE w.problem IS NOT NULL "
-			       "ORDER BY p.username, w.kind", -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			       "ORDER BY p.username, w.kind", &s)) < 0)
+		return r;
+	while ((r = stmt_step(s)) == 1) {
 		if (++n <= MAX_LOGGED)
 			log_warn("person %s: %s manager \"%s\" %s; no %s manager set",
-				 sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
-				 sqlite3_column_text(s, 2), sqlite3_column_text(s, 3),
-				 sqlite3_column_text(s, 1));
+				 stmt_text(s, 0), stmt_text(s, 1), stmt_text(s, 2),
+				 stmt_text(s, 3), stmt_text(s, 1));
 	}
-	sqlite3_finalize(s);
-	if (r != SQLITE_DONE)
-		return -EIO;
+	stmt_done(s);
+	if (r < 0)
+		return r;
 	if (n > MAX_LOGGED)
 		log_warn("%lld more manager values gave no manager", n - MAX_LOGGED);
 	*count = n;
@@ -111,8 +108,8 @@ sync_managers(struct recon *rc, const struct recon_opts *o, struct hier_counts *
 
 	if (dn_normalize(users_base, strlen(users_base), &base) < 0)
 		base = NULL;   /* checked by the server; without it, no "outside" */
-	r = sqlite3_exec(recon_db(rc), want_mgr_sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
-	if (r == 0)
+	r = recon_sql(rc, "DELETE FROM temp.want_mgr", NULL);
+	if (r >= 0)
 		r = want_managers(rc, "primary", "manager_dn", base);
 	if (r == 0)
 		r = want_managers(rc, "secondary", "secondary_manager_dn", base);
@@ -149,65 +146,101 @@ sync_managers(struct recon *rc, const struct recon_opts *o, struct hier_counts *
 		NULL)) < 0)
 		return r;
 	r = recon_sql(rc,
-		"INSERT OR REPLACE INTO person_managers (person_id, kind, manager_id) "
+		"INSERT INTO person_managers (person_id, kind, manager_id) "
 		"SELECT person_id, kind, new_id FROM temp.hier "
-		"WHERE action = 'manager' AND new_id IS NOT NULL", NULL);
+		"WHERE action = 'manager' AND new_id IS NOT NULL "
+		"ON CONFLICT (person_id, kind) DO UPDATE SET manager_id = excluded.manager_id", NULL);
 	return r < 0 ? r : 0;
+}
+
+/* The primary managers of the present people, by person id: the people's ids
+ * in *idp and their managers' in *mgrp (both the caller's to free; NULL when
+ * there are none), *np of each. 0, or a negative errno. */
+static int
+primary_edges(struct recon *rc, long long **idp, long long **mgrp, size_t *np)
+{
+	struct stmt *s;
+	long long *id = NULL, *mgr = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	if ((r = store_prepare(recon_store(rc),
+			       "SELECT pm.person_id, pm.manager_id FROM person_managers pm "
+			       "JOIN people p ON p.id = pm.person_id AND p.missing_since IS NULL "
+			       "WHERE pm.kind = 'primary' ORDER BY pm.person_id", &s)) < 0)
+		return r;
+	while ((r = stmt_step(s)) == 1) {
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 1024;
+			long long *a, *b;
+
+			if ((a = realloc(id, ncap * sizeof(*a))) != NULL)
+				id = a;
+			if ((b = realloc(mgr, ncap * sizeof(*b))) != NULL)
+				mgr = b;
+			if (a == NULL || b == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			cap = ncap;
+		}
+		id[n] = stmt_int(s, 0);
+		mgr[n++] = stmt_int(s, 1);
+	}
+	stmt_done(s);
+	if (r < 0) {
+		free(id);
+		free(mgr);
+		return r;
+	}
+	*idp = id;
+	*mgrp = mgr;
+	*np = n;
+	return 0;
+}
+
+/* Log the cycle through row i ("a -> b -> a", by username; a long one cut
+ * short), name looking a person's username up by id. */
+static void
+log_cycle(struct stmt *name, const long long *id, const int *next, int i)
+{
+	char names[1024] = "";
+	int j = i;
+
+	do {
+		stmt_bind_int(name, 1, id[j]);
+		if (strlen(names) < 900 && stmt_step(name) == 1)
+			str_appendf(names, sizeof(names), "%s -> ", stmt_text(name, 0));
+		stmt_reset(name);
+		j = next[j];
+	} while (j != i);
+	stmt_bind_int(name, 1, id[i]);
+	if (stmt_step(name) == 1)
+		str_appendf(names, sizeof(names), "%s", stmt_text(name, 0));
+	stmt_reset(name);
+	log_warn("manager cycle in the directory: %s; stored as it is", names);
 }
 
 /*
  * Cycles of the primary manager tree. Every person has at most one primary
  * manager, so following the edges from any person ends at the top or in a
  * cycle; each cycle is found once by walking from every unvisited person and
- * stopping at the first person visited before. Logged once per run, counted.
+ * stopping at the first person visited before. Logged once per run, counted
+ * in *ncycles.
  */
 static int
 find_cycles(struct recon *rc, long long *ncycles)
 {
-	sqlite3_stmt *s = NULL;
-	long long *id = NULL, *mgr = NULL;
-	size_t n = 0, cap = 0;
-	int *next = NULL, *mark = NULL, r = 0;
+	struct stmt *name = NULL;
+	long long *id = NULL, *mgr = NULL, found = 0;
+	size_t n = 0;
+	int *next = NULL, *mark = NULL, r;
 
-	*ncycles = 0;
-	if (sqlite3_prepare_v2(recon_db(rc),
-			       "SELECT pm.person_id, pm.manager_id FROM person_managers pm "
-			       "JOIN people p ON p.id = pm.person_id AND p.missing_since IS NULL "
-			       "WHERE pm.kind = 'primary' ORDER BY pm.person_id", -1, &s,
-			       NULL) != SQLITE_OK)
-		return -EIO;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 1024;
-			long long *a = realloc(id, ncap * sizeof(*a)), *b;
-			if (a == NULL) {
-				r = -ENOMEM;
-				goto out;
-			}
-			id = a;
-			if ((b = realloc(mgr, ncap * sizeof(*b))) == NULL) {
-				r = -ENOMEM;
-				goto out;
-			}
-			mgr = b;
-			cap = ncap;
-		}
-		id[n] = sqlite3_column_int64(s, 0);
-		mgr[n++] = sqlite3_column_int64(s, 1);
-	}
-	if (r != SQLITE_DONE) {
-		r = -EIO;
+	if ((r = primary_edges(rc, &id, &mgr, &n)) < 0)
+		return r;
+	if ((r = store_prepare(recon_store(rc), "SELECT username FROM people WHERE id = ?1",
+			       &name)) < 0)
 		goto out;
-	}
-	/* The statement is used again to name the people of the cycles logged. */
-	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(recon_db(rc), "SELECT username FROM people WHERE id = ?", -1,
-			       &s, NULL) != SQLITE_OK) {
-		s = NULL;
-		r = -EIO;
-		goto out;
-	}
-	r = 0;
 	next = malloc((n + 1) * sizeof(*next));
 	mark = calloc(n + 1, sizeof(*mark));
 	if (next == NULL || mark == NULL) {
@@ -233,32 +266,16 @@ find_cycles(struct recon *rc, long long *ncycles)
 		for (i = (int)start; i >= 0 && mark[i] == 0; i = next[i])
 			mark[i] = walk;
 		/* i on a cycle first found by this walk: count it, name the first few. */
-		if (i >= 0 && mark[i] == walk && ++*ncycles <= MAX_LOGGED) {
-			char names[1024] = "";
-			int j = i, len = 0;
-
-			do {
-				sqlite3_bind_int64(s, 1, id[j]);
-				if (sqlite3_step(s) == SQLITE_ROW && len < 900)
-					len += snprintf(names + len, sizeof(names) - (size_t)len,
-							"%s -> ", sqlite3_column_text(s, 0));
-				sqlite3_reset(s);
-				j = next[j];
-			} while (j != i);
-			sqlite3_bind_int64(s, 1, id[i]);
-			if (sqlite3_step(s) == SQLITE_ROW)
-				snprintf(names + len, sizeof(names) - (size_t)len, "%s",
-					 sqlite3_column_text(s, 0));
-			sqlite3_reset(s);
-			log_warn("manager cycle in the directory: %s; stored as it is", names);
-		}
+		if (i >= 0 && mark[i] == walk && ++found <= MAX_LOGGED)
+			log_cycle(name, id, next, i);
 		for (int k = (int)start; k >= 0 && mark[k] == walk; k = next[k])
 			mark[k] = -1;
 	}
-	if (*ncycles > MAX_LOGGED)
-		log_warn("%lld more manager cycles", *ncycles - MAX_LOGGED);
+	if (found > MAX_LOGGED)
+		log_warn("%lld more manager cycles", found - MAX_LOGGED);
+	*ncycles = found;
 out:
-	sqlite3_finalize(s);
+	stmt_done(name);
 	free(id);
 	free(mgr);
 	free(next);
@@ -345,13 +362,11 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	 * nearly in order instead of once per value at random (at 300,000
 	 * values, 0.6 s instead of 1.5 s). The index is built here, only by the
 	 * runs that need it. */
-	if (recon_members_expand(rc) < 0 ||
-	    recon_sql(rc, "DROP TABLE IF EXISTS temp.resolved", NULL) < 0 ||
-	    recon_sql(rc, "CREATE TEMP TABLE resolved (group_id INTEGER NOT NULL, "
-		      "person_id INTEGER, member_group_id INTEGER)", NULL) < 0 ||
-	    recon_sql(rc, "CREATE INDEX IF NOT EXISTS temp.stage_members_value "
-		      "ON stage_members (value, group_dir_id)", NULL) < 0)
-		return -EIO;
+	if ((r = recon_members_expand(rc)) < 0 ||
+	    (r = recon_sql(rc, "DELETE FROM temp.resolved", NULL)) < 0 ||
+	    (r = store_exec(recon_store(rc), schema_recon_members_index)) < 0)
+		return (int)r;
+	/* SQLite: INDEXED BY (both) */
 	if (cf->ldap.groups.member_style == MEMBERS_UID)
 		r = recon_sql(rc,
 			"INSERT INTO temp.resolved SELECT g.id, p.id, NULL "
@@ -392,18 +407,14 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 			return -EIO;
 		c->members_ignored += outside;
 	}
-	if (recon_sql(rc, "DROP TABLE IF EXISTS temp.want_edges", NULL) < 0 ||
-	    recon_sql(rc, "CREATE TEMP TABLE want_edges (group_id INTEGER NOT NULL, "
-		      "person_id INTEGER, member_group_id INTEGER)", NULL) < 0 ||
+	if (recon_sql(rc, "DELETE FROM temp.want_edges", NULL) < 0 ||
 	    recon_sql(rc, cf->ldap.groups.nested ?
 		      "INSERT INTO temp.want_edges SELECT DISTINCT group_id, person_id, "
 		      "CASE WHEN person_id IS NULL THEN member_group_id END FROM temp.resolved "
 		      "WHERE person_id IS NOT NULL OR member_group_id IS NOT NULL" :
 		      "INSERT INTO temp.want_edges SELECT DISTINCT group_id, person_id, NULL "
 		      "FROM temp.resolved WHERE person_id IS NOT NULL", NULL) < 0 ||
-	    recon_sql(rc, "CREATE INDEX temp.want_edges_p ON want_edges (group_id, person_id);"
-		      "CREATE INDEX temp.want_edges_g ON want_edges (group_id, member_group_id)",
-		      NULL) < 0)
+	    store_exec(recon_store(rc), schema_recon_edges_index) < 0)
 		return -EIO;
 	return 0;
 }
@@ -445,6 +456,7 @@ sync_edges(struct recon *rc, bool removals)
 	if (added < 0)
 		return added;
 	if (removals && had) {
+		/* SQLite: rowid (the edges to a person and to a group, in one) */
 		removed = recon_sql(rc,
 			"DELETE FROM group_members WHERE rowid IN ("
 			"SELECT gm.rowid FROM group_members gm JOIN groups g ON g.id = gm.group_id "
@@ -464,11 +476,9 @@ sync_edges(struct recon *rc, bool removals)
 
 /* Effective membership: the closure over nested groups (UNION, not UNION ALL,
  * so a nesting cycle adds nothing new and the recursion ends), each person
- * with the group they came through (the group itself when direct). */
+ * with the group they came through (the group itself when direct).
+ * SQLite: max() of a comparison (PostgreSQL: bool_or) */
 static const char want_eff_sql[] =
-	"DROP TABLE IF EXISTS temp.want_eff;"
-	"CREATE TEMP TABLE want_eff (group_id INTEGER NOT NULL, person_id INTEGER NOT NULL,"
-	" via INTEGER NOT NULL, PRIMARY KEY (group_id, person_id)) WITHOUT ROWID;"
 	"WITH RECURSIVE clo(anc, des) AS ("
 	" SELECT id, id FROM groups WHERE present = 1"
 	" UNION"
@@ -477,9 +487,7 @@ static const char want_eff_sql[] =
 	"INSERT INTO temp.want_eff (group_id, person_id, via) "
 	"SELECT c.anc, gm.person_id, CASE WHEN max(c.des = c.anc) THEN c.anc ELSE min(c.des) END "
 	"FROM clo c JOIN group_members gm ON gm.group_id = c.des AND gm.person_id IS NOT NULL "
-	"GROUP BY c.anc, gm.person_id;"
-	/* to go through it person by person (see sync_membership) */
-	"CREATE INDEX temp.want_eff_person ON want_eff (person_id, group_id, via);";
+	"GROUP BY c.anc, gm.person_id";
 
 static int
 sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
@@ -487,14 +495,18 @@ sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
 {
 	long long r;
 
-	if (sqlite3_exec(recon_db(rc), want_eff_sql, NULL, NULL, NULL) != SQLITE_OK)
-		return -EIO;
+	/* then the index to go through it person by person */
+	if ((r = recon_sql(rc, "DELETE FROM temp.want_eff", NULL)) < 0 ||
+	    (r = recon_sql(rc, want_eff_sql, NULL)) < 0 ||
+	    (r = store_exec(recon_store(rc), schema_recon_eff_index)) < 0)
+		return (int)r;
 	/* Person by person, so that the people rows (and the memberships, by
 	 * their person index) are read in order, not once per membership at
 	 * random: at 337,000 joins 0.6 s instead of 1.3 s. They are also
 	 * reported (audit log, dry run) person by person: the audit rows' foreign
 	 * key checks then read the people rows in order too (at 337,000 joins
-	 * 0.6 s instead of 1.6-1.8 s for the audit log). */
+	 * 0.6 s instead of 1.6-1.8 s for the audit log).
+	 * SQLite: INDEXED BY (both) */
 	r = recon_sql(rc,
 		"INSERT INTO temp.hier (action, person_id, group_id, new_id, subject, detail) "
 		"SELECT 'join', w.person_id, w.group_id, w.via, p.username, 'group ' || g.name "
@@ -576,36 +588,36 @@ sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 static int
 role_groups(struct recon *rc, const struct conf *cf)
 {
-	sqlite3_stmt *s = NULL;
-	int r = 0;
+	struct stmt *s;
+	int r;
 
-	if (recon_sql(rc, "DROP TABLE IF EXISTS temp.role_groups", NULL) < 0 ||
-	    recon_sql(rc, "CREATE TEMP TABLE role_groups (group_id INTEGER NOT NULL, "
-		      "rank INTEGER NOT NULL)", NULL) < 0 ||
-	    sqlite3_prepare_v2(recon_db(rc),
+	if ((r = recon_sql(rc, "DELETE FROM temp.role_groups", NULL)) < 0 ||
+	    (r = store_prepare(recon_store(rc),
 			       "INSERT INTO temp.role_groups (group_id, rank) SELECT id, ?1 "
 			       "FROM groups WHERE present = 1 AND (dn_norm = ?2 OR "
-			       "(?2 IS NULL AND name = ?3 COLLATE NOCASE))", -1, &s,
-			       NULL) != SQLITE_OK)
-		return -EIO;
+			       "(?2 IS NULL AND name = ?3 COLLATE NOCASE))", &s)) < 0)
+		return r;
+	r = 0;
 	for (size_t i = 0; i < cf->nroles && r == 0; i++) {
 		const char *g = cf->roles[i].group;
 		char *norm = NULL;
+		long long n;
 
 		if (strchr(g, '=') != NULL && dn_normalize(g, strlen(g), &norm) < 0)
 			norm = NULL;
-		sqlite3_bind_int(s, 1, (int)cf->roles[i].role);
-		sqlite3_bind_text(s, 2, norm, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 3, g, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			r = -EIO;
-		else if (sqlite3_changes(recon_db(rc)) == 0)
+		stmt_bind_int(s, 1, (int)cf->roles[i].role);
+		stmt_bind_text(s, 2, norm);
+		stmt_bind_text(s, 3, g);
+		n = stmt_run(s);
+		stmt_reset(s);   /* before norm goes */
+		free(norm);
+		if (n < 0)
+			r = (int)n;
+		else if (n == 0)
 			log_warn("roles: no group \"%s\" among the synced groups; its role "
 				 "\"%s\" goes to no one", g, role_names[cf->roles[i].role]);
-		sqlite3_reset(s);
-		free(norm);
 	}
-	sqlite3_finalize(s);
+	stmt_done(s);
 	return r;
 }
 

@@ -12,6 +12,9 @@
  *   store_commit() or store_rollback(), then recon_free()
  * The handle borrows the store (which must outlive it) and owns its staging
  * tables. Records passed in (person_rec, group_rec) are copied at once.
+ * Errors are negative errno codes; store_errmsg() then says what the store
+ * refused. The temporary tables and what reconcile.c and hierarchy.c share
+ * are in recon_priv.h.
  */
 #ifndef ROSTERD_RECON_H
 #define ROSTERD_RECON_H
@@ -101,18 +104,6 @@ struct recon_opts {
 	bool events;                     /* plugins are loaded: keep what the
 	                                    events need (recon_events_foreach) */
 };
-/* Run sql to the end binding :now, :run and :initial where it names them (o
- * may be NULL); the number of rows changed, or -EIO. */
-int recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o);
-/* The single integer a query returns, or -EIO. */
-long long recon_count(struct recon *rc, const char *sql);
-sqlite3 *recon_db(struct recon *rc);
-struct store *recon_store(struct recon *rc);
-/* A digest of everything staged about groups (entries, members, memberOf). */
-uint64_t recon_group_digest(const struct recon *rc);
-/* How many people recon_apply changed in a way that can move a manager or a
- * membership: created, a new DN, username or manager DN, missing or back. */
-long long recon_people_changed(const struct recon *rc);
 /* Inside a write transaction: compute the plan (temp table "plan") of creates,
  * updates, disables and enables, and count it. Staged entries whose username
  * is held by a person this run did not see are moved to the rejects. An

@@ -7,18 +7,19 @@
  * staging with the store in a handful of set operations and writes the plan
  * (a temporary table); recon_apply() carries the plan out, again as set
  * operations, and records each change in the audit log. A run that changes
- * nothing writes nothing to the people tables.
+ * nothing writes nothing to the people tables. The temporary tables are
+ * described in recon_priv.h; all SQL goes through the store's statement API.
  */
 #include "defs.h"
-#include "recon.h"
-
-#include <stdio.h>
-#include <rosterd/plugin.h>
+#include "recon_priv.h"
 
 #include <errno.h>
-#include <sqlite3.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <rosterd/plugin.h>
 
 /* A person of the store as the read looks them up: the 128-bit key of the
  * directory id and the hash of what the directory said last. */
@@ -35,9 +36,10 @@ enum {
 
 struct recon {
 	struct store *st;
-	sqlite3 *db;
-	sqlite3_stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
-	sqlite3_stmt *ins_member_of, *ins_group, *ins_member_list;
+	/* the statements of staging, one call per entry: prepared by
+	 * recon_stage_begin, given back by recon_free */
+	struct stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
+	struct stmt *ins_member_of, *ins_group, *ins_member_list;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
 	struct known *known;    /* the store's people */
@@ -77,106 +79,57 @@ sql_add(struct sql *q, const char *fmt, ...)
 int
 recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o)
 {
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
+	long long n;
 	int i, r;
 
-	if (sqlite3_prepare_v2(rc->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
+	if ((r = store_prepare(rc->st, sql, &s)) < 0)
+		return r;
 	if (o != NULL) {
-		if ((i = sqlite3_bind_parameter_index(s, ":now")) > 0)
-			sqlite3_bind_text(s, i, o->now, -1, SQLITE_STATIC);
-		/* A dry run has no run record to refer to. */
-		if ((i = sqlite3_bind_parameter_index(s, ":run")) > 0 && o->run_id > 0)
-			sqlite3_bind_int64(s, i, o->run_id);
-		if ((i = sqlite3_bind_parameter_index(s, ":initial")) > 0)
-			sqlite3_bind_text(s, i, o->initial_status == INITIAL_ACTIVE ?
-					  "active" : "invited", -1, SQLITE_STATIC);
+		if ((i = stmt_param(s, ":now")) > 0 && (r = stmt_bind_text(s, i, o->now)) < 0)
+			goto out;
+		/* A dry run has no run record to refer to: NULL. */
+		if ((i = stmt_param(s, ":run")) > 0 && o->run_id > 0 &&
+		    (r = stmt_bind_int(s, i, o->run_id)) < 0)
+			goto out;
+		if ((i = stmt_param(s, ":initial")) > 0 &&
+		    (r = stmt_bind_text(s, i, o->initial_status == INITIAL_ACTIVE ?
+					"active" : "invited")) < 0)
+			goto out;
 	}
-	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		;
-	r = (r == SQLITE_DONE) ? sqlite3_changes(rc->db) : -EIO;
-	sqlite3_finalize(s);
+	n = stmt_run(s);
+	r = n < 0 ? (int)n : n > INT_MAX ? INT_MAX : (int)n;
+out:
+	stmt_done(s);
 	return r;
 }
 
 long long
 recon_count(struct recon *rc, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
-	long long n = -EIO;
+	long long n;
+	int r = store_query_int(rc->st, sql, &n);
 
-	if (sqlite3_prepare_v2(rc->db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
+	return r < 0 ? r : n;
 }
 
 /* ---- staging ------------------------------------------------------------ */
-
-static const char stage_ddl[] =
-	"DROP TABLE IF EXISTS temp.stage_people;"
-	"DROP TABLE IF EXISTS temp.stage_fields;"
-	"DROP TABLE IF EXISTS temp.stage_seen;"
-	"DROP TABLE IF EXISTS temp.stage_rejects;"
-	"DROP TABLE IF EXISTS temp.plan;"
-	"DROP TABLE IF EXISTS temp.pre_events;"
-	"DROP TABLE IF EXISTS temp.unseen;"
-	"DROP TABLE IF EXISTS temp.stage_member_of;"
-	"DROP TABLE IF EXISTS temp.stage_groups;"
-	"DROP TABLE IF EXISTS temp.stage_members;"
-	"DROP TABLE IF EXISTS temp.stage_member_lists;"
-	"DROP TABLE IF EXISTS temp.hier;"
-	"CREATE TEMP TABLE stage_people ("
-	" seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE, dn TEXT NOT NULL,"
-	" dn_norm TEXT NOT NULL, username TEXT NOT NULL COLLATE NOCASE UNIQUE,"
-	" email TEXT, given_name TEXT, family_name TEXT, display_name TEXT,"
-	" employee_number TEXT, department TEXT, location TEXT, title TEXT,"
-	" manager_dn TEXT, secondary_manager_dn TEXT, dir_disabled INTEGER NOT NULL,"
-	" hash INTEGER NOT NULL);"
-	"CREATE TEMP TABLE stage_fields (dir_id TEXT NOT NULL, name TEXT NOT NULL,"
-	" value TEXT NOT NULL, PRIMARY KEY (dir_id, name)) WITHOUT ROWID;"
-	"CREATE TEMP TABLE stage_seen (dir_id TEXT PRIMARY KEY) WITHOUT ROWID;"
-	"CREATE TEMP TABLE stage_rejects (seq INTEGER PRIMARY KEY, dn TEXT NOT NULL,"
-	" reason TEXT NOT NULL);"
-	"CREATE TEMP TABLE plan (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,"
-	" person_id INTEGER, dir_id TEXT, username TEXT, dn TEXT, reason TEXT, code TEXT,"
-	" fields INTEGER NOT NULL DEFAULT 0, links INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TEMP TABLE unseen (person_id INTEGER PRIMARY KEY);"
-	/* the plugin events only the state before the run shows: directory
-	 * flag set, missing, back (kind: enum rosterd_event_kind) */
-	"CREATE TEMP TABLE pre_events (kind INTEGER NOT NULL, person_id INTEGER NOT NULL,"
-	" flags INTEGER NOT NULL DEFAULT 0);"
-	/* memberOf values of the people (normalised group DNs) */
-	"CREATE TEMP TABLE stage_member_of (dir_id TEXT NOT NULL, group_dn TEXT NOT NULL);"
-	"CREATE TEMP TABLE stage_groups (seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE,"
-	" dn TEXT NOT NULL, dn_norm TEXT NOT NULL, name TEXT NOT NULL, description TEXT,"
-	" partial INTEGER NOT NULL);"
-	/* member values: normalised DNs, or usernames (memberUid); read as one
-	 * list a group, a row a value only when the groups are worked out */
-	"CREATE TEMP TABLE stage_member_lists (group_dir_id TEXT NOT NULL,"
-	" list BLOB NOT NULL);"
-	"CREATE TEMP TABLE stage_members (group_dir_id TEXT NOT NULL, value TEXT NOT NULL);"
-	/* what a run does to managers, groups, memberships and roles */
-	"CREATE TEMP TABLE hier (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,"
-	" person_id INTEGER, group_id INTEGER, kind TEXT, old_id INTEGER, new_id INTEGER,"
-	" subject TEXT NOT NULL, detail TEXT);";
 
 void
 recon_free(struct recon *rc)
 {
 	if (rc == NULL)
 		return;
-	sqlite3_finalize(rc->ins_person);
-	sqlite3_finalize(rc->ins_field);
-	sqlite3_finalize(rc->ins_seen);
-	sqlite3_finalize(rc->ins_reject);
-	sqlite3_finalize(rc->find_clash);
-	sqlite3_finalize(rc->ins_member_of);
-	sqlite3_finalize(rc->ins_group);
-	sqlite3_finalize(rc->ins_member_list);
+	stmt_done(rc->ins_person);
+	stmt_done(rc->ins_field);
+	stmt_done(rc->ins_seen);
+	stmt_done(rc->ins_reject);
+	stmt_done(rc->find_clash);
+	stmt_done(rc->ins_member_of);
+	stmt_done(rc->ins_group);
+	stmt_done(rc->ins_member_list);
 	free(rc->list);
-	sqlite3_create_function(rc->db, "rosterd_skipped", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL);
 	free(rc->known);
 	free(rc->kflag);
 	free(rc->kslot);
@@ -185,14 +138,8 @@ recon_free(struct recon *rc)
 	 * which deletes the file at once; dropping them here read every page
 	 * of them back first (0.15 s at 100k people with groups). */
 	if (rc->staging)
-		sqlite3_exec(rc->db, "ROLLBACK", NULL, NULL, NULL);
+		store_rollback(rc->st);
 	free(rc);
-}
-
-sqlite3 *
-recon_db(struct recon *rc)
-{
-	return rc->db;
 }
 
 struct store *
@@ -264,45 +211,40 @@ known_find(const struct recon *rc, const char *dir_id, size_t n)
 }
 
 /* SQL: rosterd_skipped(dir_id), whether this run read the person unchanged. */
-static void
-sql_skipped(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static bool
+sql_skipped(void *arg, const char *id, size_t len)
 {
-	const struct recon *rc = sqlite3_user_data(ctx);
-	const char *id = (const char *)sqlite3_value_text(argv[0]);
-	long i;
+	const struct recon *rc = arg;
+	long i = known_find(rc, id, len);
 
-	(void)argc;
-	i = id == NULL ? -1 : known_find(rc, id, (size_t)sqlite3_value_bytes(argv[0]));
-	sqlite3_result_int(ctx, i >= 0 && (rc->kflag[i] & KNOWN_SKIPPED));
+	return i >= 0 && (rc->kflag[i] & KNOWN_SKIPPED);
 }
 
 static int
 known_load(struct recon *rc)
 {
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
 	long long n = recon_count(rc, "SELECT count(*) FROM people");
 	size_t cap;
 	int r;
 
 	rc->known_max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people");
 	if (n < 0 || rc->known_max < 0)
-		return -EIO;
+		return n < 0 ? (int)n : (int)rc->known_max;
 	cap = (size_t)n + 16;   /* room for a row added between the two reads */
 	rc->known = malloc(cap * sizeof(*rc->known));
 	if (rc->known == NULL)
 		return -ENOMEM;
-	if (sqlite3_prepare_v2(rc->db, "SELECT dir_id, src_hash FROM people", -1, &s,
-			       NULL) != SQLITE_OK)
-		return -EIO;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW && rc->nknown < cap) {
+	if ((r = store_prepare(rc->st, "SELECT dir_id, src_hash FROM people", &s)) < 0)
+		return r;
+	while ((r = stmt_step(s)) == 1 && rc->nknown < cap) {
 		struct known *k = &rc->known[rc->nknown++];
-		id_key((const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-		       &k->k1, &k->k2);
-		k->hash = sqlite3_column_int64(s, 1);
+		id_key(stmt_text(s, 0), stmt_bytes(s, 0), &k->k1, &k->k2);
+		k->hash = stmt_int(s, 1);
 	}
-	sqlite3_finalize(s);
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		return -EIO;
+	stmt_done(s);
+	if (r < 0)
+		return r;
 	/* Rows past cap are simply not known: they are staged as before. The
 	 * slots are at most half full. */
 	for (rc->kmask = 15; rc->kmask < 2 * rc->nknown; rc->kmask = 2 * rc->kmask + 1)
@@ -326,24 +268,16 @@ known_load(struct recon *rc)
 		if (rc->kslot[h] == 0)
 			rc->kslot[h] = (uint32_t)(i + 1);
 	}
-	if (sqlite3_create_function(rc->db, "rosterd_skipped", 1,
-				    SQLITE_UTF8, rc, sql_skipped,
-				    NULL, NULL) != SQLITE_OK)
-		return -EIO;
-	return 0;
+	return store_define_predicate(rc->st, "rosterd_skipped", sql_skipped, rc);
 }
 
-int
-recon_stage_begin(struct store *st, struct recon **out)
+/* Prepare the statements staging runs once per entry or value. */
+static int
+stage_prepare(struct recon *rc)
 {
-	struct recon *rc = calloc(1, sizeof(*rc));
 	struct sql q = { .text = "" };
+	int r;
 
-	if (rc == NULL)
-		return -ENOMEM;
-	rc->st = st;
-	rc->db = store_db(st);
-	rc->gdigest = 0xcbf29ce484222325ULL;
 	sql_add(&q, "INSERT INTO temp.stage_people (dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", field_column(f));
@@ -351,43 +285,62 @@ recon_stage_begin(struct store *st, struct recon **out)
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", ?");
 	sql_add(&q, ", ?, ?)");
-	if (q.err < 0 || known_load(rc) < 0 ||
-	    sqlite3_exec(rc->db, stage_ddl, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, q.text, -1, &rc->ins_person, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "INSERT OR REPLACE INTO temp.stage_fields "
-			       "(dir_id, name, value) VALUES (?, ?, ?)", -1,
-			       &rc->ins_field, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "INSERT OR IGNORE INTO temp.stage_seen (dir_id) "
-			       "VALUES (?)", -1, &rc->ins_seen, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_rejects (dn, reason) "
-			       "VALUES (?, ?)", -1, &rc->ins_reject, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "SELECT dn, dir_id = ?1 FROM temp.stage_people "
-			       "WHERE dir_id = ?1 OR username = ?2 LIMIT 1", -1,
-			       &rc->find_clash, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_member_of (dir_id, group_dn) "
-			       "VALUES (?, ?)", -1, &rc->ins_member_of, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_groups (dir_id, dn, dn_norm, "
-			       "name, description, partial) VALUES (?, ?, ?, ?, ?, ?)", -1,
-			       &rc->ins_group, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_member_lists (group_dir_id, "
-			       "list) VALUES (?, ?)", -1, &rc->ins_member_list, NULL) != SQLITE_OK ||
-	    sqlite3_exec(rc->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	if (q.err < 0)
+		return q.err;
+	if ((r = store_prepare(rc->st, q.text, &rc->ins_person)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_fields (dir_id, name, value) "
+			       "VALUES (?1, ?2, ?3) ON CONFLICT (dir_id, name) "
+			       "DO UPDATE SET value = excluded.value", &rc->ins_field)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_seen (dir_id) VALUES (?1) "
+			       "ON CONFLICT DO NOTHING", &rc->ins_seen)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_rejects (dn, reason) "
+			       "VALUES (?1, ?2)", &rc->ins_reject)) < 0 ||
+	    (r = store_prepare(rc->st, "SELECT dn, dir_id = ?1 FROM temp.stage_people "
+			       "WHERE dir_id = ?1 OR username = ?2 LIMIT 1", &rc->find_clash)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_member_of (dir_id, group_dn) "
+			       "VALUES (?1, ?2)", &rc->ins_member_of)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_groups (dir_id, dn, dn_norm, "
+			       "name, description, partial) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			       &rc->ins_group)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_member_lists (group_dir_id, "
+			       "list) VALUES (?1, ?2)", &rc->ins_member_list)) < 0)
+		return r;
+	return 0;
+}
+
+int
+recon_stage_begin(struct store *st, struct recon **out)
+{
+	struct recon *rc = calloc(1, sizeof(*rc));
+	int r;
+
+	if (rc == NULL)
+		return -ENOMEM;
+	rc->st = st;
+	rc->gdigest = 0xcbf29ce484222325ULL;
+	if ((r = known_load(rc)) < 0 ||
+	    (r = store_exec(st, schema_recon_tables)) < 0 ||
+	    (r = stage_prepare(rc)) < 0 ||
+	    (r = store_begin_temp(st)) < 0) {
 		recon_free(rc);
-		return -EIO;
+		return r;
 	}
 	rc->staging = true;
 	*out = rc;
 	return 0;
 }
 
+/* Run a staging statement once, and ready it for the next entry: 0, or a
+ * negative errno (-EEXIST: a unique column has the value already).
+ * (Binding the parameters the statement has cannot fail: text is not
+ * copied, so the binds before it go unchecked.) */
 static int
-step_done(sqlite3_stmt *s)
+stage_step(struct stmt *s)
 {
-	int r = sqlite3_step(s);
+	int r = stmt_step(s);
 
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return r;
+	stmt_reset(s);
+	return r < 0 ? r : 0;
 }
 
 int
@@ -397,39 +350,39 @@ recon_stage_seen(struct recon *rc, const char *dir_id)
 
 	if (ki >= 0)
 		rc->kflag[ki] |= KNOWN_STAGED;
-	sqlite3_bind_text(rc->ins_seen, 1, dir_id, -1, SQLITE_STATIC);
-	return step_done(rc->ins_seen) == SQLITE_DONE ? 0 : -EIO;
+	stmt_bind_text(rc->ins_seen, 1, dir_id);
+	return stage_step(rc->ins_seen);
 }
 
 int
 recon_stage_reject(struct recon *rc, const char *dn, const char *reason)
 {
-	sqlite3_bind_text(rc->ins_reject, 1, dn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(rc->ins_reject, 2, reason, -1, SQLITE_STATIC);
-	return step_done(rc->ins_reject) == SQLITE_DONE ? 0 : -EIO;
+	stmt_bind_text(rc->ins_reject, 1, dn);
+	stmt_bind_text(rc->ins_reject, 2, reason);
+	return stage_step(rc->ins_reject);
 }
 
 /* p clashes with an entry staged earlier: reject p, naming the other entry. */
 static int
 reject_clash(struct recon *rc, const struct person_rec *p)
 {
+	struct stmt *s = rc->find_clash;
 	char reason[1024];
 	int r;
 
-	sqlite3_bind_text(rc->find_clash, 1, p->dir_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(rc->find_clash, 2, p->field[F_USERNAME], -1, SQLITE_STATIC);
-	if (sqlite3_step(rc->find_clash) != SQLITE_ROW) {
-		sqlite3_reset(rc->find_clash);
-		return -EIO;
+	stmt_bind_text(s, 1, p->dir_id);
+	stmt_bind_text(s, 2, p->field[F_USERNAME]);
+	if ((r = stmt_step(s)) != 1) {
+		stmt_reset(s);
+		return r < 0 ? r : -EIO;   /* the entry it clashed with is there */
 	}
-	if (sqlite3_column_int(rc->find_clash, 1))
+	if (stmt_int(s, 1))
 		snprintf(reason, sizeof(reason), "same id \"%s\" as \"%s\"", p->dir_id,
-			 (const char *)sqlite3_column_text(rc->find_clash, 0));
+			 stmt_text(s, 0));
 	else
 		snprintf(reason, sizeof(reason), "username \"%s\" is also used by \"%s\"",
-			 p->field[F_USERNAME],
-			 (const char *)sqlite3_column_text(rc->find_clash, 0));
-	sqlite3_reset(rc->find_clash);
+			 p->field[F_USERNAME], stmt_text(s, 0));
+	stmt_reset(s);
 	if ((r = recon_stage_reject(rc, p->dn, reason)) < 0 ||
 	    (r = recon_stage_seen(rc, p->dir_id)) < 0)
 		return r;
@@ -473,12 +426,14 @@ person_hash(const struct person_rec *p)
 static int
 stage_member_of(struct recon *rc, const struct person_rec *p)
 {
+	int r;
+
 	for (size_t k = 0; k < p->nmember_of; k++) {
 		rc->gdigest = hash_str(hash_str(rc->gdigest, p->dir_id), p->member_of[k]);
-		sqlite3_bind_text(rc->ins_member_of, 1, p->dir_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(rc->ins_member_of, 2, p->member_of[k], -1, SQLITE_STATIC);
-		if (step_done(rc->ins_member_of) != SQLITE_DONE)
-			return -EIO;
+		stmt_bind_text(rc->ins_member_of, 1, p->dir_id);
+		stmt_bind_text(rc->ins_member_of, 2, p->member_of[k]);
+		if ((r = stage_step(rc->ins_member_of)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -486,7 +441,7 @@ stage_member_of(struct recon *rc, const struct person_rec *p)
 int
 recon_stage_person(struct recon *rc, const struct person_rec *p)
 {
-	sqlite3_stmt *s = rc->ins_person;
+	struct stmt *s = rc->ins_person;
 	int64_t hash = person_hash(p);
 	long ki = known_find(rc, p->dir_id, strlen(p->dir_id));
 	int i = 1, r;
@@ -505,47 +460,74 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	}
 	if (ki >= 0)
 		rc->kflag[ki] |= KNOWN_STAGED;
-	sqlite3_bind_text(s, i++, p->dir_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, i++, p->dn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, i++, p->dn_norm, -1, SQLITE_STATIC);
+	stmt_bind_text(s, i++, p->dir_id);
+	stmt_bind_text(s, i++, p->dn);
+	stmt_bind_text(s, i++, p->dn_norm);
 	for (int f = 0; f < NFIELDS; f++)
-		sqlite3_bind_text(s, i++, p->field[f], -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, i++, p->dir_disabled);
-	sqlite3_bind_int64(s, i++, hash);
-	r = step_done(s);
-	if (r == SQLITE_CONSTRAINT_UNIQUE)
+		stmt_bind_text(s, i++, p->field[f]);
+	stmt_bind_int(s, i++, p->dir_disabled);
+	stmt_bind_int(s, i++, hash);
+	r = stage_step(s);
+	if (r == -EEXIST)
 		return reject_clash(rc, p);
-	if (r != SQLITE_DONE)
-		return -EIO;
+	if (r < 0)
+		return r;
 	for (size_t k = 0; k < p->ncustom; k++) {
 		if (p->custom_value[k] == NULL)
 			continue;
-		sqlite3_bind_text(rc->ins_field, 1, p->dir_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(rc->ins_field, 2, p->custom_name[k], -1, SQLITE_STATIC);
-		sqlite3_bind_text(rc->ins_field, 3, p->custom_value[k], -1, SQLITE_STATIC);
-		if (step_done(rc->ins_field) != SQLITE_DONE)
-			return -EIO;
+		stmt_bind_text(rc->ins_field, 1, p->dir_id);
+		stmt_bind_text(rc->ins_field, 2, p->custom_name[k]);
+		stmt_bind_text(rc->ins_field, 3, p->custom_value[k]);
+		if ((r = stage_step(rc->ins_field)) < 0)
+			return r;
 	}
 	return stage_member_of(rc, p);
+}
+
+/* The member values of g as one list in rc->list, each ending in NUL, mixed
+ * into the group digest: 0 with *len set, or -ENOMEM. */
+static int
+member_list(struct recon *rc, const struct group_rec *g, size_t *len)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < g->nmembers; k++) {
+		size_t vlen = strlen(g->members[k]) + 1;
+
+		rc->gdigest = hash_str(rc->gdigest, g->members[k]);
+		if (n + vlen > rc->list_cap) {
+			size_t cap = rc->list_cap ? rc->list_cap : 4096;
+			char *l;
+
+			while (cap < n + vlen)
+				cap *= 2;
+			if ((l = realloc(rc->list, cap)) == NULL)
+				return -ENOMEM;
+			rc->list = l;
+			rc->list_cap = cap;
+		}
+		memcpy(rc->list + n, g->members[k], vlen);
+		n += vlen;
+	}
+	*len = n;
+	return 0;
 }
 
 int
 recon_stage_group(struct recon *rc, const struct group_rec *g)
 {
-	sqlite3_stmt *s = rc->ins_group;
+	struct stmt *s = rc->ins_group;
+	size_t len;
 	int r;
 
-	sqlite3_bind_text(s, 1, g->dir_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, g->dn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, g->dn_norm, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, g->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, g->description, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 6, g->partial);
-	r = step_done(s);
-	if (r == SQLITE_CONSTRAINT_UNIQUE)
-		return -EEXIST;
-	if (r != SQLITE_DONE)
-		return -EIO;
+	stmt_bind_text(s, 1, g->dir_id);
+	stmt_bind_text(s, 2, g->dn);
+	stmt_bind_text(s, 3, g->dn_norm);
+	stmt_bind_text(s, 4, g->name);
+	stmt_bind_text(s, 5, g->description);
+	stmt_bind_int(s, 6, g->partial);
+	if ((r = stage_step(s)) < 0)
+		return r;   /* -EEXIST: the same id again */
 	rc->gdigest = hash_str(rc->gdigest, g->dir_id);
 	rc->gdigest = hash_str(rc->gdigest, g->dn);
 	rc->gdigest = hash_str(rc->gdigest, g->name);
@@ -553,76 +535,60 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	rc->gdigest = hash_str(rc->gdigest, g->partial ? "partial" : "whole");
 	/* The values as one list: a no-change run needs them only for the
 	 * digest, and a row a value costs as much as the read of them. */
-	size_t len = 0;
-	for (size_t k = 0; k < g->nmembers; k++) {
-		size_t vlen = strlen(g->members[k]) + 1;
-		rc->gdigest = hash_str(rc->gdigest, g->members[k]);
-		if (len + vlen > rc->list_cap) {
-			size_t cap = rc->list_cap ? rc->list_cap : 4096;
-			char *l;
-			while (cap < len + vlen)
-				cap *= 2;
-			if ((l = realloc(rc->list, cap)) == NULL)
-				return -ENOMEM;
-			rc->list = l;
-			rc->list_cap = cap;
-		}
-		memcpy(rc->list + len, g->members[k], vlen);
-		len += vlen;
-	}
+	if ((r = member_list(rc, g, &len)) < 0)
+		return r;
 	if (g->nmembers == 0)
 		return 0;
-	sqlite3_bind_text(rc->ins_member_list, 1, g->dir_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob64(rc->ins_member_list, 2, rc->list, len, SQLITE_STATIC);
-	return step_done(rc->ins_member_list) == SQLITE_DONE ? 0 : -EIO;
+	stmt_bind_text(rc->ins_member_list, 1, g->dir_id);
+	stmt_bind_blob(rc->ins_member_list, 2, rc->list, len);
+	return stage_step(rc->ins_member_list);
 }
 
 int
 recon_members_expand(struct recon *rc)
 {
-	sqlite3_stmt *s = NULL, *ins = NULL;
-	int step = SQLITE_ERROR, r = 0;
+	struct stmt *s = NULL, *ins = NULL;
+	int r;
 
-	if (sqlite3_exec(rc->db, "DELETE FROM temp.stage_members", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "SELECT group_dir_id, list FROM temp.stage_member_lists "
-			       "ORDER BY rowid", -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "INSERT INTO temp.stage_members (group_dir_id, value) "
-			       "VALUES (?, ?)", -1, &ins, NULL) != SQLITE_OK)
+	if ((r = recon_sql(rc, "DELETE FROM temp.stage_members", NULL)) < 0 ||
+	    (r = store_prepare(rc->st, "SELECT group_dir_id, list FROM temp.stage_member_lists "
+			       "ORDER BY seq", &s)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_members (group_dir_id, value) "
+			       "VALUES (?1, ?2)", &ins)) < 0)
 		goto out;
-	while (r == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *list = sqlite3_column_blob(s, 1);
-		size_t len = (size_t)sqlite3_column_bytes(s, 1);
+	while ((r = stmt_step(s)) == 1) {
+		const char *group = stmt_text(s, 0);   /* valid until the next step of s */
+		const char *list = stmt_blob(s, 1);
+		size_t len = stmt_bytes(s, 1);
 
-		/* the group's id stays valid until the next step of s */
-		sqlite3_bind_text(ins, 1, (const char *)sqlite3_column_text(s, 0), -1,
-				  SQLITE_STATIC);
-		for (size_t off = 0, vlen; r == 0 && off < len; off += vlen + 1) {
+		for (size_t off = 0, vlen; off < len; off += vlen + 1) {
 			vlen = strnlen(list + off, len - off);
-			sqlite3_bind_text(ins, 2, list + off, (int)vlen, SQLITE_STATIC);
-			if (sqlite3_step(ins) != SQLITE_DONE)
-				r = -EIO;
-			sqlite3_reset(ins);   /* the group's id stays bound */
+			stmt_bind_text(ins, 1, group);
+			stmt_bind_textn(ins, 2, list + off, vlen);
+			if ((r = stage_step(ins)) < 0)
+				goto out;
 		}
 	}
 out:
-	sqlite3_finalize(s);
-	sqlite3_finalize(ins);
-	return r < 0 ? r : step == SQLITE_DONE ? 0 : -EIO;
+	stmt_done(s);
+	stmt_done(ins);
+	return r < 0 ? r : 0;
 }
 
 int
 recon_stage_end(struct recon *rc)
 {
+	int r;
+
 	if (!rc->staging)
 		return 0;
 	rc->staging = false;
-	if (sqlite3_exec(rc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		return -EIO;
+	if ((r = store_commit(rc->st)) < 0)
+		return r;
 	/* Fresh statistics let the planner size the joins. The member values
-	 * get their index only when the groups are worked out (hierarchy.c). */
-	if (sqlite3_exec(rc->db, "ANALYZE temp", NULL, NULL, NULL) != SQLITE_OK)
-		return -EIO;
-	return 0;
+	 * get their index only when the groups are worked out (hierarchy.c).
+	 * SQLite: ANALYZE of the temporary database. */
+	return store_exec(rc->st, "ANALYZE temp");
 }
 
 /* ---- planning ----------------------------------------------------------- */
@@ -635,7 +601,7 @@ static int
 reject_held_usernames(struct recon *rc)
 {
 	static const char pick[] =
-		"CREATE TEMP TABLE held AS "
+		"INSERT INTO temp.held (seq, dir_id, dn, reason) "
 		"SELECT s.seq, s.dir_id, s.dn, CASE WHEN rosterd_skipped(p.dir_id) "
 		" THEN 'username \"' || s.username || '\" is also used by \"' || p.dn || '\"' "
 		" ELSE 'username \"' || s.username || '\" belongs to \"' "
@@ -644,26 +610,23 @@ reject_held_usernames(struct recon *rc)
 		"FROM temp.stage_people s JOIN people p ON p.username = s.username "
 		"WHERE p.dir_id <> s.dir_id AND (rosterd_skipped(p.dir_id) OR NOT EXISTS "
 		" (SELECT 1 FROM temp.stage_people x WHERE x.dir_id = p.dir_id))";
-	static const char move[] =
-		"INSERT INTO temp.stage_rejects (dn, reason) SELECT dn, reason FROM temp.held "
-		" ORDER BY seq;"
-		"INSERT OR IGNORE INTO temp.stage_seen (dir_id) SELECT dir_id FROM temp.held;"
-		"DELETE FROM temp.stage_people WHERE seq IN (SELECT seq FROM temp.held);";
-	long long n;
+	int n, r;
 
 	for (;;) {
-		if (recon_sql(rc, "DROP TABLE IF EXISTS temp.held", NULL) < 0 ||
-		    recon_sql(rc, pick, NULL) < 0)
-			return -EIO;
-		n = recon_count(rc, "SELECT count(*) FROM temp.held");
-		if (n < 0)
-			return -EIO;
+		if ((r = recon_sql(rc, "DELETE FROM temp.held", NULL)) < 0 ||
+		    (n = recon_sql(rc, pick, NULL)) < 0)
+			return r < 0 ? r : n;
 		if (n == 0)
-			break;
-		if (sqlite3_exec(rc->db, move, NULL, NULL, NULL) != SQLITE_OK)
-			return -EIO;
+			return 0;
+		if ((r = recon_sql(rc, "INSERT INTO temp.stage_rejects (dn, reason) "
+				   "SELECT dn, reason FROM temp.held ORDER BY seq", NULL)) < 0 ||
+		    (r = recon_sql(rc, "INSERT INTO temp.stage_seen (dir_id) "
+				   "SELECT dir_id FROM temp.held WHERE true ON CONFLICT DO NOTHING",
+				   NULL)) < 0 ||
+		    (r = recon_sql(rc, "DELETE FROM temp.stage_people "
+				   "WHERE seq IN (SELECT seq FROM temp.held)", NULL)) < 0)
+			return r;
 	}
-	return recon_sql(rc, "DROP TABLE temp.held", NULL) < 0 ? -EIO : 0;
 }
 
 static int
@@ -712,16 +675,12 @@ plan_updates(struct recon *rc)
 	return recon_sql(rc, q.text, NULL);
 }
 
-/* The condition of the index people_attention (schema/004_resync.sql). */
-static const char attention[] =
-	"missing_since IS NOT NULL "
-	"OR (status = 'disabled' AND status_reason IN ('missing', 'directory')) "
-	"OR (dir_disabled = 1 AND status IN ('invited', 'active'))";
-
 /* Skipped people (read unchanged) whose state the plan may still change are
  * staged again from their own row, which holds what the directory says (the
  * hash is the same): missing before, disabled by the core, or invited or
- * active while the directory's flag is set. */
+ * active while the directory's flag is set. They are the people of the
+ * partial index people_attention, whose condition (schema_attention) the
+ * query says in the same words. */
 static int
 restage_skipped(struct recon *rc)
 {
@@ -737,8 +696,10 @@ restage_skipped(struct recon *rc)
 	sql_add(&q, ", dir_disabled, hash) SELECT dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", field_column(f));
+	/* SQLite: INDEXED BY (the planner would rather read the whole table in
+	 * username order than sort the few people of the index) */
 	sql_add(&q, ", dir_disabled, src_hash FROM people INDEXED BY people_attention "
-		"WHERE (%s) AND rosterd_skipped(dir_id) ORDER BY username", attention);
+		"WHERE (%s) AND rosterd_skipped(dir_id) ORDER BY username", schema_attention);
 	if (q.err < 0)
 		return q.err;
 	if ((r = recon_sql(rc, q.text, NULL)) < 0)
@@ -904,27 +865,25 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 int
 recon_plan_digest(struct recon *rc, long long audit_mark, char out[17])
 {
-	sqlite3_stmt *s = NULL;
+	struct stmt *s;
 	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a, 64 bits */
 	int r;
 
 	/* What removes access: the disables and the membership leaves, and the
 	 * plugins' disables and archivals (audited after audit_mark). */
-	if (sqlite3_prepare_v2(rc->db, "SELECT 'd' || person_id FROM temp.plan "
+	if ((r = store_prepare(rc->st, "SELECT 'd' || person_id FROM temp.plan "
 			       "WHERE action = 'disable' UNION ALL SELECT 'l' || person_id || ':' "
 			       "|| group_id FROM temp.hier WHERE action = 'leave' "
 			       "UNION ALL SELECT substr(action, 1, 1) || 'p' || person_id "
 			       "FROM audit_log WHERE ?1 >= 0 AND id > ?1 AND actor LIKE 'plugin:%' "
-			       "AND action IN ('disable', 'archive') ORDER BY 1",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, audit_mark);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		h = hash_str(h, (const char *)sqlite3_column_text(s, 0));
-	}
-	sqlite3_finalize(s);
-	if (r != SQLITE_DONE)
-		return -EIO;
+			       "AND action IN ('disable', 'archive') ORDER BY 1", &s)) < 0)
+		return r;
+	if ((r = stmt_bind_int(s, 1, audit_mark)) == 0)
+		while ((r = stmt_step(s)) == 1)
+			h = hash_str(h, stmt_text(s, 0));
+	stmt_done(s);
+	if (r < 0)
+		return r;
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 	return 0;
 }
@@ -966,7 +925,9 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 	int r;
 
 	/* Usernames may be swapped between two people in one run: move the
-	 * changing ones out of the way first, as UNIQUE is checked per row. */
+	 * changing ones out of the way first, as UNIQUE is checked per row, to
+	 * a name no entry has (it starts with a control character).
+	 * SQLite: char() (PostgreSQL: chr()) */
 	r = recon_sql(rc,
 		"UPDATE people SET username = char(1) || id FROM temp.plan pl "
 		"WHERE pl.action = 'update' AND pl.person_id = people.id "
@@ -992,10 +953,12 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 	if (r < 0)
 		return r;
 	return recon_sql(rc,
-		"INSERT OR REPLACE INTO person_fields (person_id, name, value) "
+		"INSERT INTO person_fields (person_id, name, value) "
 		"SELECT pl.person_id, f.name, f.value FROM temp.plan pl "
 		"JOIN temp.stage_fields f ON f.dir_id = pl.dir_id "
-		"WHERE pl.action = 'update' AND pl.fields", o);
+		"WHERE pl.action = 'update' AND pl.fields "
+		"ON CONFLICT (person_id, name) DO UPDATE SET value = excluded.value, source = NULL",
+		o);
 }
 
 static int
@@ -1040,10 +1003,12 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 			return r;
 		rc->changed += r;
 	}
-	q.text[0] = '\0';
-	sql_add(&q, "UPDATE people INDEXED BY people_attention SET missing_since = NULL, "
+	/* Back: missing before and seen now. Saying people_attention's condition
+	 * (schema_attention) lets the planner read only the people of that index,
+	 * which holds everyone missing. */
+	sql_add(&q, "UPDATE people SET missing_since = NULL, "
 		"missing_run = NULL WHERE (%s) AND missing_since IS NOT NULL "
-		"AND id NOT IN (SELECT person_id FROM temp.unseen)", attention);
+		"AND id NOT IN (SELECT person_id FROM temp.unseen)", schema_attention);
 	if (q.err < 0)
 		return q.err;
 	r = recon_sql(rc, q.text, o);
@@ -1089,31 +1054,27 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 int
 recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
+	struct stmt *s;
+	int r, fr = 0;
 
-	if (sqlite3_prepare_v2(rc->db, "SELECT coalesce(person_id, 0), action, username, dn, "
+	if ((r = store_prepare(rc->st, "SELECT coalesce(person_id, 0), action, username, dn, "
 			       "reason FROM (SELECT 0 AS part, seq, person_id, action, username, dn, "
 			       "reason FROM temp.plan UNION ALL SELECT 1, seq, person_id, action, "
-			       "subject, NULL, detail FROM temp.hier) ORDER BY part, seq",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			       "subject, NULL, detail FROM temp.hier) AS changes ORDER BY part, seq",
+			       &s)) < 0)
+		return r;
+	while (fr == 0 && (r = stmt_step(s)) == 1) {
 		struct recon_change c = {
-			.person_id = sqlite3_column_int64(s, 0),
-			.action = (const char *)sqlite3_column_text(s, 1),
-			.username = (const char *)sqlite3_column_text(s, 2),
-			.dn = (const char *)sqlite3_column_text(s, 3),
-			.reason = (const char *)sqlite3_column_text(s, 4),
+			.person_id = stmt_int(s, 0),
+			.action = stmt_text(s, 1),
+			.username = stmt_text(s, 2),
+			.dn = stmt_text(s, 3),
+			.reason = stmt_text(s, 4),
 		};
-		int fr = fn(&c, arg);
-		if (fr != 0) {
-			sqlite3_finalize(s);
-			return fr;
-		}
+		fr = fn(&c, arg);
 	}
-	sqlite3_finalize(s);
-	return r == SQLITE_DONE ? 0 : -EIO;
+	stmt_done(s);
+	return fr != 0 ? fr : r < 0 ? r : 0;
 }
 
 int
@@ -1121,9 +1082,8 @@ recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg)
 {
 	/* Materialised first: the plugins write to the tables this reads. */
 	static const char collect[] =
-		"DROP TABLE IF EXISTS temp.events;"
-		"CREATE TEMP TABLE events AS SELECT e.kind, e.person_id, e.changed, e.group_id, "
-		"e.old_id, e.flags FROM ("
+		"INSERT INTO temp.events (kind, person_id, changed, group_id, old_id, flags) "
+		"SELECT e.kind, e.person_id, e.changed, e.group_id, e.old_id, e.flags FROM ("
 		" SELECT 1 AS kind, p.id AS person_id, NULL AS changed,"
 		"  0 AS group_id, 0 AS old_id, 0 AS flags FROM temp.plan pl"
 		"  JOIN people p ON p.dir_id = pl.dir_id WHERE pl.action = 'create'"
@@ -1142,49 +1102,40 @@ recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg)
 		"  FROM temp.hier h WHERE h.action IN ('join', 'leave')"
 		") e JOIN people p ON p.id = e.person_id LEFT JOIN groups g ON g.id = e.group_id "
 		"ORDER BY e.kind, p.username, g.name, e.group_id";
-	sqlite3_stmt *s = NULL;
-	int r;
+	struct stmt *s;
+	int r, fr = 0;
 
-	if (sqlite3_exec(rc->db, collect, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(rc->db, "SELECT kind, person_id, changed, group_id, old_id, flags "
-			       "FROM temp.events ORDER BY rowid", -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	if ((r = recon_sql(rc, "DELETE FROM temp.events", NULL)) < 0 ||
+	    (r = recon_sql(rc, collect, NULL)) < 0 ||
+	    (r = store_prepare(rc->st, "SELECT kind, person_id, changed, group_id, old_id, flags "
+			       "FROM temp.events ORDER BY seq", &s)) < 0)
+		return r;
+	while (fr == 0 && (r = stmt_step(s)) == 1) {
 		struct recon_event e = {
-			.kind = sqlite3_column_int(s, 0),
-			.person_id = sqlite3_column_int64(s, 1),
-			.changed = (const char *)sqlite3_column_text(s, 2),
-			.group_id = sqlite3_column_int64(s, 3),
-			.old_manager_id = sqlite3_column_int64(s, 4),
-			.flags = (unsigned)sqlite3_column_int(s, 5),
+			.kind = (int)stmt_int(s, 0),
+			.person_id = stmt_int(s, 1),
+			.changed = stmt_text(s, 2),
+			.group_id = stmt_int(s, 3),
+			.old_manager_id = stmt_int(s, 4),
+			.flags = (unsigned)stmt_int(s, 5),
 		};
-		int fr = fn(&e, arg);
-		if (fr != 0) {
-			sqlite3_finalize(s);
-			return fr;
-		}
+		fr = fn(&e, arg);
 	}
-	sqlite3_finalize(s);
-	return r == SQLITE_DONE ? 0 : -EIO;
+	stmt_done(s);
+	return fr != 0 ? fr : r < 0 ? r : 0;
 }
 
 int
 recon_rejects_foreach(struct recon *rc, recon_reject_fn fn, void *arg)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
+	struct stmt *s;
+	int r, fr = 0;
 
-	if (sqlite3_prepare_v2(rc->db, "SELECT dn, reason FROM temp.stage_rejects ORDER BY seq",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		int fr = fn((const char *)sqlite3_column_text(s, 0),
-			    (const char *)sqlite3_column_text(s, 1), arg);
-		if (fr != 0) {
-			sqlite3_finalize(s);
-			return fr;
-		}
-	}
-	sqlite3_finalize(s);
-	return r == SQLITE_DONE ? 0 : -EIO;
+	if ((r = store_prepare(rc->st, "SELECT dn, reason FROM temp.stage_rejects ORDER BY seq",
+			       &s)) < 0)
+		return r;
+	while (fr == 0 && (r = stmt_step(s)) == 1)
+		fr = fn(stmt_text(s, 0), stmt_text(s, 1), arg);
+	stmt_done(s);
+	return fr != 0 ? fr : r < 0 ? r : 0;
 }
