@@ -10,7 +10,5 @@
 struct config_t;           /* libconfig */
 struct config_setting_t;   /* libconfig */
 struct json_t;             /* jansson */
-typedef struct sqlite3 sqlite3;   /* SQLite: store.c only, once sealed */
-struct sqlite3_stmt;
 
 #endif

@@ -153,9 +153,4 @@ int store_define_predicate(struct store *st, const char *name, store_predicate_f
 int store_state_get(struct store *st, const char *key, char *buf, size_t len);
 int store_state_put(struct store *st, const char *key, const char *value);
 
-/* Transitional: the connection itself, for the modules not yet moved onto
- * the statement API. Goes once they all are. */
-#include "libtypes.h"
-sqlite3 *store_db(struct store *st);
-
 #endif

@@ -45,12 +45,6 @@ struct store {
  * the platform's writers wait as long (they need the write lock it holds). */
 #define CHECKPOINT_WAIT_MS 250
 
-sqlite3 *
-store_db(struct store *st)
-{
-	return st->db;
-}
-
 const char *
 store_errmsg(struct store *st)
 {
