@@ -31,6 +31,8 @@ time_bin=/usr/bin/time
 target_first=1.5   # first sync wall time / raw read
 target_resync=1.2  # resync wall time / raw read
 target_rss_mib=32  # rosterd peak RSS
+target_refresh=0.05   # no-change refresh (sync.mode refresh) / raw read
+target_refresh_mod=0.1  # refresh after 1,000 modifies / raw read
 
 die() {
 	echo "bench: $*" >&2
@@ -51,7 +53,8 @@ elif [ ! -x "$GEN_ORG" ]; then
 fi
 
 mkdir -p "$out"
-trap 'slapd_stop "$top/$sdir" 2>/dev/null || true' EXIT
+case $sdir in /*) ;; *) sdir=$top/$sdir ;; esac
+trap 'slapd_stop "$sdir" 2>/dev/null || true' EXIT
 if [ -d "$sdir" ]; then
 	slapd_stop "$sdir"
 fi
@@ -151,6 +154,34 @@ for i in 1 2 3 4 5; do
 	[ "$m_rss_kib" -le "$resync_rss" ] || resync_rss=$m_rss_kib
 done
 
+# --- (f) refresh runs (sync.mode = "refresh", RFC 4533) on the same store -----------
+# The first refresh run has no cookie: it reads everyone (a refresh from
+# nothing, here a resync); then a refresh with no change (best of 5), and one
+# after 1,000 people's titles were modified.
+ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
+	ROSTERD_CONF_SYNC='mode = "refresh"; max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
+	slapd_write_rosterd_conf "$conf"
+run_rosterd refresh-from-nothing
+refresh_secs="" refresh_rss=0
+for i in 1 2 3 4 5; do
+	run_rosterd refresh
+	if faster "$m_secs" "$refresh_secs"; then
+		refresh_secs=$m_secs
+	fi
+	[ "$m_rss_kib" -le "$refresh_rss" ] || refresh_rss=$m_rss_kib
+done
+nmod=$((n < 1000 ? n : 1000))
+ldapsearch -x -LLL -H "$SLAPD_URI" -D "$SLAPD_SVC_DN" -w "$SLAPD_SVC_PW" -E pr=1000/noprompt \
+	-b "ou=people,dc=example,dc=com" "(objectClass=inetOrgPerson)" 1.1 |
+	sed -n 's/^dn: //p' |
+	awk -v n="$nmod" -v stamp="$(now_ns)" 'NR <= n {
+		printf "dn: %s\nchangetype: modify\nreplace: title\ntitle: Benchmarked %s-%d\n\n", $0, stamp, NR }' |
+	ldap_admin_modify || die "modifying $nmod people failed"
+run_rosterd refresh-modified
+refresh_mod_secs=$m_secs refresh_mod_rss=$m_rss_kib
+grep -q "$nmod updated" "$out/refresh-modified.err" ||
+	die "the refresh after $nmod modifies did not update $nmod people (log: $out/refresh-modified.err)"
+
 # --- (d) the write floor -------------------------------------------------------------
 # What SQLite alone takes to write the rows the first sync left, with rosterd's
 # cache and pragmas (bench/floor.sh): no first sync can take less than this.
@@ -191,6 +222,9 @@ awk -v base="$best_secs" \
 	-v c_s="$resync_secs" -v c_m="$resync_rss" \
 	-v pf_s="$pfirst_secs" -v pf_m="$pfirst_rss" \
 	-v pc_s="$presync_secs" -v pc_m="$presync_rss" -v fl_s="$floor_secs" \
+	-v rf_s="$refresh_secs" -v rf_m="$refresh_rss" -v rm_s="$refresh_mod_secs" \
+	-v rm_m="$refresh_mod_rss" -v nmod="$nmod" -v trf="$target_refresh" \
+	-v trm="$target_refresh_mod" \
 	-v tf="$target_first" -v tc="$target_resync" -v tm="$target_rss_mib" '
 function ratio(s) { return base > 0 ? s / base : 0 }
 function verdict(ok) { return ok ? "PASS" : "MISS" }
@@ -201,6 +235,8 @@ BEGIN {
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tf, verdict(fr <= tf), tm, verdict(f_m / 1024 <= tm)
 	printf "%-22s %10.3f %14s %8.2f   (SQLite only: writing what the first sync wrote)\n", "write floor", fl_s, "-", ratio(fl_s)
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "resync (best of 5)", c_s, c_m / 1024, cr, tc, verdict(cr <= tc), tm, verdict(c_m / 1024 <= tm)
+	printf "%-22s %10.3f %14.1f %8.2f   time <= %.2fx %s\n", "refresh, no change", rf_s, rf_m / 1024, ratio(rf_s), trf, verdict(ratio(rf_s) <= trf)
+	printf "%-22s %10.3f %14.1f %8.2f   time <= %.2fx %s\n", "refresh, " nmod " modified", rm_s, rm_m / 1024, ratio(rm_s), trm, verdict(ratio(rm_s) <= trm)
 	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "first sync + plugins", pf_s, pf_m / 1024, ratio(pf_s), tm, verdict(pf_m / 1024 <= tm)
 	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "resync + plugins", pc_s, pc_m / 1024, ratio(pc_s), tm, verdict(pc_m / 1024 <= tm)
 }'

@@ -32,6 +32,10 @@ const char *field_column(enum field f);
 bool field_is_dn(enum field f);
 
 enum initial_status { INITIAL_INVITED, INITIAL_ACTIVE };
+/* How a run reads the directory: everything (a paged search), or what
+ * changed since the last run (RFC 4533 refreshOnly). MODE_POLL is the old
+ * name of MODE_FULL. */
+enum sync_mode { MODE_FULL, MODE_REFRESH, MODE_POLL };
 enum on_missing { MISSING_DISABLE, MISSING_KEEP };
 enum search_scope { SCOPE_SUB, SCOPE_ONE };
 /* How a group names its members: DNs (member), DNs with an optional
@@ -101,6 +105,8 @@ struct conf {
 		int busy_timeout;
 	} store;
 	struct {
+		enum sync_mode mode;
+		int full_every;       /* refresh: a full refresh this often (s); 0 never */
 		int interval;
 		int interval_jitter;  /* up to this many seconds added at random */
 		int retry_delay;      /* first retry after an unreachable directory */

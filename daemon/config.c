@@ -123,7 +123,8 @@ _Static_assert(sizeof(enum search_scope) == sizeof(int) &&
 static const char *const scope_words[] = { "sub", "one", NULL };
 /* "" reads no members from the groups (memberOf gives them). */
 static const char *const member_words[] = { "member", "uniqueMember", "memberUid", "", NULL };
-static const char *const mode_words[] = { "poll", NULL };
+/* "poll", the name of a full run before refresh came, is taken as "full". */
+static const char *const mode_words[] = { "full", "refresh", "poll", NULL };
 static const char *const status_words[] = { "invited", "active", NULL };
 static const char *const missing_words[] = { "disable", "keep", NULL };
 
@@ -207,7 +208,8 @@ static const struct key store_keys[] = {
 };
 
 static const struct key sync_keys[] = {
-	{ .name = "mode", .type = K_WORD, .words = mode_words },
+	{ "mode", K_WORD, AT(sync.mode), .words = mode_words },
+	{ "full_every", K_INT, AT(sync.full_every), .min = 0, .max = 365 * 86400, .def = 86400 },
 	{ "interval", K_INT, AT(sync.interval), .min = 10, .max = 7 * 86400, .def = 900 },
 	{ "interval_jitter", K_INT, AT(sync.interval_jitter), .min = 0, .max = 86400, .def = 0 },
 	{ "retry_delay", K_INT, AT(sync.retry_delay), .min = 1, .max = 86400, .def = 30 },

@@ -15,6 +15,7 @@
  */
 #include "util.h"
 #include "dir.h"
+#include "dir_sync.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -58,6 +59,12 @@ struct dir {
 	bool ranged;     /* some requested attribute's values are in part only */
 	int range_rc;    /* a range fetch of this search failed: how; 0 none */
 	char range_err[512];
+
+	/* a content synchronisation (RFC 4533) instead of a paged search */
+	bool sync;
+	struct dsync ds;
+	enum dir_sync_kind item;   /* of the current entry */
+	unsigned char uuid[16];    /* its entryUUID */
 
 	/* asked while waiting for the server: non-zero stops the search */
 	int (*interrupt)(void *arg);
@@ -328,6 +335,8 @@ search_clear(struct dir *d)
 	d->msgid = -1;
 	ber_bvfree(d->cookie);
 	d->cookie = NULL;
+	dsync_clear(&d->ds);
+	d->sync = false;
 	for (size_t i = 0; i < d->nattrs; i++) {
 		free(d->attrs[i]);
 		free(d->vals[i]);
@@ -392,9 +401,11 @@ send_page(struct dir *d)
 	return 0;
 }
 
-int
-dir_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
-	   const char *const *attrs)
+/* Set up a search of base with the attribute list attrs, sending nothing:
+ * 0 or -ENOMEM. */
+static int
+search_setup(struct dir *d, const char *base, enum search_scope scope, const char *filter,
+	     const char *const *attrs)
 {
 	size_t n = 0;
 
@@ -423,10 +434,19 @@ dir_search(struct dir *d, const char *base, enum search_scope scope, const char 
 	d->scope = scope == SCOPE_ONE ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE;
 	d->referral = false;
 	d->ended = 0;
-	return send_page(d);
+	return 0;
 oom:
 	search_clear(d);
 	return -ENOMEM;
+}
+
+int
+dir_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
+	   const char *const *attrs)
+{
+	int r = search_setup(d, base, scope, filter, attrs);
+
+	return r < 0 ? r : send_page(d);
 }
 
 /* Map a search's final result code to the error dir_next reports. */
@@ -440,6 +460,7 @@ result_error(int rc)
 	case LDAP_REFERRAL: return -EREMOTE;
 	case LDAP_SERVER_DOWN: return -ECONNRESET;
 	case LDAP_TIMEOUT: return -ETIMEDOUT;
+	case LDAP_UNAVAILABLE_CRITICAL_EXTENSION: return -EOPNOTSUPP;
 	default: return -EIO;
 	}
 }
@@ -883,6 +904,160 @@ search_end(struct dir *d, int r)
 	return r;
 }
 
+/* ---- content synchronisation (RFC 4533) ---------------------------------- */
+
+/* The Sync State of the entry just received: what it is and its UUID. */
+static int
+sync_entry_state(struct dir *d)
+{
+	int state, r;
+
+	r = dsync_entry(d->ld, d->msg, &d->ds, &state, d->uuid, d->err, sizeof(d->err));
+	if (r < 0)
+		return r;
+	d->item = state == LDAP_SYNC_PRESENT ? DIR_SYNC_PRESENT :
+		  state == LDAP_SYNC_DELETE ? DIR_SYNC_DELETE : DIR_SYNC_ENTRY;
+	return 0;
+}
+
+/* The next UUID of an ID set the server sent, as an item with no DN: true
+ * when there was one. */
+static bool
+sync_idset_item(struct dir *d, const char **dn)
+{
+	bool deleted;
+
+	if (!dsync_idset_next(&d->ds, d->uuid, &deleted))
+		return false;
+	d->item = deleted ? DIR_SYNC_DELETE : DIR_SYNC_PRESENT;
+	*dn = "";
+	return true;
+}
+
+/* An intermediate message of the synchronisation: 0 taken or ignored, or
+ * -EPROTO. */
+static int
+sync_info(struct dir *d, LDAPMessage *msg)
+{
+	int r = dsync_info(d->ld, msg, &d->ds, d->err, sizeof(d->err));
+
+	return r < 0 ? r : 0;
+}
+
+/* The synchronisation's result: 0 when it ended in success with its Sync
+ * Done control, -ESTALE when the server wants a refresh from nothing
+ * (e-syncRefreshRequired), or the error of a search that failed. Frees msg. */
+static int
+sync_done(struct dir *d, LDAPMessage *msg)
+{
+	LDAPControl **ctrls = NULL;
+	char *diag = NULL;
+	int err = LDAP_SUCCESS, rc, r;
+
+	d->active = false;
+	rc = ldap_parse_result(d->ld, msg, &err, NULL, &diag, NULL, &ctrls, 1);
+	if (rc != LDAP_SUCCESS) {
+		d->err[0] = '\0';
+		ldap_failure(d->ld, rc, "reading the synchronisation's result", d->err,
+			     sizeof(d->err));
+		r = -EIO;
+	} else if (err == LDAP_SYNC_REFRESH_REQUIRED) {
+		snprintf(d->err, sizeof(d->err), "content synchronisation of \"%s\": the server "
+			 "refuses the cookie and asks for a refresh from nothing", d->base);
+		r = -ESTALE;
+	} else if (err != LDAP_SUCCESS) {
+		snprintf(d->err, sizeof(d->err), "content synchronisation of \"%s\" ended: %s "
+			 "(%d)%s%s", d->base, ldap_err2string(err), err, diag && diag[0] ? ": " : "",
+			 diag ? diag : "");
+		r = result_error(err);
+	} else if ((r = dsync_done(ctrls, &d->ds, d->err, sizeof(d->err))) == 0 &&
+		   d->referral) {
+		snprintf(d->err, sizeof(d->err), "content synchronisation of \"%s\" returned "
+			 "referrals, which rosterd does not follow", d->base);
+		r = -EREMOTE;
+	}
+	ldap_controls_free(ctrls);
+	ldap_memfree(diag);
+	return r;
+}
+
+int
+dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
+		const char *const *attrs, const void *cookie, size_t len)
+{
+	struct berval bv = { .bv_len = len, .bv_val = (char *)cookie };
+	LDAPControl *ctrls[2] = { NULL, NULL };
+	struct timeval tv = { .tv_sec = d->timeout };
+	int rc, r;
+
+	if ((r = search_setup(d, base, scope, filter, attrs)) < 0)
+		return r;
+	d->sync = true;
+	if ((r = dsync_request(cookie != NULL ? &bv : NULL, &ctrls[0])) < 0)
+		return r;
+	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->attrs, 0, ctrls, NULL,
+			     &tv, LDAP_NO_LIMIT, &d->msgid);
+	ldap_control_free(ctrls[0]);
+	if (rc != LDAP_SUCCESS) {
+		d->err[0] = '\0';
+		ldap_failure(d->ld, rc, "content synchronisation request", d->err,
+			     sizeof(d->err));
+		return rc == LDAP_SERVER_DOWN ? -ECONNRESET : -EIO;
+	}
+	d->active = true;
+	return 0;
+}
+
+enum dir_sync_kind
+dir_sync_item(const struct dir *d, unsigned char uuid[16])
+{
+	memcpy(uuid, d->uuid, 16);
+	return d->item;
+}
+
+const void *
+dir_sync_cookie(const struct dir *d, size_t *len)
+{
+	if (d->ds.cookie == NULL)
+		return NULL;
+	*len = d->ds.cookie->bv_len;
+	return d->ds.cookie->bv_val;
+}
+
+bool
+dir_sync_present_phase(const struct dir *d)
+{
+	return !d->ds.refresh_deletes;
+}
+
+int
+dir_has_sync(struct dir *d)
+{
+	const char *oid = LDAP_CONTROL_SYNC;
+	char *attrs[] = { "supportedControl", NULL };
+	struct timeval tv = { .tv_sec = d->timeout };
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals = NULL;
+	int rc, r = 0;
+
+	rc = ldap_search_ext_s(d->ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+			       NULL, &tv, 1, &res);
+	if (rc != LDAP_SUCCESS) {
+		d->err[0] = '\0';
+		ldap_failure(d->ld, rc, "reading the root DSE", d->err, sizeof(d->err));
+		ldap_msgfree(res);
+		return result_error(rc);
+	}
+	if ((e = ldap_first_entry(d->ld, res)) != NULL)
+		vals = ldap_get_values_len(d->ld, e, "supportedControl");
+	for (size_t i = 0; vals != NULL && vals[i] != NULL && r == 0; i++)
+		r = vals[i]->bv_len == strlen(oid) && memcmp(vals[i]->bv_val, oid,
+							       vals[i]->bv_len) == 0;
+	ldap_value_free_len(vals);
+	ldap_msgfree(res);
+	return r;
+}
+
 int
 dir_next(struct dir *d, const char **dn)
 {
@@ -891,6 +1066,8 @@ dir_next(struct dir *d, const char **dn)
 
 	entry_clear(d);
 	for (;;) {
+		if (d->sync && sync_idset_item(d, dn))
+			return 1;
 		if (!d->active)
 			return d->ended == 1 ? 0 : (d->ended < 0 ? d->ended : -EINVAL);
 		rc = wait_result(d, d->msgid, LDAP_MSG_ONE, &msg);
@@ -916,7 +1093,9 @@ dir_next(struct dir *d, const char **dn)
 		switch (ldap_msgtype(msg)) {
 		case LDAP_RES_SEARCH_ENTRY:
 			d->msg = msg;
-			r = entry_load(d);
+			r = d->sync ? sync_entry_state(d) : 0;
+			if (r == 0)
+				r = entry_load(d);
 			if (r == -ECANCELED) {
 				ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
 				return search_end(d, r);
@@ -930,9 +1109,18 @@ dir_next(struct dir *d, const char **dn)
 			ldap_msgfree(msg);
 			break;
 		case LDAP_RES_SEARCH_RESULT:
-			r = page_done(d, msg);   /* frees msg */
+			/* both free msg */
+			r = d->sync ? sync_done(d, msg) : page_done(d, msg);
 			if (r <= 0)
 				return search_end(d, r);
+			break;
+		case LDAP_RES_INTERMEDIATE:
+			r = d->sync ? sync_info(d, msg) : 1;
+			ldap_msgfree(msg);
+			if (r < 0) {
+				ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
+				return search_end(d, r);
+			}
 			break;
 		default:
 			ldap_msgfree(msg);

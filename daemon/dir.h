@@ -77,6 +77,36 @@ struct dir_range {
  * option (in *rg), -EINVAL with a range option that is not LO-HI with
  * LO <= HI or LO-*, -ENOENT another attribute or another option. */
 int dir_range_parse(const char *desc, size_t len, const char *name, struct dir_range *rg);
+/* ---- content synchronisation (RFC 4533, refreshOnly) ---------------------
+ *
+ * dir_sync_search() asks for what changed in base/scope/filter since cookie
+ * (NULL: everything, each entry as added); its items then come from
+ * dir_next() like a search's entries, dir_sync_item() saying what each is:
+ * an entry added or changed (its values read with dir_values()), an entry
+ * unchanged and present, or an entry deleted (these two by entryUUID only;
+ * an item of an ID set has the DN ""). dir_next() ends with 0 when the
+ * server has sent all, or as a search fails, -ESTALE when the server
+ * refuses the cookie (e-syncRefreshRequired: synchronise from nothing), and
+ * -EOPNOTSUPP when it refuses the control (no syncprov on that database).
+ * After the end, dir_sync_cookie() is the cookie to keep and
+ * dir_sync_present_phase() says what the unmentioned entries are: with a
+ * present phase, gone (every entry still there was presented or sent);
+ * without one, unchanged (the deletions were sent). */
+enum dir_sync_kind { DIR_SYNC_ENTRY, DIR_SYNC_PRESENT, DIR_SYNC_DELETE };
+int dir_sync_search(struct dir *d, const char *base, enum search_scope scope,
+		    const char *filter, const char *const *attrs, const void *cookie,
+		    size_t len);
+/* What the current item is, and its entryUUID (16 bytes). */
+enum dir_sync_kind dir_sync_item(const struct dir *d, unsigned char uuid[16]);
+/* The newest cookie the server sent (NULL: none), valid until the next
+ * search. */
+const void *dir_sync_cookie(const struct dir *d, size_t *len);
+bool dir_sync_present_phase(const struct dir *d);
+/* Whether the server's root DSE lists the content synchronisation control
+ * in supportedControl: 1, 0, or negative when it cannot be read (dir_error
+ * says why). */
+int dir_has_sync(struct dir *d);
+
 /* Text of the last failure: what failed, the LDAP error and the server's
  * diagnostic message. */
 const char *dir_error(const struct dir *d);

@@ -661,17 +661,22 @@ sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
  * "hierarchy" keeps a digest of those inputs and the counts to report again.
  */
 static int
-inputs_digest(struct recon *rc, const struct recon_opts *o, char *out, size_t len)
+inputs_digest(struct recon *rc, const struct recon_opts *o, const char *state, char *out,
+	      size_t len)
 {
 	const struct conf *cf = o->cf;
-	long long people = recon_count(rc, "SELECT count(*) FROM people");
-	int n;
+	unsigned long long groups = o->groups_read ? (unsigned long long)recon_group_digest(rc) : 0;
+	const char *last = strstr(state, " groups=");
+	long long people;
+	int n, r;
 
-	if (people < 0)
-		return -EIO;
+	if ((r = store_query_int(recon_store(rc), "SELECT count(*) FROM people", &people)) < 0)
+		return r;
+	/* Groups not read because none changed: what they were last time. */
+	if (o->groups_same && (last == NULL || sscanf(last, " groups=%16llx", &groups) != 1))
+		groups = 0;
 	n = snprintf(out, len, "v1 people=%lld groups=%016llx style=%d nested=%d member_of=%s "
-		     "base=%s roles=", people,
-		     o->groups_read ? (unsigned long long)recon_group_digest(rc) : 0ULL,
+		     "base=%s roles=", people, groups,
 		     (int)cf->ldap.groups.member_style, cf->ldap.groups.nested,
 		     cf->ldap.member_of_attr ? cf->ldap.member_of_attr : "",
 		     cf->ldap.users.base);
@@ -719,8 +724,8 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	memset(c, 0, sizeof(*c));
 	if (recon_sql(rc, "DELETE FROM temp.hier", NULL) < 0)
 		return -EIO;
-	if ((r = inputs_digest(rc, o, digest, sizeof(digest))) < 0 ||
-	    (r = state_get(rc, state, sizeof(state))) < 0)
+	if ((r = state_get(rc, state, sizeof(state))) < 0 ||
+	    (r = inputs_digest(rc, o, state, digest, sizeof(digest))) < 0)
 		return r;
 	if (whole && recon_people_changed(rc) == 0 && unchanged_since(state, digest, c)) {
 		/* Nobody leaves a group: the count the removal threshold

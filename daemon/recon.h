@@ -76,6 +76,16 @@ int recon_stage_person(struct recon *rc, const struct person_rec *p);
 /* Record that an entry with this id was read though it was rejected, so the
  * person it belongs to is not taken for missing. */
 int recon_stage_seen(struct recon *rc, const char *dir_id);
+/* A source that reads what changed since its last run (RFC 4533) names
+ * people by directory id: unchanged, they count as read with the content
+ * the store has (as an entry read with the same hash); gone, they are
+ * missing. After a read that named only the changes,
+ * recon_stage_rest_unchanged() takes everyone of the store it did not name
+ * (and not missing before) as unchanged: -EAGAIN when people were added to
+ * the store since staging began, -ENOTUNIQ when two of them share a key. */
+int recon_stage_unchanged(struct recon *rc, const char *dir_id);
+int recon_stage_gone(struct recon *rc, const char *dir_id);
+int recon_stage_rest_unchanged(struct recon *rc);
 /* Record a rejected entry and why. */
 int recon_stage_reject(struct recon *rc, const char *dn, const char *reason);
 /* Stage one group and its member values. -EEXIST: a group with the same id
@@ -99,6 +109,8 @@ struct recon_opts {
 	const struct conf *cf;           /* groups, roles, users base */
 	bool groups_read;                /* the groups were searched */
 	bool groups_complete;            /* and that search ended in success */
+	bool groups_same;                /* not searched: the source says no
+	                                    group changed since the last run */
 	bool plugin_disables;            /* a plugin decides who is disabled: plan
 	                                    no disable (re-enables still) */
 	bool events;                     /* plugins are loaded: keep what the

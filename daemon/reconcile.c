@@ -32,6 +32,8 @@ enum {
 	KNOWN_SKIPPED = 1,      /* read with the same hash: not staged */
 	KNOWN_STAGED = 2,       /* read and staged (or rejected) */
 	KNOWN_SHARED = 4,       /* another person has the same key: never skipped */
+	KNOWN_GONE = 8,         /* a source that reads changes named them gone */
+	KNOWN_MISSING = 16,     /* missing since an earlier run (missing_since set) */
 };
 
 struct recon {
@@ -235,12 +237,19 @@ known_load(struct recon *rc)
 	rc->known = malloc(cap * sizeof(*rc->known));
 	if (rc->known == NULL)
 		return -ENOMEM;
-	if ((r = store_prepare(rc->st, "SELECT dir_id, src_hash FROM people", &s)) < 0)
+	rc->kflag = calloc(cap + 1, 1);
+	if (rc->kflag == NULL)
+		return -ENOMEM;
+	if ((r = store_prepare(rc->st, "SELECT dir_id, src_hash, missing_since IS NOT NULL "
+			       "FROM people", &s)) < 0)
 		return r;
 	while ((r = stmt_step(s)) == 1 && rc->nknown < cap) {
-		struct known *k = &rc->known[rc->nknown++];
+		struct known *k = &rc->known[rc->nknown];
 		id_key(stmt_text(s, 0), stmt_bytes(s, 0), &k->k1, &k->k2);
 		k->hash = stmt_int(s, 1);
+		if (stmt_int(s, 2))
+			rc->kflag[rc->nknown] = KNOWN_MISSING;
+		rc->nknown++;
 	}
 	stmt_done(s);
 	if (r < 0)
@@ -249,9 +258,8 @@ known_load(struct recon *rc)
 	 * slots are at most half full. */
 	for (rc->kmask = 15; rc->kmask < 2 * rc->nknown; rc->kmask = 2 * rc->kmask + 1)
 		;
-	rc->kflag = calloc(rc->nknown + 1, 1);
 	rc->kslot = calloc(rc->kmask + 1, sizeof(*rc->kslot));
-	if (rc->kflag == NULL || rc->kslot == NULL || rc->nknown >= UINT32_MAX)
+	if (rc->kslot == NULL || rc->nknown >= UINT32_MAX)
 		return -ENOMEM;
 	for (size_t i = 0; i < rc->nknown; i++) {
 		const struct known *k = &rc->known[i];
@@ -261,7 +269,8 @@ known_load(struct recon *rc)
 			const struct known *o = &rc->known[rc->kslot[h] - 1];
 			if (o->k1 == k->k1 && o->k2 == k->k2) {
 				/* two people with one key: neither is skipped */
-				rc->kflag[rc->kslot[h] - 1] = rc->kflag[i] = KNOWN_SHARED;
+				rc->kflag[rc->kslot[h] - 1] |= KNOWN_SHARED;
+				rc->kflag[i] |= KNOWN_SHARED;
 				break;
 			}
 		}
@@ -352,6 +361,59 @@ recon_stage_seen(struct recon *rc, const char *dir_id)
 		rc->kflag[ki] |= KNOWN_STAGED;
 	stmt_bind_text(rc->ins_seen, 1, dir_id);
 	return stage_step(rc->ins_seen);
+}
+
+int
+recon_stage_unchanged(struct recon *rc, const char *dir_id)
+{
+	long ki = known_find(rc, dir_id, strlen(dir_id));
+
+	/* Not in the store (never taken), already read, or missing since an
+	 * earlier run (the directory cannot vouch for them now): left alone. */
+	if (ki < 0 || (rc->kflag[ki] & ~KNOWN_SHARED) != 0)
+		return 0;
+	/* Two people with one key cannot be told apart by rosterd_skipped():
+	 * the person counts as seen, changing nothing. */
+	if (rc->kflag[ki] & KNOWN_SHARED)
+		return recon_stage_seen(rc, dir_id);
+	rc->kflag[ki] = KNOWN_SKIPPED;
+	rc->skipped++;
+	return 0;
+}
+
+int
+recon_stage_gone(struct recon *rc, const char *dir_id)
+{
+	long ki = known_find(rc, dir_id, strlen(dir_id));
+
+	if (ki >= 0)
+		rc->kflag[ki] |= KNOWN_GONE;
+	return 0;
+}
+
+int
+recon_stage_rest_unchanged(struct recon *rc)
+{
+	long long people;
+	int r;
+
+	/* Everyone of the store must be known, or one left out would be taken
+	 * for missing. */
+	if ((r = store_query_int(rc->st, "SELECT count(*) FROM people", &people)) < 0)
+		return r;
+	if ((size_t)people != rc->nknown)
+		return -EAGAIN;
+	for (size_t i = 0; i < rc->nknown; i++) {
+		unsigned char f = rc->kflag[i];
+
+		if (f & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_GONE | KNOWN_MISSING))
+			continue;
+		if (f & KNOWN_SHARED)
+			return -ENOTUNIQ;
+		rc->kflag[i] = KNOWN_SKIPPED;
+		rc->skipped++;
+	}
+	return 0;
 }
 
 int
@@ -453,7 +515,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 			return r;
 		return -EEXIST;
 	}
-	if (ki >= 0 && rc->kflag[ki] == 0 && rc->known[ki].hash == hash) {
+	if (ki >= 0 && (rc->kflag[ki] & ~KNOWN_MISSING) == 0 && rc->known[ki].hash == hash) {
 		rc->kflag[ki] = KNOWN_SKIPPED;
 		rc->skipped++;
 		return stage_member_of(rc, p);

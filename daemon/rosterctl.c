@@ -42,7 +42,9 @@ usage(FILE *out)
 		"  runs [--limit N] [--format table|csv|json]\n"
 		"                                    recent sync runs, newest first\n"
 		"  run approve ID                    let the next run with the plan of\n"
-		"                                    held run ID go through\n", out);
+		"                                    held run ID go through\n"
+		"  resync                            the next refresh run reads the whole\n"
+		"                                    directory (sync.mode refresh)\n", out);
 	ctl_action_usage(out);
 	fprintf(out,
 		"\n"
@@ -112,6 +114,10 @@ static const struct {
 	{ "run", "approve",
 	  "usage: rosterctl run approve ID\n"
 	  "Let the next run with the plan of held run ID go through.\n" },
+	{ "resync", NULL,
+	  "usage: rosterctl resync\n"
+	  "With sync.mode = \"refresh\": forget what the last run kept (its cookies),\n"
+	  "so that the next run reads the whole directory again.\n" },
 	{ "user", "verify", NULL }, { "user", "invite", NULL }, { "user", "disable", NULL },
 	{ "user", "enable", NULL }, { "user", "archive", NULL },
 	{ "user", "restore",
@@ -710,6 +716,22 @@ cmd_run_approve(struct store *st, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int
+cmd_resync(struct store *st, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return usage_error("usage: rosterctl resync%s", "");
+	if (store_begin(st) < 0 || store_state_put(st, "source:refresh", NULL) < 0 ||
+	    store_commit(st) < 0) {
+		fprintf(stderr, "rosterctl: %s\n", store_errmsg(st));
+		store_rollback(st);
+		return EXIT_FAIL;
+	}
+	printf("the next run reads the whole directory\n");
+	return EXIT_OK;
+}
+
 /* ---- the reporting tree and groups ------------------------------------ */
 
 static int
@@ -986,7 +1008,7 @@ main(int argc, char **argv)
 							strcmp(argv[1], "list") != 0)))
 		return usage_error("group needs a subcommand: show or list%s", "");
 	if (!action && !(strcmp(argv[0], "status") == 0 || strcmp(argv[0], "runs") == 0 ||
-	      strcmp(argv[0], "run") == 0 ||
+	      strcmp(argv[0], "run") == 0 || strcmp(argv[0], "resync") == 0 ||
 	      strcmp(argv[0], "reports") == 0 || strcmp(argv[0], "chain") == 0 ||
 	      strcmp(argv[0], "group") == 0 ||
 	      (strcmp(argv[0], "user") == 0 && argc >= 2 &&
@@ -1013,6 +1035,8 @@ main(int argc, char **argv)
 		r = cmd_runs(st, argc, argv);
 	else if (strcmp(argv[0], "run") == 0)
 		r = cmd_run_approve(st, argc, argv);
+	else if (strcmp(argv[0], "resync") == 0)
+		r = cmd_resync(st, argc, argv);
 	else if (strcmp(argv[0], "reports") == 0)
 		r = cmd_reports(st, argc, argv);
 	else if (strcmp(argv[0], "chain") == 0)

@@ -4,6 +4,7 @@
  * stops there), then either one run (--once, --dry-run) or the service loop
  * of service.c.
  */
+#include "dir.h"
 #include "log.h"
 #include "service.h"
 
@@ -31,6 +32,36 @@ usage(FILE *out)
 		"error or unreadable bind password, 3 directory unreachable, TLS failed or\n"
 		"bind refused, 4 held by the safety threshold.\n"
 		"See rosterd(8) and rosterd.conf(5).\n", ROSTERD_DEFAULT_CONF);
+}
+
+/* rosterd -n: the sync mode, and for refresh whether the directory offers
+ * content synchronisation (a failure to ask is said, not fatal). */
+static void
+print_mode(const struct conf *cf)
+{
+	struct dir *d = NULL;
+	char err[2048];
+	int r;
+
+	if (cf->sync.mode != MODE_REFRESH) {
+		printf("sync.mode full: each run reads the whole directory\n");
+		return;
+	}
+	printf("sync.mode refresh: each run reads what changed since the last (RFC 4533)\n");
+	if ((r = dir_connect(cf, &d, err, sizeof(err))) < 0) {
+		printf("cannot ask the directory whether it offers content synchronisation: %s\n",
+		       err);
+		return;
+	}
+	r = dir_has_sync(d);
+	if (r < 0)
+		printf("cannot ask %s whether it offers content synchronisation: %s\n", dir_uri(d),
+		       dir_error(d));
+	else
+		printf("%s %s content synchronisation%s\n", dir_uri(d),
+		       r ? "advertises" : "does not advertise",
+		       r ? "" : ": runs will read the whole directory");
+	dir_close(d);
 }
 
 int
@@ -94,6 +125,7 @@ main(int argc, char **argv)
 	if (check) {
 		printf("%s: configuration ok (%zu plugin%s loaded)\n", path, plugins_count(plugins),
 		       plugins_count(plugins) == 1 ? "" : "s");
+		print_mode(cf);
 		r = EXIT_OK;
 	} else if (once || dry_run) {
 		r = service_once(cf, plugins, dry_run);

@@ -42,8 +42,18 @@
 
 enum source_read { SOURCE_PEOPLE, SOURCE_GROUPS };
 
+/* What an entry of a read is. A source that reads what changed since its
+ * last run (RFC 4533) also names entries that did not change, and entries
+ * that are gone, by directory id alone (person.dir_id; dn may be ""). */
+enum source_kind {
+	SOURCE_ENTRY,        /* an entry as it is now (or rejected) */
+	SOURCE_UNCHANGED,    /* as it was at the last run this source kept */
+	SOURCE_GONE,         /* deleted or moved out of the search */
+};
+
 /* One entry of the read in progress. */
 struct source_entry {
+	enum source_kind kind;
 	const char *dn;            /* as the directory gave it */
 	const char *reject;        /* NULL: taken; else why it is not */
 	/* Reading people: the person. A rejected one has at most person.dir_id
@@ -74,6 +84,13 @@ struct source_ops {
 	int (*next)(struct source *s, struct source_entry *e);
 	/* After next() returned 0: whether that read was whole. */
 	bool (*complete)(const struct source *s);
+	/* After a read that was whole: true when it named every entry there is
+	 * (one it did not name is gone: a full read, or a refresh with a
+	 * present phase), false when it named only what changed (one it did
+	 * not name is as it was: a refresh that sent deletions; for groups, no
+	 * entry at all means the groups are as they were). NULL function:
+	 * always true. */
+	bool (*whole)(const struct source *s);
 	/* The state to keep for the next run, or NULL to keep what is kept.
 	 * NULL function: the source keeps no state (the paged search). */
 	const char *(*state)(const struct source *s);
@@ -90,6 +107,8 @@ struct source {
 	long long bad_dns;        /* manager and memberOf values left out: not DNs */
 	long long bad_members;    /* group member values left out: not valid */
 	char err[2048];           /* what failed, or why a read was not whole */
+	char note[512];           /* a warning for the run to log (after begin
+				     and after each read), then to clear */
 	/* Set by the run before begin(): while the source waits for a server,
 	 * it calls interrupt(interrupt_arg) now and then, and stops (next()
 	 * returns -ECANCELED) when that returns non-zero. NULL: never asked. */
@@ -100,6 +119,10 @@ struct source {
 /* The paged LDAP search of cf (ldap.users, ldap.groups), mapped by
  * ldap.attributes. 0 or -ENOMEM. */
 int source_ldap_new(const struct conf *cf, struct source **out);
+/* The same directory read by RFC 4533 refreshOnly: what changed since the
+ * cookie kept by the last run that committed (source_ldap.c says how; a
+ * server without the sync control is read as source_ldap_new's). */
+int source_refresh_new(const struct conf *cf, struct source **out);
 
 /* What the memory source hands out, and how it ends. Borrowed: it must
  * outlive the source. */
@@ -116,6 +139,10 @@ struct source_mem {
 	long long wait_at;
 	int begin_error;          /* begin() fails with this; 0: it does not */
 	const char *state;        /* kept after a run whose reads were whole; NULL: none */
+	/* The reads name only what changed (whole() false), as a refresh
+	 * with a cookie does: entries of kind SOURCE_UNCHANGED and
+	 * SOURCE_GONE, or none, stand for the rest. */
+	bool people_changes_only, groups_changes_only;
 };
 /* A source that hands out m's entries. 0 or -ENOMEM. */
 int source_mem_new(const struct source_mem *m, struct source **out);

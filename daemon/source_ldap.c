@@ -1,20 +1,39 @@
 /*
- * source_ldap.c: the paged LDAP search of the config as a source (source.h).
+ * source_ldap.c: the directory of the config as a source (source.h), read
+ * by a paged search (source_ldap_new) or by RFC 4533 refreshOnly
+ * (source_refresh_new).
  *
- * It joins the directory client (dir.c: connection, paged search, ranges)
- * with the attribute maps (attrmap.c): each entry dir_next() hands out is
- * mapped to a person or a group before it goes to the run. A search that
- * ends in anything but success ends the read, not whole, with dir_error()'s
- * text. It keeps no state between runs.
+ * It joins the directory client (dir.c: connection, searches, ranges) with
+ * the attribute maps (attrmap.c): each entry dir_next() hands out is mapped
+ * to a person or a group before it goes to the run. A search that ends in
+ * anything but success ends the read, not whole, with dir_error()'s text.
+ *
+ * The refresh source keeps, through the run's state, a cookie for the
+ * people and one for the groups, with a fingerprint of what was searched
+ * (bases, scopes, filters, attribute lists) and when the last refresh from
+ * nothing was made. People: what changed since the cookie, the unchanged
+ * ones named when the server has a present phase, the deleted ones named
+ * otherwise. Groups: when any person changed, or the groups' own refresh
+ * says a group did, every group is read again (a refresh from nothing,
+ * which also gives the new cookie); otherwise none is read and the run
+ * keeps the groups as they are. No cookie, one the server refuses, a
+ * fingerprint that differs (the config changed) or a last refresh from
+ * nothing older than sync.full_every: a refresh from nothing, every entry
+ * sent, which is a full read. A cookie is kept only by a run whose reads
+ * were both whole and that committed. A server without the sync control is
+ * read by the paged search, which keeps no state.
  */
 #include "attrmap.h"
 #include "dir.h"
 #include "source.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 struct source_ldap {
 	struct source s;
@@ -26,6 +45,23 @@ struct source_ldap {
 	int search;              /* dir_search()'s result for it */
 	int ended;               /* 0 reading; 1 ended whole; -1 ended short */
 	char reason[1024];       /* why the current entry is rejected */
+
+	/* source_refresh_new only */
+	bool refresh;
+	bool syncing;            /* the read in progress is a content sync */
+	bool probing;            /* the groups' refresh, before deciding */
+	bool whole;              /* whole() of the read that ended */
+	long long handed;        /* items the read in progress handed out */
+	long long people_changes;  /* entries added, changed or gone */
+	bool changed;            /* the groups' refresh named a change */
+	bool people_ok, groups_ok;  /* the reads ended whole */
+	uint64_t fp;             /* of what is searched */
+	long long full_at;       /* time of the last refresh from nothing */
+	bool people_full, groups_full;  /* this run refreshes from nothing */
+	struct cookie { unsigned char *data; size_t len; } kept_people, kept_groups,
+		new_people, new_groups;
+	char id[37];             /* the dir_id of an unchanged or gone entry */
+	char *state;             /* what state() hands out */
 };
 
 static const struct dir_val *
@@ -36,45 +72,72 @@ entry_values(void *arg, size_t i, size_t *n)
 
 /* ---- the operations, as source.h describes them ---------------------------- */
 
+static int refresh_begin(struct source_ldap *l, const char *kept);
+
 static int
 ldap_begin(struct source *s, const char *kept)
 {
 	struct source_ldap *l = (struct source_ldap *)s;
 	int r;
 
-	(void)kept;
 	if ((r = dir_connect(l->cf, &l->dir, s->err, sizeof(s->err))) < 0)
 		return r;
 	s->uri = dir_uri(l->dir);
 	if (s->interrupt != NULL)
 		dir_set_interrupt(l->dir, s->interrupt, s->interrupt_arg);
-	return 0;
+	return l->refresh ? refresh_begin(l, kept) : 0;
 }
+
+/* Build the map the read of what needs: 0 or -ENOMEM. */
+static int
+maps_new(struct source_ldap *l, enum source_read what)
+{
+	int r = 0;
+
+	if (what == SOURCE_PEOPLE && l->map == NULL && (r = amap_new(l->cf, &l->map)) < 0)
+		snprintf(l->s.err, sizeof(l->s.err), "cannot build the attribute map");
+	if (what == SOURCE_GROUPS && l->gmap == NULL && (r = gmap_new(l->cf, &l->gmap)) < 0)
+		snprintf(l->s.err, sizeof(l->s.err), "cannot build the group map");
+	return r;
+}
+
+/* Start the search of what: paged, or a content synchronisation from
+ * cookie (NULL: from nothing) when sync. */
+static void
+search_start(struct source_ldap *l, enum source_read what, bool sync, const struct cookie *c)
+{
+	const struct conf *cf = l->cf;
+	bool people = what == SOURCE_PEOPLE;
+	const char *base = people ? cf->ldap.users.base : cf->ldap.groups.base;
+	const char *filter = people ? cf->ldap.users.filter : cf->ldap.groups.filter;
+	enum search_scope scope = people ? cf->ldap.users.scope : cf->ldap.groups.scope;
+	const char *const *attrs = people ? amap_attrs(l->map) : gmap_attrs(l->gmap);
+
+	l->syncing = sync;
+	l->handed = 0;
+	if (sync)
+		l->search = dir_sync_search(l->dir, base, scope, filter, attrs,
+					    c != NULL ? c->data : NULL, c != NULL ? c->len : 0);
+	else
+		l->search = dir_search(l->dir, base, scope, filter, attrs);
+}
+
+static int refresh_read(struct source_ldap *l, enum source_read what);
 
 static int
 ldap_read(struct source *s, enum source_read what)
 {
 	struct source_ldap *l = (struct source_ldap *)s;
-	const struct conf *cf = l->cf;
 	int r;
 
 	l->what = what;
 	l->ended = 0;
-	if (what == SOURCE_PEOPLE) {
-		if (l->map == NULL && (r = amap_new(cf, &l->map)) < 0) {
-			snprintf(s->err, sizeof(s->err), "cannot build the attribute map");
-			return r;
-		}
-		l->search = dir_search(l->dir, cf->ldap.users.base, cf->ldap.users.scope,
-				       cf->ldap.users.filter, amap_attrs(l->map));
-		return 0;
-	}
-	if (l->gmap == NULL && (r = gmap_new(cf, &l->gmap)) < 0) {
-		snprintf(s->err, sizeof(s->err), "cannot build the group map");
+	l->whole = true;
+	if ((r = maps_new(l, what)) < 0)
 		return r;
-	}
-	l->search = dir_search(l->dir, cf->ldap.groups.base, cf->ldap.groups.scope,
-			       cf->ldap.groups.filter, gmap_attrs(l->gmap));
+	if (l->refresh)
+		return refresh_read(l, what);
+	search_start(l, what, false, NULL);
 	return 0;
 }
 
@@ -106,6 +169,9 @@ map_entry(struct source_ldap *l, const char *dn, struct source_entry *e)
 	return 0;
 }
 
+static int sync_item(struct source_ldap *l, const char *dn, struct source_entry *e);
+static int sync_ended(struct source_ldap *l, int r);
+
 static int
 ldap_next(struct source *s, struct source_entry *e)
 {
@@ -113,23 +179,37 @@ ldap_next(struct source *s, struct source_entry *e)
 	const char *dn;
 	int r;
 
-	if (l->ended != 0)
-		return 0;
-	r = l->search < 0 ? l->search : dir_next(l->dir, &dn);
-	if (r == 1)
-		return (r = map_entry(l, dn, e)) < 0 ? r : 1;
-	if (r == -ECANCELED)
-		return r;
-	l->ended = r == 0 ? 1 : -1;
-	if (r < 0)
-		snprintf(s->err, sizeof(s->err), "%s", dir_error(l->dir));
-	return 0;
+	for (;;) {
+		if (l->ended != 0)
+			return 0;
+		r = l->search < 0 ? l->search : dir_next(l->dir, &dn);
+		if (r == 1 && l->syncing)
+			r = sync_item(l, dn, e);
+		else if (r == 1)
+			r = (r = map_entry(l, dn, e)) < 0 ? r : 1;
+		else if (r != -ECANCELED && l->syncing)
+			r = sync_ended(l, r);   /* 2: go on (a new search started) */
+		else if (r != -ECANCELED) {
+			l->ended = r == 0 ? 1 : -1;
+			if (r < 0)
+				snprintf(s->err, sizeof(s->err), "%s", dir_error(l->dir));
+			r = 0;
+		}
+		if (r != 2)
+			return r;
+	}
 }
 
 static bool
 ldap_complete(const struct source *s)
 {
 	return ((const struct source_ldap *)s)->ended == 1;
+}
+
+static bool
+ldap_whole(const struct source *s)
+{
+	return ((const struct source_ldap *)s)->whole;
 }
 
 static void
@@ -147,12 +227,318 @@ ldap_end(struct source *s)
 }
 
 static void
+cookie_free(struct cookie *c)
+{
+	free(c->data);
+	c->data = NULL;
+	c->len = 0;
+}
+
+static void
 ldap_free(struct source *s)
 {
+	struct source_ldap *l = (struct source_ldap *)s;
+
 	if (s == NULL)
 		return;
 	ldap_end(s);
+	cookie_free(&l->kept_people);
+	cookie_free(&l->kept_groups);
+	cookie_free(&l->new_people);
+	cookie_free(&l->new_groups);
+	free(l->state);
 	free(s);
+}
+
+
+/* ---- RFC 4533 refreshOnly ---------------------------------------------------- */
+
+/* The hex of a cookie, "-" for none, into a new string; NULL: no memory. */
+static char *
+cookie_hex(const struct cookie *c)
+{
+	char *h = malloc(c->len > 0 ? 2 * c->len + 1 : 2);
+
+	if (h == NULL)
+		return NULL;
+	if (c->data == NULL || c->len == 0)
+		return strcpy(h, "-");
+	for (size_t i = 0; i < c->len; i++)
+		snprintf(h + 2 * i, 3, "%02x", c->data[i]);
+	return h;
+}
+
+/* A cookie from n hex digits at h ("-": none): 0 or -EINVAL, -ENOMEM. */
+static int
+cookie_unhex(const char *h, size_t n, struct cookie *c)
+{
+	cookie_free(c);
+	if (n == 1 && h[0] == '-')
+		return 0;
+	if (n == 0 || n % 2 != 0)
+		return -EINVAL;
+	if ((c->data = malloc(n / 2)) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (sscanf(h + 2 * i, "%2x", &v) != 1) {
+			cookie_free(c);
+			return -EINVAL;
+		}
+		c->data[i] = (unsigned char)v;
+	}
+	c->len = n / 2;
+	return 0;
+}
+
+/* A copy of the cookie the search just ended gave into c; none given: c
+ * keeps what it has. */
+static int
+cookie_take(struct source_ldap *l, struct cookie *c)
+{
+	size_t len = 0;
+	const void *v = dir_sync_cookie(l->dir, &len);
+	unsigned char *copy;
+
+	if (v == NULL || len == 0)
+		return 0;
+	if ((copy = malloc(len)) == NULL)
+		return -ENOMEM;
+	memcpy(copy, v, len);
+	cookie_free(c);
+	c->data = copy;
+	c->len = len;
+	return 0;
+}
+
+static void
+fnv(uint64_t *h, const char *s)
+{
+	for (; s != NULL && *s; s++)
+		*h = (*h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	*h = (*h ^ 0xff) * 0x100000001b3ULL;   /* the end of one string */
+}
+
+/* A fingerprint of what the searches ask for: a cookie is worth only as
+ * much as the search it was given for. */
+static uint64_t
+fingerprint(const struct source_ldap *l)
+{
+	const struct conf *cf = l->cf;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char scope[8];
+
+	fnv(&h, cf->ldap.users.base);
+	fnv(&h, cf->ldap.users.filter);
+	snprintf(scope, sizeof(scope), "%d", (int)cf->ldap.users.scope);
+	fnv(&h, scope);
+	for (const char *const *a = amap_attrs(l->map); *a != NULL; a++)
+		fnv(&h, *a);
+	if (cf->ldap.groups.base != NULL) {
+		fnv(&h, cf->ldap.groups.base);
+		fnv(&h, cf->ldap.groups.filter);
+		snprintf(scope, sizeof(scope), "%d", (int)cf->ldap.groups.scope);
+		fnv(&h, scope);
+		for (const char *const *a = gmap_attrs(l->gmap); *a != NULL; a++)
+			fnv(&h, *a);
+	}
+	return h;
+}
+
+/* Take the cookies of the state a run kept, "v1 fp=HEX full=T people=HEX
+ * groups=HEX", when it was kept for the same searches and the last refresh
+ * from nothing is recent enough; otherwise none (a refresh from nothing). */
+static int
+kept_parse(struct source_ldap *l, const char *kept)
+{
+	unsigned long long fp;
+	long long full;
+	const char *p, *g;
+	int n = 0, r;
+
+	if (kept == NULL || sscanf(kept, "v1 fp=%16llx full=%lld people=%n", &fp, &full, &n) != 2 ||
+	    n == 0 || fp != l->fp)
+		return 0;
+	if (l->cf->sync.full_every > 0 && (long long)time(NULL) - full >= l->cf->sync.full_every)
+		return 0;
+	p = kept + n;
+	if ((g = strstr(p, " groups=")) == NULL)
+		return 0;
+	if ((r = cookie_unhex(p, (size_t)(g - p), &l->kept_people)) == -ENOMEM ||
+	    (r = cookie_unhex(g + 8, strlen(g + 8), &l->kept_groups)) == -ENOMEM)
+		return r;
+	if (r < 0) {   /* not ours: start from nothing */
+		cookie_free(&l->kept_people);
+		cookie_free(&l->kept_groups);
+		return 0;
+	}
+	l->full_at = full;
+	return 0;
+}
+
+/* Refresh only where it can: entries named by entryUUID, a server with the
+ * sync control. Otherwise the paged search, said once by the process. */
+/* Read with the paged search from now on, for why; the first time in the
+ * process, why goes to the run's log. */
+static void
+refresh_off(struct source_ldap *l, const char *why)
+{
+	static bool told;
+
+	l->refresh = false;
+	l->syncing = false;
+	if (!told)
+		snprintf(l->s.note, sizeof(l->s.note), "%s; reading everything in each run "
+			 "instead", why);
+	told = true;
+}
+
+static int
+refresh_begin(struct source_ldap *l, const char *kept)
+{
+	const char *why = NULL;
+	int r;
+
+	if (strcasecmp(l->cf->ldap.id_attr, "entryUUID") != 0)
+		why = "sync.mode \"refresh\" needs ldap.attributes.id = \"entryUUID\", by which "
+		      "the server names entries";
+	else if (l->cf->ldap.member_of_attr != NULL)
+		why = "sync.mode \"refresh\" does not yet read memberships from the people "
+		      "(ldap.attributes.member_of)";
+	else if ((r = dir_has_sync(l->dir)) <= 0)
+		why = r < 0 ? dir_error(l->dir) : "the server does not offer content "
+		      "synchronisation (RFC 4533: no syncprov, or not to this account)";
+	if (why != NULL) {
+		refresh_off(l, why);
+		return 0;
+	}
+	if ((r = maps_new(l, SOURCE_PEOPLE)) < 0 ||
+	    (l->cf->ldap.groups.base != NULL && (r = maps_new(l, SOURCE_GROUPS)) < 0))
+		return r;
+	l->fp = fingerprint(l);
+	l->groups_ok = l->cf->ldap.groups.base == NULL;
+	return kept_parse(l, kept);
+}
+
+static int
+refresh_read(struct source_ldap *l, enum source_read what)
+{
+	if (what == SOURCE_PEOPLE) {
+		l->people_full = l->kept_people.data == NULL;
+		search_start(l, what, true, l->people_full ? NULL : &l->kept_people);
+		return 0;
+	}
+	/* The members of every group are matched against the people again
+	 * when any person changed. */
+	l->groups_full = l->people_changes > 0 || l->people_full || l->kept_groups.data == NULL;
+	l->probing = !l->groups_full;
+	search_start(l, what, true, l->groups_full ? NULL : &l->kept_groups);
+	return 0;
+}
+
+/* An item of a content synchronisation as an entry: 1, 2 (taken, none to
+ * hand out: go on), or -ENOMEM. */
+static int
+sync_item(struct source_ldap *l, const char *dn, struct source_entry *e)
+{
+	unsigned char u[16];
+	enum dir_sync_kind k = dir_sync_item(l->dir, u);
+	bool people = l->what == SOURCE_PEOPLE;
+	int r;
+
+	l->handed++;
+	if (l->probing) {   /* the groups' refresh says only whether one changed */
+		l->changed |= k != DIR_SYNC_PRESENT;
+		return 2;
+	}
+	if (people && k != DIR_SYNC_PRESENT)
+		l->people_changes++;
+	if (k == DIR_SYNC_ENTRY)
+		return (r = map_entry(l, dn, e)) < 0 ? r : 1;
+	memset(e, 0, sizeof(*e));
+	snprintf(l->id, sizeof(l->id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
+		 u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	e->kind = k == DIR_SYNC_PRESENT ? SOURCE_UNCHANGED : SOURCE_GONE;
+	e->dn = dn;
+	e->person.dir_id = e->group.dir_id = l->id;
+	return 1;
+}
+
+/* A content synchronisation ended with r: 0 (the read ends; how, in
+ * l->ended and l->whole), 2 (another search started: go on), or -ENOMEM. */
+static int
+sync_ended(struct source_ldap *l, int r)
+{
+	bool people = l->what == SOURCE_PEOPLE;
+
+	if (r == -EOPNOTSUPP && l->handed == 0) {
+		/* The rootDSE named the control, the database refuses it. */
+		char why[sizeof(l->s.note) - 64];
+
+		snprintf(why, sizeof(why), "the server does not offer content synchronisation "
+			 "here (%s)", dir_error(l->dir));
+		refresh_off(l, why);
+		search_start(l, l->what, false, NULL);
+		return 2;
+	}
+	if (r == -ESTALE && l->handed == 0 && (people ? !l->people_full : !l->groups_full)) {
+		/* The server refuses the cookie: from nothing. */
+		if (people)
+			l->people_full = true;
+		l->groups_full = !people;
+		l->probing = false;
+		search_start(l, l->what, true, NULL);
+		return 2;
+	}
+	if (l->probing) {
+		l->probing = false;
+		if (r == 0 && !l->changed && !dir_sync_present_phase(l->dir)) {
+			l->ended = 1;
+			l->whole = false;   /* the groups are as they were */
+			l->groups_ok = true;
+			return cookie_take(l, &l->new_groups);
+		}
+		l->groups_full = true;   /* changed, or not known: all again */
+		search_start(l, l->what, true, NULL);
+		return 2;
+	}
+	l->ended = r == 0 ? 1 : -1;
+	if (r < 0) {
+		snprintf(l->s.err, sizeof(l->s.err), "%s", dir_error(l->dir));
+		return 0;
+	}
+	/* A refresh from nothing sent every entry there is, whatever its last
+	 * phase says: the store's people it did not send are gone. */
+	l->whole = (people ? l->people_full : l->groups_full) || dir_sync_present_phase(l->dir);
+	if (people)
+		l->people_ok = true;
+	else
+		l->groups_ok = true;
+	return cookie_take(l, people ? &l->new_people : &l->new_groups);
+}
+
+/* The state to keep: the newest cookies, when both reads were whole. */
+static const char *
+refresh_state(const struct source *s)
+{
+	struct source_ldap *l = (struct source_ldap *)s;
+	const struct cookie *p = l->new_people.data ? &l->new_people : &l->kept_people;
+	const struct cookie *g = l->new_groups.data ? &l->new_groups : &l->kept_groups;
+	char *ph = NULL, *gh = NULL;
+
+	if (!l->refresh || !l->people_ok || !l->groups_ok)
+		return NULL;
+	free(l->state);
+	l->state = NULL;
+	if ((ph = cookie_hex(p)) != NULL && (gh = cookie_hex(g)) != NULL &&
+	    asprintf(&l->state, "v1 fp=%016llx full=%lld people=%s groups=%s",
+		     (unsigned long long)l->fp, l->people_full ? (long long)time(NULL) : l->full_at,
+		     ph, gh) < 0)
+		l->state = NULL;
+	free(ph);
+	free(gh);
+	return l->state;
 }
 
 static const struct source_ops ldap_ops = {
@@ -161,10 +547,37 @@ static const struct source_ops ldap_ops = {
 	.read = ldap_read,
 	.next = ldap_next,
 	.complete = ldap_complete,
+	.whole = ldap_whole,
 	.state = NULL,
 	.end = ldap_end,
 	.free = ldap_free,
 };
+
+static const struct source_ops refresh_ops = {
+	.name = "refresh",
+	.begin = ldap_begin,
+	.read = ldap_read,
+	.next = ldap_next,
+	.complete = ldap_complete,
+	.whole = ldap_whole,
+	.state = refresh_state,
+	.end = ldap_end,
+	.free = ldap_free,
+};
+
+int
+source_refresh_new(const struct conf *cf, struct source **out)
+{
+	struct source_ldap *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return -ENOMEM;
+	l->s.ops = &refresh_ops;
+	l->cf = cf;
+	l->refresh = true;
+	*out = &l->s;
+	return 0;
+}
 
 int
 source_ldap_new(const struct conf *cf, struct source **out)

@@ -89,6 +89,15 @@ mem_complete(const struct source *s)
 	return ((const struct source_mem_src *)s)->ended == 1;
 }
 
+static bool
+mem_whole(const struct source *s)
+{
+	const struct source_mem_src *ms = (const struct source_mem_src *)s;
+
+	return ms->what == SOURCE_PEOPLE ? !ms->m->people_changes_only :
+	       !ms->m->groups_changes_only;
+}
+
 static const char *
 mem_state(const struct source *s)
 {
@@ -118,6 +127,7 @@ static const struct source_ops mem_ops = {
 	.read = mem_read,
 	.next = mem_next,
 	.complete = mem_complete,
+	.whole = mem_whole,
 	.state = mem_state,
 	.end = mem_end,
 	.free = mem_free,

@@ -43,6 +43,8 @@ struct run {
 	bool in_memory;             /* a dry run of a store not made yet */
 	int lock_fd;
 	long long read, groups_read;
+	long long gone;             /* people the source named gone */
+	bool delta;                 /* the source named only what changed */
 	long long nrejects;
 	long long audit_mark;       /* plugins' audit rows: after this id; -1 none */
 	double t0, t_phase;
@@ -156,7 +158,8 @@ phase_open(struct run *run)
 	int r;
 
 	if (run->src == NULL) {
-		if ((r = source_ldap_new(cf, &run->src)) < 0) {
+		if ((r = cf->sync.mode == MODE_REFRESH ? source_refresh_new(cf, &run->src) :
+		     source_ldap_new(cf, &run->src)) < 0) {
 			log_error("cannot make the directory source: %s", strerror(-r));
 			return r;
 		}
@@ -191,6 +194,15 @@ phase_open(struct run *run)
 	return 0;
 }
 
+/* Log the warning the source left for the run, once. */
+static void
+log_note(struct source *src)
+{
+	if (src->note[0] != '\0')
+		log_warn("%s", src->note);
+	src->note[0] = '\0';
+}
+
 /* Connect the source (and bind). */
 static int
 phase_connect(struct run *run)
@@ -207,6 +219,7 @@ phase_connect(struct run *run)
 	}
 	run->rec.uri = src->uri;
 	log_debug("connected to %s", src->uri);
+	log_note(src);
 	return 0;
 }
 
@@ -218,6 +231,12 @@ stage_person(struct run *run, const struct source_entry *e)
 {
 	int r;
 
+	if (e->kind == SOURCE_UNCHANGED)
+		return recon_stage_unchanged(run->rc, e->person.dir_id);
+	if (e->kind == SOURCE_GONE) {
+		run->gone++;
+		return recon_stage_gone(run->rc, e->person.dir_id);
+	}
 	if (e->reject != NULL) {
 		/* A rejected entry whose id we know still counts as seen, so its
 		 * person is not taken for missing. */
@@ -237,6 +256,10 @@ stage_group(struct run *run, const struct source_entry *e)
 	char why[1024];
 	int r;
 
+	/* A source names unchanged or gone groups only after it sent every
+	 * group there is (whole): the groups it did not send are gone. */
+	if (e->kind != SOURCE_ENTRY)
+		return 0;
 	if (e->reject != NULL)
 		return recon_stage_reject(run->rc, e->dn, e->reject);
 	r = recon_stage_group(run->rc, &e->group);
@@ -292,6 +315,7 @@ phase_people(struct run *run)
 		}
 	}
 	run->rec.entries_read = run->read;
+	log_note(src);
 	if (r < 0)
 		return source_failed(run, r, false);
 	run->f.complete = run->ro.complete = src->ops->complete(src);
@@ -299,6 +323,18 @@ phase_people(struct run *run)
 		log_error("directory read incomplete after %lld entries: %s; "
 			  "no one will be disabled by this run", run->read, src->err);
 		set_reason(run, "%s", src->err);
+	} else if (src->ops->whole != NULL && !src->ops->whole(src)) {
+		/* What the source did not name is as it was: missing are only
+		 * the people it named gone. */
+		run->delta = true;
+		if ((r = recon_stage_rest_unchanged(run->rc)) < 0) {
+			log_error("store: %s", r == -EAGAIN ? "people were added to the store "
+				  "while it was read; the next run tries again" :
+				  store_errmsg(run->st));
+			set_reason(run, "cannot mark the people the directory left unchanged");
+			return r;
+		}
+		log_info("%lld changes since the last run (%lld gone)", run->read, run->gone);
 	}
 	log_debug("read %lld entries in %.3f s", run->read, time_mono() - run->t0);
 	return 0;
@@ -324,8 +360,16 @@ read_groups(struct run *run)
 		if (stop_asked(run, SYNC_READING, run->read + run->groups_read))
 			return stop(run);
 	}
+	log_note(src);
 	if (r < 0)
 		return source_failed(run, r, false);
+	if (src->ops->complete(src) && run->groups_read == 0 && src->ops->whole != NULL &&
+	    !src->ops->whole(src)) {
+		/* No group changed: the groups stay as they are, as if not read. */
+		run->ro.groups_same = true;
+		log_debug("no group changed since the last run");
+		return 0;
+	}
 	run->f.groups_read = run->ro.groups_read = true;
 	run->f.groups_complete = run->ro.groups_complete = src->ops->complete(src);
 	run->rec.groups_complete = run->f.groups_complete;
@@ -514,7 +558,10 @@ phase_gate(struct run *run)
 	struct store *st = run->st;
 	int r;
 
-	if (within_threshold(run->cf, &run->rec, run->f.complete ? run->read : -1, run->why,
+	/* "Nobody found" means a whole read that found no one; a read of the
+	 * changes that found none found no change. */
+	if (within_threshold(run->cf, &run->rec, run->f.complete && !run->delta ? run->read : -1,
+			     run->why,
 			     sizeof(run->why))) {
 		run->f.gate = GATE_PASSED;
 		return 0;

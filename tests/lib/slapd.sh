@@ -24,6 +24,8 @@
 #                        after suffix/rootdn/indexes and BEFORE the access rules and the
 #                        syncprov overlay, so extra `access` rules take precedence),
 #                        SLAPD_MAXSIZE (mdb maxsize in bytes, default 4 GiB),
+#                        SLAPD_NO_SYNCPROV=1 (no syncprov overlay: no RFC 4533),
+#                        SLAPD_SESSIONLOG (syncprov-sessionlog, default 1000),
 #                        SLAPD_TLS_CERT + SLAPD_TLS_KEY (PEM files: the server's TLS
 #                        certificate and key, so it offers StartTLS and, with
 #                        SLAPD_LDAPS=1 at slapd_start, ldaps://), SLAPD_TLS_CA (PEM).
@@ -68,6 +70,7 @@
 #                          ROSTERD_CONF_BIND_DN, ROSTERD_CONF_BIND_PW (service account)
 #                          ROSTERD_CONF_PAGE_SIZE (1000), ROSTERD_CONF_TIMEOUT (10)
 #                          ROSTERD_CONF_LDAP_EXTRA   added inside ldap = { }
+#                          ROSTERD_CONF_USERS_FILTER ((objectClass=inetOrgPerson))
 #                          ROSTERD_CONF_USERS_EXTRA  added inside users = { }
 #                          ROSTERD_CONF_GROUPS_FILTER ((objectClass=groupOfNames)),
 #                          ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE (member; set and empty: none),
@@ -141,6 +144,16 @@ slapd_running() {
 	[ -d "$dir" ] || return 1
 	dir=$(_slapd_absdir "$dir") || return 1
 	_slapd_pid_of "$dir" >/dev/null
+}
+
+_slapd_syncprov_conf() {
+	# The syncprov overlay (RFC 4533 provider), unless SLAPD_NO_SYNCPROV=1;
+	# SLAPD_SESSIONLOG entries of deletions kept for refreshes (default 1000;
+	# past them a refresh falls back to the present phase).
+	[ "${SLAPD_NO_SYNCPROV:-0}" = 1 ] && return 0
+	echo "overlay syncprov"
+	echo "syncprov-checkpoint 100 10"
+	echo "syncprov-sessionlog ${SLAPD_SESSIONLOG:-1000}"
 }
 
 _slapd_tls_conf() {
@@ -229,8 +242,7 @@ access to *
 	by anonymous auth
 	by * none
 
-overlay syncprov
-syncprov-checkpoint 100 10
+$(_slapd_syncprov_conf)
 EOF
 	# Catch a bad SLAPD_EXTRA_*_CONF here rather than at slapd_start.
 	local out
@@ -549,7 +561,7 @@ ldap = {
   ${ROSTERD_CONF_LDAP_EXTRA:-}
   users = {
     base = "ou=people,$SLAPD_SUFFIX";
-    filter = "(objectClass=inetOrgPerson)";
+    filter = "${ROSTERD_CONF_USERS_FILTER:-(objectClass=inetOrgPerson)}";
     ${ROSTERD_CONF_USERS_EXTRA:-}
   };
   groups = {

@@ -340,6 +340,103 @@ test_resync_no_change(void **state)
 	assert_string_equal(kept_state(fx), "cookie-2");
 }
 
+/* Name a person already in the store by id: unchanged, or gone. */
+static void
+add_named(struct fx *fx, const char *user, enum source_kind kind)
+{
+	struct source_entry *e = &fx->people[fx->m.npeople++];
+
+	assert_true(fx->m.npeople <= MAX_ENTRIES);
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->dn = "";
+	e->person.dir_id = keep(fx, "id-%s", user);
+}
+
+/* A source that names only what changed (a refresh with a cookie): the
+ * people it does not name are as they were, those it names gone are
+ * missing, and a run that names no group keeps the groups. */
+static void
+test_changes_only(void **state)
+{
+	struct fx *fx = *state;
+
+	load(fx, true, "", "");
+	add_person(fx, "alice");
+	add_person(fx, "bob");
+	add_person(fx, "carol");
+	add_person(fx, "dave");
+	add_group(fx, "staff", (const char *[]){ "alice", "bob", NULL });
+	assert_int_equal(run(fx, false, "c1"), EXIT_OK);
+
+	/* bob changed, carol is gone, dave unchanged by name; alice unnamed;
+	 * erin is new; no group sent. */
+	clear_entries(fx);
+	fx->m.people_changes_only = fx->m.groups_changes_only = true;
+	add_person(fx, "bob");
+	fx->people[0].person.field[F_EMAIL] = "bob@new.example.com";
+	add_named(fx, "carol", SOURCE_GONE);
+	add_named(fx, "dave", SOURCE_UNCHANGED);
+	add_person(fx, "erin");
+	assert_int_equal(run(fx, false, "c2"), EXIT_OK);
+	assert_int_equal(fx->res.outcome, RUN_OK);
+	assert_int_equal(fx->res.c.created, 1);
+	assert_int_equal(fx->res.c.updated, 1);
+	assert_int_equal(fx->res.c.disabled, 1);
+	assert_int_equal(fx->res.c.unchanged, 2);
+	assert_people(fx, "alice|invited|-\nbob|invited|-\ncarol|disabled|missing\n"
+		      "dave|invited|-\nerin|invited|-");
+	assert_rows(fx->st, "bob@new.example.com", "SELECT email FROM people WHERE username = 'bob'");
+	assert_rows(fx->st, "staff|alice\nstaff|bob",
+		    "SELECT g.name, p.username FROM group_membership m JOIN groups g "
+		    "ON g.id = m.group_id JOIN people p ON p.id = m.person_id ORDER BY 1, 2");
+	assert_rows(fx->st, "2|ok|4|-1", "SELECT id, outcome, entries_read, "
+		    "coalesce(groups_complete, -1) FROM sync_runs ORDER BY id DESC LIMIT 1");
+	assert_string_equal(kept_state(fx), "c2");
+	assert_contains(fx->log, "4 changes since the last run (1 gone)");
+
+	/* Nothing changed: nobody read, nobody missing, nothing written. */
+	clear_entries(fx);
+	assert_int_equal(run(fx, false, "c3"), EXIT_OK);
+	assert_int_equal(fx->res.outcome, RUN_OK);
+	assert_int_equal(fx->res.entries_read, 0);
+	assert_int_equal(fx->res.c.disabled, 0);
+	assert_int_equal(fx->res.c.unchanged, 4);
+	assert_people(fx, "alice|invited|-\nbob|invited|-\ncarol|disabled|missing\n"
+		      "dave|invited|-\nerin|invited|-");
+
+	/* The same changes in a whole read would be four people gone: a read
+	 * that names only changes must never be taken for one that names all. */
+	fx->m.people_changes_only = false;
+	assert_int_equal(run(fx, false, "c4"), EXIT_HELD);
+	assert_int_equal(fx->res.outcome, RUN_HELD);
+	assert_string_equal(kept_state(fx), "c3");
+}
+
+/* A source that names only changes cannot be trusted with people it does
+ * not know: those missing before stay missing, unnamed. */
+static void
+test_changes_only_missing_stay(void **state)
+{
+	struct fx *fx = *state;
+
+	load(fx, false, "", "");
+	add_person(fx, "alice");
+	add_person(fx, "bob");
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	clear_entries(fx);
+	add_person(fx, "alice");
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	assert_people(fx, "alice|invited|-\nbob|disabled|missing");
+
+	clear_entries(fx);
+	fx->m.people_changes_only = true;
+	add_named(fx, "bob", SOURCE_UNCHANGED);
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	assert_int_equal(fx->res.c.enabled, 0);
+	assert_people(fx, "alice|invited|-\nbob|disabled|missing");
+}
+
 static void
 test_incomplete_people(void **state)
 {
@@ -710,6 +807,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_first_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resync_no_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_only_missing_stay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incomplete_people, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incomplete_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_then_approved, setup, teardown),
