@@ -265,6 +265,7 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 	const struct conf *cf = m->cf;
 	const struct dir_val *v;
 	char *norm = NULL;
+	unsigned cp;
 	size_t n;
 
 	keep_clear(m);
@@ -313,6 +314,14 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 	}
 	if (p->field[F_USERNAME] == NULL || p->field[F_USERNAME][0] == '\0') {
 		snprintf(reason, len, "no username (attribute %s)", cf->ldap.attr[F_USERNAME]);
+		return 1;
+	}
+	/* A username goes to terminals, logs and the dry run's plan: a line
+	 * feed would forge a line, an escape or a bidi override would change
+	 * what is drawn. */
+	if (!text_safe(p->field[F_USERNAME], strlen(p->field[F_USERNAME]), &cp)) {
+		snprintf(reason, len, "the username (attribute %s) has a control character or a "
+			 "bidirectional override (U+%04X)", cf->ldap.attr[F_USERNAME], cp);
 		return 1;
 	}
 

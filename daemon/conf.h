@@ -72,6 +72,7 @@ struct conf {
 	struct {
 		char *uri;     /* space-separated list */
 		bool starttls;
+		bool allow_plaintext_bind; /* a password over ldap:// without TLS */
 		char *ca_file; /* NULL: system store */
 		char *bind_dn; /* NULL: anonymous */
 		char *bind_password_file;       /* absolute; NULL if not set */
@@ -103,6 +104,8 @@ struct conf {
 	struct {
 		char *path;    /* absolute */
 		int busy_timeout;
+		char *mode_text;   /* store.mode as written */
+		unsigned mode;     /* its permission bits, for files created */
 	} store;
 	struct {
 		enum sync_mode mode;

@@ -17,6 +17,7 @@
  */
 #include "util.h"
 #include "conf.h"
+#include "dir.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -184,6 +185,7 @@ static const struct key ldap_keys[] = {
 	{ "uri", K_STRING, AT(ldap.uri), .flags = KF_REQUIRED | KF_EMPTY_UNSET,
 	  .missing = "missing" },
 	{ "starttls", K_BOOL, AT(ldap.starttls), .def = false },
+	{ "allow_plaintext_bind", K_BOOL, AT(ldap.allow_plaintext_bind), .def = false },
 	{ "ca_file", K_STRING, AT(ldap.ca_file), .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
 	{ "bind_dn", K_STRING, AT(ldap.bind_dn), .flags = KF_EMPTY_UNSET },
 	{ "bind_password_file", K_STRING, AT(ldap.bind_password_file),
@@ -204,6 +206,9 @@ static const struct key store_keys[] = {
 	{ "path", K_STRING, AT(store.path), .flags = KF_REQUIRED | KF_EMPTY_UNSET | KF_ABS_PATH,
 	  .missing = "missing" },
 	{ "busy_timeout", K_INT, AT(store.busy_timeout), .min = 0, .max = 600000, .def = 5000 },
+	/* octal in a string: libconfig reads 0660 as decimal 660 */
+	{ "mode", K_STRING, AT(store.mode_text), .sdef = "0660",
+	  .empty = "must be a mode in octal, such as \"0660\"" },
 	{ .name = NULL },
 };
 
@@ -841,7 +846,7 @@ check_bind(struct ctx *c, const config_t *cfg, struct conf *cf)
 {
 	const char *file = cf->ldap.bind_password_file, *cred = cf->ldap.bind_password_credential;
 	const char *lone = file ? "ldap.bind_password_file" : "ldap.bind_password_credential";
-	char *pw = NULL, err[512];
+	char *pw = NULL, err[512], uri[512];
 
 	if (file && cred)
 		ctx_error(c, get(cfg, "ldap.bind_password_credential"),
@@ -857,6 +862,11 @@ check_bind(struct ctx *c, const config_t *cfg, struct conf *cf)
 		ctx_error(c, get(cfg, "ldap.bind_password_file"), "ldap.bind_password_file",
 			  "%s", err);
 	secret_free(pw);
+	if ((c->flags & CONF_CHECK_SECRETS) && !cf->ldap.allow_plaintext_bind &&
+	    dir_cleartext_bind(cf, uri, sizeof(uri)))
+		ctx_error(c, get(cfg, "ldap.uri"), "ldap.uri", "\"%s\" would send the bind password "
+			  "in clear: use ldaps:// or starttls = true, or set allow_plaintext_bind = "
+			  "true (loopback and ldapi:// need neither)", uri);
 	if (cred && (strchr(cred, '/') || strcmp(cred, "..") == 0 || strcmp(cred, ".") == 0))
 		ctx_error(c, get(cfg, "ldap.bind_password_credential"),
 			  "ldap.bind_password_credential", "must be a plain name, not a path");
@@ -1077,9 +1087,37 @@ check_plugins(struct ctx *c, const config_t *cfg, struct conf *cf)
 }
 
 /* The checks run once every key has its value, in this order. */
+/* store.mode: octal permission bits that let the owner read and write, and
+ * do not let others write. */
+static int
+check_store_mode(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	const char *t = cf->store.mode_text;
+	char *end;
+	unsigned long m;
+
+	if (t == NULL)
+		return 0;
+	errno = 0;
+	m = strtoul(t, &end, 8);
+	if (errno != 0 || *end != '\0' || t[0] < '0' || t[0] > '7' || m > 0777) {
+		ctx_error(c, get(cfg, "store.mode"), "store.mode",
+			  "\"%s\" is not a mode in octal, such as \"0660\"", t);
+		return 0;
+	}
+	if ((m & 0600) != 0600)
+		ctx_error(c, get(cfg, "store.mode"), "store.mode",
+			  "\"%s\" must let the owner read and write (0600)", t);
+	else if (m & 0002)
+		ctx_error(c, get(cfg, "store.mode"), "store.mode",
+			  "\"%s\" lets every local account write the store", t);
+	cf->store.mode = (unsigned)m;
+	return 0;
+}
+
 static int (*const checks[])(struct ctx *, const config_t *, struct conf *) = {
 	check_uri, check_bind, check_disabled, check_groups, check_custom, check_roles,
-	check_plugins,
+	check_plugins, check_store_mode,
 };
 
 /* ---- loading ------------------------------------------------------------ */
@@ -1119,6 +1157,7 @@ conf_free(struct conf *cf)
 	}
 	free(cf->ldap.custom);
 	free(cf->store.path);
+	free(cf->store.mode_text);
 	free(cf->metrics.textfile);
 	for (size_t i = 0; i < cf->nplugins; i++) {
 		free(cf->plugins[i].name);
@@ -1216,6 +1255,29 @@ out:
 	return r;
 }
 
+/* Every string of the file under s, the plugins' settings too, must be
+ * UTF-8: they go to the directory, into the store and onto terminals. */
+static void
+check_utf8(struct ctx *c, const config_setting_t *s)
+{
+	char path[256];
+	int n;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(s);
+		if (!utf8_valid(v, strlen(v))) {
+			setting_path(s, path, sizeof(path));
+			ctx_error(c, s, path, "is not valid UTF-8");
+		}
+		return;
+	}
+	if (!config_setting_is_aggregate(s))
+		return;
+	n = config_setting_length(s);
+	for (int i = 0; i < n; i++)
+		check_utf8(c, config_setting_get_elem(s, (unsigned)i));
+}
+
 /* Check every key and load the values of cfg into a new *out; the errors
  * go into c. Returns 0, -EINVAL (errors written) or -ENOMEM. */
 static int
@@ -1228,6 +1290,7 @@ load_tree(struct ctx *c, const config_t *cfg, const char *path, struct conf **ou
 		free(cf);
 		return -ENOMEM;
 	}
+	check_utf8(c, config_root_setting(cfg));
 	check_group(c, config_root_setting(cfg), top_keys);
 	/* Values are read only from a tree whose types are right. */
 	if (c->nerr == 0) {

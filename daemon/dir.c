@@ -17,6 +17,7 @@
 #include "dir.h"
 #include "dir_sync.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <errno.h>
 #include <ldap.h>
@@ -192,6 +193,53 @@ bind_password(const struct conf *cf, char **pw, char *err, size_t errlen)
 	return r;
 }
 
+/* Whether host (from a URL, brackets gone) names the loopback: an IPv4
+ * address in 127.0.0.0/8, ::1, or localhost. */
+static bool
+host_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+bool
+dir_uri_cleartext(const char *uri, bool starttls)
+{
+	LDAPURLDesc *lud = NULL;
+	bool clear;
+
+	if (strncasecmp(uri, "ldaps://", 8) == 0 || strncasecmp(uri, "ldapi://", 8) == 0)
+		return false;
+	if (strncasecmp(uri, "ldap://", 7) != 0 || ldap_url_parse(uri, &lud) != LDAP_URL_SUCCESS)
+		return true;
+	clear = !starttls && (lud->lud_host == NULL || !host_loopback(lud->lud_host));
+	ldap_free_urldesc(lud);
+	return clear;
+}
+
+bool
+dir_cleartext_bind(const struct conf *cf, char *uri, size_t len)
+{
+	char *list, *save = NULL;
+	bool found = false;
+
+	if (cf->ldap.bind_dn == NULL || cf->ldap.uri == NULL)
+		return false;
+	if ((list = strdup(cf->ldap.uri)) == NULL)
+		return true;   /* cannot tell: assume the worst */
+	for (char *u = strtok_r(list, " \t", &save); u && !found; u = strtok_r(NULL, " \t", &save))
+		if ((found = dir_uri_cleartext(u, cf->ldap.starttls)))
+			snprintf(uri, len, "%s", u);
+	free(list);
+	return found;
+}
+
 /* Connect to one URI and bind. Returns 0 or a negative code as dir_connect. */
 static int
 connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
@@ -230,6 +278,12 @@ connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 		}
 	}
 	if (pw != NULL) {
+		if (!cf->ldap.allow_plaintext_bind && dir_uri_cleartext(uri, cf->ldap.starttls)) {
+			str_appendf(err, errlen, "%s: the bind password would go in clear: use "
+				    "ldaps:// or starttls, or set ldap.allow_plaintext_bind", uri);
+			r = -EPROTO;
+			goto fail;
+		}
 		cred.bv_val = (char *)pw;
 		cred.bv_len = strlen(pw);
 	}

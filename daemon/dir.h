@@ -28,11 +28,21 @@ struct dir_val {
 
 /* Connect to the first URI of the list that answers, set up TLS as configured
  * (certificate checking always on; a StartTLS failure never falls back to
- * plaintext) and bind. Returns 0, -EHOSTUNREACH (no server answered),
- * -EACCES (bind refused), -EPROTO (TLS failed), -ENOKEY (the password file or
+ * plaintext) and bind. A password is never sent in clear over the network
+ * unless ldap.allow_plaintext_bind says so: such a URI fails (-EPROTO).
+ * Returns 0, -EHOSTUNREACH (no server answered), -EACCES (bind refused),
+ * -EPROTO (TLS failed or would be needed), -ENOKEY (the password file or
  * credential cannot be read) or -ENOMEM, with detail in err. */
 int dir_connect(const struct conf *cf, struct dir **out, char *err, size_t errlen);
 void dir_close(struct dir *d);
+/* Whether a simple bind with a password to uri would cross the network in
+ * clear: an ldap:// URI, without StartTLS, to a host other than the loopback
+ * (127.0.0.0/8, ::1, localhost). Never for ldaps:// and ldapi://; always for
+ * a URI that does not parse. */
+bool dir_uri_cleartext(const char *uri, bool starttls);
+/* Whether cf binds with a password (bind_dn set) and one of its URIs would
+ * send it in clear (dir_uri_cleartext); that URI is then copied into uri. */
+bool dir_cleartext_bind(const struct conf *cf, char *uri, size_t len);
 /* The URI the connection was made to. */
 const char *dir_uri(const struct dir *d);
 

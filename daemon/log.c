@@ -8,12 +8,16 @@
  * and rosterd's structured fields: ROSTERD_RUN (the run in progress, see
  * log_set_run), ROSTERD_DN, ROSTERD_USER, ROSTERD_PLUGIN and MESSAGE_ID. If
  * the journal socket refuses a message, it falls back to a "<N>text" line on
- * stderr. Debug messages appear only with -v.
+ * stderr. Debug messages appear only with -v. A message that carries a
+ * control character, a bidirectional override or bytes that are not UTF-8
+ * (directory data often comes into messages) is logged escaped (text_escape),
+ * so that no value can forge a line or redraw the terminal.
  *
  * A progress line (log_progress) is drawn only when stderr is a terminal; a
  * message written while one is shown clears it first.
  */
 #include "log.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -130,15 +134,10 @@ clear_progress(void)
 	}
 }
 
+/* Write one message, already safe, where the logs go. */
 static void
-log_vwrite(enum log_level lvl, const struct log_ctx *f, const char *fmt, va_list ap)
+log_line(enum log_level lvl, const struct log_ctx *f, const char *line)
 {
-	char line[4096];
-
-	if (lvl == LOGL_DEBUG && !log_verbose)
-		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-
 	if (log_journal) {
 		if (journal_send(lvl, f, line) >= 0)
 			return;
@@ -160,6 +159,34 @@ log_vwrite(enum log_level lvl, const struct log_ctx *f, const char *fmt, va_list
 		fprintf(stderr, "%s: %s\n", log_prog, line);
 		break;
 	}
+}
+
+/* A message or field value as it may be logged: text_escape()d when it
+ * holds what could forge a line or redraw a terminal (directory data often
+ * comes into messages); s itself when it is safe. NULL on ENOMEM. */
+static const char *
+log_safe(const char *s, char **copy)
+{
+	*copy = NULL;
+	if (s == NULL || text_safe(s, strlen(s), NULL))
+		return s;
+	return text_escape(s, strlen(s), copy) == 0 ? *copy : NULL;
+}
+
+static void
+log_vwrite(enum log_level lvl, const struct log_ctx *f, const char *fmt, va_list ap)
+{
+	char buf[4096], *copy = NULL;
+	const char *line;
+
+	if (lvl == LOGL_DEBUG && !log_verbose)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	line = log_safe(buf, &copy);
+	if (line == NULL)
+		line = "(a message that could not be escaped: out of memory)";
+	log_line(lvl, f, line);
+	free(copy);
 }
 
 void

@@ -7,6 +7,7 @@
  */
 #include "rosterctl.h"
 #include "log.h"
+#include "util.h"
 #include "conf.h"
 #include "query.h"
 
@@ -26,7 +27,7 @@ usage(FILE *out)
 	fputs("usage: rosterctl [-c FILE] COMMAND [ARGS]\n"
 		"Inspect and drive the rosterd learning store.\n"
 		"\n"
-		"  user show UID [--json]            one person's profile\n"
+		"  user show UID [--json]            one person's profile (--format json too)\n"
 		"  user list [--status S] [--location L] [--department D] [--role R]\n"
 		"            [--manager UID [--all]] [--group NAME]\n"
 		"            [--format table|csv|json] people, by username\n"
@@ -62,7 +63,7 @@ static const struct {
 	const char *cmd, *sub, *text;
 } helps[] = {
 	{ "user", "show",
-	  "usage: rosterctl user show UID [--json]\n"
+	  "usage: rosterctl user show UID [--json | --format table|json]\n"
 	  "One person's profile: a line a field, or one JSON object with --json.\n" },
 	{ "user", "list",
 	  "usage: rosterctl user list [--status S] [--location L] [--department D]\n"
@@ -200,32 +201,55 @@ int
 usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "rosterctl: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, ctl_safe(arg));
 	fprintf(stderr, "\nTry 'rosterctl --help'.\n");
 	return EXIT_CONFIG;
 }
 
 /* ---- output ------------------------------------------------------------- */
 
-/* A JSON value as display text: strings as they are, null as "". */
+const char *
+ctl_safe(const char *s)
+{
+	static char *kept[8];
+	static unsigned next;
+	char *e;
+
+	if (s == NULL || text_safe(s, strlen(s), NULL))
+		return s;
+	if (text_escape(s, strlen(s), &e) < 0)
+		return "(out of memory)";
+	free(kept[next]);
+	kept[next] = e;
+	next = (next + 1) % 8;
+	return e;
+}
+
+/* A JSON value as display text: strings as they are, null as "". For a
+ * table (escaped) the text is ctl_safe(). */
 static char *
-cell_text(json_t *v)
+cell_text(json_t *v, bool escaped)
 {
 	if (v == NULL || json_is_null(v))
 		return strdup("");
 	if (json_is_string(v))
-		return strdup(json_string_value(v));
+		return strdup(escaped ? ctl_safe(json_string_value(v)) : json_string_value(v));
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(6));
 }
 
+/* One CSV cell (RFC 4180). Text that a spreadsheet would take for a formula
+ * (starting with =, +, -, @, a tab or a carriage return) gets a leading
+ * apostrophe, as OWASP recommends against CSV injection; numbers do not. */
 static void
-csv_field(FILE *out, const char *s)
+csv_field(FILE *out, const char *s, bool text)
 {
+	bool formula = text && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
 	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, out);
+		fprintf(out, "%s%s", formula ? "'" : "", s);
 		return;
 	}
-	fputc('"', out);
+	fprintf(out, "\"%s", formula ? "'" : "");
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', out);
@@ -250,12 +274,13 @@ print_row(json_t *row, void *arg)
 	}
 	case FMT_CSV:
 		for (size_t i = 0; i < p->ncols; i++) {
-			char *t = cell_text(json_object_get(row, p->cols[i]));
+			json_t *v = json_object_get(row, p->cols[i]);
+			char *t = cell_text(v, false);
 			if (t == NULL)
 				return -ENOMEM;
 			if (i > 0)
 				fputc(',', p->out);
-			csv_field(p->out, t);
+			csv_field(p->out, t, json_is_string(v));
 			free(t);
 		}
 		fputc('\n', p->out);
@@ -331,7 +356,7 @@ printer_end(struct printer *p)
 		widths[k] = strlen(p->cols[k]);
 	json_array_foreach(p->rows, i, row) {
 		for (k = 0; k < p->ncols && k < 32; k++) {
-			char *t = cell_text(json_object_get(row, p->cols[k]));
+			char *t = cell_text(json_object_get(row, p->cols[k]), true);
 			if (t == NULL)
 				return -ENOMEM;
 			if (text_width(t) > widths[k])
@@ -345,7 +370,7 @@ printer_end(struct printer *p)
 	fputc('\n', p->out);
 	json_array_foreach(p->rows, i, row) {
 		for (k = 0; k < p->ncols && k < 32; k++) {
-			char *t = cell_text(json_object_get(row, p->cols[k]));
+			char *t = cell_text(json_object_get(row, p->cols[k]), true);
 			size_t w;
 			if (t == NULL)
 				return -ENOMEM;
@@ -375,7 +400,7 @@ printer_finish(struct store *st, struct printer *p, int r)
 	json_decref(p->rows);
 	p->rows = NULL;
 	if (r < 0) {
-		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+		fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -411,9 +436,9 @@ find_person(struct store *st, const char *username, long long *id)
 	int r = query_person_id(st, username, id);
 
 	if (r == -ENOENT)
-		fprintf(stderr, "rosterctl: no user \"%s\" in the store\n", username);
+		fprintf(stderr, "rosterctl: no user \"%s\" in the store\n", ctl_safe(username));
 	else if (r < 0)
-		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+		fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -425,7 +450,7 @@ find_group(struct store *st, const char *name, bool deleted, long long *id)
 	char err[8192];
 
 	if (query_group_find(st, name, deleted, id, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rosterctl: %s\n", err);
+		fprintf(stderr, "rosterctl: %s\n", ctl_safe(err));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -438,7 +463,7 @@ show_line(const char *label, json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 
-	printf("%-18s %s\n", label, json_is_string(v) ? json_string_value(v) : "-");
+	printf("%-18s %s\n", label, json_is_string(v) ? ctl_safe(json_string_value(v)) : "-");
 }
 
 static int
@@ -446,33 +471,40 @@ cmd_user_show(struct store *st, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool as_json = false;
 	json_t *o = NULL, *v;
+	enum format fmt = FMT_TABLE;
 	const char *key;
 	size_t i;
 	int c, r;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
+		if (c == 'f' && (r = opt_format(optarg, &fmt)) != 0)
+			return r;
+		if (c == 'f' && fmt == FMT_CSV)
+			return usage_error("user show: --format must be table or json, not \"%s\"",
+					   optarg);
+		if (c != 'j' && c != 'f')
 			return usage_error("user show: unknown option%s", "");
-		as_json = true;
+		as_json = c == 'j' || fmt == FMT_JSON;
 	}
 	if (optind + 1 != argc)
 		return usage_error("user show needs one username%s", "");
 	r = query_user(st, argv[optind], &o);
 	if (r == -ENOENT) {
-		fprintf(stderr, "rosterctl: no user \"%s\" in the store\n", argv[optind]);
+		fprintf(stderr, "rosterctl: no user \"%s\" in the store\n", ctl_safe(argv[optind]));
 		return EXIT_FAIL;
 	}
 	if (r < 0) {
-		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+		fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
 		return EXIT_FAIL;
 	}
 	if (as_json) {
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		char *s = json_dumps(o, JSON_PRETTY);
 		printf("%s\n", s ? s : "");
 		free(s);
 		json_decref(o);
@@ -500,7 +532,7 @@ cmd_user_show(struct store *st, int argc, char **argv)
 	if (json_array_size(v) == 0)
 		printf(" -");
 	for (i = 0; i < json_array_size(v); i++)
-		printf("%s%s", i ? ", " : " ", json_string_value(json_array_get(v, i)));
+		printf("%s%s", i ? ", " : " ", ctl_safe(json_string_value(json_array_get(v, i))));
 	printf("\n%-18s", "courses");
 	v = json_object_get(o, "courses");
 	if (json_array_size(v) == 0)
@@ -509,14 +541,14 @@ cmd_user_show(struct store *st, int argc, char **argv)
 		json_t *a = json_array_get(v, i);
 		json_t *due = json_object_get(a, "due");
 		printf("%s%s (%s%s%s)", i ? ", " : " ",
-		       json_string_value(json_object_get(a, "code")),
-		       json_string_value(json_object_get(a, "status")),
+		       ctl_safe(json_string_value(json_object_get(a, "code"))),
+		       ctl_safe(json_string_value(json_object_get(a, "status"))),
 		       json_is_string(due) ? ", due " : "",
-		       json_is_string(due) ? json_string_value(due) : "");
+		       json_is_string(due) ? ctl_safe(json_string_value(due)) : "");
 	}
 	printf("\n");
 	json_object_foreach(json_object_get(o, "fields"), key, v)
-		printf("%-18s %s\n", key, json_string_value(v));
+		printf("%-18s %s\n", ctl_safe(key), ctl_safe(json_string_value(v)));
 	json_decref(o);
 	return EXIT_OK;
 }
@@ -640,11 +672,11 @@ cmd_status(struct store *st, int argc, char **argv)
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
 		return usage_error("status takes only --json%s", "");
 	if (query_status(st, &o) < 0) {
-		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+		fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
 		return EXIT_FAIL;
 	}
 	if (argc == 2) {
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		char *s = json_dumps(o, JSON_PRETTY);
 		printf("%s\n", s ? s : "");
 		free(s);
 		json_decref(o);
@@ -659,13 +691,13 @@ cmd_status(struct store *st, int argc, char **argv)
 		json_t *e = json_object_get(last, "error");
 		printf("last run: %lld %s, started %s, %.2f s: %lld read, %lld created, "
 		       "%lld updated, %lld disabled, %lld enabled, %lld rejected\n",
-		       jint(last, "id"), json_string_value(json_object_get(last, "outcome")),
-		       json_string_value(json_object_get(last, "started_at")),
+		       jint(last, "id"), ctl_safe(json_string_value(json_object_get(last, "outcome"))),
+		       ctl_safe(json_string_value(json_object_get(last, "started_at"))),
 		       json_number_value(json_object_get(last, "duration")),
 		       jint(last, "entries_read"), jint(last, "created"), jint(last, "updated"),
 		       jint(last, "disabled"), jint(last, "enabled"), jint(last, "rejected"));
 		if (json_is_string(e))
-			printf("          %s\n", json_string_value(e));
+			printf("          %s\n", ctl_safe(json_string_value(e)));
 	} else {
 		printf("last run: none yet\n");
 	}
@@ -679,7 +711,8 @@ cmd_status(struct store *st, int argc, char **argv)
 	for (i = 0; i < json_array_size(held); i++) {
 		json_t *h = json_array_get(held, i);
 		printf("held run %lld awaits approval: %s (rosterctl run approve %lld)\n",
-		       jint(h, "id"), json_string_value(json_object_get(h, "error")), jint(h, "id"));
+		       jint(h, "id"), ctl_safe(json_string_value(json_object_get(h, "error"))),
+		       jint(h, "id"));
 	}
 	json_decref(o);
 	return EXIT_OK;
@@ -688,13 +721,31 @@ cmd_status(struct store *st, int argc, char **argv)
 const char *
 operator_name(void)
 {
-	const char *u = getenv("SUDO_USER");
+	static char name[64];
+	const char *u = getenv("SUDO_USER"), *uid = getenv("SUDO_UID");
 	struct passwd *pw;
+	char *end;
+	unsigned long n;
 
-	if (u != NULL && *u != '\0')
-		return u;
+	if (name[0] != '\0')
+		return name;
+	/* sudo's word is taken only where sudo put it: a process of root's
+	 * with SUDO_USER and SUDO_UID naming the same account. Anyone else
+	 * could set them to anything. */
+	if (getuid() == 0 && u != NULL && uid != NULL && (pw = getpwnam(u)) != NULL) {
+		errno = 0;
+		n = strtoul(uid, &end, 10);
+		if (errno == 0 && end != uid && *end == '\0' && n == (unsigned long)pw->pw_uid) {
+			snprintf(name, sizeof(name), "%s", pw->pw_name);
+			return name;
+		}
+	}
 	pw = getpwuid(getuid());
-	return pw ? pw->pw_name : "unknown";
+	if (pw != NULL)
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid %lu", (unsigned long)getuid());
+	return name;
 }
 
 static int
@@ -705,11 +756,12 @@ cmd_run_approve(struct store *st, int argc, char **argv)
 
 	if (argc != 3 || strcmp(argv[1], "approve") != 0)
 		return usage_error("usage: rosterctl run approve ID%s", "");
+	errno = 0;
 	id = strtoll(argv[2], &end, 10);
-	if (*end != '\0' || id < 1)
+	if (*end != '\0' || end == argv[2] || id < 1 || errno == ERANGE)
 		return usage_error("run approve: \"%s\" is not a run id", argv[2]);
 	if (query_run_approve(st, id, operator_name(), err, sizeof(err)) < 0) {
-		fprintf(stderr, "rosterctl: %s\n", err);
+		fprintf(stderr, "rosterctl: %s\n", ctl_safe(err));
 		return EXIT_FAIL;
 	}
 	printf("run %lld approved: the next run with the same plan will go through\n", id);
@@ -828,7 +880,7 @@ cmd_chain(struct store *st, int argc, char **argv)
 	r = printer_finish(st, &o.p, query_chain(st, id, chain_row, &o));
 	if (r == EXIT_OK && o.again[0] != '\0')
 		fprintf(stderr, "rosterctl: manager cycle: the chain of command of \"%s\" "
-			"comes back to \"%s\"\n", argv[optind], o.again);
+			"comes back to \"%s\"\n", ctl_safe(argv[optind]), ctl_safe(o.again));
 	return r;
 }
 
@@ -876,7 +928,7 @@ show_groups(const char *label, json_t *a)
 
 	printf("%-18s%s", label, json_array_size(a) ? "" : " -");
 	json_array_foreach(a, i, g)
-		printf("%s%s%s", i ? ", " : " ", json_string_value(json_object_get(g, "name")),
+		printf("%s%s%s", i ? ", " : " ", ctl_safe(json_string_value(json_object_get(g, "name"))),
 		       json_is_true(json_object_get(g, "present")) ? "" : " (deleted)");
 	printf("\n");
 }
@@ -889,11 +941,11 @@ show_group(struct store *st, long long id, enum format fmt)
 	int r = query_group(st, id, &o);
 
 	if (r < 0) {
-		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+		fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
 		return EXIT_FAIL;
 	}
 	if (fmt == FMT_JSON) {
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *s = json_dumps(o, JSON_PRETTY);
 		printf("%s\n", s ? s : "");
 		free(s);
 		json_decref(o);
@@ -965,8 +1017,9 @@ cmd_group_show(struct store *st, int argc, char **argv)
 	return printer_finish(st, &p, query_group_members(st, id, all, print_row, &p));
 }
 
-int
-main(int argc, char **argv)
+/* rosterctl itself; main() adds the check of what it printed. */
+static int
+ctl_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -1000,13 +1053,18 @@ main(int argc, char **argv)
 	if (command_help(argc, argv))
 		return EXIT_OK;
 	action = ctl_action_known(argc, argv);
-	if (!action && strcmp(argv[0], "user") == 0 &&
-	    (argc < 2 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "list") != 0)))
+	if (!action && strcmp(argv[0], "user") == 0 && argc < 2)
 		return usage_error("user needs a subcommand: show, list, verify, invite, disable, "
 				   "enable, archive, restore or remove%s", "");
-	if (strcmp(argv[0], "group") == 0 && (argc < 2 || (strcmp(argv[1], "show") != 0 &&
-							strcmp(argv[1], "list") != 0)))
+	if (!action && strcmp(argv[0], "user") == 0 &&
+	    strcmp(argv[1], "show") != 0 && strcmp(argv[1], "list") != 0)
+		return usage_error("user: unknown subcommand \"%s\" (show, list, verify, invite, "
+				   "disable, enable, archive, restore or remove)", argv[1]);
+	if (strcmp(argv[0], "group") == 0 && argc < 2)
 		return usage_error("group needs a subcommand: show or list%s", "");
+	if (strcmp(argv[0], "group") == 0 && strcmp(argv[1], "show") != 0 &&
+	    strcmp(argv[1], "list") != 0)
+		return usage_error("group: unknown subcommand \"%s\" (show or list)", argv[1]);
 	if (!action && !(strcmp(argv[0], "status") == 0 || strcmp(argv[0], "runs") == 0 ||
 	      strcmp(argv[0], "run") == 0 || strcmp(argv[0], "resync") == 0 ||
 	      strcmp(argv[0], "reports") == 0 || strcmp(argv[0], "chain") == 0 ||
@@ -1051,5 +1109,19 @@ main(int argc, char **argv)
 		r = cmd_user_list(st, argc - 1, argv + 1);
 	store_close(st);
 	conf_free(cf);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	int r = ctl_main(argc, argv), w = stdout_close();
+
+	/* A full disk or a closed pipe: the export or listing is cut short. */
+	if (w < 0) {
+		fprintf(stderr, "rosterctl: cannot write the output: %s\n", strerror(-w));
+		if (r == EXIT_OK)
+			r = EXIT_FAIL;
+	}
 	return r;
 }

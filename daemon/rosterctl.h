@@ -16,6 +16,11 @@ struct json_t;
 
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
+/* How JSON documents (not rows) are written: every character beyond ASCII
+ * as \uNNNN, so that no control or bidi character reaches a terminal raw. */
+#define JSON_PRETTY (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | \
+		     JSON_REAL_PRECISION(6))
+
 /* Rows go out as they come for CSV and JSON; a table is kept to size its columns. */
 struct printer {
 	enum format fmt;
@@ -28,8 +33,14 @@ struct printer {
 
 /* Print "rosterctl: " fmt (with one string argument) and a hint; EXIT_CONFIG. */
 int usage_error(const char *fmt, const char *arg);
-/* The operator: $SUDO_USER, else the user running rosterctl. */
+/* The operator, for the audit log: the account of the real uid; under sudo
+ * (the real uid 0, $SUDO_USER an account whose uid is $SUDO_UID) the
+ * account that ran sudo. */
 const char *operator_name(void);
+/* s as it may go to a terminal: itself, or text_escape()d when it holds a
+ * control character, a bidirectional override or bytes that are not UTF-8.
+ * The result stays valid for the next 7 calls; NULL gives NULL. */
+const char *ctl_safe(const char *s);
 int parse_format(const char *s, enum format *f);
 void printer_begin(struct printer *p);
 /* A query_row_fn: one row out (or kept, for a table). */

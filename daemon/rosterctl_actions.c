@@ -65,36 +65,62 @@ ctl_action_known(int argc, char **argv)
 struct names {
 	char **v;
 	size_t n;
-	bool owned;            /* read from a file: the strings are ours */
+	const char *from;      /* the file they were read from; NULL: arguments */
+	size_t *line;          /* with from: the line of each */
 };
 
 static void
 names_free(struct names *nm)
 {
-	for (size_t i = 0; nm->owned && i < nm->n; i++)
+	for (size_t i = 0; nm->from != NULL && i < nm->n; i++)
 		free(nm->v[i]);
 	free(nm->v);
+	free(nm->line);
+}
+
+/* Add name s, read on line ln of the file. 0 or -ENOMEM. */
+static int
+names_add(struct names *nm, const char *s, size_t ln)
+{
+	char **v = reallocarray(nm->v, nm->n + 1, sizeof(*v));
+	size_t *l;
+
+	if (v == NULL)
+		return -ENOMEM;
+	nm->v = v;
+	l = reallocarray(nm->line, nm->n + 1, sizeof(*l));
+	if (l == NULL)
+		return -ENOMEM;
+	nm->line = l;
+	if ((v[nm->n] = strdup(s)) == NULL)
+		return -ENOMEM;
+	l[nm->n++] = ln;
+	return 0;
 }
 
 /* One username a line of path ("-": standard input); blank lines and lines
- * starting with # are skipped, spaces around a name dropped. */
+ * starting with # are skipped, spaces around a name dropped. What the file
+ * holds is never printed back (rosterctl may run with more rights than
+ * whoever chose the file): messages give its line numbers. */
 static int
 names_read(const char *path, struct names *nm)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, ln = 0;
 	ssize_t len;
 	int r = 0;
 
-	nm->owned = true;
+	nm->from = strcmp(path, "-") == 0 ? "standard input" : path;
 	if (f == NULL) {
-		fprintf(stderr, "rosterctl: %s: %s\n", path, strerror(errno));
-		return -errno;
+		r = -errno;
+		fprintf(stderr, "rosterctl: %s: %s\n", ctl_safe(path), strerror(errno));
+		return r;
 	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		char *s = line, *e = line + len, **grown;
+	while (r == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		char *s = line, *e = line + len;
 
+		ln++;
 		while (s < e && strchr(" \t\r\n", *s))
 			s++;
 		while (e > s && strchr(" \t\r\n", e[-1]))
@@ -102,15 +128,12 @@ names_read(const char *path, struct names *nm)
 		if (s == e || *s == '#')
 			continue;
 		*e = '\0';
-		grown = realloc(nm->v, (nm->n + 1) * sizeof(*grown));
-		if (grown == NULL || (grown[nm->n] = strdup(s)) == NULL) {
-			if (grown != NULL)
-				nm->v = grown;
-			r = -ENOMEM;
-			break;
-		}
-		nm->v = grown;
-		nm->n++;
+		r = names_add(nm, s, ln);
+	}
+	if (r == 0 && ferror(f)) {
+		r = -EIO;
+		fprintf(stderr, "rosterctl: %s: cannot read it after line %zu\n", ctl_safe(nm->from),
+			ln);
 	}
 	free(line);
 	if (f != stdin)
@@ -127,10 +150,13 @@ names_get(const char *from, int first, int last, char **argv, struct names *nm)
 	if (from != NULL) {
 		if (last > first)
 			return usage_error("give usernames or --from, not both%s", "");
-		if (names_read(from, nm) < 0)
+		if (names_read(from, nm) < 0) {
+			names_free(nm);
 			return EXIT_FAIL;
+		}
 		if (nm->n == 0) {
-			fprintf(stderr, "rosterctl: no usernames in %s\n", from);
+			fprintf(stderr, "rosterctl: no usernames in %s\n", ctl_safe(nm->from));
+			names_free(nm);
 			return EXIT_FAIL;
 		}
 		return EXIT_OK;
@@ -158,7 +184,8 @@ act_begin(struct store *st, char actor[300], struct act **a)
 	time_now_iso(now);
 	snprintf(actor, 300, "operator:%s", operator_name());
 	if (store_begin(st) < 0) {
-		fprintf(stderr, "rosterctl: cannot lock the store for writing: %s\n", store_errmsg(st));
+		fprintf(stderr, "rosterctl: cannot lock the store for writing: %s\n",
+			ctl_safe(store_errmsg(st)));
 		return -EIO;
 	}
 	if (act_new(st, now, 0, a) < 0) {
@@ -188,42 +215,76 @@ act_finish(struct store *st, struct act *a, bool ok, char *done, size_t ndone)
 	return EXIT_OK;
 }
 
-/* fn for every person of nm, in one transaction; what happened to each is
- * printed once committed. */
+/* Whether person id is among the first n of ids; else it is added there. */
+static bool
+seen_before(long long *ids, size_t n, long long id)
+{
+	for (size_t k = 0; k < n; k++)
+		if (ids[k] == id)
+			return true;
+	ids[n] = id;
+	return false;
+}
+
+/* Say why name number i of nm could not be acted on: from a file, by its
+ * line (the name is the file's content) unless it was found in the store. */
+static void
+person_failed(const struct names *nm, size_t i, bool found, struct act *a)
+{
+	if (nm->from == NULL)
+		fprintf(stderr, "rosterctl: %s\n", ctl_safe(act_message(a)));
+	else if (found)
+		fprintf(stderr, "rosterctl: %s:%zu: %s\n", ctl_safe(nm->from), nm->line[i],
+			ctl_safe(act_message(a)));
+	else
+		fprintf(stderr, "rosterctl: %s:%zu: no such user in the store\n",
+			ctl_safe(nm->from), nm->line[i]);
+}
+
+/* fn for every person of nm, in one transaction, once each however often
+ * and in whatever case they are named; what happened to each is printed
+ * once committed. */
 static int
 for_each_person(struct store *st, struct names *nm, person_fn fn, void *arg)
 {
 	char actor[300], *done = NULL;
-	size_t ndone = 0, failed = 0;
+	size_t ndone = 0, failed = 0, nids = 0;
 	FILE *out = open_memstream(&done, &ndone);
+	long long *ids = calloc(nm->n, sizeof(*ids));
 	struct act *a = NULL;
 	int r;
 
-	if (out == NULL)
-		return EXIT_FAIL;
-	if (act_begin(st, actor, &a) < 0) {
-		fclose(out);
+	if (out == NULL || ids == NULL || act_begin(st, actor, &a) < 0) {
+		if (out != NULL)
+			fclose(out);
 		free(done);
+		free(ids);
 		return EXIT_FAIL;
 	}
 	for (size_t i = 0; i < nm->n; i++) {
 		long long id;
+		bool found;
 
 		r = act_find_person(a, nm->v[i], &id);
-		if (r == 0)
+		found = r == 0;
+		if (found && seen_before(ids, nids, id))
+			continue;
+		nids += found;
+		if (found)
 			r = fn(a, id, arg);
 		if (r == -EIO) {
-			fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+			fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
 			failed++;
 			break;
 		}
 		if (r < 0) {
-			fprintf(stderr, "rosterctl: %s\n", act_message(a));
+			person_failed(nm, i, found, a);
 			failed++;
 		} else {
-			fprintf(out, "%s\n", act_message(a));
+			fprintf(out, "%s\n", ctl_safe(act_message(a)));
 		}
 	}
+	free(ids);
 	fclose(out);
 	if (failed > 0)
 		fprintf(stderr, "rosterctl: %zu of %zu failed: nothing was changed\n", failed, nm->n);
@@ -381,8 +442,9 @@ course_add(struct store *st, int argc, char **argv)
 		return EXIT_FAIL;
 	r = act_course_define(a, argv[optind], title, limit, false);
 	if (r < 0)
-		fprintf(stderr, "rosterctl: %s\n", r == -EIO ? store_errmsg(st) : act_message(a));
-	snprintf(line, sizeof(line), "%s\n", act_message(a));
+		fprintf(stderr, "rosterctl: %s\n",
+			ctl_safe(r == -EIO ? store_errmsg(st) : act_message(a)));
+	snprintf(line, sizeof(line), "%s\n", ctl_safe(act_message(a)));
 	return act_finish(st, a, r >= 0, line, strlen(line));
 }
 
@@ -458,7 +520,7 @@ course_show(struct store *st, int argc, char **argv)
 		return usage_error("course show needs one course code%s", "");
 	r = query_course(st, argv[optind], &o);
 	if (r == -ENOENT) {
-		fprintf(stderr, "rosterctl: no course \"%s\"\n", argv[optind]);
+		fprintf(stderr, "rosterctl: no course \"%s\"\n", ctl_safe(argv[optind]));
 		return EXIT_FAIL;
 	}
 	if (r < 0)
@@ -467,7 +529,7 @@ course_show(struct store *st, int argc, char **argv)
 		list = json_array();
 		r = list ? query_course_assignments(st, argv[optind], append, list) : -ENOMEM;
 		if (r == 0 && json_object_set_new(o, "assignments", list) == 0) {
-			s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			s = json_dumps(o, JSON_PRETTY);
 			printf("%s\n", s ? s : "");
 			free(s);
 		} else {
@@ -480,8 +542,8 @@ course_show(struct store *st, int argc, char **argv)
 	}
 	if (p.fmt == FMT_TABLE) {
 		t = json_object_get(o, "title");
-		printf("%-10s %s\n%-10s %s\n", "code", argv[optind], "title",
-		       json_is_string(t) ? json_string_value(t) : "-");
+		printf("%-10s %s\n%-10s %s\n", "code", ctl_safe(argv[optind]), "title",
+		       json_is_string(t) ? ctl_safe(json_string_value(t)) : "-");
 		if (json_is_integer(json_object_get(o, "licence_limit")))
 			printf("%-10s %lld of %lld in use\n", "licences", jnum(o, "in_use"),
 			       jnum(o, "licence_limit"));

@@ -6,11 +6,13 @@
  */
 #include "dir.h"
 #include "log.h"
+#include "util.h"
 #include "service.h"
 
 #include <stdio.h>
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void
 usage(FILE *out)
@@ -64,8 +66,23 @@ print_mode(const struct conf *cf)
 	dir_close(d);
 }
 
-int
-main(int argc, char **argv)
+/* rosterd -n: what the check found. A bind password that
+ * ldap.allow_plaintext_bind lets go in clear is said, not hidden. */
+static void
+check_report(const char *path, const struct conf *cf, const struct plugins *plugins)
+{
+	char uri[512];
+
+	if (cf->ldap.allow_plaintext_bind && dir_cleartext_bind(cf, uri, sizeof(uri)))
+		printf("%s: warning: ldap.allow_plaintext_bind: the bind password goes in clear "
+		       "to %s\n", path, uri);
+	printf("%s: configuration ok (%zu plugin%s loaded)\n", path, plugins_count(plugins),
+	       plugins_count(plugins) == 1 ? "" : "s");
+}
+
+/* rosterd itself; main() adds the check of what it printed. */
+static int
+rosterd_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -123,8 +140,7 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (check) {
-		printf("%s: configuration ok (%zu plugin%s loaded)\n", path, plugins_count(plugins),
-		       plugins_count(plugins) == 1 ? "" : "s");
+		check_report(path, cf, plugins);
 		print_mode(cf);
 		r = EXIT_OK;
 	} else if (once || dry_run) {
@@ -134,5 +150,20 @@ main(int argc, char **argv)
 	}
 	plugins_free(plugins);
 	conf_free(cf);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	int r = rosterd_main(argc, argv), w = stdout_close();
+
+	/* The dry run's plan (or -n's verdict) did not all get out: a plan cut
+	 * short must not pass for the whole plan. */
+	if (w < 0) {
+		fprintf(stderr, "rosterd: cannot write the output: %s\n", strerror(-w));
+		if (r == EXIT_OK)
+			r = EXIT_FAIL;
+	}
 	return r;
 }

@@ -13,7 +13,10 @@
  * Signals stay blocked for the whole life of the process and are taken with
  * sigtimedwait(): between runs in the wait, during a run from the progress
  * callback. So no handler runs at an awkward moment, and the watchdog is fed
- * only by code that is really making progress.
+ * only by code that is really making progress. One run (--once, --dry-run)
+ * has no reload and no "run now": there SIGHUP (a terminal or ssh session
+ * that goes away) and SIGUSR1 stop the run as SIGTERM does, with a message,
+ * rather than kill the process and leave its run recorded as running.
  */
 #include "log.h"
 #include "util.h"
@@ -39,6 +42,7 @@
 
 struct svc {
 	const char *conf_path;
+	bool once;                /* one run: SIGHUP and SIGUSR1 stop it too */
 	struct conf *cf;
 	struct plugins *plugins;  /* loaded with cf, replaced with it */
 	bool stopping;
@@ -90,9 +94,10 @@ random_unit(void)
 	return (double)arc4random() / 4294967296.0;
 }
 
-/* Take SIGTERM or SIGINT if one is pending, without waiting. */
+/* Take a signal that stops the run if one is pending, without waiting:
+ * SIGTERM or SIGINT, and in one run (once) SIGHUP and SIGUSR1 too. */
 static bool
-stop_pending(void)
+stop_pending(bool once)
 {
 	static const struct timespec zero = { 0, 0 };
 	sigset_t stop;
@@ -101,9 +106,14 @@ stop_pending(void)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	if (once) {
+		sigaddset(&stop, SIGHUP);
+		sigaddset(&stop, SIGUSR1);
+	}
 	sig = sigtimedwait(&stop, NULL, &zero);
 	if (sig > 0)
-		log_info("stopping on signal %d: the run in progress is rolled back", sig);
+		log_info("stopping on signal %d (%s): the run in progress is rolled back", sig,
+			 sigabbrev_np(sig));
 	return sig > 0;
 }
 
@@ -118,7 +128,7 @@ on_progress(void *arg, enum sync_step step, long long n)
 
 	if (step == SYNC_WAITING) {
 		/* Stuck on the server: stop if asked, but no watchdog ping. */
-		if (s->stopping || stop_pending())
+		if (s->stopping || stop_pending(s->once))
 			s->stopping = true;
 		return s->stopping;
 	}
@@ -126,7 +136,7 @@ on_progress(void *arg, enum sync_step step, long long n)
 		return 0;
 	s->next_check = now + CHECK_EVERY;
 	notify_watchdog();
-	if (s->stopping || stop_pending()) {
+	if (s->stopping || stop_pending(s->once)) {
 		s->stopping = true;
 		return 1;
 	}
@@ -184,17 +194,17 @@ out:
 	return r;
 }
 
-/* Block the signals the process takes with sigtimedwait(). */
+/* Block the signals the process takes with sigtimedwait(): SIGTERM,
+ * SIGINT, SIGHUP and SIGUSR1 (for the service, reload and run now; for one
+ * run, stop). */
 static int
-block_signals(sigset_t *set, bool service)
+block_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
-	if (service) {
-		sigaddset(set, SIGUSR1);
-		sigaddset(set, SIGHUP);
-	}
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, set, NULL) < 0) {
 		log_error("cannot block signals: %s", strerror(errno));
 		return -errno;
@@ -301,9 +311,9 @@ log_config(const struct conf *cf)
 	log_debug("config: users base \"%s\" filter %s, page_size %d, timeout %d s, "
 		  "network_timeout %d s", cf->ldap.users.base, cf->ldap.users.filter,
 		  cf->ldap.page_size, cf->ldap.timeout, cf->ldap.network_timeout);
-	log_debug("config: store %s; interval %d s + up to %d s, retry_delay %d s, "
+	log_debug("config: store %s (mode %04o); interval %d s + up to %d s, retry_delay %d s, "
 		  "max_disable %d, max_disable_percent %g; metrics %s", cf->store.path,
-		  cf->sync.interval, cf->sync.interval_jitter, cf->sync.retry_delay,
+		  cf->store.mode, cf->sync.interval, cf->sync.interval_jitter, cf->sync.retry_delay,
 		  cf->sync.max_disable, cf->sync.max_disable_percent,
 		  cf->metrics.textfile ? cf->metrics.textfile : "(none)");
 }
@@ -311,14 +321,16 @@ log_config(const struct conf *cf)
 int
 service_once(struct conf *cf, struct plugins *plugins, bool dry_run)
 {
-	struct svc s = { .cf = cf, .plugins = plugins };
+	struct svc s = { .cf = cf, .plugins = plugins, .once = true };
 	struct sync_result res;
 	sigset_t set;
 
-	/* SIGTERM and SIGINT stop the run cleanly at its next entry. */
-	if (block_signals(&set, false) < 0)
+	/* SIGTERM, SIGINT, SIGHUP and SIGUSR1 stop the run cleanly at its next
+	 * entry or step. */
+	if (block_signals(&set) < 0)
 		return EXIT_FAIL;
 	log_config(cf);
+	store_set_file_mode(cf->store.mode);
 	one_run(&s, dry_run, &res);
 	return res.exit_code;
 }
@@ -349,6 +361,7 @@ reload(struct svc *s)
 	conf_free(s->cf);
 	s->cf = cf;
 	s->plugins = plugins;
+	store_set_file_mode(cf->store.mode);
 	log_config(cf);
 	log_info("configuration reloaded");
 	notify_ready();
@@ -387,10 +400,11 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 	sigset_t set;
 	int r = EXIT_OK;
 
-	if (block_signals(&set, true) < 0)
+	if (block_signals(&set) < 0)
 		return EXIT_FAIL;
 	notify_init();
 	log_config(s.cf);
+	store_set_file_mode(s.cf->store.mode);
 	/* The store must open (and is created and migrated) before we are ready. */
 	if (take_figures(&s, 0) < 0) {
 		r = EXIT_FAIL;

@@ -48,6 +48,11 @@ enum store_flags {
  * empty store of one's own. */
 int store_open(const char *path, int busy_timeout_ms, int flags,
 	       struct store **out, char *err, size_t errlen);
+/* The permission bits a store file created by store_open() gets, whatever
+ * the umask (the -wal and -shm files follow it): STORE_DEFAULT_MODE until
+ * set. For the whole process: rosterd sets it from store.mode. */
+#define STORE_DEFAULT_MODE 0660
+void store_set_file_mode(unsigned mode);
 /* Roll back an open transaction, finalize every statement, close. NULL-safe. */
 void store_close(struct store *st);
 /* Apply pending migrations: in the open transaction if there is one (so a

@@ -4,15 +4,22 @@
  * learning platform: opened in WAL mode with foreign keys on and a busy
  * timeout, its numbered schema migrations compiled in from schema/NNN_*.sql.
  * Prepared statements are cached by their text. It logs nothing.
+ *
+ * A store file it creates gets the mode of store_set_file_mode() whatever
+ * the umask; SQLite gives the -wal and -shm files beside it the mode (and,
+ * as root, the owner) of the store file, so the learning platform's account
+ * in the store's group can read and write all three.
  */
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern const char *const schema_migrations[];
@@ -44,6 +51,51 @@ struct store {
 /* How long the checkpoint after a run may wait for readers to leave the WAL;
  * the platform's writers wait as long (they need the write lock it holds). */
 #define CHECKPOINT_WAIT_MS 250
+
+/* The permission bits of a store file created from now on. */
+static mode_t create_mode = STORE_DEFAULT_MODE;
+
+void
+store_set_file_mode(unsigned mode)
+{
+	create_mode = (mode_t)(mode & 0777);
+}
+
+/* Create the store file at path with create_mode unless it exists (a path
+ * SQLite takes as something else, ":memory:" or "file:...", is left to it).
+ * Returns 0 with *created saying whether it was made now, or a negative
+ * errno with the reason in err. */
+static int
+file_create(const char *path, bool *created, char *err, size_t errlen)
+{
+	int fd, r;
+
+	*created = false;
+	if (path[0] == '\0' || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+		  create_mode);
+	if (fd < 0 && errno == EEXIST)
+		return 0;
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: cannot create the store: %s%s", path, strerror(errno),
+			 errno == ENOENT ? " (its directory does not exist)" : "");
+		return r;
+	}
+	/* open() applied the umask: the mode is what the config says. */
+	if (fchmod(fd, create_mode) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: cannot set its mode to %04o: %s", path,
+			 (unsigned)create_mode, strerror(errno));
+		close(fd);
+		unlink(path);
+		return r;
+	}
+	close(fd);
+	*created = true;
+	return 0;
+}
 
 const char *
 store_errmsg(struct store *st)
@@ -183,6 +235,7 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 {
 	struct store *st;
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	bool created = false;
 	int r;
 
 	if (sqlite3_libversion_number() < 3033000) {
@@ -195,12 +248,18 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	if (!(flags & STORE_NOCREATE))
+	if (!(flags & STORE_NOCREATE)) {
 		oflags |= SQLITE_OPEN_CREATE;
+		if ((r = file_create(path, &created, err, errlen)) < 0)
+			return r;
+	}
 
 	st = calloc(1, sizeof(*st));
-	if (st == NULL)
+	if (st == NULL) {
+		if (created)
+			unlink(path);
 		return -ENOMEM;
+	}
 	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "cannot open");
@@ -254,6 +313,9 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 fail:
 	sqlite3_close(st->db);
 	free(st);
+	/* A file made for this open and not made a store is not left behind. */
+	if (created)
+		unlink(path);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /*
  * util.c: small helpers shared by rosterd and rosterctl: bounded string
- * building, UTF-8 checking, time stamps and reading secrets from files.
+ * building, UTF-8 checking, text escaped for terminals and logs, time
+ * stamps, reading secrets from files, the check of standard output.
  */
 #include "util.h"
 
@@ -92,6 +93,117 @@ utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+/* The character at p (n > 0 bytes left): its length with *cp set, or 0 when
+ * the bytes there are not UTF-8 (a NUL byte is the character U+0000). */
+static size_t
+utf8_next(const unsigned char *p, size_t n, unsigned *cp)
+{
+	unsigned c = p[0], v;
+	size_t len;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	v = c & (0x7f >> len);
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) ||
+	    (v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff)
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/* Whether code point cp must not reach a terminal as it is. */
+static bool
+cp_unsafe(unsigned cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+bool
+text_safe(const char *s, size_t len, unsigned *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c;
+		size_t n = utf8_next(p + i, len - i, &c);
+
+		if (n == 0 || cp_unsafe(c)) {
+			if (cp != NULL)
+				*cp = n == 0 ? 0xfffd : c;
+			return false;
+		}
+		i += n;
+	}
+	return true;
+}
+
+int
+text_escape(const char *s, size_t len, char **out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *buf = NULL;
+	size_t blen = 0, i = 0;
+	FILE *f = open_memstream(&buf, &blen);
+
+	if (f == NULL)
+		return -ENOMEM;
+	while (i < len) {
+		unsigned c;
+		size_t n = utf8_next(p + i, len - i, &c);
+
+		if (n == 0 || c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\x%02x", p[i]);
+			n = 1;
+		} else if (cp_unsafe(c)) {
+			fprintf(f, "\\u%04X", c);
+		} else {
+			fwrite(p + i, 1, n, f);
+		}
+		i += n;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	return 0;
+}
+
+int
+stdout_close(void)
+{
+	int r = 0;
+
+	if (fflush(stdout) != 0)
+		r = -errno;
+	if (ferror(stdout) && r == 0)
+		r = -EIO;
+	/* EBADF with nothing left to write: standard output was closed
+	 * before we started, and nothing was lost. */
+	if (fclose(stdout) != 0 && r == 0 && errno != EBADF)
+		r = -errno;
+	return r;
+}
+
 void
 time_now_iso(char out[21])
 {
@@ -120,10 +232,16 @@ secret_read(const char *path, bool check_mode, char **out, char *err, size_t err
 	size_t len = 0;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* Not through a link (whoever may change the link chooses the file),
+	 * and without blocking: opening a FIFO would wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (errno == ELOOP && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+			snprintf(err, errlen, "%s: a symbolic link, not followed: name the file "
+				 "itself", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
 	if (fstat(fd, &sb) < 0) {
@@ -133,7 +251,9 @@ secret_read(const char *path, bool check_mode, char **out, char *err, size_t err
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		r = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s: %s, not a regular file", path,
+			 S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISDIR(sb.st_mode) ? "a directory" :
+			 S_ISSOCK(sb.st_mode) ? "a socket" : "a device");
 		goto out;
 	}
 	if (check_mode && (sb.st_mode & (S_IRWXG | S_IRWXO))) {

@@ -1,9 +1,11 @@
 /*
  * util.h: small helpers shared by the daemon and rosterctl: bounded string
- * appends, UTF-8 checks, time, and reading secrets.
+ * appends, UTF-8 checks, text made safe for a terminal, time, reading
+ * secrets, and the check of standard output at exit.
  *
  * Ownership: secret_read() returns a string the caller frees with
- * secret_free(), which wipes it; everything else writes into caller buffers.
+ * secret_free(), which wipes it; text_escape() returns a string the caller
+ * frees with free(); everything else writes into caller buffers.
  */
 #ifndef ROSTERD_UTIL_H
 #define ROSTERD_UTIL_H
@@ -18,6 +20,23 @@
 int str_appendf(char *buf, size_t len, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* Whether s[0..len) is well-formed UTF-8 with no NUL byte. */
 bool utf8_valid(const char *s, size_t len);
+/* Whether s[0..len) can go to a terminal or a log line as it is: valid
+ * UTF-8 without C0 controls (line feed and tab included), DEL, C1 controls
+ * or the bidirectional embeddings, overrides and isolates (U+202A..U+202E,
+ * U+2066..U+2069) that would make it draw as something else. When not,
+ * *cp (if not NULL) is the first such code point, or 0xFFFD for a byte that
+ * is not UTF-8. */
+bool text_safe(const char *s, size_t len, unsigned *cp);
+/* s[0..len) with what text_safe() refuses written out instead: a byte that
+ * is not UTF-8, a C0 control or DEL as \xNN, a C1 control or a
+ * bidirectional control as \uNNNN; everything else as it is (a backslash
+ * too: the result is for reading, not for parsing back). Returns 0 with
+ * *out a new string the caller frees, or -ENOMEM. */
+int text_escape(const char *s, size_t len, char **out);
+/* Flush and close standard output. Returns 0, or the negative errno of a
+ * write that failed (-EIO when the error is known only from ferror): what
+ * the program printed is then incomplete, and its exit status must say so. */
+int stdout_close(void);
 /* The current time as an RFC 3339 UTC timestamp "YYYY-MM-DDTHH:MM:SSZ". */
 void time_now_iso(char out[21]);
 double time_mono(void);

@@ -18,7 +18,8 @@
 
 start_directory "$FIXTURES/people-small.ldif"
 export ROSTERD_CONF_SYNC='max_disable = 500; max_disable_percent = 50.0; initial_status = "invited";'
-export SUDO_USER=tester
+# rosterctl runs as root here: sudo's SUDO_USER is taken when SUDO_UID is its uid
+export SUDO_USER=nobody SUDO_UID=65534
 write_conf
 sync_once
 assert_sql "invited|10" "SELECT status, count(*) FROM people GROUP BY status"
@@ -30,13 +31,13 @@ rctl_ok course add LIM --licences 1
 run_rctl course add SEC101
 assert_rc 1 "adding a course twice"
 assert_contains "$ERR" "course SEC101 exists already"
-assert_sql "SEC101|Security essentials||operator:tester
-LIM||1|operator:tester" "SELECT code, title, licence_limit, source FROM courses ORDER BY id"
+assert_sql "SEC101|Security essentials||operator:nobody
+LIM||1|operator:nobody" "SELECT code, title, licence_limit, source FROM courses ORDER BY id"
 
 note "pending until active"
 rctl_ok assign alice SEC101 --due 2026-12-31
 assert_eq "alice: SEC101 due 2026-12-31: pending until the account is active" "$OUT"
-assert_sql "pending|operator:tester|2026-12-31" "SELECT status, source, due FROM assignments"
+assert_sql "pending|operator:nobody|2026-12-31" "SELECT status, source, due FROM assignments"
 assert_sql 0 "SELECT count(*) FROM licences"
 rctl_ok user show alice --json
 assert_json '.courses | map([.code, .status, .due] | join(" ")) | join(",")' "SEC101 pending 2026-12-31"
@@ -81,7 +82,7 @@ assert_sql "bob|released
 zoe|enrolled" "SELECT p.username, a.status FROM assignments a JOIN people p ON p.id = a.person_id JOIN courses c ON c.id = a.course_id WHERE c.code = 'LIM' ORDER BY p.username"
 assert_sql "disable|active -> disabled: left the company
 archive|disabled -> archived; released, never started: LIM" \
-	"SELECT action, detail FROM audit_log WHERE subject = 'bob' AND actor = 'operator:tester' AND action IN ('disable', 'archive') ORDER BY id"
+	"SELECT action, detail FROM audit_log WHERE subject = 'bob' AND actor = 'operator:nobody' AND action IN ('disable', 'archive') ORDER BY id"
 assert_sql "enrol|LIM: a licence came back, enrolled" "SELECT action, detail FROM audit_log WHERE subject = 'zoe' AND action = 'enrol'"
 
 note "restore: bob is in the directory, so back to active; a sync leaves him so"
@@ -139,7 +140,7 @@ rctl_ok user remove carol --yes
 assert_eq "carol: removed with 1 assignment" "$OUT"
 assert_sql 0 "SELECT count(*) FROM people WHERE username = 'carol'"
 assert_sql 0 "SELECT count(*) FROM assignments WHERE person_id = $carol_id"
-assert_sql "operator:tester|remove|carol|" "SELECT actor, action, subject, coalesce(person_id, '') FROM audit_log WHERE action = 'remove'"
+assert_sql "operator:nobody|remove|carol|" "SELECT actor, action, subject, coalesce(person_id, '') FROM audit_log WHERE action = 'remove'"
 assert_sql 0 "SELECT count(*) FROM audit_log WHERE person_id = $carol_id"
 sync_once
 assert_sql 0 "SELECT count(*) FROM people WHERE username = 'carol'"
@@ -158,10 +159,10 @@ rctl_ok outbox
 assert_match "$(head -n 1 <<<"$OUT")" '^id +created_at +kind +username'
 
 note "every change audited as the operator"
-assert_sql 0 "SELECT count(*) FROM audit_log WHERE actor LIKE 'operator:%' AND actor <> 'operator:tester'"
+assert_sql 0 "SELECT count(*) FROM audit_log WHERE actor LIKE 'operator:%' AND actor <> 'operator:nobody'"
 assert_sql 0 "SELECT count(*) FROM audit_log WHERE actor LIKE 'operator:%' AND run_id IS NOT NULL"
 assert_sql "archive assign course-add disable enable enrol invite remove restore unassign verify" \
-	"SELECT group_concat(action, ' ') FROM (SELECT DISTINCT action FROM audit_log WHERE actor = 'operator:tester' ORDER BY action)"
+	"SELECT group_concat(action, ' ') FROM (SELECT DISTINCT action FROM audit_log WHERE actor = 'operator:nobody' ORDER BY action)"
 
 note "bad usage: exit 2, nothing changed"
 before=$(sql_dump people courses assignments audit_log outbox)

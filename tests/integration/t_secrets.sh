@@ -8,11 +8,15 @@
 # file is exit 2; bind_password_credential = "name" reads
 # $CREDENTIALS_DIRECTORY/name (whatever its mode: systemd owns it) and syncs;
 # without CREDENTIALS_DIRECTORY, or with the credential missing, the run
-# exits 3 naming the problem (current behaviour; see the report); a
-# credential name with a slash, or both sources, is a config error (2); the
-# password never appears in stdout/stderr (also with -v, --dry-run and a
-# failed bind), in rosterd's argv or environment, or in the store (its dump,
-# and the bytes of the store file and its WAL).
+# exits 2 naming the problem; a credential name with a slash, or both
+# sources, is a config error (2); the password never appears in stdout/stderr
+# (also with -v, --dry-run and a failed bind), in rosterd's argv or
+# environment, or in the store (its dump, and the bytes of the store file
+# and its WAL). A FIFO as the password file is refused at once (exit 2, "a
+# FIFO, not a regular file"), a symbolic link with that reason; a bind with
+# a password over ldap:// to a host that is not the loopback is refused by
+# -n and --once (exit 2, at ldap.uri's line) unless allow_plaintext_bind,
+# which -n then warns about; rosterctl does not mind.
 . "$(dirname "$0")/lib.sh"
 
 start_directory "$FIXTURES/people-small.ldif"
@@ -127,3 +131,41 @@ sed -i "s|bind_password_credential = \"../ldap-bind\";|bind_password_credential 
 run env CREDENTIALS_DIRECTORY="$TEST_TMP/creds" "$ROSTERD" -c "$CONF" -n
 assert_rc 2 "both a password file and a credential"
 assert_contains "$ERR" "not both"
+
+note "a FIFO or a symbolic link as the password file: refused with the reason, at once"
+write_conf
+PWFILE=$TEST_TMP/bind.pw
+mv "$PWFILE" "$TEST_TMP/real.pw"
+mkfifo -m 0600 "$PWFILE"
+t0=$(date +%s%N)
+run timeout 10 "$ROSTERD" -c "$CONF" -n
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+assert_rc 2 "rosterd -n with a FIFO as bind_password_file"
+assert_contains "$ERR" "$PWFILE: a FIFO, not a regular file"
+[ "$ms" -lt 5000 ] || fail "rosterd -n waited $ms ms on the FIFO"
+run timeout 10 "$ROSTERD" -c "$CONF" --once
+assert_rc 2 "rosterd --once with a FIFO as bind_password_file"
+rm -f "$PWFILE"
+ln -s "$TEST_TMP/real.pw" "$PWFILE"
+run_rosterd -n
+assert_rc 2 "rosterd -n with a symbolic link as bind_password_file"
+assert_contains "$ERR" "$PWFILE: a symbolic link, not followed"
+assert_not_contains "$ERR" "Too many levels"
+
+note "a password in clear over the network: refused unless allowed, said by -n"
+write_conf
+sed -i 's|^  uri = ".*";|  uri = "ldap://ldap.invalid:389";|' "$CONF"
+run_rosterd -n
+assert_rc 2 "rosterd -n, a bind over ldap:// to a host that is not the loopback"
+assert_match "$ERR" 'rosterd\.conf:[0-9]+: ldap\.uri: "ldap://ldap\.invalid:389" would send the bind password in clear'
+run_rosterd --once
+assert_rc 2 "rosterd --once, a bind over ldap:// to a host that is not the loopback"
+rctl_ok status
+sed -i 's|^  uri = \(.*\)|  uri = \1 allow_plaintext_bind = true;|' "$CONF"
+run_rosterd -n
+assert_rc 0 "rosterd -n with allow_plaintext_bind"
+assert_contains "$OUT" "warning: ldap.allow_plaintext_bind: the bind password goes in clear to ldap://ldap.invalid:389"
+write_conf
+run_rosterd -n
+assert_rc 0 "rosterd -n with the loopback"
+assert_not_contains "$OUT" "warning"

@@ -8,7 +8,8 @@
 # "Syncing: N of ~3,000 people". While the read is stuck no WATCHDOG=1 is
 # sent, but SIGTERM is heard: rosterd abandons the search and stops within
 # a second or so, without waiting for ldap.timeout (10 s) or for slapd.
-# The same for rosterd --once, which exits 1.
+# The same for rosterd --once, which exits 1, and there SIGHUP and SIGUSR1
+# stop the run the same way (logged), not kill it silently.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/service.sh"
 
@@ -67,6 +68,23 @@ assert_rc 1 "rosterd --once stopped by SIGTERM"
 assert_contains "$(last_run error)" "stopped before it ended"
 assert_eq "$before" "$(sql_dump people person_fields audit_log)" "store unchanged by the stopped run"
 assert_sql 0 "SELECT count(*) FROM sync_runs WHERE outcome = 'running'"
+
+# SIGHUP (a terminal or ssh session going away) and SIGUSR1 mean nothing to
+# one run: they stop it as SIGTERM does, said in the log, never a silent
+# death that leaves the run "running".
+for sig in HUP USR1; do
+	note "--once: SIG$sig mid-read"
+	pause_mid_read bg_rosterd --once
+	kill -"$sig" "$BG_PID"
+	bg_wait 3
+	kill -CONT "$SLAPD_PID"
+	assert_rc 1 "rosterd --once stopped by SIG$sig"
+	assert_contains "$ERR" "stopping on signal $(kill -l "$sig") (${sig}): the run in progress is rolled back"
+	assert_contains "$(last_run error)" "stopped before it ended"
+	assert_eq failed "$(last_run outcome)"
+	assert_eq "$before" "$(sql_dump people person_fields audit_log)" "store unchanged by the run SIG$sig stopped"
+	assert_sql 0 "SELECT count(*) FROM sync_runs WHERE outcome = 'running'"
+done
 
 note "an undisturbed run applies the waiting change"
 sync_once

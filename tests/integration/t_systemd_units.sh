@@ -42,7 +42,7 @@ awk -v s="$s" 'BEGIN { exit !(s > 2.0) }' || fail "rosterd.service without its s
 note "what rosterd(8) promises of rosterd.service"
 svc=$(cat "$U/rosterd.service")
 for line in Type=notify WatchdogSec=120s Restart=on-failure User=rosterd StateDirectory=rosterd \
-	StateDirectoryMode=0750 LoadCredential=ldap-bind:/etc/rosterd/bind.pw \
+	StateDirectoryMode=2770 LoadCredential=ldap-bind:/etc/rosterd/bind.pw \
 	'ExecReload=/bin/kill -HUP $MAINPID'; do
 	assert_match "$svc" "^$(printf '%s' "$line" | sed 's/[$.]/\\&/g')\$" "rosterd.service: $line"
 done

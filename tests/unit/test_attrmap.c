@@ -190,6 +190,43 @@ test_rejects(void **state)
 	assert_string_equal(p.dir_id, "id-3");
 }
 
+/* Usernames reach terminals, logs and the dry run's plan: a control
+ * character or a bidi override in one rejects the entry. */
+static void
+test_username_controls_rejected(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct {
+		const char *uid, *reason;
+	} bad[] = {
+		{ "bob\ndisable  alice", "(U+000A)" },
+		{ "\x1b[2Jbob", "(U+001B)" },
+		{ "bob\t", "(U+0009)" },
+		{ "bob\x7f", "(U+007F)" },
+		{ "bob\xc2\x9b", "(U+009B)" },
+		{ "evil\xe2\x80\xae" "txt", "(U+202E)" },
+		{ "\xe2\x81\xa6" "bob", "(U+2066)" },
+	};
+	struct fake_attr attrs[] = {
+		{ "objectGUID", { V("id-9") }, 1 },
+		{ "uid", { V("x") }, 1 },
+	};
+	struct person_rec p;
+	char reason[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		attrs[1].vals[0] = (struct dir_val){ bad[i].uid, strlen(bad[i].uid) };
+		assert_int_equal(map(fx, attrs, 2, &p, reason, sizeof(reason)), 1);
+		assert_non_null(strstr(reason, "the username (attribute uid) has a control "
+				       "character or a bidirectional override"));
+		assert_non_null(strstr(reason, bad[i].reason));
+		assert_string_equal(p.dir_id, "id-9");
+	}
+	/* letters beyond ASCII are fine */
+	attrs[1].vals[0] = (struct dir_val)V("jos\xc3\xa9");
+	assert_int_equal(map(fx, attrs, 2, &p, reason, sizeof(reason)), 0);
+}
+
 static void
 test_bad_manager_is_counted_not_fatal(void **state)
 {
@@ -254,6 +291,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_disabled_flag, setup, teardown),
 		cmocka_unit_test(test_utf8_offsets),
 		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_username_controls_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_manager_is_counted_not_fatal, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,7 +217,7 @@ test_password_file_mode(void **state)
 
 	pw = file_write(fx->dir, "bind.pw", "s3cret\n", 0644);
 	snprintf(text, sizeof(text),
-		 "ldap = {\n uri = \"ldap://h\";\n bind_dn = \"cn=r,dc=x\";\n"
+		 "ldap = {\n uri = \"ldaps://h\";\n bind_dn = \"cn=r,dc=x\";\n"
 		 " bind_password_file = \"bind.pw\";\n users = { base = \"dc=x\"; };\n};\n"
 		 "store = { path = \"x.db\"; };\n");
 	/* with secrets checked, a readable-by-others file is refused at its line */
@@ -234,6 +234,114 @@ test_password_file_mode(void **state)
 	assert_non_null(strstr(cf->ldap.bind_password_file, "/bind.pw"));
 	conf_free(cf);
 	free(pw);
+}
+
+/* rosterd refuses a password sent in clear over the network unless
+ * ldap.allow_plaintext_bind says so; loopback, ldaps://, StartTLS and
+ * anonymous binds are fine; rosterctl (no CONF_CHECK_SECRETS) never binds. */
+static void
+test_plaintext_bind(void **state)
+{
+	static const char fmt[] =
+		"ldap = {\n uri = \"%s\";\n bind_dn = \"cn=r,dc=x\";\n"
+		" bind_password_file = \"bind.pw\";\n users = { base = \"dc=x\"; };\n%s};\n"
+		"store = { path = \"x.db\"; };\n";
+	static const struct {
+		const char *uri, *extra;
+		int want;
+	} cases[] = {
+		{ "ldap://127.0.0.1:3389 ldap://ldap.example.com", "", -EINVAL },
+		{ "ldap://ldap.example.com", " allow_plaintext_bind = true;\n", 0 },
+		{ "ldap://ldap.example.com", " starttls = true;\n", 0 },
+		{ "ldaps://ldap.example.com ldap://[::1]", "", 0 },
+		{ "ldapi://%2Frun%2Fldapi ldap://localhost", "", 0 },
+	};
+	struct fixture *fx = *state;
+	struct conf *cf;
+	char text[2048], *pw = file_write(fx->dir, "bind.pw", "s3cret\n", 0600);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), fmt, cases[i].uri, cases[i].extra);
+		assert_int_equal(load(fx, text, CONF_CHECK_SECRETS, &cf), cases[i].want);
+		if (cases[i].want == 0)
+			conf_free(cf);
+	}
+	snprintf(text, sizeof(text), fmt, "ldap://127.0.0.1:3389 ldap://ldap.example.com", "");
+	assert_int_equal(load(fx, text, CONF_CHECK_SECRETS, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, ":2: ldap.uri: \"ldap://ldap.example.com\" would send "
+			       "the bind password in clear"));
+	assert_non_null(strstr(fx->err, "allow_plaintext_bind"));
+	assert_int_equal(load(fx, text, 0, &cf), 0);
+	assert_false(cf->ldap.allow_plaintext_bind);
+	conf_free(cf);
+	/* anonymous: no password to protect */
+	assert_int_equal(load(fx, "ldap = {\n uri = \"ldap://h\";\n users = { base = \"dc=x\"; };\n"
+			      "};\nstore = { path = \"x.db\"; };\n", CONF_CHECK_SECRETS, &cf), 0);
+	conf_free(cf);
+	free(pw);
+}
+
+/* store.mode: octal in a string, default 0660; the owner must read and
+ * write, others must not write. */
+static void
+test_store_mode(void **state)
+{
+	static const struct {
+		const char *text, *err;
+		unsigned want;
+	} cases[] = {
+		{ "", NULL, 0660 },
+		{ "mode = \"0640\";", NULL, 0640 },
+		{ "mode = \"600\";", NULL, 0600 },
+		{ "mode = \"0666\";", ":5: store.mode: \"0666\" lets every local account write", 0 },
+		{ "mode = \"0460\";", ":5: store.mode: \"0460\" must let the owner read and write", 0 },
+		{ "mode = \"0778\";", ":5: store.mode: \"0778\" is not a mode in octal", 0 },
+		{ "mode = \"01660\";", ":5: store.mode: \"01660\" is not a mode in octal", 0 },
+		{ "mode = \"-660\";", ":5: store.mode: \"-660\" is not a mode in octal", 0 },
+		{ "mode = \"\";", ":5: store.mode: must be a mode in octal", 0 },
+		{ "mode = 0660;", ":5: store.mode: must be a string", 0 },
+	};
+	struct fixture *fx = *state;
+	struct conf *cf;
+	char text[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "ldap = {\n uri = \"ldap://h\";\n"
+			 " users = { base = \"dc=x\"; };\n};\nstore = { path = \"x.db\"; %s };\n",
+			 cases[i].text);
+		if (cases[i].err == NULL) {
+			assert_int_equal(load(fx, text, 0, &cf), 0);
+			assert_int_equal(cf->store.mode, cases[i].want);
+			conf_free(cf);
+		} else {
+			assert_int_equal(load(fx, text, 0, &cf), -EINVAL);
+			if (strstr(fx->err, cases[i].err) == NULL)
+				fail_msg("%s: want \"%s\", got \"%s\"", cases[i].text, cases[i].err,
+					 fx->err);
+		}
+	}
+}
+
+/* A string that is not UTF-8 (a Latin-1 base, a plugin's setting) is an
+ * error at its line: such a value broke rosterctl runs for 20 runs. */
+static void
+test_strings_utf8(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf;
+
+	assert_int_equal(load(fx, "ldap = {\n uri = \"ldap://h\";\n"
+			      " users = { base = \"ou=Vente\xe9,dc=x\"; };\n};\n"
+			      "store = { path = \"x.db\"; };\n"
+			      "plugins = ( { name = \"x\"; note = \"caf\xe9\"; } );\n", 0, &cf),
+			 -EINVAL);
+	assert_non_null(strstr(fx->err, ":3: ldap.users.base: is not valid UTF-8"));
+	assert_non_null(strstr(fx->err, ":6: plugins[0].note: is not valid UTF-8"));
+	/* UTF-8 is fine */
+	assert_int_equal(load(fx, "ldap = {\n uri = \"ldap://h\";\n"
+			      " users = { base = \"ou=Vente\xc3\xa9,dc=x\"; };\n};\n"
+			      "store = { path = \"x.db\"; };\n", 0, &cf), 0);
+	conf_free(cf);
 }
 
 static void
@@ -605,6 +713,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_filter_and_uri, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_file_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_dn_needs_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plaintext_bind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_strings_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_attribute_needs_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_custom_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plugins_list, setup, teardown),

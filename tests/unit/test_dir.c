@@ -111,6 +111,32 @@ test_length(void **state)
 	assert_int_equal(dir_range_parse(buf, 16, "member", &rg), -EINVAL);
 }
 
+/* A password goes in clear only over ldap:// to a host other than the
+ * loopback, without StartTLS. */
+static void
+test_cleartext_uris(void **state)
+{
+	(void)state;
+	assert_true(dir_uri_cleartext("ldap://ldap.example.com", false));
+	assert_true(dir_uri_cleartext("LDAP://ldap.example.com:389/", false));
+	assert_true(dir_uri_cleartext("ldap://192.0.2.1", false));
+	assert_true(dir_uri_cleartext("ldap://[2001:db8::1]:389", false));
+	/* a name that only looks like the loopback resolves through DNS */
+	assert_true(dir_uri_cleartext("ldap://127.999.0.1", false));
+	assert_true(dir_uri_cleartext("ldap://127.0.0.1.example.com", false));
+	assert_true(dir_uri_cleartext("ldap://localhost.example.com", false));
+	/* ldap:/// is libldap's default host, not known to be the loopback */
+	assert_true(dir_uri_cleartext("ldap:///", false));
+	assert_true(dir_uri_cleartext("ldap://%zz", false));
+	assert_false(dir_uri_cleartext("ldap://ldap.example.com", true));
+	assert_false(dir_uri_cleartext("ldaps://ldap.example.com", false));
+	assert_false(dir_uri_cleartext("ldapi://%2Frun%2Fslapd%2Fldapi", false));
+	assert_false(dir_uri_cleartext("ldap://127.0.0.1:3389", false));
+	assert_false(dir_uri_cleartext("ldap://127.1.2.3", false));
+	assert_false(dir_uri_cleartext("ldap://[::1]:389", false));
+	assert_false(dir_uri_cleartext("ldap://LocalHost", false));
+}
+
 int
 main(void)
 {
@@ -120,6 +146,7 @@ main(void)
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_length),
+		cmocka_unit_test(test_cleartext_uris),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

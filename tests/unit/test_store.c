@@ -263,6 +263,56 @@ test_runs_and_approval(void **state)
 				"AND error LIKE 'the run did not finish%'"), 1);
 }
 
+/* The store, its -wal and its -shm get store_set_file_mode()'s mode
+ * whatever the umask (SQLite alone would give 0644 under umask 022, and
+ * 0640 under the unit's 0027: the platform's account could not write the
+ * -shm file and so could not even read). */
+static void
+test_file_modes(void **state)
+{
+	static const unsigned modes[] = { 0660, 0640, 0600 };
+	struct fixture *fx = *state;
+	const char *const suffix[] = { "", "-wal", "-shm" };
+	char name[700];
+	struct stat sb;
+	mode_t old = umask(0077);
+
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		snprintf(fx->path, sizeof(fx->path), "%s/store%zu.db", fx->dir, m);
+		store_set_file_mode(modes[m]);
+		assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), 0);
+		/* a write, so that the -wal and -shm files are there */
+		assert_int_equal(store_state_put(fx->st, "k", "v"), 0);
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(name, sizeof(name), "%s%s", fx->path, suffix[i]);
+			assert_int_equal(stat(name, &sb), 0);
+			if ((sb.st_mode & 0777) != modes[m])
+				fail_msg("%s: mode %04o, want %04o", name, sb.st_mode & 0777, modes[m]);
+		}
+		store_close(fx->st);
+		fx->st = NULL;
+	}
+	umask(old);
+	store_set_file_mode(STORE_DEFAULT_MODE);
+}
+
+/* A store that cannot be created says why; nothing is left behind. */
+static void
+test_create_fails_with_reason(void **state)
+{
+	struct fixture *fx = *state;
+
+	snprintf(fx->path, sizeof(fx->path), "%s/no/such/dir/learning.db", fx->dir);
+	assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), -ENOENT);
+	assert_non_null(strstr(fx->err, "cannot create the store: No such file or directory "
+			       "(its directory does not exist)"));
+	/* a file that is not a database: refused, and not removed */
+	snprintf(fx->path, sizeof(fx->path), "%s/junk.db", fx->dir);
+	free(file_write(fx->dir, "junk.db", "this is not an SQLite database, not at all\n", 0600));
+	assert_true(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)) < 0);
+	assert_int_equal(access(fx->path, F_OK), 0);
+}
+
 int
 main(void)
 {
@@ -275,6 +325,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sameschema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nomigrate_then_migrate_in_txn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs_and_approval, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_fails_with_reason, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
