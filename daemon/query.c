@@ -13,13 +13,28 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* A string as a JSON string, or null. */
+/* A string as a JSON string, or null. The platform may have written a
+ * value that is not UTF-8, which JSON cannot hold: it comes escaped
+ * (util.h's text_escape), so that one bad value neither stops the output
+ * nor drops the rows after it. */
 static json_t *
 str_or_null(const char *t)
 {
-	return t ? json_string(t) : json_null();
+	json_t *v;
+	char *esc;
+
+	if (t == NULL)
+		return json_null();
+	if ((v = json_string(t)) != NULL || utf8_valid(t, strlen(t)))
+		return v;
+	if (text_escape(t, strlen(t), &esc) < 0)
+		return NULL;
+	v = json_string(esc);
+	free(esc);
+	return v;
 }
 
 /* Set key of obj to a new reference; false when out of memory. */

@@ -6,6 +6,10 @@
  */
 #include "log.h"
 #include "sync_print.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #define MAX_LOGGED_REJECTS 100
 
@@ -33,32 +37,69 @@ sync_log_rejects(struct recon *rc)
 
 /* ---- the dry run's plan --------------------------------------------------- */
 
+/* Directory text on its way to the plan: escaped where it could forge a
+ * line or draw as something else (util.h's text_safe). The copies a line
+ * needs are kept here and freed with it. */
+struct esc {
+	char *copy[4];
+	int n;
+};
+
+static const char *
+esc(struct esc *e, const char *s)
+{
+	char *t;
+
+	if (s == NULL || text_safe(s, strlen(s), NULL))
+		return s;
+	if (e->n == 4 || text_escape(s, strlen(s), &t) < 0)
+		return "(unprintable)";
+	return e->copy[e->n++] = t;
+}
+
+static void
+esc_free(struct esc *e)
+{
+	while (e->n > 0)
+		free(e->copy[--e->n]);
+}
+
 static int
 print_change(const struct recon_change *c, void *arg)
 {
 	FILE *out = arg;
+	struct esc e = { .n = 0 };
+	const char *user = c->username ? esc(&e, c->username) : "-";
 
 	if (c->dn != NULL)
-		fprintf(out, "%-8s %-20s \"%s\"  %s\n", c->action,
-			c->username ? c->username : "-", c->dn, c->reason ? c->reason : "");
+		fprintf(out, "%-8s %-20s \"%s\"  %s\n", c->action, user, esc(&e, c->dn),
+			c->reason ? esc(&e, c->reason) : "");
 	else
-		fprintf(out, "%-8s %-20s %s\n", c->action, c->username ? c->username : "-",
-			c->reason ? c->reason : "");
+		fprintf(out, "%-8s %-20s %s\n", c->action, user, c->reason ? esc(&e, c->reason) : "");
+	esc_free(&e);
 	return 0;
 }
 
 static int
 print_reject(const char *dn, const char *reason, void *arg)
 {
-	fprintf((FILE *)arg, "%-8s %-20s \"%s\"  %s\n", "reject", "-", dn, reason);
+	struct esc e = { .n = 0 };
+
+	fprintf((FILE *)arg, "%-8s %-20s \"%s\"  %s\n", "reject", "-", esc(&e, dn),
+		esc(&e, reason));
+	esc_free(&e);
 	return 0;
 }
 
 static int
 print_action(const struct plugin_action *a, void *arg)
 {
-	fprintf((FILE *)arg, "%-8s %-20s %s  (%s)\n", a->action, a->subject ? a->subject : "-",
-		a->detail ? a->detail : "", a->actor);
+	struct esc e = { .n = 0 };
+
+	fprintf((FILE *)arg, "%-8s %-20s %s  (%s)\n", a->action,
+		a->subject ? esc(&e, a->subject) : "-", a->detail ? esc(&e, a->detail) : "",
+		a->actor);
+	esc_free(&e);
 	return 0;
 }
 

@@ -387,6 +387,25 @@ test_user_list_filters(void **state)
 			    "xa,xb,xc,xd");
 }
 
+/* A value the platform wrote that is not UTF-8 comes escaped, and the rows
+ * after it still come (issue 15 item 5). */
+static void
+test_user_list_bad_utf8(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(store_exec(fx->st, "UPDATE people SET display_name = "
+				    "CAST(X'4265FF6E' AS TEXT) WHERE username = 'ann'"), 0);
+	assert_string_equal(list(fx, (struct user_filter){ 0 }),
+			    "acct,ann,ben,cal,ceo,cfo,cto,dev1,dev2,dev3,lead1,Lead2,me,sec,"
+			    "xa,xb,xc,xd");
+	assert_int_equal(query_user_list(fx->st, &(struct user_filter){ 0 }, collect, fx->rows),
+			 0);
+	const char *got = take(fx, "username", "display_name");
+	if (strcasestr(got, "ann:Be\\xff") == NULL)
+		fail_msg("ann's display name is not escaped: %s", got);
+}
+
 static void
 test_group_list(void **state)
 {
@@ -551,6 +570,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_cycles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_list_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_list_bad_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_show, setup, teardown),

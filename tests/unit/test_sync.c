@@ -437,6 +437,23 @@ test_changes_only_missing_stay(void **state)
 	assert_people(fx, "alice|invited|-\nbob|disabled|missing");
 }
 
+/* Directory text cannot forge a line of the dry run's plan, the plan
+ * operators are told to read before approving a run (issue 15 item 9). */
+static void
+test_dry_run_escapes(void **state)
+{
+	struct fx *fx = *state;
+
+	load(fx, false, "", "");
+	add_person(fx, "alice");
+	add_reject(fx, "uid=x\ndisable  alice                \"uid=alice\"", "no uid\x1b[2J", NULL);
+	assert_int_equal(run(fx, true, NULL), EXIT_OK);
+	if (strstr(fx->plan, "\ndisable") != NULL || strchr(fx->plan, '\x1b') != NULL)
+		fail_msg("directory text reached the plan raw:\n%s", fx->plan);
+	if (strcasestr(fx->plan, "uid=x\\x0adisable") == NULL)
+		fail_msg("the DN is not shown escaped:\n%s", fx->plan);
+}
+
 static void
 test_incomplete_people(void **state)
 {
@@ -816,6 +833,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stop_mid_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_escapes, setup, teardown),
 		cmocka_unit_test(test_verdict_table),
 		cmocka_unit_test(test_verdict_every_combination),
 	};
