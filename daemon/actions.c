@@ -19,6 +19,7 @@
 #include "util.h"
 #include "view.h"
 #include "actions.h"
+#include "schema.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -187,9 +188,7 @@ act_new(struct store *st, const char *now, long long run_id, struct act **out)
 	a->actor = "sync";
 	/* Within the caller's transaction: gone with it on a rollback, as is
 	 * this handle, which lives no longer than the transaction. */
-	if (store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS act_grant (assignment_id "
-		       "INTEGER PRIMARY KEY, course_id INTEGER NOT NULL, person_id INTEGER "
-		       "NOT NULL, was TEXT NOT NULL)") < 0) {
+	if (store_exec(st, schema_act_grant) < 0) {
 		free(a);
 		return -EIO;
 	}

@@ -17,6 +17,7 @@
 #include "setting.h"
 #include "view.h"
 #include "plugins.h"
+#include "schema.h"
 
 #include <stdio.h>
 #include <dlfcn.h>
@@ -848,10 +849,8 @@ plugins_begin(struct plugins *h, const struct plugin_run *run)
 	h->dry_run = run->dry_run;
 	h->last_kind = 0;
 	h->fatal = 0;
-	/* SQLite: an INTEGER PRIMARY KEY numbers the rows in the order inserted */
 	if ((r = act_new(run->st, run->now, run->run_id, &h->act)) < 0 ||
-	    (r = store_exec(run->st, "CREATE TEMP TABLE IF NOT EXISTS plugin_scan (n INTEGER "
-			    "PRIMARY KEY, person_id INTEGER NOT NULL)")) < 0 ||
+	    (r = store_exec(run->st, schema_plugin_scan)) < 0 ||
 	    (r = store_query_int(run->st, "SELECT coalesce(max(id), 0) FROM audit_log",
 				 &h->audit_mark)) < 0) {
 		errf(h, "plugins: store: %s", store_errmsg(run->st));

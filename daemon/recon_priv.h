@@ -130,16 +130,8 @@
 #include <stdint.h>
 
 #include "recon.h"
+#include "schema.h"   /* schema_recon_*, schema_attention */
 #include "store.h"
-
-/* Compiled in from schema/ by scripts/sqlnames2c.sh. */
-extern const char schema_recon_tables[];        /* every table above, made anew */
-extern const char schema_recon_members_index[]; /* stage_members by value */
-extern const char schema_recon_edges_index[];   /* want_edges */
-extern const char schema_recon_eff_index[];     /* want_eff person by person */
-/* The condition of the partial index people_attention (schema/004_resync.sql):
- * a query that says WHERE (schema_attention) may use that index. */
-extern const char schema_attention[];
 
 /* Run one statement to its end, binding :now, :run (unless a dry run) and
  * :initial from o where it names them (o may be NULL). The statement is

@@ -10,6 +10,7 @@
  * as root, the owner) of the store file, so the learning platform's account
  * in the store's group can read and write all three.
  */
+#include "schema.h"
 #include "store.h"
 
 #include <errno.h>
@@ -22,8 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-extern const char *const schema_migrations[];
-extern const int schema_count;
 
 /* Statements are cached by their text in a small hash table; one in use
  * when its text is asked for again gets a twin that is not cached. */

@@ -7,6 +7,7 @@
  * condition of the index people_attention has one source.
  */
 #include "unit.h"
+#include "schema.h"
 
 struct fixture {
 	char *dir;
@@ -608,7 +609,6 @@ test_group_same_id(void **state)
  * the index (scripts/sqlnames2c.sh): the store's index says it in those
  * words, and a query that says it may use the index. Fails if a migration
  * changes the index and the markers are not moved with it. */
-extern const char schema_attention[];
 
 static void
 test_attention_one_condition(void **state)
