@@ -34,6 +34,7 @@ enum {
 	KNOWN_SHARED = 4,       /* another person has the same key: never skipped */
 	KNOWN_GONE = 8,         /* a source that reads changes named them gone */
 	KNOWN_MISSING = 16,     /* missing since an earlier run (missing_since set) */
+	KNOWN_PRESENT = 32,     /* with SKIPPED: named unchanged by the source, not read */
 };
 
 struct recon {
@@ -376,7 +377,7 @@ recon_stage_unchanged(struct recon *rc, const char *dir_id)
 	 * the person counts as seen, changing nothing. */
 	if (rc->kflag[ki] & KNOWN_SHARED)
 		return recon_stage_seen(rc, dir_id);
-	rc->kflag[ki] = KNOWN_SKIPPED;
+	rc->kflag[ki] = KNOWN_SKIPPED | KNOWN_PRESENT;
 	rc->skipped++;
 	return 0;
 }
@@ -508,6 +509,12 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	long ki = known_find(rc, p->dir_id, strlen(p->dir_id));
 	int i = 1, r;
 
+	if (ki >= 0 && (rc->kflag[ki] & KNOWN_PRESENT)) {
+		/* Named unchanged, then sent whole (slapd's present phase does
+		 * both for an entry changed since the cookie): the entry wins. */
+		rc->kflag[ki] &= (unsigned char)~(KNOWN_SKIPPED | KNOWN_PRESENT);
+		rc->skipped--;
+	}
 	if (ki >= 0 && (rc->kflag[ki] & KNOWN_SKIPPED)) {
 		char reason[1024];
 		snprintf(reason, sizeof(reason), "same id \"%s\" as an entry read before", p->dir_id);

@@ -413,6 +413,31 @@ test_changes_only(void **state)
 	assert_string_equal(kept_state(fx), "c3");
 }
 
+/* A whole read (a present phase) may name a person unchanged and then send
+ * their entry whole: the entry is taken (updated), not rejected as read
+ * twice. */
+static void
+test_present_then_entry(void **state)
+{
+	struct fx *fx = *state;
+
+	load(fx, false, "", "");
+	add_person(fx, "alice");
+	add_person(fx, "bob");
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	clear_entries(fx);
+	add_named(fx, "alice", SOURCE_UNCHANGED);
+	add_named(fx, "bob", SOURCE_UNCHANGED);
+	add_person(fx, "bob");
+	fx->people[2].person.field[F_EMAIL] = "bob@new.example.com";
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	assert_int_equal(fx->res.c.rejected, 0);
+	assert_int_equal(fx->res.c.updated, 1);
+	assert_int_equal(fx->res.c.unchanged, 1);
+	assert_rows(fx->st, "bob@new.example.com", "SELECT email FROM people WHERE username = 'bob'");
+	assert_people(fx, "alice|invited|-\nbob|invited|-");
+}
+
 /* A source that names only changes cannot be trusted with people it does
  * not know: those missing before stay missing, unnamed. */
 static void
@@ -826,6 +851,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_resync_no_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_only_missing_stay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_present_then_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incomplete_people, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incomplete_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_then_approved, setup, teardown),
