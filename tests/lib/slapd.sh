@@ -67,6 +67,10 @@
 #                          ROSTERD_CONF_URI (default $SLAPD_URI)
 #                          ROSTERD_CONF_BIND_DN, ROSTERD_CONF_BIND_PW (service account)
 #                          ROSTERD_CONF_PAGE_SIZE (1000), ROSTERD_CONF_TIMEOUT (10)
+#                          ROSTERD_CONF_SUFFIX (dc=example,dc=com: the users base is
+#                            ou=people under it, the groups base ou=groups)
+#                          ROSTERD_CONF_USERS_BASE, ROSTERD_CONF_GROUPS_BASE (whole DNs)
+#                          ROSTERD_CONF_USERS_FILTER ((objectClass=inetOrgPerson))
 #                          ROSTERD_CONF_LDAP_EXTRA   added inside ldap = { }
 #                          ROSTERD_CONF_USERS_EXTRA  added inside users = { }
 #                          ROSTERD_CONF_GROUPS_FILTER ((objectClass=groupOfNames)),
@@ -548,12 +552,12 @@ ldap = {
   timeout = ${ROSTERD_CONF_TIMEOUT:-10};
   ${ROSTERD_CONF_LDAP_EXTRA:-}
   users = {
-    base = "ou=people,$SLAPD_SUFFIX";
-    filter = "(objectClass=inetOrgPerson)";
+    base = "${ROSTERD_CONF_USERS_BASE:-ou=people,${ROSTERD_CONF_SUFFIX:-$SLAPD_SUFFIX}}";
+    filter = "${ROSTERD_CONF_USERS_FILTER:-(objectClass=inetOrgPerson)}";
     ${ROSTERD_CONF_USERS_EXTRA:-}
   };
   groups = {
-    base = "ou=groups,$SLAPD_SUFFIX";
+    base = "${ROSTERD_CONF_GROUPS_BASE:-ou=groups,${ROSTERD_CONF_SUFFIX:-$SLAPD_SUFFIX}}";
     filter = "${ROSTERD_CONF_GROUPS_FILTER:-(objectClass=groupOfNames)}";
     member_attribute = "${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE-member}";
     nested = ${ROSTERD_CONF_GROUPS_NESTED:-true};
