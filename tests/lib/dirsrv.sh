@@ -70,6 +70,12 @@ _DIRSRV_TNAME=tmpl
 
 _dirsrv_err() { echo "dirsrv.sh: $*" >&2; }
 
+# _dirsrv_live PID: the process exists and is not a zombie.
+_dirsrv_live() {
+	kill -0 "$1" 2>/dev/null &&
+		[ "$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" != Z ]
+}
+
 _dirsrv_dir_arg() {
 	local d=${1:-${DIRSRV_DIR:-}}
 	if [ -z "$d" ]; then
@@ -231,6 +237,11 @@ dirsrv_setup() {
 		"$dir/var/lib/dirsrv/slapd-$name/ldif" || return 1
 	cp -a "$tmpl/etc/dirsrv/slapd-$_DIRSRV_TNAME" "$conf" || return 1
 	rm -f "$conf/dse.ldif.bak" "$conf/dse.ldif.startOK" "$conf"/dse.ldif.*.bak
+	# Unfold dse.ldif (ns-slapd folds lines at 80 columns, paths included), so that
+	# every path is rewritten whole; ns-slapd reads long lines as well.
+	awk 'NR > 1 && /^ / { line = line substr($0, 2); next }
+	     NR > 1 { print line } { line = $0 } END { print line }' "$conf/dse.ldif" >"$conf/dse.ldif.new" &&
+		mv "$conf/dse.ldif.new" "$conf/dse.ldif" || return 1
 	sed -i -e "s|$tmpl/|$dir/|g" -e "s|slapd-$_DIRSRV_TNAME|slapd-$name|g" \
 		-e 's|^nsslapd-cache-autosize: .*|nsslapd-cache-autosize: 0|' \
 		-e 's|^nsslapd-import-cache-autosize: .*|nsslapd-import-cache-autosize: 0|' \
@@ -240,7 +251,7 @@ dirsrv_setup() {
 		-e 's|^nsslapd-ldapilisten: .*|nsslapd-ldapilisten: off|' \
 		-e 's|^\(nsslapd-accesslog: .*\)$|\1\nnsslapd-accesslog-logbuffering: off|' \
 		"$conf/dse.ldif" "$conf/pkcs11.txt" || return 1
-	if grep -q "$tmpl/" "$conf/dse.ldif"; then
+	if grep -q "$tmpl/\|slapd-$_DIRSRV_TNAME" "$conf/dse.ldif"; then
 		_dirsrv_err "dirsrv_setup: $conf/dse.ldif still names the template"
 		return 1
 	fi
@@ -307,7 +318,8 @@ dirsrv_start() {
 		echo "$pid" >"$dir/ns-slapd.bgpid"
 		state=died
 		for _ in $(seq 1 300); do
-			_dirsrv_pid_of "$dir" >/dev/null || break
+			# (not _dirsrv_pid_of: the child may not have exec'd ns-slapd yet)
+			_dirsrv_live "$pid" || break
 			if _dirsrv_ready "$uri"; then
 				state=up
 				break

@@ -293,7 +293,9 @@ samba_start() {
 		uri="ldap://127.0.0.1:$port/"
 		state=died
 		for _ in $(seq 1 600); do
-			_samba_alive "$pid" "samba-ns $dir " || break
+			# (not _samba_alive: the child may not have exec'd unshare yet)
+			kill -0 "$pid" 2>/dev/null || break
+			[ "$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" != Z ] || break
 			if _samba_ready "$uri"; then
 				state=up
 				break
