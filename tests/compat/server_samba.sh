@@ -11,7 +11,7 @@
 . "$ROSTERD_TOP/tests/lib/samba.sh"
 
 FX_SERVER=samba
-FX_ID_RE='^[0-9a-f]{32}$'
+FX_ID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 FX_DISABLED_LINE="userAccountControl: 546"
 
 fx_start() {

@@ -40,6 +40,8 @@
 #                        simple binds only over TLS; default: "no", so simple binds
 #                        work without TLS), SAMBA_EXTRA_CONF (smb.conf lines added to
 #                        [global]).
+#   samba_write_conf DIR rewrite DIR/etc/smb.conf (SAMBA_STRONG_AUTH, SAMBA_EXTRA_CONF
+#                        as at samba_setup); it applies from the next samba_start.
 #   samba_load DIR FILE...  offline load with ldbadd --nosync into DIR's sam.ldb
 #                        (the DC must not be running). FILE "-" reads stdin. LDIF
 #                        as ldbadd takes it: entries to add, no changetype.
@@ -204,6 +206,12 @@ samba_setup() {
 	tmpl=$(_slapd_absdir "$tmpl") || return 1
 	find "$dir" -mindepth 1 -maxdepth 1 ! -name port -exec rm -rf {} + || return 1
 	cp -a "$tmpl/private" "$tmpl/state" "$tmpl/bind-dns" "$dir/" || return 1
+	_samba_write_conf "$dir"
+}
+
+samba_write_conf() {
+	local dir=${1:?samba_write_conf DIR}
+	dir=$(_slapd_absdir "$dir") || return 1
 	_samba_write_conf "$dir"
 }
 

@@ -27,7 +27,9 @@
 #                        SLAPD_TLS_CERT + SLAPD_TLS_KEY (PEM files: the server's TLS
 #                        certificate and key, so it offers StartTLS and, with
 #                        SLAPD_LDAPS=1 at slapd_start, ldaps://), SLAPD_TLS_CA (PEM).
-#   slapd_load DIR FILE...  offline load with slapadd -q -w (slapd must not be running
+#   slapd_load DIR FILE...  offline load into the database of $SLAPD_SUFFIX (also when
+#                        SLAPD_EXTRA_GLOBAL_CONF declares another database before
+#                        it) with slapadd -q -w (slapd must not be running
 #                        from DIR). FILE "-" reads stdin. Nothing is loaded implicitly:
 #                        pass "$ROSTERD_TOP/tests/fixtures/base.ldif" first.
 #   slapd_start DIR      start slapd in the background with `-d stats`, its output
@@ -263,7 +265,7 @@ slapd_load() {
 			return 1
 		fi
 		rc=0
-		"$SLAPADD_BIN" -q -w -f "$dir/slapd.conf" -l "$f" || rc=$?
+		"$SLAPADD_BIN" -q -w -f "$dir/slapd.conf" -b "$SLAPD_SUFFIX" -l "$f" || rc=$?
 		if [ "$rc" -ne 0 ]; then
 			_slapd_err "slapd_load: slapadd failed (status $rc) on $f"
 			return 1
