@@ -4,6 +4,9 @@
 #   make check      install what is missing, build, run every test, then again
 #                   with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make check-long the fault tests at their full counts (docs/reliability.md)
+#   make check-compat  the compat scenarios (tests/compat) on OpenLDAP, Samba AD
+#                   and 389-DS, all of them (make check runs them all on OpenLDAP
+#                   and t_smoke on the other two; docs/directories.md)
 #   make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang)
 #   make bench N=100000   the benchmark (bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc PLUGINDIR=PREFIX/lib/rosterd/plugins
@@ -71,7 +74,7 @@ FUZZ_CC ?= clang
 FAULTS_BIN := $(B)/tests/faults/iofail.so $(B)/tests/faults/ldap-proxy \
               $(B)/tests/faults/platform $(FUZZ_TARGETS:%=$(B)/tests/fuzz_%)
 
-.PHONY: fuzz all deps demo check check-long check-unit check-integration check-faults \
+.PHONY: fuzz all deps demo check check-long check-compat check-unit check-integration check-faults \
         bench install install-sdk uninstall clean faults-bin
 .DELETE_ON_ERROR:
 
@@ -184,6 +187,11 @@ lint-man:
 check-long: deps
 	$(MAKE) all unit-bin faults-bin
 	LONG=1 TESTS=faults tests/run.sh build
+
+# Every compat scenario on every server, on the plain build.
+check-compat: deps
+	$(MAKE) all
+	COMPAT=full TESTS=compat tests/run.sh build
 
 .PHONY: unit-bin
 unit-bin: $(UNIT_BIN) $(TOOL_BIN) $(PLUGIN_SO) $(TEST_PLUGIN_SO)

@@ -3,7 +3,8 @@
  *
  * Built from ldap.attributes: which attributes to request (each once, as
  * attribute names are case-insensitive), and how their values fill the
- * person's fields: the stable id as text (hex when binary, as objectGUID),
+ * person's fields: the stable id as text (a GUID in its string form, other
+ * binary values in hex),
  * single-valued fields from the first value, custom fields from all values
  * joined by line feeds, manager DNs normalised, the disabled flag from
  * ldap.users.disabled_*. Values must be UTF-8; an entry that breaks a rule is
@@ -186,19 +187,45 @@ keep(struct amap *m, char *s)
 }
 
 /* The stable id as text: as it is when printable UTF-8 (entryUUID,
- * nsUniqueId), else lower-case hex (objectGUID is 16 raw bytes). */
+ * nsUniqueId); a binary value of 16 bytes is a GUID (objectGUID,
+ * mS-DS-ConsistencyGuid) and takes Active Directory's string form, the one
+ * its tools and single sign-on show (c99bfd86-e026-4397-...: the first three
+ * groups little-endian); any other binary value lower-case hex.
+ * schema/005_guid_string.sql turns the hex of 16 bytes stored before into
+ * the same form. */
 static char *
 id_text(const struct dir_val *v)
 {
 	static const char hex[] = "0123456789abcdef";
+	/* the bytes of a GUID in the order its string shows them; -1: a dash */
+	static const int guid_order[] = { 3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1,
+					  10, 11, 12, 13, 14, 15 };
 	bool printable = utf8_valid(v->data, v->len);
 	char *out;
+	size_t at = 0;
 
 	for (size_t i = 0; printable && i < v->len; i++)
 		if ((unsigned char)v->data[i] < 0x20 || v->data[i] == 0x7f)
 			printable = false;
 	if (printable)
 		return strndup(v->data, v->len);
+	if (v->len == 16) {
+		out = malloc(37);
+		if (out == NULL)
+			return NULL;
+		for (size_t k = 0; k < sizeof(guid_order) / sizeof(guid_order[0]); k++) {
+			unsigned char b;
+			if (guid_order[k] < 0) {
+				out[at++] = '-';
+				continue;
+			}
+			b = (unsigned char)v->data[guid_order[k]];
+			out[at++] = hex[b >> 4];
+			out[at++] = hex[b & 15];
+		}
+		out[at] = '\0';
+		return out;
+	}
 	out = malloc(v->len * 2 + 1);
 	if (out == NULL)
 		return NULL;

@@ -11,11 +11,18 @@
  * An attribute sent in ranges (Active Directory's range retrieval) is fetched
  * whole by base searches of its entry, on the same connection, before the
  * entry is handed out; a fetch that fails makes the search incomplete.
+ * The root DSE is read once a connection is bound: when the server offers
+ * Active Directory's domain scope control, every search sends it, so that no
+ * continuation references to the forest's other partitions come back; a
+ * reference that still comes makes the search incomplete unless it names
+ * another naming context of the same server (AD's Configuration, Schema and
+ * DNS partitions), which no configured base can be in.
  * This file logs nothing; dir_error() carries the detail of the last failure.
  */
 #include "util.h"
 #include "dir.h"
 #include "dir_sync.h"
+#include "dn.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -42,6 +49,7 @@ struct dir {
 	int msgid;
 	struct berval *cookie;
 	bool referral;
+	char ref_first[256];  /* the first reference not ruled out */
 	bool active;     /* a page has been requested and not yet ended */
 	int ended;       /* 1: ended in success; < 0: how it failed; 0: not yet */
 
@@ -66,6 +74,11 @@ struct dir {
 	struct dsync ds;
 	enum dir_sync_kind item;   /* of the current entry */
 	unsigned char uuid[16];    /* its entryUUID */
+	/* from the root DSE: the domain scope control is offered; the naming
+	 * contexts, normalised (dn.c) */
+	bool domain_scope;
+	char **ncs;
+	size_t nncs;
 
 	/* asked while waiting for the server: non-zero stops the search */
 	int (*interrupt)(void *arg);
@@ -136,6 +149,88 @@ ldap_failure(LDAP *ld, int rc, const char *what, char *err, size_t errlen)
 	if (diag != NULL && diag[0] != '\0')
 		str_appendf(err, errlen, ": %s", diag);
 	ldap_memfree(diag);
+}
+
+/* Why a TLS handshake failed. libldap keeps the reason (a certificate that
+ * does not name the host, an unknown issuer, an expired one) out of the
+ * session's diagnostic message, which says "(unknown error code)"; it only
+ * prints it to its debug log. While a TLS connection is set up, that log is
+ * turned on and its "TLS: " lines are kept here (the last one that is not
+ * the generic "can't connect"); libldap's log is process-wide, and rosterd
+ * connects from one thread. */
+static char tls_reason[256];
+/* libldap's LDAP_DEBUG_TRACE (ldap_log.h, not installed): where it logs why a
+ * certificate was refused. */
+#define DIR_LDAP_DEBUG_TRACE 0x0001
+
+/* With GnuTLS, libldap logs a refused certificate as "peer cert untrusted or
+ * revoked (0x42)", the bits of gnutls_certificate_status_t: add their words. */
+static void
+tls_status_words(void)
+{
+	static const struct { unsigned bit; const char *word; } bits[] = {
+		{ 0x40, "issuer unknown" }, { 0x80, "issuer not a CA" },
+		{ 0x20, "revoked" }, { 0x400, "expired" }, { 0x200, "not yet valid" },
+		{ 0x100, "insecure algorithm" },
+	};
+	const char *p = strstr(tls_reason, "untrusted or revoked (0x");
+	unsigned long status;
+	char *end;
+	bool first = true;
+
+	if (p == NULL)
+		return;
+	status = strtoul(p + strlen("untrusted or revoked (0x"), &end, 16);
+	if (*end != ')' || end[1] != '\0')
+		return;
+	tls_reason[end - tls_reason] = '\0';
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		if (!(status & bits[i].bit))
+			continue;
+		str_appendf(tls_reason, sizeof(tls_reason), "%s%s", first ? ": " : ", ",
+			    bits[i].word);
+		first = false;
+	}
+	str_appendf(tls_reason, sizeof(tls_reason), ")");
+}
+
+static void
+tls_log(const char *line)
+{
+	size_t n;
+
+	if (strncmp(line, "TLS: ", 5) != 0 || strstr(line, "can't connect") != NULL)
+		return;
+	snprintf(tls_reason, sizeof(tls_reason), "%s", line);
+	n = strlen(tls_reason);
+	while (n > 0 && (tls_reason[n - 1] == '\n' || tls_reason[n - 1] == '.'))
+		tls_reason[--n] = '\0';
+	tls_status_words();
+}
+
+/* Start (on) or stop keeping libldap's TLS messages. */
+static void
+tls_capture(bool on)
+{
+	int level = on ? DIR_LDAP_DEBUG_TRACE : 0;
+
+	if (on) {
+		tls_reason[0] = '\0';
+		ber_set_option(NULL, LBER_OPT_LOG_PRINT_FN, (void *)tls_log);
+	}
+	ldap_set_option(NULL, LDAP_OPT_DEBUG_LEVEL, &level);
+}
+
+/* Append a TLS failure to err: as ldap_failure, with the reason libldap
+ * logged in place of its diagnostic when there is one. */
+static void
+tls_failure(LDAP *ld, int rc, const char *what, char *err, size_t errlen)
+{
+	if (tls_reason[0] == '\0') {
+		ldap_failure(ld, rc, what, err, errlen);
+		return;
+	}
+	str_appendf(err, errlen, "%s: %s (%d): %s", what, ldap_err2string(rc), rc, tls_reason);
 }
 
 static int
@@ -247,6 +342,7 @@ connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 {
 	struct berval cred = { 0 };
 	LDAP *ld = NULL;
+	bool tls;
 	int rc, r;
 
 	rc = ldap_initialize(&ld, uri);
@@ -257,11 +353,17 @@ connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 	if ((r = set_options(ld, cf, err, errlen)) < 0)
 		goto fail;
 
+	tls = strncasecmp(uri, "ldaps://", 8) == 0 ||
+	      (cf->ldap.starttls && strncasecmp(uri, "ldap://", 7) == 0);
+	if (tls)
+		tls_capture(true);
 	rc = ldap_connect(ld);
 	if (rc != LDAP_SUCCESS) {
 		char what[512];
 		snprintf(what, sizeof(what), "%s: connect", uri);
-		ldap_failure(ld, rc, what, err, errlen);
+		if (tls)
+			tls_capture(false);
+		tls_failure(ld, rc, what, err, errlen);
 		/* An ldaps:// server that answered but failed the TLS handshake. */
 		r = (strncasecmp(uri, "ldaps://", 8) == 0 && rc == LDAP_CONNECT_ERROR) ?
 		    -EPROTO : -EHOSTUNREACH;
@@ -269,14 +371,17 @@ connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 	}
 	if (cf->ldap.starttls && strncasecmp(uri, "ldap://", 7) == 0) {
 		rc = ldap_start_tls_s(ld, NULL, NULL);
+		tls_capture(false);
 		if (rc != LDAP_SUCCESS) {
 			char what[512];
 			snprintf(what, sizeof(what), "%s: StartTLS failed (no plaintext fallback)", uri);
-			ldap_failure(ld, rc, what, err, errlen);
+			tls_failure(ld, rc, what, err, errlen);
 			r = (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT) ? -EHOSTUNREACH : -EPROTO;
 			goto fail;
 		}
 	}
+	if (tls)
+		tls_capture(false);
 	if (pw != NULL) {
 		if (!cf->ldap.allow_plaintext_bind && dir_uri_cleartext(uri, cf->ldap.starttls)) {
 			str_appendf(err, errlen, "%s: the bind password would go in clear: use "
@@ -307,6 +412,120 @@ connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 fail:
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	return r;
+}
+
+/* Active Directory's LDAP_SERVER_DOMAIN_SCOPE_OID: no continuation references. */
+#define DIR_CONTROL_DOMAIN_SCOPE "1.2.840.113556.1.4.1339"
+
+/* Read the root DSE: whether the domain scope control is offered, and the
+ * naming contexts. A server that does not answer it (it may hide the root DSE
+ * from the account) gets no control, and every reference counts: the safe
+ * side. Returns 0 or -ENOMEM. */
+static int
+rootdse_read(struct dir *d)
+{
+	char *attrs[] = { "supportedControl", "namingContexts", NULL };
+	struct timeval tv = { .tv_sec = d->timeout };
+	struct berval **bv;
+	LDAPMessage *res = NULL, *e;
+	int r = 0;
+
+	if (ldap_search_ext_s(d->ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+			      NULL, &tv, 1, &res) != LDAP_SUCCESS ||
+	    (e = ldap_first_entry(d->ld, res)) == NULL)
+		goto out;
+	if ((bv = ldap_get_values_len(d->ld, e, "supportedControl")) != NULL) {
+		for (size_t i = 0; bv[i] != NULL; i++)
+			if (bv[i]->bv_len == strlen(DIR_CONTROL_DOMAIN_SCOPE) &&
+			    memcmp(bv[i]->bv_val, DIR_CONTROL_DOMAIN_SCOPE, bv[i]->bv_len) == 0)
+				d->domain_scope = true;
+		ldap_value_free_len(bv);
+	}
+	if ((bv = ldap_get_values_len(d->ld, e, "namingContexts")) != NULL) {
+		size_t n = 0;
+		while (bv[n] != NULL)
+			n++;
+		d->ncs = calloc(n + 1, sizeof(*d->ncs));
+		for (size_t i = 0; d->ncs != NULL && i < n; i++) {
+			char *nc = NULL;
+			int q = dn_normalize(bv[i]->bv_val, bv[i]->bv_len, &nc);
+			if (q == -ENOMEM) {
+				r = q;
+				break;
+			}
+			if (q == 0)
+				d->ncs[d->nncs++] = nc;
+		}
+		if (d->ncs == NULL)
+			r = -ENOMEM;
+		ldap_value_free_len(bv);
+	}
+out:
+	ldap_msgfree(res);
+	return r;
+}
+
+/* Whether normalised DN dn is nc or below it. */
+static bool
+dn_within(const char *dn, const char *nc)
+{
+	size_t l = strlen(dn), n = strlen(nc);
+
+	if (n == 0)
+		return true;
+	return l == n ? strcmp(dn, nc) == 0 :
+	       l > n && dn[l - n - 1] == ',' && strcmp(dn + l - n, nc) == 0;
+}
+
+/* Whether a continuation reference (its URLs) leads only where no configured
+ * base can be: each URL names a naming context of this same server that does
+ * not hold the search's base. Such a partition is searched by a search based
+ * in it, never through another one's references. */
+static bool
+reference_outside(const struct dir *d, char **refs)
+{
+	char *base = NULL;
+	bool outside = refs != NULL && refs[0] != NULL;
+
+	if (dn_normalize(d->base, strlen(d->base), &base) < 0)
+		return false;
+	for (size_t i = 0; outside && refs[i] != NULL; i++) {
+		LDAPURLDesc *u = NULL;
+		char *dn = NULL;
+		bool known = false;
+
+		if (ldap_url_parse(refs[i], &u) != LDAP_URL_SUCCESS || u->lud_dn == NULL ||
+		    u->lud_dn[0] == '\0' || dn_normalize(u->lud_dn, strlen(u->lud_dn), &dn) < 0) {
+			outside = false;
+		} else {
+			for (size_t k = 0; k < d->nncs; k++)
+				if (strcmp(dn, d->ncs[k]) == 0)
+					known = true;
+			outside = known && !dn_within(base, dn);
+		}
+		free(dn);
+		ldap_free_urldesc(u);
+	}
+	free(base);
+	return outside;
+}
+
+/* A continuation reference of the search: note it unless it is ruled out. */
+static void
+reference_seen(struct dir *d, LDAPMessage *msg)
+{
+	char **refs = NULL;
+
+	if (ldap_parse_reference(d->ld, msg, &refs, NULL, 0) == LDAP_SUCCESS &&
+	    reference_outside(d, refs)) {
+		ldap_memvfree((void **)refs);
+		return;
+	}
+	if (!d->referral)
+		snprintf(d->ref_first, sizeof(d->ref_first), "%s",
+			 refs && refs[0] ? refs[0] : "(unreadable)");
+	d->referral = true;
+	ldap_memvfree((void **)refs);
 }
 
 int
@@ -348,6 +567,8 @@ dir_connect(const struct conf *cf, struct dir **out, char *err, size_t errlen)
 	d->timeout = cf->ldap.timeout;
 	d->page_size = cf->ldap.page_size;
 	d->msgid = -1;
+	if ((r = rootdse_read(d)) < 0)
+		goto out;
 	err[0] = '\0';
 	*out = d;
 	d = NULL;
@@ -425,6 +646,9 @@ dir_close(struct dir *d)
 	free(d->more);
 	free(d->dn);
 	free(d->uri);
+	for (size_t i = 0; i < d->nncs; i++)
+		free(d->ncs[i]);
+	free(d->ncs);
 	free(d);
 }
 
@@ -432,7 +656,7 @@ dir_close(struct dir *d)
 static int
 send_page(struct dir *d)
 {
-	LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL };
+	LDAPControl *page = NULL, scope = { 0 }, *ctrls[3] = { NULL, NULL, NULL };
 	struct timeval tv = { .tv_sec = d->timeout };
 	int rc;
 
@@ -443,6 +667,11 @@ send_page(struct dir *d)
 		return -ENOMEM;
 	}
 	ctrls[0] = page;
+	if (d->domain_scope) {
+		scope.ldctl_oid = DIR_CONTROL_DOMAIN_SCOPE;
+		scope.ldctl_iscritical = 0;
+		ctrls[1] = &scope;
+	}
 	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->attrs, 0, ctrls, NULL,
 			     &tv, LDAP_NO_LIMIT, &d->msgid);
 	ldap_control_free(page);
@@ -487,6 +716,7 @@ search_setup(struct dir *d, const char *base, enum search_scope scope, const cha
 	d->nattrs = n;
 	d->scope = scope == SCOPE_ONE ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE;
 	d->referral = false;
+	d->ref_first[0] = '\0';
 	d->ended = 0;
 	return 0;
 oom:
@@ -930,8 +1160,9 @@ page_done(struct dir *d, LDAPMessage *msg)
 		ldap_memfree(cookie.bv_val);
 	}
 	if (d->referral) {
-		snprintf(d->err, sizeof(d->err), "search of \"%s\" returned referrals, "
-			 "which rosterd does not follow", d->base);
+		snprintf(d->err, sizeof(d->err), "search of \"%s\" returned referrals (continuation "
+			 "references, the first to %s), which rosterd does not follow", d->base,
+			 d->ref_first);
 		r = -EREMOTE;
 	}
 out:
@@ -1027,7 +1258,8 @@ sync_done(struct dir *d, LDAPMessage *msg)
 	} else if ((r = dsync_done(ctrls, &d->ds, d->err, sizeof(d->err))) == 0 &&
 		   d->referral) {
 		snprintf(d->err, sizeof(d->err), "content synchronisation of \"%s\" returned "
-			 "referrals, which rosterd does not follow", d->base);
+			 "referrals (continuation references, the first to %s), which rosterd "
+			 "does not follow", d->base, d->ref_first);
 		r = -EREMOTE;
 	}
 	ldap_controls_free(ctrls);
@@ -1159,7 +1391,7 @@ dir_next(struct dir *d, const char **dn)
 			*dn = d->dn;
 			return 1;
 		case LDAP_RES_SEARCH_REFERENCE:
-			d->referral = true;
+			reference_seen(d, msg);
 			ldap_msgfree(msg);
 			break;
 		case LDAP_RES_SEARCH_RESULT:

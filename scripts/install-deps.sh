@@ -7,7 +7,8 @@ set -eu
 PACKAGES="build-essential pkg-config
 libldap2-dev libsqlite3-dev libconfig-dev libsystemd-dev libjansson-dev libcmocka-dev
 slapd ldap-utils sqlite3 openssl ca-certificates mandoc time jq
-systemd util-linux bsdutils clang"
+systemd util-linux bsdutils clang
+samba samba-ad-dc samba-ad-provision winbind ldb-tools 389-ds-base python3-lib389 socat"
 
 missing=""
 for p in $PACKAGES; do
@@ -31,11 +32,30 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# slapd's postinst would otherwise configure a system database and start a daemon
-# we never use: the tests and demo run their own slapd with their own config.
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# A system slapd started by the package is not ours: stop it so it holds no port.
+# The tests run their own slapd, Samba AD DC (tests/lib/samba.sh) and 389-DS
+# (tests/lib/dirsrv.sh), each with a private config: no system daemon these
+# packages would start (slapd, smbd, nmbd, winbindd, samba) is ever used.
+# While installing, a policy-rc.d that refuses every start (exit 101, honoured by
+# invoke-rc.d and deb-systemd-invoke) keeps them from starting at all, unless the
+# machine already has one of its own.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# scripts/install-deps.sh: no daemon starts while it installs\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null
+	$SUDO chmod 0755 "$policy"
+	own_policy=1
+fi
+rc=0
+$SUDO apt-get update -qq || rc=$?
+[ "$rc" -ne 0 ] || $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || rc=$?
+[ "$own_policy" -eq 0 ] || $SUDO rm -f "$policy"
+[ "$rc" -eq 0 ] || exit "$rc"
+# A system daemon started anyway (by an earlier install) is not ours: stop it so
+# it holds no port, and keep it from starting at boot.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	$SUDO systemctl stop slapd >/dev/null 2>&1 || true
+	for u in samba-ad-dc smbd nmbd winbind; do
+		$SUDO systemctl disable --now "$u" >/dev/null 2>&1 || true
+	done
 fi

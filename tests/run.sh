@@ -3,9 +3,16 @@
 # (build, or build/asan for the sanitizer build) and print one closing line
 # "N passed, N failed". Exit 0 only when nothing failed and something ran.
 #
-#   TESTS=unit|integration|faults|all (default all)  which tests to run
+#   TESTS=unit|integration|compat|faults|all (default all)  which tests to run
 #   ONLY=pattern                               run only test files matching it
+#                                              (compat: also "t_x@samba")
 #   LONG=1                                     fault tests at their full counts
+#   COMPAT=smoke|full (default smoke)          the compat scenarios
+#                                              (tests/compat/t_*.sh) run on
+#                                              OpenLDAP all, on Samba AD and
+#                                              389-DS only t_smoke; full: all
+#                                              of them on all three servers
+#   COMPAT_SERVERS="openldap samba 389ds"      the servers they run on
 #
 # Unit tests are the cmocka binaries BUILD_DIR/tests/test_*; each test case
 # counts. Integration tests are the scripts tests/integration/t_*.sh, fault
@@ -24,6 +31,14 @@ failures=()
 
 export ROSTERD=$build/rosterd ROSTERCTL=$build/rosterctl ROSTERD_TOP=$top ROSTERD_BUILD=$build
 export LONG=${LONG:-0}
+compat=${COMPAT:-smoke}
+compat_servers=${COMPAT_SERVERS:-openldap samba 389ds}
+# What the tests of this run share: the Samba and 389-DS templates
+# (tests/lib/samba.sh, tests/lib/dirsrv.sh), each made once, then copied per test.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/rosterd-run.XXXXXX") || exit 1
+trap 'rm -rf "$run_tmp"' EXIT
+export SAMBA_TEMPLATE=${SAMBA_TEMPLATE:-$run_tmp/samba-template}
+export DIRSRV_TEMPLATE=${DIRSRV_TEMPLATE:-$run_tmp/dirsrv-template}
 # Sanitizer builds: stop at the first report, and name the suppressions for
 # leaks inside libraries we do not own (tests/lsan.supp says which and why).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:exitcode=99}
@@ -56,17 +71,20 @@ if [ "$which" = all ] || [ "$which" = unit ]; then
 	done
 fi
 
-# run_scripts CLASS DIR TIMEOUT: each DIR/t_*.sh as one test.
+# run_scripts CLASS DIR TIMEOUT [SERVER [PATTERN]]: each DIR/t_*.sh (matching the
+# glob PATTERN) as one test; with SERVER, run with COMPAT_SERVER=SERVER and
+# named t_x@SERVER.
 run_scripts() {
-	local class=$1 dir=$2 limit=$3 t name rc start secs
-	for t in "$dir"/t_*.sh; do
+	local class=$1 dir=$2 limit=$3 server=${4:-} pattern=${5:-t_*.sh} t name rc start secs
+	for t in "$dir"/$pattern; do
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
+		[ -z "$server" ] || name=$name@$server
 		[ -n "$only" ] && [[ $name != *$only* ]] && continue
 		TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rosterd-$name.XXXXXX")
 		export TEST_TMP
 		start=$(date +%s.%N)
-		timeout "$limit" bash "$t" >"$TEST_TMP/log" 2>&1
+		COMPAT_SERVER=$server timeout "$limit" bash "$t" >"$TEST_TMP/log" 2>&1
 		rc=$?
 		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 		if [ "$rc" -eq 0 ]; then
@@ -86,6 +104,15 @@ run_scripts() {
 
 if [ "$which" = all ] || [ "$which" = integration ]; then
 	run_scripts integration "$top/tests/integration" 300
+fi
+if [ "$which" = all ] || [ "$which" = compat ]; then
+	for server in $compat_servers; do
+		if [ "$compat" = full ] || [ "$server" = openldap ]; then
+			run_scripts compat "$top/tests/compat" 300 "$server"
+		else
+			run_scripts compat "$top/tests/compat" 300 "$server" t_smoke.sh
+		fi
+	done
 fi
 if [ "$which" = all ] || [ "$which" = faults ]; then
 	# the fuzz targets over their seed corpora (fuzz/replay.c; make fuzz runs libFuzzer)

@@ -14,8 +14,10 @@
  *          the server's); close the client when the server closes
  *   pass   nothing (a plain proxy)
  *
- * With -d TEXT, only the entries whose DN holds TEXT (ASCII case ignored),
- * e.g. "ou=groups", are counted and acted on: the others pass as they are.
+ * The root DSE's entry (empty DN: rosterd reads it when it connects) is
+ * never counted. With -d TEXT, only the entries whose DN holds TEXT (ASCII
+ * case ignored), e.g. "ou=groups", are counted and acted on: the others pass
+ * as they are.
  *
  * With -r ATTR:K, every entry whose attribute ATTR has more than K values is
  * sent as Active Directory sends a large attribute: the attribute named
@@ -155,18 +157,21 @@ make_done(const unsigned char *mid, size_t midlen, int code, unsigned char *out)
 }
 
 /* Whether the entry whose SearchResultEntry (op, n bytes from its tag on)
- * has a DN holding opt.dn_part; every entry does without -d. */
+ * counts: not the root DSE (empty DN; rosterd reads it when it connects),
+ * and with -d, a DN holding opt.dn_part. */
 static bool
 entry_counts(const unsigned char *op, size_t n)
 {
 	size_t hdr, clen, dhdr, dlen;
 	const unsigned char *dn;
 
-	if (opt.dn_part == NULL)
-		return true;
 	if (ber_element(op, n, &hdr, &clen) <= 0 ||
 	    ber_element(op + hdr, clen, &dhdr, &dlen) <= 0 || op[hdr] != 0x04)
+		return opt.dn_part == NULL;
+	if (dlen == 0)
 		return false;
+	if (opt.dn_part == NULL)
+		return true;
 	dn = op + hdr + dhdr;
 	for (size_t i = 0, k = strlen(opt.dn_part); i + k <= dlen; i++)
 		if (strncasecmp((const char *)dn + i, opt.dn_part, k) == 0)

@@ -8,7 +8,8 @@
 # What this gives a test:
 #   - `set -eu -o pipefail` and an ERR trap that names the failing command and line;
 #   - an EXIT trap that stops the test's slapd and any background process the
-#     test registered with track_pid, and prints PASS or FAIL;
+#     test registered with track_pid, runs the commands of T_CLEANUP, and
+#     prints PASS or FAIL;
 #   - its own slapd in $TEST_TMP/slapd (start_directory), a rosterd config in
 #     $CONF (write_conf), the store at $DB;
 #   - run / run_rosterd / run_rctl: run a command without tripping set -e,
@@ -36,6 +37,9 @@ DB=$TEST_TMP/learning.db
 SUFFIX="dc=example,dc=com"
 PEOPLE="ou=people,$SUFFIX"
 T_PIDS=()
+# Commands (names of functions without arguments) run when the test ends,
+# e.g. to stop another server: T_CLEANUP+=(my_stop).
+T_CLEANUP=()
 RC=0
 OUT=""
 ERR=""
@@ -51,7 +55,7 @@ _t_on_err() {
 }
 
 _t_on_exit() {
-	local rc=$? pid
+	local rc=$? pid cmd
 	trap - ERR
 	set +e
 	for pid in "${T_PIDS[@]}"; do
@@ -63,6 +67,9 @@ _t_on_exit() {
 	if [ -d "$SLAPD_HOME" ]; then
 		slapd_stop "$SLAPD_HOME" >/dev/null 2>&1
 	fi
+	for cmd in "${T_CLEANUP[@]}"; do
+		"$cmd" >/dev/null 2>&1
+	done
 	if [ "$rc" -eq 0 ]; then
 		echo "PASS: $T_NAME"
 	else

@@ -29,7 +29,9 @@
 #                        SLAPD_TLS_CERT + SLAPD_TLS_KEY (PEM files: the server's TLS
 #                        certificate and key, so it offers StartTLS and, with
 #                        SLAPD_LDAPS=1 at slapd_start, ldaps://), SLAPD_TLS_CA (PEM).
-#   slapd_load DIR FILE...  offline load with slapadd -q -w (slapd must not be running
+#   slapd_load DIR FILE...  offline load into the database of $SLAPD_SUFFIX (also when
+#                        SLAPD_EXTRA_GLOBAL_CONF declares another database before
+#                        it) with slapadd -q -w (slapd must not be running
 #                        from DIR). FILE "-" reads stdin. Nothing is loaded implicitly:
 #                        pass "$ROSTERD_TOP/tests/fixtures/base.ldif" first.
 #   slapd_start DIR      start slapd in the background with `-d stats`, its output
@@ -69,8 +71,11 @@
 #                          ROSTERD_CONF_URI (default $SLAPD_URI)
 #                          ROSTERD_CONF_BIND_DN, ROSTERD_CONF_BIND_PW (service account)
 #                          ROSTERD_CONF_PAGE_SIZE (1000), ROSTERD_CONF_TIMEOUT (10)
-#                          ROSTERD_CONF_LDAP_EXTRA   added inside ldap = { }
+#                          ROSTERD_CONF_SUFFIX (dc=example,dc=com: the users base is
+#                            ou=people under it, the groups base ou=groups)
+#                          ROSTERD_CONF_USERS_BASE, ROSTERD_CONF_GROUPS_BASE (whole DNs)
 #                          ROSTERD_CONF_USERS_FILTER ((objectClass=inetOrgPerson))
+#                          ROSTERD_CONF_LDAP_EXTRA   added inside ldap = { }
 #                          ROSTERD_CONF_USERS_EXTRA  added inside users = { }
 #                          ROSTERD_CONF_GROUPS_FILTER ((objectClass=groupOfNames)),
 #                          ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE (member; set and empty: none),
@@ -271,7 +276,7 @@ slapd_load() {
 			return 1
 		fi
 		rc=0
-		"$SLAPADD_BIN" -q -w -f "$dir/slapd.conf" -l "$f" || rc=$?
+		"$SLAPADD_BIN" -q -w -f "$dir/slapd.conf" -b "$SLAPD_SUFFIX" -l "$f" || rc=$?
 		if [ "$rc" -ne 0 ]; then
 			_slapd_err "slapd_load: slapadd failed (status $rc) on $f"
 			return 1
@@ -560,12 +565,12 @@ ldap = {
   timeout = ${ROSTERD_CONF_TIMEOUT:-10};
   ${ROSTERD_CONF_LDAP_EXTRA:-}
   users = {
-    base = "ou=people,$SLAPD_SUFFIX";
+    base = "${ROSTERD_CONF_USERS_BASE:-ou=people,${ROSTERD_CONF_SUFFIX:-$SLAPD_SUFFIX}}";
     filter = "${ROSTERD_CONF_USERS_FILTER:-(objectClass=inetOrgPerson)}";
     ${ROSTERD_CONF_USERS_EXTRA:-}
   };
   groups = {
-    base = "ou=groups,$SLAPD_SUFFIX";
+    base = "${ROSTERD_CONF_GROUPS_BASE:-ou=groups,${ROSTERD_CONF_SUFFIX:-$SLAPD_SUFFIX}}";
     filter = "${ROSTERD_CONF_GROUPS_FILTER:-(objectClass=groupOfNames)}";
     member_attribute = "${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE-member}";
     nested = ${ROSTERD_CONF_GROUPS_NESTED:-true};

@@ -138,6 +138,26 @@ test_full_entry(void **state)
 	assert_false(p.dir_disabled);
 }
 
+/* A 16-byte binary id is a GUID: Active Directory's string form, the first
+ * three groups byte-swapped; other binary ids stay hex. */
+static void
+test_guid_string_form(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake_attr attrs[] = {
+		{ "objectGUID", { V("\x86\xfd\x9b\xc9\x26\xe0\x97\x43\x8a\x0b\x01\x02\x03\x04\x05\x06") }, 1 },
+		{ "uid", { V("a") }, 1 },
+	};
+	struct person_rec p;
+	char reason[256];
+
+	assert_int_equal(map(fx, attrs, 2, &p, reason, sizeof(reason)), 0);
+	assert_string_equal(p.dir_id, "c99bfd86-e026-4397-8a0b-010203040506");
+	attrs[0].vals[0] = (struct dir_val)V("\x86\xfd\x9b\xc9\x26\xe0\x97\x43\x8a\x0b\x01\x02\x03\x04\x05");
+	assert_int_equal(map(fx, attrs, 2, &p, reason, sizeof(reason)), 0);
+	assert_string_equal(p.dir_id, "86fd9bc926e097438a0b0102030405");
+}
+
 static void
 test_disabled_flag(void **state)
 {
@@ -289,6 +309,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_attribute_list_is_distinct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guid_string_form, setup, teardown),
 		cmocka_unit_test(test_utf8_offsets),
 		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_username_controls_rejected, setup, teardown),

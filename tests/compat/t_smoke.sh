@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# t_smoke: the short scenario make check runs on every server: first sync,
+# changes, a no-change resync.
+# Proves: people are created with their fields and the server's stable id (of
+# its own form), a person disabled in the directory is created disabled; an
+# attribute change updates only that person, a new entry is created, a flag set
+# disables and a delete disables as missing; a resync with no change writes
+# nothing and counts everyone unchanged.
+. "$(dirname "$0")/lib.sh"
+
+{
+	fx_person alice Alice Archer "title: Engineer"
+	fx_person bob Bob Baker "title: Accountant"
+	fx_person carol Carol Clark "title: Director"
+	fx_person dave Dave Dunn @disabled
+} >"$TEST_TMP/people.ldif"
+fx_start "$TEST_TMP/people.ldif"
+
+note "first sync"
+fx_timed "first sync" sync_once
+assert_eq "ok 4 0 0 0 0 0" "$(run_counts)" "first sync counts"
+assert_sql "alice|alice@example.com|Alice|Archer|Alice Archer|Engineer|invited
+bob|bob@example.com|Bob|Baker|Bob Baker|Accountant|invited
+carol|carol@example.com|Carol|Clark|Carol Clark|Director|invited
+dave|dave@example.com|Dave|Dunn|Dave Dunn||disabled" \
+	"SELECT username, email, given_name, family_name, display_name, coalesce(title, ''), status FROM people ORDER BY username"
+assert_sql "directory|1" "SELECT status_reason, dir_disabled FROM people WHERE username = 'dave'"
+assert_match "$(col alice dir_id)" "$FX_ID_RE" "the stable id in the server's form"
+assert_eq "$(fx_p alice)" "$(col alice dn)" "the DN as the server gives it"
+
+note "changes"
+fx_set "$(fx_p alice)" title "Senior Engineer"
+fx_person erin Erin Evans | fx_add
+fx_disable bob
+fx_delete "$(fx_p carol)"
+fx_timed "sync with changes" sync_once
+assert_eq "ok 1 1 0 2 0 0" "$(run_counts)" "counts after the changes"
+assert_sql "alice|Senior Engineer|invited|
+bob|Accountant|disabled|directory
+carol|Director|disabled|missing
+dave||disabled|directory
+erin||invited|" "SELECT username, coalesce(title, ''), status, coalesce(status_reason, '') FROM people ORDER BY username"
+assert_sql "changed: title" "SELECT detail FROM audit_log WHERE run_id = 2 AND action = 'update' AND subject = 'alice'"
+
+note "no change: nothing written"
+before=$(fx_dump)
+fx_timed "no-change resync" sync_once
+assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "resync counts"
+assert_sql 4 "SELECT unchanged FROM sync_runs ORDER BY id DESC LIMIT 1" "the 4 entries read, all unchanged"
+assert_eq "$before" "$(fx_dump)" "a no-change resync writes nothing"
