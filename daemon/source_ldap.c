@@ -13,8 +13,9 @@
  * (bases, scopes, filters, attribute lists) and when the last refresh from
  * nothing was made. People: what changed since the cookie, the unchanged
  * ones named when the server has a present phase, the deleted ones named
- * otherwise. Groups: when any person changed, or the groups' own refresh
- * says a group did, every group is read again (a refresh from nothing,
+ * otherwise. Groups: when a person changed in a way members are matched by
+ * (the run says: source.members_same), or the groups' own refresh says a
+ * group did, every group is read again (a refresh from nothing,
  * which also gives the new cookie); otherwise none is read and the run
  * keeps the groups as they are. No cookie, one the server refuses, a
  * fingerprint that differs (the config changed) or a last refresh from
@@ -210,6 +211,15 @@ static bool
 ldap_whole(const struct source *s)
 {
 	return ((const struct source_ldap *)s)->whole;
+}
+
+/* A refresh of the people from a cookie: what changed since. */
+static bool
+refresh_changes_only(const struct source *s)
+{
+	const struct source_ldap *l = (const struct source_ldap *)s;
+
+	return l->refresh && l->syncing && l->what == SOURCE_PEOPLE && !l->people_full;
 }
 
 static void
@@ -429,8 +439,9 @@ refresh_read(struct source_ldap *l, enum source_read what)
 		return 0;
 	}
 	/* The members of every group are matched against the people again
-	 * when any person changed. */
-	l->groups_full = l->people_changes > 0 || l->people_full || l->kept_groups.data == NULL;
+	 * when a person changed in a way they are matched by (the run says). */
+	l->groups_full = (l->people_changes > 0 && !l->s.members_same) || l->people_full ||
+			 l->kept_groups.data == NULL;
 	l->probing = !l->groups_full;
 	search_start(l, what, true, l->groups_full ? NULL : &l->kept_groups);
 	return 0;
@@ -560,6 +571,7 @@ static const struct source_ops refresh_ops = {
 	.next = ldap_next,
 	.complete = ldap_complete,
 	.whole = ldap_whole,
+	.changes_only = refresh_changes_only,
 	.state = refresh_state,
 	.end = ldap_end,
 	.free = ldap_free,
