@@ -62,6 +62,11 @@ struct source_ldap {
 	struct cookie { unsigned char *data; size_t len; } kept_people, kept_groups,
 		new_people, new_groups;
 	char id[37];             /* the dir_id of an unchanged or gone entry */
+	/* The entryUUIDs of the people a refresh from a cookie sent changed,
+	 * sorted before the groups' refresh: a server that keeps a session log
+	 * (slapd) names them gone to the groups' refresh as well. */
+	unsigned char (*sent)[16];
+	size_t nsent, sent_cap;
 	char *state;             /* what state() hands out */
 };
 
@@ -256,6 +261,7 @@ ldap_free(struct source *s)
 	cookie_free(&l->kept_groups);
 	cookie_free(&l->new_people);
 	cookie_free(&l->new_groups);
+	free(l->sent);
 	free(l->state);
 	free(s);
 }
@@ -431,9 +437,49 @@ refresh_begin(struct source_ldap *l, const char *kept)
 }
 
 static int
+uuid_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+/* Keep the entryUUID of a person a refresh from a cookie sent changed: 0
+ * or -ENOMEM. */
+static int
+sent_add(struct source_ldap *l, const unsigned char u[16])
+{
+	if (l->nsent == l->sent_cap) {
+		size_t cap = l->sent_cap ? 2 * l->sent_cap : 256;
+		unsigned char (*n)[16] = realloc(l->sent, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -ENOMEM;
+		l->sent = n;
+		l->sent_cap = cap;
+	}
+	memcpy(l->sent[l->nsent++], u, 16);
+	return 0;
+}
+
+/* Whether an item of the groups' refresh says a group changed. A deletion
+ * of an entry the people's refresh sent changed is not one: a server with a
+ * session log (slapd) names every entry written since the cookie that its
+ * search did not send as deleted (so an entry both a person and a group that
+ * stopped being a group is taken for a person: its group is read again
+ * with the next group change, or sync.full_every). */
+static bool
+probe_changed(const struct source_ldap *l, enum dir_sync_kind k, const unsigned char u[16])
+{
+	if (k == DIR_SYNC_PRESENT)
+		return false;
+	return k != DIR_SYNC_DELETE ||
+	       bsearch(u, l->sent, l->nsent, sizeof(*l->sent), uuid_cmp) == NULL;
+}
+
+static int
 refresh_read(struct source_ldap *l, enum source_read what)
 {
 	if (what == SOURCE_PEOPLE) {
+		l->nsent = 0;
 		l->people_full = l->kept_people.data == NULL;
 		search_start(l, what, true, l->people_full ? NULL : &l->kept_people);
 		return 0;
@@ -443,6 +489,8 @@ refresh_read(struct source_ldap *l, enum source_read what)
 	l->groups_full = (l->people_changes > 0 && !l->s.members_same) || l->people_full ||
 			 l->kept_groups.data == NULL;
 	l->probing = !l->groups_full;
+	if (l->probing && l->nsent > 0)
+		qsort(l->sent, l->nsent, sizeof(*l->sent), uuid_cmp);
 	search_start(l, what, true, l->groups_full ? NULL : &l->kept_groups);
 	return 0;
 }
@@ -459,11 +507,15 @@ sync_item(struct source_ldap *l, const char *dn, struct source_entry *e)
 
 	l->handed++;
 	if (l->probing) {   /* the groups' refresh says only whether one changed */
-		l->changed |= k != DIR_SYNC_PRESENT;
+		l->changed |= probe_changed(l, k, u);
 		return 2;
 	}
 	if (people && k != DIR_SYNC_PRESENT)
 		l->people_changes++;
+	if (people && k == DIR_SYNC_ENTRY && !l->people_full && (r = sent_add(l, u)) < 0) {
+		snprintf(l->s.err, sizeof(l->s.err), "no memory");
+		return r;
+	}
 	if (k == DIR_SYNC_ENTRY)
 		return (r = map_entry(l, dn, e)) < 0 ? r : 1;
 	memset(e, 0, sizeof(*e));
