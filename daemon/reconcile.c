@@ -1018,14 +1018,15 @@ plan_unseen_delta(struct recon *rc, long long max)
 static int
 plan_unseen(struct recon *rc)
 {
-	long long people = recon_count(rc, "SELECT count(*) FROM people");
-	long long max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people");
+	long long max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people"), people;
 	size_t i;
 
-	if (people < 0 || max < 0)
+	if (max < 0)
 		return -EIO;
 	if (rc->lazy && rc->delta)
 		return plan_unseen_delta(rc, max);
+	if ((people = recon_count(rc, "SELECT count(*) FROM people")) < 0)
+		return -EIO;
 	/* Everyone the store had when the read began was read (skipped or
 	 * staged), and nobody was added since: nobody is unseen. (Lazy, known
 	 * holds only whom the read named.) */
