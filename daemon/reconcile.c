@@ -55,6 +55,7 @@ struct recon {
 	 * changes, so everyone else of the store was read unchanged. */
 	bool lazy, delta;
 	long long lazy_staged;  /* entries staged while lazy */
+	long long not_skipped;  /* delta: the people of the store named, or missing */
 	long long skipped;      /* entries read unchanged, not staged */
 	long long restaged;     /* of those, staged again from the store by the plan */
 	char *list;             /* a group's member values, each ending in NUL */
@@ -535,7 +536,7 @@ rest_unchanged_lazy(struct recon *rc)
 {
 	struct sql q = { .text = "" };
 	struct stmt *s;
-	long long max, people, named, missing = 0;
+	long long max, named, missing = 0;
 	int r;
 
 	if ((r = store_query_int(rc->st, "SELECT coalesce(max(id), 0) FROM people", &max)) < 0)
@@ -554,14 +555,14 @@ rest_unchanged_lazy(struct recon *rc)
 	stmt_done(s);
 	if (r < 0)
 		return r;
-	/* How many that leaves unchanged, for the run's counts. */
-	if ((r = store_query_int(rc->st, "SELECT count(*) FROM people", &people)) < 0 ||
-	    (r = store_query_int(rc->st, "SELECT count(*) FROM people WHERE missing_since IS NULL "
+	/* Everyone else is read unchanged: recon_plan counts them, from the
+	 * number of people it counts anyway. */
+	if ((r = store_query_int(rc->st, "SELECT count(*) FROM people WHERE missing_since IS NULL "
 				 "AND dir_id IN (SELECT dir_id FROM temp.stage_people UNION "
 				 "SELECT dir_id FROM temp.stage_seen UNION "
 				 "SELECT dir_id FROM temp.stage_gone)", &named)) < 0)
 		return r;
-	rc->skipped = people - named - missing;
+	rc->not_skipped = named + missing;
 	rc->delta = true;
 	return 0;
 }
@@ -1131,6 +1132,10 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
+	if ((n.people_total = recon_count(rc, "SELECT count(*) FROM people")) < 0)
+		return -EIO;
+	if (rc->lazy && rc->delta)
+		rc->skipped = n.people_total - rc->not_skipped;
 	if ((r = recon_sql(rc, "DELETE FROM temp.plan", NULL)) < 0 ||
 	    (r = recon_sql(rc, "DELETE FROM temp.unseen", NULL)) < 0 ||
 	    (r = reject_held_usernames(rc)) < 0 ||
@@ -1154,7 +1159,6 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	n.rejected = recon_count(rc, "SELECT count(*) FROM temp.stage_rejects");
 	n.people_enabled = recon_count(rc, "SELECT count(*) FROM people "
 				       "WHERE status IN ('invited', 'active')");
-	n.people_total = recon_count(rc, "SELECT count(*) FROM people");
 	if (staged < 0 || n.created < 0 || n.updated < 0 || n.renamed < 0 || n.disabled < 0 ||
 	    n.dir_disabled_new < 0 || n.enabled < 0 || n.rejected < 0 ||
 	    n.people_enabled < 0 || n.people_total < 0)
