@@ -471,7 +471,7 @@ probe_changed(const struct source_ldap *l, enum dir_sync_kind k, const unsigned 
 {
 	if (k == DIR_SYNC_PRESENT)
 		return false;
-	return k != DIR_SYNC_DELETE ||
+	return k != DIR_SYNC_DELETE || l->nsent == 0 ||
 	       bsearch(u, l->sent, l->nsent, sizeof(*l->sent), uuid_cmp) == NULL;
 }
 
