@@ -70,6 +70,11 @@ struct recon;
  * only the connection's temporary database: no lock on the store is held
  * while the directory is read, so the platform's writers are never blocked. */
 int recon_stage_begin(struct store *st, struct recon **out);
+/* As recon_stage_begin(), for a read expected to name only what changed
+ * (RFC 4533 with a cookie): the store's people are not loaded up front, only
+ * when the read turns out to need them (a present phase, or more entries
+ * than loading them costs). What the plan decides is the same. */
+int recon_stage_begin_changes(struct store *st, struct recon **out);
 /* Stage one person. Returns 0, or -EEXIST when an entry staged before has the
  * same username or directory id (this later entry is then not staged). */
 int recon_stage_person(struct recon *rc, const struct person_rec *p);
@@ -86,6 +91,11 @@ int recon_stage_seen(struct recon *rc, const char *dir_id);
 int recon_stage_unchanged(struct recon *rc, const char *dir_id);
 int recon_stage_gone(struct recon *rc, const char *dir_id);
 int recon_stage_rest_unchanged(struct recon *rc);
+/* After a whole people read (and recon_stage_rest_unchanged(), if called):
+ * 1 when what it staged may change what group member values resolve to
+ * (someone new, with another DN or username, going missing or back), 0 when
+ * it cannot, or a negative errno. */
+int recon_stage_members_may_change(struct recon *rc);
 /* Record a rejected entry and why. */
 int recon_stage_reject(struct recon *rc, const char *dn, const char *reason);
 /* Stage one group and its member values. -EEXIST: a group with the same id

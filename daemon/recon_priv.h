@@ -37,6 +37,9 @@
  *   stage_seen       dir_id of entries read but not staged as a person
  *                    (rejected, or their username held): their people are
  *                    not missing. Read by the plan (unseen).
+ *   stage_gone       dir_id of the people a source that reads changes
+ *                    named gone. Read by the plan of a lazy handle (unseen)
+ *                    and recon_stage_members_may_change().
  *   stage_rejects    seq, dn, reason of each entry refused, in order. Read
  *                    by recon_plan (counted), recon_apply (run_rejects) and
  *                    recon_rejects_foreach().
@@ -122,7 +125,9 @@
  *
  * The SQL function rosterd_skipped(dir_id), defined while a handle lives
  * (store_define_predicate): 1 when this run read that person unchanged and
- * did not stage them.
+ * did not stage them (a lazy handle, recon_stage_begin_changes(), once the
+ * read named only changes: everyone of the store it did not name, except
+ * those missing before).
  */
 #ifndef ROSTERD_RECON_PRIV_H
 #define ROSTERD_RECON_PRIV_H

@@ -42,14 +42,21 @@ struct recon {
 	/* the statements of staging, one call per entry: prepared by
 	 * recon_stage_begin, given back by recon_free */
 	struct stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
-	struct stmt *ins_member_of, *ins_group, *ins_member_list;
+	struct stmt *ins_member_of, *ins_group, *ins_member_list, *ins_gone;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
-	struct known *known;    /* the store's people */
+	struct known *known;    /* the store's people (lazy: those named) */
 	unsigned char *kflag;   /* KNOWN_* of each */
 	uint32_t *kslot;        /* open addressing on k1: index + 1, 0 empty */
-	size_t nknown, kmask;
+	size_t nknown, kcap, kmask;
 	long long known_max;    /* the highest person id when they were loaded */
+	/* Lazy (recon_stage_begin_changes): the store's people are not loaded;
+	 * known holds only the ids the read named (and, once the read named
+	 * only changes, those missing before). delta: the read named only
+	 * changes, so everyone else of the store was read unchanged. */
+	bool lazy, delta;
+	long long lazy_staged;  /* entries staged while lazy */
+	long long not_skipped;  /* delta: the people of the store named, or missing */
 	long long skipped;      /* entries read unchanged, not staged */
 	long long restaged;     /* of those, staged again from the store by the plan */
 	char *list;             /* a group's member values, each ending in NUL */
@@ -131,6 +138,7 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_member_of);
 	stmt_done(rc->ins_group);
 	stmt_done(rc->ins_member_list);
+	stmt_done(rc->ins_gone);
 	free(rc->list);
 	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL);
 	free(rc->known);
@@ -194,15 +202,12 @@ id_key(const char *s, size_t n, uint64_t *k1, uint64_t *k2)
 	*k2 = b;
 }
 
-/* The index of the person with this directory id, or -1. */
+/* The index of the person with this key, or -1. */
 static long
-known_find(const struct recon *rc, const char *dir_id, size_t n)
+known_find_key(const struct recon *rc, uint64_t k1, uint64_t k2)
 {
-	uint64_t k1, k2;
-
 	if (rc->nknown == 0)
 		return -1;
-	id_key(dir_id, n, &k1, &k2);
 	for (size_t h = k1 & rc->kmask;; h = (h + 1) & rc->kmask) {
 		uint32_t v = rc->kslot[h];
 
@@ -213,72 +218,176 @@ known_find(const struct recon *rc, const char *dir_id, size_t n)
 	}
 }
 
-/* SQL: rosterd_skipped(dir_id), whether this run read the person unchanged. */
+/* The index of the person with this directory id, or -1. */
+static long
+known_find(const struct recon *rc, const char *dir_id, size_t n)
+{
+	uint64_t k1, k2;
+
+	if (rc->nknown == 0)
+		return -1;
+	id_key(dir_id, n, &k1, &k2);
+	return known_find_key(rc, k1, k2);
+}
+
+/* SQL: rosterd_skipped(dir_id), whether this run read the person unchanged.
+ * Lazy, once the read named only changes: everyone it did not name, except
+ * those missing before. */
 static bool
 sql_skipped(void *arg, const char *id, size_t len)
 {
 	const struct recon *rc = arg;
 	long i = known_find(rc, id, len);
 
-	return i >= 0 && (rc->kflag[i] & KNOWN_SKIPPED);
+	if (i < 0)
+		return rc->lazy && rc->delta;
+	return (rc->kflag[i] & KNOWN_SKIPPED) != 0;
 }
 
+/* Put known[i] in the slots. A key there already: two people with one key,
+ * neither is ever skipped. */
+static void
+known_slot(struct recon *rc, size_t i)
+{
+	const struct known *k = &rc->known[i];
+	size_t h = k->k1 & rc->kmask;
+
+	for (; rc->kslot[h] != 0; h = (h + 1) & rc->kmask) {
+		const struct known *o = &rc->known[rc->kslot[h] - 1];
+		if (o->k1 == k->k1 && o->k2 == k->k2) {
+			rc->kflag[rc->kslot[h] - 1] |= KNOWN_SHARED;
+			rc->kflag[i] |= KNOWN_SHARED;
+			return;
+		}
+	}
+	rc->kslot[h] = (uint32_t)(i + 1);
+}
+
+/* Room for n people, the slots at most half full: 0 or -ENOMEM. */
+static int
+known_reserve(struct recon *rc, size_t n)
+{
+	size_t mask = 15;
+	uint32_t *slot;
+
+	if (n >= UINT32_MAX / 2)
+		return -ENOMEM;
+	if (n > rc->kcap) {
+		size_t cap = rc->kcap ? rc->kcap : 16;
+		struct known *k;
+		unsigned char *f;
+
+		while (cap < n)
+			cap *= 2;
+		if ((k = realloc(rc->known, cap * sizeof(*k))) == NULL)
+			return -ENOMEM;
+		rc->known = k;
+		if ((f = realloc(rc->kflag, cap)) == NULL)
+			return -ENOMEM;
+		memset(f + rc->kcap, 0, cap - rc->kcap);
+		rc->kflag = f;
+		rc->kcap = cap;
+	}
+	if (rc->kslot != NULL && 2 * n <= rc->kmask)
+		return 0;
+	while (mask < 2 * n)
+		mask = 2 * mask + 1;
+	if ((slot = calloc(mask + 1, sizeof(*slot))) == NULL)
+		return -ENOMEM;
+	free(rc->kslot);
+	rc->kslot = slot;
+	rc->kmask = mask;
+	for (size_t i = 0; i < rc->nknown; i++)
+		known_slot(rc, i);
+	return 0;
+}
+
+/* Add a person: 0 or -ENOMEM. */
+static int
+known_add(struct recon *rc, uint64_t k1, uint64_t k2, int64_t hash, unsigned char flag)
+{
+	int r = known_reserve(rc, rc->nknown + 1);
+
+	if (r < 0)
+		return r;
+	rc->known[rc->nknown] = (struct known){ .k1 = k1, .k2 = k2, .hash = hash };
+	rc->kflag[rc->nknown] = flag;
+	known_slot(rc, rc->nknown++);
+	return 0;
+}
+
+/* Mark the person with this id; lazy, one not named before is added. 0 or
+ * -ENOMEM. */
+static int
+known_mark(struct recon *rc, const char *dir_id, unsigned char flag)
+{
+	uint64_t k1, k2;
+	long i;
+
+	id_key(dir_id, strlen(dir_id), &k1, &k2);
+	if ((i = known_find_key(rc, k1, k2)) >= 0) {
+		rc->kflag[i] |= flag;
+		return 0;
+	}
+	return rc->lazy ? known_add(rc, k1, k2, 0, flag) : 0;
+}
+
+/* Load the store's people: known, with the marks of those missing. */
 static int
 known_load(struct recon *rc)
 {
 	struct stmt *s;
 	long long n = recon_count(rc, "SELECT count(*) FROM people");
-	size_t cap;
 	int r;
 
 	rc->known_max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people");
 	if (n < 0 || rc->known_max < 0)
 		return n < 0 ? (int)n : (int)rc->known_max;
-	cap = (size_t)n + 16;   /* room for a row added between the two reads */
-	rc->known = malloc(cap * sizeof(*rc->known));
-	if (rc->known == NULL)
-		return -ENOMEM;
-	rc->kflag = calloc(cap + 1, 1);
-	if (rc->kflag == NULL)
-		return -ENOMEM;
+	/* room for a row added between the two reads */
+	if ((r = known_reserve(rc, (size_t)n + 16)) < 0)
+		return r;
 	if ((r = store_prepare(rc->st, "SELECT dir_id, src_hash, missing_since IS NOT NULL "
 			       "FROM people", &s)) < 0)
 		return r;
-	while ((r = stmt_step(s)) == 1 && rc->nknown < cap) {
-		struct known *k = &rc->known[rc->nknown];
-		id_key(stmt_text(s, 0), stmt_bytes(s, 0), &k->k1, &k->k2);
-		k->hash = stmt_int(s, 1);
-		if (stmt_int(s, 2))
-			rc->kflag[rc->nknown] = KNOWN_MISSING;
-		rc->nknown++;
+	while ((r = stmt_step(s)) == 1) {
+		uint64_t k1, k2;
+
+		id_key(stmt_text(s, 0), stmt_bytes(s, 0), &k1, &k2);
+		if ((r = known_add(rc, k1, k2, stmt_int(s, 1),
+				   stmt_int(s, 2) ? KNOWN_MISSING : 0)) < 0)
+			break;
 	}
 	stmt_done(s);
-	if (r < 0)
-		return r;
-	/* Rows past cap are simply not known: they are staged as before. The
-	 * slots are at most half full. */
-	for (rc->kmask = 15; rc->kmask < 2 * rc->nknown; rc->kmask = 2 * rc->kmask + 1)
-		;
-	rc->kslot = calloc(rc->kmask + 1, sizeof(*rc->kslot));
-	if (rc->kslot == NULL || rc->nknown >= UINT32_MAX)
-		return -ENOMEM;
-	for (size_t i = 0; i < rc->nknown; i++) {
-		const struct known *k = &rc->known[i];
-		size_t h = k->k1 & rc->kmask;
+	return r < 0 ? r : 0;
+}
 
-		for (; rc->kslot[h] != 0; h = (h + 1) & rc->kmask) {
-			const struct known *o = &rc->known[rc->kslot[h] - 1];
-			if (o->k1 == k->k1 && o->k2 == k->k2) {
-				/* two people with one key: neither is skipped */
-				rc->kflag[rc->kslot[h] - 1] |= KNOWN_SHARED;
-				rc->kflag[i] |= KNOWN_SHARED;
-				break;
-			}
-		}
-		if (rc->kslot[h] == 0)
-			rc->kslot[h] = (uint32_t)(i + 1);
+/* Lazy no more: the read turned out to need every person of the store (a
+ * present phase, or more entries than loading them costs). They are
+ * loaded, and the marks of those named so far carried over. 0 or a
+ * negative errno. */
+static int
+known_switch(struct recon *rc)
+{
+	struct known *old = rc->known;
+	unsigned char *oflag = rc->kflag;
+	size_t n = rc->nknown;
+	int r;
+
+	free(rc->kslot);
+	rc->known = NULL;
+	rc->kflag = NULL;
+	rc->kslot = NULL;
+	rc->nknown = rc->kcap = rc->kmask = 0;
+	rc->lazy = false;
+	r = known_load(rc);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		long j = known_find_key(rc, old[i].k1, old[i].k2);
+		if (j >= 0)
+			rc->kflag[j] |= oflag[i] & (KNOWN_STAGED | KNOWN_GONE);
 	}
-	return store_define_predicate(rc->st, "rosterd_skipped", sql_skipped, rc);
+	free(old);
+	free(oflag);
+	return r;
 }
 
 /* Prepare the statements staging runs once per entry or value. */
@@ -313,13 +422,15 @@ stage_prepare(struct recon *rc)
 			       "name, description, partial) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 			       &rc->ins_group)) < 0 ||
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_member_lists (group_dir_id, "
-			       "list) VALUES (?1, ?2)", &rc->ins_member_list)) < 0)
+			       "list) VALUES (?1, ?2)", &rc->ins_member_list)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_gone (dir_id) VALUES (?1) "
+			       "ON CONFLICT DO NOTHING", &rc->ins_gone)) < 0)
 		return r;
 	return 0;
 }
 
-int
-recon_stage_begin(struct store *st, struct recon **out)
+static int
+stage_begin(struct store *st, bool lazy, struct recon **out)
 {
 	struct recon *rc = calloc(1, sizeof(*rc));
 	int r;
@@ -328,7 +439,13 @@ recon_stage_begin(struct store *st, struct recon **out)
 		return -ENOMEM;
 	rc->st = st;
 	rc->gdigest = 0xcbf29ce484222325ULL;
-	if ((r = known_load(rc)) < 0 ||
+	rc->lazy = lazy;
+	if (lazy)
+		r = (int)(rc->known_max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people"));
+	else
+		r = known_load(rc);
+	if (r < 0 ||
+	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc)) < 0 ||
 	    (r = store_exec(st, schema_recon_tables)) < 0 ||
 	    (r = stage_prepare(rc)) < 0 ||
 	    (r = store_begin_temp(st)) < 0) {
@@ -338,6 +455,18 @@ recon_stage_begin(struct store *st, struct recon **out)
 	rc->staging = true;
 	*out = rc;
 	return 0;
+}
+
+int
+recon_stage_begin(struct store *st, struct recon **out)
+{
+	return stage_begin(st, false, out);
+}
+
+int
+recon_stage_begin_changes(struct store *st, struct recon **out)
+{
+	return stage_begin(st, true, out);
 }
 
 /* Run a staging statement once, and ready it for the next entry: 0, or a
@@ -356,10 +485,10 @@ stage_step(struct stmt *s)
 int
 recon_stage_seen(struct recon *rc, const char *dir_id)
 {
-	long ki = known_find(rc, dir_id, strlen(dir_id));
+	int r = known_mark(rc, dir_id, KNOWN_STAGED);
 
-	if (ki >= 0)
-		rc->kflag[ki] |= KNOWN_STAGED;
+	if (r < 0)
+		return r;
 	stmt_bind_text(rc->ins_seen, 1, dir_id);
 	return stage_step(rc->ins_seen);
 }
@@ -367,7 +496,13 @@ recon_stage_seen(struct recon *rc, const char *dir_id)
 int
 recon_stage_unchanged(struct recon *rc, const char *dir_id)
 {
-	long ki = known_find(rc, dir_id, strlen(dir_id));
+	long ki;
+	int r;
+
+	/* Naming people unchanged one by one needs them all. */
+	if (rc->lazy && (r = known_switch(rc)) < 0)
+		return r;
+	ki = known_find(rc, dir_id, strlen(dir_id));
 
 	/* Not in the store (never taken), already read, or missing since an
 	 * earlier run (the directory cannot vouch for them now): left alone. */
@@ -385,10 +520,51 @@ recon_stage_unchanged(struct recon *rc, const char *dir_id)
 int
 recon_stage_gone(struct recon *rc, const char *dir_id)
 {
-	long ki = known_find(rc, dir_id, strlen(dir_id));
+	int r = known_mark(rc, dir_id, KNOWN_GONE);
 
-	if (ki >= 0)
-		rc->kflag[ki] |= KNOWN_GONE;
+	if (r < 0)
+		return r;
+	stmt_bind_text(rc->ins_gone, 1, dir_id);
+	return stage_step(rc->ins_gone);
+}
+
+/* Lazy: everyone of the store the read did not name, except those missing
+ * before, was read unchanged (rosterd_skipped says so from now on). People
+ * are created only by sync runs, under the run lock; a higher id than
+ * when staging began means another writer, and -EAGAIN. */
+static int
+rest_unchanged_lazy(struct recon *rc)
+{
+	struct sql q = { .text = "" };
+	struct stmt *s;
+	long long max, named, missing = 0;
+	int r;
+
+	if ((r = store_query_int(rc->st, "SELECT coalesce(max(id), 0) FROM people", &max)) < 0)
+		return r;
+	if (max != rc->known_max)
+		return -EAGAIN;
+	/* SQLite: INDEXED BY (see restage_skipped) */
+	sql_add(&q, "SELECT dir_id FROM people INDEXED BY people_attention "
+		"WHERE (%s) AND missing_since IS NOT NULL", schema_attention);
+	if (q.err < 0)
+		return q.err;
+	if ((r = store_prepare(rc->st, q.text, &s)) < 0)
+		return r;
+	while ((r = stmt_step(s)) == 1 && (r = known_mark(rc, stmt_text(s, 0), KNOWN_MISSING)) == 0)
+		missing++;
+	stmt_done(s);
+	if (r < 0)
+		return r;
+	/* Everyone else is read unchanged: recon_plan counts them, from the
+	 * number of people it counts anyway. */
+	if ((r = store_query_int(rc->st, "SELECT count(*) FROM people WHERE missing_since IS NULL "
+				 "AND dir_id IN (SELECT dir_id FROM temp.stage_people UNION "
+				 "SELECT dir_id FROM temp.stage_seen UNION "
+				 "SELECT dir_id FROM temp.stage_gone)", &named)) < 0)
+		return r;
+	rc->not_skipped = named + missing;
+	rc->delta = true;
 	return 0;
 }
 
@@ -398,6 +574,8 @@ recon_stage_rest_unchanged(struct recon *rc)
 	long long people;
 	int r;
 
+	if (rc->lazy)
+		return rest_unchanged_lazy(rc);
 	/* Everyone of the store must be known, or one left out would be taken
 	 * for missing. */
 	if ((r = store_query_int(rc->st, "SELECT count(*) FROM people", &people)) < 0)
@@ -415,6 +593,42 @@ recon_stage_rest_unchanged(struct recon *rc)
 		rc->skipped++;
 	}
 	return 0;
+}
+
+int
+recon_stage_members_may_change(struct recon *rc)
+{
+	struct sql q = { .text = "" };
+	long long n;
+
+	if (rc->lazy && !rc->delta)
+		return 1;   /* a whole read without the store's people: not worked out */
+	/* Someone neither read nor missing before goes missing. */
+	for (size_t i = 0; !rc->lazy && i < rc->nknown; i++)
+		if (!(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING)))
+			return 1;
+	/* SQLite: CROSS JOIN (the few gone first, not every person) */
+	if (rc->lazy && (n = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_gone g CROSS "
+					 "JOIN people p ON p.dir_id = g.dir_id "
+					 "WHERE p.missing_since IS NULL AND NOT EXISTS (SELECT 1 FROM "
+					 "temp.stage_people s WHERE s.dir_id = g.dir_id) AND NOT EXISTS "
+					 "(SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = g.dir_id))")) != 0)
+		return n < 0 ? (int)n : 1;
+	/* Someone new, with another DN or username, or back. */
+	n = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_people s LEFT JOIN people p "
+			"ON p.dir_id = s.dir_id WHERE p.id IS NULL OR p.dn_norm IS NOT s.dn_norm "
+			"OR p.username IS NOT s.username COLLATE BINARY "
+			"OR p.missing_since IS NOT NULL)");
+	if (n != 0)
+		return n < 0 ? (int)n : 1;
+	/* Someone missing before read unchanged or rejected: back. */
+	sql_add(&q, "SELECT EXISTS (SELECT 1 FROM people INDEXED BY people_attention "
+		"WHERE (%s) AND missing_since IS NOT NULL AND (rosterd_skipped(dir_id) "
+		"OR dir_id IN (SELECT dir_id FROM temp.stage_seen)))", schema_attention);
+	if (q.err < 0)
+		return q.err;
+	n = recon_count(rc, q.text);
+	return n < 0 ? (int)n : n != 0;
 }
 
 int
@@ -506,9 +720,16 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 {
 	struct stmt *s = rc->ins_person;
 	int64_t hash = person_hash(p);
-	long ki = known_find(rc, p->dir_id, strlen(p->dir_id));
+	long ki;
 	int i = 1, r;
 
+	/* Lazy, every entry is staged: once they are more than loading the
+	 * store's people costs (about 1 in 32 of them), those are loaded and
+	 * the entries read unchanged are only marked again. */
+	if (rc->lazy && ++rc->lazy_staged > rc->known_max / 32 + 256 &&
+	    (r = known_switch(rc)) < 0)
+		return r;
+	ki = known_find(rc, p->dir_id, strlen(p->dir_id));
 	if (ki >= 0 && (rc->kflag[ki] & KNOWN_PRESENT)) {
 		/* Named unchanged, then sent whole (slapd's present phase does
 		 * both for an entry changed since the cookie): the entry wins. */
@@ -522,13 +743,14 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 			return r;
 		return -EEXIST;
 	}
-	if (ki >= 0 && (rc->kflag[ki] & ~KNOWN_MISSING) == 0 && rc->known[ki].hash == hash) {
+	if (!rc->lazy && ki >= 0 && (rc->kflag[ki] & ~KNOWN_MISSING) == 0 &&
+	    rc->known[ki].hash == hash) {
 		rc->kflag[ki] = KNOWN_SKIPPED;
 		rc->skipped++;
 		return stage_member_of(rc, p);
 	}
-	if (ki >= 0)
-		rc->kflag[ki] |= KNOWN_STAGED;
+	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0)
+		return r;
 	stmt_bind_text(s, i++, p->dir_id);
 	stmt_bind_text(s, i++, p->dn);
 	stmt_bind_text(s, i++, p->dn_norm);
@@ -777,23 +999,50 @@ restage_skipped(struct recon *rc)
 	return 0;
 }
 
+/* Lazy, the read naming only changes: the people it named gone, and those
+ * missing before that it did not name. */
+static int
+plan_unseen_delta(struct recon *rc, long long max)
+{
+	struct sql q = { .text = "" };
+
+	if (max != rc->known_max)
+		return -EAGAIN;   /* see rest_unchanged_lazy */
+	/* SQLite: CROSS JOIN (the few gone first, not every person) */
+	sql_add(&q, "INSERT INTO temp.unseen (person_id) "
+		"SELECT p.id FROM temp.stage_gone g CROSS JOIN people p ON p.dir_id = g.dir_id "
+		"WHERE NOT EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = p.dir_id) "
+		"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = p.dir_id) "
+		"UNION SELECT p.id FROM people p INDEXED BY people_attention "
+		"WHERE (%s) AND p.missing_since IS NOT NULL "
+		"AND NOT EXISTS (SELECT 1 FROM temp.stage_people s WHERE s.dir_id = p.dir_id) "
+		"AND NOT EXISTS (SELECT 1 FROM temp.stage_seen x WHERE x.dir_id = p.dir_id)",
+		schema_attention);
+	return q.err < 0 ? q.err : recon_sql(rc, q.text, NULL);
+}
+
 /* The people this run did not see at all (neither staged, skipped nor
  * rejected). */
 static int
 plan_unseen(struct recon *rc)
 {
-	long long people = recon_count(rc, "SELECT count(*) FROM people");
-	long long max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people");
+	long long max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people"), people;
 	size_t i;
 
-	if (people < 0 || max < 0)
+	if (max < 0)
+		return -EIO;
+	if (rc->lazy && rc->delta)
+		return plan_unseen_delta(rc, max);
+	if ((people = recon_count(rc, "SELECT count(*) FROM people")) < 0)
 		return -EIO;
 	/* Everyone the store had when the read began was read (skipped or
-	 * staged), and nobody was added since: nobody is unseen. */
+	 * staged), and nobody was added since: nobody is unseen. (Lazy, known
+	 * holds only whom the read named.) */
 	for (i = 0; i < rc->nknown; i++)
 		if (!(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED)))
 			break;
-	if (i == rc->nknown && (size_t)people == rc->nknown && max == rc->known_max)
+	if (!rc->lazy && i == rc->nknown && (size_t)people == rc->nknown &&
+	    max == rc->known_max)
 		return 0;
 	return recon_sql(rc,
 		"INSERT INTO temp.unseen (person_id) SELECT p.id FROM people p "
@@ -890,6 +1139,10 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
+	if ((n.people_total = recon_count(rc, "SELECT count(*) FROM people")) < 0)
+		return -EIO;
+	if (rc->lazy && rc->delta)
+		rc->skipped = n.people_total - rc->not_skipped;
 	if ((r = recon_sql(rc, "DELETE FROM temp.plan", NULL)) < 0 ||
 	    (r = recon_sql(rc, "DELETE FROM temp.unseen", NULL)) < 0 ||
 	    (r = reject_held_usernames(rc)) < 0 ||
@@ -913,7 +1166,6 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 	n.rejected = recon_count(rc, "SELECT count(*) FROM temp.stage_rejects");
 	n.people_enabled = recon_count(rc, "SELECT count(*) FROM people "
 				       "WHERE status IN ('invited', 'active')");
-	n.people_total = recon_count(rc, "SELECT count(*) FROM people");
 	if (staged < 0 || n.created < 0 || n.updated < 0 || n.renamed < 0 || n.disabled < 0 ||
 	    n.dir_disabled_new < 0 || n.enabled < 0 || n.rejected < 0 ||
 	    n.people_enabled < 0 || n.people_total < 0)
@@ -1053,7 +1305,7 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 	 * what was read: only rows whose hash differs and were not updated.
 	 * (With nothing staged, SQLite would read every person to find none;
 	 * with nobody in the store before, everyone staged was just created.) */
-	staged = rc->nknown == 0 ? 0 :
+	staged = rc->nknown == 0 && !rc->lazy ? 0 :
 		 recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_people)");
 	if (staged < 0)
 		return -EIO;

@@ -91,6 +91,12 @@ struct source_ops {
 	 * entry at all means the groups are as they were). NULL function:
 	 * always true. */
 	bool (*whole)(const struct source *s);
+	/* After read(SOURCE_PEOPLE), before its first entry: true when the
+	 * read is expected to name only what changed (a refresh with a
+	 * cookie), so staging need not load every person of the store up
+	 * front. A hint: whole() still says, at the end, what the read was.
+	 * NULL function: always false. */
+	bool (*changes_only)(const struct source *s);
 	/* The state to keep for the next run, or NULL to keep what is kept.
 	 * NULL function: the source keeps no state (the paged search). */
 	const char *(*state)(const struct source *s);
@@ -114,6 +120,11 @@ struct source {
 	 * returns -ECANCELED) when that returns non-zero. NULL: never asked. */
 	int (*interrupt)(void *arg);
 	void *interrupt_arg;
+	/* Set by the run before read(SOURCE_GROUPS): true when the people read
+	 * was whole and changed nothing group member values are matched
+	 * against (no one new, moved, renamed, gone or back), so a source that
+	 * reads changes need not send every group again for the people's sake. */
+	bool members_same;
 };
 
 /* The paged LDAP search of cf (ldap.users, ldap.groups), mapped by

@@ -13,8 +13,9 @@
  * (bases, scopes, filters, attribute lists) and when the last refresh from
  * nothing was made. People: what changed since the cookie, the unchanged
  * ones named when the server has a present phase, the deleted ones named
- * otherwise. Groups: when any person changed, or the groups' own refresh
- * says a group did, every group is read again (a refresh from nothing,
+ * otherwise. Groups: when a person changed in a way members are matched by
+ * (the run says: source.members_same), or the groups' own refresh says a
+ * group did, every group is read again (a refresh from nothing,
  * which also gives the new cookie); otherwise none is read and the run
  * keeps the groups as they are. No cookie, one the server refuses, a
  * fingerprint that differs (the config changed) or a last refresh from
@@ -61,6 +62,11 @@ struct source_ldap {
 	struct cookie { unsigned char *data; size_t len; } kept_people, kept_groups,
 		new_people, new_groups;
 	char id[37];             /* the dir_id of an unchanged or gone entry */
+	/* The entryUUIDs of the people a refresh from a cookie sent changed,
+	 * sorted before the groups' refresh: a server that keeps a session log
+	 * (slapd) names them gone to the groups' refresh as well. */
+	unsigned char (*sent)[16];
+	size_t nsent, sent_cap;
 	char *state;             /* what state() hands out */
 };
 
@@ -212,6 +218,15 @@ ldap_whole(const struct source *s)
 	return ((const struct source_ldap *)s)->whole;
 }
 
+/* A refresh of the people from a cookie: what changed since. */
+static bool
+refresh_changes_only(const struct source *s)
+{
+	const struct source_ldap *l = (const struct source_ldap *)s;
+
+	return l->refresh && l->syncing && l->what == SOURCE_PEOPLE && !l->people_full;
+}
+
 static void
 ldap_end(struct source *s)
 {
@@ -246,6 +261,7 @@ ldap_free(struct source *s)
 	cookie_free(&l->kept_groups);
 	cookie_free(&l->new_people);
 	cookie_free(&l->new_groups);
+	free(l->sent);
 	free(l->state);
 	free(s);
 }
@@ -421,17 +437,60 @@ refresh_begin(struct source_ldap *l, const char *kept)
 }
 
 static int
+uuid_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+/* Keep the entryUUID of a person a refresh from a cookie sent changed: 0
+ * or -ENOMEM. */
+static int
+sent_add(struct source_ldap *l, const unsigned char u[16])
+{
+	if (l->nsent == l->sent_cap) {
+		size_t cap = l->sent_cap ? 2 * l->sent_cap : 256;
+		unsigned char (*n)[16] = realloc(l->sent, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -ENOMEM;
+		l->sent = n;
+		l->sent_cap = cap;
+	}
+	memcpy(l->sent[l->nsent++], u, 16);
+	return 0;
+}
+
+/* Whether an item of the groups' refresh says a group changed. A deletion
+ * of an entry the people's refresh sent changed is not one: a server with a
+ * session log (slapd) names every entry written since the cookie that its
+ * search did not send as deleted (so an entry both a person and a group that
+ * stopped being a group is taken for a person: its group is read again
+ * with the next group change, or sync.full_every). */
+static bool
+probe_changed(const struct source_ldap *l, enum dir_sync_kind k, const unsigned char u[16])
+{
+	if (k == DIR_SYNC_PRESENT)
+		return false;
+	return k != DIR_SYNC_DELETE || l->nsent == 0 ||
+	       bsearch(u, l->sent, l->nsent, sizeof(*l->sent), uuid_cmp) == NULL;
+}
+
+static int
 refresh_read(struct source_ldap *l, enum source_read what)
 {
 	if (what == SOURCE_PEOPLE) {
+		l->nsent = 0;
 		l->people_full = l->kept_people.data == NULL;
 		search_start(l, what, true, l->people_full ? NULL : &l->kept_people);
 		return 0;
 	}
 	/* The members of every group are matched against the people again
-	 * when any person changed. */
-	l->groups_full = l->people_changes > 0 || l->people_full || l->kept_groups.data == NULL;
+	 * when a person changed in a way they are matched by (the run says). */
+	l->groups_full = (l->people_changes > 0 && !l->s.members_same) || l->people_full ||
+			 l->kept_groups.data == NULL;
 	l->probing = !l->groups_full;
+	if (l->probing && l->nsent > 0)
+		qsort(l->sent, l->nsent, sizeof(*l->sent), uuid_cmp);
 	search_start(l, what, true, l->groups_full ? NULL : &l->kept_groups);
 	return 0;
 }
@@ -448,11 +507,15 @@ sync_item(struct source_ldap *l, const char *dn, struct source_entry *e)
 
 	l->handed++;
 	if (l->probing) {   /* the groups' refresh says only whether one changed */
-		l->changed |= k != DIR_SYNC_PRESENT;
+		l->changed |= probe_changed(l, k, u);
 		return 2;
 	}
 	if (people && k != DIR_SYNC_PRESENT)
 		l->people_changes++;
+	if (people && k == DIR_SYNC_ENTRY && !l->people_full && (r = sent_add(l, u)) < 0) {
+		snprintf(l->s.err, sizeof(l->s.err), "no memory");
+		return r;
+	}
 	if (k == DIR_SYNC_ENTRY)
 		return (r = map_entry(l, dn, e)) < 0 ? r : 1;
 	memset(e, 0, sizeof(*e));
@@ -560,6 +623,7 @@ static const struct source_ops refresh_ops = {
 	.next = ldap_next,
 	.complete = ldap_complete,
 	.whole = ldap_whole,
+	.changes_only = refresh_changes_only,
 	.state = refresh_state,
 	.end = ldap_end,
 	.free = ldap_free,

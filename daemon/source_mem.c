@@ -98,6 +98,14 @@ mem_whole(const struct source *s)
 	       !ms->m->groups_changes_only;
 }
 
+static bool
+mem_changes_only(const struct source *s)
+{
+	const struct source_mem_src *ms = (const struct source_mem_src *)s;
+
+	return ms->what == SOURCE_PEOPLE && ms->m->people_changes_only;
+}
+
 static const char *
 mem_state(const struct source *s)
 {
@@ -128,6 +136,7 @@ static const struct source_ops mem_ops = {
 	.next = mem_next,
 	.complete = mem_complete,
 	.whole = mem_whole,
+	.changes_only = mem_changes_only,
 	.state = mem_state,
 	.end = mem_end,
 	.free = mem_free,

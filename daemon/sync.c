@@ -297,7 +297,10 @@ phase_people(struct run *run)
 
 	if ((r = src->ops->read(src, SOURCE_PEOPLE)) < 0)
 		return source_failed(run, r, true);
-	if ((r = recon_stage_begin(run->st, &run->rc)) < 0) {
+	src->members_same = false;
+	if ((r = src->ops->changes_only != NULL && src->ops->changes_only(src) ?
+	     recon_stage_begin_changes(run->st, &run->rc) :
+	     recon_stage_begin(run->st, &run->rc)) < 0) {
 		log_error("store: cannot stage: %s", store_errmsg(run->st));
 		set_reason(run, "cannot create the staging tables");
 		return r;
@@ -336,6 +339,12 @@ phase_people(struct run *run)
 		}
 		log_info("%lld changes since the last run (%lld gone)", run->read, run->gone);
 	}
+	if (run->f.complete && (r = recon_stage_members_may_change(run->rc)) < 0) {
+		log_error("store: %s", store_errmsg(run->st));
+		set_reason(run, "staging failed");
+		return r;
+	}
+	src->members_same = run->f.complete && r == 0;
 	log_debug("read %lld entries in %.3f s", run->read, time_mono() - run->t0);
 	return 0;
 }
@@ -426,7 +435,9 @@ phase_plan(struct run *run)
 	}
 	run->t_phase = time_mono();
 	if ((r = recon_plan(run->rc, &run->ro, &run->rec.c)) < 0) {
-		log_error("store: planning failed: %s", store_errmsg(st));
+		log_error("store: planning failed: %s", r == -EAGAIN ? "people were added to "
+			  "the store while it was read; the next run tries again" :
+			  store_errmsg(st));
 		set_reason(run, "planning failed");
 		return r;
 	}

@@ -10,6 +10,7 @@
 DROP TABLE IF EXISTS temp.stage_people;
 DROP TABLE IF EXISTS temp.stage_fields;
 DROP TABLE IF EXISTS temp.stage_seen;
+DROP TABLE IF EXISTS temp.stage_gone;
 DROP TABLE IF EXISTS temp.stage_rejects;
 DROP TABLE IF EXISTS temp.stage_member_of;
 DROP TABLE IF EXISTS temp.stage_groups;
@@ -38,6 +39,7 @@ CREATE TEMP TABLE stage_people (
 CREATE TEMP TABLE stage_fields (dir_id TEXT NOT NULL, name TEXT NOT NULL,
 	value TEXT NOT NULL, PRIMARY KEY (dir_id, name)) WITHOUT ROWID;
 CREATE TEMP TABLE stage_seen (dir_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TEMP TABLE stage_gone (dir_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE stage_rejects (seq INTEGER PRIMARY KEY, dn TEXT NOT NULL,
 	reason TEXT NOT NULL);
 CREATE TEMP TABLE stage_member_of (dir_id TEXT NOT NULL, group_dn TEXT NOT NULL);

@@ -7,7 +7,9 @@
 # full after each step, compared column by column); a mass deletion over the
 # threshold is held and the cookie is not advanced, then goes through once
 # approved; a session log too short for the gap makes slapd fall back to the
-# present phase, and exactly the deleted people go missing; a changed filter
+# present phase, and exactly the deleted people go missing; the groups are
+# read again only when a person changed in a way members are matched by
+# (new, moved, gone, back) or a group changed; a changed filter
 # makes a refresh from nothing; a server without syncprov is read in full,
 # with one warning.
 . "$(dirname "$0")/lib.sh"
@@ -89,10 +91,38 @@ ldap_admin_delete "$(g all)"
 both
 assert_sql 0 "SELECT present FROM groups WHERE name = 'all'"
 
-note "a person's change without a group change still rereads the groups"
+groups_read() { sql "SELECT coalesce(groups_complete, -1) FROM sync_runs ORDER BY id DESC LIMIT 1"; }
+note "a person's change that members are not matched by: the groups are not read"
 set_attr "uid=carol,$PEOPLE" mail carol@new.example.com
 both
 assert_eq "ok 0 1 0 0 0 0" "$(run_counts)"
+assert_eq -1 "$(groups_read)" "no group read for a changed mail"
+
+note "people members are matched by: going, coming back, new: the groups are read again"
+# bob leaves the people's base (gone: missing, out of eng), then comes back
+# (in eng again, by the same member value, the group unchanged).
+ldap_admin_modrdn "uid=bob,$PEOPLE" "uid=bob" "ou=system,dc=example,dc=com"
+both
+assert_eq "ok 0 0 0 1 0 0" "$(run_counts)" "bob gone"
+assert_eq 1 "$(groups_read)" "the groups read again for someone gone"
+ldap_admin_modrdn "uid=bob,ou=system,dc=example,dc=com" "uid=bob" "$PEOPLE"
+both
+assert_eq "ok 0 0 0 0 1 0" "$(run_counts)" "bob back"
+assert_eq 1 "$(groups_read)" "the groups read again for someone back"
+assert_sql "eng" "SELECT g.name FROM group_membership gm JOIN groups g ON g.id = gm.group_id JOIN people p ON p.id = gm.person_id WHERE p.username = 'bob'"
+# A member value naming nobody yet, then the person it names.
+ldap_admin_modify <<LDIF
+dn: $(g eng)
+changetype: modify
+add: member
+member: $(p latecomer)
+LDIF
+both
+ldif_person latecomer Late Comer | ldap_admin_add
+both
+assert_eq "ok 1 0 0 0 0 0" "$(run_counts)" "latecomer created"
+assert_eq 1 "$(groups_read)" "the groups read again for someone new"
+assert_sql "eng" "SELECT g.name FROM group_membership gm JOIN groups g ON g.id = gm.group_id JOIN people p ON p.id = gm.person_id WHERE p.username = 'latecomer'"
 
 note "a mass deletion over sync.max_disable (3) is held; the cookie stays"
 cookie=$(kept)

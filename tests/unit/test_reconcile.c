@@ -3,8 +3,11 @@
  * creates, updates only on change, moves, disables (missing, directory flag)
  * only in complete runs, enables, username clashes and swaps, custom fields,
  * the plan digest, and a no-change run that writes nothing; people read
- * unchanged are not staged, with the same outcome as if they were; the
- * condition of the index people_attention has one source.
+ * unchanged are not staged, with the same outcome as if they were; a read
+ * expected to name only changes (lazy: the store's people not loaded)
+ * plans the same, people missing before stay missing, and it loads them
+ * after all when the read turns out to need them; the condition of the
+ * index people_attention has one source.
  */
 #include "unit.h"
 #include "schema.h"
@@ -16,6 +19,7 @@ struct fixture {
 	struct plan_counts c;
 	int applied_changes;
 	enum initial_status initial;
+	bool lazy;      /* stage as a read expected to name only changes */
 };
 
 /* A person to stage; NULL fields are absent. */
@@ -98,7 +102,8 @@ stage_open(struct fixture *fx, const struct p *ps, size_t n)
 
 	recon_free(fx->rc);
 	fx->rc = NULL;
-	assert_int_equal(recon_stage_begin(fx->st, &fx->rc), 0);
+	assert_int_equal(fx->lazy ? recon_stage_begin_changes(fx->st, &fx->rc) :
+			 recon_stage_begin(fx->st, &fx->rc), 0);
 	for (size_t i = 0; i < n; i++) {
 		char dn[256];
 		const char *cval[] = { ps[i].cost_centre };
@@ -645,6 +650,125 @@ test_plan_needs_transaction(void **state)
 	assert_int_equal(recon_apply(fx->rc, &o), -EINVAL);
 }
 
+/* status|missing of one person, "status|1" when missing_since is set. */
+static void
+expect_status(struct fixture *fx, const char *uid, const char *want)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT status || '|' || (missing_since IS NOT NULL) "
+		 "FROM people WHERE username = '%s'", uid);
+	expect_text(fx, sql, want);
+}
+
+/* A read that names only changes, staged lazily: the plan is what it is
+ * with the store's people loaded; missing people stay missing unless sent. */
+static void
+test_lazy_changes(void **state)
+{
+	struct fixture *fx = *state;
+	struct p changed[3];
+
+	stage(fx, three, 3);
+	run(fx, true);
+	stage(fx, three, 2);          /* carol missing */
+	run(fx, true);
+	expect_status(fx, "carol", "disabled|1");
+
+	fx->lazy = true;
+	memcpy(changed, three, sizeof(changed));
+	changed[1].email = "robert@x";
+	stage_open(fx, &changed[1], 1);
+	assert_int_equal(recon_stage_rest_unchanged(fx->rc), 0);
+	assert_int_equal(recon_stage_members_may_change(fx->rc), 0);
+	assert_int_equal(recon_stage_end(fx->rc), 0);
+	run(fx, true);
+	assert_int_equal(fx->c.updated, 1);
+	assert_int_equal(fx->c.unchanged, 1);
+	assert_int_equal(fx->c.disabled, 0);
+	assert_int_equal(fx->c.enabled, 0);
+	expect_status(fx, "carol", "disabled|1");
+	expect_text(fx, "SELECT email FROM people WHERE username = 'bob'", "robert@x");
+
+	/* alice gone: missing, and members may change */
+	stage_open(fx, NULL, 0);
+	assert_int_equal(recon_stage_gone(fx->rc, "id-a"), 0);
+	assert_int_equal(recon_stage_gone(fx->rc, "id-c"), 0);   /* missing already */
+	assert_int_equal(recon_stage_rest_unchanged(fx->rc), 0);
+	assert_int_equal(recon_stage_members_may_change(fx->rc), 1);
+	assert_int_equal(recon_stage_end(fx->rc), 0);
+	run(fx, true);
+	assert_int_equal(fx->c.disabled, 1);
+	assert_int_equal(fx->c.unchanged, 1);
+	expect_status(fx, "alice", "disabled|1");
+	expect_status(fx, "bob", "invited|0");
+
+	/* carol sent again as she was: back */
+	stage_open(fx, &three[2], 1);
+	assert_int_equal(recon_stage_rest_unchanged(fx->rc), 0);
+	assert_int_equal(recon_stage_members_may_change(fx->rc), 1);
+	assert_int_equal(recon_stage_end(fx->rc), 0);
+	run(fx, true);
+	assert_int_equal(fx->c.enabled, 1);
+	assert_int_equal(fx->c.unchanged, 1);
+	expect_status(fx, "carol", "invited|0");
+	expect_status(fx, "alice", "disabled|1");
+
+	/* a person written to the store by someone else meanwhile: not
+	 * taken for read unchanged */
+	stage_open(fx, NULL, 0);
+	assert_int_equal(store_exec(fx->st, "INSERT INTO people (dir_id, dn, dn_norm, username, "
+				    "status, member_since, status_changed_at, created_at, updated_at) "
+				    "VALUES ('id-x', 'uid=x', 'uid=x', 'x', 'active', '', '', '', '')"), 0);
+	assert_int_equal(recon_stage_rest_unchanged(fx->rc), -EAGAIN);
+}
+
+/* Lazy staging loads the store's people after all for a present phase, or
+ * once the entries outnumber what loading them costs; what was named
+ * before counts. */
+static void
+test_lazy_switch(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 300 };
+	static struct p many[N];
+	static char ids[N][16], uids[N][16];
+
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "id-%d", i);
+		snprintf(uids[i], sizeof(uids[i]), "u%d", i);
+		many[i] = (struct p){ .id = ids[i], .uid = uids[i] };
+	}
+	stage(fx, many, N);
+	run(fx, true);
+	assert_int_equal(fx->c.created, N);
+
+	/* everyone sent again unchanged (a refused cookie: a refresh from
+	 * nothing): past N / 32 + 256 entries the rest are only marked */
+	fx->lazy = true;
+	stage_open(fx, many, N);
+	assert_int_equal(scalar(fx, "SELECT count(*) FROM temp.stage_people"), N / 32 + 256);
+	assert_int_equal(recon_stage_rest_unchanged(fx->rc), 0);
+	assert_int_equal(recon_stage_members_may_change(fx->rc), 0);
+	assert_int_equal(recon_stage_end(fx->rc), 0);
+	run(fx, true);
+	assert_int_equal(fx->c.unchanged, N);
+	assert_int_equal(fx->c.updated + fx->c.disabled + fx->c.created, 0);
+
+	/* one changed, one gone, one named unchanged (a present phase) */
+	many[0].email = "zero@x";
+	stage_open(fx, many, 1);
+	assert_int_equal(recon_stage_gone(fx->rc, "id-1"), 0);
+	assert_int_equal(recon_stage_unchanged(fx->rc, "id-2"), 0);
+	assert_int_equal(recon_stage_rest_unchanged(fx->rc), 0);
+	assert_int_equal(recon_stage_end(fx->rc), 0);
+	run(fx, true);
+	assert_int_equal(fx->c.updated, 1);
+	assert_int_equal(fx->c.disabled, 1);
+	assert_int_equal(fx->c.unchanged, N - 2);
+	expect_status(fx, "u1", "disabled|1");
+}
+
 int
 main(void)
 {
@@ -667,6 +791,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_plan_needs_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_same_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attention_one_condition, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_switch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
