@@ -39,6 +39,8 @@ else
 fi
 assert_file_exists "$SRC/debian/rules"
 assert_no_file "$SRC/build"
+assert_eq "$VERSION" "$(cd "$SRC" && dpkg-parsechangelog -SVersion)" \
+	"debian/changelog's version is daemon/defs.h's (a new version needs a changelog entry: dch -v $VERSION)"
 start=$(date +%s)
 (cd "$SRC" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) \
 	>"$TEST_TMP/build.log" 2>&1 || fail "dpkg-buildpackage failed" "$(tail -40 "$TEST_TMP/build.log")"
