@@ -143,7 +143,7 @@ for u in rosterd.service rosterd-sync.service; do
 			"$(grep ExecStart "$ROOT/lib/systemd/system/$u")"
 done
 assert_eq "/usr/lib/rosterd/plugins" \
-	"$(PKG_CONFIG_SYSROOT_DIR= PKG_CONFIG_LIBDIR=$ROOT/usr/share/pkgconfig pkg-config --variable=plugindir rosterd-plugin)" \
+	"$(PKG_CONFIG_SYSROOT_DIR='' PKG_CONFIG_LIBDIR=$ROOT/usr/share/pkgconfig pkg-config --variable=plugindir rosterd-plugin)" \
 	"plugindir in the packaged rosterd-plugin.pc"
 assert_eq "$VERSION" "$(PKG_CONFIG_LIBDIR=$ROOT/usr/share/pkgconfig pkg-config --modversion rosterd-plugin)"
 # The default plugin path compiled into the packaged rosterd
@@ -170,6 +170,7 @@ export ROSTERD_CONF_PLUGINS="
     rules = ( { group = \"eng*\"; courses = [ \"SEC101\" ]; due_days = 30; } ); },
   { name = \"archive_rules\"; path = \"$PDIR/archive_rules.so\"; after_days = 30; }"
 write_conf
+# run_rosterd, sync_once and rctl_ok (lib.sh) run these
 ROSTERD=$ROOT/usr/sbin/rosterd
 ROSTERCTL=$ROOT/usr/bin/rosterctl
 run_rosterd -n
