@@ -1,14 +1,28 @@
 #!/bin/sh
 # Install the Debian packages rosterd needs to build, test, demo and benchmark.
 # Installs only what is missing, without asking. Safe to run again.
-# Usage: scripts/install-deps.sh          (needs root, or sudo without a password)
+# Usage: scripts/install-deps.sh            (needs root, or sudo without a password)
+#        scripts/install-deps.sh --package  only the tools that build and check the
+#                                           Debian package (PACKAGE_DEPS), which
+#                                           tests/integration/t_debian_package.sh asks for
 set -eu
+
+# What debian/ needs beyond the build dependencies below: dpkg-buildpackage,
+# debhelper (compat 13) and lintian. No fakeroot: debian/control says
+# Rules-Requires-Root: no.
+PACKAGE_DEPS="dpkg-dev debhelper lintian"
 
 PACKAGES="build-essential pkg-config
 libldap2-dev libsqlite3-dev libconfig-dev libsystemd-dev libjansson-dev libcmocka-dev
 slapd ldap-utils sqlite3 openssl ca-certificates mandoc time jq
 systemd util-linux bsdutils clang
 samba samba-ad-dc samba-ad-provision winbind ldb-tools 389-ds-base python3-lib389 socat"
+
+case ${1:-} in
+--package) PACKAGES=$PACKAGE_DEPS ;;
+"") ;;
+*) echo "usage: scripts/install-deps.sh [--package]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do
