@@ -70,7 +70,33 @@ struct dir {
 	/* asked while waiting for the server: non-zero stops the search */
 	int (*interrupt)(void *arg);
 	void *interrupt_arg;
+
+	/* the server gave no reply within the timeout on this connection: what
+	 * it did not answer; no request is sent on it after that ("" none) */
+	char stalled[512];
 };
+
+/* Remember that the server did not answer what (the text of d->err or of
+ * the range error): the connection is taken as dead. */
+static void
+stall(struct dir *d, const char *what)
+{
+	if (d->stalled[0] == '\0')
+		snprintf(d->stalled, sizeof(d->stalled), "%.*s", (int)sizeof(d->stalled) - 1, what);
+}
+
+/* Before sending request on d: -ETIMEDOUT, with d->err saying why, when the
+ * server already failed to answer on this connection (waiting on it again
+ * would cost another ldap.timeout for the same answer); else 0. */
+static int
+stalled_refuse(struct dir *d, const char *request)
+{
+	if (d->stalled[0] == '\0')
+		return 0;
+	snprintf(d->err, sizeof(d->err), "%s: not sent: the connection stalled (%s)", request,
+		 d->stalled);
+	return -ETIMEDOUT;
+}
 
 void
 dir_set_interrupt(struct dir *d, int (*fn)(void *arg), void *arg)
@@ -434,8 +460,12 @@ send_page(struct dir *d)
 {
 	LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL };
 	struct timeval tv = { .tv_sec = d->timeout };
+	char what[300];
 	int rc;
 
+	snprintf(what, sizeof(what), "search of \"%s\"", d->base);
+	if ((rc = stalled_refuse(d, what)) < 0)
+		return rc;
 	rc = ldap_create_page_control(d->ld, (ber_int_t)d->page_size, d->cookie, 1, &page);
 	if (rc != LDAP_SUCCESS) {
 		snprintf(d->err, sizeof(d->err), "cannot make the paged results control: %s",
@@ -735,6 +765,7 @@ range_search(struct dir *d, size_t i, unsigned long *next)
 		if (rc == 0) {
 			range_failed(d, -ETIMEDOUT, "%s: no reply from %s within %d s", desc,
 				     d->uri, d->timeout);
+			stall(d, d->range_err);
 			return -ETIMEDOUT;
 		}
 		snprintf(d->err, sizeof(d->err), "ranged values of \"%s\": stopped while "
@@ -1046,6 +1077,8 @@ dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const 
 
 	if ((r = search_setup(d, base, scope, filter, attrs)) < 0)
 		return r;
+	if ((r = stalled_refuse(d, "content synchronisation request")) < 0)
+		return r;
 	d->sync = true;
 	if ((r = dsync_request(cookie != NULL ? &bv : NULL, &ctrls[0])) < 0)
 		return r;
@@ -1094,6 +1127,8 @@ dir_has_sync(struct dir *d)
 	struct berval **vals = NULL;
 	int rc, r = 0;
 
+	if ((r = stalled_refuse(d, "reading the root DSE")) < 0)
+		return r;
 	rc = ldap_search_ext_s(d->ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
 			       NULL, &tv, 1, &res);
 	if (rc != LDAP_SUCCESS) {
@@ -1134,6 +1169,7 @@ dir_next(struct dir *d, const char **dn)
 		if (rc == 0) {
 			snprintf(d->err, sizeof(d->err), "search of \"%s\": no reply from %s "
 				 "within %d s", d->base, d->uri, d->timeout);
+			stall(d, d->err);
 			ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
 			return search_end(d, -ETIMEDOUT);
 		}
