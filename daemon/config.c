@@ -225,6 +225,8 @@ static const struct key sync_keys[] = {
 	  .fdef = 10.0 },
 	{ "max_membership_removals_percent", K_NUMBER, AT(sync.max_membership_removals_percent),
 	  .min = 0, .max = 100, .fdef = 10.0 },
+	{ "max_reject_percent", K_NUMBER, AT(sync.max_reject_percent), .min = 0, .max = 100,
+	  .fdef = 10.0 },
 	{ .name = NULL },
 };
 
