@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <errno.h>
 #include <ldap.h>
+#include <ldap_schema.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1144,6 +1145,104 @@ dir_has_sync(struct dir *d)
 							       vals[i]->bv_len) == 0;
 	ldap_value_free_len(vals);
 	ldap_msgfree(res);
+	return r;
+}
+
+/* The first value of attribute attr of the only entry of a base search
+ * of dn, as a new string: 0, -ENOENT (none), or negative (d->err says). */
+static int
+base_value(struct dir *d, const char *dn, const char *filter, const char *attr, char **out)
+{
+	char *attrs[] = { (char *)attr, NULL };
+	struct timeval tv = { .tv_sec = d->timeout };
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals = NULL;
+	int rc, r = -ENOENT;
+
+	rc = ldap_search_ext_s(d->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0, NULL, NULL, &tv,
+			       1, &res);
+	if (rc != LDAP_SUCCESS) {
+		d->err[0] = '\0';
+		ldap_failure(d->ld, rc, "reading the schema", d->err, sizeof(d->err));
+		ldap_msgfree(res);
+		return result_error(rc);
+	}
+	if ((e = ldap_first_entry(d->ld, res)) != NULL)
+		vals = ldap_get_values_len(d->ld, e, attr);
+	if (vals != NULL && vals[0] != NULL) {
+		*out = strndup(vals[0]->bv_val, vals[0]->bv_len);
+		r = *out != NULL ? 0 : -ENOMEM;
+	}
+	ldap_value_free_len(vals);
+	ldap_msgfree(res);
+	return r;
+}
+
+/* Mark the names that attribute type description def (RFC 4512) names, by
+ * NAME or OID, as known. */
+static void
+schema_mark(const struct berval *def, const char *const *names, size_t n, bool *known)
+{
+	char *text = strndup(def->bv_val, def->bv_len);
+	const char *errp = NULL;
+	LDAPAttributeType *at;
+	int code = 0;
+
+	if (text == NULL)
+		return;
+	at = ldap_str2attributetype(text, &code, &errp, LDAP_SCHEMA_ALLOW_ALL);
+	for (size_t i = 0; at != NULL && i < n; i++) {
+		if (at->at_oid != NULL && strcasecmp(at->at_oid, names[i]) == 0)
+			known[i] = true;
+		for (char **a = at->at_names; a != NULL && *a != NULL; a++)
+			if (strcasecmp(*a, names[i]) == 0)
+				known[i] = true;
+	}
+	ldap_attributetype_free(at);
+	free(text);
+}
+
+int
+dir_schema_known(struct dir *d, const char *const *names, size_t n, bool *known)
+{
+	char *attrs[] = { "attributeTypes", NULL }, *sub = NULL;
+	struct timeval tv = { .tv_sec = d->timeout };
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals = NULL;
+	int rc, r;
+
+	if ((r = stalled_refuse(d, "reading the schema")) < 0)
+		return r;
+	if ((r = base_value(d, "", "(objectClass=*)", "subschemaSubentry", &sub)) < 0) {
+		if (r == -ENOENT)
+			snprintf(d->err, sizeof(d->err), "the root DSE names no subschemaSubentry");
+		return r;
+	}
+	rc = ldap_search_ext_s(d->ld, sub, LDAP_SCOPE_BASE, "(objectClass=subschema)", attrs, 0,
+			       NULL, NULL, &tv, 1, &res);
+	if (rc != LDAP_SUCCESS) {
+		d->err[0] = '\0';
+		ldap_failure(d->ld, rc, "reading the schema", d->err, sizeof(d->err));
+		r = result_error(rc);
+		goto out;
+	}
+	if ((e = ldap_first_entry(d->ld, res)) != NULL)
+		vals = ldap_get_values_len(d->ld, e, "attributeTypes");
+	if (vals == NULL || vals[0] == NULL) {
+		snprintf(d->err, sizeof(d->err), "\"%s\" gives no attributeTypes (not readable "
+			 "by this account?)", sub);
+		r = -ENOENT;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		known[i] = false;
+	for (size_t v = 0; vals[v] != NULL; v++)
+		schema_mark(vals[v], names, n, known);
+	r = 0;
+out:
+	ldap_value_free_len(vals);
+	ldap_msgfree(res);
+	free(sub);
 	return r;
 }
 
