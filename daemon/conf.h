@@ -118,6 +118,7 @@ struct conf {
 		int max_disable;
 		double max_disable_percent;
 		double max_membership_removals_percent;
+		double max_reject_percent;   /* 100: off */
 	} sync;
 	struct conf_role *roles;            /* config roles, in order */
 	size_t nroles;

@@ -225,6 +225,8 @@ static const struct key sync_keys[] = {
 	  .fdef = 10.0 },
 	{ "max_membership_removals_percent", K_NUMBER, AT(sync.max_membership_removals_percent),
 	  .min = 0, .max = 100, .fdef = 10.0 },
+	{ "max_reject_percent", K_NUMBER, AT(sync.max_reject_percent), .min = 0, .max = 100,
+	  .fdef = 10.0 },
 	{ .name = NULL },
 };
 
@@ -447,12 +449,50 @@ huge_add(struct ctx *c, const char *in, size_t i, size_t j, unsigned line)
 	return 0;
 }
 
+/* Whether in[i] ('@') starts an include directive as libconfig's scanner
+ * takes it (at the start of a line, after blanks: @include "FILE"); *q is
+ * then the index of the quote that opens FILE. */
+static bool
+include_at(const char *in, size_t len, size_t i, size_t *q)
+{
+	size_t j = i;
+
+	while (j > 0 && (in[j - 1] == ' ' || in[j - 1] == '\t'))
+		j--;
+	if ((j > 0 && in[j - 1] != '\n') || len - i < 9 || strncmp(in + i, "@include", 8) != 0)
+		return false;
+	for (j = i + 8; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
+		;
+	if (j == i + 8 || j >= len || in[j] != '"')
+		return false;
+	*q = j;
+	return true;
+}
+
+/* Write dir and a slash to f as the inside of a libconfig string. */
+static void
+put_dir_literal(FILE *f, const char *dir)
+{
+	for (; *dir != '\0'; dir++) {
+		if (*dir == '"' || *dir == '\\')
+			fputc('\\', f);
+		if (*dir == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*dir, f);
+	}
+	fputc('/', f);
+}
+
 /* libconfig 1.5 reads an integer literal without an L suffix into 32 bits
  * and wraps what does not fit. Copy the text in[0..len) (in[len] is NUL)
  * into *out with the suffix added to every such literal outside the 32-bit
  * range, so that libconfig reads it as 64-bit and exactly, and every one
  * beyond the 64-bit range replaced by the nearest limit and remembered in c.
- * Strings and comments are copied as they are, and no line moves. */
+ * A relative file name of an @include gets the config's directory (c->dir)
+ * in front: libconfig would take it from the current directory (and its
+ * include_dir would go in front of absolute names too). Strings and
+ * comments are copied as they are, and no line moves. */
 static int
 widen_ints(struct ctx *c, const char *in, size_t len, char **out, size_t *outlen)
 {
@@ -470,6 +510,13 @@ widen_ints(struct ctx *c, const char *in, size_t len, char **out, size_t *outlen
 		if (ch == '\n') {
 			line++;
 			i++;
+		} else if (ch == '@' && c->dir != NULL && include_at(in, len, i, &j)) {
+			if (at(in, len, j + 1) != '/') {
+				fwrite(in + from, 1, j + 1 - from, f);
+				put_dir_literal(f, c->dir);
+				from = j + 1;
+			}
+			i = skip_string(in, len, j, &line);
 		} else if (ch == '"') {
 			i = skip_string(in, len, i, &line);
 		} else if (ch == '#' || (ch == '/' && (at(in, len, i + 1) == '/' ||
@@ -1321,9 +1368,6 @@ conf_load(const char *path, int flags, struct conf **out, char *err, size_t errl
 	if (cfg == NULL)
 		return -ENOMEM;
 	config_init(cfg);
-	r = parse_file(&c, cfg);
-	if (r < 0)
-		goto out;
 	real = realpath(path, NULL);
 	copy = strdup(real ? real : path);
 	if (copy == NULL) {
@@ -1331,6 +1375,9 @@ conf_load(const char *path, int flags, struct conf **out, char *err, size_t errl
 		goto out;
 	}
 	c.dir = dirname(copy);
+	r = parse_file(&c, cfg);
+	if (r < 0)
+		goto out;
 	r = load_tree(&c, cfg, path, &cf);
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", path);

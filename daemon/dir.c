@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <errno.h>
 #include <ldap.h>
+#include <ldap_schema.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -83,7 +84,33 @@ struct dir {
 	/* asked while waiting for the server: non-zero stops the search */
 	int (*interrupt)(void *arg);
 	void *interrupt_arg;
+
+	/* the server gave no reply within the timeout on this connection: what
+	 * it did not answer; no request is sent on it after that ("" none) */
+	char stalled[512];
 };
+
+/* Remember that the server did not answer what (the text of d->err or of
+ * the range error): the connection is taken as dead. */
+static void
+stall(struct dir *d, const char *what)
+{
+	if (d->stalled[0] == '\0')
+		snprintf(d->stalled, sizeof(d->stalled), "%.*s", (int)sizeof(d->stalled) - 1, what);
+}
+
+/* Before sending request on d: -ETIMEDOUT, with d->err saying why, when the
+ * server already failed to answer on this connection (waiting on it again
+ * would cost another ldap.timeout for the same answer); else 0. */
+static int
+stalled_refuse(struct dir *d, const char *request)
+{
+	if (d->stalled[0] == '\0')
+		return 0;
+	snprintf(d->err, sizeof(d->err), "%s: not sent: the connection stalled (%s)", request,
+		 d->stalled);
+	return -ETIMEDOUT;
+}
 
 void
 dir_set_interrupt(struct dir *d, int (*fn)(void *arg), void *arg)
@@ -658,8 +685,12 @@ send_page(struct dir *d)
 {
 	LDAPControl *page = NULL, scope = { 0 }, *ctrls[3] = { NULL, NULL, NULL };
 	struct timeval tv = { .tv_sec = d->timeout };
+	char what[300];
 	int rc;
 
+	snprintf(what, sizeof(what), "search of \"%s\"", d->base);
+	if ((rc = stalled_refuse(d, what)) < 0)
+		return rc;
 	rc = ldap_create_page_control(d->ld, (ber_int_t)d->page_size, d->cookie, 1, &page);
 	if (rc != LDAP_SUCCESS) {
 		snprintf(d->err, sizeof(d->err), "cannot make the paged results control: %s",
@@ -965,6 +996,7 @@ range_search(struct dir *d, size_t i, unsigned long *next)
 		if (rc == 0) {
 			range_failed(d, -ETIMEDOUT, "%s: no reply from %s within %d s", desc,
 				     d->uri, d->timeout);
+			stall(d, d->range_err);
 			return -ETIMEDOUT;
 		}
 		snprintf(d->err, sizeof(d->err), "ranged values of \"%s\": stopped while "
@@ -1278,6 +1310,8 @@ dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const 
 
 	if ((r = search_setup(d, base, scope, filter, attrs)) < 0)
 		return r;
+	if ((r = stalled_refuse(d, "content synchronisation request")) < 0)
+		return r;
 	d->sync = true;
 	if ((r = dsync_request(cookie != NULL ? &bv : NULL, &ctrls[0])) < 0)
 		return r;
@@ -1326,6 +1360,8 @@ dir_has_sync(struct dir *d)
 	struct berval **vals = NULL;
 	int rc, r = 0;
 
+	if ((r = stalled_refuse(d, "reading the root DSE")) < 0)
+		return r;
 	rc = ldap_search_ext_s(d->ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
 			       NULL, &tv, 1, &res);
 	if (rc != LDAP_SUCCESS) {
@@ -1341,6 +1377,104 @@ dir_has_sync(struct dir *d)
 							       vals[i]->bv_len) == 0;
 	ldap_value_free_len(vals);
 	ldap_msgfree(res);
+	return r;
+}
+
+/* The first value of attribute attr of the only entry of a base search
+ * of dn, as a new string: 0, -ENOENT (none), or negative (d->err says). */
+static int
+base_value(struct dir *d, const char *dn, const char *filter, const char *attr, char **out)
+{
+	char *attrs[] = { (char *)attr, NULL };
+	struct timeval tv = { .tv_sec = d->timeout };
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals = NULL;
+	int rc, r = -ENOENT;
+
+	rc = ldap_search_ext_s(d->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0, NULL, NULL, &tv,
+			       1, &res);
+	if (rc != LDAP_SUCCESS) {
+		d->err[0] = '\0';
+		ldap_failure(d->ld, rc, "reading the schema", d->err, sizeof(d->err));
+		ldap_msgfree(res);
+		return result_error(rc);
+	}
+	if ((e = ldap_first_entry(d->ld, res)) != NULL)
+		vals = ldap_get_values_len(d->ld, e, attr);
+	if (vals != NULL && vals[0] != NULL) {
+		*out = strndup(vals[0]->bv_val, vals[0]->bv_len);
+		r = *out != NULL ? 0 : -ENOMEM;
+	}
+	ldap_value_free_len(vals);
+	ldap_msgfree(res);
+	return r;
+}
+
+/* Mark the names that attribute type description def (RFC 4512) names, by
+ * NAME or OID, as known. */
+static void
+schema_mark(const struct berval *def, const char *const *names, size_t n, bool *known)
+{
+	char *text = strndup(def->bv_val, def->bv_len);
+	const char *errp = NULL;
+	LDAPAttributeType *at;
+	int code = 0;
+
+	if (text == NULL)
+		return;
+	at = ldap_str2attributetype(text, &code, &errp, LDAP_SCHEMA_ALLOW_ALL);
+	for (size_t i = 0; at != NULL && i < n; i++) {
+		if (at->at_oid != NULL && strcasecmp(at->at_oid, names[i]) == 0)
+			known[i] = true;
+		for (char **a = at->at_names; a != NULL && *a != NULL; a++)
+			if (strcasecmp(*a, names[i]) == 0)
+				known[i] = true;
+	}
+	ldap_attributetype_free(at);
+	free(text);
+}
+
+int
+dir_schema_known(struct dir *d, const char *const *names, size_t n, bool *known)
+{
+	char *attrs[] = { "attributeTypes", NULL }, *sub = NULL;
+	struct timeval tv = { .tv_sec = d->timeout };
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals = NULL;
+	int rc, r;
+
+	if ((r = stalled_refuse(d, "reading the schema")) < 0)
+		return r;
+	if ((r = base_value(d, "", "(objectClass=*)", "subschemaSubentry", &sub)) < 0) {
+		if (r == -ENOENT)
+			snprintf(d->err, sizeof(d->err), "the root DSE names no subschemaSubentry");
+		return r;
+	}
+	rc = ldap_search_ext_s(d->ld, sub, LDAP_SCOPE_BASE, "(objectClass=subschema)", attrs, 0,
+			       NULL, NULL, &tv, 1, &res);
+	if (rc != LDAP_SUCCESS) {
+		d->err[0] = '\0';
+		ldap_failure(d->ld, rc, "reading the schema", d->err, sizeof(d->err));
+		r = result_error(rc);
+		goto out;
+	}
+	if ((e = ldap_first_entry(d->ld, res)) != NULL)
+		vals = ldap_get_values_len(d->ld, e, "attributeTypes");
+	if (vals == NULL || vals[0] == NULL) {
+		snprintf(d->err, sizeof(d->err), "\"%s\" gives no attributeTypes (not readable "
+			 "by this account?)", sub);
+		r = -ENOENT;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		known[i] = false;
+	for (size_t v = 0; vals[v] != NULL; v++)
+		schema_mark(vals[v], names, n, known);
+	r = 0;
+out:
+	ldap_value_free_len(vals);
+	ldap_msgfree(res);
+	free(sub);
 	return r;
 }
 
@@ -1366,6 +1500,7 @@ dir_next(struct dir *d, const char **dn)
 		if (rc == 0) {
 			snprintf(d->err, sizeof(d->err), "search of \"%s\": no reply from %s "
 				 "within %d s", d->base, d->uri, d->timeout);
+			stall(d, d->err);
 			ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
 			return search_end(d, -ETIMEDOUT);
 		}

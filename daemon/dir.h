@@ -117,6 +117,13 @@ bool dir_sync_present_phase(const struct dir *d);
  * says why). */
 int dir_has_sync(struct dir *d);
 
+/* Which of the n attribute names (names or OIDs, case ignored) the server's
+ * schema defines (the attributeTypes of the subschemaSubentry the root DSE
+ * names): known[i] for names[i]. 0, -ENOENT when the schema cannot be found
+ * or read by this account, or negative as a search fails (dir_error says
+ * why). */
+int dir_schema_known(struct dir *d, const char *const *names, size_t n, bool *known);
+
 /* Text of the last failure: what failed, the LDAP error and the server's
  * diagnostic message. */
 const char *dir_error(const struct dir *d);

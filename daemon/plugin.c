@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include "rosterd/plugin.h"
 
@@ -669,45 +671,81 @@ static const struct rosterd_host host_table = {
 
 /* ---- loading ---------------------------------------------------------------------- */
 
-/* Whether path is a file rosterd may load: a regular file that only its
- * owner can write, in a directory others cannot write to. */
+/* Whether st, the stat of the plugin file or of one of the directories
+ * above it (what: "" for the file, else ": its directory \"DIR\""), is
+ * safe to trust: owned by root or by rosterd's own user, writable by no one
+ * else. A sticky bit does not make a directory safe: another user may have
+ * made the file, or a directory on the way, before root put it there. */
 static int
-trusted_file(struct plugins *h, const struct conf_plugin *cp, const char *where)
+trusted_stat(struct plugins *h, const char *where, const char *path, const char *what,
+	     const struct stat *st)
 {
-	struct stat sb;
-	char *copy;
-	int r = 0;
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		errf(h, "%s: \"%s\"%s is owned by uid %lu, not by root or by rosterd's user "
+		     "(uid %lu): refused", where, path, what, (unsigned long)st->st_uid,
+		     (unsigned long)geteuid());
+		return -EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		errf(h, "%s: \"%s\"%s is writable by %s (mode %04o): refused; chmod go-w it",
+		     where, path, what, (st->st_mode & S_IWOTH) ? "others" : "its group",
+		     (unsigned)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
 
-	if (stat(cp->path, &sb) < 0) {
+/* Whether cp->path is a file rosterd may load, as sshd and sudo judge
+ * theirs: a regular file, it and every directory above it (links followed)
+ * owned by root or rosterd's user and writable by no one else. 0 with
+ * *real the path with its links resolved (to load: nothing unchecked is
+ * on the way), or a negative errno with the reason in h's errors. */
+static int
+trusted_file(struct plugins *h, const struct conf_plugin *cp, const char *where, char **real)
+{
+	char *path, *slash, what[PATH_MAX + 32];
+	struct stat sb;
+	int r;
+
+	if ((path = realpath(cp->path, NULL)) == NULL || stat(path, &sb) < 0) {
+		r = -errno;
 		errf(h, "%s: cannot load \"%s\": %s", where, cp->path, strerror(errno));
-		return -errno;
+		free(path);
+		return r;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		errf(h, "%s: \"%s\" is not a regular file: refused", where, cp->path);
+		free(path);
 		return -EINVAL;
 	}
-	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
-		errf(h, "%s: \"%s\" is writable by %s (mode %04o): refused; chmod go-w it",
-		     where, cp->path, (sb.st_mode & S_IWOTH) ? "others" : "its group",
-		     (unsigned)(sb.st_mode & 07777));
-		return -EPERM;
+	if ((r = trusted_stat(h, where, cp->path, "", &sb)) < 0) {
+		free(path);
+		return r;
 	}
-	copy = strdup(cp->path);
-	if (copy == NULL)
-		return -ENOMEM;
-	if (stat(dirname(copy), &sb) == 0 && (sb.st_mode & S_IWOTH) && !(sb.st_mode & S_ISVTX)) {
-		errf(h, "%s: \"%s\" is in a directory anyone can write to: refused", where,
-		     cp->path);
-		r = -EPERM;
+	/* each directory above, from the file's own up to the root */
+	for (slash = strrchr(path, '/'); r == 0 && slash != NULL; slash = strrchr(path, '/')) {
+		*slash = '\0';
+		snprintf(what, sizeof(what), ": its directory \"%s\"", path[0] ? path : "/");
+		if (stat(path[0] ? path : "/", &sb) < 0) {
+			r = -errno;
+			errf(h, "%s: \"%s\"%s cannot be read: %s", where, cp->path, what,
+			     strerror(errno));
+		} else {
+			r = trusted_stat(h, where, cp->path, what, &sb);
+		}
+		if (path[0] == '\0')
+			break;
 	}
-	free(copy);
+	free(path);
+	if (r == 0 && (*real = realpath(cp->path, NULL)) == NULL)
+		r = -ENOMEM;
 	return r;
 }
 
 static int
 load_one(struct plugins *h, struct plugin *p, const struct conf_plugin *cp)
 {
-	char where[400];
+	char where[400], *real = NULL;
 	const struct rosterd_plugin *d;
 	int r;
 
@@ -723,9 +761,10 @@ load_one(struct plugins *h, struct plugin *p, const struct conf_plugin *cp)
 		return -ENOMEM;
 	}
 	p->ctx.name = p->name;
-	if ((r = trusted_file(h, cp, where)) < 0)
+	if ((r = trusted_file(h, cp, where, &real)) < 0)
 		return r;
-	p->dl = dlopen(cp->path, RTLD_NOW | RTLD_LOCAL | DL_KEEP);
+	p->dl = dlopen(real, RTLD_NOW | RTLD_LOCAL | DL_KEEP);
+	free(real);
 	if (p->dl == NULL) {
 		errf(h, "%s: cannot load \"%s\": %s", where, cp->path, dlerror());
 		return -EINVAL;

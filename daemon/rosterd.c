@@ -36,13 +36,80 @@ usage(FILE *out)
 		"See rosterd(8) and rosterd.conf(5).\n", ROSTERD_DEFAULT_CONF);
 }
 
+/* The attribute names the config maps, each with its key. */
+#define MAPPED_MAX (NFIELDS + CONF_MAX_CUSTOM + 8)
+struct mapped {
+	const char *name[MAPPED_MAX];
+	char key[MAPPED_MAX][96];
+	size_t n;
+};
+
+static void
+mapped_add(struct mapped *m, const char *name, const char *key)
+{
+	if (name == NULL || m->n == MAPPED_MAX)
+		return;
+	m->name[m->n] = name;
+	snprintf(m->key[m->n++], sizeof(m->key[0]), "%s", key);
+}
+
+static void
+mapped_list(const struct conf *cf, struct mapped *m)
+{
+	char key[96];
+
+	m->n = 0;
+	mapped_add(m, cf->ldap.id_attr, "ldap.attributes.id");
+	for (int f = 0; f < NFIELDS; f++) {
+		snprintf(key, sizeof(key), "ldap.attributes.%s", field_name((enum field)f));
+		mapped_add(m, cf->ldap.attr[f], key);
+	}
+	for (size_t k = 0; k < cf->ldap.ncustom; k++) {
+		snprintf(key, sizeof(key), "ldap.attributes.custom.%s", cf->ldap.custom[k].name);
+		mapped_add(m, cf->ldap.custom[k].attr, key);
+	}
+	mapped_add(m, cf->ldap.member_of_attr, "ldap.attributes.member_of");
+	mapped_add(m, cf->ldap.users.disabled_attribute, "ldap.users.disabled_attribute");
+	if (cf->ldap.groups.base != NULL) {
+		mapped_add(m, cf->ldap.groups.member_attribute, "ldap.groups.member_attribute");
+		mapped_add(m, cf->ldap.groups.name_attr, "ldap.groups.name_attribute");
+		mapped_add(m, cf->ldap.groups.description_attr,
+			   "ldap.groups.description_attribute");
+	}
+}
+
+/* rosterd -n against the directory, when it can connect: every attribute
+ * the config maps must be in the server's schema (a misspelt name would
+ * empty a field for everyone); an unknown one is a config error (exit 2).
+ * Not being able to connect or to read the schema is said, not fatal. */
+static int
+check_schema(const char *path, const struct conf *cf, struct dir *d)
+{
+	struct mapped m;
+	bool known[MAPPED_MAX];
+	int r, bad = 0;
+
+	mapped_list(cf, &m);
+	if ((r = dir_schema_known(d, m.name, m.n, known)) < 0) {
+		printf("cannot check the mapped attribute names against the schema of %s: %s\n",
+		       dir_uri(d), dir_error(d));
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < m.n; i++) {
+		if (known[i])
+			continue;
+		fprintf(stderr, "%s: %s: \"%s\" is not an attribute of the schema of %s\n", path,
+			m.key[i], m.name[i], dir_uri(d));
+		bad++;
+	}
+	return bad > 0 ? EXIT_CONFIG : EXIT_OK;
+}
+
 /* rosterd -n: the sync mode, and for refresh whether the directory offers
  * content synchronisation (a failure to ask is said, not fatal). */
 static void
-print_mode(const struct conf *cf)
+print_mode(const struct conf *cf, struct dir *d, const char *connect_err)
 {
-	struct dir *d = NULL;
-	char err[2048];
 	int r;
 
 	if (cf->sync.mode != MODE_REFRESH) {
@@ -50,9 +117,9 @@ print_mode(const struct conf *cf)
 		return;
 	}
 	printf("sync.mode refresh: each run reads what changed since the last (RFC 4533)\n");
-	if ((r = dir_connect(cf, &d, err, sizeof(err))) < 0) {
+	if (d == NULL) {
 		printf("cannot ask the directory whether it offers content synchronisation: %s\n",
-		       err);
+		       connect_err);
 		return;
 	}
 	r = dir_has_sync(d);
@@ -63,7 +130,6 @@ print_mode(const struct conf *cf)
 		printf("%s %s content synchronisation%s\n", dir_uri(d),
 		       r ? "advertises" : "does not advertise",
 		       r ? "" : ": runs will read the whole directory");
-	dir_close(d);
 }
 
 /* rosterd -n: what the check found. A bind password that
@@ -78,6 +144,32 @@ check_report(const char *path, const struct conf *cf, const struct plugins *plug
 		       "to %s\n", path, uri);
 	printf("%s: configuration ok (%zu plugin%s loaded)\n", path, plugins_count(plugins),
 	       plugins_count(plugins) == 1 ? "" : "s");
+}
+
+/* rosterd -n once the config and the plugins loaded: one connection, when
+ * it can be made, for the schema and the sync mode. The exit status. */
+static int
+check_config(const char *path, const struct conf *cf, const struct plugins *plugins)
+{
+	struct dir *d = NULL;
+	char err[2048];
+	int r = EXIT_OK;
+
+	if (dir_connect(cf, &d, err, sizeof(err)) < 0)
+		d = NULL;
+	else if ((r = check_schema(path, cf, d)) != EXIT_OK) {
+		dir_close(d);
+		return r;
+	}
+	check_report(path, cf, plugins);
+	if (d == NULL)
+		printf("cannot check the mapped attribute names against the directory's schema: "
+		       "%s\n", err);
+	else
+		printf("mapped attribute names found in the schema of %s\n", dir_uri(d));
+	print_mode(cf, d, err);
+	dir_close(d);
+	return r;
 }
 
 /* rosterd itself; main() adds the check of what it printed. */
@@ -140,9 +232,7 @@ rosterd_main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (check) {
-		check_report(path, cf, plugins);
-		print_mode(cf);
-		r = EXIT_OK;
+		r = check_config(path, cf, plugins);
 	} else if (once || dry_run) {
 		r = service_once(cf, plugins, dry_run);
 	} else {

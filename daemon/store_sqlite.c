@@ -96,6 +96,29 @@ file_create(const char *path, bool *created, char *err, size_t errlen)
 	return 0;
 }
 
+/* Refuse a store file of 0 bytes that this open did not make: SQLite would
+ * take it for a new, empty store (and a run would fill it from nothing),
+ * where it is a store truncated or a wrong path. One with a WAL holding
+ * data is left to SQLite. 0, or -EINVAL with the reason in err. */
+static int
+file_not_empty(const char *path, bool created, char *err, size_t errlen)
+{
+	char wal[PATH_MAX];
+	struct stat sb;
+
+	if (created || path[0] == '\0' || strcmp(path, ":memory:") == 0 ||
+	    strncmp(path, "file:", 5) == 0)
+		return 0;
+	if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > 0)
+		return 0;
+	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) < sizeof(wal) &&
+	    stat(wal, &sb) == 0 && sb.st_size > 0)
+		return 0;
+	snprintf(err, errlen, "%s: the file is empty (0 bytes), not a store: if it is to be "
+		 "a new store, remove it and rosterd creates one", path);
+	return -EINVAL;
+}
+
 const char *
 store_errmsg(struct store *st)
 {
@@ -252,6 +275,8 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 		if ((r = file_create(path, &created, err, errlen)) < 0)
 			return r;
 	}
+	if ((r = file_not_empty(path, created, err, errlen)) < 0)
+		return r;
 
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
@@ -279,13 +304,14 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 		       "PRAGMA temp_store = FILE;"
 		       /* a WAL reset by a writer after a full checkpoint is cut back to 4 MiB */
 		       "PRAGMA journal_size_limit = 4194304") < 0) {
-		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+		/* store_errmsg() names the store */
+		snprintf(err, errlen, "%s", store_errmsg(st));
 		r = -EIO;
 		goto fail;
 	}
 	/* A no-op on a store that is already in WAL mode. */
 	if (store_exec(st, "PRAGMA journal_mode = WAL") < 0) {
-		snprintf(err, errlen, "%s: cannot use WAL mode: %s", path, store_errmsg(st));
+		snprintf(err, errlen, "%s: cannot use WAL mode: %s", path, sqlite3_errmsg(st->db));
 		r = -EIO;
 		goto fail;
 	}

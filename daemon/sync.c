@@ -46,9 +46,16 @@ struct run {
 	long long gone;             /* people the source named gone */
 	bool delta;                 /* the source named only what changed */
 	long long nrejects;
+	/* the people read (sync_check_read): entries taken and rejected, items
+	 * that named a person unchanged, and how many taken entries had a value
+	 * for each mapped field and custom field */
+	long long taken, rejected, unchanged;
+	long long have[NFIELDS], have_custom[CONF_MAX_CUSTOM];
+	char absent[1024];          /* mapped attributes absent from every entry */
 	long long audit_mark;       /* plugins' audit rows: after this id; -1 none */
 	double t0, t_phase;
-	char now[21], digest[17], why[512];
+	char now[21], digest[17], why[1536];
+	char absent_why[1024];      /* run->absent told for the operator */
 	char reason[2048];          /* the run's reason: rec.error points here */
 	bool has_kept;
 	char kept[4096];            /* the state the source kept before */
@@ -225,14 +232,27 @@ phase_connect(struct run *run)
 
 /* ---- reading into staging ------------------------------------------------- */
 
+/* Count which mapped fields the entry taken has a value for. */
+static void
+count_values(struct run *run, const struct person_rec *p)
+{
+	run->taken++;
+	for (int f = 0; f < NFIELDS; f++)
+		run->have[f] += p->field[f] != NULL;
+	for (size_t k = 0; k < p->ncustom && k < CONF_MAX_CUSTOM; k++)
+		run->have_custom[k] += p->custom_value[k] != NULL;
+}
+
 /* Stage a person, or the rejection of an entry. 0 or a store error. */
 static int
 stage_person(struct run *run, const struct source_entry *e)
 {
 	int r;
 
-	if (e->kind == SOURCE_UNCHANGED)
+	if (e->kind == SOURCE_UNCHANGED) {
+		run->unchanged++;
 		return recon_stage_unchanged(run->rc, e->person.dir_id);
+	}
 	if (e->kind == SOURCE_GONE) {
 		run->gone++;
 		return recon_stage_gone(run->rc, e->person.dir_id);
@@ -240,12 +260,16 @@ stage_person(struct run *run, const struct source_entry *e)
 	if (e->reject != NULL) {
 		/* A rejected entry whose id we know still counts as seen, so its
 		 * person is not taken for missing. */
+		run->rejected++;
 		if (e->person.dir_id != NULL &&
 		    (r = recon_stage_seen(run->rc, e->person.dir_id)) < 0)
 			return r;
 		return recon_stage_reject(run->rc, e->dn, e->reject);
 	}
+	count_values(run, &e->person);
 	r = recon_stage_person(run->rc, &e->person);
+	if (r == -EEXIST)
+		run->rejected++;
 	return r == -EEXIST ? 0 : r;   /* a clash is recorded as a reject */
 }
 
@@ -284,6 +308,122 @@ source_failed(struct run *run, int r, bool starting)
 		log_error("directory: %s", run->src->err);
 	set_reason(run, "%s", run->src->err);
 	return r;
+}
+
+/* Append text to the list buf (", "-separated). */
+static void
+list_add(char *buf, size_t len, const char *text)
+{
+	str_appendf(buf, len, "%s%s", buf[0] ? ", " : "", text);
+}
+
+/* How many enabled people of the store have a value for field f (f < 0:
+ * the directory's custom field named custom). 0 or a store error. */
+static int
+store_with_value(struct run *run, int f, const char *custom, long long *n)
+{
+	char sql[256];
+	struct stmt *q = NULL;
+	int r;
+
+	if (f >= 0)
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM people WHERE status IN "
+			 "('invited', 'active') AND %s IS NOT NULL AND %s <> ''",
+			 field_column((enum field)f), field_column((enum field)f));
+	else
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM person_fields f JOIN people p "
+			 "ON p.id = f.person_id WHERE p.status IN ('invited', 'active') "
+			 "AND f.name = ?1 AND f.source IS NULL AND f.value <> ''");
+	if ((r = store_prepare(run->st, sql, &q)) < 0 ||
+	    (custom != NULL && (r = stmt_bind_text(q, 1, custom)) < 0))
+		goto out;
+	if ((r = stmt_step(q)) == 1) {
+		*n = stmt_int(q, 0);
+		r = 0;
+	} else if (r == 0) {
+		r = -EIO;
+	}
+out:
+	stmt_done(q);
+	return r;
+}
+
+/* Note the mapped attribute (its key, its name) absent from every entry
+ * taken when most of the store's enabled people have a value for it. */
+static int
+note_absent(struct run *run, int f, size_t k, long long enabled)
+{
+	const struct conf *cf = run->cf;
+	char key[160], text[400];
+	long long with = 0;
+	int r;
+
+	r = store_with_value(run, f, f < 0 ? cf->ldap.custom[k].name : NULL, &with);
+	if (r < 0 || 2 * with <= enabled)
+		return r;
+	if (f >= 0)
+		snprintf(key, sizeof(key), "ldap.attributes.%s", field_name((enum field)f));
+	else
+		snprintf(key, sizeof(key), "ldap.attributes.custom.%s", cf->ldap.custom[k].name);
+	snprintf(text, sizeof(text), "%s (\"%s\", which %lld of the %lld enabled people have)",
+		 key, f >= 0 ? cf->ldap.attr[f] : cf->ldap.custom[k].attr, with, enabled);
+	list_add(run->absent, sizeof(run->absent), key);
+	list_add(run->absent_why, sizeof(run->absent_why), text);
+	return 0;
+}
+
+/* After a read of every person (not of the changes only): more rejects
+ * than sync.max_reject_percent of the entries make the read incomplete;
+ * a mapped attribute that no entry taken had, while most enabled people of
+ * the store have a value for it (a misspelt name would empty the field for
+ * everyone), is noted in run->absent for the safety gate. 0 or a store
+ * error. */
+static int
+check_read(struct run *run)
+{
+	const struct conf *cf = run->cf;
+	long long seen = run->taken + run->rejected, enabled = 0;
+	double pct = seen > 0 ? 100.0 * (double)run->rejected / (double)seen : 0.0;
+	int r;
+
+	if (!run->f.complete || run->delta || seen == 0)
+		return 0;
+	if (cf->sync.max_reject_percent < 100.0 && run->rejected > 0 &&
+	    pct > cf->sync.max_reject_percent) {
+		run->f.complete = run->ro.complete = false;
+		set_reason(run, "%lld of the %lld entries read were rejected (%.1f%%), over "
+			   "sync.max_reject_percent (%g%%)", run->rejected, seen, pct,
+			   cf->sync.max_reject_percent);
+		log_error("directory read taken as incomplete: %s; no one will be disabled by "
+			  "this run", run->reason);
+		return 0;
+	}
+	/* Unchanged people came without their values. */
+	if (run->unchanged > 0 || run->taken == 0)
+		return 0;
+	for (int f = 0; f < NFIELDS; f++) {
+		if (f == F_USERNAME || cf->ldap.attr[f] == NULL || run->have[f] > 0)
+			continue;
+		if (enabled == 0 && (r = store_query_int(run->st, "SELECT count(*) FROM people "
+				"WHERE status IN ('invited', 'active')", &enabled)) < 0)
+			return r;
+		if (enabled == 0)
+			return 0;
+		if ((r = note_absent(run, f, 0, enabled)) < 0)
+			return r;
+	}
+	for (size_t k = 0; k < cf->ldap.ncustom && k < CONF_MAX_CUSTOM; k++) {
+		if (run->have_custom[k] > 0)
+			continue;
+		if (enabled == 0 && (r = store_query_int(run->st, "SELECT count(*) FROM people "
+				"WHERE status IN ('invited', 'active')", &enabled)) < 0)
+			return r;
+		if (enabled == 0)
+			return 0;
+		if ((r = note_absent(run, -1, k, enabled)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Read the people into staging. The read starts first: a server finds its
@@ -345,6 +485,11 @@ phase_people(struct run *run)
 		return r;
 	}
 	src->members_same = run->f.complete && r == 0;
+	if ((r = check_read(run)) < 0) {
+		log_error("store: %s", store_errmsg(run->st));
+		set_reason(run, "cannot count the store's values");
+		return r;
+	}
 	log_debug("read %lld entries in %.3f s", run->read, time_mono() - run->t0);
 	return 0;
 }
@@ -562,6 +707,23 @@ within_threshold(const struct conf *cf, const struct run_rec *rec, long long fou
 	return true;
 }
 
+/* Mix text into the 16 hex digits of digest (FNV-1a 64), so that an
+ * approval is of this plan with these attributes absent. "" leaves it. */
+static void
+digest_mix(char digest[17], const char *text)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (text[0] == '\0')
+		return;
+	for (const char *p = digest; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	h = (h ^ '|') * 0x100000001b3ULL;
+	for (const char *p = text; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	snprintf(digest, 17, "%016llx", (unsigned long long)h);
+}
+
 /* The safety gate: within the thresholds, or approved, or held. */
 static int
 phase_gate(struct run *run)
@@ -571,16 +733,24 @@ phase_gate(struct run *run)
 
 	/* "Nobody found" means a whole read that found no one; a read of the
 	 * changes that found none found no change. */
-	if (within_threshold(run->cf, &run->rec, run->f.complete && !run->delta ? run->read : -1,
-			     run->why,
-			     sizeof(run->why))) {
+	bool within = within_threshold(run->cf, &run->rec, run->f.complete && !run->delta ?
+				       run->read : -1, run->why, sizeof(run->why));
+
+	if (within && run->absent[0] == '\0') {
 		run->f.gate = GATE_PASSED;
 		return 0;
 	}
+	if (within)
+		run->why[0] = '\0';
+	if (run->absent[0] != '\0')
+		str_appendf(run->why, sizeof(run->why), "%sthe directory sent no value of %s in "
+			    "any of the %lld entries read", within ? "" : "; ", run->absent_why,
+			    run->taken);
 	if ((r = recon_plan_digest(run->rc, run->audit_mark, run->digest)) < 0) {
 		log_error("store: %s", store_errmsg(st));
 		return r;
 	}
+	digest_mix(run->digest, run->absent);
 	run->rec.digest = run->digest;
 	/* A dry run looks for an approval without using it up. */
 	r = store_run_use_approval(st, run->digest, run->o->dry_run ? 0 : run->rec.id);

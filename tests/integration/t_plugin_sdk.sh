@@ -50,7 +50,10 @@ assert_eq "rosterd_plugin_descriptor" "$(nm -D --defined-only welcome.so | awk '
 
 note "the out-of-tree plugin at work in a real run"
 start_directory "$FIXTURES/people-small.ldif"
-ROSTERD_CONF_PLUGINS="{ name = \"welcome\"; path = \"$SRC/welcome.so\"; message = \"Hi there\"; }" write_conf
+# a plugin is loaded only from directories no one else may write to
+trusted_dir
+install -m 0644 welcome.so "$TRUSTED/welcome.so"
+ROSTERD_CONF_PLUGINS="{ name = \"welcome\"; path = \"$TRUSTED/welcome.so\"; message = \"Hi there\"; }" write_conf
 sync_once
 n=$(sql "SELECT count(*) FROM people")
 assert_ne 0 "$n"
@@ -64,13 +67,13 @@ assert_sql "$n" "SELECT count(*) FROM outbox" "a resync welcomes no one again"
 
 note "rosterd loads it"
 export ROSTERD_CONF_URI=ldap://127.0.0.1:9/ SLAPD_SVC_DN=cn=nobody SLAPD_SVC_PW=unused
-ROSTERD_CONF_PLUGINS="{ name = \"welcome\"; path = \"$SRC/welcome.so\"; message = \"Hi\"; course = \"ONBOARD\"; }" write_conf
+ROSTERD_CONF_PLUGINS="{ name = \"welcome\"; path = \"$TRUSTED/welcome.so\"; message = \"Hi\"; course = \"ONBOARD\"; }" write_conf
 run_rosterd -n
 assert_rc 0 "rosterd -n with the out-of-tree plugin"
 assert_contains "$OUT" "configuration ok (1 plugin loaded)"
 
 note "its own setting checks"
-ROSTERD_CONF_PLUGINS="{ name = \"welcome\"; path = \"$SRC/welcome.so\"; due_days = 1000; mesage = \"Hi\"; }" write_conf
+ROSTERD_CONF_PLUGINS="{ name = \"welcome\"; path = \"$TRUSTED/welcome.so\"; due_days = 1000; mesage = \"Hi\"; }" write_conf
 line=$(grep -n '^plugins = (' "$CONF" | cut -d: -f1)
 run_rosterd -n
 assert_rc 2 "rosterd -n with a setting the plugin refuses"

@@ -5,7 +5,9 @@
 # --once runs); a plugin built for another ABI major makes rosterd -n, --once
 # and --dry-run exit 2 before touching the directory or the store, with
 # "FILE:LINE: plugins[N]: ... built for plugin ABI 99.3; this rosterd has ABI
-# 1.0"; so do a world-writable and a group-writable plugin file, a directory
+# 1.0"; so do a world-writable and a group-writable plugin file, one owned
+# by nobody, one in a directory owned by nobody, or group-writable, or in
+# sticky /tmp (a plugin in the build tree loads, and through a link), a directory
 # given as a plugin, a missing file, a descriptor too small, a library that is
 # no plugin, and a setting the plugin refuses ("FILE:LINE: plugins[0].key:
 # ..."); several problems are all reported; rosterctl, which loads no plugin,
@@ -71,8 +73,43 @@ ROSTERD_CONF_PLUGINS="{ name = \"dir\"; path = \"$TDIR\"; }" write_conf
 refused "\"$TDIR\" is not a regular file: refused"
 chmod 0644 "$TEST_TMP/open.so"
 ROSTERD_CONF_PLUGINS="{ name = \"open\"; path = \"open.so\"; }" write_conf
+refused "\"$TEST_TMP/open.so\": its directory \"$(dirname "$TEST_TMP")\" is writable by others (mode 1777): refused"
+
+note "ownership, as sshd and sudo check it: the file and every directory above it"
+trusted_dir
+cp "$TDIR/welcome.so" "$TRUSTED/ok.so"
+chmod 0644 "$TRUSTED/ok.so"
+ROSTERD_CONF_PLUGINS="{ name = \"ok\"; path = \"$TRUSTED/ok.so\"; }" write_conf
 run_rosterd -n
-assert_rc 0 "the same file, no longer writable by others"
+assert_rc 0 "a plugin owned by root, in directories only root writes to"
+ln -s "$TRUSTED/ok.so" "$TEST_TMP/link.so"
+ROSTERD_CONF_PLUGINS="{ name = \"link\"; path = \"link.so\"; }" write_conf
+run_rosterd -n
+assert_rc 0 "a link to it from a directory anyone writes to (the file is what is loaded)"
+cp "$TDIR/welcome.so" "$TRUSTED/nobody.so"
+chmod 0755 "$TRUSTED/nobody.so"
+chown nobody "$TRUSTED/nobody.so"
+nobody=$(id -u nobody)
+ROSTERD_CONF_PLUGINS="{ name = \"nobody\"; path = \"$TRUSTED/nobody.so\"; }" write_conf
+refused "\"$TRUSTED/nobody.so\" is owned by uid $nobody, not by root or by rosterd's user (uid 0): refused"
+mkdir "$TRUSTED/theirs"
+cp "$TDIR/welcome.so" "$TRUSTED/theirs/p.so"
+chmod 0644 "$TRUSTED/theirs/p.so"
+chown nobody "$TRUSTED/theirs"
+ROSTERD_CONF_PLUGINS="{ name = \"theirs\"; path = \"$TRUSTED/theirs/p.so\"; }" write_conf
+refused "\"$TRUSTED/theirs/p.so\": its directory \"$TRUSTED/theirs\" is owned by uid $nobody, not by root or by rosterd's user (uid 0): refused"
+chown root "$TRUSTED/theirs"
+chmod 0775 "$TRUSTED"
+refused "\"$TRUSTED/theirs/p.so\": its directory \"$TRUSTED\" is writable by its group (mode 0775): refused"
+chmod 0755 "$TRUSTED"
+run_rosterd -n
+assert_rc 0 "the same plugin once its directories are root's again"
+ALT=$(mktemp -d /tmp/rosterd-plugin.XXXXXX)
+T_DIRS+=("$ALT")
+cp "$TDIR/welcome.so" "$ALT/p.so"
+chmod 0644 "$ALT/p.so"
+ROSTERD_CONF_PLUGINS="{ name = \"tmp\"; path = \"$ALT/p.so\"; }" write_conf
+refused "\"$ALT/p.so\": its directory \"/tmp\" is writable by others (mode 1777): refused"
 
 note "several problems at once, each on its own line"
 ROSTERD_CONF_PLUGINS="

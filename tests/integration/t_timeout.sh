@@ -3,7 +3,9 @@
 # overlap or die.
 # Proves: with ldap.timeout = 1, a run whose slapd freezes after a few pages
 # gives up within seconds, exits 1, records "incomplete" with a "no reply"
-# error and disables nobody (thresholds wide open); a run whose slapd is
+# error and disables nobody (thresholds wide open); with ldap.timeout = 4 it
+# gives up one timeout after the freeze, the group search failing at once on
+# the connection that stalled; a run whose slapd is
 # frozen before the bind exits 3 within seconds; a second rosterd on the same
 # store while one is running exits 1 ("another rosterd run is in progress")
 # and records nothing; a run whose process is SIGKILLed stays "running" until
@@ -41,6 +43,29 @@ assert_eq "incomplete 0 0 0 0 0 0" "$(run_counts)"
 assert_contains "$(last_run error)" "no reply"
 assert_contains "$ERR" "incomplete"
 assert_eq "$before" "$(sql_dump people person_fields audit_log)" "store unchanged"
+
+note "slapd frozen mid-search, timeout = 4: one timeout, not one for the people and one for the groups"
+kill -CONT "$SLAPD_PID"
+export ROSTERD_CONF_TIMEOUT=4
+write_conf
+mark=$(slapd_log_mark)
+watch_search_results
+bg_rosterd --once
+watch_search_results_wait 3 30 || fail "slapd did not answer 3 pages within 30 s"
+kill -STOP "$SLAPD_PID"
+t0=$(date +%s%N)
+running "$BG_PID" || fail "rosterd finished before slapd could be frozen"
+bg_wait 30
+ms=$((($(date +%s%N) - t0) / 1000000))
+note "rosterd gave up $ms ms after slapd froze"
+assert_rc 1 "rosterd facing a frozen slapd"
+[ "$ms" -lt 7000 ] || fail "rosterd waited more than one ldap.timeout (4 s) for a frozen slapd: $ms ms"
+assert_contains "$ERR" "group search incomplete after 0 groups"
+assert_contains "$ERR" "not sent"
+assert_eq "incomplete 0 0 0 0 0 0" "$(run_counts)"
+assert_eq "$before" "$(sql_dump people person_fields audit_log)" "store unchanged"
+export ROSTERD_CONF_TIMEOUT=1
+write_conf
 
 note "slapd frozen before the bind"
 t0=$(date +%s%N)

@@ -52,6 +52,9 @@ ROSTERD_CONF_STORE_PATH=$DB ROSTERD_CONF_ATTRIBUTES='title = "jpegPhoto";
     custom = { cost_centre = "departmentNumber"; };' write_conf
 printf 'dn: uid=frank,%s\nchangetype: modify\nreplace: jpegPhoto\njpegPhoto:: %s\n' \
 	"$PEOPLE" "$(printf '\377\376' | base64)" | ldap_admin_modify
+# Someone taken has the attribute: one that no entry has while everyone has a
+# title would hold the run (a misspelt attribute, issue 15 item 1).
+set_attr "uid=alice,$PEOPLE" jpegPhoto "Boss"
 run_rosterd --once
 assert_rc 0 "a run with a non-UTF-8 value"
 assert_match "$ERR" 'uid=frank,ou=people,dc=example,dc=com.*rejected.*(UTF-8|utf-8)'

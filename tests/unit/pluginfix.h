@@ -39,7 +39,14 @@ fx_setup(void **state)
 	d = dirname(exe);          /* BUILD/tests */
 	snprintf(fx->tdir, sizeof(fx->tdir), "%s/plugins", d);
 	snprintf(fx->pdir, sizeof(fx->pdir), "%s/../plugins", d);
-	fx->dir = tmpdir_make();
+	/* Under the build tree, not /tmp: rosterd loads no plugin from a
+	 * directory that others may write to (the tests copy some there). */
+	snprintf(fx->conf, sizeof(fx->conf), "%s/trusted", d);
+	assert_true(mkdir(fx->conf, 0755) == 0 || errno == EEXIST);
+	strncat(fx->conf, "/unit.XXXXXX", sizeof(fx->conf) - strlen(fx->conf) - 1);
+	assert_non_null(mkdtemp(fx->conf));
+	assert_int_equal(chmod(fx->conf, 0755), 0);
+	fx->dir = strdup(fx->conf);
 	fx->st = store_fresh(fx->dir);
 	snprintf(fx->conf, sizeof(fx->conf), "%s/rosterd.conf", fx->dir);
 	snprintf(fx->now, sizeof(fx->now), "2026-06-01T10:00:00Z");

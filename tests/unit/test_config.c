@@ -697,6 +697,37 @@ test_unreadable_file(void **state)
 	assert_null(cf);
 }
 
+/* @include "FILE" takes a relative FILE from the config's directory, not
+ * from the current one; an absolute FILE as it is; a directory with a quote
+ * in its name still works. */
+static void
+test_include_from_config_dir(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf = NULL;
+	char text[2048], fmt[2048], sub[600], cwd[PATH_MAX], *f;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(sub, sizeof(sub), "%s/a \"dir\\", fx->dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	free(file_write(sub, "sync.inc", "max_disable = 7;\n", 0640));
+	f = file_write(fx->dir, "abs.inc", "interval = 61;\n", 0640);
+	snprintf(fmt, sizeof(fmt), minimal, "\n  @include \"a \\\"dir\\\\/sync.inc\"\n"
+		 "  @include \"%s\"\n");
+	snprintf(text, sizeof(text), fmt, f);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(load(fx, text, 0, &cf), 0);
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(cf->sync.max_disable, 7);
+	assert_int_equal(cf->sync.interval, 61);
+	conf_free(cf);
+	free(f);
+	/* a file that is not there: named in the error */
+	snprintf(text, sizeof(text), minimal, "\n  @include \"nowhere.inc\"\n");
+	assert_int_equal(load(fx, text, 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, "rosterd.conf:7: syntax error: cannot open include file"));
+}
+
 int
 main(void)
 {
@@ -726,6 +757,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_big_integers_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_int_key_range_checked, setup, teardown),
 		cmocka_unit_test(test_int_ranges_documented),
+		cmocka_unit_test_setup_teardown(test_include_from_config_dir, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

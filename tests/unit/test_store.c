@@ -311,6 +311,30 @@ test_create_fails_with_reason(void **state)
 	free(file_write(fx->dir, "junk.db", "this is not an SQLite database, not at all\n", 0600));
 	assert_true(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)) < 0);
 	assert_int_equal(access(fx->path, F_OK), 0);
+	/* its path is named once */
+	assert_non_null(strstr(fx->err, "junk.db: file is not a database"));
+	assert_null(strstr(strstr(fx->err, "junk.db") + 1, "junk.db"));
+}
+
+/* A file of 0 bytes that store_open() did not make is not a new store: it
+ * is refused, by rosterd and rosterctl alike, and left as it is. */
+static void
+test_empty_file_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct stat sb;
+	int flags[] = { 0, STORE_NOMIGRATE, STORE_NOCREATE | STORE_SAMESCHEMA };
+
+	free(file_write(fx->dir, "learning.db", "", 0600));
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		fx->err[0] = '\0';
+		assert_int_equal(store_open(fx->path, 1000, flags[i], &fx->st, fx->err,
+					    sizeof(fx->err)), -EINVAL);
+		assert_null(fx->st);
+		assert_non_null(strstr(fx->err, "learning.db: the file is empty"));
+		assert_int_equal(stat(fx->path, &sb), 0);
+		assert_int_equal(sb.st_size, 0);
+	}
 }
 
 int
@@ -327,6 +351,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_runs_and_approval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_fails_with_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,7 +272,7 @@ test_first_sync(void **state)
 {
 	struct fx *fx = *state;
 
-	load(fx, true, "", "");
+	load(fx, true, "max_reject_percent = 50.0;", "");
 	add_person(fx, "alice");
 	add_person(fx, "bob");
 	add_person(fx, "carol");
@@ -462,6 +462,88 @@ test_changes_only_missing_stay(void **state)
 	assert_people(fx, "alice|invited|-\nbob|disabled|missing");
 }
 
+/* More rejects than sync.max_reject_percent of a whole read: the run is
+ * incomplete (exit 1, no one disabled), not ok; 100 turns the check off
+ * (issue 15 item 1). */
+static void
+test_rejects_over_share(void **state)
+{
+	struct fx *fx = *state;
+	const char *names[] = { "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9" };
+
+	load(fx, false, "", "");
+	for (size_t i = 0; i < 10; i++)
+		add_person(fx, names[i]);
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+
+	/* p8 and p9 come back without a username: 2 of 10, over 10% */
+	fx->m.npeople = 8;
+	add_reject(fx, "uid=p8,ou=people,dc=example,dc=com", "no uid", NULL);
+	add_reject(fx, "uid=p9,ou=people,dc=example,dc=com", "no uid", NULL);
+	assert_int_equal(run(fx, false, NULL), EXIT_FAIL);
+	assert_int_equal(fx->res.outcome, RUN_INCOMPLETE);
+	assert_rows(fx->st, "incomplete|2 of the 10 entries read were rejected (20.0%), over "
+		    "sync.max_reject_percent (10%)",
+		    "SELECT outcome, error FROM sync_runs ORDER BY id DESC LIMIT 1");
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM people WHERE status = 'disabled'"),
+			 0);
+	assert_contains(fx->log, "no one will be disabled by this run");
+
+	/* the same read within a wider share: ok, and the two are missing */
+	load(fx, false, "max_reject_percent = 25.0;", "");
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	assert_int_equal(fx->res.c.disabled, 2);
+
+	/* every entry rejected: incomplete; unless the check is off (100) */
+	load(fx, false, "", "");
+	clear_entries(fx);
+	for (size_t i = 0; i < 3; i++)
+		add_reject(fx, keep(fx, "uid=%s,ou=people,dc=example,dc=com", names[i]), "no uid",
+			   NULL);
+	assert_int_equal(run(fx, false, NULL), EXIT_FAIL);
+	assert_int_equal(fx->res.outcome, RUN_INCOMPLETE);
+	load(fx, false, "max_reject_percent = 100.0;", "");
+	assert_int_not_equal(run(fx, false, NULL), EXIT_FAIL);
+}
+
+/* A mapped attribute absent from every entry of a whole read while most of
+ * the store's people have a value for it (a misspelt attribute name) holds
+ * the run, dry runs say so, and an approval of that plan lets the next run
+ * through; a read of the changes only is not judged (issue 15 item 1). */
+static void
+test_attribute_absent_held(void **state)
+{
+	struct fx *fx = *state;
+	char err[512];
+
+	load(fx, false, "", "");
+	add_person(fx, "alice");
+	add_person(fx, "bob");
+	add_person(fx, "carol");
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	for (size_t i = 0; i < fx->m.npeople; i++)
+		fx->people[i].person.field[F_EMAIL] = NULL;
+
+	assert_int_equal(run(fx, true, NULL), EXIT_HELD);
+	assert_contains(fx->plan, "this run would be held: the directory sent no value of "
+			"ldap.attributes.email (\"mail\", which 3 of the 3 enabled people have) "
+			"in any of the 3 entries read");
+	assert_int_equal(run(fx, false, NULL), EXIT_HELD);
+	assert_int_equal(fx->res.outcome, RUN_HELD);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM people WHERE email IS NULL"), 0);
+	assert_int_equal(run(fx, false, NULL), EXIT_HELD);
+
+	/* approved: the next run with the same plan goes through */
+	assert_int_equal(query_run_approve(fx->st, fx->res.run_id, "tester", err, sizeof(err)),
+			 0);
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	assert_int_equal(fx->res.c.updated, 3);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM people WHERE email IS NULL"), 3);
+
+	/* the store has no e-mails now: a read without any is fine */
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+}
+
 /* Directory text cannot forge a line of the dry run's plan, the plan
  * operators are told to read before approving a run (issue 15 item 9). */
 static void
@@ -469,7 +551,7 @@ test_dry_run_escapes(void **state)
 {
 	struct fx *fx = *state;
 
-	load(fx, false, "", "");
+	load(fx, false, "max_reject_percent = 100.0;", "");
 	add_person(fx, "alice");
 	add_reject(fx, "uid=x\ndisable  alice                \"uid=alice\"", "no uid\x1b[2J", NULL);
 	assert_int_equal(run(fx, true, NULL), EXIT_OK);
@@ -860,6 +942,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_connect_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejects_over_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attribute_absent_held, setup, teardown),
 		cmocka_unit_test(test_verdict_table),
 		cmocka_unit_test(test_verdict_every_combination),
 	};
