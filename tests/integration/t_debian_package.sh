@@ -128,7 +128,9 @@ assert_rc 0 "lintian --fail-on error,warning (errors or warnings: $OUT $ERR)"
 assert_no_match "$OUT" '^[EW]: '
 
 note "unpack into a scratch root"
-ROOT=$TEST_TMP/root
+# Not under /tmp: rosterd refuses plugins below a directory others can write.
+trusted_dir
+ROOT=$TRUSTED/root
 dpkg-deb -x "$DEB" "$ROOT"
 dpkg-deb -x "$DEV" "$ROOT"
 run "$ROOT/usr/sbin/rosterd" --version
