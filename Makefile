@@ -35,14 +35,17 @@ CPPFLAGS_ALL = -Idaemon -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
                -DPLUGINDIR='"$(PLUGINDIR)"' $(CPPFLAGS)
 CFLAGS_ALL   = $(WARN) $(CFLAGS) $(SANFLAGS) -fstack-protector-strong \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LDLIBS)
+# libunistring (search folding, fold.c) has no pkg-config file in Debian 12.
+LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring $(LDLIBS)
+# libxlsxwriter: rosterctl's Excel export (rosterctl_xlsx.c) alone.
+XLSX_PKG    := xlsxwriter
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c daemon/dir_sync.c \
            daemon/store_sqlite.c daemon/store.c daemon/runs.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
            daemon/notify.c daemon/metrics.c daemon/service.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c \
-           daemon/view.c
+           daemon/view.c daemon/fold.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o $(B)/obj/schema_names.o
 # Rule plugins: shared objects built against include/rosterd/plugin.h alone,
 # exporting only their descriptor.
@@ -109,8 +112,9 @@ $(B)/librosterd.a: $(LIB_OBJ)
 $(B)/rosterd: $(B)/obj/rosterd.o $(B)/librosterd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o $(B)/librosterd.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+$(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o $(B)/obj/rosterctl_output.o \
+    $(B)/librosterd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(shell $(PKG_CONFIG) --libs $(XLSX_PKG))
 
 -include $(wildcard $(B)/obj/*.d) $(wildcard $(B)/tests/*.d)
 
