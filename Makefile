@@ -10,7 +10,8 @@
 #   make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang)
 #   make bench N=100000   the benchmark (bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc PLUGINDIR=PREFIX/lib/rosterd/plugins
-#                   UNITDIR=$(PREFIX)/lib/systemd/system; make uninstall
+#                   UNITDIR=$(PREFIX)/lib/systemd/system
+#                   COMPLETIONDIR=$(PREFIX)/share/bash-completion/completions; make uninstall
 #   make install-sdk  only the plugin SDK: header, rosterd-plugin.pc, rosterd-plugin(3)
 #   make clean
 
@@ -21,6 +22,7 @@ PLUGINDIR ?= $(PREFIX)/lib/rosterd/plugins
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 N       ?= 100000
 
@@ -275,6 +277,8 @@ install: all install-sdk
 	    mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	install -m 0644 systemd/rosterd.sysusers $(DESTDIR)$(SYSUSERSDIR)/rosterd.conf
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 completions/rosterctl $(DESTDIR)$(COMPLETIONDIR)/rosterctl
 	install -m 0640 conf/rosterd.conf $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf || \
 	    install -m 0640 conf/rosterd.conf $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf
@@ -289,6 +293,7 @@ uninstall:
 	    $(MAN8:docs/%=$(DESTDIR)$(PREFIX)/share/man/man8/%) \
 	    $(MAN5:docs/%=$(DESTDIR)$(PREFIX)/share/man/man5/%) \
 	    $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) $(DESTDIR)$(SYSUSERSDIR)/rosterd.conf \
+	    $(DESTDIR)$(COMPLETIONDIR)/rosterctl \
 	    $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
 
 clean:

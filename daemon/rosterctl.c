@@ -1178,6 +1178,38 @@ cmd_group_show(struct store *st, int argc, char **argv)
 	return printer_finish(st, &p, query_group_members(st, id, all, print_row, &p));
 }
 
+/* complete_names: one name a line, as it is (completion needs it exact;
+ * a name with a line break cannot be completed and is left out). */
+static int
+print_name(json_t *row, void *arg)
+{
+	const char *n = json_string_value(json_object_get(row, "name"));
+
+	(void)arg;
+	if (n != NULL && strpbrk(n, "\n\r") == NULL)
+		printf("%s\n", n);
+	return 0;
+}
+
+/* The hidden helper of the bash completion: "complete users|courses|groups
+ * [PREFIX]" prints the names that start with PREFIX. */
+static int
+cmd_complete(struct store *st, int argc, char **argv)
+{
+	int r;
+
+	if (argc < 2 || argc > 3)
+		return usage_error("usage: rosterctl complete users|courses|groups [PREFIX]%s", "");
+	r = query_names(st, argv[1], argc == 3 ? argv[2] : "", print_name, NULL);
+	if (r == -EINVAL)
+		return usage_error("complete: users, courses or groups, not \"%s\"", argv[1]);
+	if (r < 0) {
+		fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 /* rosterctl itself; main() adds the check of what it printed. */
 static int
 ctl_main(int argc, char **argv)
@@ -1229,7 +1261,7 @@ ctl_main(int argc, char **argv)
 	if (!action && !(strcmp(argv[0], "status") == 0 || strcmp(argv[0], "runs") == 0 ||
 	      strcmp(argv[0], "run") == 0 || strcmp(argv[0], "resync") == 0 ||
 	      strcmp(argv[0], "reports") == 0 || strcmp(argv[0], "chain") == 0 ||
-	      strcmp(argv[0], "group") == 0 ||
+	      strcmp(argv[0], "group") == 0 || strcmp(argv[0], "complete") == 0 ||
 	      (strcmp(argv[0], "user") == 0 && argc >= 2 &&
 	       (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "list") == 0))))
 		return usage_error("unknown command \"%s\"", argv[0]);
@@ -1260,6 +1292,8 @@ ctl_main(int argc, char **argv)
 		r = cmd_reports(st, argc, argv);
 	else if (strcmp(argv[0], "chain") == 0)
 		r = cmd_chain(st, argc, argv);
+	else if (strcmp(argv[0], "complete") == 0)
+		r = cmd_complete(st, argc, argv);
 	else if (strcmp(argv[0], "group") == 0 && strcmp(argv[1], "list") == 0)
 		r = cmd_group_list(st, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "group") == 0)
