@@ -29,18 +29,21 @@ usage(FILE *out)
 		"\n"
 		"  user show UID [--json]            one person's profile (--format json too)\n"
 		"  user list [--status S] [--location L] [--department D] [--role R]\n"
-		"            [--manager UID [--all]] [--group NAME]\n"
-		"            [--format table|csv|json] people, by username\n"
-		"  reports UID [--all] [--format table|csv|json]\n"
+		"            [--manager UID [--all]] [--group NAME] [--search TEXT]\n"
+		"            [--field NAME=VALUE]... [--columns COL,...]\n"
+		"            [--format table|csv|json|xlsx] [--output FILE]\n"
+		"                                    people, by username\n"
+		"  reports UID [--all] [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    UID's direct reports, or everyone below\n"
-		"  chain UID [--format table|csv|json]\n"
+		"  chain UID [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    UID's chain of command, up to the top\n"
-		"  group list [--deleted] [--format table|csv|json]\n"
+		"  group list [--deleted] [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    groups with their member counts\n"
 		"  group show NAME [--members | --all] [--deleted] [--json]\n"
-		"            [--format table|csv|json] one group, or its members\n"
+		"            [--format table|csv|json|xlsx] [--output FILE]\n"
+		"                                    one group, or its members\n"
 		"  status [--json]                   people by status, the last run\n"
-		"  runs [--limit N] [--format table|csv|json]\n"
+		"  runs [--limit N] [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    recent sync runs, newest first\n"
 		"  run approve ID                    let the next run with the plan of\n"
 		"                                    held run ID go through\n"
@@ -67,8 +70,9 @@ static const struct {
 	  "One person's profile: a line a field, or one JSON object with --json.\n" },
 	{ "user", "list",
 	  "usage: rosterctl user list [--status S] [--location L] [--department D]\n"
-	  "           [--role R] [--manager UID [--all]] [--group NAME]\n"
-	  "           [--format table|csv|json]\n"
+	  "           [--role R] [--manager UID [--all]] [--group NAME] [--search TEXT]\n"
+	  "           [--field NAME=VALUE]... [--columns COL,...]\n"
+	  "           [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "People, by username; the filters given must all match.\n"
 	  "  --status S      invited, active, disabled or archived\n"
 	  "  --location L, --department D\n"
@@ -78,26 +82,44 @@ static const struct {
 	  "  --all           with --manager: everyone below UID\n"
 	  "  --group NAME    the group's members, nested groups included; NAME is\n"
 	  "                  a group's name, DN or directory id\n"
-	  "  --format F      table (default), csv or json\n" },
+	  "  --search TEXT   TEXT in the username, given, family or display name or\n"
+	  "                  e-mail, case and accents ignored (zoe finds Zoë)\n"
+	  "  --field NAME=VALUE\n"
+	  "                  custom field NAME is exactly VALUE (repeatable)\n"
+	  "  --columns COL,...\n"
+	  "                  the columns: username, email, given_name, family_name,\n"
+	  "                  display_name, status, status_reason, role,\n"
+	  "                  employee_number, department, location, title,\n"
+	  "                  member_since, dn, directory_id, created_at, updated_at,\n"
+	  "                  manager, secondary_manager, groups, field:NAME\n"
+	  "                  (default: the table's seven; csv, json and xlsx: every\n"
+	  "                  profile field, the managers and the custom fields)\n"
+	  "  --format F      table (default), csv, json or xlsx (needs --output)\n"
+	  "  --output FILE   write FILE (complete, or not at all) instead of\n"
+	  "                  standard output\n" },
 	{ "reports", NULL,
-	  "usage: rosterctl reports UID [--all] [--format table|csv|json]\n"
+	  "usage: rosterctl reports UID [--all] [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "The people whose primary manager is UID, by username.\n"
 	  "  --all           everyone below UID, in tree order, with their depth\n"
 	  "                  (1 = direct report) and manager\n"
-	  "  --format F      table (default), csv or json\n" },
+	  "  --format F      table (default), csv, json or xlsx (needs --output)\n"
+	  "  --output FILE   write FILE instead of standard output\n" },
 	{ "chain", NULL,
-	  "usage: rosterctl chain UID [--format table|csv|json]\n"
+	  "usage: rosterctl chain UID [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "UID's primary manager (level 1), theirs, and so on up to the top. On a\n"
 	  "manager cycle the first person met again ends the list, marked cycle.\n"
-	  "  --format F      table (default), csv or json\n" },
+	  "  --format F      table (default), csv, json or xlsx (needs --output)\n"
+	  "  --output FILE   write FILE instead of standard output\n" },
 	{ "group", "list",
-	  "usage: rosterctl group list [--deleted] [--format table|csv|json]\n"
+	  "usage: rosterctl group list [--deleted] [--format table|csv|json|xlsx]\n"
+	  "           [--output FILE]\n"
 	  "The groups, by name, with their direct, effective and nested counts.\n"
 	  "  --deleted       the groups deleted from the directory too\n"
-	  "  --format F      table (default), csv or json\n" },
+	  "  --format F      table (default), csv, json or xlsx (needs --output)\n"
+	  "  --output FILE   write FILE instead of standard output\n" },
 	{ "group", "show",
 	  "usage: rosterctl group show NAME [--members | --all] [--deleted] [--json]\n"
-	  "           [--format table|csv|json]\n"
+	  "           [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "One group: NAME is its name, its DN or its directory id; a name that\n"
 	  "several groups have is an error that lists their DNs.\n"
 	  "  --members       its direct members (people), by username\n"
@@ -105,12 +127,14 @@ static const struct {
 	  "                  each came through (via)\n"
 	  "  --deleted       a group deleted from the directory may be named too\n"
 	  "  --json          the same as --format json\n"
-	  "  --format F      table (default) or json; csv too with --members or --all\n" },
+	  "  --format F      table (default) or json; csv and xlsx too with --members\n"
+	  "                  or --all\n"
+	  "  --output FILE   write FILE instead of standard output\n" },
 	{ "status", NULL,
 	  "usage: rosterctl status [--json]\n"
 	  "People by status, the last run, the held runs awaiting approval.\n" },
 	{ "runs", NULL,
-	  "usage: rosterctl runs [--limit N] [--format table|csv|json]\n"
+	  "usage: rosterctl runs [--limit N] [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "The last N sync runs (default 20), newest first.\n" },
 	{ "run", "approve",
 	  "usage: rosterctl run approve ID\n"
@@ -142,10 +166,10 @@ static const struct {
 	  "usage: rosterctl course add CODE [--title TITLE] [--licences N]\n"
 	  "Add a course; --licences limits its pool (left out: no limit).\n" },
 	{ "course", "list",
-	  "usage: rosterctl course list [--format table|csv|json]\n"
+	  "usage: rosterctl course list [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "The courses with their licences in use and assignments by status.\n" },
 	{ "course", "show",
-	  "usage: rosterctl course show CODE [--format table|csv|json]\n"
+	  "usage: rosterctl course show CODE [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "One course and its assignments.\n" },
 	{ "assign", NULL,
 	  "usage: rosterctl assign UID... | --from FILE COURSE [--due YYYY-MM-DD]\n"
@@ -155,7 +179,7 @@ static const struct {
 	  "usage: rosterctl unassign UID... | --from FILE COURSE\n"
 	  "Give back a never-started assignment and its licence.\n" },
 	{ "outbox", NULL,
-	  "usage: rosterctl outbox [--all] [--format table|csv|json]\n"
+	  "usage: rosterctl outbox [--all] [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "Notifications queued for the platform's mailer; --all: sent ones too.\n" },
 };
 
