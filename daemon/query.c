@@ -498,7 +498,7 @@ static int
 user_rows_each(struct store *st, struct stmt *s, const char *const *cols, size_t ncols,
 	       query_row_fn fn, void *arg)
 {
-	json_t *row;
+	json_t *row = NULL;
 	int r;
 
 	while ((r = stmt_step(s)) == 1) {
