@@ -10,7 +10,8 @@
 #   make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang)
 #   make bench N=100000   the benchmark (bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc PLUGINDIR=PREFIX/lib/rosterd/plugins
-#                   UNITDIR=$(PREFIX)/lib/systemd/system; make uninstall
+#                   UNITDIR=$(PREFIX)/lib/systemd/system
+#                   COMPLETIONDIR=$(PREFIX)/share/bash-completion/completions; make uninstall
 #   make install-sdk  only the plugin SDK: header, rosterd-plugin.pc, rosterd-plugin(3)
 #   make clean
 
@@ -21,6 +22,7 @@ PLUGINDIR ?= $(PREFIX)/lib/rosterd/plugins
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 N       ?= 100000
 
@@ -35,14 +37,17 @@ CPPFLAGS_ALL = -Idaemon -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
                -DPLUGINDIR='"$(PLUGINDIR)"' $(CPPFLAGS)
 CFLAGS_ALL   = $(WARN) $(CFLAGS) $(SANFLAGS) -fstack-protector-strong \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LDLIBS)
+# libunistring (search folding, fold.c) has no pkg-config file in Debian 12.
+LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring $(LDLIBS)
+# libxlsxwriter: rosterctl's Excel export (rosterctl_xlsx.c) alone.
+XLSX_PKG    := xlsxwriter
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c daemon/dir_sync.c \
            daemon/store_sqlite.c daemon/store.c daemon/runs.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
            daemon/notify.c daemon/metrics.c daemon/service.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c \
-           daemon/view.c
+           daemon/view.c daemon/fold.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o $(B)/obj/schema_names.o
 # Rule plugins: shared objects built against include/rosterd/plugin.h alone,
 # exporting only their descriptor.
@@ -109,8 +114,9 @@ $(B)/librosterd.a: $(LIB_OBJ)
 $(B)/rosterd: $(B)/obj/rosterd.o $(B)/librosterd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o $(B)/librosterd.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+$(B)/rosterctl: $(B)/obj/rosterctl.o $(B)/obj/rosterctl_actions.o $(B)/obj/rosterctl_output.o \
+    $(B)/librosterd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(shell $(PKG_CONFIG) --libs $(XLSX_PKG))
 
 -include $(wildcard $(B)/obj/*.d) $(wildcard $(B)/tests/*.d)
 
@@ -271,6 +277,8 @@ install: all install-sdk
 	    mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	install -m 0644 systemd/rosterd.sysusers $(DESTDIR)$(SYSUSERSDIR)/rosterd.conf
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 completions/rosterctl $(DESTDIR)$(COMPLETIONDIR)/rosterctl
 	install -m 0640 conf/rosterd.conf $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf || \
 	    install -m 0640 conf/rosterd.conf $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf
@@ -285,6 +293,7 @@ uninstall:
 	    $(MAN8:docs/%=$(DESTDIR)$(PREFIX)/share/man/man8/%) \
 	    $(MAN5:docs/%=$(DESTDIR)$(PREFIX)/share/man/man5/%) \
 	    $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) $(DESTDIR)$(SYSUSERSDIR)/rosterd.conf \
+	    $(DESTDIR)$(COMPLETIONDIR)/rosterctl \
 	    $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
 
 clean:

@@ -6,6 +6,7 @@
  * store's statement API), no LDAP; logs nothing.
  */
 #include "util.h"
+#include "fold.h"
 #include "dn.h"
 #include "view.h"
 #include "query.h"
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +46,18 @@ put(json_t *obj, const char *key, json_t *v)
 	return v != NULL && json_object_set_new(obj, key, v) == 0;
 }
 
+/* Column i of the current row of s as a JSON value (NULL: no memory). */
+static json_t *
+cell_value(struct stmt *s, int i)
+{
+	switch (stmt_type(s, i)) {
+	case STORE_INT: return json_integer(stmt_int(s, i));
+	case STORE_FLOAT: return json_real(stmt_double(s, i));
+	case STORE_NULL: return json_null();
+	default: return str_or_null(stmt_text(s, i));
+	}
+}
+
 /* A row as an object: each column under its name (NULL as null). */
 static json_t *
 row_object(struct stmt *s)
@@ -54,14 +68,7 @@ row_object(struct stmt *s)
 	if (o == NULL)
 		return NULL;
 	for (int i = 0; i < n; i++) {
-		json_t *v;
-		switch (stmt_type(s, i)) {
-		case STORE_INT: v = json_integer(stmt_int(s, i)); break;
-		case STORE_FLOAT: v = json_real(stmt_double(s, i)); break;
-		case STORE_NULL: v = json_null(); break;
-		default: v = str_or_null(stmt_text(s, i)); break;
-		}
-		if (!put(o, stmt_column_name(s, i), v)) {
+		if (!put(o, stmt_column_name(s, i), cell_value(s, i))) {
 			json_decref(o);
 			return NULL;
 		}
@@ -278,23 +285,154 @@ bool_row(json_t *row, void *arg)
 	return b->fn(row, b->arg);
 }
 
-int
-query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg)
-{
-	static const char sql[] = BELOW_CTE
-		"SELECT " PERSON_COLS " FROM people p "
-		"WHERE (:status IS NULL OR p.status = :status) "
-		"AND (:location IS NULL OR p.location = :location) "
-		"AND (:department IS NULL OR p.department = :department) "
-		"AND (:role IS NULL OR p.role = :role) "
-		"AND (:root = 0 OR p.id IN (SELECT id FROM below WHERE depth > 0)) "
-		"AND (:group = 0 OR p.id IN (SELECT person_id FROM group_membership "
-		"WHERE group_id = :group)) ORDER BY p.username";
-	struct stmt *s;
-	int r = store_prepare(st, sql, &s);
+/* The columns of a user listing and the SQL of each, on people p; groups
+ * (NULL) are read person by person. */
+static const struct {
+	const char *name, *sql;
+} user_columns[] = {
+	{ "username", "p.username" }, { "email", "p.email" },
+	{ "given_name", "p.given_name" }, { "family_name", "p.family_name" },
+	{ "display_name", "p.display_name" }, { "status", "p.status" },
+	{ "status_reason", "p.status_reason" }, { "role", "p.role" },
+	{ "employee_number", "p.employee_number" }, { "department", "p.department" },
+	{ "location", "p.location" }, { "title", "p.title" },
+	{ "member_since", "p.member_since" }, { "dn", "p.dn" },
+	{ "directory_id", "p.dir_id" }, { "created_at", "p.created_at" },
+	{ "updated_at", "p.updated_at" },
+	{ "manager", "(SELECT m.username FROM person_managers pm JOIN people m "
+	  "ON m.id = pm.manager_id WHERE pm.person_id = p.id AND pm.kind = 'primary')" },
+	{ "secondary_manager", "(SELECT m.username FROM person_managers pm JOIN people m "
+	  "ON m.id = pm.manager_id WHERE pm.person_id = p.id AND pm.kind = 'secondary')" },
+	{ "groups", NULL },
+};
+#define N_USER_COLUMNS (sizeof(user_columns) / sizeof(user_columns[0]))
+#define FIELD_PREFIX "field:"
 
+/* The index of column name in user_columns, N_USER_COLUMNS for a custom
+ * field, -1 for none. */
+static int
+user_column(const char *name)
+{
+	for (size_t i = 0; i < N_USER_COLUMNS; i++)
+		if (strcmp(user_columns[i].name, name) == 0)
+			return (int)i;
+	if (strncmp(name, FIELD_PREFIX, strlen(FIELD_PREFIX)) == 0 &&
+	    name[strlen(FIELD_PREFIX)] != '\0')
+		return (int)N_USER_COLUMNS;
+	return -1;
+}
+
+bool
+query_user_column_known(const char *name)
+{
+	return user_column(name) >= 0;
+}
+
+void
+query_columns_free(char **cols, size_t n)
+{
+	for (size_t i = 0; cols != NULL && i < n; i++)
+		free(cols[i]);
+	free(cols);
+}
+
+int
+query_user_columns_default(struct store *st, char ***cols, size_t *n)
+{
+	static const char sql[] = "SELECT DISTINCT name FROM person_fields ORDER BY name";
+	/* the profile fields before dn, and the managers */
+	const size_t first = 13, managers = 17;
+	struct stmt *s = NULL;
+	char **a = NULL, **g;
+	size_t k = 0, cap = first + 2 + 8;
+	int r = -ENOMEM;
+
+	if ((a = calloc(cap, sizeof(*a))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < first + 2; i++)
+		if ((a[k++] = strdup(user_columns[i < first ? i : managers + i - first].name)) == NULL)
+			goto fail;
+	if ((r = store_prepare(st, sql, &s)) < 0)
+		goto fail;
+	while ((r = stmt_step(s)) == 1) {
+		if (k == cap) {
+			if ((g = realloc(a, 2 * cap * sizeof(*a))) == NULL) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			a = g;
+			cap *= 2;
+		}
+		if (asprintf(&a[k], FIELD_PREFIX "%s", stmt_text(s, 0)) < 0) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		k++;
+	}
 	if (r < 0)
-		return r;
+		goto fail;
+	stmt_done(s);
+	*cols = a;
+	*n = k;
+	return 0;
+fail:
+	stmt_done(s);
+	query_columns_free(a, k);
+	return r;
+}
+/* The SQL of a user listing with the filters of f and the columns cols,
+ * as a new string (NULL: out of memory). Column i is column i + 1 of the
+ * result; column 0 is the person's id. Custom fields are bound as :cI
+ * (columns) and :fnI, :fvI (filters). */
+static char *
+user_list_sql(const struct user_filter *f, const char *const *cols, size_t ncols)
+{
+	static const char search[] =
+		"AND (rosterd_search(p.username) OR rosterd_search(p.given_name) "
+		"OR rosterd_search(p.family_name) OR rosterd_search(p.display_name) "
+		"OR rosterd_search(p.email)) ";
+	char *sql = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&sql, &len);
+
+	if (m == NULL)
+		return NULL;
+	fputs(BELOW_CTE "SELECT p.id", m);
+	for (size_t i = 0; i < ncols; i++) {
+		int c = user_column(cols[i]);
+		if (c == (int)N_USER_COLUMNS)
+			fprintf(m, ", (SELECT f.value FROM person_fields f WHERE f.person_id = p.id "
+				"AND f.name = :c%zu)", i);
+		else
+			fprintf(m, ", %s", user_columns[c].sql ? user_columns[c].sql : "NULL");
+	}
+	fputs(" FROM people p "
+	      "WHERE (:status IS NULL OR p.status = :status) "
+	      "AND (:location IS NULL OR p.location = :location) "
+	      "AND (:department IS NULL OR p.department = :department) "
+	      "AND (:role IS NULL OR p.role = :role) "
+	      "AND (:root = 0 OR p.id IN (SELECT id FROM below WHERE depth > 0)) "
+	      "AND (:group = 0 OR p.id IN (SELECT person_id FROM group_membership "
+	      "WHERE group_id = :group)) ", m);
+	if (f->search != NULL)
+		fputs(search, m);
+	for (size_t i = 0; i < f->nfields; i++)
+		fprintf(m, "AND p.id IN (SELECT person_id FROM person_fields WHERE name = :fn%zu "
+			"AND value = :fv%zu) ", i, i);
+	fputs("ORDER BY p.username", m);
+	if (fclose(m) != 0) {
+		free(sql);
+		return NULL;
+	}
+	return sql;
+}
+
+static void
+bind_user_list(struct stmt *s, const struct user_filter *f, const char *const *cols,
+	       size_t ncols)
+{
+	char name[32];
+
 	bind_text(s, ":status", f->status);
 	bind_text(s, ":location", f->location);
 	bind_text(s, ":department", f->department);
@@ -302,6 +440,158 @@ query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, 
 	bind_int(s, ":root", f->manager_id);
 	bind_int(s, ":all", f->below);
 	bind_int(s, ":group", f->group_id);
+	for (size_t i = 0; i < ncols; i++) {
+		snprintf(name, sizeof(name), ":c%zu", i);
+		if (user_column(cols[i]) == (int)N_USER_COLUMNS)
+			bind_text(s, name, cols[i] + strlen(FIELD_PREFIX));
+	}
+	for (size_t i = 0; i < f->nfields; i++) {
+		snprintf(name, sizeof(name), ":fn%zu", i);
+		bind_text(s, name, f->fields[2 * i]);
+		snprintf(name, sizeof(name), ":fv%zu", i);
+		bind_text(s, name, f->fields[2 * i + 1]);
+	}
+}
+
+/* The current row of a user listing as an object with the keys cols. */
+static int
+user_row(struct store *st, struct stmt *s, const char *const *cols, size_t ncols,
+	 json_t **out)
+{
+	json_t *o = json_object(), *v;
+	int r = -ENOMEM;
+
+	if (o == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < ncols; i++) {
+		if (strcmp(cols[i], "groups") == 0) {
+			if ((v = json_array()) == NULL)
+				goto fail;
+			r = view_person_groups(st, stmt_int(s, 0), false, append_name, v);
+			if (r < 0) {
+				json_decref(v);
+				goto fail;
+			}
+			r = -ENOMEM;
+		} else {
+			v = cell_value(s, (int)i + 1);
+		}
+		if (!put(o, cols[i], v))
+			goto fail;
+	}
+	*out = o;
+	return 0;
+fail:
+	json_decref(o);
+	return r;
+}
+
+/* store_define_predicate: whether text holds the folded needle arg. */
+static bool
+search_match(void *arg, const char *text, size_t len)
+{
+	return text_fold_contains(text, len, arg);
+}
+
+/* The rows of s, a user listing, to fn; then s is given back. */
+static int
+user_rows_each(struct store *st, struct stmt *s, const char *const *cols, size_t ncols,
+	       query_row_fn fn, void *arg)
+{
+	json_t *row = NULL;
+	int r;
+
+	while ((r = stmt_step(s)) == 1) {
+		if ((r = user_row(st, s, cols, ncols, &row)) < 0)
+			break;
+		r = fn(row, arg);
+		json_decref(row);
+		if (r != 0)
+			break;
+	}
+	stmt_done(s);
+	return r;
+}
+
+int
+query_user_rows(struct store *st, const struct user_filter *f, const char *const *cols,
+		size_t ncols, query_row_fn fn, void *arg)
+{
+	struct stmt *s = NULL;
+	char *sql = NULL, *needle = NULL;
+	int r;
+
+	for (size_t i = 0; i < ncols; i++)
+		if (user_column(cols[i]) < 0)
+			return -EINVAL;
+	if (f->search != NULL &&
+	    ((r = text_fold(f->search, strlen(f->search), &needle)) < 0 ||
+	     (r = store_define_predicate(st, "rosterd_search", search_match, needle)) < 0))
+		goto out;
+	if ((sql = user_list_sql(f, cols, ncols)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = store_prepare(st, sql, &s)) < 0)
+		goto out;
+	bind_user_list(s, f, cols, ncols);
+	r = user_rows_each(st, s, cols, ncols, fn, arg);
+out:
+	if (needle != NULL)
+		store_define_predicate(st, "rosterd_search", NULL, NULL);
+	free(needle);
+	free(sql);
+	return r;
+}
+
+int
+query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg)
+{
+	static const char *const cols[] = {
+		"username", "display_name", "email", "status", "department", "location", "title",
+		"role",
+	};
+
+	return query_user_rows(st, f, cols, sizeof(cols) / sizeof(cols[0]), fn, arg);
+}
+
+int
+query_names(struct store *st, const char *kind, const char *prefix, query_row_fn fn,
+	    void *arg)
+{
+	/* LIKE ignores the case of ASCII letters in SQLite, as ILIKE does in
+	 * PostgreSQL. SQLite: LIKE without regard to case, COLLATE NOCASE */
+	static const char users[] =
+		"SELECT username AS name FROM people WHERE username LIKE ?1 ESCAPE '\\' "
+		"ORDER BY username";
+	static const char courses[] =
+		"SELECT code AS name FROM courses WHERE code LIKE ?1 ESCAPE '\\' ORDER BY code";
+	static const char groups[] =
+		"SELECT DISTINCT name FROM groups WHERE present AND name LIKE ?1 ESCAPE '\\' "
+		"ORDER BY name COLLATE NOCASE, name";
+	const char *sql = strcmp(kind, "users") == 0 ? users :
+			  strcmp(kind, "courses") == 0 ? courses :
+			  strcmp(kind, "groups") == 0 ? groups : NULL;
+	struct stmt *s = NULL;
+	char *pat, *w;
+	int r;
+
+	if (sql == NULL)
+		return -EINVAL;
+	if ((pat = malloc(2 * strlen(prefix) + 2)) == NULL)
+		return -ENOMEM;
+	for (w = pat; *prefix; prefix++) {
+		if (*prefix == '%' || *prefix == '_' || *prefix == '\\')
+			*w++ = '\\';
+		*w++ = *prefix;
+	}
+	strcpy(w, "%");
+	if ((r = store_prepare(st, sql, &s)) < 0 || (r = stmt_bind_text_copy(s, 1, pat)) < 0) {
+		stmt_done(s);
+		free(pat);
+		return r;
+	}
+	free(pat);
 	return query_each_row(s, fn, arg);
 }
 

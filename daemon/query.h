@@ -12,6 +12,7 @@
 #define ROSTERD_QUERY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "libtypes.h"
 #include "store.h"
@@ -25,11 +26,39 @@ struct user_filter {
 	long long manager_id;   /* the direct reports of this person... */
 	bool below;             /* ...or, when set, everyone below them */
 	long long group_id;     /* the effective members of this group */
+	/* A substring of the username, given, family or display name or the
+	 * e-mail address, case and accents ignored (fold.h); NULL: none. */
+	const char *search;
+	/* Custom fields that must have exactly these values: fields[2 * i] is
+	 * a name, fields[2 * i + 1] its value, for i < nfields. */
+	const char *const *fields;
+	size_t nfields;
 };
 /* Call fn with one JSON object per matching person, by username. The object
  * is freed after the call. Stops at fn's first non-zero return. */
 typedef int (*query_row_fn)(struct json_t *row, void *arg);
 int query_user_list(struct store *st, const struct user_filter *f, query_row_fn fn, void *arg);
+/* The columns of a user listing: the profile fields (username, email,
+ * given_name, family_name, display_name, status, status_reason, role,
+ * employee_number, department, location, title, member_since, dn,
+ * directory_id, created_at, updated_at), manager, secondary_manager, groups
+ * (an array of names) and field:NAME (a custom field). Whether name is one. */
+bool query_user_column_known(const char *name);
+/* The columns of an export when none are asked for: the profile fields but
+ * dn, directory_id, created_at and updated_at, the managers, then field:NAME
+ * for each custom field name the store holds, by name. 0 with *cols (an
+ * array of *n strings, freed with query_columns_free()) set, or an error. */
+int query_user_columns_default(struct store *st, char ***cols, size_t *n);
+void query_columns_free(char **cols, size_t n);
+/* As query_user_list, but each object has exactly the keys cols[0..ncols),
+ * in that order (query_user_column_known ones: -EINVAL otherwise). */
+int query_user_rows(struct store *st, const struct user_filter *f, const char *const *cols,
+		    size_t ncols, query_row_fn fn, void *arg);
+/* For completion: the usernames ("users"), course codes ("courses") or
+ * names of present groups ("groups") that start with prefix (ASCII case
+ * ignored), in order, as objects {"name": ...}; -EINVAL another kind. */
+int query_names(struct store *st, const char *kind, const char *prefix, query_row_fn fn,
+		void *arg);
 /* The id of the person with this username (ASCII case ignored); -ENOENT. */
 int query_person_id(struct store *st, const char *username, long long *id);
 /* The people whose primary manager is person id, by username; with all, every

@@ -29,18 +29,21 @@ usage(FILE *out)
 		"\n"
 		"  user show UID [--json]            one person's profile (--format json too)\n"
 		"  user list [--status S] [--location L] [--department D] [--role R]\n"
-		"            [--manager UID [--all]] [--group NAME]\n"
-		"            [--format table|csv|json] people, by username\n"
-		"  reports UID [--all] [--format table|csv|json]\n"
+		"            [--manager UID [--all]] [--group NAME] [--search TEXT]\n"
+		"            [--field NAME=VALUE]... [--columns COL,...]\n"
+		"            [--format table|csv|json|xlsx] [--output FILE]\n"
+		"                                    people, by username\n"
+		"  reports UID [--all] [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    UID's direct reports, or everyone below\n"
-		"  chain UID [--format table|csv|json]\n"
+		"  chain UID [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    UID's chain of command, up to the top\n"
-		"  group list [--deleted] [--format table|csv|json]\n"
+		"  group list [--deleted] [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    groups with their member counts\n"
 		"  group show NAME [--members | --all] [--deleted] [--json]\n"
-		"            [--format table|csv|json] one group, or its members\n"
+		"            [--format table|csv|json|xlsx] [--output FILE]\n"
+		"                                    one group, or its members\n"
 		"  status [--json]                   people by status, the last run\n"
-		"  runs [--limit N] [--format table|csv|json]\n"
+		"  runs [--limit N] [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    recent sync runs, newest first\n"
 		"  run approve ID                    let the next run with the plan of\n"
 		"                                    held run ID go through\n"
@@ -67,8 +70,9 @@ static const struct {
 	  "One person's profile: a line a field, or one JSON object with --json.\n" },
 	{ "user", "list",
 	  "usage: rosterctl user list [--status S] [--location L] [--department D]\n"
-	  "           [--role R] [--manager UID [--all]] [--group NAME]\n"
-	  "           [--format table|csv|json]\n"
+	  "           [--role R] [--manager UID [--all]] [--group NAME] [--search TEXT]\n"
+	  "           [--field NAME=VALUE]... [--columns COL,...]\n"
+	  "           [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "People, by username; the filters given must all match.\n"
 	  "  --status S      invited, active, disabled or archived\n"
 	  "  --location L, --department D\n"
@@ -78,26 +82,44 @@ static const struct {
 	  "  --all           with --manager: everyone below UID\n"
 	  "  --group NAME    the group's members, nested groups included; NAME is\n"
 	  "                  a group's name, DN or directory id\n"
-	  "  --format F      table (default), csv or json\n" },
+	  "  --search TEXT   TEXT in the username, given, family or display name or\n"
+	  "                  e-mail, case and accents ignored (zoe finds Zoë)\n"
+	  "  --field NAME=VALUE\n"
+	  "                  custom field NAME is exactly VALUE (repeatable)\n"
+	  "  --columns COL,...\n"
+	  "                  the columns: username, email, given_name, family_name,\n"
+	  "                  display_name, status, status_reason, role,\n"
+	  "                  employee_number, department, location, title,\n"
+	  "                  member_since, dn, directory_id, created_at, updated_at,\n"
+	  "                  manager, secondary_manager, groups, field:NAME\n"
+	  "                  (default: the table's seven; csv, json and xlsx: every\n"
+	  "                  profile field, the managers and the custom fields)\n"
+	  "  --format F      table (default), csv, json or xlsx (needs --output)\n"
+	  "  --output FILE   write FILE (complete, or not at all) instead of\n"
+	  "                  standard output\n" },
 	{ "reports", NULL,
-	  "usage: rosterctl reports UID [--all] [--format table|csv|json]\n"
+	  "usage: rosterctl reports UID [--all] [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "The people whose primary manager is UID, by username.\n"
 	  "  --all           everyone below UID, in tree order, with their depth\n"
 	  "                  (1 = direct report) and manager\n"
-	  "  --format F      table (default), csv or json\n" },
+	  "  --format F      table (default), csv, json or xlsx (needs --output)\n"
+	  "  --output FILE   write FILE instead of standard output\n" },
 	{ "chain", NULL,
-	  "usage: rosterctl chain UID [--format table|csv|json]\n"
+	  "usage: rosterctl chain UID [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "UID's primary manager (level 1), theirs, and so on up to the top. On a\n"
 	  "manager cycle the first person met again ends the list, marked cycle.\n"
-	  "  --format F      table (default), csv or json\n" },
+	  "  --format F      table (default), csv, json or xlsx (needs --output)\n"
+	  "  --output FILE   write FILE instead of standard output\n" },
 	{ "group", "list",
-	  "usage: rosterctl group list [--deleted] [--format table|csv|json]\n"
+	  "usage: rosterctl group list [--deleted] [--format table|csv|json|xlsx]\n"
+	  "           [--output FILE]\n"
 	  "The groups, by name, with their direct, effective and nested counts.\n"
 	  "  --deleted       the groups deleted from the directory too\n"
-	  "  --format F      table (default), csv or json\n" },
+	  "  --format F      table (default), csv, json or xlsx (needs --output)\n"
+	  "  --output FILE   write FILE instead of standard output\n" },
 	{ "group", "show",
 	  "usage: rosterctl group show NAME [--members | --all] [--deleted] [--json]\n"
-	  "           [--format table|csv|json]\n"
+	  "           [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "One group: NAME is its name, its DN or its directory id; a name that\n"
 	  "several groups have is an error that lists their DNs.\n"
 	  "  --members       its direct members (people), by username\n"
@@ -105,12 +127,14 @@ static const struct {
 	  "                  each came through (via)\n"
 	  "  --deleted       a group deleted from the directory may be named too\n"
 	  "  --json          the same as --format json\n"
-	  "  --format F      table (default) or json; csv too with --members or --all\n" },
+	  "  --format F      table (default) or json; csv and xlsx too with --members\n"
+	  "                  or --all\n"
+	  "  --output FILE   write FILE instead of standard output\n" },
 	{ "status", NULL,
 	  "usage: rosterctl status [--json]\n"
 	  "People by status, the last run, the held runs awaiting approval.\n" },
 	{ "runs", NULL,
-	  "usage: rosterctl runs [--limit N] [--format table|csv|json]\n"
+	  "usage: rosterctl runs [--limit N] [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "The last N sync runs (default 20), newest first.\n" },
 	{ "run", "approve",
 	  "usage: rosterctl run approve ID\n"
@@ -142,10 +166,10 @@ static const struct {
 	  "usage: rosterctl course add CODE [--title TITLE] [--licences N]\n"
 	  "Add a course; --licences limits its pool (left out: no limit).\n" },
 	{ "course", "list",
-	  "usage: rosterctl course list [--format table|csv|json]\n"
+	  "usage: rosterctl course list [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "The courses with their licences in use and assignments by status.\n" },
 	{ "course", "show",
-	  "usage: rosterctl course show CODE [--format table|csv|json]\n"
+	  "usage: rosterctl course show CODE [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "One course and its assignments.\n" },
 	{ "assign", NULL,
 	  "usage: rosterctl assign UID... | --from FILE COURSE [--due YYYY-MM-DD]\n"
@@ -155,7 +179,7 @@ static const struct {
 	  "usage: rosterctl unassign UID... | --from FILE COURSE\n"
 	  "Give back a never-started assignment and its licence.\n" },
 	{ "outbox", NULL,
-	  "usage: rosterctl outbox [--all] [--format table|csv|json]\n"
+	  "usage: rosterctl outbox [--all] [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "Notifications queued for the platform's mailer; --all: sent ones too.\n" },
 };
 
@@ -225,8 +249,30 @@ ctl_safe(const char *s)
 	return e;
 }
 
-/* A JSON value as display text: strings as they are, null as "". For a
- * table (escaped) the text is ctl_safe(). */
+/* An array of strings (a person's groups) as one text: "; "-separated. */
+static char *
+array_text(json_t *a, bool escaped)
+{
+	char *t = NULL;
+	size_t len = 0, i;
+	json_t *v;
+	FILE *m = open_memstream(&t, &len);
+
+	if (m == NULL)
+		return NULL;
+	json_array_foreach(a, i, v) {
+		const char *s = json_is_string(v) ? json_string_value(v) : "";
+		fprintf(m, "%s%s", i ? "; " : "", escaped ? ctl_safe(s) : s);
+	}
+	if (fclose(m) != 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* A JSON value as display text: strings as they are, null as "", an array
+ * of strings joined by "; ". For a table (escaped) the text is ctl_safe(). */
 static char *
 cell_text(json_t *v, bool escaped)
 {
@@ -234,6 +280,8 @@ cell_text(json_t *v, bool escaped)
 		return strdup("");
 	if (json_is_string(v))
 		return strdup(escaped ? ctl_safe(json_string_value(v)) : json_string_value(v));
+	if (json_is_array(v))
+		return array_text(v, escaped);
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(6));
 }
 
@@ -289,14 +337,28 @@ print_row(json_t *row, void *arg)
 		if (json_array_append(p->rows, row) < 0)
 			return -ENOMEM;
 		break;
+	case FMT_XLSX: {
+		int r = xlsx_row(p, row);
+		if (r < 0) {
+			p->said = true;
+			return r;
+		}
+		break;
+	}
 	}
 	p->n++;
 	return 0;
 }
 
-void
+int
 printer_begin(struct printer *p)
 {
+	int r;
+
+	if (p->fmt == FMT_XLSX && p->output == NULL)
+		return usage_error("--format xlsx writes a file: add --output FILE%s", "");
+	if (p->output != NULL && (r = output_open(p)) != EXIT_OK)
+		return r;
 	if (p->fmt == FMT_CSV) {
 		for (size_t i = 0; i < p->ncols; i++)
 			fprintf(p->out, "%s%s", i ? "," : "", p->cols[i]);
@@ -304,6 +366,7 @@ printer_begin(struct printer *p)
 	} else if (p->fmt == FMT_TABLE) {
 		p->rows = json_array();
 	}
+	return EXIT_OK;
 }
 
 /* Display width of UTF-8 text in terminal columns: wide (CJK) characters
@@ -343,7 +406,7 @@ text_width(const char *s)
 static int
 printer_end(struct printer *p)
 {
-	size_t widths[32] = { 0 }, i, k;
+	size_t *widths, i, k;
 	json_t *row;
 
 	if (p->fmt == FMT_JSON) {
@@ -352,28 +415,30 @@ printer_end(struct printer *p)
 	}
 	if (p->fmt != FMT_TABLE)
 		return 0;
-	for (k = 0; k < p->ncols && k < 32; k++)
+	if ((widths = calloc(p->ncols + 1, sizeof(*widths))) == NULL)
+		return -ENOMEM;
+	for (k = 0; k < p->ncols; k++)
 		widths[k] = strlen(p->cols[k]);
 	json_array_foreach(p->rows, i, row) {
-		for (k = 0; k < p->ncols && k < 32; k++) {
+		for (k = 0; k < p->ncols; k++) {
 			char *t = cell_text(json_object_get(row, p->cols[k]), true);
 			if (t == NULL)
-				return -ENOMEM;
+				goto nomem;
 			if (text_width(t) > widths[k])
 				widths[k] = text_width(t);
 			free(t);
 		}
 	}
-	for (k = 0; k < p->ncols && k < 32; k++)
+	for (k = 0; k < p->ncols; k++)
 		fprintf(p->out, "%s%-*s", k ? "  " : "", k + 1 < p->ncols ? (int)widths[k] : 0,
 			p->cols[k]);
 	fputc('\n', p->out);
 	json_array_foreach(p->rows, i, row) {
-		for (k = 0; k < p->ncols && k < 32; k++) {
+		for (k = 0; k < p->ncols; k++) {
 			char *t = cell_text(json_object_get(row, p->cols[k]), true);
 			size_t w;
 			if (t == NULL)
-				return -ENOMEM;
+				goto nomem;
 			/* newlines would break the table: show them as spaces */
 			for (char *c = t; *c; c++)
 				if (*c == '\n' || *c == '\r' || *c == '\t')
@@ -387,9 +452,13 @@ printer_end(struct printer *p)
 		}
 		fputc('\n', p->out);
 	}
+	free(widths);
 	json_decref(p->rows);
 	p->rows = NULL;
 	return 0;
+nomem:
+	free(widths);
+	return -ENOMEM;
 }
 
 int
@@ -399,11 +468,11 @@ printer_finish(struct store *st, struct printer *p, int r)
 		r = printer_end(p);
 	json_decref(p->rows);
 	p->rows = NULL;
-	if (r < 0) {
+	if (r < 0 && !p->said)
 		fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
+	if (p->output != NULL && output_close(p, r >= 0) != EXIT_OK)
 		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 int
@@ -415,6 +484,8 @@ parse_format(const char *s, enum format *f)
 		*f = FMT_CSV;
 	else if (strcmp(s, "json") == 0)
 		*f = FMT_JSON;
+	else if (strcmp(s, "xlsx") == 0)
+		*f = FMT_XLSX;
 	else
 		return -EINVAL;
 	return 0;
@@ -425,7 +496,7 @@ static int
 opt_format(const char *arg, enum format *f)
 {
 	if (parse_format(arg, f) < 0)
-		return usage_error("--format must be table, csv or json, not \"%s\"", arg);
+		return usage_error("--format must be table, csv, json or xlsx, not \"%s\"", arg);
 	return 0;
 }
 
@@ -553,8 +624,33 @@ cmd_user_show(struct store *st, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The options of user list. */
+struct user_list_opts {
+	struct user_filter f;
+	struct printer p;
+	const char *manager, *group, *columns;
+	const char *fields[2 * 32];
+};
+
+/* --field NAME=VALUE into o: 0, or the exit status of a usage error. */
 static int
-cmd_user_list(struct store *st, int argc, char **argv)
+opt_field(struct user_list_opts *o, char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg)
+		return usage_error("--field must be NAME=VALUE, not \"%s\"", arg);
+	if (o->f.nfields == sizeof(o->fields) / sizeof(o->fields[0]) / 2)
+		return usage_error("user list: at most 32 --field options%s", "");
+	*eq = '\0';
+	o->fields[2 * o->f.nfields] = arg;
+	o->fields[2 * o->f.nfields + 1] = eq + 1;
+	o->f.nfields++;
+	return 0;
+}
+
+static int
+user_list_parse(int argc, char **argv, struct user_list_opts *o)
 {
 	static const struct option opts[] = {
 		{ "status", required_argument, NULL, 's' },
@@ -564,15 +660,13 @@ cmd_user_list(struct store *st, int argc, char **argv)
 		{ "manager", required_argument, NULL, 'm' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "search", required_argument, NULL, 'S' },
+		{ "field", required_argument, NULL, 'F' },
+		{ "columns", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const cols[] = {
-		"username", "status", "display_name", "email", "department", "location", "title",
-	};
-	struct user_filter f = { 0 };
-	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 7, .out = stdout };
-	const char *manager = NULL, *group = NULL;
 	int c, r;
 
 	optind = 0;
@@ -583,22 +677,29 @@ cmd_user_list(struct store *st, int argc, char **argv)
 			    strcmp(optarg, "disabled") && strcmp(optarg, "archived"))
 				return usage_error("--status must be invited, active, disabled "
 						   "or archived, not \"%s\"", optarg);
-			f.status = optarg;
+			o->f.status = optarg;
 			break;
-		case 'l': f.location = optarg; break;
-		case 'd': f.department = optarg; break;
+		case 'l': o->f.location = optarg; break;
+		case 'd': o->f.department = optarg; break;
 		case 'r':
 			if (strcmp(optarg, "learner") && strcmp(optarg, "manager") &&
 			    strcmp(optarg, "admin"))
 				return usage_error("--role must be learner, manager or admin, "
 						   "not \"%s\"", optarg);
-			f.role = optarg;
+			o->f.role = optarg;
 			break;
-		case 'm': manager = optarg; break;
-		case 'a': f.below = true; break;
-		case 'g': group = optarg; break;
+		case 'm': o->manager = optarg; break;
+		case 'a': o->f.below = true; break;
+		case 'g': o->group = optarg; break;
+		case 'S': o->f.search = optarg; break;
+		case 'F':
+			if ((r = opt_field(o, optarg)) != 0)
+				return r;
+			break;
+		case 'C': o->columns = optarg; break;
+		case 'o': o->p.output = optarg; break;
 		case 'f':
-			if ((r = opt_format(optarg, &p.fmt)) != 0)
+			if ((r = opt_format(optarg, &o->p.fmt)) != 0)
 				return r;
 			break;
 		default:
@@ -607,14 +708,82 @@ cmd_user_list(struct store *st, int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("user list: unexpected argument \"%s\"", argv[optind]);
-	if (f.below && manager == NULL)
+	if (o->f.below && o->manager == NULL)
 		return usage_error("user list: --all goes with --manager%s", "");
-	if (manager != NULL && (r = find_person(st, manager, &f.manager_id)) != EXIT_OK)
+	o->f.fields = o->fields;
+	return EXIT_OK;
+}
+
+/* --columns a,b,c as a new array of names (*n of them): EXIT_OK, or the exit
+ * status of a usage error naming an unknown column. */
+static int
+split_columns(const char *list, char ***cols, size_t *n)
+{
+	char *copy = strdup(list), *save = NULL, *t, **a = NULL;
+	size_t k = 0;
+
+	if (copy == NULL || (a = calloc(strlen(list) / 2 + 2, sizeof(*a))) == NULL) {
+		free(copy);
+		return EXIT_FAIL;
+	}
+	for (t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		if (!query_user_column_known(t)) {
+			int r = usage_error("user list: unknown column \"%s\" (see rosterctl(8))", t);
+			query_columns_free(a, k);
+			free(copy);
+			return r;
+		}
+		if ((a[k++] = strdup(t)) == NULL) {
+			query_columns_free(a, k);
+			free(copy);
+			return EXIT_FAIL;
+		}
+	}
+	free(copy);
+	if (k == 0) {
+		free(a);
+		return usage_error("user list: --columns names no column%s", "");
+	}
+	*cols = a;
+	*n = k;
+	return EXIT_OK;
+}
+
+static int
+cmd_user_list(struct store *st, int argc, char **argv)
+{
+	/* the table's columns unless --columns names others */
+	static const char *const table[] = {
+		"username", "status", "display_name", "email", "department", "location", "title",
+	};
+	struct user_list_opts o = { .p = { .fmt = FMT_TABLE, .out = stdout } };
+	char **cols = NULL;
+	size_t ncols = 0;
+	int r;
+
+	if ((r = user_list_parse(argc, argv, &o)) != EXIT_OK)
 		return r;
-	if (group != NULL && (r = find_group(st, group, false, &f.group_id)) != EXIT_OK)
+	if (o.columns != NULL && (r = split_columns(o.columns, &cols, &ncols)) != EXIT_OK)
 		return r;
-	printer_begin(&p);
-	return printer_finish(st, &p, query_user_list(st, &f, print_row, &p));
+	if (o.manager != NULL && (r = find_person(st, o.manager, &o.f.manager_id)) != EXIT_OK)
+		goto out;
+	if (o.group != NULL && (r = find_group(st, o.group, false, &o.f.group_id)) != EXIT_OK)
+		goto out;
+	if (cols == NULL && o.p.fmt != FMT_TABLE &&
+	    query_user_columns_default(st, &cols, &ncols) < 0) {
+		fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
+		r = EXIT_FAIL;
+		goto out;
+	}
+	o.p.cols = cols ? (const char *const *)cols : table;
+	o.p.ncols = cols ? ncols : sizeof(table) / sizeof(table[0]);
+	if ((r = printer_begin(&o.p)) != EXIT_OK)
+		goto out;
+	r = printer_finish(st, &o.p, query_user_rows(st, &o.f, o.p.cols, o.p.ncols, print_row,
+						     &o.p));
+out:
+	query_columns_free(cols, ncols);
+	return r;
 }
 
 static int
@@ -623,6 +792,7 @@ cmd_runs(struct store *st, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "limit", required_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cols[] = {
@@ -632,7 +802,7 @@ cmd_runs(struct store *st, int argc, char **argv)
 	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 12, .out = stdout };
 	long limit = 20;
 	char *end;
-	int c;
+	int c, r;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -642,10 +812,11 @@ cmd_runs(struct store *st, int argc, char **argv)
 			if (*end != '\0' || limit < 1 || limit > 1000000)
 				return usage_error("--limit must be a number from 1, not \"%s\"", optarg);
 			break;
+		case 'o': p.output = optarg; break;
 		case 'f':
 			if (parse_format(optarg, &p.fmt) < 0)
-				return usage_error("--format must be table, csv or json, not \"%s\"",
-						   optarg);
+				return usage_error("--format must be table, csv, json or xlsx, "
+						   "not \"%s\"", optarg);
 			break;
 		default:
 			return usage_error("runs: bad option%s", "");
@@ -653,7 +824,8 @@ cmd_runs(struct store *st, int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("runs: unexpected argument \"%s\"", argv[optind]);
-	printer_begin(&p);
+	if ((r = printer_begin(&p)) != EXIT_OK)
+		return r;
 	return printer_finish(st, &p, query_runs(st, (int)limit, print_row, &p));
 }
 
@@ -792,6 +964,7 @@ cmd_reports(struct store *st, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const direct[] = {
@@ -810,6 +983,7 @@ cmd_reports(struct store *st, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
+		case 'o': p.output = optarg; break;
 		case 'f':
 			if ((r = opt_format(optarg, &p.fmt)) != 0)
 				return r;
@@ -826,7 +1000,8 @@ cmd_reports(struct store *st, int argc, char **argv)
 		p.cols = below;
 		p.ncols = 8;
 	}
-	printer_begin(&p);
+	if ((r = printer_begin(&p)) != EXIT_OK)
+		return r;
 	return printer_finish(st, &p, query_reports(st, id, all, print_row, &p));
 }
 
@@ -853,6 +1028,7 @@ cmd_chain(struct store *st, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cols[] = {
@@ -867,16 +1043,19 @@ cmd_chain(struct store *st, int argc, char **argv)
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'f')
+		if (c == 'o')
+			o.p.output = optarg;
+		else if (c != 'f')
 			return usage_error("chain: bad option%s", "");
-		if ((r = opt_format(optarg, &o.p.fmt)) != 0)
+		else if ((r = opt_format(optarg, &o.p.fmt)) != 0)
 			return r;
 	}
 	if (optind + 1 != argc)
 		return usage_error("chain needs one username%s", "");
 	if ((r = find_person(st, argv[optind], &id)) != EXIT_OK)
 		return r;
-	printer_begin(&o.p);
+	if ((r = printer_begin(&o.p)) != EXIT_OK)
+		return r;
 	r = printer_finish(st, &o.p, query_chain(st, id, chain_row, &o));
 	if (r == EXIT_OK && o.again[0] != '\0')
 		fprintf(stderr, "rosterctl: manager cycle: the chain of command of \"%s\" "
@@ -890,6 +1069,7 @@ cmd_group_list(struct store *st, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "deleted", no_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cols[] = {
@@ -903,6 +1083,7 @@ cmd_group_list(struct store *st, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D': deleted = true; break;
+		case 'o': p.output = optarg; break;
 		case 'f':
 			if ((r = opt_format(optarg, &p.fmt)) != 0)
 				return r;
@@ -915,7 +1096,8 @@ cmd_group_list(struct store *st, int argc, char **argv)
 		return usage_error("group list: unexpected argument \"%s\"", argv[optind]);
 	if (deleted)
 		p.ncols = 6;
-	printer_begin(&p);
+	if ((r = printer_begin(&p)) != EXIT_OK)
+		return r;
 	return printer_finish(st, &p, query_group_list(st, deleted, print_row, &p));
 }
 
@@ -975,6 +1157,7 @@ cmd_group_show(struct store *st, int argc, char **argv)
 		{ "deleted", no_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cols[] = {
@@ -992,6 +1175,7 @@ cmd_group_show(struct store *st, int argc, char **argv)
 		case 'a': all = true; break;
 		case 'D': deleted = true; break;
 		case 'j': p.fmt = FMT_JSON; break;
+		case 'o': p.output = optarg; break;
 		case 'f':
 			if ((r = opt_format(optarg, &p.fmt)) != 0)
 				return r;
@@ -1004,17 +1188,50 @@ cmd_group_show(struct store *st, int argc, char **argv)
 		return usage_error("group show needs one group name or DN%s", "");
 	if (members && all)
 		return usage_error("group show: --members or --all, not both%s", "");
-	if (!members && !all && p.fmt == FMT_CSV)
-		return usage_error("group show: --format csv lists members: add --members "
-				   "or --all%s", "");
+	if (!members && !all && (p.fmt == FMT_CSV || p.fmt == FMT_XLSX || p.output != NULL))
+		return usage_error("group show: --format csv or xlsx and --output list members: "
+				   "add --members or --all%s", "");
 	if ((r = find_group(st, argv[optind], deleted, &id)) != EXIT_OK)
 		return r;
 	if (!members && !all)
 		return show_group(st, id, p.fmt);
 	if (all)
 		p.ncols = 5;
-	printer_begin(&p);
+	if ((r = printer_begin(&p)) != EXIT_OK)
+		return r;
 	return printer_finish(st, &p, query_group_members(st, id, all, print_row, &p));
+}
+
+/* complete_names: one name a line, as it is (completion needs it exact;
+ * a name with a line break cannot be completed and is left out). */
+static int
+print_name(json_t *row, void *arg)
+{
+	const char *n = json_string_value(json_object_get(row, "name"));
+
+	(void)arg;
+	if (n != NULL && strpbrk(n, "\n\r") == NULL)
+		printf("%s\n", n);
+	return 0;
+}
+
+/* The hidden helper of the bash completion: "complete users|courses|groups
+ * [PREFIX]" prints the names that start with PREFIX. */
+static int
+cmd_complete(struct store *st, int argc, char **argv)
+{
+	int r;
+
+	if (argc < 2 || argc > 3)
+		return usage_error("usage: rosterctl complete users|courses|groups [PREFIX]%s", "");
+	r = query_names(st, argv[1], argc == 3 ? argv[2] : "", print_name, NULL);
+	if (r == -EINVAL)
+		return usage_error("complete: users, courses or groups, not \"%s\"", argv[1]);
+	if (r < 0) {
+		fprintf(stderr, "rosterctl: store: %s\n", ctl_safe(store_errmsg(st)));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }
 
 /* rosterctl itself; main() adds the check of what it printed. */
@@ -1068,7 +1285,7 @@ ctl_main(int argc, char **argv)
 	if (!action && !(strcmp(argv[0], "status") == 0 || strcmp(argv[0], "runs") == 0 ||
 	      strcmp(argv[0], "run") == 0 || strcmp(argv[0], "resync") == 0 ||
 	      strcmp(argv[0], "reports") == 0 || strcmp(argv[0], "chain") == 0 ||
-	      strcmp(argv[0], "group") == 0 ||
+	      strcmp(argv[0], "group") == 0 || strcmp(argv[0], "complete") == 0 ||
 	      (strcmp(argv[0], "user") == 0 && argc >= 2 &&
 	       (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "list") == 0))))
 		return usage_error("unknown command \"%s\"", argv[0]);
@@ -1099,6 +1316,8 @@ ctl_main(int argc, char **argv)
 		r = cmd_reports(st, argc, argv);
 	else if (strcmp(argv[0], "chain") == 0)
 		r = cmd_chain(st, argc, argv);
+	else if (strcmp(argv[0], "complete") == 0)
+		r = cmd_complete(st, argc, argv);
 	else if (strcmp(argv[0], "group") == 0 && strcmp(argv[1], "list") == 0)
 		r = cmd_group_list(st, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "group") == 0)

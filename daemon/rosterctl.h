@@ -14,14 +14,16 @@
 
 struct json_t;
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_XLSX };
 
 /* How JSON documents (not rows) are written: every character beyond ASCII
  * as \uNNNN, so that no control or bidi character reaches a terminal raw. */
 #define JSON_PRETTY (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | \
 		     JSON_REAL_PRECISION(6))
 
-/* Rows go out as they come for CSV and JSON; a table is kept to size its columns. */
+/* Rows go out as they come for CSV, JSON and Excel; a table is kept to
+ * size its columns. With output set, they go to that file (a temporary one
+ * until printer_finish renames it). */
 struct printer {
 	enum format fmt;
 	const char *const *cols;
@@ -29,6 +31,10 @@ struct printer {
 	struct json_t *rows;     /* FMT_TABLE */
 	long long n;
 	FILE *out;
+	const char *output;      /* --output FILE, or NULL: out */
+	char *tmp;               /* the temporary file beside output */
+	struct xlsx *x;          /* FMT_XLSX */
+	bool said;               /* a failure of the output was said already */
 };
 
 /* Print "rosterctl: " fmt (with one string argument) and a hint; EXIT_CONFIG. */
@@ -42,11 +48,23 @@ const char *operator_name(void);
  * The result stays valid for the next 7 calls; NULL gives NULL. */
 const char *ctl_safe(const char *s);
 int parse_format(const char *s, enum format *f);
-void printer_begin(struct printer *p);
+/* Start the output: EXIT_OK, or the exit status of a usage error (xlsx
+ * without --output) or of a file that cannot be written (said). */
+int printer_begin(struct printer *p);
 /* A query_row_fn: one row out (or kept, for a table). */
 int print_row(struct json_t *row, void *arg);
 /* End the output after a query that returned r; the exit status. */
 int printer_finish(struct store *st, struct printer *p, int r);
+
+/* ---- rosterctl_output.c: --output FILE and the Excel format ------------- */
+/* Open a temporary file beside p->output (an xlsx workbook for FMT_XLSX,
+ * else p->out): EXIT_OK, or EXIT_FAIL with the reason said. */
+int output_open(struct printer *p);
+/* One row into the workbook: 0, or a negative errno with the reason said. */
+int xlsx_row(struct printer *p, struct json_t *row);
+/* Finish the file: when ok, complete it and rename it over p->output;
+ * otherwise (or when that fails) remove it. EXIT_OK or EXIT_FAIL (said). */
+int output_close(struct printer *p, bool ok);
 
 /* ---- rosterctl_actions.c ------------------------------------------------ */
 /* Whether argv (the command and its arguments) is an operator action:

@@ -26,12 +26,12 @@ ctl_action_usage(FILE *out)
 	      "  user remove UID... | --from FILE --yes\n"
 	      "                                    purge people and their records\n"
 	      "  course add CODE [--title T] [--licences N]\n"
-	      "  course list [--format table|csv|json]\n"
-	      "  course show CODE [--format table|csv|json]\n"
+	      "  course list [--format table|csv|json|xlsx] [--output FILE]\n"
+	      "  course show CODE [--format table|csv|json|xlsx] [--output FILE]\n"
 	      "  assign UID... COURSE [--due YYYY-MM-DD] | assign --from FILE COURSE\n"
 	      "  unassign UID... COURSE | unassign --from FILE COURSE\n"
 	      "                                    give back never-started courses\n"
-	      "  outbox [--all] [--format table|csv|json]\n"
+	      "  outbox [--all] [--format table|csv|json|xlsx] [--output FILE]\n"
 	      "                                    notifications queued for the mailer\n",
 	      out);
 }
@@ -448,11 +448,13 @@ course_add(struct store *st, int argc, char **argv)
 	return act_finish(st, a, r >= 0, line, strlen(line));
 }
 
+/* --format, --output (and --all where all is not NULL) into p. */
 static int
-format_opt(int argc, char **argv, const char *what, enum format *f, bool *all)
+format_opt(int argc, char **argv, const char *what, struct printer *p, bool *all)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -460,14 +462,19 @@ format_opt(int argc, char **argv, const char *what, enum format *f, bool *all)
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'f' && parse_format(optarg, f) == 0)
+		if (c == 'f' && parse_format(optarg, &p->fmt) == 0)
 			continue;
+		if (c == 'o') {
+			p->output = optarg;
+			continue;
+		}
 		if (c == 'a' && all != NULL) {
 			*all = true;
 			continue;
 		}
 		if (c == 'f')
-			return usage_error("--format must be table, csv or json, not \"%s\"", optarg);
+			return usage_error("--format must be table, csv, json or xlsx, not \"%s\"",
+					   optarg);
 		return usage_error("%s: bad option", what);
 	}
 	return EXIT_OK;
@@ -481,13 +488,14 @@ course_list(struct store *st, int argc, char **argv)
 		"in_progress", "completed",
 	};
 	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 9, .out = stdout };
-	int r = format_opt(argc, argv, "course list", &p.fmt, NULL);
+	int r = format_opt(argc, argv, "course list", &p, NULL);
 
 	if (r != EXIT_OK)
 		return r;
 	if (optind != argc)
 		return usage_error("course list: unexpected argument \"%s\"", argv[optind]);
-	printer_begin(&p);
+	if ((r = printer_begin(&p)) != EXIT_OK)
+		return r;
 	return printer_finish(st, &p, query_courses(st, print_row, &p));
 }
 
@@ -503,6 +511,48 @@ jnum(json_t *o, const char *key)
 	return json_integer_value(json_object_get(o, key));
 }
 
+/* course show --format json: the course o with its assignments, one
+ * document; o is given up. */
+static int
+course_json(struct store *st, struct printer *p, json_t *o, const char *code)
+{
+	json_t *list = json_array();
+	char *s;
+	int r = list ? query_course_assignments(st, code, append, list) : -ENOMEM;
+
+	if (r == 0 && json_object_set_new(o, "assignments", list) == 0) {
+		s = json_dumps(o, JSON_PRETTY);
+		fprintf(p->out, "%s\n", s ? s : "");
+		free(s);
+	} else {
+		json_decref(list);
+	}
+	json_decref(o);
+	if (r < 0)
+		fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
+	if (p->output != NULL && output_close(p, r >= 0) != EXIT_OK)
+		return EXIT_FAIL;
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+/* course show as a table: four lines about the course o. */
+static void
+course_head(FILE *out, json_t *o, const char *code)
+{
+	json_t *t = json_object_get(o, "title");
+
+	fprintf(out, "%-10s %s\n%-10s %s\n", "code", ctl_safe(code), "title",
+		json_is_string(t) ? ctl_safe(json_string_value(t)) : "-");
+	if (json_is_integer(json_object_get(o, "licence_limit")))
+		fprintf(out, "%-10s %lld of %lld in use\n", "licences", jnum(o, "in_use"),
+			jnum(o, "licence_limit"));
+	else
+		fprintf(out, "%-10s %lld in use, no limit\n", "licences", jnum(o, "in_use"));
+	fprintf(out, "%-10s %lld pending, %lld waiting, %lld enrolled, %lld in progress, "
+		"%lld completed\n\n", "people", jnum(o, "pending"), jnum(o, "waiting"),
+		jnum(o, "enrolled"), jnum(o, "in_progress"), jnum(o, "completed"));
+}
+
 static int
 course_show(struct store *st, int argc, char **argv)
 {
@@ -510,9 +560,8 @@ course_show(struct store *st, int argc, char **argv)
 		"username", "status", "due", "assigned_at", "started_at", "completed_at", "source",
 	};
 	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 7, .out = stdout };
-	json_t *o = NULL, *list = NULL, *t;
-	char *s;
-	int r = format_opt(argc, argv, "course show", &p.fmt, NULL);
+	json_t *o = NULL;
+	int r = format_opt(argc, argv, "course show", &p, NULL);
 
 	if (r != EXIT_OK)
 		return r;
@@ -525,36 +574,15 @@ course_show(struct store *st, int argc, char **argv)
 	}
 	if (r < 0)
 		return printer_finish(st, &p, r);
-	if (p.fmt == FMT_JSON) {
-		list = json_array();
-		r = list ? query_course_assignments(st, argv[optind], append, list) : -ENOMEM;
-		if (r == 0 && json_object_set_new(o, "assignments", list) == 0) {
-			s = json_dumps(o, JSON_PRETTY);
-			printf("%s\n", s ? s : "");
-			free(s);
-		} else {
-			json_decref(list);
-		}
+	if ((r = printer_begin(&p)) != EXIT_OK) {
 		json_decref(o);
-		if (r < 0)
-			fprintf(stderr, "rosterctl: store: %s\n", store_errmsg(st));
-		return r < 0 ? EXIT_FAIL : EXIT_OK;
+		return r;
 	}
-	if (p.fmt == FMT_TABLE) {
-		t = json_object_get(o, "title");
-		printf("%-10s %s\n%-10s %s\n", "code", ctl_safe(argv[optind]), "title",
-		       json_is_string(t) ? ctl_safe(json_string_value(t)) : "-");
-		if (json_is_integer(json_object_get(o, "licence_limit")))
-			printf("%-10s %lld of %lld in use\n", "licences", jnum(o, "in_use"),
-			       jnum(o, "licence_limit"));
-		else
-			printf("%-10s %lld in use, no limit\n", "licences", jnum(o, "in_use"));
-		printf("%-10s %lld pending, %lld waiting, %lld enrolled, %lld in progress, "
-		       "%lld completed\n\n", "people", jnum(o, "pending"), jnum(o, "waiting"),
-		       jnum(o, "enrolled"), jnum(o, "in_progress"), jnum(o, "completed"));
-	}
+	if (p.fmt == FMT_JSON)
+		return course_json(st, &p, o, argv[optind]);
+	if (p.fmt == FMT_TABLE)
+		course_head(p.out, o, argv[optind]);
 	json_decref(o);
-	printer_begin(&p);
 	return printer_finish(st, &p, query_course_assignments(st, argv[optind], print_row, &p));
 }
 
@@ -581,13 +609,14 @@ cmd_outbox(struct store *st, int argc, char **argv)
 	};
 	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 10, .out = stdout };
 	bool all = false;
-	int r = format_opt(argc, argv, "outbox", &p.fmt, &all);
+	int r = format_opt(argc, argv, "outbox", &p, &all);
 
 	if (r != EXIT_OK)
 		return r;
 	if (optind != argc)
 		return usage_error("outbox: unexpected argument \"%s\"", argv[optind]);
-	printer_begin(&p);
+	if ((r = printer_begin(&p)) != EXIT_OK)
+		return r;
 	return printer_finish(st, &p, query_outbox(st, all, print_row, &p));
 }
 

@@ -2,7 +2,7 @@
 # scripts/demo.sh: what `make demo` runs once the binaries are built.
 # Starts a private slapd on 127.0.0.1 with a synthetic organisation of 2,000 people
 # (bench/gen-org), runs one rosterd sync into demo/learning.db, shows the result with
-# rosterctl, and stops slapd again. Everything lives in demo/ at the top of the tree,
+# rosterctl (a search and an Excel export among it), and stops slapd again. Everything lives in demo/ at the top of the tree,
 # which is emptied first.
 #
 # Environment: ROSTERD (default build/rosterd), ROSTERCTL (default build/rosterctl),
@@ -93,6 +93,19 @@ run "$ROSTERCTL" -c "$demo/rosterd.conf" user show u000042 --json
 echo
 run "$ROSTERCTL" -c "$demo/rosterd.conf" course list
 
+step "Search and export"
+# a search by part of a family name, in capitals: case and accents are ignored
+name=$("$ROSTERCTL" -c "$demo/rosterd.conf" user show u000042 --json | jq -r '.family_name // "a"')
+needle=$(printf '%s' "${name:0:4}" | tr '[:lower:]' '[:upper:]')
+run "$ROSTERCTL" -c "$demo/rosterd.conf" user list --search "$needle" \
+	--columns username,display_name,email,manager,role
+echo
+run "$ROSTERCTL" -c "$demo/rosterd.conf" user list --format xlsx --output "$demo/people.xlsx"
+echo "$demo/people.xlsx: $(stat -c %s "$demo/people.xlsx") bytes; its sheet's first row:"
+unzip -p "$demo/people.xlsx" xl/worksheets/sheet1.xml | grep -o '<row r="1".*</row>' |
+	grep -o '<t>[^<]*</t>' | sed 's/<[^>]*>//g' | tr '\n' ' '
+echo
+
 step "Stopping slapd"
 slapd_stop "$demo/slapd"
 trap - EXIT
@@ -102,5 +115,7 @@ cat <<EOF
 The learning store is $top/$demo/learning.db. Try:
   sqlite3 $demo/learning.db 'select status, count(*) from people group by status'
   $ROSTERCTL -c $demo/rosterd.conf user list --format table | head
+  $ROSTERCTL -c $demo/rosterd.conf user list --search smith --columns username,manager,groups
+  $ROSTERCTL -c $demo/rosterd.conf user list --format xlsx --output people.xlsx
 (rosterctl reads only the store; a new sync needs slapd: run make demo again.)
 EOF

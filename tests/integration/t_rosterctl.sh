@@ -71,8 +71,12 @@ assert_json 'length' 0
 
 note "user list --format csv"
 rctl_ok user list --format csv
-assert_eq "username,status,display_name,email,department,location,title" "$(head -n 1 <<<"$OUT")" "CSV header"
-assert_eq 11 "$(wc -l <<<"$OUT")" "CSV lines (header and 10 people)"
+assert_eq "username,email,given_name,family_name,display_name,status,status_reason,role,employee_number,department,location,title,member_since,manager,secondary_manager,field:cost_centre" \
+	"$(head -n 1 <<<"$OUT")" "CSV header: every profile field, the managers, the custom fields"
+assert_eq 12 "$(wc -l <<<"$OUT")" "CSV lines (header and 10 people, dave's two-valued field quoted over two lines)"
+assert_match "$OUT" '^bob,bob@example\.com,Bob,Baker,Bob Baker,invited,,manager,1002,ENG,London,Engineer,[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z,alice,,ENG$' "CSV row with manager and custom field"
+rctl_ok user list --format csv --columns username,status,display_name,email,department,location,title
+assert_eq "username,status,display_name,email,department,location,title" "$(head -n 1 <<<"$OUT")" "CSV header of --columns"
 assert_match "$OUT" '^carol,disabled,Carol Clark,carol@example\.com,OPS,Paris,"Head of ""Ops"", EMEA"$' "CSV quoting of a comma and double quotes"
 assert_match "$OUT" '^jsmith,invited,"Smith, John",jsmith@example\.com,ENG,London,Engineer$' "CSV quoting of a comma"
 assert_match "$OUT" '^dave,invited,Dave Dunn,,ENG,Paris,Site Reliability Engineer$' "CSV empty cell for a missing email"

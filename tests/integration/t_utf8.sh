@@ -30,7 +30,7 @@ assert_json '.title' "Ingénieure 🚀 R&D"
 rctl_ok user list --format json
 assert_json '.[] | select(.username == "zwei") | .display_name' "张伟"
 assert_json '.[] | select(.username == "zoe") | .title' "Ingénieure 🚀 R&D"
-rctl_ok user list --format csv
+rctl_ok user list --format csv --columns username,status,display_name,email,department,location,title
 assert_match "$OUT" '^zwei,invited,张伟,zwei@example\.com,SALES,Beijing,Sales Lead$'
 assert_match "$OUT" '^zoe,invited,Zoë Ørsted,zoe@example\.com,ENG,London,Ingénieure 🚀 R&D$'
 rctl_ok user list --location München --format json

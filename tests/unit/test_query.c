@@ -7,6 +7,7 @@
  * below themself.
  */
 #include "unit.h"
+#include "fold.h"
 
 #include <jansson.h>
 
@@ -561,6 +562,171 @@ test_user_show(void **state)
 	json_decref(o);
 }
 
+/* Names, e-mail and custom fields for the search and column tests. */
+static void
+fill_search(struct store *st)
+{
+	if (store_exec(st,
+		"UPDATE people SET given_name = 'Zoë', family_name = 'Ångström', "
+		"display_name = 'Zoë Ångström', email = 'z.angstrom@example.com' "
+		"WHERE username = 'dev1';"
+		"UPDATE people SET display_name = 'STRASSE Weiß', email = 'ANN@Example.COM' "
+		"WHERE username = 'ann';"
+		"UPDATE people SET member_since = '2026-01-02T03:04:05Z' WHERE username = 'acct';"
+		"INSERT INTO person_fields (person_id, name, value) SELECT id, 'cost_centre', CASE username "
+		"WHEN 'dev1' THEN 'C1' WHEN 'dev2' THEN 'C2' ELSE 'C0' END FROM people;"
+		"INSERT INTO person_fields (person_id, name, value) SELECT id, 'badge', 'B-' || username FROM people "
+		"WHERE username IN ('dev1', 'dev2');") < 0)
+		fail_msg("%s", store_errmsg(st));
+}
+
+static char *
+search(struct fixture *fx, const char *text)
+{
+	return list(fx, (struct user_filter){ .search = text });
+}
+
+static void
+test_fold(void **state)
+{
+	char *f = NULL;
+
+	(void)state;
+	assert_int_equal(text_fold("Zoë ÅNGSTRÖM", strlen("Zoë ÅNGSTRÖM"), &f), 0);
+	assert_string_equal(f, "zoe angstrom");
+	free(f);
+	assert_int_equal(text_fold("Straße ﬁn", strlen("Straße ﬁn"), &f), 0);
+	assert_string_equal(f, "strasse fin");
+	free(f);
+	assert_int_equal(text_fold("", 0, &f), 0);
+	assert_string_equal(f, "");
+	free(f);
+	assert_int_equal(text_fold("a\xff", 2, &f), -EILSEQ);
+	assert_true(text_fold_contains("Zoë", 4, "zoe"));
+	assert_false(text_fold_contains("Zoë", 4, "zoa"));
+	/* not UTF-8: bytes, ASCII case ignored */
+	assert_true(text_fold_contains("ABC\xff", 4, "bc"));
+}
+
+static void
+test_user_list_search(void **state)
+{
+	struct fixture *fx = *state;
+
+	fill_search(fx->st);
+	/* case and accents ignored, in every name and the e-mail */
+	assert_string_equal(search(fx, "zoe"), "dev1");
+	assert_string_equal(search(fx, "ZOË"), "dev1");
+	assert_string_equal(search(fx, "ångström"), "dev1");
+	assert_string_equal(search(fx, "angstrom@"), "dev1");
+	assert_string_equal(search(fx, "strasse"), "ann");
+	assert_string_equal(search(fx, "ann@example.com"), "ann");
+	assert_string_equal(search(fx, "LEAD"), "lead1,Lead2");
+	assert_string_equal(search(fx, "nobody"), "");
+	/* combined with the other filters */
+	assert_string_equal(list(fx, (struct user_filter){ .search = "lead", .status = "invited" }),
+			    "Lead2");
+	assert_string_equal(list(fx, (struct user_filter){ .search = "e",
+		.group_id = gid(fx, "eng", false), .role = "manager" }), "lead1");
+	/* the search function is gone after the call */
+	assert_true(store_exec(fx->st, "SELECT rosterd_search('x')") < 0);
+}
+
+static void
+test_user_list_fields(void **state)
+{
+	struct fixture *fx = *state;
+	const char *const badge[] = { "badge", "B-dev2" };
+	const char *const both[] = { "cost_centre", "C1", "badge", "B-dev1" };
+	const char *const none[] = { "cost_centre", "C1", "badge", "B-dev2" };
+	const char *const c0[] = { "cost_centre", "C0" };
+	const char *const c1[] = { "cost_centre", "C1" };
+
+	fill_search(fx->st);
+	assert_string_equal(list(fx, (struct user_filter){ .fields = badge, .nfields = 1 }),
+			    "dev2");
+	assert_string_equal(list(fx, (struct user_filter){ .fields = both, .nfields = 2 }),
+			    "dev1");
+	assert_string_equal(list(fx, (struct user_filter){ .fields = none, .nfields = 2 }), "");
+	/* the value exactly: case matters */
+	assert_string_equal(list(fx, (struct user_filter){ .fields = (const char *const[]){
+		"badge", "b-dev2" }, .nfields = 1 }), "");
+	assert_string_equal(list(fx, (struct user_filter){ .fields = c0, .nfields = 1,
+		.role = "admin" }), "ceo");
+	assert_string_equal(list(fx, (struct user_filter){ .fields = c1, .nfields = 1,
+		.search = "zoe" }), "dev1");
+	assert_string_equal(list(fx, (struct user_filter){ .fields = c1, .nfields = 1,
+		.search = "lead" }), "");
+}
+
+static void
+test_user_columns(void **state)
+{
+	struct fixture *fx = *state;
+	const char *const cols[] = {
+		"username", "field:badge", "manager", "secondary_manager", "groups", "role",
+		"member_since", "status_reason", "field:nothing",
+	};
+	char **def = NULL;
+	size_t n = 0;
+	json_t *row;
+	char *s;
+
+	fill_search(fx->st);
+	assert_true(query_user_column_known("field:cost_centre"));
+	assert_true(query_user_column_known("secondary_manager"));
+	assert_false(query_user_column_known("field:"));
+	assert_false(query_user_column_known("salary"));
+	assert_int_equal(query_user_rows(fx->st, &(struct user_filter){ .search = "zoe" }, cols,
+					 9, collect, fx->rows), 0);
+	assert_int_equal(json_array_size(fx->rows), 1);
+	row = json_array_get(fx->rows, 0);
+	s = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(s, "{\"username\":\"dev1\",\"field:badge\":\"B-dev1\","
+			    "\"manager\":\"lead1\",\"secondary_manager\":null,"
+			    "\"groups\":[\"all\",\"eng\"],\"role\":\"learner\","
+			    "\"member_since\":\"t\",\"status_reason\":null,\"field:nothing\":null}");
+	free(s);
+	json_array_clear(fx->rows);
+	assert_int_equal(query_user_rows(fx->st, &(struct user_filter){ 0 },
+					 (const char *const[]){ "username", "salary" }, 2,
+					 collect, fx->rows), -EINVAL);
+	/* the export's columns: profile, managers, then every custom field */
+	assert_int_equal(query_user_columns_default(fx->st, &def, &n), 0);
+	assert_int_equal(n, 17);
+	assert_string_equal(def[0], "username");
+	assert_string_equal(def[7], "role");
+	assert_string_equal(def[12], "member_since");
+	assert_string_equal(def[13], "manager");
+	assert_string_equal(def[14], "secondary_manager");
+	assert_string_equal(def[15], "field:badge");
+	assert_string_equal(def[16], "field:cost_centre");
+	query_columns_free(def, n);
+}
+
+static void
+test_names(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(query_names(fx->st, "users", "LEA", collect, fx->rows), 0);
+	assert_string_equal(take(fx, "name", NULL), "lead1,Lead2");
+	assert_int_equal(query_names(fx->st, "users", "%", collect, fx->rows), 0);
+	assert_string_equal(take(fx, "name", NULL), "");
+	/* present groups only, a name once */
+	assert_int_equal(query_names(fx->st, "groups", "", collect, fx->rows), 0);
+	assert_string_equal(take(fx, "name", NULL), "all,eng,loop1,loop2,ops,Staff,staff");
+	assert_int_equal(query_names(fx->st, "groups", "o", collect, fx->rows), 0);
+	assert_string_equal(take(fx, "name", NULL), "ops");
+	assert_int_equal(store_exec(fx->st, "INSERT INTO courses (code, title, created_at) "
+				    "VALUES ('SEC101', 'x', 't'), ('SAFE_1', 'y', 't')"), 0);
+	assert_int_equal(query_names(fx->st, "courses", "s", collect, fx->rows), 0);
+	assert_string_equal(take(fx, "name", NULL), "SAFE_1,SEC101");
+	assert_int_equal(query_names(fx->st, "courses", "SAFE_", collect, fx->rows), 0);
+	assert_string_equal(take(fx, "name", NULL), "SAFE_1");
+	assert_int_equal(query_names(fx->st, "people", "", collect, fx->rows), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -575,6 +741,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_show, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_show, setup, teardown),
+		cmocka_unit_test(test_fold),
+		cmocka_unit_test_setup_teardown(test_user_list_search, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_list_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
