@@ -382,6 +382,7 @@ static int
 check_read(struct run *run)
 {
 	const struct conf *cf = run->cf;
+	size_t ncustom;
 	long long seen = run->taken + run->rejected, enabled = 0;
 	double pct = seen > 0 ? 100.0 * (double)run->rejected / (double)seen : 0.0;
 	int r;
@@ -401,26 +402,21 @@ check_read(struct run *run)
 	/* Unchanged people came without their values. */
 	if (run->unchanged > 0 || run->taken == 0)
 		return 0;
-	for (int f = 0; f < NFIELDS; f++) {
-		if (f == F_USERNAME || cf->ldap.attr[f] == NULL || run->have[f] > 0)
+	ncustom = cf->ldap.ncustom < CONF_MAX_CUSTOM ? cf->ldap.ncustom : CONF_MAX_CUSTOM;
+	/* The person fields, then the custom fields (k). */
+	for (size_t i = 0; i < NFIELDS + ncustom; i++) {
+		int f = i < NFIELDS ? (int)i : -1;
+		size_t k = f < 0 ? i - NFIELDS : 0;
+
+		if (f >= 0 ? f == F_USERNAME || cf->ldap.attr[f] == NULL || run->have[f] > 0 :
+		    run->have_custom[k] > 0)
 			continue;
 		if (enabled == 0 && (r = store_query_int(run->st, "SELECT count(*) FROM people "
 				"WHERE status IN ('invited', 'active')", &enabled)) < 0)
 			return r;
 		if (enabled == 0)
 			return 0;
-		if ((r = note_absent(run, f, 0, enabled)) < 0)
-			return r;
-	}
-	for (size_t k = 0; k < cf->ldap.ncustom && k < CONF_MAX_CUSTOM; k++) {
-		if (run->have_custom[k] > 0)
-			continue;
-		if (enabled == 0 && (r = store_query_int(run->st, "SELECT count(*) FROM people "
-				"WHERE status IN ('invited', 'active')", &enabled)) < 0)
-			return r;
-		if (enabled == 0)
-			return 0;
-		if ((r = note_absent(run, -1, k, enabled)) < 0)
+		if ((r = note_absent(run, f, k, enabled)) < 0)
 			return r;
 	}
 	return 0;
