@@ -180,5 +180,5 @@ assert_rc 0 "packaged rosterd -n"
 assert_contains "$OUT" "configuration ok (3 plugins loaded)"
 sync_once
 assert_sql 10 "SELECT count(*) FROM people"
-rctl_ok user list --format csv
+rctl_ok user list --format csv --columns username,status
 assert_eq 11 "$(wc -l <<<"$OUT")" "packaged rosterctl: a header and 10 people"
