@@ -674,11 +674,15 @@ static const struct rosterd_host host_table = {
 /* Whether st, the stat of the plugin file or of one of the directories
  * above it (what: "" for the file, else ": its directory \"DIR\""), is
  * safe to trust: owned by root or by rosterd's own user, writable by no one
- * else. A sticky bit does not make a directory safe: another user may have
- * made the file, or a directory on the way, before root put it there. */
+ * else. One exception, for ancestors only (above the file's own directory):
+ * a directory owned by root with the sticky bit, as /tmp, may be writable
+ * by all, since no one but root and an entry's owner can rename or remove
+ * the entries in it, and the entry on the way is itself checked (owned by
+ * root or rosterd's user). The file's own directory never may: a plugin
+ * in /tmp is refused. */
 static int
 trusted_stat(struct plugins *h, const char *where, const char *path, const char *what,
-	     const struct stat *st)
+	     const struct stat *st, bool ancestor)
 {
 	if (st->st_uid != 0 && st->st_uid != geteuid()) {
 		errf(h, "%s: \"%s\"%s is owned by uid %lu, not by root or by rosterd's user "
@@ -686,6 +690,8 @@ trusted_stat(struct plugins *h, const char *where, const char *path, const char 
 		     (unsigned long)geteuid());
 		return -EPERM;
 	}
+	if (ancestor && st->st_uid == 0 && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
+		return 0;
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
 		errf(h, "%s: \"%s\"%s is writable by %s (mode %04o): refused; chmod go-w it",
 		     where, path, what, (st->st_mode & S_IWOTH) ? "others" : "its group",
@@ -697,13 +703,15 @@ trusted_stat(struct plugins *h, const char *where, const char *path, const char 
 
 /* Whether cp->path is a file rosterd may load, as sshd and sudo judge
  * theirs: a regular file, it and every directory above it (links followed)
- * owned by root or rosterd's user and writable by no one else. 0 with
+ * owned by root or rosterd's user and writable by no one else (but for a
+ * root-owned sticky ancestor: trusted_stat). 0 with
  * *real the path with its links resolved (to load: nothing unchecked is
  * on the way), or a negative errno with the reason in h's errors. */
 static int
 trusted_file(struct plugins *h, const struct conf_plugin *cp, const char *where, char **real)
 {
 	char *path, *slash, what[PATH_MAX + 32];
+	bool ancestor = false;
 	struct stat sb;
 	int r;
 
@@ -718,12 +726,13 @@ trusted_file(struct plugins *h, const struct conf_plugin *cp, const char *where,
 		free(path);
 		return -EINVAL;
 	}
-	if ((r = trusted_stat(h, where, cp->path, "", &sb)) < 0) {
+	if ((r = trusted_stat(h, where, cp->path, "", &sb, false)) < 0) {
 		free(path);
 		return r;
 	}
 	/* each directory above, from the file's own up to the root */
-	for (slash = strrchr(path, '/'); r == 0 && slash != NULL; slash = strrchr(path, '/')) {
+	for (slash = strrchr(path, '/'); r == 0 && slash != NULL; slash = strrchr(path, '/'),
+	     ancestor = true) {
 		*slash = '\0';
 		snprintf(what, sizeof(what), ": its directory \"%s\"", path[0] ? path : "/");
 		if (stat(path[0] ? path : "/", &sb) < 0) {
@@ -731,7 +740,7 @@ trusted_file(struct plugins *h, const struct conf_plugin *cp, const char *where,
 			errf(h, "%s: \"%s\"%s cannot be read: %s", where, cp->path, what,
 			     strerror(errno));
 		} else {
-			r = trusted_stat(h, where, cp->path, what, &sb);
+			r = trusted_stat(h, where, cp->path, what, &sb, ancestor);
 		}
 		if (path[0] == '\0')
 			break;

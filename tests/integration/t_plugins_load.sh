@@ -7,7 +7,8 @@
 # "FILE:LINE: plugins[N]: ... built for plugin ABI 99.3; this rosterd has ABI
 # 1.0"; so do a world-writable and a group-writable plugin file, one owned
 # by nobody, one in a directory owned by nobody, or group-writable, or in
-# sticky /tmp (a plugin in the build tree loads, and through a link), a directory
+# sticky /tmp (a plugin directly in it; one in root's own directory below it
+# loads, as does one in the build tree, and through a link), a directory
 # given as a plugin, a missing file, a descriptor too small, a library that is
 # no plugin, and a setting the plugin refuses ("FILE:LINE: plugins[0].key:
 # ..."); several problems are all reported; rosterctl, which loads no plugin,
@@ -73,7 +74,8 @@ ROSTERD_CONF_PLUGINS="{ name = \"dir\"; path = \"$TDIR\"; }" write_conf
 refused "\"$TDIR\" is not a regular file: refused"
 chmod 0644 "$TEST_TMP/open.so"
 ROSTERD_CONF_PLUGINS="{ name = \"open\"; path = \"open.so\"; }" write_conf
-refused "\"$TEST_TMP/open.so\": its directory \"$(dirname "$TEST_TMP")\" is writable by others (mode 1777): refused"
+run_rosterd -n
+assert_rc 0 "the same file once only root writes it, in root's own directory below sticky /tmp"
 
 note "ownership, as sshd and sudo check it: the file and every directory above it"
 trusted_dir
@@ -104,12 +106,24 @@ refused "\"$TRUSTED/theirs/p.so\": its directory \"$TRUSTED\" is writable by its
 chmod 0755 "$TRUSTED"
 run_rosterd -n
 assert_rc 0 "the same plugin once its directories are root's again"
+# A plugin directly in sticky /tmp is refused; one in a directory of root's
+# below it loads (no one else can rename root's directory out of /tmp).
+INTMP=$(mktemp /tmp/rosterd-plugin.XXXXXX.so)
+T_DIRS+=("$INTMP")
+cp "$TDIR/welcome.so" "$INTMP"
+chmod 0644 "$INTMP"
+ROSTERD_CONF_PLUGINS="{ name = \"tmp\"; path = \"$INTMP\"; }" write_conf
+refused "\"$INTMP\": its directory \"/tmp\" is writable by others (mode 1777): refused"
 ALT=$(mktemp -d /tmp/rosterd-plugin.XXXXXX)
 T_DIRS+=("$ALT")
+chmod 0755 "$ALT"
 cp "$TDIR/welcome.so" "$ALT/p.so"
 chmod 0644 "$ALT/p.so"
 ROSTERD_CONF_PLUGINS="{ name = \"tmp\"; path = \"$ALT/p.so\"; }" write_conf
-refused "\"$ALT/p.so\": its directory \"/tmp\" is writable by others (mode 1777): refused"
+run_rosterd -n
+assert_rc 0 "a plugin in root's own directory below sticky /tmp"
+chown nobody "$ALT"
+refused "\"$ALT/p.so\": its directory \"$ALT\" is owned by uid $nobody"
 
 note "several problems at once, each on its own line"
 ROSTERD_CONF_PLUGINS="
