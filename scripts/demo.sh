@@ -102,8 +102,8 @@ run "$ROSTERCTL" -c "$demo/rosterd.conf" user list --search "$needle" \
 echo
 run "$ROSTERCTL" -c "$demo/rosterd.conf" user list --format xlsx --output "$demo/people.xlsx"
 echo "$demo/people.xlsx: $(stat -c %s "$demo/people.xlsx") bytes; its sheet's first row:"
-unzip -p "$demo/people.xlsx" xl/worksheets/sheet1.xml | grep -o '<row r="1".*</row>' |
-	grep -o '<t>[^<]*</t>' | sed 's/<[^>]*>//g' | tr '\n' ' '
+unzip -p "$demo/people.xlsx" xl/worksheets/sheet1.xml | grep -o '<row r="1".*' |
+	sed 's|</row>.*||' | grep -o '<t>[^<]*</t>' | sed 's/<[^>]*>//g' | tr '\n' ' '
 echo
 
 step "Stopping slapd"
