@@ -13,6 +13,7 @@
 #include "util.h"
 #include "dn.h"
 #include "attrmap.h"
+#include "fold.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -334,13 +335,22 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 			}
 			p->field[f] = keep(m, norm);
 		} else {
-			p->field[f] = keep(m, strndup(v[0].data, v[0].len));
+			char *t = keep(m, strndup(v[0].data, v[0].len));
+
+			/* kept as LDAP matches it: "bob " is bob */
+			if (t != NULL && f == F_USERNAME)
+				username_prepare(t);
+			p->field[f] = t;
 		}
 		if (p->field[f] == NULL)
 			return -ENOMEM;
 	}
-	if (p->field[F_USERNAME] == NULL || p->field[F_USERNAME][0] == '\0') {
+	if (p->field[F_USERNAME] == NULL) {
 		snprintf(reason, len, "no username (attribute %s)", cf->ldap.attr[F_USERNAME]);
+		return 1;
+	}
+	if (p->field[F_USERNAME][0] == '\0') {
+		snprintf(reason, len, "a blank username (attribute %s)", cf->ldap.attr[F_USERNAME]);
 		return 1;
 	}
 	/* A username goes to terminals, logs and the dry run's plan: a line

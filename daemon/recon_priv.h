@@ -20,12 +20,15 @@
  *                    unchanged: only marked, see rosterd_skipped below).
  *                    seq: the order read. dir_id: the directory's stable id
  *                    (unique). dn as read, dn_norm normalised (RFC 4514).
- *                    username (unique, case-insensitive) and the other
+ *                    username (as attrmap.c prepared it) and the other
  *                    mapped fields, a column each named as in people
  *                    (field_column(); manager_dn and secondary_manager_dn
  *                    are normalised DNs). dir_disabled: 1 when the
  *                    directory's flag says disabled. hash: person_hash() of
  *                    all that was read, people.src_hash once applied.
+ *                    username_key: username_key() of username (fold.h),
+ *                    unique: what usernames are compared by; NULL only in
+ *                    a row restaged from a person stored without one.
  *                    Also written by recon_plan: the skipped people it must
  *                    look at again (restage_skipped, from their own row) and
  *                    the removal of the entries whose username is held.

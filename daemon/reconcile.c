@@ -12,6 +12,7 @@
  */
 #include "defs.h"
 #include "recon_priv.h"
+#include "fold.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -400,10 +401,10 @@ stage_prepare(struct recon *rc)
 	sql_add(&q, "INSERT INTO temp.stage_people (dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", field_column(f));
-	sql_add(&q, ", dir_disabled, hash) VALUES (?, ?, ?");
+	sql_add(&q, ", username_key, dir_disabled, hash) VALUES (?, ?, ?");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", ?");
-	sql_add(&q, ", ?, ?)");
+	sql_add(&q, ", ?, ?, ?)");
 	if (q.err < 0)
 		return q.err;
 	if ((r = store_prepare(rc->st, q.text, &rc->ins_person)) < 0 ||
@@ -415,7 +416,7 @@ stage_prepare(struct recon *rc)
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_rejects (dn, reason) "
 			       "VALUES (?1, ?2)", &rc->ins_reject)) < 0 ||
 	    (r = store_prepare(rc->st, "SELECT dn, dir_id = ?1 FROM temp.stage_people "
-			       "WHERE dir_id = ?1 OR username = ?2 LIMIT 1", &rc->find_clash)) < 0 ||
+			       "WHERE dir_id = ?1 OR username_key = ?2 LIMIT 1", &rc->find_clash)) < 0 ||
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_member_of (dir_id, group_dn) "
 			       "VALUES (?1, ?2)", &rc->ins_member_of)) < 0 ||
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_groups (dir_id, dn, dn_norm, "
@@ -639,16 +640,17 @@ recon_stage_reject(struct recon *rc, const char *dn, const char *reason)
 	return stage_step(rc->ins_reject);
 }
 
-/* p clashes with an entry staged earlier: reject p, naming the other entry. */
+/* p, whose username's key is key, clashes with an entry staged earlier:
+ * reject p, naming the other entry. */
 static int
-reject_clash(struct recon *rc, const struct person_rec *p)
+reject_clash(struct recon *rc, const struct person_rec *p, const char *key)
 {
 	struct stmt *s = rc->find_clash;
 	char reason[1024];
 	int r;
 
 	stmt_bind_text(s, 1, p->dir_id);
-	stmt_bind_text(s, 2, p->field[F_USERNAME]);
+	stmt_bind_text(s, 2, key);
 	if ((r = stmt_step(s)) != 1) {
 		stmt_reset(s);
 		return r < 0 ? r : -EIO;   /* the entry it clashed with is there */
@@ -715,11 +717,36 @@ stage_member_of(struct recon *rc, const struct person_rec *p)
 	return 0;
 }
 
+/* The comparison key of p's username in *out (fold.h), for the caller to
+ * free; an entry without a username that has one (attrmap.c rejects them
+ * before) is rejected here: -EEXIST, as for a clash. */
+static int
+stage_username_key(struct recon *rc, const struct person_rec *p, char **out)
+{
+	const char *u = p->field[F_USERNAME];
+	char *key = NULL;
+	int r = u == NULL ? -EILSEQ : username_key(u, strlen(u), &key);
+
+	if (r == 0 && key[0] != '\0') {
+		*out = key;
+		return 0;
+	}
+	free(key);
+	if (r != -EILSEQ && r != 0)
+		return r;
+	if ((r = recon_stage_reject(rc, p->dn, u == NULL || r < 0 ?
+				    "no username that is valid UTF-8" : "a blank username")) < 0 ||
+	    (r = recon_stage_seen(rc, p->dir_id)) < 0)
+		return r;
+	return -EEXIST;
+}
+
 int
 recon_stage_person(struct recon *rc, const struct person_rec *p)
 {
 	struct stmt *s = rc->ins_person;
 	int64_t hash = person_hash(p);
+	char *key = NULL;
 	long ki;
 	int i = 1, r;
 
@@ -749,18 +776,21 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 		rc->skipped++;
 		return stage_member_of(rc, p);
 	}
-	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0)
+	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0 ||
+	    (r = stage_username_key(rc, p, &key)) < 0)
 		return r;
 	stmt_bind_text(s, i++, p->dir_id);
 	stmt_bind_text(s, i++, p->dn);
 	stmt_bind_text(s, i++, p->dn_norm);
 	for (int f = 0; f < NFIELDS; f++)
 		stmt_bind_text(s, i++, p->field[f]);
+	stmt_bind_text(s, i++, key);
 	stmt_bind_int(s, i++, p->dir_disabled);
 	stmt_bind_int(s, i++, hash);
 	r = stage_step(s);
 	if (r == -EEXIST)
-		return reject_clash(rc, p);
+		r = reject_clash(rc, p, key);
+	free(key);
 	if (r < 0)
 		return r;
 	for (size_t k = 0; k < p->ncustom; k++) {
@@ -884,7 +914,9 @@ recon_stage_end(struct recon *rc)
 
 /* ---- planning ----------------------------------------------------------- */
 
-/* Staged entries whose username belongs to a person this run did not see:
+/* Staged entries whose username belongs to a person this run did not see
+ * (the same key; or, for a row without a key, the same username as NOCASE
+ * compares it: schema/006_username_key.sql):
  * that person keeps it (they may come back), the entry is rejected. Rejecting
  * one may leave its own person holding an old username another entry wants,
  * so this repeats until nothing changes. */
@@ -898,7 +930,8 @@ reject_held_usernames(struct recon *rc)
 		" ELSE 'username \"' || s.username || '\" belongs to \"' "
 		" || p.dn || '\" (' || p.status || '), whose entry this run did not find or "
 		"take' END AS reason "
-		"FROM temp.stage_people s JOIN people p ON p.username = s.username "
+		"FROM temp.stage_people s JOIN people p ON (p.username_key = s.username_key "
+		" OR (p.username_key IS NULL AND p.username = s.username)) "
 		"WHERE p.dir_id <> s.dir_id AND (rosterd_skipped(p.dir_id) OR NOT EXISTS "
 		" (SELECT 1 FROM temp.stage_people x WHERE x.dir_id = p.dir_id))";
 	int n, r;
@@ -984,9 +1017,10 @@ restage_skipped(struct recon *rc)
 	sql_add(&q, "INSERT INTO temp.stage_people (dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", field_column(f));
-	sql_add(&q, ", dir_disabled, hash) SELECT dir_id, dn, dn_norm");
+	sql_add(&q, ", username_key, dir_disabled, hash) SELECT dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", field_column(f));
+	sql_add(&q, ", username_key");
 	/* SQLite: INDEXED BY (the planner would rather read the whole table in
 	 * username order than sort the few people of the index) */
 	sql_add(&q, ", dir_disabled, src_hash FROM people INDEXED BY people_attention "
@@ -1220,10 +1254,12 @@ apply_creates(struct recon *rc, const struct recon_opts *o)
 	sql_add(&q, "INSERT INTO people (dir_id, dn, dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s", field_column(f));
-	sql_add(&q, ", status, status_reason, prev_status, dir_disabled, src_hash, member_since, "
-		"status_changed_at, created_at, updated_at) SELECT s.dir_id, s.dn, s.dn_norm");
+	sql_add(&q, ", username_key, status, status_reason, prev_status, dir_disabled, src_hash, "
+		"member_since, status_changed_at, created_at, updated_at) "
+		"SELECT s.dir_id, s.dn, s.dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", s.%s", field_column(f));
+	sql_add(&q, ", s.username_key");
 	sql_add(&q, ", CASE WHEN s.dir_disabled THEN 'disabled' ELSE :initial END, "
 		"CASE WHEN s.dir_disabled THEN 'directory' END, :initial, s.dir_disabled, s.hash, "
 		":now, :now, :now, :now FROM temp.plan pl JOIN temp.stage_people s "
@@ -1250,7 +1286,8 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 	 * a name no entry has (it starts with a control character).
 	 * SQLite: char() (PostgreSQL: chr()) */
 	r = recon_sql(rc,
-		"UPDATE people SET username = char(1) || id FROM temp.plan pl "
+		"UPDATE people SET username = char(1) || id, username_key = char(1) || id "
+		"FROM temp.plan pl "
 		"WHERE pl.action = 'update' AND pl.person_id = people.id "
 		"AND people.username <> pl.username COLLATE BINARY", o);
 	if (r < 0)
@@ -1258,7 +1295,8 @@ apply_updates(struct recon *rc, const struct recon_opts *o)
 	sql_add(&q, "UPDATE people SET dn = s.dn, dn_norm = s.dn_norm");
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", %s = s.%s", field_column(f), field_column(f));
-	sql_add(&q, ", dir_disabled = s.dir_disabled, src_hash = s.hash, updated_at = :now "
+	sql_add(&q, ", username_key = s.username_key, dir_disabled = s.dir_disabled, "
+		"src_hash = s.hash, updated_at = :now "
 		"FROM temp.plan pl JOIN temp.stage_people s "
 		"ON s.dir_id = pl.dir_id WHERE pl.action = 'update' AND pl.person_id = people.id");
 	if (q.err < 0)

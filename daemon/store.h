@@ -148,6 +148,15 @@ typedef bool (*store_predicate_fn)(void *arg, const char *text, size_t len);
 int store_define_predicate(struct store *st, const char *name, store_predicate_fn fn,
 			   void *arg);
 
+/* ---- what migrations do in C (store.c, for the drivers) ------------------ */
+
+/* Give every person the comparison key of their username (fold.h:
+ * username_key) in people.username_key, in the open transaction: what
+ * migration 006 needs that SQL cannot compute. A driver runs it once it has
+ * applied that migration. A username that is blank, not UTF-8, or whose key
+ * an earlier row (by id) has already, keeps NULL. 0 or a negative error. */
+int store_username_keys(struct store *st);
+
 /* ---- small state ---------------------------------------------------------- */
 
 /* The state table: small values the runs keep by key (the hierarchy's

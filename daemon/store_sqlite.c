@@ -239,6 +239,13 @@ store_migrate(struct store *st, char *err, size_t errlen)
 				store_rollback(st);
 			return -EIO;
 		}
+		/* 006 adds the usernames' keys, which only C computes */
+		if (i + 1 == 6 && store_username_keys(st) < 0) {
+			snprintf(err, errlen, "schema migration 006 failed: %s", store_errmsg(st));
+			if (own_txn)
+				store_rollback(st);
+			return -EIO;
+		}
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", schema_count);
 	if (store_exec(st, sql) < 0 || (own_txn && store_commit(st) < 0))

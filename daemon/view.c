@@ -6,6 +6,7 @@
  */
 #include "util.h"
 #include "view.h"
+#include "fold.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -155,12 +156,43 @@ view_person(struct store *st, long long id, const struct view_run *run,
 	return person_get(st, PERSON_SELECT "WHERE p.id = ?1", id, NULL, run, out);
 }
 
+/* A row with username key ?1, or with no key (written by something other
+ * than rosterd, or a second row of one username stored before there were
+ * keys: schema/006_username_key.sql) and the username ?1 (ASCII case
+ * ignored, as the column's NOCASE does). */
+#define KEY_MATCH(p) "(" p "username_key = ?1 OR (" p "username_key IS NULL AND " \
+	p "username = ?1))"
+
+/* The comparison key of the username an operator or a plugin gave, in *out
+ * for the caller to free: -ENOENT when no username has it (blank, not
+ * UTF-8). */
+static int
+name_key(const char *username, char **out)
+{
+	char *key = NULL;
+	int r = username_key(username, strlen(username), &key);
+
+	if (r == 0 && key[0] != '\0') {
+		*out = key;
+		return 0;
+	}
+	free(key);
+	return r == -ENOMEM ? r : -ENOENT;
+}
+
 int
 view_person_named(struct store *st, const char *username, const struct view_run *run,
 		  struct view_person **out)
 {
+	char *key;
+	int r = name_key(username, &key);
+
+	if (r < 0)
+		return r;
 	/* SQLite: julianday() */
-	return person_get(st, PERSON_SELECT "WHERE p.username = ?1", 0, username, run, out);
+	r = person_get(st, PERSON_SELECT "WHERE " KEY_MATCH("p."), 0, key, run, out);
+	free(key);
+	return r;
 }
 
 void
@@ -173,11 +205,16 @@ int
 view_person_id(struct store *st, const char *username, long long *id)
 {
 	struct stmt *s;
-	int r = store_prepare(st, "SELECT id FROM people WHERE username = ?1", &s);
+	char *key;
+	int r = name_key(username, &key);
 
 	if (r < 0)
 		return r;
-	stmt_bind_text(s, 1, username);
+	if ((r = store_prepare(st, "SELECT id FROM people WHERE " KEY_MATCH(""), &s)) < 0) {
+		free(key);
+		return r;
+	}
+	stmt_bind_text(s, 1, key);
 	r = stmt_step(s);
 	if (r == 1) {
 		*id = stmt_int(s, 0);
@@ -186,6 +223,7 @@ view_person_id(struct store *st, const char *username, long long *id)
 		r = -ENOENT;
 	}
 	stmt_done(s);
+	free(key);
 	return r;
 }
 

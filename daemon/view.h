@@ -48,15 +48,17 @@ struct view_person {
 	                         0 while present */
 };
 
-/* The person with this id, or this username (ASCII case ignored), seen from
- * run (NULL: now, no run in progress). */
+/* The person with this id, or this username, seen from run (NULL: now, no
+ * run in progress). A username is compared as LDAP compares a uid
+ * (fold.h: username_key): "ÅLICE" and " ålice " name ålice; -ENOENT for a
+ * blank one. */
 int view_person(struct store *st, long long id, const struct view_run *run,
 		struct view_person **out);
 int view_person_named(struct store *st, const char *username, const struct view_run *run,
 		      struct view_person **out);
 void view_person_free(struct view_person *p);
 
-/* The id of the person with this username (ASCII case ignored). */
+/* The id of the person with this username (compared as above). */
 int view_person_id(struct store *st, const char *username, long long *id);
 /* The username of person id, as a string the caller frees. */
 int view_username(struct store *st, long long id, char **out);

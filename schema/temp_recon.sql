@@ -31,7 +31,7 @@ DROP TABLE IF EXISTS temp.events;
 -- staging: what the directory read gave
 CREATE TEMP TABLE stage_people (
 	seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE, dn TEXT NOT NULL,
-	dn_norm TEXT NOT NULL, username TEXT NOT NULL COLLATE NOCASE UNIQUE,
+	dn_norm TEXT NOT NULL, username TEXT NOT NULL, username_key TEXT UNIQUE,
 	email TEXT, given_name TEXT, family_name TEXT, display_name TEXT,
 	employee_number TEXT, department TEXT, location TEXT, title TEXT,
 	manager_dn TEXT, secondary_manager_dn TEXT, dir_disabled INTEGER NOT NULL,

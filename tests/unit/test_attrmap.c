@@ -210,6 +210,33 @@ test_rejects(void **state)
 	assert_string_equal(p.dir_id, "id-3");
 }
 
+/* A username is kept as LDAP prepares it for matching (RFC 4518
+ * insignificant space): no space at either end, one between words, every
+ * space separator a space; a blank one rejects the entry. */
+static void
+test_username_spaces(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake_attr attrs[] = {
+		{ "objectGUID", { V("id-1") }, 1 },
+		{ "uid", { V("  u0000001 ") }, 1 },
+	};
+	struct person_rec p;
+	char reason[256];
+
+	assert_int_equal(map(fx, attrs, 2, &p, reason, sizeof(reason)), 0);
+	assert_string_equal(p.field[F_USERNAME], "u0000001");
+	attrs[1].vals[0] = (struct dir_val)V(" ann \xc2\xa0 lee\xe3\x80\x80");
+	assert_int_equal(map(fx, attrs, 2, &p, reason, sizeof(reason)), 0);
+	assert_string_equal(p.field[F_USERNAME], "ann lee");
+	attrs[1].vals[0] = (struct dir_val)V(" ");
+	assert_int_equal(map(fx, attrs, 2, &p, reason, sizeof(reason)), 1);
+	assert_string_equal(reason, "a blank username (attribute uid)");
+	attrs[1].vals[0] = (struct dir_val)V("\xc2\xa0\xe2\x80\x83");
+	assert_int_equal(map(fx, attrs, 2, &p, reason, sizeof(reason)), 1);
+	assert_string_equal(reason, "a blank username (attribute uid)");
+}
+
 /* Usernames reach terminals, logs and the dry run's plan: a control
  * character or a bidi override in one rejects the entry. */
 static void
@@ -308,6 +335,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_attribute_list_is_distinct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_username_spaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guid_string_form, setup, teardown),
 		cmocka_unit_test(test_utf8_offsets),

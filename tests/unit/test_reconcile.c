@@ -11,6 +11,7 @@
  */
 #include "unit.h"
 #include "schema.h"
+#include "view.h"
 
 struct fixture {
 	char *dir;
@@ -357,6 +358,48 @@ test_clash_in_one_run(void **state)
 		    "username \"ALICE\" is also used by \"uid=alice,ou=people,dc=x\"");
 	expect_text(fx, "SELECT reason FROM run_rejects WHERE dn = 'uid=alice2,ou=people,dc=x'",
 		    "same id \"id-a\" as \"uid=alice,ou=people,dc=x\"");
+}
+
+/* Usernames are compared as LDAP compares a uid: Unicode case folding and
+ * insignificant spaces, accents counting. The store and the lookups by name
+ * (rosterctl, the plugin host) agree. */
+static void
+test_clash_unicode_case(void **state)
+{
+	struct fixture *fx = *state;
+	struct p ps[] = {
+		{ "id-a", "\xc3\x85LICE", "uid=A,dc=x", NULL, false, NULL },       /* ÅLICE */
+		{ "id-b", "\xc3\xa5lice", "uid=b,dc=x", NULL, false, NULL },       /* ålice */
+		{ "id-c", "alice", "uid=c,dc=x", NULL, false, NULL },
+		{ "id-d", "u0000001", "uid=d,dc=x", NULL, false, NULL },
+		{ "id-e", "U0000001 ", "uid=e,dc=x", NULL, false, NULL },
+		{ "id-f", "stra\xc3\x9f" "e", "uid=f,dc=x", NULL, false, NULL },   /* straße */
+		{ "id-g", "STRASSE", "uid=g,dc=x", NULL, false, NULL },
+	};
+	long long id;
+
+	assert_int_equal(stage(fx, ps, 7), 3);
+	run(fx, true);
+	assert_int_equal(fx->c.created, 4);
+	assert_int_equal(fx->c.rejected, 3);
+	expect_text(fx, "SELECT reason FROM run_rejects WHERE dn = 'uid=b,dc=x'",
+		    "username \"\xc3\xa5lice\" is also used by \"uid=A,dc=x\"");
+	expect_text(fx, "SELECT reason FROM run_rejects WHERE dn = 'uid=e,dc=x'",
+		    "username \"U0000001 \" is also used by \"uid=d,dc=x\"");
+	expect_text(fx, "SELECT reason FROM run_rejects WHERE dn = 'uid=g,dc=x'",
+		    "username \"STRASSE\" is also used by \"uid=f,dc=x\"");
+	assert_int_equal(view_person_id(fx->st, "\xc3\xa5lice", &id), 0);
+	expect_text(fx, "SELECT dir_id FROM people WHERE username_key = '\xc3\xa5lice'", "id-a");
+	assert_int_equal(view_person_id(fx->st, " U0000001  ", &id), 0);
+	assert_int_equal(view_person_id(fx->st, " ", &id), -ENOENT);
+	assert_int_equal(view_person_id(fx->st, "u0000 001", &id), -ENOENT);
+	assert_int_equal(view_person_id(fx->st, "ALICE", &id), 0);
+	expect_text(fx, "SELECT username FROM people WHERE username_key = 'alice'", "alice");
+	/* the other holds the username a later run brings */
+	stage(fx, ps + 1, 1);
+	run(fx, true);
+	assert_int_equal(fx->c.created, 0);
+	assert_int_equal(fx->c.rejected, 1);
 }
 
 static void
@@ -774,6 +817,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_first_run_creates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clash_unicode_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_change_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_only_what_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_keeps_the_row, setup, teardown),
