@@ -53,6 +53,11 @@ int store_open(const char *path, int busy_timeout_ms, int flags,
  * set. For the whole process: rosterd sets it from store.mode. */
 #define STORE_DEFAULT_MODE 0660
 void store_set_file_mode(unsigned mode);
+/* Whether a store could be created at path, as store_open() would (its
+ * directory exists and may be written), without creating it: 0, or a
+ * negative errno with the reason in err. For a dry run of a store that
+ * does not exist yet, so that its status is the real run's. */
+int store_creatable(const char *path, char *err, size_t errlen);
 /* Roll back an open transaction, finalize every statement, close. NULL-safe. */
 void store_close(struct store *st);
 /* Apply pending migrations: in the open transaction if there is one (so a

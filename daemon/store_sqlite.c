@@ -14,6 +14,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <limits.h>
@@ -64,6 +65,24 @@ store_set_file_mode(unsigned mode)
  * SQLite takes as something else, ":memory:" or "file:...", is left to it).
  * Returns 0 with *created saying whether it was made now, or a negative
  * errno with the reason in err. */
+int
+store_creatable(const char *path, char *err, size_t errlen)
+{
+	char *copy = strdup(path), *dir;
+	int r = 0;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	dir = dirname(copy);
+	if (access(dir, W_OK | X_OK) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: cannot create the store: %s%s", path, strerror(errno),
+			 errno == ENOENT ? " (its directory does not exist)" : "");
+	}
+	free(copy);
+	return r;
+}
+
 static int
 file_create(const char *path, bool *created, char *err, size_t errlen)
 {

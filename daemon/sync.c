@@ -173,6 +173,12 @@ phase_open(struct run *run)
 		run->own_src = true;
 	}
 	if (run->o->dry_run && access(path, F_OK) < 0) {
+		/* The plan is made against an empty store, and fails where the
+		 * real run could not create the store. */
+		if ((r = store_creatable(path, err, sizeof(err))) < 0) {
+			log_error("store: %s", err);
+			return r;
+		}
 		path = ":memory:";
 		run->in_memory = true;
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_dry_run: --dry-run prints the plan and changes nothing.
-# Proves: a dry run before any store exists plans every create (exit 0) and
+# Proves: a dry run fails where the real run could not create the store;
+# a dry run before any store exists plans every create (exit 0) and
 # creates no store file; with a create, an update, a disable, an enable and a
 # reject pending, it prints one line per change in the fixed order (create,
 # update, disable, enable, reject) with username, quoted DN and reason, and
@@ -106,3 +107,13 @@ assert_sql "$runs_before" "SELECT count(*) FROM sync_runs"
 sync_once 0
 assert_sql "$(last_run id)" "SELECT approval_used_by FROM sync_runs WHERE id = $held"
 assert_sql "disabled|missing" "SELECT status, status_reason FROM people WHERE username = 'newbie2'"
+
+note "a store whose directory does not exist: the dry run fails as the real run does"
+ROSTERD_CONF_STORE_PATH=$TEST_TMP/no-such-dir/learning.db write_conf
+dry_run 1
+assert_contains "$ERR" "cannot create the store"
+assert_contains "$ERR" "(its directory does not exist)"
+dry_err=$ERR
+sync_once 1
+assert_contains "$ERR" "cannot create the store" "the real run fails the same way"
+assert_no_file "$TEST_TMP/no-such-dir"
