@@ -200,18 +200,20 @@ query_user(struct store *st, const char *username, json_t **out)
 	return r;
 }
 
-int
-query_each_row(struct stmt *s, query_row_fn fn, void *arg)
+/* Build an object of the current row of s into *out: 0 or negative. */
+typedef int (*row_build_fn)(struct stmt *s, void *build_arg, json_t **out);
+
+/* Each row of s, built by build, to fn, until fn's first non-zero return
+ * or an error; then s is given back. */
+static int
+rows_each(struct stmt *s, row_build_fn build, void *build_arg, query_row_fn fn, void *arg)
 {
+	json_t *row = NULL;
 	int r;
 
 	while ((r = stmt_step(s)) == 1) {
-		json_t *row = row_object(s);
-
-		if (row == NULL) {
-			r = -ENOMEM;
+		if ((r = build(s, build_arg, &row)) < 0)
 			break;
-		}
 		r = fn(row, arg);
 		json_decref(row);
 		if (r != 0)
@@ -219,6 +221,19 @@ query_each_row(struct stmt *s, query_row_fn fn, void *arg)
 	}
 	stmt_done(s);
 	return r;
+}
+
+static int
+build_row_object(struct stmt *s, void *unused, json_t **out)
+{
+	(void)unused;
+	return (*out = row_object(s)) != NULL ? 0 : -ENOMEM;
+}
+
+int
+query_each_row(struct stmt *s, query_row_fn fn, void *arg)
+{
+	return rows_each(s, build_row_object, NULL, fn, arg);
 }
 
 /* The columns of a person (table alias p) in the rows of every listing. */
@@ -493,24 +508,29 @@ search_match(void *arg, const char *text, size_t len)
 	return text_fold_contains(text, len, arg);
 }
 
+/* What user_row() needs beside the statement. */
+struct user_cols {
+	struct store *st;
+	const char *const *cols;
+	size_t ncols;
+};
+
+static int
+build_user_row(struct stmt *s, void *arg, json_t **out)
+{
+	const struct user_cols *u = arg;
+
+	return user_row(u->st, s, u->cols, u->ncols, out);
+}
+
 /* The rows of s, a user listing, to fn; then s is given back. */
 static int
 user_rows_each(struct store *st, struct stmt *s, const char *const *cols, size_t ncols,
 	       query_row_fn fn, void *arg)
 {
-	json_t *row = NULL;
-	int r;
+	struct user_cols u = { .st = st, .cols = cols, .ncols = ncols };
 
-	while ((r = stmt_step(s)) == 1) {
-		if ((r = user_row(st, s, cols, ncols, &row)) < 0)
-			break;
-		r = fn(row, arg);
-		json_decref(row);
-		if (r != 0)
-			break;
-	}
-	stmt_done(s);
-	return r;
+	return rows_each(s, build_user_row, &u, fn, arg);
 }
 
 int
