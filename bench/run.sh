@@ -133,16 +133,19 @@ ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
 	slapd_write_rosterd_conf "$conf"
 rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
 
+# run_rosterd LABEL [OPTION...]: rosterd --once, timed; the log in $out/LABEL.err.
 run_rosterd() {
 	local label=$1
-	measure "$label" "$ROSTERD" -c "$conf" --once
+	shift
+	measure "$label" "$ROSTERD" -c "$conf" --once "$@"
 	if [ "$m_rc" -ne 0 ]; then
 		tail -n 20 "$out/$label.err" >&2
 		die "rosterd $label exited with status $m_rc (log: $out/$label.err)"
 	fi
 	echo "bench: $label: $m_secs s"
 }
-run_rosterd first-sync
+# -v: the run logs its phases' times (printed under the table).
+run_rosterd first-sync -v
 first_secs=$m_secs first_rss=$m_rss_kib
 # best_of_5 LABEL: run_rosterd LABEL five times; b5_secs is the fastest
 # wall time, b5_rss the highest peak RSS of the five.
@@ -206,7 +209,7 @@ ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
 	ROSTERD_CONF_SYNC='max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
 	slapd_write_rosterd_conf "$conf"
 rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
-run_rosterd first-sync-plugins
+run_rosterd first-sync-plugins -v
 pfirst_secs=$m_secs pfirst_rss=$m_rss_kib
 run_rosterd resync-plugins
 presync_secs=$m_secs presync_rss=$m_rss_kib
@@ -241,4 +244,14 @@ BEGIN {
 	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "first sync + plugins", pf_s, pf_m / 1024, ratio(pf_s), tm, verdict(pf_m / 1024 <= tm)
 	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "resync + plugins", pc_s, pc_m / 1024, ratio(pc_s), tm, verdict(pc_m / 1024 <= tm)
 }'
+# phases LABEL: the phases of the run logged in $out/LABEL.err (rosterd -v).
+phases() {
+	sed -n 's/^.*debug: phases: //p' "$out/$1.err" | tail -n 1 |
+		sed 's/open [0-9.]* s, connect [0-9.]* s, //; s/ s,/,/g; s/ s$//'
+}
+echo
+echo "first sync, seconds by phase (rosterd -v; the write floor is $floor_secs s):"
+echo "  $(phases first-sync)"
+echo "first sync + plugins, by phase:"
+echo "  $(phases first-sync-plugins)"
 echo "(logs and the store: $out/)"

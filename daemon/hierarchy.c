@@ -763,7 +763,7 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		r = store_state_put(recon_store(rc), "hierarchy", NULL);
 	if (r < 0)
 		return r;
-	r = recon_sql(rc,
+	r = recon_audit_sql(rc, RECON_HIERARCHY,
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
 		"SELECT :now, :run, 'sync', action, person_id, subject, detail FROM temp.hier "
 		"ORDER BY seq", o);

@@ -174,6 +174,13 @@ typedef int (*recon_event_fn)(const struct recon_event *e, void *arg);
  * return and returns it. */
 int recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg);
 typedef int (*recon_reject_fn)(const char *dn, const char *reason, void *arg);
+/* Where a run's time went inside the phases (seconds): writing the audit
+ * log, while applying the plan and while working out the hierarchy. */
+struct recon_times {
+	double audit_apply, audit_hierarchy;
+};
+/* rc NULL: all zero. */
+void recon_times(const struct recon *rc, struct recon_times *t);
 int recon_rejects_foreach(struct recon *rc, recon_reject_fn fn, void *arg);
 
 #endif

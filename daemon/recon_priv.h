@@ -147,6 +147,11 @@
  * Returns the number of rows changed, or a negative errno (store_errmsg
  * says why). */
 int recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o);
+/* recon_sql() for a statement that writes the audit log, timed apart
+ * (recon_times): while applying the plan, or working out the hierarchy. */
+enum recon_part { RECON_APPLY, RECON_HIERARCHY };
+int recon_audit_sql(struct recon *rc, enum recon_part part, const char *sql,
+		    const struct recon_opts *o);
 /* The integer in the first column of the first row of sql, or a negative
  * errno (also when there is no row). */
 long long recon_count(struct recon *rc, const char *sql);

@@ -13,6 +13,7 @@
 #include "defs.h"
 #include "recon_priv.h"
 #include "fold.h"
+#include "util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -60,6 +61,7 @@ struct recon {
 	long long not_skipped;  /* delta: the people of the store named, or missing */
 	long long skipped;      /* entries read unchanged, not staged */
 	long long restaged;     /* of those, staged again from the store by the plan */
+	double audit_secs[2];   /* writing the audit log, by enum recon_part */
 	char *list;             /* a group's member values, each ending in NUL */
 	size_t list_cap;
 	bool staging;
@@ -113,6 +115,26 @@ recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o)
 out:
 	stmt_done(s);
 	return r;
+}
+
+int
+recon_audit_sql(struct recon *rc, enum recon_part part, const char *sql,
+		const struct recon_opts *o)
+{
+	double t = time_mono();
+	int r = recon_sql(rc, sql, o);
+
+	rc->audit_secs[part] += time_mono() - t;
+	return r;
+}
+
+void
+recon_times(const struct recon *rc, struct recon_times *t)
+{
+	*t = (struct recon_times){
+		.audit_apply = rc ? rc->audit_secs[RECON_APPLY] : 0,
+		.audit_hierarchy = rc ? rc->audit_secs[RECON_HIERARCHY] : 0,
+	};
 }
 
 long long
@@ -1394,7 +1416,7 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 	    (r = apply_updates(rc, o)) < 0 ||
 	    (r = apply_status(rc, o)) < 0)
 		return r;
-	r = recon_sql(rc,
+	r = recon_audit_sql(rc, RECON_APPLY,
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
 		"SELECT :now, :run, 'sync', pl.action, coalesce(pl.person_id, p.id), pl.username, "
 		"pl.reason FROM temp.plan pl LEFT JOIN people p "

@@ -54,6 +54,8 @@ struct run {
 	char absent[1024];          /* mapped attributes absent from every entry */
 	long long audit_mark;       /* plugins' audit rows: after this id; -1 none */
 	double t0, t_phase;
+	double secs[PHASE_COUNT];   /* each phase's wall time */
+	double stage_secs;          /* of the reading phases', staging's */
 	char now[21], digest[17], why[1536];
 	char absent_why[1024];      /* run->absent told for the operator */
 	char reason[2048];          /* the run's reason: rec.error points here */
@@ -435,21 +437,27 @@ phase_people(struct run *run)
 {
 	struct source *src = run->src;
 	struct source_entry e;
+	double t;
 	int r;
 
 	if ((r = src->ops->read(src, SOURCE_PEOPLE)) < 0)
 		return source_failed(run, r, true);
 	src->members_same = false;
-	if ((r = src->ops->changes_only != NULL && src->ops->changes_only(src) ?
-	     recon_stage_begin_changes(run->st, &run->rc) :
-	     recon_stage_begin(run->st, &run->rc)) < 0) {
+	t = time_mono();
+	r = src->ops->changes_only != NULL && src->ops->changes_only(src) ?
+	    recon_stage_begin_changes(run->st, &run->rc) : recon_stage_begin(run->st, &run->rc);
+	run->stage_secs += time_mono() - t;
+	if (r < 0) {
 		log_error("store: cannot stage: %s", store_errmsg(run->st));
 		set_reason(run, "cannot create the staging tables");
 		return r;
 	}
 	while ((r = src->ops->next(src, &e)) == 1) {
 		run->read++;
-		if ((r = stage_person(run, &e)) < 0) {
+		t = time_mono();
+		r = stage_person(run, &e);
+		run->stage_secs += time_mono() - t;
+		if (r < 0) {
 			log_error("store: staging \"%s\" failed: %s", e.dn, store_errmsg(run->st));
 			set_reason(run, "staging failed");
 			return r;
@@ -507,8 +515,12 @@ read_groups(struct run *run)
 	if ((r = src->ops->read(src, SOURCE_GROUPS)) < 0)
 		return source_failed(run, r, true);
 	while ((r = src->ops->next(src, &e)) == 1) {
+		double t = time_mono();
+
 		run->groups_read++;
-		if ((r = stage_group(run, &e)) < 0) {
+		r = stage_group(run, &e);
+		run->stage_secs += time_mono() - t;
+		if (r < 0) {
 			log_error("store: staging groups failed: %s", store_errmsg(run->st));
 			set_reason(run, "staging failed");
 			return r;
@@ -547,11 +559,15 @@ read_groups(struct run *run)
 static int
 phase_groups(struct run *run)
 {
+	double t;
 	int r;
 
 	if (run->cf->ldap.groups.base != NULL && (r = read_groups(run)) < 0)
 		return r;
-	if ((r = recon_stage_end(run->rc)) < 0) {
+	t = time_mono();
+	r = recon_stage_end(run->rc);
+	run->stage_secs += time_mono() - t;
+	if (r < 0) {
 		log_error("store: staging failed: %s", store_errmsg(run->st));
 		set_reason(run, "staging failed");
 		return r;
@@ -881,6 +897,25 @@ run_init(struct run *run, const struct conf *cf, const struct sync_opts *o)
 	};
 }
 
+/* Log where a committed run's time went, phase by phase: reading the
+ * directory apart from staging what it read, and the audit log's writes
+ * apart from the phases that make them. */
+static void
+log_phases(const struct run *run)
+{
+	const double *t = run->secs;
+	struct recon_times rt;
+
+	recon_times(run->rc, &rt);
+	log_debug("phases: open %.3f s, connect %.3f s, read %.3f s, stage %.3f s, plan %.3f s, "
+		  "apply %.3f s, hierarchy %.3f s, audit %.3f s, plugins %.3f s, commit %.3f s",
+		  t[PHASE_OPEN], t[PHASE_CONNECT],
+		  t[PHASE_PEOPLE] + t[PHASE_GROUPS] - run->stage_secs, run->stage_secs,
+		  t[PHASE_PLAN], t[PHASE_APPLY] - rt.audit_apply,
+		  t[PHASE_HIERARCHY] - rt.audit_hierarchy, rt.audit_apply + rt.audit_hierarchy,
+		  t[PHASE_PLUGINS], t[PHASE_GATE] + t[PHASE_COMMIT]);
+}
+
 /* After the script: roll back what is still open, and settle how the run
  * ends: its record (a committed run made its own), its last log lines,
  * the result. */
@@ -891,6 +926,8 @@ run_end(struct run *run, struct sync_result *res)
 	bool committed = !run->o->dry_run && (v.outcome == RUN_OK || v.outcome == RUN_INCOMPLETE);
 	struct run_report rep;
 
+	if (committed)
+		log_phases(run);
 	if (run->st != NULL)
 		store_rollback(run->st);
 	/* End a staging transaction still open, or it would take the run
@@ -962,7 +999,10 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 
 	run_init(&run, cf, o);
 	for (int p = PHASE_OPEN; p < PHASE_COUNT && r == 0; p++) {
+		double t = time_mono();
+
 		r = script[p](&run);
+		run.secs[p] = time_mono() - t;
 		if (r < 0 && !run.f.stopped) {
 			run.f.failed = (enum sync_phase)p;
 			run.f.error = r;
