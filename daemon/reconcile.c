@@ -14,6 +14,7 @@
 #include "recon_priv.h"
 #include "fold.h"
 #include "util.h"
+#include "keyset.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -23,17 +24,13 @@
 #include <string.h>
 #include <rosterd/plugin.h>
 
-/* A person of the store as the read looks them up: the 128-bit key of the
- * directory id and the hash of what the directory said last. */
-struct known {
-	uint64_t k1, k2;
-	int64_t hash;
-};
-
+/* The marks of a person of the store as the read finds them (keyset.h: a
+ * person is the key of their directory id, with the hash of what the
+ * directory said last as the value). */
 enum {
 	KNOWN_SKIPPED = 1,      /* read with the same hash: not staged */
 	KNOWN_STAGED = 2,       /* read and staged (or rejected) */
-	KNOWN_SHARED = 4,       /* another person has the same key: never skipped */
+	KNOWN_SHARED = KEYSET_SHARED,   /* another person has the same key: never skipped */
 	KNOWN_GONE = 8,         /* a source that reads changes named them gone */
 	KNOWN_MISSING = 16,     /* missing since an earlier run (missing_since set) */
 	KNOWN_PRESENT = 32,     /* with SKIPPED: named unchanged by the source, not read */
@@ -47,10 +44,7 @@ struct recon {
 	struct stmt *ins_member_of, *ins_group, *ins_member_list, *ins_gone;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
-	struct known *known;    /* the store's people (lazy: those named) */
-	unsigned char *kflag;   /* KNOWN_* of each */
-	uint32_t *kslot;        /* open addressing on k1: index + 1, 0 empty */
-	size_t nknown, kcap, kmask;
+	struct keyset known;    /* the store's people (lazy: those named); KNOWN_* */
 	long long known_max;    /* the highest person id when they were loaded */
 	/* Lazy (recon_stage_begin_changes): the store's people are not loaded;
 	 * known holds only the ids the read named (and, once the read named
@@ -164,9 +158,7 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_gone);
 	free(rc->list);
 	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL);
-	free(rc->known);
-	free(rc->kflag);
-	free(rc->kslot);
+	keyset_free(&rc->known);
 	/* The staging tables stay in the connection's temporary database until
 	 * the next recon_stage_begin() replaces them or the store is closed,
 	 * which deletes the file at once; dropping them here read every page
@@ -210,47 +202,11 @@ recon_people_changed(const struct recon *rc)
  * is what it would decide had everyone been staged.
  */
 
-static void
-id_key(const char *s, size_t n, uint64_t *k1, uint64_t *k2)
-{
-	uint64_t a = 0xcbf29ce484222325ULL, b = 0x9e3779b97f4a7c15ULL ^ n;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		a = (a ^ c) * 0x100000001b3ULL;
-		b = (b ^ c) * 0xff51afd7ed558ccdULL;
-		b ^= b >> 31;
-	}
-	*k1 = a;
-	*k2 = b;
-}
-
-/* The index of the person with this key, or -1. */
-static long
-known_find_key(const struct recon *rc, uint64_t k1, uint64_t k2)
-{
-	if (rc->nknown == 0)
-		return -1;
-	for (size_t h = k1 & rc->kmask;; h = (h + 1) & rc->kmask) {
-		uint32_t v = rc->kslot[h];
-
-		if (v == 0)
-			return -1;
-		if (rc->known[v - 1].k1 == k1 && rc->known[v - 1].k2 == k2)
-			return (long)(v - 1);
-	}
-}
-
 /* The index of the person with this directory id, or -1. */
 static long
 known_find(const struct recon *rc, const char *dir_id, size_t n)
 {
-	uint64_t k1, k2;
-
-	if (rc->nknown == 0)
-		return -1;
-	id_key(dir_id, n, &k1, &k2);
-	return known_find_key(rc, k1, k2);
+	return keyset_find_text(&rc->known, dir_id, n);
 }
 
 /* SQL: rosterd_skipped(dir_id), whether this run read the person unchanged.
@@ -264,79 +220,7 @@ sql_skipped(void *arg, const char *id, size_t len)
 
 	if (i < 0)
 		return rc->lazy && rc->delta;
-	return (rc->kflag[i] & KNOWN_SKIPPED) != 0;
-}
-
-/* Put known[i] in the slots. A key there already: two people with one key,
- * neither is ever skipped. */
-static void
-known_slot(struct recon *rc, size_t i)
-{
-	const struct known *k = &rc->known[i];
-	size_t h = k->k1 & rc->kmask;
-
-	for (; rc->kslot[h] != 0; h = (h + 1) & rc->kmask) {
-		const struct known *o = &rc->known[rc->kslot[h] - 1];
-		if (o->k1 == k->k1 && o->k2 == k->k2) {
-			rc->kflag[rc->kslot[h] - 1] |= KNOWN_SHARED;
-			rc->kflag[i] |= KNOWN_SHARED;
-			return;
-		}
-	}
-	rc->kslot[h] = (uint32_t)(i + 1);
-}
-
-/* Room for n people, the slots at most half full: 0 or -ENOMEM. */
-static int
-known_reserve(struct recon *rc, size_t n)
-{
-	size_t mask = 15;
-	uint32_t *slot;
-
-	if (n >= UINT32_MAX / 2)
-		return -ENOMEM;
-	if (n > rc->kcap) {
-		size_t cap = rc->kcap ? rc->kcap : 16;
-		struct known *k;
-		unsigned char *f;
-
-		while (cap < n)
-			cap *= 2;
-		if ((k = realloc(rc->known, cap * sizeof(*k))) == NULL)
-			return -ENOMEM;
-		rc->known = k;
-		if ((f = realloc(rc->kflag, cap)) == NULL)
-			return -ENOMEM;
-		memset(f + rc->kcap, 0, cap - rc->kcap);
-		rc->kflag = f;
-		rc->kcap = cap;
-	}
-	if (rc->kslot != NULL && 2 * n <= rc->kmask)
-		return 0;
-	while (mask < 2 * n)
-		mask = 2 * mask + 1;
-	if ((slot = calloc(mask + 1, sizeof(*slot))) == NULL)
-		return -ENOMEM;
-	free(rc->kslot);
-	rc->kslot = slot;
-	rc->kmask = mask;
-	for (size_t i = 0; i < rc->nknown; i++)
-		known_slot(rc, i);
-	return 0;
-}
-
-/* Add a person: 0 or -ENOMEM. */
-static int
-known_add(struct recon *rc, uint64_t k1, uint64_t k2, int64_t hash, unsigned char flag)
-{
-	int r = known_reserve(rc, rc->nknown + 1);
-
-	if (r < 0)
-		return r;
-	rc->known[rc->nknown] = (struct known){ .k1 = k1, .k2 = k2, .hash = hash };
-	rc->kflag[rc->nknown] = flag;
-	known_slot(rc, rc->nknown++);
-	return 0;
+	return (rc->known.flag[i] & KNOWN_SKIPPED) != 0;
 }
 
 /* Mark the person with this id; lazy, one not named before is added. 0 or
@@ -347,12 +231,12 @@ known_mark(struct recon *rc, const char *dir_id, unsigned char flag)
 	uint64_t k1, k2;
 	long i;
 
-	id_key(dir_id, strlen(dir_id), &k1, &k2);
-	if ((i = known_find_key(rc, k1, k2)) >= 0) {
-		rc->kflag[i] |= flag;
+	keyset_key(dir_id, strlen(dir_id), &k1, &k2);
+	if ((i = keyset_find(&rc->known, k1, k2)) >= 0) {
+		rc->known.flag[i] |= flag;
 		return 0;
 	}
-	return rc->lazy ? known_add(rc, k1, k2, 0, flag) : 0;
+	return rc->lazy ? keyset_add(&rc->known, k1, k2, 0, flag) : 0;
 }
 
 /* Load the store's people: known, with the marks of those missing. */
@@ -367,7 +251,7 @@ known_load(struct recon *rc)
 	if (n < 0 || rc->known_max < 0)
 		return n < 0 ? (int)n : (int)rc->known_max;
 	/* room for a row added between the two reads */
-	if ((r = known_reserve(rc, (size_t)n + 16)) < 0)
+	if ((r = keyset_reserve(&rc->known, (size_t)n + 16)) < 0)
 		return r;
 	if ((r = store_prepare(rc->st, "SELECT dir_id, src_hash, missing_since IS NOT NULL "
 			       "FROM people", &s)) < 0)
@@ -375,9 +259,9 @@ known_load(struct recon *rc)
 	while ((r = stmt_step(s)) == 1) {
 		uint64_t k1, k2;
 
-		id_key(stmt_text(s, 0), stmt_bytes(s, 0), &k1, &k2);
-		if ((r = known_add(rc, k1, k2, stmt_int(s, 1),
-				   stmt_int(s, 2) ? KNOWN_MISSING : 0)) < 0)
+		keyset_key(stmt_text(s, 0), stmt_bytes(s, 0), &k1, &k2);
+		if ((r = keyset_add(&rc->known, k1, k2, stmt_int(s, 1),
+				    stmt_int(s, 2) ? KNOWN_MISSING : 0)) < 0)
 			break;
 	}
 	stmt_done(s);
@@ -391,25 +275,18 @@ known_load(struct recon *rc)
 static int
 known_switch(struct recon *rc)
 {
-	struct known *old = rc->known;
-	unsigned char *oflag = rc->kflag;
-	size_t n = rc->nknown;
+	struct keyset old = rc->known;
 	int r;
 
-	free(rc->kslot);
-	rc->known = NULL;
-	rc->kflag = NULL;
-	rc->kslot = NULL;
-	rc->nknown = rc->kcap = rc->kmask = 0;
+	memset(&rc->known, 0, sizeof(rc->known));
 	rc->lazy = false;
 	r = known_load(rc);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		long j = known_find_key(rc, old[i].k1, old[i].k2);
+	for (size_t i = 0; i < old.n && r == 0; i++) {
+		long j = keyset_find(&rc->known, old.e[i].k1, old.e[i].k2);
 		if (j >= 0)
-			rc->kflag[j] |= oflag[i] & (KNOWN_STAGED | KNOWN_GONE);
+			rc->known.flag[j] |= old.flag[i] & (KNOWN_STAGED | KNOWN_GONE);
 	}
-	free(old);
-	free(oflag);
+	keyset_free(&old);
 	return r;
 }
 
@@ -529,13 +406,13 @@ recon_stage_unchanged(struct recon *rc, const char *dir_id)
 
 	/* Not in the store (never taken), already read, or missing since an
 	 * earlier run (the directory cannot vouch for them now): left alone. */
-	if (ki < 0 || (rc->kflag[ki] & ~KNOWN_SHARED) != 0)
+	if (ki < 0 || (rc->known.flag[ki] & ~KNOWN_SHARED) != 0)
 		return 0;
 	/* Two people with one key cannot be told apart by rosterd_skipped():
 	 * the person counts as seen, changing nothing. */
-	if (rc->kflag[ki] & KNOWN_SHARED)
+	if (rc->known.flag[ki] & KNOWN_SHARED)
 		return recon_stage_seen(rc, dir_id);
-	rc->kflag[ki] = KNOWN_SKIPPED | KNOWN_PRESENT;
+	rc->known.flag[ki] = KNOWN_SKIPPED | KNOWN_PRESENT;
 	rc->skipped++;
 	return 0;
 }
@@ -603,16 +480,16 @@ recon_stage_rest_unchanged(struct recon *rc)
 	 * for missing. */
 	if ((r = store_query_int(rc->st, "SELECT count(*) FROM people", &people)) < 0)
 		return r;
-	if ((size_t)people != rc->nknown)
+	if ((size_t)people != rc->known.n)
 		return -EAGAIN;
-	for (size_t i = 0; i < rc->nknown; i++) {
-		unsigned char f = rc->kflag[i];
+	for (size_t i = 0; i < rc->known.n; i++) {
+		unsigned char f = rc->known.flag[i];
 
 		if (f & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_GONE | KNOWN_MISSING))
 			continue;
 		if (f & KNOWN_SHARED)
 			return -ENOTUNIQ;
-		rc->kflag[i] = KNOWN_SKIPPED;
+		rc->known.flag[i] = KNOWN_SKIPPED;
 		rc->skipped++;
 	}
 	return 0;
@@ -627,8 +504,8 @@ recon_stage_members_may_change(struct recon *rc)
 	if (rc->lazy && !rc->delta)
 		return 1;   /* a whole read without the store's people: not worked out */
 	/* Someone neither read nor missing before goes missing. */
-	for (size_t i = 0; !rc->lazy && i < rc->nknown; i++)
-		if (!(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING)))
+	for (size_t i = 0; !rc->lazy && i < rc->known.n; i++)
+		if (!(rc->known.flag[i] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING)))
 			return 1;
 	/* SQLite: CROSS JOIN (the few gone first, not every person) */
 	if (rc->lazy && (n = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_gone g CROSS "
@@ -779,22 +656,22 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	    (r = known_switch(rc)) < 0)
 		return r;
 	ki = known_find(rc, p->dir_id, strlen(p->dir_id));
-	if (ki >= 0 && (rc->kflag[ki] & KNOWN_PRESENT)) {
+	if (ki >= 0 && (rc->known.flag[ki] & KNOWN_PRESENT)) {
 		/* Named unchanged, then sent whole (slapd's present phase does
 		 * both for an entry changed since the cookie): the entry wins. */
-		rc->kflag[ki] &= (unsigned char)~(KNOWN_SKIPPED | KNOWN_PRESENT);
+		rc->known.flag[ki] &= (unsigned char)~(KNOWN_SKIPPED | KNOWN_PRESENT);
 		rc->skipped--;
 	}
-	if (ki >= 0 && (rc->kflag[ki] & KNOWN_SKIPPED)) {
+	if (ki >= 0 && (rc->known.flag[ki] & KNOWN_SKIPPED)) {
 		char reason[1024];
 		snprintf(reason, sizeof(reason), "same id \"%s\" as an entry read before", p->dir_id);
 		if ((r = recon_stage_reject(rc, p->dn, reason)) < 0)
 			return r;
 		return -EEXIST;
 	}
-	if (!rc->lazy && ki >= 0 && (rc->kflag[ki] & ~KNOWN_MISSING) == 0 &&
-	    rc->known[ki].hash == hash) {
-		rc->kflag[ki] = KNOWN_SKIPPED;
+	if (!rc->lazy && ki >= 0 && (rc->known.flag[ki] & ~KNOWN_MISSING) == 0 &&
+	    rc->known.e[ki].value == hash) {
+		rc->known.flag[ki] = KNOWN_SKIPPED;
 		rc->skipped++;
 		return stage_member_of(rc, p);
 	}
@@ -1094,10 +971,10 @@ plan_unseen(struct recon *rc)
 	/* Everyone the store had when the read began was read (skipped or
 	 * staged), and nobody was added since: nobody is unseen. (Lazy, known
 	 * holds only whom the read named.) */
-	for (i = 0; i < rc->nknown; i++)
-		if (!(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED)))
+	for (i = 0; i < rc->known.n; i++)
+		if (!(rc->known.flag[i] & (KNOWN_SKIPPED | KNOWN_STAGED)))
 			break;
-	if (!rc->lazy && i == rc->nknown && (size_t)people == rc->nknown &&
+	if (!rc->lazy && i == rc->known.n && (size_t)people == rc->known.n &&
 	    max == rc->known_max)
 		return 0;
 	return recon_sql(rc,
@@ -1365,7 +1242,7 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 	 * what was read: only rows whose hash differs and were not updated.
 	 * (With nothing staged, SQLite would read every person to find none;
 	 * with nobody in the store before, everyone staged was just created.) */
-	staged = rc->nknown == 0 && !rc->lazy ? 0 :
+	staged = rc->known.n == 0 && !rc->lazy ? 0 :
 		 recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_people)");
 	if (staged < 0)
 		return -EIO;
