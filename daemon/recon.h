@@ -65,6 +65,7 @@ struct plan_counts {
 };
 
 struct recon;
+struct recon_opts;
 
 /* Create the temporary staging tables and start filling them. Staging writes
  * only the connection's temporary database: no lock on the store is held
@@ -75,6 +76,15 @@ int recon_stage_begin(struct store *st, struct recon **out);
  * when the read turns out to need them (a present phase, or more entries
  * than loading them costs). What the plan decides is the same. */
 int recon_stage_begin_changes(struct store *st, struct recon **out);
+/* As recon_stage_begin(), for a run that may load a store with no people
+ * yet (load.h): when the store has none, the people read are written
+ * straight into it instead of staged, in a write transaction that this
+ * opens (store.h: store_bulk_begin) and the run commits, after the read,
+ * as any run. The calls that follow are the same; the plan is then the
+ * creates loaded. o must outlive the handle. */
+int recon_stage_begin_load(struct store *st, const struct recon_opts *o, struct recon **out);
+/* Whether the people are being loaded (the write transaction is open). */
+bool recon_loading(const struct recon *rc);
 /* Stage one person. Returns 0, or -EEXIST when an entry staged before has the
  * same username or directory id (this later entry is then not staged). */
 int recon_stage_person(struct recon *rc, const struct person_rec *p);

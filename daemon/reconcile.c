@@ -15,6 +15,7 @@
 #include "fold.h"
 #include "util.h"
 #include "keyset.h"
+#include "load.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +24,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <rosterd/plugin.h>
+
+int
+recon_person_columns(char *sql, size_t len, const char *before, const char *after)
+{
+	size_t n = (size_t)snprintf(sql, len, "%sdir_id, dn, dn_norm", before);
+
+	for (int f = 0; f < NFIELDS && n < len; f++)
+		n += (size_t)snprintf(sql + n, len - n, ", %s", field_column(f));
+	if (n < len)
+		n += (size_t)snprintf(sql + n, len - n, ", username_key%s", after);
+	return n < len ? 0 : -ENOSPC;
+}
+
+int
+recon_bind_person(struct stmt *s, const struct person_rec *p, const char *key)
+{
+	int i = 1;
+
+	stmt_bind_text(s, i++, p->dir_id);
+	stmt_bind_text(s, i++, p->dn);
+	stmt_bind_text(s, i++, p->dn_norm);
+	for (int f = 0; f < NFIELDS; f++)
+		stmt_bind_text(s, i++, p->field[f]);
+	stmt_bind_text(s, i++, key);
+	return i;
+}
 
 /* The marks of a person of the store as the read finds them (keyset.h: a
  * person is the key of their directory id, with the hash of what the
@@ -56,6 +83,11 @@ struct recon {
 	long long skipped;      /* entries read unchanged, not staged */
 	long long restaged;     /* of those, staged again from the store by the plan */
 	double audit_secs[2];   /* writing the audit log, by enum recon_part */
+	/* A first load (recon_stage_begin_load): the people go straight into
+	 * the store, in the bulk transaction it began; NULL once the load
+	 * falls back to staging, or when the store had people. */
+	struct load *ld;
+	bool load_txn;          /* the load began the run's write transaction */
 	char *list;             /* a group's member values, each ending in NUL */
 	size_t list_cap;
 	bool staging;
@@ -118,8 +150,14 @@ recon_audit_sql(struct recon *rc, enum recon_part part, const char *sql,
 	double t = time_mono();
 	int r = recon_sql(rc, sql, o);
 
-	rc->audit_secs[part] += time_mono() - t;
+	recon_audit_add(rc, part, time_mono() - t);
 	return r;
+}
+
+void
+recon_audit_add(struct recon *rc, enum recon_part part, double secs)
+{
+	rc->audit_secs[part] += secs;
 }
 
 void
@@ -157,6 +195,7 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_member_list);
 	stmt_done(rc->ins_gone);
 	free(rc->list);
+	load_free(rc->ld);
 	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL);
 	keyset_free(&rc->known);
 	/* The staging tables stay in the connection's temporary database until
@@ -329,30 +368,40 @@ stage_prepare(struct recon *rc)
 	return 0;
 }
 
+/* Begin staging: lazy (recon_stage_begin_changes), or loading a store
+ * with no people when load gives the options (recon_stage_begin_load). */
 static int
-stage_begin(struct store *st, bool lazy, struct recon **out)
+stage_begin(struct store *st, bool lazy, const struct recon_opts *load, struct recon **out)
 {
 	struct recon *rc = calloc(1, sizeof(*rc));
-	int r;
+	int r = 0;
 
 	if (rc == NULL)
 		return -ENOMEM;
 	rc->st = st;
 	rc->gdigest = 0xcbf29ce484222325ULL;
 	rc->lazy = lazy;
-	if (lazy)
+	if (load != NULL && (r = load_begin(st, load, load->cf->ldap.groups.member_style ==
+					    MEMBERS_UID, &rc->ld)) == -ENOTEMPTY)
+		r = 0;   /* people in the store: staged as ever */
+	if (r < 0)
+		;
+	else if (lazy)
 		r = (int)(rc->known_max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people"));
-	else
-		r = known_load(rc);
+	else if (rc->ld == NULL)
+		r = known_load(rc);   /* (a load has nobody to know) */
 	if (r < 0 ||
 	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc)) < 0 ||
 	    (r = store_exec(st, schema_recon_tables)) < 0 ||
 	    (r = stage_prepare(rc)) < 0 ||
-	    (r = store_begin_temp(st)) < 0) {
+	    (rc->ld == NULL && (r = store_begin_temp(st)) < 0)) {
+		if (rc->ld != NULL)
+			store_rollback(st);
 		recon_free(rc);
 		return r;
 	}
-	rc->staging = true;
+	rc->staging = rc->ld == NULL;
+	rc->load_txn = rc->ld != NULL;
 	*out = rc;
 	return 0;
 }
@@ -360,13 +409,31 @@ stage_begin(struct store *st, bool lazy, struct recon **out)
 int
 recon_stage_begin(struct store *st, struct recon **out)
 {
-	return stage_begin(st, false, out);
+	return stage_begin(st, false, NULL, out);
 }
 
 int
 recon_stage_begin_changes(struct store *st, struct recon **out)
 {
-	return stage_begin(st, true, out);
+	return stage_begin(st, true, NULL, out);
+}
+
+int
+recon_stage_begin_load(struct store *st, const struct recon_opts *o, struct recon **out)
+{
+	return stage_begin(st, false, o, out);
+}
+
+bool
+recon_loading(const struct recon *rc)
+{
+	return rc->ld != NULL;
+}
+
+struct load *
+recon_load(struct recon *rc)
+{
+	return rc->ld;
 }
 
 /* Run a staging statement once, and ready it for the next entry: 0, or a
@@ -501,6 +568,8 @@ recon_stage_members_may_change(struct recon *rc)
 	struct sql q = { .text = "" };
 	long long n;
 
+	if (rc->ld != NULL)
+		return load_count(rc->ld) > 0;   /* someone new, in a store of nobody */
 	if (rc->lazy && !rc->delta)
 		return 1;   /* a whole read without the store's people: not worked out */
 	/* Someone neither read nor missing before goes missing. */
@@ -640,14 +709,64 @@ stage_username_key(struct recon *rc, const struct person_rec *p, char **out)
 	return -EEXIST;
 }
 
+/* Stage p, whose username's key is key and content hash is hash, with its
+ * custom fields: 0, -EEXIST when an entry staged before has its id or
+ * username (p is then rejected), or another negative errno. */
+static int
+stage_row(struct recon *rc, const struct person_rec *p, const char *key, int64_t hash)
+{
+	struct stmt *s = rc->ins_person;
+	int i = recon_bind_person(s, p, key), r;
+
+	stmt_bind_int(s, i++, p->dir_disabled);
+	stmt_bind_int(s, i++, hash);
+	r = stage_step(s);
+	if (r == -EEXIST)
+		r = reject_clash(rc, p, key);
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < p->ncustom; k++) {
+		if (p->custom_value[k] == NULL)
+			continue;
+		stmt_bind_text(rc->ins_field, 1, p->dir_id);
+		stmt_bind_text(rc->ins_field, 2, p->custom_name[k]);
+		stmt_bind_text(rc->ins_field, 3, p->custom_value[k]);
+		if ((r = stage_step(rc->ins_field)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A person loaded, handed back by load_undo(): staged as read. */
+static int
+restage(const struct person_rec *p, const char *key, int64_t hash, void *arg)
+{
+	return stage_row(arg, p, key, hash);
+}
+
+/* The load met an entry whose id or username a person loaded has: what
+ * only staging's rules settle. The people loaded are staged instead, in
+ * the order read (none of them clash), and the load undone; the run goes
+ * on as one that stages, in the transaction the load began. */
+static int
+load_fall_back(struct recon *rc)
+{
+	int r = load_undo(rc->ld, restage, rc);
+
+	if (r == 0)
+		r = store_bulk_index(rc->st, NULL);
+	load_free(rc->ld);
+	rc->ld = NULL;
+	return r;
+}
+
 int
 recon_stage_person(struct recon *rc, const struct person_rec *p)
 {
-	struct stmt *s = rc->ins_person;
 	int64_t hash = person_hash(p);
 	char *key = NULL;
 	long ki;
-	int i = 1, r;
+	int r;
 
 	/* Lazy, every entry is staged: once they are more than loading the
 	 * store's people costs (about 1 in 32 of them), those are loaded and
@@ -678,30 +797,13 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0 ||
 	    (r = stage_username_key(rc, p, &key)) < 0)
 		return r;
-	stmt_bind_text(s, i++, p->dir_id);
-	stmt_bind_text(s, i++, p->dn);
-	stmt_bind_text(s, i++, p->dn_norm);
-	for (int f = 0; f < NFIELDS; f++)
-		stmt_bind_text(s, i++, p->field[f]);
-	stmt_bind_text(s, i++, key);
-	stmt_bind_int(s, i++, p->dir_disabled);
-	stmt_bind_int(s, i++, hash);
-	r = stage_step(s);
-	if (r == -EEXIST)
-		r = reject_clash(rc, p, key);
+	r = rc->ld != NULL ? load_person(rc->ld, p, key, hash) : 1;
+	if (r == -EEXIST && (r = load_fall_back(rc)) == 0)
+		r = 1;
+	if (r == 1)   /* not loaded: staged */
+		r = stage_row(rc, p, key, hash);
 	free(key);
-	if (r < 0)
-		return r;
-	for (size_t k = 0; k < p->ncustom; k++) {
-		if (p->custom_value[k] == NULL)
-			continue;
-		stmt_bind_text(rc->ins_field, 1, p->dir_id);
-		stmt_bind_text(rc->ins_field, 2, p->custom_name[k]);
-		stmt_bind_text(rc->ins_field, 3, p->custom_value[k]);
-		if ((r = stage_step(rc->ins_field)) < 0)
-			return r;
-	}
-	return stage_member_of(rc, p);
+	return r < 0 ? r : stage_member_of(rc, p);
 }
 
 /* The member values of g as one list in rc->list, each ending in NUL, mixed
@@ -800,11 +902,11 @@ recon_stage_end(struct recon *rc)
 {
 	int r;
 
-	if (!rc->staging)
+	if (!rc->staging && !rc->load_txn)
 		return 0;
-	rc->staging = false;
-	if ((r = store_commit(rc->st)) < 0)
+	if (rc->staging && (r = store_commit(rc->st)) < 0)
 		return r;
+	rc->staging = false;
 	/* Fresh statistics let the planner size the joins. The member values
 	 * get their index only when the groups are worked out (hierarchy.c).
 	 * SQLite: ANALYZE of the temporary database. */
@@ -1063,6 +1165,19 @@ plan_pre_events(struct recon *rc, const struct recon_opts *o)
 	return r < 0 ? r : 0;
 }
 
+/* The plan of a first load: every person taken was created as read, as
+ * the store had nobody; nothing else. */
+static int
+plan_load(struct recon *rc, struct plan_counts *c)
+{
+	long long rejected = recon_count(rc, "SELECT count(*) FROM temp.stage_rejects");
+
+	if (rejected < 0)
+		return -EIO;
+	*c = (struct plan_counts){ .created = load_count(rc->ld), .rejected = rejected };
+	return 0;
+}
+
 int
 recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 {
@@ -1072,6 +1187,8 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
+	if (rc->ld != NULL)
+		return plan_load(rc, c);
 	if ((n.people_total = recon_count(rc, "SELECT count(*) FROM people")) < 0)
 		return -EIO;
 	if (rc->lazy && rc->delta)
@@ -1283,6 +1400,11 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
+	if (rc->ld != NULL) {
+		/* Loaded as read, audited with it. */
+		rc->changed = load_count(rc->ld);
+		goto rejects;
+	}
 	/* Changes that can move a manager or a membership: new people and
 	 * changed DNs, usernames or manager DNs (missing marks are added below). */
 	rc->changed = recon_count(rc, "SELECT count(*) FROM temp.plan "
@@ -1300,6 +1422,7 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 		"ON pl.person_id IS NULL AND p.dir_id = pl.dir_id ORDER BY pl.seq", o);
 	if (r < 0)
 		return r;
+rejects:
 	if (o->run_id == 0)   /* a dry run has no run record */
 		return 0;
 	r = recon_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason) "
@@ -1335,31 +1458,45 @@ recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg)
 	return fr != 0 ? fr : r < 0 ? r : 0;
 }
 
+/* The run's events, materialised first (the plugins write to the tables
+ * they come from) in their order: by kind, username, group name. */
+#define EVENTS_OF(kinds) \
+	"INSERT INTO temp.events (kind, person_id, changed, group_id, old_id, flags) " \
+	"SELECT e.kind, e.person_id, e.changed, e.group_id, e.old_id, e.flags FROM (" kinds \
+	") e JOIN people p ON p.id = e.person_id LEFT JOIN groups g ON g.id = e.group_id " \
+	"ORDER BY e.kind, p.username, g.name, e.group_id"
+
+/* A run's events from its plan and the facts it changed. */
+static const char events_planned[] = EVENTS_OF(
+	" SELECT 1 AS kind, p.id AS person_id, NULL AS changed,"
+	"  0 AS group_id, 0 AS old_id, 0 AS flags FROM temp.plan pl"
+	"  JOIN people p ON p.dir_id = pl.dir_id WHERE pl.action = 'create'"
+	" UNION ALL SELECT 2, pl.person_id,"
+	"  ltrim(substr(pl.reason, 9)), 0, 0, 0 FROM temp.plan pl WHERE pl.action = 'update'"
+	" UNION ALL SELECT kind, person_id, NULL, 0, 0, flags FROM temp.pre_events"
+	/* one event per person whose primary or secondary manager changed,
+	 * with the primary manager they had */
+	" UNION ALL SELECT 6, h.person_id, NULL, 0,"
+	"  coalesce(max(CASE WHEN h.kind = 'primary' THEN coalesce(h.old_id, 0) END),"
+	"  (SELECT pm.manager_id FROM person_managers pm WHERE pm.person_id = h.person_id"
+	"  AND pm.kind = 'primary'), 0), 0 FROM temp.hier h WHERE h.action = 'manager'"
+	"  GROUP BY h.person_id"
+	" UNION ALL SELECT CASE h.action WHEN 'join' THEN 7 ELSE 8 END, h.person_id, NULL,"
+	"  h.group_id, 0, 0"
+	"  FROM temp.hier h WHERE h.action IN ('join', 'leave')");
+
+/* A first load's: into a store of nobody, every person is new, and every
+ * manager and membership they have (there was none to have before). */
+static const char events_loaded[] = EVENTS_OF(
+	" SELECT 1 AS kind, id AS person_id, NULL AS changed,"
+	"  0 AS group_id, 0 AS old_id, 0 AS flags FROM people"
+	" UNION ALL SELECT 6, person_id, NULL, 0, 0, 0 FROM person_managers GROUP BY person_id"
+	" UNION ALL SELECT 7, person_id, NULL, group_id, 0, 0 FROM group_membership");
+
 int
 recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg)
 {
-	/* Materialised first: the plugins write to the tables this reads. */
-	static const char collect[] =
-		"INSERT INTO temp.events (kind, person_id, changed, group_id, old_id, flags) "
-		"SELECT e.kind, e.person_id, e.changed, e.group_id, e.old_id, e.flags FROM ("
-		" SELECT 1 AS kind, p.id AS person_id, NULL AS changed,"
-		"  0 AS group_id, 0 AS old_id, 0 AS flags FROM temp.plan pl"
-		"  JOIN people p ON p.dir_id = pl.dir_id WHERE pl.action = 'create'"
-		" UNION ALL SELECT 2, pl.person_id,"
-		"  ltrim(substr(pl.reason, 9)), 0, 0, 0 FROM temp.plan pl WHERE pl.action = 'update'"
-		" UNION ALL SELECT kind, person_id, NULL, 0, 0, flags FROM temp.pre_events"
-		/* one event per person whose primary or secondary manager changed,
-		 * with the primary manager they had */
-		" UNION ALL SELECT 6, h.person_id, NULL, 0,"
-		"  coalesce(max(CASE WHEN h.kind = 'primary' THEN coalesce(h.old_id, 0) END),"
-		"  (SELECT pm.manager_id FROM person_managers pm WHERE pm.person_id = h.person_id"
-		"  AND pm.kind = 'primary'), 0), 0 FROM temp.hier h WHERE h.action = 'manager'"
-		"  GROUP BY h.person_id"
-		" UNION ALL SELECT CASE h.action WHEN 'join' THEN 7 ELSE 8 END, h.person_id, NULL,"
-		"  h.group_id, 0, 0"
-		"  FROM temp.hier h WHERE h.action IN ('join', 'leave')"
-		") e JOIN people p ON p.id = e.person_id LEFT JOIN groups g ON g.id = e.group_id "
-		"ORDER BY e.kind, p.username, g.name, e.group_id";
+	const char *collect = rc->ld != NULL ? events_loaded : events_planned;
 	struct stmt *s;
 	int r, fr = 0;
 

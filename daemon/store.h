@@ -89,6 +89,30 @@ int store_commit(struct store *st);
 /* 0 also when no transaction was open. */
 int store_rollback(struct store *st);
 bool store_in_txn(struct store *st);
+/* ---- bulk loads ----------------------------------------------------------- */
+
+/* A bulk load is a write transaction that fills tables by large sets, begun
+ * with store_bulk_begin() instead of store_begin(): for a first load into
+ * tables that have no rows yet. The driver may then leave the check of each
+ * row's references (foreign keys) to one check at the end, and take down
+ * the indexes named (a NULL-ended list; ones that are not unique, whose
+ * keys would come in no order) until store_bulk_index() builds them
+ * again, each in one sort rather than an insert a row. The caller builds a
+ * table's indexes before it reads the table by them. store_commit() builds
+ * what is left and checks every reference first: one that points nowhere
+ * refuses the commit (-EIO, the transaction still open, store_errmsg()
+ * names it) and the caller rolls back. The commit or the rollback ends the
+ * bulk load: references are checked row by row again; a rollback brings
+ * the indexes back as they were. Writes of other connections (the
+ * platform's) are checked as ever. 0, or as store_begin(); -ENOENT when an
+ * index named does not exist; -EINVAL inside a transaction. */
+int store_bulk_begin(struct store *st, const char *const *indexes);
+/* Build again the indexes store_bulk_begin() took down on table (NULL:
+ * on every table): 0 or a negative errno. */
+int store_bulk_index(struct store *st, const char *table);
+/* Whether a bulk load is under way. */
+bool store_in_bulk(struct store *st);
+
 /* Savepoints inside a transaction: name is a plain identifier. rollback_to
  * undoes what was done since the savepoint and keeps it; release forgets it. */
 int store_savepoint(struct store *st, const char *name);

@@ -40,11 +40,22 @@ struct stmt {
 	char sql[];
 };
 
+/* An index a bulk load took down, to build again. */
+struct bulk_index {
+	char *name, *table, *sql;
+	bool built;
+};
+
 struct store {
 	sqlite3 *db;
 	int busy_timeout;   /* ms */
 	size_t ncached;
 	struct stmt *bucket[STMT_BUCKETS];
+	bool bulk;                  /* a bulk load is under way */
+	bool rollback_journal;      /* it left WAL mode for a rollback journal */
+	struct bulk_index *down;    /* the indexes it took down */
+	size_t ndown;
+	char note[512];             /* a failure of the driver's own; "" none */
 	char errbuf[1024];
 };
 
@@ -142,10 +153,11 @@ const char *
 store_errmsg(struct store *st)
 {
 	const char *path = sqlite3_db_filename(st->db, "main");
+	const char *msg = st->note[0] != '\0' ? st->note : sqlite3_errmsg(st->db);
 
 	if (path == NULL || path[0] == '\0')
-		return sqlite3_errmsg(st->db);
-	snprintf(st->errbuf, sizeof(st->errbuf), "%s: %s", path, sqlite3_errmsg(st->db));
+		return msg;
+	snprintf(st->errbuf, sizeof(st->errbuf), "%s: %s", path, msg);
 	return st->errbuf;
 }
 
@@ -370,11 +382,17 @@ fail:
 	return r;
 }
 
+static void bulk_end(struct store *st);
+static int set_journal(struct store *st, const char *journal_mode);
+
 void
 store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	bulk_end(st);
+	if (st->rollback_journal && sqlite3_get_autocommit(st->db))
+		set_journal(st, "wal");   /* else at its next open */
 	for (size_t b = 0; b < STMT_BUCKETS; b++) {
 		struct stmt *n;
 		for (struct stmt *s = st->bucket[b]; s != NULL; s = n) {
@@ -401,18 +419,33 @@ store_begin_temp(struct store *st)
 	return store_exec(st, "BEGIN");
 }
 
+static int bulk_finish(struct store *st);
+
 int
 store_commit(struct store *st)
 {
-	return store_exec(st, "COMMIT");
+	int r;
+
+	if (st->bulk && (r = bulk_finish(st)) < 0)
+		return r;
+	r = store_exec(st, "COMMIT");
+	if (r == 0)
+		bulk_end(st);
+	return r;
 }
 
 int
 store_rollback(struct store *st)
 {
-	if (sqlite3_get_autocommit(st->db))
-		return 0;
-	return store_exec(st, "ROLLBACK");
+	int r = 0;
+
+	if (!sqlite3_get_autocommit(st->db))
+		r = store_exec(st, "ROLLBACK");
+	bulk_end(st);
+	/* Nothing written: back to WAL mode at once (else at the close). */
+	if (st->rollback_journal && sqlite3_get_autocommit(st->db) && set_journal(st, "wal") == 0)
+		st->rollback_journal = false;
+	return r;
 }
 
 int
@@ -420,6 +453,13 @@ store_checkpoint(struct store *st)
 {
 	int rc;
 
+	/* After a bulk load that left WAL mode: back to it, with no WAL to copy. */
+	if (st->rollback_journal) {
+		if (store_in_txn(st) || set_journal(st, "wal") < 0)
+			return -EBUSY;
+		st->rollback_journal = false;
+		return 0;
+	}
 	/* Short readers come and go: a few tries find a moment with none. */
 	sqlite3_busy_timeout(st->db, CHECKPOINT_WAIT_MS);
 	for (int i = 0; i < 4; i++) {
@@ -437,6 +477,235 @@ store_in_txn(struct store *st)
 	return !sqlite3_get_autocommit(st->db);
 }
 
+
+/* ---- bulk loads ------------------------------------------------------------- */
+
+/* The journal mode is journal_mode ("wal", "delete"): 0 when it is now, else
+ * -EBUSY (another connection has the store open, or none could be had). */
+static int
+set_journal(struct store *st, const char *journal_mode)
+{
+	char sql[64];
+	sqlite3_stmt *s = NULL;
+	int r = -EBUSY;
+
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = %s", journal_mode);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW &&
+	    strcmp((const char *)sqlite3_column_text(s, 0), journal_mode) == 0)
+		r = 0;
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* End a bulk load: references are checked row by row again. (The store
+ * goes back to WAL mode at the checkpoint after the commit, or when it is
+ * closed: the commit's own steps stay the commit's.) */
+static void
+bulk_end(struct store *st)
+{
+	for (size_t i = 0; i < st->ndown; i++) {
+		free(st->down[i].name);
+		free(st->down[i].table);
+		free(st->down[i].sql);
+	}
+	free(st->down);
+	st->down = NULL;
+	st->ndown = 0;
+	st->note[0] = '\0';
+	if (st->bulk && sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	st->bulk = false;
+}
+
+/* Keep the index name of table, made by sql, to build again: 0 or -ENOMEM. */
+static int
+bulk_keep(struct store *st, const char *name, const char *table, const char *sql)
+{
+	struct bulk_index *d = realloc(st->down, (st->ndown + 1) * sizeof(*d)), *x;
+
+	if (d == NULL)
+		return -ENOMEM;
+	st->down = d;
+	x = &d[st->ndown];
+	*x = (struct bulk_index){ .name = strdup(name), .table = strdup(table),
+				  .sql = strdup(sql) };
+	st->ndown++;
+	return x->name && x->table && x->sql ? 0 : -ENOMEM;
+}
+
+/* Take down the index name, keeping how to build it again: 0, -ENOENT when
+ * the store has no such index, or another negative errno. */
+static int
+bulk_take_down(struct store *st, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	char *sql;
+	int rc, r;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT tbl_name, sql FROM sqlite_schema "
+				"WHERE type = 'index' AND name = ?1 AND sql IS NOT NULL", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return errno_of(rc);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		r = bulk_keep(st, name, (const char *)sqlite3_column_text(s, 0),
+			      (const char *)sqlite3_column_text(s, 1));
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+	sqlite3_finalize(s);
+	if (r < 0)
+		return r;
+	if ((sql = sqlite3_mprintf("DROP INDEX \"%w\"", name)) == NULL)
+		return -ENOMEM;
+	r = store_exec(st, sql);
+	sqlite3_free(sql);
+	return r;
+}
+
+int
+store_bulk_begin(struct store *st, const char *const *indexes)
+{
+	int r;
+
+	if (store_in_txn(st) || st->bulk)
+		return -EINVAL;
+	/* A no-op inside a transaction: set before it begins. */
+	if ((r = store_exec(st, "PRAGMA foreign_keys = OFF")) < 0)
+		return r;
+	/* With nobody else connected, a rollback journal: the pages are written
+	 * once, into the store file, where WAL would write them to the WAL and
+	 * copy them at the checkpoint (the journal keeps only the few pages the
+	 * store had); a crash before the commit is rolled back at the next open
+	 * as ever. Readers that come meanwhile wait for the commit. */
+	st->rollback_journal = set_journal(st, "delete") == 0;
+	st->bulk = true;
+	if ((r = store_begin(st)) < 0) {
+		bulk_end(st);
+		return r;
+	}
+	for (size_t i = 0; indexes[i] != NULL && r == 0; i++)
+		r = bulk_take_down(st, indexes[i]);
+	return r;
+}
+
+int
+store_bulk_index(struct store *st, const char *table)
+{
+	for (size_t i = 0; i < st->ndown; i++) {
+		struct bulk_index *d = &st->down[i];
+		int r;
+
+		if (d->built || (table != NULL && strcmp(d->table, table) != 0))
+			continue;
+		if ((r = store_exec(st, d->sql)) < 0)
+			return r;
+		d->built = true;
+	}
+	return 0;
+}
+
+bool
+store_in_bulk(struct store *st)
+{
+	return st->bulk;
+}
+
+/* Run sql (an sqlite3_mprintf() text, freed here, NULL when it could not
+ * be made): 1 with its first row in *out (the caller finalizes it), 0 when
+ * it has none, or a negative errno. */
+static int
+first_row(struct store *st, char *sql, sqlite3_stmt **out)
+{
+	int rc;
+
+	if (sql == NULL)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+	sqlite3_free(sql);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(*out)) == SQLITE_ROW)
+		return 1;
+	sqlite3_finalize(*out);
+	*out = NULL;
+	return rc == SQLITE_DONE ? 0 : errno_of(rc);
+}
+
+/* The first value of child.col that no row of parent has in pcol, in
+ * st->note: -EIO; 0 when there is none. The column's values are read once
+ * each, in order (through its index when it has one, else sorted first), so
+ * that the parent's rows are looked up in order too, not once a row at
+ * random as foreign_key_check() does. */
+static int
+check_column(struct store *st, const char *child, const char *col, const char *parent,
+	     const char *pcol)
+{
+	sqlite3_stmt *s;
+	int r = first_row(st, sqlite3_mprintf("SELECT v FROM (SELECT \"%w\" AS v FROM \"%w\" "
+					       "WHERE \"%w\" IS NOT NULL GROUP BY \"%w\") WHERE NOT "
+					       "EXISTS (SELECT 1 FROM \"%w\" WHERE \"%w\" = v) LIMIT 1",
+					       col, child, col, col, parent, pcol), &s);
+
+	if (r == 1) {
+		snprintf(st->note, sizeof(st->note), "%s.%s %s refers to no row of %s: nothing of "
+			 "this run is written", child, col, (const char *)sqlite3_column_text(s, 0),
+			 parent);
+		sqlite3_finalize(s);
+		r = -EIO;
+	}
+	return r;
+}
+
+/* The first row of table whose reference points nowhere, as SQLite's own
+ * check finds it, in st->note: -EIO; 0 when there is none. */
+static int
+check_table(struct store *st, const char *table)
+{
+	sqlite3_stmt *s;
+	int r = first_row(st, sqlite3_mprintf("PRAGMA foreign_key_check(\"%w\")", table), &s);
+
+	if (r == 1) {
+		snprintf(st->note, sizeof(st->note), "%s row %lld refers to a row of %s that "
+			 "does not exist: nothing of this run is written", table,
+			 (long long)sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 2));
+		sqlite3_finalize(s);
+		r = -EIO;
+	}
+	return r;
+}
+
+/* Before a bulk load commits: its indexes built again, and every reference
+ * of the store checked: each foreign key of one column by its distinct
+ * values (check_column), any other by SQLite's own check of its table. */
+static int
+bulk_finish(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	if ((r = store_bulk_index(st, NULL)) < 0)
+		return r;
+	rc = sqlite3_prepare_v2(st->db, "SELECT m.name, f.\"from\", f.\"table\", f.\"to\", "
+				"(SELECT count(*) FROM pragma_foreign_key_list(m.name) k "
+				" WHERE k.id = f.id) FROM sqlite_schema m, "
+				"pragma_foreign_key_list(m.name) f WHERE m.type = 'table' "
+				"ORDER BY m.name, f.id, f.seq", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return errno_of(rc);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *table = (const char *)sqlite3_column_text(s, 0);
+
+		if (sqlite3_column_int(s, 4) == 1 && sqlite3_column_type(s, 3) != SQLITE_NULL)
+			r = check_column(st, table, (const char *)sqlite3_column_text(s, 1),
+					 (const char *)sqlite3_column_text(s, 2),
+					 (const char *)sqlite3_column_text(s, 3));
+		else
+			r = check_table(st, table);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = errno_of(rc);
+	sqlite3_finalize(s);
+	return r;
+}
 
 /* ---- savepoints ------------------------------------------------------------ */
 

@@ -430,28 +430,17 @@ check_read(struct run *run)
 	return 0;
 }
 
-/* Read the people into staging. The read starts first: a server finds its
- * first page while staging loads the store's people. */
+/* Stage the people read: 0 at the end of the read (its last next() in
+ * *last: 0, or the source's failure), or a negative errno when the run
+ * stops or staging fails. */
 static int
-phase_people(struct run *run)
+stage_people(struct run *run, int *last)
 {
 	struct source *src = run->src;
 	struct source_entry e;
 	double t;
 	int r;
 
-	if ((r = src->ops->read(src, SOURCE_PEOPLE)) < 0)
-		return source_failed(run, r, true);
-	src->members_same = false;
-	t = time_mono();
-	r = src->ops->changes_only != NULL && src->ops->changes_only(src) ?
-	    recon_stage_begin_changes(run->st, &run->rc) : recon_stage_begin(run->st, &run->rc);
-	run->stage_secs += time_mono() - t;
-	if (r < 0) {
-		log_error("store: cannot stage: %s", store_errmsg(run->st));
-		set_reason(run, "cannot create the staging tables");
-		return r;
-	}
 	while ((r = src->ops->next(src, &e)) == 1) {
 		run->read++;
 		t = time_mono();
@@ -462,15 +451,64 @@ phase_people(struct run *run)
 			set_reason(run, "staging failed");
 			return r;
 		}
-		if (stop_asked(run, SYNC_READING, run->read)) {
-			run->rec.entries_read = run->read;
-			return stop(run);
-		}
+		if (stop_asked(run, SYNC_READING, run->read))
+			return -ECANCELED;
 	}
+	*last = r;
+	return 0;
+}
+
+/* The people read, to its end: 0, or a negative errno (the run's reason
+ * set). */
+static int
+read_people(struct run *run)
+{
+	struct source *src = run->src;
+	int r, last = 0;
+
+	r = stage_people(run, &last);
 	run->rec.entries_read = run->read;
-	log_note(src);
+	if (r == -ECANCELED)
+		return stop(run);
 	if (r < 0)
-		return source_failed(run, r, false);
+		return r;
+	log_note(src);
+	return last < 0 ? source_failed(run, last, false) : 0;
+}
+
+/* Read the people into staging. The read starts first: a server finds its
+ * first page while staging loads the store's people. */
+static int
+phase_people(struct run *run)
+{
+	struct source *src = run->src;
+	bool loading;
+	double t;
+	int r;
+
+	if ((r = src->ops->read(src, SOURCE_PEOPLE)) < 0)
+		return source_failed(run, r, true);
+	src->members_same = false;
+	t = time_mono();
+	if (src->ops->changes_only != NULL && src->ops->changes_only(src))
+		r = recon_stage_begin_changes(run->st, &run->rc);
+	else if (!run->o->dry_run && run->cf->store.bulk_load)
+		r = recon_stage_begin_load(run->st, &run->ro, &run->rc);
+	else
+		r = recon_stage_begin(run->st, &run->rc);
+	run->stage_secs += time_mono() - t;
+	if ((loading = r == 0 && recon_loading(run->rc)))
+		log_debug("the store has no people: loading them as they are read");
+	if (r < 0) {
+		log_error("store: cannot stage: %s", store_errmsg(run->st));
+		set_reason(run, "cannot create the staging tables");
+		return r;
+	}
+	if ((r = read_people(run)) < 0)
+		return r;
+	if (loading && !recon_loading(run->rc))
+		log_debug("two entries with one id or username: the people loaded were staged "
+			  "instead, and the rest of the read too");
 	run->f.complete = run->ro.complete = src->ops->complete(src);
 	if (!run->f.complete) {
 		log_error("directory read incomplete after %lld entries: %s; "
@@ -587,7 +625,8 @@ phase_plan(struct run *run)
 
 	if (stop_asked(run, SYNC_APPLYING, run->read))
 		return stop(run);
-	if ((r = store_begin(st)) < 0) {
+	/* (A first load holds the write lock since the read began.) */
+	if (!store_in_txn(st) && (r = store_begin(st)) < 0) {
 		log_error("store: cannot lock for writing: %s", store_errmsg(st));
 		set_reason(run, "cannot lock the store");
 		return r;

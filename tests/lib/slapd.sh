@@ -83,6 +83,7 @@
 #                          ROSTERD_CONF_GROUPS_EXTRA added inside groups = { }
 #                          ROSTERD_CONF_ATTRIBUTES   whole text inside attributes = { }
 #                          ROSTERD_CONF_STORE_PATH   (FILE's dir/learning.db)
+#                          ROSTERD_CONF_STORE_EXTRA  added inside store = { }
 #                          ROSTERD_CONF_SYNC         whole text inside sync = { }, default
 #                            max_disable = 500; max_disable_percent = 10.0;
 #                            initial_status = "invited";
@@ -583,6 +584,7 @@ ldap = {
 
 store = {
   path = "${ROSTERD_CONF_STORE_PATH:-$confdir/learning.db}";
+  ${ROSTERD_CONF_STORE_EXTRA:-}
 };
 
 sync = {
