@@ -2,7 +2,8 @@
 #   make            build build/rosterd and build/rosterctl
 #   make demo       install what is missing, build, sync a sample directory
 #   make check      install what is missing, build, run every test, then again
-#                   with AddressSanitizer and UndefinedBehaviorSanitizer
+#                   with AddressSanitizer and UndefinedBehaviorSanitizer, then
+#                   the threaded path with ThreadSanitizer (make check-tsan)
 #   make check-long the fault tests at their full counts (docs/reliability.md)
 #   make check-compat  the compat scenarios (tests/compat) on OpenLDAP, Samba AD
 #                   and 389-DS, all of them (make check runs them all on OpenLDAP
@@ -36,16 +37,16 @@ WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS_ALL = -Idaemon -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
                -DPLUGINDIR='"$(PLUGINDIR)"' $(CPPFLAGS)
-CFLAGS_ALL   = $(WARN) $(CFLAGS) $(SANFLAGS) -fstack-protector-strong \
+CFLAGS_ALL   = $(WARN) $(CFLAGS) $(SANFLAGS) -fstack-protector-strong -pthread \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libunistring (search folding, fold.c) has no pkg-config file in Debian 12.
-LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring $(LDLIBS)
+LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -pthread $(LDLIBS)
 # libxlsxwriter: rosterctl's Excel export (rosterctl_xlsx.c) alone.
 XLSX_PKG    := xlsxwriter
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c daemon/dir_sync.c \
-           daemon/store_sqlite.c daemon/store.c daemon/runs.c daemon/keyset.c daemon/load.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
+           daemon/store_sqlite.c daemon/store.c daemon/runs.c daemon/keyset.c daemon/load.c daemon/readahead.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
            daemon/notify.c daemon/metrics.c daemon/service.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c \
            daemon/view.c daemon/fold.c
@@ -81,6 +82,7 @@ FAULTS_BIN := $(B)/tests/faults/iofail.so $(B)/tests/faults/ldap-proxy \
               $(B)/tests/faults/platform $(FUZZ_TARGETS:%=$(B)/tests/fuzz_%)
 
 .PHONY: fuzz all deps demo check check-long check-compat check-unit check-integration check-faults \
+        check-tsan \
         bench bench-1m install install-sdk uninstall clean faults-bin
 .DELETE_ON_ERROR:
 
@@ -184,6 +186,17 @@ check: deps
 	tests/run.sh build
 	$(ASAN_MAKE) all unit-bin faults-bin
 	tests/run.sh build/asan
+	$(MAKE) check-tsan
+
+# The one threaded path (readahead.c, a first load reading ahead) under
+# ThreadSanitizer: its unit test and the first loads of t_bulk_load.
+TSAN_MAKE := $(MAKE) B=build/tsan CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=thread -fno-omit-frame-pointer"
+check-tsan: deps
+	$(TSAN_MAKE) all unit-bin
+	TSAN_OPTIONS=halt_on_error=1:exitcode=97 TESTS=unit ONLY=readahead tests/run.sh build/tsan
+	TSAN_OPTIONS=halt_on_error=1:exitcode=97 TESTS=integration ONLY=t_bulk_load \
+	    tests/run.sh build/tsan
 
 # The man pages: any mandoc warning or error fails.
 .PHONY: lint-man

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "util.h"
 #include "source.h"
+#include "readahead.h"
 #include "sync_print.h"
 #include "sync.h"
 
@@ -432,16 +433,18 @@ check_read(struct run *run)
 
 /* Stage the people read: 0 at the end of the read (its last next() in
  * *last: 0, or the source's failure), or a negative errno when the run
- * stops or staging fails. */
+ * stops or staging fails. A first load reads ahead in a thread of its own
+ * (readahead.h), so that the directory is read and mapped while the store
+ * is written. */
 static int
-stage_people(struct run *run, int *last)
+stage_people(struct run *run, struct ahead *ahead, int *last)
 {
 	struct source *src = run->src;
 	struct source_entry e;
 	double t;
 	int r;
 
-	while ((r = src->ops->next(src, &e)) == 1) {
+	while ((r = ahead ? ahead_next(ahead, &e) : src->ops->next(src, &e)) == 1) {
 		run->read++;
 		t = time_mono();
 		r = stage_person(run, &e);
@@ -461,12 +464,16 @@ stage_people(struct run *run, int *last)
 /* The people read, to its end: 0, or a negative errno (the run's reason
  * set). */
 static int
-read_people(struct run *run)
+read_people(struct run *run, bool loading)
 {
 	struct source *src = run->src;
+	struct ahead *ahead = NULL;
 	int r, last = 0;
 
-	r = stage_people(run, &last);
+	if (loading && (r = ahead_start(src, &ahead)) < 0)
+		log_debug("cannot read ahead (%s): reading in turn", strerror(-r));
+	r = stage_people(run, ahead, &last);
+	ahead_stop(ahead);
 	run->rec.entries_read = run->read;
 	if (r == -ECANCELED)
 		return stop(run);
@@ -504,7 +511,7 @@ phase_people(struct run *run)
 		set_reason(run, "cannot create the staging tables");
 		return r;
 	}
-	if ((r = read_people(run)) < 0)
+	if ((r = read_people(run, loading)) < 0)
 		return r;
 	if (loading && !recon_loading(run->rc))
 		log_debug("two entries with one id or username: the people loaded were staged "
