@@ -1076,6 +1076,7 @@ groups_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts *
 	struct store *st = recon_store(rc);
 	struct keyset groups = { 0 };
 	long long had, n = 0;
+	double t = time_mono();
 	int r;
 
 	if ((r = group_rows(rc, o, c)) < 0 || (r = group_keys(rc, &groups)) < 0)
@@ -1094,9 +1095,11 @@ groups_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts *
 	    (n = add_group_edges(rc)) < 0 ||
 	    (removals_allowed(o) && had && (n = remove_edges(rc, REMOVE_EDGES_TO_GROUPS)) < 0))
 		goto fail;
+	log_debug("group rows and members in %.3f s", time_mono() - t);
 	if ((n = recon_sql(rc, eff_loaded_sql, o)) < 0)
 		goto fail;
 	c->joins = n;
+	log_debug("%lld memberships in %.3f s", n, time_mono() - t);
 	if ((r = store_bulk_index(st, "group_membership")) < 0)
 		goto out;
 	r = audit_joins_loaded(rc, o);

@@ -633,21 +633,56 @@ first_row(struct store *st, char *sql, sqlite3_stmt **out)
 	return rc == SQLITE_DONE ? 0 : errno_of(rc);
 }
 
+/* When pcol is parent's integer primary key and its rows have every id
+ * from *lo to *hi (a table rows were only added to, as in a first load):
+ * 1; 0 otherwise; or a negative errno. */
+static int
+dense_key(struct store *st, const char *parent, const char *pcol, long long *lo,
+	  long long *hi)
+{
+	sqlite3_stmt *s;
+	int r = first_row(st, sqlite3_mprintf("SELECT (SELECT count(*) FROM "
+					       "pragma_table_info('%q') WHERE pk > 0), (SELECT pk = 1 AND "
+					       "upper(type) = 'INTEGER' FROM pragma_table_info('%q') WHERE "
+					       "name = '%q'), min(\"%w\"), max(\"%w\"), count(*) FROM \"%w\"",
+					       parent, parent, pcol, pcol, pcol, parent), &s);
+
+	if (r == 1) {
+		*lo = sqlite3_column_int64(s, 2);
+		*hi = sqlite3_column_int64(s, 3);
+		r = sqlite3_column_int(s, 0) == 1 && sqlite3_column_int(s, 1) == 1 &&
+		    sqlite3_column_type(s, 2) == SQLITE_INTEGER &&
+		    sqlite3_column_int64(s, 4) == *hi - *lo + 1;
+		sqlite3_finalize(s);
+	}
+	return r;
+}
+
 /* The first value of child.col that no row of parent has in pcol, in
- * st->note: -EIO; 0 when there is none. The column's values are read once
- * each, in order (through its index when it has one, else sorted first), so
- * that the parent's rows are looked up in order too, not once a row at
- * random as foreign_key_check() does. */
+ * st->note: -EIO; 0 when there is none. Against a dense integer key
+ * (dense_key), a value refers to a row when it is an integer from the
+ * first id to the last: one pass over the column, no lookup. Otherwise the
+ * column's values are read once each, in order (through its index when it
+ * has one, else sorted first), so that the parent's rows are looked up in
+ * order too, not once a row at random as foreign_key_check() does. */
 static int
 check_column(struct store *st, const char *child, const char *col, const char *parent,
 	     const char *pcol)
 {
+	long long lo = 0, hi = 0;
 	sqlite3_stmt *s;
-	int r = first_row(st, sqlite3_mprintf("SELECT v FROM (SELECT \"%w\" AS v FROM \"%w\" "
-					       "WHERE \"%w\" IS NOT NULL GROUP BY \"%w\") WHERE NOT "
-					       "EXISTS (SELECT 1 FROM \"%w\" WHERE \"%w\" = v) LIMIT 1",
-					       col, child, col, col, parent, pcol), &s);
+	int r = dense_key(st, parent, pcol, &lo, &hi);
 
+	if (r == 1)
+		r = first_row(st, sqlite3_mprintf("SELECT \"%w\" FROM \"%w\" WHERE \"%w\" IS NOT "
+						   "NULL AND NOT (\"%w\" = CAST(\"%w\" AS INTEGER) AND "
+						   "\"%w\" BETWEEN %lld AND %lld) LIMIT 1", col, child,
+						   col, col, col, col, lo, hi), &s);
+	else if (r == 0)
+		r = first_row(st, sqlite3_mprintf("SELECT v FROM (SELECT \"%w\" AS v FROM \"%w\" "
+						   "WHERE \"%w\" IS NOT NULL GROUP BY \"%w\") WHERE "
+						   "NOT EXISTS (SELECT 1 FROM \"%w\" WHERE \"%w\" = v) "
+						   "LIMIT 1", col, child, col, col, parent, pcol), &s);
 	if (r == 1) {
 		snprintf(st->note, sizeof(st->note), "%s.%s %s refers to no row of %s: nothing of "
 			 "this run is written", child, col, (const char *)sqlite3_column_text(s, 0),
