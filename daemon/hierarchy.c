@@ -672,26 +672,43 @@ role_groups(struct recon *rc, const struct conf *cf)
 	return r;
 }
 
+/* Everyone's role, the general way: for each present person, the highest
+ * of their groups' and of having a report. */
+static const char roles_sql[] =
+	"INSERT INTO temp.hier (action, person_id, subject, detail, kind) "
+	"SELECT 'role', id, username, role || ' -> ' || want, want FROM ("
+	" SELECT p.id, p.username, p.role, CASE max("
+	"  coalesce((SELECT max(r.rank) FROM group_membership m JOIN temp.role_groups r "
+	"   ON r.group_id = m.group_id WHERE m.person_id = p.id), 0),"
+	"  CASE WHEN EXISTS (SELECT 1 FROM person_managers pm JOIN people q "
+	"   ON q.id = pm.person_id AND q.missing_since IS NULL "
+	"   WHERE pm.manager_id = p.id AND pm.kind = 'primary') THEN 1 ELSE 0 END) "
+	"  WHEN 2 THEN 'admin' WHEN 1 THEN 'manager' ELSE 'learner' END AS want "
+	" FROM people p WHERE p.missing_since IS NULL) "
+	"WHERE role <> want ORDER BY username";
+
+/* A first load's: everyone loaded is a learner, so only those a role group
+ * or a report makes more change, found from the groups and reports
+ * themselves rather than by asking for every person. */
+static const char roles_loaded_sql[] =
+	"INSERT INTO temp.hier (action, person_id, subject, detail, kind) "
+	"SELECT 'role', p.id, p.username, p.role || ' -> ' || w.want, w.want FROM ("
+	" SELECT id, CASE max(rank) WHEN 2 THEN 'admin' ELSE 'manager' END AS want FROM ("
+	"  SELECT manager_id AS id, 1 AS rank FROM person_managers WHERE kind = 'primary'"
+	"  UNION ALL SELECT m.person_id, r.rank FROM temp.role_groups r"
+	"  JOIN group_membership m ON m.group_id = r.group_id) GROUP BY id HAVING max(rank) > 0) w "
+	"JOIN people p ON p.id = w.id WHERE p.role <> w.want ORDER BY p.username";
+
+/* The roles that change (by sql, one of the above): into temp.hier, then
+ * applied. */
 static int
-sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c, const char *sql)
 {
 	long long r;
 
 	if ((r = role_groups(rc, o->cf)) < 0)
 		return (int)r;
-	r = recon_sql(rc,
-		"INSERT INTO temp.hier (action, person_id, subject, detail, kind) "
-		"SELECT 'role', id, username, role || ' -> ' || want, want FROM ("
-		" SELECT p.id, p.username, p.role, CASE max("
-		"  coalesce((SELECT max(r.rank) FROM group_membership m JOIN temp.role_groups r "
-		"   ON r.group_id = m.group_id WHERE m.person_id = p.id), 0),"
-		"  CASE WHEN EXISTS (SELECT 1 FROM person_managers pm JOIN people q "
-		"   ON q.id = pm.person_id AND q.missing_since IS NULL "
-		"   WHERE pm.manager_id = p.id AND pm.kind = 'primary') THEN 1 ELSE 0 END) "
-		"  WHEN 2 THEN 'admin' WHEN 1 THEN 'manager' ELSE 'learner' END AS want "
-		" FROM people p WHERE p.missing_since IS NULL) "
-		"WHERE role <> want ORDER BY username", NULL);
-	if (r < 0)
+	if ((r = recon_sql(rc, sql, NULL)) < 0)
 		return (int)r;
 	c->role_changes = r;
 	if (r == 0)
@@ -754,7 +771,8 @@ loaded_manager(struct recon *rc, struct stmt *ins, struct stmt *prob, long long 
 	return r < 0 ? r : s == ins;
 }
 
-/* The managers of everyone loaded, in person_managers' order, audited. */
+/* The managers of everyone loaded, in person_managers' order (audited with
+ * the rest: audit_loaded). */
 static int
 managers_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 {
@@ -788,15 +806,7 @@ out:
 	stmt_done(ins);
 	stmt_done(prob);
 	free(base);
-	if (r < 0 || (r = log_manager_problems(rc, &c->manager_warnings)) < 0)
-		return r;
-	r = recon_audit_sql(rc, RECON_HIERARCHY,
-		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
-		"SELECT :now, :run, 'sync', 'manager', pm.person_id, p.username, "
-		"pm.kind || ' manager: none -> ' || m.username FROM person_managers pm "
-		"JOIN people p ON p.id = pm.person_id JOIN people m ON m.id = pm.manager_id "
-		"ORDER BY pm.person_id, pm.kind", o);
-	return r < 0 ? r : 0;
+	return r < 0 ? r : log_manager_problems(rc, &c->manager_warnings);
 }
 
 /* The present groups by the key of their DN: 0, 1 when two share a key
@@ -947,11 +957,11 @@ out:
 	return r < 0 ? r : 0;
 }
 
-/* The names of the groups by id, for the audit rows of a first load. */
+/* Names by id (of groups, of managers), for the audit rows of a load. */
 struct names {
 	long long *id;
 	char **name;
-	size_t n;
+	size_t n, cap;
 };
 
 static void
@@ -963,22 +973,30 @@ names_free(struct names *g)
 	free(g->id);
 }
 
+/* The rows of sql (id, name; in order of id) into g. */
 static int
-names_load(struct recon *rc, struct names *g)
+names_load(struct recon *rc, const char *sql, struct names *g)
 {
-	long long n = recon_count(rc, "SELECT count(*) FROM groups");
 	struct stmt *s;
 	int r;
 
-	if (n < 0)
-		return (int)n;
-	g->id = calloc((size_t)n + 1, sizeof(*g->id));
-	g->name = calloc((size_t)n + 1, sizeof(*g->name));
-	if (g->id == NULL || g->name == NULL)
-		return -ENOMEM;
-	if ((r = store_prepare(recon_store(rc), "SELECT id, name FROM groups ORDER BY id", &s)) < 0)
+	if ((r = store_prepare(recon_store(rc), sql, &s)) < 0)
 		return r;
-	while (g->n < (size_t)n && (r = stmt_step(s)) == 1) {
+	while ((r = stmt_step(s)) == 1) {
+		if (g->n == g->cap) {
+			size_t cap = g->cap ? 2 * g->cap : 256;
+			long long *id = realloc(g->id, cap * sizeof(*id));
+			char **name = id ? realloc(g->name, cap * sizeof(*name)) : NULL;
+
+			if (id != NULL)
+				g->id = id;
+			if (name == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			g->name = name;
+			g->cap = cap;
+		}
 		if ((g->name[g->n] = strdup(stmt_text(s, 1))) == NULL) {
 			r = -ENOMEM;
 			break;
@@ -997,72 +1015,93 @@ names_find(const struct names *g, long long id)
 	return at ? g->name[at - g->id] : "";
 }
 
-/* The audit row of one join: "group G" or "group G via V". */
+/* The audit rows of a load, person by person (audit_loaded). */
+struct audit_pass {
+	struct stmt *people, *mgr, *join, *ins;
+	int mr, jr;                 /* where mgr and join stand: 1 a row, 0 the end */
+	struct names groups, managers;
+	const struct recon_opts *o;
+};
+
 static int
-audit_join(struct stmt *ins, const struct recon_opts *o, const struct names *g,
-	   long long person, const char *username, long long group, long long via)
+audit_row(struct audit_pass *a, const char *action, long long person, const char *username,
+	  const char *detail)
 {
-	char detail[1024];
 	int r;
 
-	snprintf(detail, sizeof(detail), "group %s%s%s", names_find(g, group),
-		 via != group ? " via " : "", via != group ? names_find(g, via) : "");
-	stmt_bind_text(ins, 1, o->now);
-	stmt_bind_int(ins, 2, o->run_id);
-	stmt_bind_int(ins, 3, person);
-	stmt_bind_text(ins, 4, username);
-	stmt_bind_text(ins, 5, detail);
-	r = stmt_step(ins);
-	stmt_reset(ins);
+	stmt_bind_text(a->ins, 1, a->o->now);
+	stmt_bind_int(a->ins, 2, a->o->run_id);
+	stmt_bind_text(a->ins, 3, action);
+	stmt_bind_int(a->ins, 4, person);
+	stmt_bind_text(a->ins, 5, username);
+	stmt_bind_text(a->ins, 6, detail);
+	r = stmt_step(a->ins);
+	stmt_reset(a->ins);
 	return r < 0 ? r : 0;
 }
 
-/* The audit rows of a first load's joins, person by person: the
- * memberships sorted once, each person's username read once, in order.
- * SQLite: "+" keeps the index out of the ORDER BY, so the rows are sorted
- * in one pass rather than read through the index with a lookup each. */
+/* Person p's rows: the creation, the managers, the joins. */
 static int
-audit_joins_loaded(struct recon *rc, const struct recon_opts *o)
+audit_person(struct audit_pass *a, long long p, const char *username, bool dir_disabled)
 {
-	struct stmt *s = NULL, *u = NULL, *ins = NULL;
-	struct names g = { 0 };
-	char *name = NULL;
-	long long last = 0;
+	char detail[1024];
+	int r = audit_row(a, "create", p, username, dir_disabled ?
+			  "new entry, disabled in the directory" : "new entry");
+
+	for (; r == 0 && a->mr == 1 && stmt_int(a->mgr, 0) == p; a->mr = stmt_step(a->mgr)) {
+		snprintf(detail, sizeof(detail), "%s manager: none -> %s", stmt_text(a->mgr, 1),
+			 names_find(&a->managers, stmt_int(a->mgr, 2)));
+		r = audit_row(a, "manager", p, username, detail);
+	}
+	for (; r == 0 && a->jr == 1 && stmt_int(a->join, 0) == p; a->jr = stmt_step(a->join)) {
+		long long g = stmt_int(a->join, 1), via = stmt_int(a->join, 2);
+
+		snprintf(detail, sizeof(detail), "group %s%s%s", names_find(&a->groups, g),
+			 via != g ? " via " : "", via != g ? names_find(&a->groups, via) : "");
+		r = audit_row(a, "join", p, username, detail);
+	}
+	return r < 0 ? r : a->mr < 0 ? a->mr : a->jr < 0 ? a->jr : 0;
+}
+
+/* The audit rows of a first load, person by person in order of id, each
+ * person's creation, managers and joins together: the people, their
+ * managers and their memberships read side by side in that order (the
+ * memberships sorted once; "+" keeps the index out of the ORDER BY, for
+ * SQLite), so that no row is looked up at random. The managers'
+ * usernames are read first, as the groups' names. */
+static int
+audit_loaded(struct recon *rc, const struct recon_opts *o)
+{
+	struct audit_pass a = { .o = o };
 	double t = time_mono();
 	int r;
 
-	if ((r = names_load(rc, &g)) < 0 ||
+	if ((r = names_load(rc, "SELECT id, name FROM groups ORDER BY id", &a.groups)) < 0 ||
+	    (r = names_load(rc, "SELECT id, username FROM people WHERE id IN (SELECT manager_id "
+			    "FROM person_managers) ORDER BY id", &a.managers)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "SELECT id, username, dir_disabled FROM people "
+			       "ORDER BY id", &a.people)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "SELECT person_id, kind, manager_id FROM "
+			       "person_managers ORDER BY person_id, kind", &a.mgr)) < 0 ||
 	    (r = store_prepare(recon_store(rc), "SELECT person_id, group_id, via_group_id "
-			       "FROM group_membership ORDER BY +person_id, +group_id", &s)) < 0 ||
-	    (r = store_prepare(recon_store(rc), "SELECT username FROM people WHERE id = ?1",
-			       &u)) < 0 ||
+			       "FROM group_membership ORDER BY +person_id, +group_id", &a.join)) < 0 ||
 	    (r = store_prepare(recon_store(rc), "INSERT INTO audit_log (at, run_id, actor, "
-			       "action, person_id, subject, detail) VALUES (?1, ?2, 'sync', 'join', "
-			       "?3, ?4, ?5)", &ins)) < 0)
+			       "action, person_id, subject, detail) VALUES (?1, ?2, 'sync', ?3, ?4, "
+			       "?5, ?6)", &a.ins)) < 0)
 		goto out;
-	while ((r = stmt_step(s)) == 1) {
-		long long p = stmt_int(s, 0);
-
-		if (p != last) {
-			free(name);
-			stmt_bind_int(u, 1, p);
-			name = (r = stmt_step(u)) == 1 ? strdup(stmt_text(u, 0)) : NULL;
-			stmt_reset(u);
-			if (name == NULL) {
-				r = r < 0 ? r : r == 0 ? -EIO : -ENOMEM;
-				break;
-			}
-			last = p;
-		}
-		if ((r = audit_join(ins, o, &g, p, name, stmt_int(s, 1), stmt_int(s, 2))) < 0)
-			break;
-	}
+	a.mr = stmt_step(a.mgr);
+	a.jr = stmt_step(a.join);
+	while ((r = stmt_step(a.people)) == 1 &&
+	       (r = audit_person(&a, stmt_int(a.people, 0), stmt_text(a.people, 1),
+				 stmt_int(a.people, 2) != 0)) == 0)
+		;
 out:
-	free(name);
-	names_free(&g);
-	stmt_done(s);
-	stmt_done(u);
-	stmt_done(ins);
+	names_free(&a.groups);
+	names_free(&a.managers);
+	stmt_done(a.people);
+	stmt_done(a.mgr);
+	stmt_done(a.join);
+	stmt_done(a.ins);
 	recon_audit_add(rc, RECON_HIERARCHY, time_mono() - t);
 	return r < 0 ? r : 0;
 }
@@ -1089,8 +1128,11 @@ groups_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts *
 	}
 	/* Edges to groups (nesting) may be there from runs before; to people
 	 * none can be: a store of nobody. */
+	/* The edges to people in, their indexes are built: what follows reads
+	 * the edges by group. */
 	if ((had = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM group_members)")) < 0 ||
 	    (r = members_loaded(rc, o, &groups, c)) < 0 ||
+	    (r = store_bulk_index(st, "group_members")) < 0 ||
 	    (r = store_exec(st, schema_recon_edges_index)) < 0 ||
 	    (n = add_group_edges(rc)) < 0 ||
 	    (removals_allowed(o) && had && (n = remove_edges(rc, REMOVE_EDGES_TO_GROUPS)) < 0))
@@ -1100,9 +1142,6 @@ groups_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts *
 		goto fail;
 	c->joins = n;
 	log_debug("%lld memberships in %.3f s", n, time_mono() - t);
-	if ((r = store_bulk_index(st, "group_membership")) < 0)
-		goto out;
-	r = audit_joins_loaded(rc, o);
 	goto out;
 fail:
 	r = r < 0 ? r : n < 0 ? (int)n : -EIO;
@@ -1127,9 +1166,13 @@ work_out_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		return r;
 	log_debug("groups in %.3f s", time_mono() - t);
 	t = time_mono();
+	if ((r = audit_loaded(rc, o)) < 0)
+		return r;
+	log_debug("audit of the load in %.3f s", time_mono() - t);
+	t = time_mono();
 	/* Every index the load took down, before anything reads by them. */
 	if ((r = store_bulk_index(recon_store(rc), NULL)) < 0 ||
-	    (r = sync_roles(rc, o, c)) < 0)
+	    (r = sync_roles(rc, o, c, roles_loaded_sql)) < 0)
 		return r;
 	log_debug("indexes and roles in %.3f s", time_mono() - t);
 	return 0;
@@ -1208,7 +1251,14 @@ work_out(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 
 	if (ld != NULL && !load_keys_shared(ld) && o->cf->ldap.member_of_attr == NULL)
 		return work_out_loaded(rc, o, c);
-	if (ld != NULL && (r = store_bulk_index(recon_store(rc), NULL)) < 0)
+	/* The people a load wrote are audited here (on the load's own way,
+	 * with their managers and joins: audit_loaded). */
+	if (ld != NULL && ((r = store_bulk_index(recon_store(rc), NULL)) < 0 ||
+			   (r = recon_audit_sql(rc, RECON_HIERARCHY,
+				"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, "
+				"detail) SELECT :now, :run, 'sync', 'create', id, username, CASE WHEN "
+				"dir_disabled THEN 'new entry, disabled in the directory' ELSE 'new entry' "
+				"END FROM people ORDER BY id", o)) < 0))
 		return r;
 	if ((r = sync_managers(rc, o, c)) < 0 ||
 	    (r = find_cycles(rc, &c->manager_cycles)) < 0)
@@ -1219,7 +1269,7 @@ work_out(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 		return r;
 	log_debug("groups in %.3f s", time_mono() - t);
 	t = time_mono();
-	if ((r = sync_roles(rc, o, c)) < 0)
+	if ((r = sync_roles(rc, o, c, roles_sql)) < 0)
 		return r;
 	log_debug("roles in %.3f s", time_mono() - t);
 	return 0;

@@ -16,7 +16,7 @@
 struct load {
 	struct store *st;
 	const struct recon_opts *o;
-	struct stmt *ins_person, *ins_field, *ins_audit;
+	struct stmt *ins_person, *ins_field;
 	struct keyset dns;          /* key of dn_norm -> person id */
 	struct keyset names;        /* by_username: key of the NOCASE username -> id */
 	bool by_username;
@@ -25,14 +25,16 @@ struct load {
 };
 
 /* The indexes a first load takes down, to build each in one sort once the
- * rows are in (store.h: store_bulk_begin): those whose keys come in no
- * order. The others take their rows in order as they come (the status
- * of everyone loaded is one, the run of every audit row is one; the
- * people's attention holds the few disabled) or are unique, and check
- * them as they come. */
+ * rows are in (store.h: store_bulk_begin): an insert into an index costs
+ * about a microsecond a row even when its keys come in order. Those that
+ * stay check each person as it comes (the people's unique indexes), or
+ * take next to nothing (the status of everyone loaded is one, kept in
+ * order; the people's attention holds the few disabled, where building it
+ * would read every person again). */
 static const char *const load_indexes[] = {
-	"people_dn_norm", "person_managers_manager", "group_membership_person",
-	"audit_log_person", NULL,
+	"people_dn_norm", "person_managers_manager", "group_members_person",
+	"group_members_group", "group_membership_person", "audit_log_person", "audit_log_run",
+	NULL,
 };
 
 /* The statement that writes a person, as a planned create is applied
@@ -65,10 +67,7 @@ prepare(struct load *ld)
 	if ((r = prepare_person(ld)) < 0 ||
 	    (r = store_prepare(ld->st, "INSERT INTO person_fields (person_id, name, value) "
 			       "VALUES (?1, ?2, ?3) ON CONFLICT (person_id, name) "
-			       "DO UPDATE SET value = excluded.value", &ld->ins_field)) < 0 ||
-	    (r = store_prepare(ld->st, "INSERT INTO audit_log (at, run_id, actor, action, "
-			       "person_id, subject, detail) VALUES (?1, ?2, 'sync', 'create', ?3, "
-			       "?4, ?5)", &ld->ins_audit)) < 0)
+			       "DO UPDATE SET value = excluded.value", &ld->ins_field)) < 0)
 		return r;
 	return 0;
 }
@@ -80,7 +79,6 @@ load_free(struct load *ld)
 		return;
 	stmt_done(ld->ins_person);
 	stmt_done(ld->ins_field);
-	stmt_done(ld->ins_audit);
 	keyset_free(&ld->dns);
 	keyset_free(&ld->names);
 	free(ld);
@@ -162,11 +160,10 @@ keep_keys(struct load *ld, const struct person_rec *p, long long id)
 	return keyset_add(&ld->names, k1, k2, id, 0);
 }
 
-/* The custom fields and the audit row of person id, just written. */
+/* The custom fields of person id, just written. */
 static int
-load_rest(struct load *ld, const struct person_rec *p, long long id)
+load_fields(struct load *ld, const struct person_rec *p, long long id)
 {
-	struct stmt *s = ld->ins_audit;
 	int r;
 
 	for (size_t k = 0; k < p->ncustom; k++) {
@@ -180,15 +177,7 @@ load_rest(struct load *ld, const struct person_rec *p, long long id)
 		if (r < 0)
 			return r;
 	}
-	stmt_bind_text(s, 1, ld->o->now);
-	stmt_bind_int(s, 2, ld->o->run_id);
-	stmt_bind_int(s, 3, id);
-	stmt_bind_text(s, 4, p->field[F_USERNAME]);
-	stmt_bind_text(s, 5, p->dir_disabled ? "new entry, disabled in the directory" :
-		       "new entry");
-	r = stmt_step(s);
-	stmt_reset(s);
-	return r < 0 ? r : 0;
+	return 0;
 }
 
 int
@@ -210,7 +199,7 @@ load_person(struct load *ld, const struct person_rec *p, const char *key, int64_
 	if (r < 0)
 		return r;
 	id = store_last_id(ld->st);
-	if ((r = load_rest(ld, p, id)) < 0 || (r = keep_keys(ld, p, id)) < 0)
+	if ((r = load_fields(ld, p, id)) < 0 || (r = keep_keys(ld, p, id)) < 0)
 		return r;
 	ld->n++;
 	return 0;
@@ -332,12 +321,5 @@ load_undo(struct load *ld, load_person_fn fn, void *arg)
 	keyset_free(&ld->dns);
 	keyset_free(&ld->names);
 	ld->n = 0;
-	if ((r = store_prepare(ld->st, "DELETE FROM audit_log WHERE id > ?1", &s)) < 0)
-		return r;
-	stmt_bind_int(s, 1, ld->audit_mark);
-	r = stmt_run(s) < 0 ? -EIO : 0;
-	stmt_done(s);
-	if (r == 0)
-		r = store_exec(ld->st, "DELETE FROM person_fields; DELETE FROM people");
-	return r;
+	return store_exec(ld->st, "DELETE FROM person_fields; DELETE FROM people");
 }

@@ -4,8 +4,8 @@
  *
  * A first sync would stage every person, plan a create for each and copy
  * them into the store; the load writes each person read straight into the
- * store instead (the person, their custom fields, the audit row of their
- * creation), in one bulk write transaction (store.h: store_bulk_begin)
+ * store instead (the person and their custom fields; the hierarchy audits
+ * their creation), in one bulk write transaction (store.h: store_bulk_begin)
  * that the run commits only after the read is over and judged, as any
  * run. It keeps the key of each person's normalised DN (and, for groups
  * that name members by username, of the username as NOCASE compares it)
@@ -40,7 +40,7 @@ int load_begin(struct store *st, const struct recon_opts *o, bool by_username,
 	       struct load **out);
 /* Write the person p, whose username's comparison key is key and whose
  * content hash is hash (reconcile.c: person_hash), with their custom
- * fields and the audit row of their creation. -EEXIST when a person loaded
+ * fields. -EEXIST when a person loaded
  * before has the same directory id or username (nothing of p is written). */
 int load_person(struct load *ld, const struct person_rec *p, const char *key, int64_t hash);
 /* How many people were loaded. */
@@ -58,7 +58,7 @@ bool load_keys_shared(const struct load *ld);
 typedef int (*load_person_fn)(const struct person_rec *p, const char *key, int64_t hash,
 			      void *arg);
 /* Hand every person loaded to fn, in the order loaded, then delete what
- * the load wrote (people, custom fields, audit rows): the store is as it
+ * the load wrote (people, custom fields): the store is as it
  * was, in the same transaction. Stops at fn's first non-zero return and
  * returns it (nothing deleted). */
 int load_undo(struct load *ld, load_person_fn fn, void *arg);

@@ -95,9 +95,9 @@ bool store_in_txn(struct store *st);
  * with store_bulk_begin() instead of store_begin(): for a first load into
  * tables that have no rows yet. The driver may then leave the check of each
  * row's references (foreign keys) to one check at the end, and take down
- * the indexes named (a NULL-ended list; ones that are not unique, whose
- * keys would come in no order) until store_bulk_index() builds them
- * again, each in one sort rather than an insert a row. The caller builds a
+ * the indexes named (a NULL-ended list) until store_bulk_index() builds
+ * them again, each in one sort rather than an insert a row (a unique one
+ * taken down checks its rows only then). The caller builds a
  * table's indexes before it reads the table by them. store_commit() builds
  * what is left and checks every reference first: one that points nowhere
  * refuses the commit (-EIO, the transaction still open, store_errmsg()
@@ -108,7 +108,8 @@ bool store_in_txn(struct store *st);
  * index named does not exist; -EINVAL inside a transaction. */
 int store_bulk_begin(struct store *st, const char *const *indexes);
 /* Build again the indexes store_bulk_begin() took down on table (NULL:
- * on every table): 0 or a negative errno. */
+ * on every table): 0; -EEXIST when a unique one finds two rows with one
+ * key (that index stays down); or another negative errno. */
 int store_bulk_index(struct store *st, const char *table);
 /* Whether a bulk load is under way. */
 bool store_in_bulk(struct store *st);
