@@ -175,6 +175,8 @@ struct recon_event {
 	long long person_id;
 	const char *changed;       /* UPDATED: "email title fields" */
 	long long group_id;        /* GROUP_JOINED, GROUP_LEFT */
+	long long via_id;          /* GROUP_JOINED: the group the person came
+	                              through when not group_id itself; else 0 */
 	long long old_manager_id;  /* MANAGER_CHANGED: the primary before; 0 none */
 	unsigned flags;            /* REAPPEARED: ROSTERD_BACK_* */
 };

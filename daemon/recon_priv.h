@@ -121,7 +121,8 @@
  *
  * The events (recon_events_foreach(), reconcile.c):
  *
- *   events           seq, kind, person_id, changed, group_id, old_id, flags:
+ *   events           seq, kind, person_id, changed, group_id, old_id, flags,
+ *                    via (a join's way in when not the group itself, else 0):
  *                    the run's plugin events in the order handed out,
  *                    materialised first because the plugins write to the
  *                    tables they come from.

@@ -1461,37 +1461,39 @@ recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg)
 /* The run's events, materialised first (the plugins write to the tables
  * they come from) in their order: by kind, username, group name. */
 #define EVENTS_OF(kinds) \
-	"INSERT INTO temp.events (kind, person_id, changed, group_id, old_id, flags) " \
-	"SELECT e.kind, e.person_id, e.changed, e.group_id, e.old_id, e.flags FROM (" kinds \
+	"INSERT INTO temp.events (kind, person_id, changed, group_id, old_id, flags, via) " \
+	"SELECT e.kind, e.person_id, e.changed, e.group_id, e.old_id, e.flags, e.via FROM (" kinds \
 	") e JOIN people p ON p.id = e.person_id LEFT JOIN groups g ON g.id = e.group_id " \
 	"ORDER BY e.kind, p.username, g.name, e.group_id"
 
 /* A run's events from its plan and the facts it changed. */
 static const char events_planned[] = EVENTS_OF(
 	" SELECT 1 AS kind, p.id AS person_id, NULL AS changed,"
-	"  0 AS group_id, 0 AS old_id, 0 AS flags FROM temp.plan pl"
+	"  0 AS group_id, 0 AS old_id, 0 AS flags, 0 AS via FROM temp.plan pl"
 	"  JOIN people p ON p.dir_id = pl.dir_id WHERE pl.action = 'create'"
 	" UNION ALL SELECT 2, pl.person_id,"
-	"  ltrim(substr(pl.reason, 9)), 0, 0, 0 FROM temp.plan pl WHERE pl.action = 'update'"
-	" UNION ALL SELECT kind, person_id, NULL, 0, 0, flags FROM temp.pre_events"
+	"  ltrim(substr(pl.reason, 9)), 0, 0, 0, 0 FROM temp.plan pl WHERE pl.action = 'update'"
+	" UNION ALL SELECT kind, person_id, NULL, 0, 0, flags, 0 FROM temp.pre_events"
 	/* one event per person whose primary or secondary manager changed,
 	 * with the primary manager they had */
 	" UNION ALL SELECT 6, h.person_id, NULL, 0,"
 	"  coalesce(max(CASE WHEN h.kind = 'primary' THEN coalesce(h.old_id, 0) END),"
 	"  (SELECT pm.manager_id FROM person_managers pm WHERE pm.person_id = h.person_id"
-	"  AND pm.kind = 'primary'), 0), 0 FROM temp.hier h WHERE h.action = 'manager'"
+	"  AND pm.kind = 'primary'), 0), 0, 0 FROM temp.hier h WHERE h.action = 'manager'"
 	"  GROUP BY h.person_id"
 	" UNION ALL SELECT CASE h.action WHEN 'join' THEN 7 ELSE 8 END, h.person_id, NULL,"
-	"  h.group_id, 0, 0"
+	"  h.group_id, 0, 0, CASE WHEN h.action = 'join' AND h.new_id <> h.group_id"
+	"  THEN h.new_id ELSE 0 END"
 	"  FROM temp.hier h WHERE h.action IN ('join', 'leave')");
 
 /* A first load's: into a store of nobody, every person is new, and every
  * manager and membership they have (there was none to have before). */
 static const char events_loaded[] = EVENTS_OF(
 	" SELECT 1 AS kind, id AS person_id, NULL AS changed,"
-	"  0 AS group_id, 0 AS old_id, 0 AS flags FROM people"
-	" UNION ALL SELECT 6, person_id, NULL, 0, 0, 0 FROM person_managers GROUP BY person_id"
-	" UNION ALL SELECT 7, person_id, NULL, group_id, 0, 0 FROM group_membership");
+	"  0 AS group_id, 0 AS old_id, 0 AS flags, 0 AS via FROM people"
+	" UNION ALL SELECT 6, person_id, NULL, 0, 0, 0, 0 FROM person_managers GROUP BY person_id"
+	" UNION ALL SELECT 7, person_id, NULL, group_id, 0, 0, CASE WHEN via_group_id <> group_id"
+	"  THEN via_group_id ELSE 0 END FROM group_membership");
 
 int
 recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg)
@@ -1502,8 +1504,8 @@ recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg)
 
 	if ((r = recon_sql(rc, "DELETE FROM temp.events", NULL)) < 0 ||
 	    (r = recon_sql(rc, collect, NULL)) < 0 ||
-	    (r = store_prepare(rc->st, "SELECT kind, person_id, changed, group_id, old_id, flags "
-			       "FROM temp.events ORDER BY seq", &s)) < 0)
+	    (r = store_prepare(rc->st, "SELECT kind, person_id, changed, group_id, old_id, flags, "
+			       "via FROM temp.events ORDER BY seq", &s)) < 0)
 		return r;
 	while (fr == 0 && (r = stmt_step(s)) == 1) {
 		struct recon_event e = {
@@ -1513,6 +1515,7 @@ recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg)
 			.group_id = stmt_int(s, 3),
 			.old_manager_id = stmt_int(s, 4),
 			.flags = (unsigned)stmt_int(s, 5),
+			.via_id = stmt_int(s, 6),
 		};
 		fr = fn(&e, arg);
 	}

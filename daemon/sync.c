@@ -696,7 +696,8 @@ send_event(const struct recon_event *e, void *arg)
 {
 	return plugins_event(arg, &(struct plugin_event){
 		.kind = e->kind, .person_id = e->person_id, .changed = e->changed,
-		.group_id = e->group_id, .old_manager_id = e->old_manager_id,
+		.group_id = e->group_id, .via_group_id = e->via_id,
+		.old_manager_id = e->old_manager_id,
 		.flags = e->flags });
 }
 
