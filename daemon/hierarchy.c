@@ -929,7 +929,7 @@ members_loaded(struct recon *rc, const struct recon_opts *o, const struct keyset
 
 	if ((r = recon_sql(rc, "DELETE FROM temp.want_edges", NULL)) < 0 ||
 	    (r = store_prepare(recon_store(rc), "SELECT g.id, l.list FROM temp.stage_member_lists l "
-			       "JOIN groups g ON g.dir_id = l.group_dir_id ORDER BY g.id", &s)) < 0 ||
+			       "JOIN groups g ON g.dir_id = l.group_dir_id", &s)) < 0 ||
 	    (r = store_prepare(recon_store(rc), "INSERT INTO group_members (group_id, person_id) "
 			       "VALUES (?1, ?2)", &ins_p)) < 0 ||
 	    (r = store_prepare(recon_store(rc), "INSERT INTO temp.want_edges (group_id, "
@@ -1132,7 +1132,7 @@ groups_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts *
 	 * the edges by group. */
 	if ((had = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM group_members)")) < 0 ||
 	    (r = members_loaded(rc, o, &groups, c)) < 0 ||
-	    (r = store_bulk_index(st, "group_members")) < 0 ||
+	    (load_forget_keys(recon_load(rc)), r = store_bulk_index(st, "group_members")) < 0 ||
 	    (r = store_exec(st, schema_recon_edges_index)) < 0 ||
 	    (n = add_group_edges(rc)) < 0 ||
 	    (removals_allowed(o) && had && (n = remove_edges(rc, REMOVE_EDGES_TO_GROUPS)) < 0))
@@ -1157,14 +1157,19 @@ work_out_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	double t = time_mono();
 	int r;
 
-	if ((r = managers_loaded(rc, o, c)) < 0 ||
-	    (r = find_cycles(rc, &c->manager_cycles)) < 0)
+	if ((r = managers_loaded(rc, o, c)) < 0)
 		return r;
 	log_debug("managers in %.3f s", time_mono() - t);
 	t = time_mono();
 	if (o->groups_read && (r = groups_loaded(rc, o, c)) < 0)
 		return r;
 	log_debug("groups in %.3f s", time_mono() - t);
+	/* The keys of the DNs have done their work (groups_loaded lets them
+	 * go as soon as the members are found): their memory goes to what
+	 * follows, the sorts of the index builds, the reporting tree. */
+	load_forget_keys(recon_load(rc));
+	if ((r = find_cycles(rc, &c->manager_cycles)) < 0)
+		return r;
 	t = time_mono();
 	if ((r = audit_loaded(rc, o)) < 0)
 		return r;

@@ -236,6 +236,13 @@ load_username_id(const struct load *ld, const char *username, size_t n)
 	return id_at(&ld->names, keyset_find(&ld->names, k1, k2));
 }
 
+void
+load_forget_keys(struct load *ld)
+{
+	keyset_free(&ld->dns);
+	keyset_free(&ld->names);
+}
+
 bool
 load_keys_shared(const struct load *ld)
 {

@@ -54,6 +54,10 @@ long long load_username_id(const struct load *ld, const char *username, size_t n
  * then load_person_id() cannot answer alone. */
 bool load_keys_shared(const struct load *ld);
 
+/* Free the keys: load_person_id() and load_username_id() answer 0 from
+ * then on. */
+void load_forget_keys(struct load *ld);
+
 /* What load_undo() hands back: a person as loaded. */
 typedef int (*load_person_fn)(const struct person_rec *p, const char *key, int64_t hash,
 			      void *arg);
