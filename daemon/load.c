@@ -17,6 +17,7 @@ struct load {
 	struct store *st;
 	const struct recon_opts *o;
 	struct stmt *ins_person, *ins_field;
+	int now_param;              /* ins_person's :now */
 	struct keyset dns;          /* key of dn_norm -> person id */
 	struct keyset names;        /* by_username: key of the NOCASE username -> id */
 	bool by_username;
@@ -54,9 +55,11 @@ prepare_person(struct load *ld)
 	if (n >= sizeof(values))
 		return -ENOSPC;
 	snprintf(values + n, sizeof(values) - n, ", ?, ?, ?, ?, ?, :now, :now, :now, :now)");
-	if ((r = recon_person_columns(sql, sizeof(sql), "INSERT INTO people (", values)) < 0)
+	if ((r = recon_person_columns(sql, sizeof(sql), "INSERT INTO people (", values)) < 0 ||
+	    (r = store_prepare(ld->st, sql, &ld->ins_person)) < 0)
 		return r;
-	return store_prepare(ld->st, sql, &ld->ins_person);
+	ld->now_param = stmt_param(ld->ins_person, ":now");
+	return 0;
 }
 
 static int
@@ -193,7 +196,7 @@ load_person(struct load *ld, const struct person_rec *p, const char *key, int64_
 	stmt_bind_text(s, i++, initial);
 	stmt_bind_int(s, i++, p->dir_disabled);
 	stmt_bind_int(s, i++, hash);
-	stmt_bind_text(s, stmt_param(s, ":now"), ld->o->now);
+	stmt_bind_text(s, ld->now_param, ld->o->now);
 	r = stmt_step(s);
 	stmt_reset(s);
 	if (r < 0)

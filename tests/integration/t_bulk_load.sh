@@ -127,7 +127,6 @@ PLUGINS="
               { department = \"D1\"; courses = [ \"LIC1\" ]; } ); },
   { name = \"archive_rules\"; path = \"$PDIR/archive_rules.so\"; after_days = 1; },
   { name = \"recorder\"; path = \"$TDIR/recorder.so\"; file = \"@EVENTS@\"; }"
-export PLUGINS
 confs
 both "first sync"
 assert_sql "admin" "SELECT role FROM people WHERE username = 'alice'"
@@ -228,7 +227,6 @@ PLUGINS="
     rules = ( { everyone = true; courses = [ \"SEC101\" ]; due_days = 30; },
               { department = \"D001\"; courses = [ \"LIC\" ]; } ); },
   { name = \"recorder\"; path = \"$TDIR/recorder.so\"; file = \"@EVENTS@\"; }"
-export PLUGINS
 confs
 both "3,000 generated people"
 assert_sql 3000 "SELECT count(*) FROM people"
