@@ -392,6 +392,7 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 		v = get(arg, (size_t)m->member_of, &n);
 		if ((r = add_dns(&m->mo, v, n, false, &m->bad_dns)) < 0)
 			return r;
+		p->member_of_read = true;
 		p->nmember_of = m->mo.n;
 		p->member_of = (const char *const *)m->mo.v;
 	}

@@ -1370,6 +1370,12 @@ dir_sync_cookie(const struct dir *d, size_t *len)
 }
 
 bool
+dir_server_389ds(const struct dir *d)
+{
+	return d->ds389;
+}
+
+bool
 dir_sync_present_phase(const struct dir *d)
 {
 	/* 389-DS (its Content Synchronization plugin, 2.x) answers a refresh

@@ -131,6 +131,8 @@ bool dir_entry_short(const struct dir *d);
  * (no search ended in success), -ENOMEM. */
 int dir_reread(struct dir *d, const char *const *dns, size_t n);
 size_t dir_reread_index(const struct dir *d);
+/* Whether the server is 389 Directory Server (its root DSE's vendorName). */
+bool dir_server_389ds(const struct dir *d);
 /* Whether the server's root DSE lists the content synchronisation control
  * in supportedControl: 1, 0, or negative when it cannot be read (dir_error
  * says why). */

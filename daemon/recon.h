@@ -36,6 +36,7 @@ struct person_rec {
 	size_t ncustom;
 	const char *const *custom_name;
 	const char *const *custom_value;
+	bool member_of_read;            /* memberOf was asked for (even if none) */
 	size_t nmember_of;
 	const char *const *member_of;   /* normalised DNs of the person's groups */
 };
@@ -114,6 +115,8 @@ struct recon_opts {
 	const char *now;                 /* run timestamp */
 	long long run_id;                /* 0 in a dry run */
 	bool complete;                   /* the directory read ended in success */
+	bool people_delta;               /* and named only what changed: those it
+	                                    did not name were not read */
 	enum on_missing on_missing;
 	enum initial_status initial_status;
 	const struct conf *cf;           /* groups, roles, users base */

@@ -444,9 +444,11 @@ refresh_begin(struct source_ldap *l, const char *kept)
 	if (!l->unique_id && strcasecmp(l->cf->ldap.id_attr, "entryUUID") != 0)
 		why = "sync.mode \"refresh\" needs ldap.attributes.id = \"entryUUID\" "
 		      "(\"nsUniqueId\" on 389-DS), by which the server names entries";
-	else if (l->cf->ldap.member_of_attr != NULL)
-		why = "sync.mode \"refresh\" does not yet read memberships from the people "
-		      "(ldap.attributes.member_of)";
+	else if (l->cf->ldap.member_of_attr != NULL && l->cf->ldap.groups.nmember_attrs == 0 &&
+		 !dir_server_389ds(l->dir))
+		why = "sync.mode \"refresh\" with memberships from memberOf alone needs a server "
+		      "that sends a person whose memberOf changed (389-DS does; OpenLDAP's "
+		      "memberof overlay does not): set ldap.groups.member_attribute too";
 	else if ((r = dir_has_sync(l->dir)) <= 0)
 		why = r < 0 ? dir_error(l->dir) : "the server does not offer content "
 		      "synchronisation (RFC 4533: no syncprov, or not to this account)";
@@ -511,9 +513,12 @@ refresh_read(struct source_ldap *l, enum source_read what)
 		return 0;
 	}
 	/* The members of every group are matched against the people again
-	 * when a person changed in a way they are matched by (the run says). */
-	l->groups_full = (l->people_changes > 0 && !l->s.members_same) || l->people_full ||
-			 l->kept_groups.data == NULL;
+	 * when a person changed in a way they are matched by (the run says),
+	 * or in any way when memberships are read from the people (memberOf):
+	 * a changed memberOf is applied only when the groups are worked out. */
+	l->groups_full = (l->people_changes > 0 &&
+			  (!l->s.members_same || l->cf->ldap.member_of_attr != NULL)) ||
+			 l->people_full || l->kept_groups.data == NULL;
 	l->probing = !l->groups_full;
 	if (l->probing && l->nsent > 0)
 		qsort(l->sent, l->nsent, sizeof(*l->sent), uuid_cmp);

@@ -12,7 +12,7 @@ SLAPD_HOME=$FX_HOME
 
 fx_start() {
 	case " ${FX_FEATURES:-} " in
-	*" memberof "*) export SLAPD_EXTRA_GLOBAL_CONF='moduleload memberof' SLAPD_EXTRA_DB_CONF='overlay memberof' ;;
+	*" memberof "*) export SLAPD_EXTRA_GLOBAL_CONF='moduleload memberof' SLAPD_OVERLAYS_LAST='overlay memberof' ;;
 	esac
 	slapd_setup "$FX_HOME"
 	slapd_load "$FX_HOME" "$FIXTURES/base.ldif" "$@"
