@@ -802,6 +802,33 @@ result_error(int rc)
 	}
 }
 
+/* What to do about the limit that ended a search: 389-DS counts, per
+ * search, the entries it returns (per page, for a paged search) and those it
+ * looks through, against limits that can be set on the account that binds
+ * (with their own for paged searches); "" for another error or server. */
+static const char *
+limit_hint(const struct dir *d, int err)
+{
+	if (!d->ds389)
+		return "";
+	if (err == LDAP_ADMINLIMIT_EXCEEDED)
+		return d->sync ? "; 389-DS limits what one search of this account may look "
+				 "through: raise nsLookThroughLimit and nsIDListScanLimit on the "
+				 "service account's entry (-1: no limit), see docs/directories.md" :
+				 "; 389-DS limits what one paged search of this account may look "
+				 "through: raise nsPagedLookThroughLimit and nsPagedIDListScanLimit "
+				 "on the service account's entry (-1: no limit), see "
+				 "docs/directories.md";
+	if (err == LDAP_SIZELIMIT_EXCEEDED)
+		return d->sync ? "; 389-DS limits the entries one search of this account "
+				 "returns: raise nsSizeLimit on the service account's entry (-1: no "
+				 "limit), see docs/directories.md" :
+				 "; 389-DS limits the entries a page of this account's paged search "
+				 "returns: raise nsPagedSizeLimit (or nsSizeLimit) on the service "
+				 "account's entry, or lower ldap.page_size, see docs/directories.md";
+	return "";
+}
+
 /* ---- values sent in ranges (Active Directory's range retrieval) ---------- */
 
 /* Past this many range searches for one attribute of one entry, its values
@@ -1184,8 +1211,9 @@ page_done(struct dir *d, LDAPMessage *msg)
 		goto out;
 	}
 	if (err != LDAP_SUCCESS) {
-		snprintf(d->err, sizeof(d->err), "search of \"%s\" ended: %s (%d)%s%s", d->base,
-			 ldap_err2string(err), err, diag && diag[0] ? ": " : "", diag ? diag : "");
+		snprintf(d->err, sizeof(d->err), "search of \"%s\" ended: %s (%d)%s%s%s", d->base,
+			 ldap_err2string(err), err, diag && diag[0] ? ": " : "", diag ? diag : "",
+			 limit_hint(d, err));
 		r = result_error(err);
 		goto out;
 	}
@@ -1308,8 +1336,8 @@ sync_done(struct dir *d, LDAPMessage *msg)
 		r = -ESTALE;
 	} else if (err != LDAP_SUCCESS) {
 		snprintf(d->err, sizeof(d->err), "content synchronisation of \"%s\" ended: %s "
-			 "(%d)%s%s", d->base, ldap_err2string(err), err, diag && diag[0] ? ": " : "",
-			 diag ? diag : "");
+			 "(%d)%s%s%s", d->base, ldap_err2string(err), err, diag && diag[0] ? ": " : "",
+			 diag ? diag : "", limit_hint(d, err));
 		r = result_error(err);
 	} else if ((r = dsync_done(ctrls, &d->ds, d->err, sizeof(d->err))) == 0 &&
 		   d->referral) {
@@ -1633,9 +1661,9 @@ reread_reply(struct dir *d, const char *dn, LDAPMessage *res)
 					   ldap_first_entry(d->ld, res) == NULL)) {
 		r = 0;
 	} else if (err != LDAP_SUCCESS) {
-		r = reread_failed(d, result_error(err), "reading \"%s\" again: %s (%d)%s%s", dn,
+		r = reread_failed(d, result_error(err), "reading \"%s\" again: %s (%d)%s%s%s", dn,
 				  ldap_err2string(err), err, diag && diag[0] ? ": " : "",
-				  diag ? diag : "");
+				  diag ? diag : "", limit_hint(d, err));
 	} else if (ldap_first_entry(d->ld, res) != res) {
 		r = reread_failed(d, -EPROTO, "reading \"%s\" again: a reply that does not "
 				  "start with the entry", dn);
