@@ -17,7 +17,7 @@
 # so there rosterd reads in full, and says why.
 . "$(dirname "$0")/lib.sh"
 
-FX_FEATURES="contentsync memberof"
+export FX_FEATURES="contentsync memberof"
 for u in alice bob carol dave erin frank; do fx_person "$u" "${u^}" Example; done >"$TEST_TMP/people.ldif"
 export ROSTERD_CONF_SYNC='max_disable = 500; max_disable_percent = 100.0; max_membership_removals_percent = 100.0; initial_status = "active";'
 export ROSTERD_CONF_ATTRIBUTES_EXTRA='member_of = "memberOf";'

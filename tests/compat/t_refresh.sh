@@ -12,7 +12,7 @@
 # held with the cookie kept, and goes through once approved.
 . "$(dirname "$0")/lib.sh"
 
-FX_FEATURES=contentsync
+export FX_FEATURES=contentsync
 {
 	fx_person alice Alice Archer "title: Engineer"
 	fx_person bob Bob Baker
