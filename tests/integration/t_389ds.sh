@@ -5,6 +5,9 @@
 # UID suffix) read together with member_attribute = [ "member",
 # "uniqueMember" ], nested across the two kinds, give every membership with
 # its way in (with "member" alone the groupOfUniqueNames have no members);
+# in refresh mode, 100 people locked at once, whom 389-DS sends without
+# nsAccountLock and nsUniqueId, are read again by base searches (several in
+# flight) and all disabled;
 # a paged search cut by the account's nsPagedLookThroughLimit, and a content
 # synchronisation cut by its nsLookThroughLimit or its nsSizeLimit (2,000 by
 # default: a refresh from nothing of more people needs it raised), end
@@ -25,6 +28,7 @@ dirsrv_setup "$DS"
 dirsrv_enable "$DS" contentsync
 {
 	for u in alice bob carol dave; do person "$u"; done
+	for i in $(seq -w 1 100); do person "p$i"; done
 	printf 'dn: %s\nobjectClass: top\nobjectClass: groupOfNames\ncn: eng\nmember: %s\nmember: %s\n\n' \
 		"$(gdn eng)" "$(pdn alice)" "$(gdn ops)"
 	printf 'dn: %s\nobjectClass: top\nobjectClass: groupOfUniqueNames\ncn: ops\nuniqueMember: %s#'"'"'0101'"'"'B\nuniqueMember: %s\n\n' \
@@ -55,6 +59,22 @@ ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE=member dirsrv_write_rosterd_conf "$CONF"
 sync_once
 assert_eq "eng:alice(eng) " "$(eff)" "only eng's member values"
 
+note "refresh: 100 people locked at once, sent without nsAccountLock, read again"
+dirsrv_write_rosterd_conf "$CONF" 'mode = "refresh";'
+sync_once
+assert_match "$(sql "SELECT value FROM state WHERE key = 'source:refresh'")" '^v1 ' "a cookie kept"
+for i in $(seq -w 1 100); do
+	printf 'dn: %s\nchangetype: modify\nreplace: nsAccountLock\nnsAccountLock: true\n\n' "$(pdn "p$i")"
+done | dirsrv_admin_modify
+sync_once
+assert_eq "ok 0 0 0 100 0 0" "$(run_counts)" "the hundred disabled"
+assert_eq 100 "$(last_run entries_read)" "only the hundred read"
+assert_sql 100 "SELECT count(*) FROM people WHERE username LIKE 'p%' AND status = 'disabled'
+	AND status_reason = 'directory' AND dir_disabled = 1"
+assert_eq 100 "$(grep -c 'SRCH base="uid=p[0-9]*,ou=people,dc=example,dc=com" scope=0' "$DIRSRV_LOG")" \
+	"each read again by a base search"
+dirsrv_write_rosterd_conf "$CONF"
+
 note "the account's nsPagedLookThroughLimit cuts the paged search"
 printf 'dn: %s\nchangetype: modify\nreplace: nsPagedLookThroughLimit\nnsPagedLookThroughLimit: 2\n' \
 	"$DIRSRV_SVC_DN" | dirsrv_admin_modify
@@ -63,17 +83,18 @@ assert_eq incomplete "$(last_run outcome)"
 assert_contains "$ERR" "Administrative limit exceeded (11)"
 assert_contains "$ERR" "raise nsPagedLookThroughLimit and nsPagedIDListScanLimit on the service account's entry"
 assert_contains "$(last_run error)" "nsPagedLookThroughLimit" "the run record names the fix too"
-assert_sql 0 "SELECT count(*) FROM people WHERE status = 'disabled'" "an incomplete read disables no one"
+assert_sql 100 "SELECT count(*) FROM people WHERE status = 'disabled'" "an incomplete read disables no one"
 
 note "the account's nsLookThroughLimit cuts a content synchronisation"
 printf 'dn: %s\nchangetype: modify\ndelete: nsPagedLookThroughLimit\n-\nreplace: nsLookThroughLimit\nnsLookThroughLimit: 2\n' \
 	"$DIRSRV_SVC_DN" | dirsrv_admin_modify
 dirsrv_write_rosterd_conf "$CONF" 'mode = "refresh";'
+rctl_ok resync   # the next run refreshes from nothing: it reads everyone
 sync_once 1
 assert_contains "$ERR" "content synchronisation of \"ou=people,$DIRSRV_SUFFIX\" ended: Administrative limit exceeded (11)"
 assert_contains "$ERR" "raise nsLookThroughLimit and nsIDListScanLimit on the service account's entry"
 assert_eq "" "$(sql "SELECT value FROM state WHERE key = 'source:refresh'")" "no cookie kept"
-assert_sql 0 "SELECT count(*) FROM people WHERE status = 'disabled'"
+assert_sql 100 "SELECT count(*) FROM people WHERE status = 'disabled'"
 
 note "the account's nsSizeLimit cuts a content synchronisation"
 printf 'dn: %s\nchangetype: modify\ndelete: nsLookThroughLimit\n-\nreplace: nsSizeLimit\nnsSizeLimit: 2\n' \
