@@ -451,7 +451,8 @@ refresh_begin(struct source_ldap *l, const char *kept)
 		      "memberof overlay does not): set ldap.groups.member_attribute too";
 	else if ((r = dir_has_sync(l->dir)) <= 0)
 		why = r < 0 ? dir_error(l->dir) : "the server does not offer content "
-		      "synchronisation (RFC 4533: no syncprov, or not to this account)";
+		      "synchronisation (RFC 4533: no syncprov, no 389-DS Content Synchronization "
+		      "plugin, or not to this account)";
 	if (why != NULL) {
 		refresh_off(l, why);
 		return 0;
