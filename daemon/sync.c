@@ -213,7 +213,9 @@ log_note(struct source *src)
 {
 	if (src->note[0] != '\0')
 		log_warn("%s", src->note);
-	src->note[0] = '\0';
+	if (src->info[0] != '\0')
+		log_info("%s", src->info);
+	src->note[0] = src->info[0] = '\0';
 }
 
 /* Connect the source (and bind). */
