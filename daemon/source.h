@@ -97,6 +97,14 @@ struct source_ops {
 	 * front. A hint: whole() still says, at the end, what the read was.
 	 * NULL function: always false. */
 	bool (*changes_only)(const struct source *s);
+	/* After a whole people read, before the groups: read again the people
+	 * at these n DNs; their entries then come from next() as a read's do
+	 * (one that is no longer there, or no longer in the search, does not
+	 * come), and complete() says whether all could be asked for. For a
+	 * directory that changes links itself without marking their holders
+	 * changed (recon_stale_holders()). 0 or -ENOMEM. NULL function: the
+	 * source's reads give every changed entry. */
+	int (*reread)(struct source *s, const char *const *dns, size_t n);
 	/* The state to keep for the next run, or NULL to keep what is kept.
 	 * NULL function: the source keeps no state (the paged search). */
 	const char *(*state)(const struct source *s);

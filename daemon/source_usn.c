@@ -38,6 +38,7 @@
  * read in full each run (said once).
  */
 #include "source_ldap.h"
+#include "util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -52,6 +53,7 @@ enum usn_step {
 	STEP_PEOPLE,     /* every person, mapped (a full read) */
 	STEP_CHANGED,    /* the people changed since the kept number, mapped */
 	STEP_HOLDERS,    /* the people whose manager names one of those, mapped */
+	STEP_REREAD,     /* people read again by DN (reread()), mapped */
 	STEP_LISTING,    /* every person's id, named unchanged */
 	STEP_PROBE,      /* every group's id and uSNChanged, nothing handed out */
 	STEP_GROUPS,     /* every group, mapped */
@@ -94,8 +96,8 @@ struct source_usn {
 	 * too (AD rewrites those values when their target is renamed without
 	 * giving the holder a new uSNChanged); an id handed out once is not
 	 * handed out again. */
-	struct strs { char **v; size_t n, cap; } dns, ids;
-	size_t holders_at;       /* the next of dns to search holders of */
+	struct strv dns, ids;
+	size_t at;               /* the next of dns to search for */
 };
 
 /* The filter of search, narrowed to entries changed after the kept number. */
@@ -117,47 +119,17 @@ changed_filter(struct source_usn *u, const char *filter)
 }
 
 static int
-strs_add(struct strs *s, const char *v)
-{
-	char *copy;
-
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		char **n = realloc(s->v, cap * sizeof(*n));
-
-		if (n == NULL)
-			return -ENOMEM;
-		s->v = n;
-		s->cap = cap;
-	}
-	if ((copy = strdup(v)) == NULL)
-		return -ENOMEM;
-	s->v[s->n++] = copy;
-	return 0;
-}
-
-static void
-strs_free(struct strs *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	*s = (struct strs){ 0 };
-}
-
-static int
 str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Append "(ATTR=VALUE)" for each manager attribute the map reads to the
+/* Append "(ATTR=VALUE)" for each of the attributes (NULL: none) to the
  * filter of length *len: 0, or -ENOSPC when it does not fit (nothing
  * appended). */
 static int
-holder_terms(struct source_usn *u, size_t *len, const char *value)
+filter_terms(struct source_usn *u, size_t *len, const char *value, const char *const attrs[2])
 {
-	const char *attrs[] = { u->cf->ldap.attr[F_MANAGER], u->cf->ldap.attr[F_SECONDARY_MANAGER] };
 	size_t at = *len;
 
 	for (size_t i = 0; i < 2; i++) {
@@ -174,31 +146,30 @@ holder_terms(struct source_usn *u, size_t *len, const char *value)
 	return 0;
 }
 
-/* The filter of search, narrowed to the people whose manager or secondary
- * manager names one of the next DNs of u->dns, as many as fit: 0 or
- * negative. */
+/* The filter of search, narrowed to the entries where one of attrs is one
+ * of the next DNs of u->dns, as many as fit: 0 or negative. */
 static int
-holders_filter(struct source_usn *u, const char *filter)
+dns_filter(struct source_usn *u, const char *filter, const char *const attrs[2])
 {
-	size_t len, start = u->holders_at;
+	size_t len, start = u->at;
 	char *esc = NULL;
 	int n, r = 0;
 
 	n = snprintf(u->filter, sizeof(u->filter), filter[0] == '(' ? "(&%s(|" : "(&(%s)(|",
 		     filter);
 	len = n < 0 ? sizeof(u->filter) : (size_t)n;
-	while (r == 0 && u->holders_at < u->dns.n && len < sizeof(u->filter)) {
-		const char *dn = u->dns.v[u->holders_at];
+	while (r == 0 && u->at < u->dns.n && len < sizeof(u->filter)) {
+		const char *dn = u->dns.v[u->at];
 
 		if (dir_filter_escape(dn, strlen(dn), &esc) < 0)
 			return -ENOMEM;
-		if ((r = holder_terms(u, &len, esc)) == 0)
-			u->holders_at++;
+		if ((r = filter_terms(u, &len, esc, attrs)) == 0)
+			u->at++;
 		free(esc);
 	}
-	if (u->holders_at == start) {
+	if (u->at == start) {
 		snprintf(u->s.err, sizeof(u->s.err), "the search filter is too long to add a "
-			 "manager's DN to");
+			 "DN to");
 		return -ENAMETOOLONG;
 	}
 	memcpy(u->filter + len, "))", 3);
@@ -216,6 +187,8 @@ step_start(struct source_usn *u, enum usn_step step)
 	enum search_scope scope = people ? cf->ldap.users.scope : cf->ldap.groups.scope;
 	const char *probe[] = { cf->ldap.id_attr, "uSNChanged", NULL };
 	const char *listing[] = { cf->ldap.id_attr, NULL };
+	const char *const managers[2] = { cf->ldap.attr[F_MANAGER], cf->ldap.attr[F_SECONDARY_MANAGER] };
+	const char *const by_dn[2] = { "distinguishedName", NULL };
 
 	u->step = step;
 	switch (step) {
@@ -224,7 +197,8 @@ step_start(struct source_usn *u, enum usn_step step)
 			u->search = dir_search(u->dir, base, scope, u->filter, amap_attrs(u->map));
 		return;
 	case STEP_HOLDERS:
-		if ((u->search = holders_filter(u, filter)) == 0)
+	case STEP_REREAD:
+		if ((u->search = dns_filter(u, filter, step == STEP_HOLDERS ? managers : by_dn)) == 0)
 			u->search = dir_search(u->dir, base, scope, u->filter, amap_attrs(u->map));
 		return;
 	case STEP_LISTING:
@@ -424,9 +398,9 @@ changed_note(struct source_usn *u, const struct source_entry *e)
 	u->changes++;
 	if (u->cf->ldap.attr[F_MANAGER] == NULL && u->cf->ldap.attr[F_SECONDARY_MANAGER] == NULL)
 		return 0;
-	if (e->person.dir_id != NULL && strs_add(&u->ids, e->person.dir_id) < 0)
+	if (e->person.dir_id != NULL && strv_add(&u->ids, e->person.dir_id) < 0)
 		return -ENOMEM;
-	return e->reject == NULL ? strs_add(&u->dns, e->dn) : 0;
+	return e->reject == NULL ? strv_add(&u->dns, e->dn) : 0;
 }
 
 /* The current entry of the search as *e: 1 to hand out, 2 taken without
@@ -475,8 +449,15 @@ step_done(struct source_usn *u)
 			qsort(u->ids.v, u->ids.n, sizeof(*u->ids.v), str_cmp);
 		/* fall through */
 	case STEP_HOLDERS:
-		step_start(u, u->holders_at < u->dns.n ? STEP_HOLDERS : STEP_LISTING);
+		step_start(u, u->at < u->dns.n ? STEP_HOLDERS : STEP_LISTING);
 		return 2;
+	case STEP_REREAD:
+		if (u->at < u->dns.n) {
+			step_start(u, STEP_REREAD);
+			return 2;
+		}
+		u->ended = 1;
+		return 0;
 	case STEP_PROBE:
 		if (u->changed || u->groups.sum != u->kept_groups.sum ||
 		    u->groups.n != u->kept_groups.n) {
@@ -545,6 +526,24 @@ usn_changes_only(const struct source *s)
 	return u->what == SOURCE_PEOPLE && u->step == STEP_CHANGED;
 }
 
+/* Read again the people at dns: by their distinguishedName (AD has it as
+ * an attribute), in the people's search, as many in one search as fit. */
+static int
+usn_reread(struct source *s, const char *const *dns, size_t n)
+{
+	struct source_usn *u = (struct source_usn *)s;
+
+	strv_free(&u->dns);
+	for (size_t i = 0; i < n; i++)
+		if (strv_add(&u->dns, dns[i]) < 0)
+			return -ENOMEM;
+	u->at = 0;
+	u->ended = 0;
+	u->what = SOURCE_PEOPLE;
+	step_start(u, STEP_REREAD);
+	return 0;
+}
+
 /* The state to keep, when both reads were whole. */
 static const char *
 usn_state(const struct source *s)
@@ -585,8 +584,8 @@ usn_free(struct source *s)
 	if (s == NULL)
 		return;
 	usn_end(s);
-	strs_free(&u->dns);
-	strs_free(&u->ids);
+	strv_free(&u->dns);
+	strv_free(&u->ids);
 	free(u->id);
 	free(u->state);
 	free(u);
@@ -600,6 +599,7 @@ static const struct source_ops usn_ops = {
 	.complete = usn_complete,
 	.whole = usn_whole,
 	.changes_only = usn_changes_only,
+	.reread = usn_reread,
 	.state = usn_state,
 	.end = usn_end,
 	.free = usn_free,
