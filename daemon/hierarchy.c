@@ -380,13 +380,14 @@ member_of_nested(struct recon *rc)
 		" WHERE b.anc = o.group_id AND b.des = r.group_id))", NULL) < 0 ? -EIO : 0;
 }
 
-/* The memberships read from the people (memberOf) into temp.resolved. After
- * a read of the changes only, with no member values read from the groups
- * (ldap.groups.member_attribute ""), a person it did not read keeps the
- * direct edges they have: their memberOf is as it was, as the server
- * changes it with the person's entry (the refresh source reads in full
- * where it cannot count on that). With member values, those of the groups
- * decide for the people not read. Then the values nesting explains go. */
+/* The memberships read from the people (memberOf) into temp.resolved. With
+ * no member values read from the groups (ldap.groups.member_attribute ""),
+ * a present person whose memberOf this run did not read (a refresh named
+ * them unchanged, or not at all; their entry was rejected) keeps the direct
+ * edges they have: their memberOf is as it was, as the server changes it
+ * with the person's entry (the refresh sources read in full where they
+ * cannot count on that). With member values, those of the groups decide
+ * for them. Then the values nesting explains go. */
 static int
 resolve_member_of(struct recon *rc, const struct recon_opts *o)
 {
@@ -395,7 +396,7 @@ resolve_member_of(struct recon *rc, const struct recon_opts *o)
 		"FROM temp.stage_member_of m JOIN people p ON p.dir_id = m.dir_id "
 		"JOIN groups g ON g.dn_norm = m.group_dn AND g.present = 1", NULL) < 0)
 		return -EIO;
-	if (o->people_delta && o->cf->ldap.groups.nmember_attrs == 0 &&
+	if (o->cf->ldap.groups.nmember_attrs == 0 &&
 	    (store_exec(recon_store(rc), schema_recon_member_of_index) < 0 ||
 	     recon_sql(rc,
 		"INSERT INTO temp.resolved SELECT gm.group_id, gm.person_id, NULL, 1 "

@@ -123,8 +123,6 @@ struct recon_opts {
 	const char *now;                 /* run timestamp */
 	long long run_id;                /* 0 in a dry run */
 	bool complete;                   /* the directory read ended in success */
-	bool people_delta;               /* and named only what changed: those it
-	                                    did not name were not read */
 	enum on_missing on_missing;
 	enum initial_status initial_status;
 	const struct conf *cf;           /* groups, roles, users base */

@@ -512,7 +512,7 @@ phase_people(struct run *run)
 	} else if (src->ops->whole != NULL && !src->ops->whole(src)) {
 		/* What the source did not name is as it was: missing are only
 		 * the people it named gone. */
-		run->delta = run->ro.people_delta = true;
+		run->delta = true;
 		if ((r = recon_stage_rest_unchanged(run->rc)) < 0) {
 			log_error("store: %s", r == -EAGAIN ? "people were added to the store "
 				  "while it was read; the next run tries again" :

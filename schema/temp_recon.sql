@@ -90,7 +90,7 @@ CREATE TEMP TABLE events (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,
 CREATE INDEX IF NOT EXISTS temp.stage_members_value ON stage_members (value, group_dir_id);
 
 -- name: recon_member_of_index
--- stage_member_of by person, to find whom a read of the changes only read
+-- stage_member_of by person, to find whose memberOf the run read
 CREATE INDEX IF NOT EXISTS temp.stage_member_of_id ON stage_member_of (dir_id);
 
 -- name: recon_resolved_index
