@@ -7,7 +7,9 @@
 # its way in (with "member" alone the groupOfUniqueNames have no members);
 # in refresh mode, 100 people locked at once, whom 389-DS sends without
 # nsAccountLock and nsUniqueId, are read again by base searches (several in
-# flight) and all disabled;
+# flight) and all disabled; with ldap.attributes.id = "entryUUID" (which
+# 389-DS gives only to entries added online) a refresh ends incomplete,
+# saying that the server names entries by another id (nsUniqueId);
 # a paged search cut by the account's nsPagedLookThroughLimit, and a content
 # synchronisation cut by its nsLookThroughLimit or its nsSizeLimit (2,000 by
 # default: a refresh from nothing of more people needs it raised), end
@@ -73,6 +75,18 @@ assert_sql 100 "SELECT count(*) FROM people WHERE username LIKE 'p%' AND status 
 	AND status_reason = 'directory' AND dir_disabled = 1"
 assert_eq 100 "$(grep -c 'SRCH base="uid=p[0-9]*,ou=people,dc=example,dc=com" scope=0' "$DIRSRV_LOG")" \
 	"each read again by a base search"
+
+note "refresh with ldap.attributes.id = \"entryUUID\": 389-DS names entries by nsUniqueId"
+person zoe | dirsrv_admin_add   # online: the entryuuid plugin gives it one
+assert_match "$(dirsrv_svc_search -b "$(pdn zoe)" -s base entryUUID)" '^entryUUID: [0-9a-f-]{36}$' "zoe has an entryUUID"
+mkdir -p "$TEST_TMP/uuid"
+ROSTERD_CONF_ATTRIBUTES='id = "entryUUID"; username = "uid";' \
+	dirsrv_write_rosterd_conf "$TEST_TMP/uuid/rosterd.conf" 'mode = "refresh";'
+run "$ROSTERD" -c "$TEST_TMP/uuid/rosterd.conf" --once
+assert_rc 1 "an incomplete refresh"
+assert_contains "$ERR" "content synchronisation names \"$(pdn zoe)\" "
+assert_contains "$ERR" "but its entryUUID is"
+assert_contains "$ERR" "ldap.attributes.id must be the attribute the server names entries by"
 dirsrv_write_rosterd_conf "$CONF"
 
 note "the account's nsPagedLookThroughLimit cuts the paged search"
