@@ -623,7 +623,8 @@ expire_access(struct run *run)
 		return r;
 	}
 	if (n > 0)
-		log_info("access ended for %lld assignment%s: expired", n, n == 1 ? "" : "s");
+		log_info("access ended for %lld assignment%s: %s", n, n == 1 ? "" : "s",
+			 run->o->dry_run ? "they would expire" : "expired");
 	return 0;
 }
 

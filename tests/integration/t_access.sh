@@ -5,7 +5,8 @@
 # date is refused); access UID lists a person's courses with status, due and
 # expiry (table, JSON); access UID COURSE --expires DATE|never changes it,
 # audited, and a day already past expires it at once; when the day has passed
-# a sync run (no operator) makes the assignment "expired" in its transaction:
+# a sync run (no operator) makes the assignment "expired" in its transaction
+# (a dry run says so and changes nothing):
 # the record kept, a never-started one's licence back to the pool (the one
 # waiting is enrolled), a started one keeps its licence, an "expired"
 # notification queued, audited as the sync's with the run id; completed
@@ -89,7 +90,11 @@ run_rctl access dave SEC101 --expires 2031-01-01
 assert_rc 1 "completed training keeps its access"
 assert_contains "$ERR" "dave has completed SEC101"
 sql "UPDATE assignments SET expires = '$PAST' WHERE status IN ('enrolled', 'in_progress', 'completed') AND course_id IN (SELECT id FROM courses WHERE code IN ('LIM', 'SEC101'))"
+dry_run
+assert_contains "$ERR" "access ended for 2 assignments: they would expire"
+assert_sql 0 "SELECT count(*) FROM assignments WHERE status = 'expired'" "a dry run expires nothing"
 sync_once
+assert_contains "$ERR" "access ended for 2 assignments: expired"
 RUN=$(last_run id)
 assert_sql "alice|LIM|expired|$PAST
 bob|LIM|enrolled|
