@@ -9,10 +9,12 @@
 #include "util.h"
 #include "service.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void
 usage(FILE *out)
@@ -71,7 +73,8 @@ mapped_list(const struct conf *cf, struct mapped *m)
 	mapped_add(m, cf->ldap.member_of_attr, "ldap.attributes.member_of");
 	mapped_add(m, cf->ldap.users.disabled_attribute, "ldap.users.disabled_attribute");
 	if (cf->ldap.groups.base != NULL) {
-		mapped_add(m, cf->ldap.groups.member_attribute, "ldap.groups.member_attribute");
+		for (size_t k = 0; k < cf->ldap.groups.nmember_attrs; k++)
+			mapped_add(m, cf->ldap.groups.member_attrs[k], "ldap.groups.member_attribute");
 		mapped_add(m, cf->ldap.groups.name_attr, "ldap.groups.name_attribute");
 		mapped_add(m, cf->ldap.groups.description_attr,
 			   "ldap.groups.description_attribute");
@@ -105,6 +108,32 @@ check_schema(const char *path, const struct conf *cf, struct dir *d)
 	return bad > 0 ? EXIT_CONFIG : EXIT_OK;
 }
 
+/* rosterd -n, sync.mode refresh with entries named by objectGUID: Active
+ * Directory, read by uSNChanged (source_usn.c). */
+static void
+print_mode_ad(struct dir *d, const char *connect_err)
+{
+	char *high = NULL;
+	int r;
+
+	printf("sync.mode refresh: each run reads what changed since the last (Active "
+	       "Directory: uSNChanged, and a listing of ids for what is gone)\n");
+	if (d == NULL) {
+		printf("cannot ask the directory for its highestCommittedUSN: %s\n", connect_err);
+		return;
+	}
+	r = dir_read_value(d, "", "highestCommittedUSN", &high, NULL);
+	if (r == 0)
+		printf("%s: highestCommittedUSN %s\n", dir_uri(d), high);
+	else if (r == -ENOENT)
+		printf("%s has no highestCommittedUSN in its root DSE: runs will read the "
+		       "whole directory\n", dir_uri(d));
+	else
+		printf("cannot ask %s for its highestCommittedUSN: %s\n", dir_uri(d),
+		       dir_error(d));
+	free(high);
+}
+
 /* rosterd -n: the sync mode, and for refresh whether the directory offers
  * content synchronisation (a failure to ask is said, not fatal). */
 static void
@@ -114,6 +143,10 @@ print_mode(const struct conf *cf, struct dir *d, const char *connect_err)
 
 	if (cf->sync.mode != MODE_REFRESH) {
 		printf("sync.mode full: each run reads the whole directory\n");
+		return;
+	}
+	if (strcasecmp(cf->ldap.id_attr, "objectGUID") == 0) {
+		print_mode_ad(d, connect_err);
 		return;
 	}
 	printf("sync.mode refresh: each run reads what changed since the last (RFC 4533)\n");

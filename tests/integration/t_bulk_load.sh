@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t_bulk_load: a first sync into a store with no people loads them in bulk
-# (store.bulk_load, docs/design.md (o)), and the store it leaves is the one a
+# (store.bulk_load, docs/design.md (p)), and the store it leaves is the one a
 # run that stages leaves.
 # Proves, each time comparing a run with store.bulk_load = false (staged) and
 # one with the default (loaded) into stores of their own, every table dumped
