@@ -30,6 +30,7 @@
 #include <ldap.h>
 #include <ldap_schema.h>
 #include <limits.h>
+#include <sasl/sasl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,12 +280,98 @@ set_options(LDAP *ld, const struct conf *cf, char *err, size_t errlen)
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
 	    (cf->ldap.ca_file &&
 	     ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cf->ldap.ca_file) != LDAP_OPT_SUCCESS) ||
+	    (cf->ldap.cert_file &&
+	     (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cf->ldap.cert_file) != LDAP_OPT_SUCCESS ||
+	      ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, cf->ldap.key_file) != LDAP_OPT_SUCCESS)) ||
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS) {
-		snprintf(err, errlen, "cannot set up TLS%s%s", cf->ldap.ca_file ? " with ca_file " : "",
-			 cf->ldap.ca_file ? cf->ldap.ca_file : "");
+		snprintf(err, errlen, "cannot set up TLS%s%s%s%s", cf->ldap.ca_file ? " with ca_file " : "",
+			 cf->ldap.ca_file ? cf->ldap.ca_file : "",
+			 cf->ldap.cert_file ? " and the client certificate " : "",
+			 cf->ldap.cert_file ? cf->ldap.cert_file : "");
 		return -EPROTO;
 	}
+	/* GSSAPI: the service is the host as the URI names it (ldap/HOST), never
+	 * a name found by a reverse lookup of its address. */
+	if (ldap_set_option(ld, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON) != LDAP_OPT_SUCCESS) {
+		snprintf(err, errlen, "cannot set LDAP options");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* libsasl2's questions during a SASL bind (the authorization identity):
+ * each gets its default, or nothing. */
+static int
+sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
+{
+	(void)ld;
+	(void)flags;
+	(void)defaults;
+	for (sasl_interact_t *q = in; q->id != SASL_CB_LIST_END; q++) {
+		q->result = q->defresult != NULL ? q->defresult : "";
+		q->len = (unsigned)strlen(q->result);
+	}
+	return LDAP_SUCCESS;
+}
+
+/* GSSAPI with ldap.keytab: libkrb5 gets the credentials from that client
+ * keytab (KRB5_CLIENT_KTNAME) into a credential cache of the process's own
+ * memory, unless the environment names a cache. Without ldap.keytab the
+ * environment decides (KRB5_CLIENT_KTNAME, KRB5CCNAME). */
+static int
+gssapi_env(const struct conf *cf)
+{
+	if (cf->ldap.keytab == NULL)
+		return 0;
+	if (setenv("KRB5_CLIENT_KTNAME", cf->ldap.keytab, 1) < 0 ||
+	    setenv("KRB5CCNAME", "MEMORY:rosterd", 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Bind ld: SASL (ldap.sasl_mech), or simple with pw (NULL: anonymous).
+ * Returns 0 or a negative code as dir_connect, with err appended to. */
+static int
+bind_as(LDAP *ld, const struct conf *cf, const char *uri, const char *pw, char *err,
+	size_t errlen)
+{
+	struct berval cred = { 0 };
+	const char *mech = cf->ldap.sasl_mech;
+	char what[512];
+	int rc;
+
+	if (pw != NULL) {
+		cred.bv_val = (char *)pw;
+		cred.bv_len = strlen(pw);
+	}
+	if (mech != NULL && gssapi_env(cf) < 0) {
+		str_appendf(err, errlen, "%s: cannot name the keytab %s to libkrb5", uri,
+			    cf->ldap.keytab);
+		return -ENOMEM;
+	}
+	if (mech != NULL)
+		rc = ldap_sasl_interactive_bind_s(ld, NULL, mech, NULL, NULL, LDAP_SASL_QUIET,
+						  sasl_interact, NULL);
+	else
+		rc = ldap_sasl_bind_s(ld, cf->ldap.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL,
+				      NULL);
+	if (rc == LDAP_SUCCESS)
+		return 0;
+	if (mech != NULL)
+		snprintf(what, sizeof(what), "%s: SASL %s bind%s%s", uri, mech,
+			 cf->ldap.keytab ? " with the keytab " : "",
+			 cf->ldap.keytab ? cf->ldap.keytab : "");
+	else
+		snprintf(what, sizeof(what), "%s: bind as \"%s\"", uri,
+			 cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)");
+	ldap_failure(ld, rc, what, err, errlen);
+	if (mech != NULL && strcmp(mech, "EXTERNAL") == 0 && rc == LDAP_AUTH_UNKNOWN)
+		str_appendf(err, errlen, " (the server took no client certificate: does it "
+			    "ask for one, and trust the CA that signed it?)");
+	if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE ||
+	    rc == LDAP_BUSY)
+		return -EHOSTUNREACH;
+	return rc == LDAP_CONNECT_ERROR ? -EPROTO : -EACCES;
 }
 
 /* The bind password from its file or systemd credential; NULL when anonymous. */
@@ -367,7 +454,6 @@ static int
 connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 	    char *err, size_t errlen)
 {
-	struct berval cred = { 0 };
 	LDAP *ld = NULL;
 	bool tls;
 	int rc, r;
@@ -409,31 +495,14 @@ connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 	}
 	if (tls)
 		tls_capture(false);
-	if (pw != NULL) {
-		if (!cf->ldap.allow_plaintext_bind && dir_uri_cleartext(uri, cf->ldap.starttls)) {
-			str_appendf(err, errlen, "%s: the bind password would go in clear: use "
-				    "ldaps:// or starttls, or set ldap.allow_plaintext_bind", uri);
-			r = -EPROTO;
-			goto fail;
-		}
-		cred.bv_val = (char *)pw;
-		cred.bv_len = strlen(pw);
-	}
-	rc = ldap_sasl_bind_s(ld, cf->ldap.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	if (rc != LDAP_SUCCESS) {
-		char what[512];
-		snprintf(what, sizeof(what), "%s: bind as \"%s\"", uri,
-			 cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)");
-		ldap_failure(ld, rc, what, err, errlen);
-		if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE ||
-		    rc == LDAP_BUSY)
-			r = -EHOSTUNREACH;
-		else if (rc == LDAP_CONNECT_ERROR)
-			r = -EPROTO;
-		else
-			r = -EACCES;
+	if (pw != NULL && !cf->ldap.allow_plaintext_bind && dir_uri_cleartext(uri, cf->ldap.starttls)) {
+		str_appendf(err, errlen, "%s: the bind password would go in clear: use "
+			    "ldaps:// or starttls, or set ldap.allow_plaintext_bind", uri);
+		r = -EPROTO;
 		goto fail;
 	}
+	if ((r = bind_as(ld, cf, uri, pw, err, errlen)) < 0)
+		goto fail;
 	*out = ld;
 	return 0;
 fail:

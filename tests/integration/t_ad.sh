@@ -11,7 +11,11 @@
 # without TLS is refused (exit 3), StartTLS to 127.0.0.1 is refused with
 # libldap's reason (the certificate names DC1.example.com), and StartTLS to
 # DC1.example.com, resolved to 127.0.0.1 in a private mount namespace (never
-# the machine's /etc/hosts), syncs.
+# the machine's /etc/hosts), syncs. A SASL GSSAPI bind with the service
+# account's keytab (ldap.keytab, or KRB5_CLIENT_KTNAME), Kerberos over TCP to
+# the DC's own KDC (a private krb5.conf through KRB5_CONFIG), syncs over plain
+# ldap:// where the simple bind was refused; a keytab without keys is refused
+# (exit 3) with GSSAPI's reason.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=../lib/samba.sh
 . "$ROSTERD_TOP/tests/lib/samba.sh"
@@ -93,3 +97,38 @@ run unshare --mount sh -c 'mount --bind "$1" /etc/hosts && exec "$2" -c "$3" --o
 assert_rc 0 "rosterd over StartTLS to the DC's name"
 assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "the run over TLS"
 assert_sql "ldap://DC1.example.com:$SAMBA_PORT/" "SELECT directory_uri FROM sync_runs ORDER BY id DESC LIMIT 1"
+
+note "GSSAPI with the service account's keytab, where a simple bind needs TLS"
+samba_keytab "$TEST_TMP/rosterd.keytab"
+samba_krb5_conf "$TEST_TMP/krb5.conf"
+export KRB5_CONFIG=$TEST_TMP/krb5.conf
+# gssapi_run [ENV...]: rosterd --once in the mount namespace that names the DC.
+gssapi_run() {
+	run env "$@" unshare --mount sh -c 'mount --bind "$1" /etc/hosts && exec "$2" -c "$3" --once' \
+		sh "$TEST_TMP/hosts" "$ROSTERD" "$CONF"
+}
+rm -f "$DB"*
+ROSTERD_CONF_URI="ldap://DC1.example.com:$SAMBA_PORT/" \
+ROSTERD_CONF_BIND="sasl_mech = \"GSSAPI\"; keytab = \"$TEST_TMP/rosterd.keytab\";" \
+	samba_write_rosterd_conf "$CONF"
+gssapi_run
+assert_rc 0 "rosterd bound with GSSAPI (ldap.keytab)"
+assert_eq "ok 1 0 0 0 0 0" "$(run_counts)" "alice, read as the service account"
+rm -f "$DB"*
+ROSTERD_CONF_URI="ldap://DC1.example.com:$SAMBA_PORT/" ROSTERD_CONF_BIND='sasl_mech = "GSSAPI";' \
+	samba_write_rosterd_conf "$CONF"
+gssapi_run KRB5_CLIENT_KTNAME="$TEST_TMP/rosterd.keytab" KRB5CCNAME="MEMORY:t_ad"
+assert_rc 0 "rosterd bound with GSSAPI (KRB5_CLIENT_KTNAME)"
+assert_eq "ok 1 0 0 0 0 0" "$(run_counts)" "the same run, keytab from the environment"
+
+note "GSSAPI with a keytab that holds no keys"
+rm -f "$DB"*
+ROSTERD_CONF_URI="ldap://DC1.example.com:$SAMBA_PORT/" \
+ROSTERD_CONF_BIND="sasl_mech = \"GSSAPI\"; keytab = \"$TEST_TMP/empty.keytab\";" \
+	samba_write_rosterd_conf "$CONF"
+printf '' >"$TEST_TMP/empty.keytab"
+chmod 0600 "$TEST_TMP/empty.keytab"
+gssapi_run
+assert_rc 3 "a keytab with no keys"
+assert_contains "$ERR" "SASL GSSAPI bind with the keytab $TEST_TMP/empty.keytab"
+assert_contains "$(last_run outcome)" failed
