@@ -5,7 +5,9 @@
 # its own form), a person disabled in the directory is created disabled; an
 # attribute change updates only that person, a new entry is created, a flag set
 # disables and a delete disables as missing; a resync with no change writes
-# nothing and counts everyone unchanged.
+# nothing and counts everyone unchanged. A config of the server's preset
+# (ldap.preset) alone, with no filter or attribute written, passes rosterd -n's
+# schema check and reads the same people, fields, ids and flags.
 . "$(dirname "$0")/lib.sh"
 
 {
@@ -27,6 +29,18 @@ dave|dave@example.com|Dave|Dunn|Dave Dunn||disabled" \
 assert_sql "directory|1" "SELECT status_reason, dir_disabled FROM people WHERE username = 'dave'"
 assert_match "$(col alice dir_id)" "$FX_ID_RE" "the stable id in the server's form"
 assert_eq "$(fx_p alice)" "$(col alice dn)" "the DN as the server gives it"
+
+note "the server's preset alone (ldap.preset) reads the same people"
+mkdir -p "$TEST_TMP/preset"
+fx_conf_preset "$TEST_TMP/preset/rosterd.conf"
+run "$ROSTERD" -c "$TEST_TMP/preset/rosterd.conf" -n
+assert_rc 0 "the preset's attributes are in the server's schema"
+run "$ROSTERD" -c "$TEST_TMP/preset/rosterd.conf" --once
+assert_rc 0 "a run with the preset's map"
+people="SELECT username, dir_id, dn, email, given_name, family_name, display_name,
+	coalesce(title, ''), status, coalesce(status_reason, ''), dir_disabled FROM people ORDER BY username"
+assert_eq "$(sql "$people")" "$(sqlite3 -batch "$TEST_TMP/preset/learning.db" "$people")" \
+	"the people as the explicit map reads them"
 
 note "changes"
 fx_set "$(fx_p alice)" title "Senior Engineer"
