@@ -17,7 +17,9 @@
  * removal depends on was complete.
  *
  * Roles: admin or manager from the config's group mappings, manager for
- * anyone with a direct report, learner otherwise; the highest wins.
+ * anyone with a direct report, learner otherwise; the highest wins. Everyone
+ * of the store has the role their memberships and reports give, also a
+ * person who left the directory (missing: no membership, no report).
  *
  * Every change is written to temp.hier first, then applied and audited from
  * there, so the dry-run printer and the plugins see exactly what was done.
@@ -638,7 +640,7 @@ sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 		"   ON q.id = pm.person_id AND q.missing_since IS NULL "
 		"   WHERE pm.manager_id = p.id AND pm.kind = 'primary') THEN 1 ELSE 0 END) "
 		"  WHEN 2 THEN 'admin' WHEN 1 THEN 'manager' ELSE 'learner' END AS want "
-		" FROM people p WHERE p.missing_since IS NULL) "
+		" FROM people p) "
 		"WHERE role <> want ORDER BY username", NULL);
 	if (r < 0)
 		return (int)r;
