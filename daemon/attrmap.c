@@ -402,11 +402,12 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 
 struct gmap {
 	const struct conf *cf;
-	const char *names[5];
+	const char *names[6];
 	size_t n;
-	ssize_t id, name, description, member;
+	ssize_t id, name, description, member, member_of;
 	struct strlist keep;     /* the current group's strings */
 	struct strlist members;
+	struct strlist mo;       /* the current group's own groups (memberOf) */
 	long long bad_members;
 };
 
@@ -464,6 +465,10 @@ gmap_new(const struct conf *cf, struct gmap **out)
 			 gattr_index(g, cf->ldap.groups.description_attr) : -1;
 	g->member = cf->ldap.groups.member_attribute ?
 		    gattr_index(g, cf->ldap.groups.member_attribute) : -1;
+	/* Membership read from memberOf, nested: a group's own memberOf says
+	 * which groups it is in (groups are entries too). */
+	g->member_of = cf->ldap.member_of_attr && cf->ldap.groups.nested ?
+		       gattr_index(g, cf->ldap.member_of_attr) : -1;
 	*out = g;
 	return 0;
 }
@@ -475,6 +480,7 @@ gmap_free(struct gmap *g)
 		return;
 	strlist_free(&g->keep);
 	strlist_free(&g->members);
+	strlist_free(&g->mo);
 	free(g);
 }
 
@@ -527,6 +533,7 @@ gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 
 	strlist_clear(&g->keep);
 	strlist_clear(&g->members);
+	strlist_clear(&g->mo);
 	memset(out, 0, sizeof(*out));
 	reason[0] = '\0';
 	out->dn = dn;
@@ -576,5 +583,12 @@ gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 	}
 	out->nmembers = g->members.n;
 	out->members = (const char *const *)g->members.v;
+	if (g->member_of >= 0) {
+		v = get(arg, (size_t)g->member_of, &n);
+		if ((r = add_dns(&g->mo, v, n, false, &g->bad_members)) < 0)
+			return r;
+		out->nmember_of = g->mo.n;
+		out->member_of = (const char *const *)g->mo.v;
+	}
 	return 0;
 }

@@ -392,6 +392,14 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		"FROM temp.stage_member_of m JOIN people p ON p.dir_id = m.dir_id "
 		"JOIN groups g ON g.dn_norm = m.group_dn AND g.present = 1", NULL) < 0)
 		return -EIO;
+	/* A group's own memberOf: the groups it is nested in. */
+	if (cf->ldap.member_of_attr != NULL && cf->ldap.groups.nested &&
+	    recon_sql(rc,
+		"INSERT INTO temp.resolved SELECT g.id, NULL, c.id "
+		"FROM temp.stage_member_of m JOIN groups c ON c.dir_id = m.dir_id AND c.present = 1 "
+		"JOIN groups g ON g.dn_norm = m.group_dn AND g.present = 1 AND g.id <> c.id",
+		NULL) < 0)
+		return -EIO;
 	/* Values naming nobody synced; memberOf values naming a group outside the
 	 * synced groups are counted apart, as they have no group row. */
 	c->members_ignored = recon_count(rc,

@@ -50,6 +50,8 @@ struct group_rec {
 	size_t nmembers;
 	const char *const *members;   /* normalised DNs, or usernames (memberUid) */
 	bool partial;                 /* the server sent only part of the members */
+	size_t nmember_of;            /* nested groups read from memberOf: */
+	const char *const *member_of; /* normalised DNs of the groups it is in */
 };
 
 /* What a run did to the reporting tree, the groups and the roles. */

@@ -47,8 +47,9 @@
  *                    by recon_plan (counted), recon_apply (run_rejects) and
  *                    recon_rejects_foreach().
  *   stage_member_of  dir_id, group_dn: the memberOf values (normalised DNs)
- *                    of every person read, staged or skipped. Read by the
- *                    hierarchy (resolve_members).
+ *                    of every person read, staged or skipped, and of every
+ *                    group read when nesting is read from memberOf. Read by
+ *                    the hierarchy (resolve_members).
  *   stage_groups     a group read: seq, dir_id (unique), dn, dn_norm, name,
  *                    description (NULL: none), partial (1: the server sent
  *                    only part of its members: nobody leaves it). Read by

@@ -701,16 +701,17 @@ person_hash(const struct person_rec *p)
 	return (int64_t)h;
 }
 
-/* The person's memberOf values, read whether or not the person is staged. */
+/* The memberOf values of an entry: a person's, read whether or not the
+ * person is staged, or a group's (nested groups read from memberOf). */
 static int
-stage_member_of(struct recon *rc, const struct person_rec *p)
+stage_member_of(struct recon *rc, const char *dir_id, size_t n, const char *const *values)
 {
 	int r;
 
-	for (size_t k = 0; k < p->nmember_of; k++) {
-		rc->gdigest = hash_str(hash_str(rc->gdigest, p->dir_id), p->member_of[k]);
-		stmt_bind_text(rc->ins_member_of, 1, p->dir_id);
-		stmt_bind_text(rc->ins_member_of, 2, p->member_of[k]);
+	for (size_t k = 0; k < n; k++) {
+		rc->gdigest = hash_str(hash_str(rc->gdigest, dir_id), values[k]);
+		stmt_bind_text(rc->ins_member_of, 1, dir_id);
+		stmt_bind_text(rc->ins_member_of, 2, values[k]);
 		if ((r = stage_step(rc->ins_member_of)) < 0)
 			return r;
 	}
@@ -774,7 +775,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	    rc->known[ki].hash == hash) {
 		rc->kflag[ki] = KNOWN_SKIPPED;
 		rc->skipped++;
-		return stage_member_of(rc, p);
+		return stage_member_of(rc, p->dir_id, p->nmember_of, p->member_of);
 	}
 	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0 ||
 	    (r = stage_username_key(rc, p, &key)) < 0)
@@ -802,7 +803,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 		if ((r = stage_step(rc->ins_field)) < 0)
 			return r;
 	}
-	return stage_member_of(rc, p);
+	return stage_member_of(rc, p->dir_id, p->nmember_of, p->member_of);
 }
 
 /* The member values of g as one list in rc->list, each ending in NUL, mixed
@@ -854,6 +855,8 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	rc->gdigest = hash_str(rc->gdigest, g->name);
 	rc->gdigest = hash_str(rc->gdigest, g->description);
 	rc->gdigest = hash_str(rc->gdigest, g->partial ? "partial" : "whole");
+	if ((r = stage_member_of(rc, g->dir_id, g->nmember_of, g->member_of)) < 0)
+		return r;
 	/* The values as one list: a no-change run needs them only for the
 	 * digest, and a row a value costs as much as the read of them. */
 	if ((r = member_list(rc, g, &len)) < 0)

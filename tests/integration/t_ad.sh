@@ -71,6 +71,47 @@ assert_eq "$alice_guid" "$(col alice dir_id)" "the migrated id"
 assert_sql "$(find "$ROSTERD_TOP/schema" -name '[0-9]*.sql' | wc -l)" "PRAGMA user_version"
 assert_eq "0 0" "$(sql "SELECT count(*) FROM people WHERE length(dir_id) <> 36") $(sql "SELECT count(*) FROM groups WHERE length(dir_id) <> 36")" "every id converted"
 
+note "groups read from memberOf alone, nested through the groups' own memberOf"
+{
+	printf 'dn: CN=bob,OU=people,%s\nobjectClass: user\nsAMAccountName: bob\nuserAccountControl: 544\n\n' "$SAMBA_SUFFIX"
+	printf 'dn: CN=lms-admins,OU=groups,%s\nobjectClass: group\nsAMAccountName: lms-admins\n' "$SAMBA_SUFFIX"
+	printf 'member: CN=admins,OU=groups,%s\nmember: CN=bob,OU=people,%s\n\n' "$SAMBA_SUFFIX" "$SAMBA_SUFFIX"
+} | samba_admin_add
+memberof_conf() {   # NESTED: groups from memberOf alone
+	ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE="" ROSTERD_CONF_GROUPS_NESTED=$1 \
+	ROSTERD_CONF_ROLES='{ group = "lms-admins"; role = "admin"; }' \
+	ROSTERD_CONF_ATTRIBUTES='id = "objectGUID"; username = "sAMAccountName"; member_of = "memberOf";' \
+		samba_write_rosterd_conf "$CONF" "max_membership_removals_percent = 100.0;"
+}
+# a store of its own: the sections after this one go on with the first
+main_db=$DB
+DB=$TEST_TMP/memberof/learning.db
+export ROSTERD_CONF_STORE_PATH=$DB
+eff() {
+	sql "SELECT g.name || ':' || p.username || '(' || v.name || ')' FROM group_membership m
+	     JOIN groups g ON g.id = m.group_id JOIN people p ON p.id = m.person_id
+	     JOIN groups v ON v.id = m.via_group_id ORDER BY g.name, p.username" | tr '\n' ' '
+}
+mkdir -p "$(dirname "$DB")"
+memberof_conf true
+sync_once
+assert_eq "admins:alice(admins) lms-admins:alice(admins) lms-admins:bob(lms-admins) " "$(eff)" \
+	"alice is in lms-admins through admins, known from admins' own memberOf"
+assert_sql "alice|admin
+bob|admin" "SELECT username, role FROM people ORDER BY username" "the nested admin group's member is an admin"
+assert_sql 1 "SELECT count(*) FROM group_members WHERE member_group_id IS NOT NULL" "the nesting edge"
+before=$(sql_dump group_members group_membership people)
+sync_once
+assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "a resync"
+assert_eq "$before" "$(sql_dump group_members group_membership people)" "a resync changes no membership"
+memberof_conf false
+sync_once
+assert_eq "admins:alice(admins) lms-admins:bob(lms-admins) " "$(eff)" "nested = false: no nesting"
+assert_sql "alice|learner" "SELECT username, role FROM people WHERE username = 'alice'"
+samba_admin_delete "CN=lms-admins,OU=groups,$SAMBA_SUFFIX" "CN=bob,OU=people,$SAMBA_SUFFIX"
+DB=$main_db
+unset ROSTERD_CONF_STORE_PATH
+
 note "Samba's default: simple binds only over TLS"
 samba_stop "$AD"
 SAMBA_STRONG_AUTH=1 samba_write_conf "$AD"
