@@ -79,6 +79,7 @@ struct amap {
 	size_t ncustom;
 	ssize_t disabled;        /* -1: no disabled attribute */
 	ssize_t member_of;       /* -1: no memberOf attribute */
+	ssize_t primary;         /* -1: no primary group (AD's primaryGroupID) */
 	long long bad_dns;
 	struct strlist mo;       /* the current person's group DNs */
 
@@ -110,7 +111,7 @@ int
 amap_new(const struct conf *cf, struct amap **out)
 {
 	struct amap *m = calloc(1, sizeof(*m));
-	size_t max = 1 + NFIELDS + cf->ldap.ncustom + 1 + 1 + 1;
+	size_t max = 1 + NFIELDS + cf->ldap.ncustom + 1 + 1 + 1 + 1;
 
 	if (m == NULL)
 		return -ENOMEM;
@@ -136,6 +137,7 @@ amap_new(const struct conf *cf, struct amap **out)
 	m->disabled = cf->ldap.users.disabled_attribute ?
 		      attr_index(m, cf->ldap.users.disabled_attribute) : -1;
 	m->member_of = cf->ldap.member_of_attr ? attr_index(m, cf->ldap.member_of_attr) : -1;
+	m->primary = cf->ldap.groups.primary_group ? attr_index(m, AMAP_PRIMARY_GROUP_ID) : -1;
 	*out = m;
 	return 0;
 }
@@ -386,6 +388,12 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 		v = get(arg, (size_t)m->disabled, &n);
 		p->dir_disabled = entry_disabled(cf, v, n);
 	}
+	if (m->primary >= 0) {
+		v = get(arg, (size_t)m->primary, &n);
+		if (n > 0 && utf8_valid(v[0].data, v[0].len) &&
+		    (p->primary_group = keep(m, strndup(v[0].data, v[0].len))) == NULL)
+			return -ENOMEM;
+	}
 	strlist_clear(&m->mo);
 	if (m->member_of >= 0) {
 		int r;
@@ -402,9 +410,9 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 
 struct gmap {
 	const struct conf *cf;
-	const char *names[6];
+	const char *names[7];
 	size_t n;
-	ssize_t id, name, description, member, member_of;
+	ssize_t id, name, description, member, member_of, token;
 	struct strlist keep;     /* the current group's strings */
 	struct strlist members;
 	struct strlist mo;       /* the current group's own groups (memberOf) */
@@ -469,6 +477,7 @@ gmap_new(const struct conf *cf, struct gmap **out)
 	 * which groups it is in (groups are entries too). */
 	g->member_of = cf->ldap.member_of_attr && cf->ldap.groups.nested ?
 		       gattr_index(g, cf->ldap.member_of_attr) : -1;
+	g->token = cf->ldap.groups.primary_group ? gattr_index(g, AMAP_PRIMARY_GROUP_TOKEN) : -1;
 	*out = g;
 	return 0;
 }
@@ -562,6 +571,9 @@ gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 		return 1;
 	}
 	out->description = gfirst(g, get, arg, g->description, &r);
+	if (r < 0)
+		return r;
+	out->token = gfirst(g, get, arg, g->token, &r);
 	if (r < 0)
 		return r;
 	if (g->member >= 0) {

@@ -98,6 +98,7 @@ struct conf {
 			enum search_scope scope;
 			enum member_style member_style;
 			bool nested;
+			bool primary_group;  /* AD: primaryGroupID to primaryGroupToken */
 		} groups;
 		char *member_of_attr;           /* NULL: membership only from groups */
 		char *id_attr;

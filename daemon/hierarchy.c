@@ -392,6 +392,18 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		"FROM temp.stage_member_of m JOIN people p ON p.dir_id = m.dir_id "
 		"JOIN groups g ON g.dn_norm = m.group_dn AND g.present = 1", NULL) < 0)
 		return -EIO;
+	/* Active Directory's primary group, which member leaves out: a person's
+	 * primaryGroupID is the group's primaryGroupToken. A token two groups
+	 * read share (a domain group and a Builtin one) names neither. */
+	if (cf->ldap.groups.primary_group &&
+	    recon_sql(rc,
+		"INSERT INTO temp.resolved SELECT g.id, p.id, NULL "
+		"FROM temp.stage_primary sp JOIN people p ON p.dir_id = sp.dir_id "
+		"JOIN (SELECT token, min(dir_id) AS dir_id FROM temp.stage_primary WHERE is_group "
+		"      GROUP BY token HAVING count(*) = 1) t ON t.token = sp.token "
+		"JOIN groups g ON g.dir_id = t.dir_id AND g.present = 1 WHERE NOT sp.is_group",
+		NULL) < 0)
+		return -EIO;
 	/* A group's own memberOf: the groups it is nested in. */
 	if (cf->ldap.member_of_attr != NULL && cf->ldap.groups.nested &&
 	    recon_sql(rc,
@@ -568,8 +580,10 @@ static int
 sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 {
 	/* A leave needs the whole group search, and the whole people search
-	 * when membership is read from the people (memberOf). */
-	bool removals = o->groups_complete && (o->complete || o->cf->ldap.member_of_attr == NULL);
+	 * when membership is read from the people (memberOf, primary group). */
+	bool removals = o->groups_complete &&
+			(o->complete || (o->cf->ldap.member_of_attr == NULL &&
+					 !o->cf->ldap.groups.primary_group));
 	long long partial, edges;
 	double t = time_mono();
 	int r;
@@ -686,10 +700,10 @@ inputs_digest(struct recon *rc, const struct recon_opts *o, const char *state, c
 	if (o->groups_same && (last == NULL || sscanf(last, " groups=%16llx", &groups) != 1))
 		groups = 0;
 	n = snprintf(out, len, "v1 people=%lld groups=%016llx style=%d nested=%d member_of=%s "
-		     "base=%s roles=", people, groups,
+		     "primary=%d base=%s roles=", people, groups,
 		     (int)cf->ldap.groups.member_style, cf->ldap.groups.nested,
 		     cf->ldap.member_of_attr ? cf->ldap.member_of_attr : "",
-		     cf->ldap.users.base);
+		     cf->ldap.groups.primary_group, cf->ldap.users.base);
 	for (size_t i = 0; i < cf->nroles && n > 0 && (size_t)n < len; i++)
 		n += snprintf(out + n, len - (size_t)n, "%s:%d;", cf->roles[i].group,
 			      (int)cf->roles[i].role);

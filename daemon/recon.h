@@ -38,6 +38,7 @@ struct person_rec {
 	const char *const *custom_value;
 	size_t nmember_of;
 	const char *const *member_of;   /* normalised DNs of the person's groups */
+	const char *primary_group;      /* AD's primaryGroupID; NULL: none */
 };
 
 /* A group as read from the directory. */
@@ -52,6 +53,7 @@ struct group_rec {
 	bool partial;                 /* the server sent only part of the members */
 	size_t nmember_of;            /* nested groups read from memberOf: */
 	const char *const *member_of; /* normalised DNs of the groups it is in */
+	const char *token;            /* AD's primaryGroupToken; NULL: none */
 };
 
 /* What a run did to the reporting tree, the groups and the roles. */

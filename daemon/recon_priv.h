@@ -50,6 +50,11 @@
  *                    of every person read, staged or skipped, and of every
  *                    group read when nesting is read from memberOf. Read by
  *                    the hierarchy (resolve_members).
+ *   stage_primary    dir_id, token, is_group: Active Directory's primary
+ *                    group (ldap.groups.primary_group): a person's
+ *                    primaryGroupID (is_group 0, every person read) and a
+ *                    group's primaryGroupToken (is_group 1). Read by the
+ *                    hierarchy (resolve_members).
  *   stage_groups     a group read: seq, dir_id (unique), dn, dn_norm, name,
  *                    description (NULL: none), partial (1: the server sent
  *                    only part of its members: nobody leaves it). Read by

@@ -44,6 +44,7 @@ struct recon {
 	 * recon_stage_begin, given back by recon_free */
 	struct stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
 	struct stmt *ins_member_of, *ins_group, *ins_member_list, *ins_gone;
+	struct stmt *ins_primary;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
 	struct known *known;    /* the store's people (lazy: those named) */
@@ -140,6 +141,7 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_group);
 	stmt_done(rc->ins_member_list);
 	stmt_done(rc->ins_gone);
+	stmt_done(rc->ins_primary);
 	free(rc->list);
 	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL);
 	free(rc->known);
@@ -425,7 +427,9 @@ stage_prepare(struct recon *rc)
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_member_lists (group_dir_id, "
 			       "list) VALUES (?1, ?2)", &rc->ins_member_list)) < 0 ||
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_gone (dir_id) VALUES (?1) "
-			       "ON CONFLICT DO NOTHING", &rc->ins_gone)) < 0)
+			       "ON CONFLICT DO NOTHING", &rc->ins_gone)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_primary (dir_id, token, is_group) "
+			       "VALUES (?1, ?2, ?3)", &rc->ins_primary)) < 0)
 		return r;
 	return 0;
 }
@@ -718,6 +722,29 @@ stage_member_of(struct recon *rc, const char *dir_id, size_t n, const char *cons
 	return 0;
 }
 
+/* An entry's primary group (Active Directory): a person's primaryGroupID,
+ * or a group's primaryGroupToken. NULL: none. */
+static int
+stage_primary(struct recon *rc, const char *dir_id, const char *token, bool group)
+{
+	if (token == NULL)
+		return 0;
+	rc->gdigest = hash_str(hash_str(hash_str(rc->gdigest, dir_id), token), group ? "g" : "p");
+	stmt_bind_text(rc->ins_primary, 1, dir_id);
+	stmt_bind_text(rc->ins_primary, 2, token);
+	stmt_bind_int(rc->ins_primary, 3, group);
+	return stage_step(rc->ins_primary);
+}
+
+/* What a person read says of their groups, staged or skipped. */
+static int
+stage_person_groups(struct recon *rc, const struct person_rec *p)
+{
+	int r = stage_member_of(rc, p->dir_id, p->nmember_of, p->member_of);
+
+	return r < 0 ? r : stage_primary(rc, p->dir_id, p->primary_group, false);
+}
+
 /* The comparison key of p's username in *out (fold.h), for the caller to
  * free; an entry without a username that has one (attrmap.c rejects them
  * before) is rejected here: -EEXIST, as for a clash. */
@@ -775,7 +802,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	    rc->known[ki].hash == hash) {
 		rc->kflag[ki] = KNOWN_SKIPPED;
 		rc->skipped++;
-		return stage_member_of(rc, p->dir_id, p->nmember_of, p->member_of);
+		return stage_person_groups(rc, p);
 	}
 	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0 ||
 	    (r = stage_username_key(rc, p, &key)) < 0)
@@ -803,7 +830,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 		if ((r = stage_step(rc->ins_field)) < 0)
 			return r;
 	}
-	return stage_member_of(rc, p->dir_id, p->nmember_of, p->member_of);
+	return stage_person_groups(rc, p);
 }
 
 /* The member values of g as one list in rc->list, each ending in NUL, mixed
@@ -855,7 +882,8 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	rc->gdigest = hash_str(rc->gdigest, g->name);
 	rc->gdigest = hash_str(rc->gdigest, g->description);
 	rc->gdigest = hash_str(rc->gdigest, g->partial ? "partial" : "whole");
-	if ((r = stage_member_of(rc, g->dir_id, g->nmember_of, g->member_of)) < 0)
+	if ((r = stage_member_of(rc, g->dir_id, g->nmember_of, g->member_of)) < 0 ||
+	    (r = stage_primary(rc, g->dir_id, g->token, true)) < 0)
 		return r;
 	/* The values as one list: a no-change run needs them only for the
 	 * digest, and a row a value costs as much as the read of them. */

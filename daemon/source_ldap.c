@@ -418,9 +418,9 @@ refresh_begin(struct source_ldap *l, const char *kept)
 	if (strcasecmp(l->cf->ldap.id_attr, "entryUUID") != 0)
 		why = "sync.mode \"refresh\" needs ldap.attributes.id = \"entryUUID\", by which "
 		      "the server names entries";
-	else if (l->cf->ldap.member_of_attr != NULL)
+	else if (l->cf->ldap.member_of_attr != NULL || l->cf->ldap.groups.primary_group)
 		why = "sync.mode \"refresh\" does not yet read memberships from the people "
-		      "(ldap.attributes.member_of)";
+		      "(ldap.attributes.member_of, ldap.groups.primary_group)";
 	else if ((r = dir_has_sync(l->dir)) <= 0)
 		why = r < 0 ? dir_error(l->dir) : "the server does not offer content "
 		      "synchronisation (RFC 4533: no syncprov, or not to this account)";

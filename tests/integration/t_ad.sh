@@ -109,6 +109,39 @@ sync_once
 assert_eq "admins:alice(admins) lms-admins:bob(lms-admins) " "$(eff)" "nested = false: no nesting"
 assert_sql "alice|learner" "SELECT username, role FROM people WHERE username = 'alice'"
 samba_admin_delete "CN=lms-admins,OU=groups,$SAMBA_SUFFIX" "CN=bob,OU=people,$SAMBA_SUFFIX"
+
+note "the primary group (primaryGroupID), which member leaves out"
+primary_conf() {   # PRIMARY: ldap.groups.primary_group
+	ROSTERD_CONF_GROUPS_EXTRA="primary_group = $1;" \
+	ROSTERD_CONF_ROLES='{ group = "staff"; role = "manager"; }' \
+	ROSTERD_CONF_ATTRIBUTES='id = "objectGUID"; username = "sAMAccountName";' \
+		samba_write_rosterd_conf "$CONF" "max_membership_removals_percent = 100.0;"
+}
+primary_id() {   # DN RID: make RID the primary group of DN
+	printf 'dn: %s\nchangetype: modify\nreplace: primaryGroupID\nprimaryGroupID: %s\n' "$1" "$2" |
+		samba_admin_modify
+}
+alice_dn="CN=alice,OU=people,$SAMBA_SUFFIX" staff_dn="CN=staff,OU=groups,$SAMBA_SUFFIX"
+printf 'dn: %s\nobjectClass: group\nsAMAccountName: staff\nmember: %s\n\n' "$staff_dn" "$alice_dn" |
+	samba_admin_add
+token=$(samba_svc_search -b "$staff_dn" -s base primaryGroupToken | sed -n 's/^primaryGroupToken: //p')
+primary_id "$alice_dn" "$token"
+assert_eq "" "$(samba_svc_search -b "$staff_dn" -s base member | sed -n 's/^member: //p')" \
+	"AD takes alice out of staff's member once it is her primary group"
+rm -f "$DB"*
+primary_conf true
+sync_once
+assert_eq "admins:alice(admins) staff:alice(staff) " "$(eff)" "alice is in staff, her primary group"
+assert_sql "alice|manager" "SELECT username, role FROM people WHERE username = 'alice'"
+sync_once
+assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "a resync"
+assert_sql "0|0" "SELECT memberships_joined, memberships_left FROM sync_runs ORDER BY id DESC LIMIT 1"
+primary_conf false
+sync_once
+assert_eq "admins:alice(admins) " "$(eff)" "primary_group = false: member alone"
+assert_sql "alice|learner" "SELECT username, role FROM people WHERE username = 'alice'"
+primary_id "$alice_dn" 513
+samba_admin_delete "$staff_dn"
 DB=$main_db
 unset ROSTERD_CONF_STORE_PATH
 
