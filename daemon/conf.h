@@ -99,6 +99,7 @@ struct conf {
 			enum member_style member_style;
 			bool nested;
 			bool primary_group;  /* AD: primaryGroupID to primaryGroupToken */
+			int range_size;      /* ask for members this many at a time; 0: as sent */
 		} groups;
 		char *member_of_attr;           /* NULL: membership only from groups */
 		char *id_attr;

@@ -155,6 +155,7 @@ static const struct key groups_keys[] = {
 	  .flags = KF_EMPTY_UNSET, .sdef = "description" },
 	{ "nested", K_BOOL, AT(ldap.groups.nested), .def = true },
 	{ "primary_group", K_BOOL, AT(ldap.groups.primary_group), .def = false },
+	{ "range_size", K_INT, AT(ldap.groups.range_size), .min = 0, .max = 1000000, .def = 0 },
 	{ .name = NULL },
 };
 

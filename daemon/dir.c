@@ -43,11 +43,17 @@ struct dir {
 	int page_size;
 	char err[1024];
 
+	/* asked for in ranges of range_size values from the first (dir_set_range) */
+	char *range_attr;
+	unsigned long range_size;
+
 	/* the search in progress */
 	char *base, *filter;
 	int scope;
 	char **attrs;
 	size_t nattrs;
+	char **req;      /* attrs as requested: the one in ranges with its range */
+	size_t range_i;  /* which: its index in attrs; nattrs when none */
 	int msgid;
 	struct berval *cookie;
 	bool referral;
@@ -79,6 +85,7 @@ struct dir {
 	/* from the root DSE: the domain scope control is offered; the naming
 	 * contexts, normalised (dn.c) */
 	bool domain_scope;
+	bool ad;         /* the server says it is Active Directory */
 	char **ncs;
 	size_t nncs;
 
@@ -513,6 +520,23 @@ fail:
 /* Active Directory's LDAP_SERVER_DOMAIN_SCOPE_OID: no continuation references. */
 #define DIR_CONTROL_DOMAIN_SCOPE "1.2.840.113556.1.4.1339"
 
+/* Active Directory's LDAP_CAP_ACTIVE_DIRECTORY_OID (Samba's too). */
+#define DIR_CAPABILITY_AD "1.2.840.113556.1.4.800"
+
+/* Whether the root DSE e lists value among the values of attr. */
+static bool
+rootdse_has(struct dir *d, LDAPMessage *e, const char *attr, const char *value)
+{
+	struct berval **bv = ldap_get_values_len(d->ld, e, attr);
+	bool found = false;
+
+	for (size_t i = 0; bv != NULL && bv[i] != NULL && !found; i++)
+		found = bv[i]->bv_len == strlen(value) &&
+			memcmp(bv[i]->bv_val, value, bv[i]->bv_len) == 0;
+	ldap_value_free_len(bv);
+	return found;
+}
+
 /* Read the root DSE: whether the domain scope control is offered, and the
  * naming contexts. A server that does not answer it (it may hide the root DSE
  * from the account) gets no control, and every reference counts: the safe
@@ -520,7 +544,7 @@ fail:
 static int
 rootdse_read(struct dir *d)
 {
-	char *attrs[] = { "supportedControl", "namingContexts", NULL };
+	char *attrs[] = { "supportedControl", "supportedCapabilities", "namingContexts", NULL };
 	struct timeval tv = { .tv_sec = d->timeout };
 	struct berval **bv;
 	LDAPMessage *res = NULL, *e;
@@ -530,13 +554,8 @@ rootdse_read(struct dir *d)
 			      NULL, &tv, 1, &res) != LDAP_SUCCESS ||
 	    (e = ldap_first_entry(d->ld, res)) == NULL)
 		goto out;
-	if ((bv = ldap_get_values_len(d->ld, e, "supportedControl")) != NULL) {
-		for (size_t i = 0; bv[i] != NULL; i++)
-			if (bv[i]->bv_len == strlen(DIR_CONTROL_DOMAIN_SCOPE) &&
-			    memcmp(bv[i]->bv_val, DIR_CONTROL_DOMAIN_SCOPE, bv[i]->bv_len) == 0)
-				d->domain_scope = true;
-		ldap_value_free_len(bv);
-	}
+	d->domain_scope = rootdse_has(d, e, "supportedControl", DIR_CONTROL_DOMAIN_SCOPE);
+	d->ad = rootdse_has(d, e, "supportedCapabilities", DIR_CAPABILITY_AD);
 	if ((bv = ldap_get_values_len(d->ld, e, "namingContexts")) != NULL) {
 		size_t n = 0;
 		while (bv[n] != NULL)
@@ -712,6 +731,10 @@ search_clear(struct dir *d)
 		free(d->attrs[i]);
 		free(d->vals[i]);
 	}
+	if (d->req != NULL && d->range_i < d->nattrs)
+		free(d->req[d->range_i]);
+	free(d->req);
+	d->req = NULL;
 	free(d->attrs);
 	free(d->bv);
 	free(d->vals);
@@ -742,6 +765,7 @@ dir_close(struct dir *d)
 	free(d->more);
 	free(d->dn);
 	free(d->uri);
+	free(d->range_attr);
 	for (size_t i = 0; i < d->nncs; i++)
 		free(d->ncs[i]);
 	free(d->ncs);
@@ -772,7 +796,7 @@ send_page(struct dir *d)
 		scope.ldctl_iscritical = 0;
 		ctrls[1] = &scope;
 	}
-	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->attrs, 0, ctrls, NULL,
+	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->req, 0, ctrls, NULL,
 			     &tv, LDAP_NO_LIMIT, &d->msgid);
 	ldap_control_free(page);
 	if (rc != LDAP_SUCCESS) {
@@ -781,6 +805,36 @@ send_page(struct dir *d)
 		return rc == LDAP_SERVER_DOWN ? -ECONNRESET : -EIO;
 	}
 	d->active = true;
+	return 0;
+}
+
+void
+dir_set_range(struct dir *d, const char *attr, unsigned long size)
+{
+	free(d->range_attr);
+	d->range_attr = attr != NULL && size > 0 ? strdup(attr) : NULL;
+	d->range_size = d->range_attr != NULL ? size : 0;
+}
+
+/* The attribute list to send for the search set up (d->req): the names of
+ * d->attrs, the one of dir_set_range() with its first range
+ * ("member;range=0-99"). 0 or -ENOMEM. */
+static int
+request_list(struct dir *d)
+{
+	d->range_i = d->nattrs;
+	if ((d->req = calloc(d->nattrs + 1, sizeof(*d->req))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->nattrs; i++) {
+		d->req[i] = d->attrs[i];
+		if (d->range_attr == NULL || !d->ad || strcasecmp(d->attrs[i], d->range_attr) != 0)
+			continue;
+		if (asprintf(&d->req[i], "%s;range=0-%lu", d->attrs[i], d->range_size - 1) < 0) {
+			d->req[i] = NULL;
+			return -ENOMEM;
+		}
+		d->range_i = i;
+	}
 	return 0;
 }
 
@@ -814,6 +868,8 @@ search_setup(struct dir *d, const char *base, enum search_scope scope, const cha
 		d->nattrs = i + 1;
 	}
 	d->nattrs = n;
+	if (request_list(d) < 0)
+		goto oom;
 	d->scope = scope == SCOPE_ONE ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE;
 	d->referral = false;
 	d->ref_first[0] = '\0';
@@ -1046,7 +1102,11 @@ range_search(struct dir *d, size_t i, unsigned long *next)
 	LDAPMessage *res = NULL;
 	int msgid, rc, err = LDAP_SUCCESS, r;
 
-	rc = snprintf(desc, sizeof(desc), "%s;range=%lu-*", d->attrs[i], *next);
+	if (i == d->range_i && *next <= ULONG_MAX - d->range_size)
+		rc = snprintf(desc, sizeof(desc), "%s;range=%lu-%lu", d->attrs[i], *next,
+			      *next + d->range_size - 1);
+	else
+		rc = snprintf(desc, sizeof(desc), "%s;range=%lu-*", d->attrs[i], *next);
 	if (rc < 0 || (size_t)rc >= sizeof(desc)) {
 		range_failed(d, -ENAMETOOLONG, "attribute %s: name too long", d->attrs[i]);
 		return -ENAMETOOLONG;
@@ -1384,7 +1444,7 @@ dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const 
 	d->sync = true;
 	if ((r = dsync_request(cookie != NULL ? &bv : NULL, &ctrls[0])) < 0)
 		return r;
-	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->attrs, 0, ctrls, NULL,
+	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->req, 0, ctrls, NULL,
 			     &tv, LDAP_NO_LIMIT, &d->msgid);
 	ldap_control_free(ctrls[0]);
 	if (rc != LDAP_SUCCESS) {

@@ -121,6 +121,8 @@ search_start(struct source_ldap *l, enum source_read what, bool sync, const stru
 
 	l->syncing = sync;
 	l->handed = 0;
+	dir_set_range(l->dir, people ? NULL : cf->ldap.groups.member_attribute,
+		      people ? 0 : (unsigned long)cf->ldap.groups.range_size);
 	if (sync)
 		l->search = dir_sync_search(l->dir, base, scope, filter, attrs,
 					    c != NULL ? c->data : NULL, c != NULL ? c->len : 0);

@@ -53,6 +53,9 @@
 #                        Exports SAMBA_DIR SAMBA_URI SAMBA_PORT SAMBA_PID (the
 #                        host's pid of the namespace's first process) SAMBA_LOG,
 #                        and SAMBA_KDC_PORT (the KDC's relay, Kerberos over TCP).
+#                        With SAMBA_RELAY_TRACE=1 the LDAP relay writes what passes
+#                        through it, as text, to DIR/log/relay.log (socat -v): the
+#                        attribute names of requests and replies can be read there.
 #                        Call it directly, not in $( ): the exports must reach the
 #                        caller's shell. Its log is DIR/log/samba.log (level 1) and
 #                        DIR/log/samba.out.
@@ -259,8 +262,9 @@ _samba_ready() {
 # (its per-connection children are stopped with it); its pid in
 # DIR/run/NAME-relay.pid.
 _samba_relay_start() {
-	local dir=$1 port=$2 name=${3:-ldap} pid
-	setsid socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+	local dir=$1 port=$2 name=${3:-ldap} pid trace=()
+	[ "${SAMBA_RELAY_TRACE:-0}" != 1 ] || [ "$name" != ldap ] || trace=(-v)
+	setsid socat "${trace[@]}" "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
 		"UNIX-CONNECT:$dir/run/$name.sock" </dev/null >>"$dir/log/relay.log" 2>&1 &
 	pid=$!
 	disown "$pid" 2>/dev/null || true
