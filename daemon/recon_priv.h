@@ -43,9 +43,11 @@
  *   stage_gone       dir_id of the people a source that reads changes
  *                    named gone. Read by the plan of a lazy handle (unseen)
  *                    and recon_stage_members_may_change().
- *   stage_rejects    seq, dn, reason of each entry refused, in order. Read
- *                    by recon_plan (counted), recon_apply (run_rejects) and
- *                    recon_rejects_foreach().
+ *   stage_rejects    seq, dn, reason of each entry refused, in order; for
+ *                    an entry whose username a person not read holds, its
+ *                    dir_id and that person (held_by), for rosterctl user
+ *                    relink. Read by recon_plan (counted), recon_apply
+ *                    (run_rejects) and recon_rejects_foreach().
  *   stage_member_of  dir_id, group_dn: the memberOf values (normalised DNs)
  *                    of every person read, staged or skipped, and of every
  *                    group read when nesting is read from memberOf. Read by
@@ -74,7 +76,8 @@
  *   held             seq (of stage_people), dir_id, dn, reason: the staged
  *                    entries whose username a person not seen (or read
  *                    unchanged) holds, one round of reject_held_usernames;
- *                    moved to stage_rejects and stage_seen.
+ *                    held_by: that person when not read at all; moved to
+ *                    stage_rejects and stage_seen.
  *   unseen           person_id of the people this run did not read at all
  *                    (neither staged, skipped nor rejected). Read by the plan
  *                    (disables for missing, events) and the apply

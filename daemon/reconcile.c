@@ -955,12 +955,14 @@ static int
 reject_held_usernames(struct recon *rc)
 {
 	static const char pick[] =
-		"INSERT INTO temp.held (seq, dir_id, dn, reason) "
+		"INSERT INTO temp.held (seq, dir_id, dn, reason, held_by) "
 		"SELECT s.seq, s.dir_id, s.dn, CASE WHEN rosterd_skipped(p.dir_id) "
 		" THEN 'username \"' || s.username || '\" is also used by \"' || p.dn || '\"' "
 		" ELSE 'username \"' || s.username || '\" belongs to \"' "
 		" || p.dn || '\" (' || p.status || '), whose entry this run did not find or "
-		"take' END AS reason "
+		"take; if this is that person''s entry made again, \"rosterctl user relink ' "
+		" || p.username || '\" binds them to it' END AS reason, "
+		"CASE WHEN NOT rosterd_skipped(p.dir_id) THEN p.id END "
 		"FROM temp.stage_people s JOIN people p ON (p.username_key = s.username_key "
 		" OR (p.username_key IS NULL AND p.username = s.username)) "
 		"WHERE p.dir_id <> s.dir_id AND (rosterd_skipped(p.dir_id) OR NOT EXISTS "
@@ -973,8 +975,9 @@ reject_held_usernames(struct recon *rc)
 			return r < 0 ? r : n;
 		if (n == 0)
 			return 0;
-		if ((r = recon_sql(rc, "INSERT INTO temp.stage_rejects (dn, reason) "
-				   "SELECT dn, reason FROM temp.held ORDER BY seq", NULL)) < 0 ||
+		if ((r = recon_sql(rc, "INSERT INTO temp.stage_rejects (dn, reason, dir_id, "
+				   "held_by) SELECT dn, reason, dir_id, held_by FROM temp.held "
+				   "ORDER BY seq", NULL)) < 0 ||
 		    (r = recon_sql(rc, "INSERT INTO temp.stage_seen (dir_id) "
 				   "SELECT dir_id FROM temp.held WHERE true ON CONFLICT DO NOTHING",
 				   NULL)) < 0 ||
@@ -1434,8 +1437,9 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 		return r;
 	if (o->run_id == 0)   /* a dry run has no run record */
 		return 0;
-	r = recon_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason) "
-		    "SELECT :run, dn, reason FROM temp.stage_rejects ORDER BY seq", o);
+	r = recon_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason, dir_id, held_by) "
+		    "SELECT :run, dn, reason, dir_id, held_by FROM temp.stage_rejects ORDER BY seq",
+		    o);
 	return r < 0 ? r : 0;
 }
 
