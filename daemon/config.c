@@ -581,20 +581,19 @@ struct preset {
 	const char *text;   /* libconfig: the keys the preset fills */
 };
 
-#define PRESET_GROUPS(filter, more) \
-	"groups = { filter = \"" filter "\"; member_attribute = \"member\"; nested = true;" \
-	more " };"
+#define PRESET_GROUPS(filter) \
+	"groups = { filter = \"" filter "\"; member_attribute = \"member\"; nested = true; };"
 
 static const struct preset presets[] = {
 	{ "openldap", "ldap = {"
 	  " users = { filter = \"(objectClass=inetOrgPerson)\"; };"
-	  PRESET_GROUPS("(objectClass=groupOfNames)", "")
+	  PRESET_GROUPS("(objectClass=groupOfNames)")
 	  " attributes = { id = \"entryUUID\"; username = \"uid\"; display_name = \"cn\"; };"
 	  " };" },
 	{ "ad", "ldap = {"
 	  " users = { filter = \"(&(objectClass=user)(objectCategory=person))\";"
 	  "  disabled_attribute = \"userAccountControl\"; disabled_bitmask = 2; };"
-	  PRESET_GROUPS("(objectClass=group)", " primary_group = true;")
+	  PRESET_GROUPS("(objectClass=group)")
 	  " attributes = { id = \"objectGUID\"; username = \"sAMAccountName\";"
 	  "  display_name = \"displayName\"; department = \"department\";"
 	  "  employee_number = \"employeeID\"; };"
@@ -602,13 +601,13 @@ static const struct preset presets[] = {
 	{ "389ds", "ldap = {"
 	  " users = { filter = \"(objectClass=inetOrgPerson)\";"
 	  "  disabled_attribute = \"nsAccountLock\"; disabled_values = [ \"true\" ]; };"
-	  PRESET_GROUPS("(objectClass=groupOfNames)", "")
+	  PRESET_GROUPS("(objectClass=groupOfNames)")
 	  " attributes = { id = \"nsUniqueId\"; username = \"uid\"; display_name = \"cn\"; };"
 	  " };" },
 	{ "freeipa", "ldap = {"
 	  " users = { filter = \"(objectClass=inetOrgPerson)\";"
 	  "  disabled_attribute = \"nsAccountLock\"; disabled_values = [ \"true\" ]; };"
-	  PRESET_GROUPS("(objectClass=ipaUserGroup)", "")
+	  PRESET_GROUPS("(objectClass=ipaUserGroup)")
 	  " attributes = { id = \"ipaUniqueID\"; username = \"uid\";"
 	  "  display_name = \"displayName\"; };"
 	  " };" },
@@ -1145,13 +1144,9 @@ check_groups(struct ctx *c, const config_t *cfg, struct conf *cf)
 	if (cf->ldap.member_of_attr != NULL && cf->ldap.groups.base == NULL)
 		ctx_error(c, get(c, cfg, "ldap.attributes.member_of"), "ldap.attributes.member_of",
 			  "needs ldap.groups.base: the groups it names are read from there");
-	/* a preset's true is only a default: without groups it means nothing */
-	if (cf->ldap.groups.primary_group && cf->ldap.groups.base == NULL &&
-	    config_lookup(cfg, "ldap.groups.primary_group") != NULL)
+	if (cf->ldap.groups.primary_group && cf->ldap.groups.base == NULL)
 		ctx_error(c, get(c, cfg, "ldap.groups.primary_group"), "ldap.groups.primary_group",
 			  "needs ldap.groups.base: the primary groups are read from there");
-	if (cf->ldap.groups.base == NULL)
-		cf->ldap.groups.primary_group = false;
 	return 0;
 }
 

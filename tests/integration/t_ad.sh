@@ -7,7 +7,13 @@
 # accounts too; objectGUID is stored in AD's own string form, the one Samba's
 # tools show; a store holding the old hex form is migrated
 # (schema/005_guid_string.sql) and the next run finds everyone unchanged;
-# with Samba's default "ldap server require strong auth" a simple bind
+# with groups read from memberOf alone and nested = true, a group's own
+# memberOf gives the nesting, so the members of a group nested in the admin
+# group are admins (and with nested = false they are not); a person's
+# primary group (primaryGroupID, which AD leaves out of the group's member)
+# makes them a member with ldap.groups.primary_group, through the group's
+# primaryGroupToken (and sync.mode refresh then reads everyone, so the
+# unchanged keep it); with Samba's default "ldap server require strong auth" a simple bind
 # without TLS is refused (exit 3), StartTLS to 127.0.0.1 is refused with
 # libldap's reason (the certificate names DC1.example.com), and StartTLS to
 # DC1.example.com, resolved to 127.0.0.1 in a private mount namespace (never
@@ -113,11 +119,11 @@ assert_sql "alice|learner" "SELECT username, role FROM people WHERE username = '
 samba_admin_delete "CN=lms-admins,OU=groups,$SAMBA_SUFFIX" "CN=bob,OU=people,$SAMBA_SUFFIX"
 
 note "the primary group (primaryGroupID), which member leaves out"
-primary_conf() {   # PRIMARY: ldap.groups.primary_group
+primary_conf() {   # PRIMARY [SYNC]: ldap.groups.primary_group
 	ROSTERD_CONF_GROUPS_EXTRA="primary_group = $1;" \
 	ROSTERD_CONF_ROLES='{ group = "staff"; role = "manager"; }' \
 	ROSTERD_CONF_ATTRIBUTES='id = "objectGUID"; username = "sAMAccountName";' \
-		samba_write_rosterd_conf "$CONF" "max_membership_removals_percent = 100.0;"
+		samba_write_rosterd_conf "$CONF" "max_membership_removals_percent = 100.0; ${2:-}"
 }
 primary_id() {   # DN RID: make RID the primary group of DN
 	printf 'dn: %s\nchangetype: modify\nreplace: primaryGroupID\nprimaryGroupID: %s\n' "$1" "$2" |
@@ -138,6 +144,11 @@ assert_sql "alice|manager" "SELECT username, role FROM people WHERE username = '
 sync_once
 assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "a resync"
 assert_sql "0|0" "SELECT memberships_joined, memberships_left FROM sync_runs ORDER BY id DESC LIMIT 1"
+primary_conf true 'mode = "refresh";'
+sync_once
+assert_contains "$ERR" "does not yet read memberships from the people"
+assert_sql "0|0" "SELECT memberships_joined, memberships_left FROM sync_runs ORDER BY id DESC LIMIT 1" \
+	"sync.mode refresh reads everyone, so the primary membership stays"
 primary_conf false
 sync_once
 assert_eq "admins:alice(admins) " "$(eff)" "primary_group = false: member alone"

@@ -759,7 +759,6 @@ test_preset_fills_what_is_not_written(void **state)
 	assert_string_equal(cf->ldap.attr[F_DISPLAY_NAME], "displayName");
 	assert_string_equal(cf->ldap.attr[F_DEPARTMENT], "department");
 	assert_string_equal(cf->ldap.attr[F_EMAIL], "mail");   /* a default it keeps */
-	assert_false(cf->ldap.groups.primary_group);           /* no groups: nothing */
 	conf_free(cf);
 	assert_int_equal(load_ldap(fx, "groups = { primary_group = true; };", 0, &cf), -EINVAL);
 	assert_non_null(strstr(fx->err, ":4: ldap.groups.primary_group: needs ldap.groups.base"));
@@ -793,7 +792,7 @@ test_preset_explicit_keys_win(void **state)
 	assert_null(cf->ldap.attr[F_EMPLOYEE_NUMBER]);   /* "" unmaps, preset or not */
 	assert_string_equal(cf->ldap.id_attr, "objectSid");
 	assert_false(cf->ldap.groups.nested);
-	assert_true(cf->ldap.groups.primary_group);
+	assert_false(cf->ldap.groups.primary_group);   /* opt-in, even for AD */
 	assert_string_equal(cf->ldap.groups.filter, "(objectClass=group)");
 	assert_string_equal(cf->ldap.attr[F_USERNAME], "sAMAccountName");
 	conf_free(cf);
