@@ -1,4 +1,4 @@
--- 007_relink.sql: an account deleted and created again in the directory (a
+-- 008_relink.sql: an account deleted and created again in the directory (a
 -- new stable id under the same username) is rejected by every run, as its
 -- username belongs to the person of the old entry. A rejected entry now keeps
 -- the id it came with (dir_id) and, when its username belongs to a person
