@@ -49,9 +49,12 @@
  *                    relink. Read by recon_plan (counted), recon_apply
  *                    (run_rejects) and recon_rejects_foreach().
  *   stage_member_of  dir_id, group_dn: the memberOf values (normalised DNs)
- *                    of every person read, staged or skipped, and of every
- *                    group read when nesting is read from memberOf. Read by
- *                    the hierarchy (resolve_members).
+ *                    of every person read, staged or skipped; a person read
+ *                    with none has a row with group_dn "" (so that whom it
+ *                    read is known); and of every group read when nesting
+ *                    is read from memberOf alone. Read by the hierarchy
+ *                    (resolve_members), by person through its index
+ *                    stage_member_of_id (schema_recon_member_of_index).
  *   stage_primary    dir_id, token, is_group: Active Directory's primary
  *                    group (ldap.groups.primary_group): a person's
  *                    primaryGroupID (is_group 0, every person read) and a
@@ -119,6 +122,15 @@
  *   resolved         group_id, person_id, member_group_id: what each member
  *                    and memberOf value names (a present person, a present
  *                    group; both NULL: nothing, counted as ignored).
+ *                    from_member_of: 1 for a memberOf value (or, with
+ *                    memberOf alone, a direct edge kept for a person whose
+ *                    memberOf the run did not read), which nesting may
+ *                    explain.
+ *                    Indexed person by person when nesting is to be looked
+ *                    at (schema_recon_resolved_index).
+ *   nest             anc, des: group des is below group anc through one
+ *                    nesting or more (both the same: a cycle), from the
+ *                    member values resolved.
  *   want_edges       group_id, person_id or member_group_id: the direct
  *                    edges wanted (group_members), indexed once filled
  *                    (schema_recon_edges_index).

@@ -737,12 +737,19 @@ person_hash(const struct person_rec *p)
 }
 
 /* The memberOf values of an entry: a person's, read whether or not the
- * person is staged, or a group's (nested groups read from memberOf). */
+ * person is staged (none, when read: a row with "" that says they were
+ * read), or a group's (nesting read from memberOf alone). */
 static int
-stage_member_of(struct recon *rc, const char *dir_id, size_t n, const char *const *values)
+stage_member_of(struct recon *rc, const char *dir_id, bool read, size_t n,
+		const char *const *values)
 {
 	int r;
 
+	if (read && n == 0) {
+		stmt_bind_text(rc->ins_member_of, 1, dir_id);
+		stmt_bind_text(rc->ins_member_of, 2, "");
+		return stage_step(rc->ins_member_of);
+	}
 	for (size_t k = 0; k < n; k++) {
 		rc->gdigest = hash_str(hash_str(rc->gdigest, dir_id), values[k]);
 		stmt_bind_text(rc->ins_member_of, 1, dir_id);
@@ -771,7 +778,7 @@ stage_primary(struct recon *rc, const char *dir_id, const char *token, bool grou
 static int
 stage_person_groups(struct recon *rc, const struct person_rec *p)
 {
-	int r = stage_member_of(rc, p->dir_id, p->nmember_of, p->member_of);
+	int r = stage_member_of(rc, p->dir_id, p->member_of_read, p->nmember_of, p->member_of);
 
 	return r < 0 ? r : stage_primary(rc, p->dir_id, p->primary_group, false);
 }
@@ -913,7 +920,7 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	rc->gdigest = hash_str(rc->gdigest, g->name);
 	rc->gdigest = hash_str(rc->gdigest, g->description);
 	rc->gdigest = hash_str(rc->gdigest, g->partial ? "partial" : "whole");
-	if ((r = stage_member_of(rc, g->dir_id, g->nmember_of, g->member_of)) < 0 ||
+	if ((r = stage_member_of(rc, g->dir_id, false, g->nmember_of, g->member_of)) < 0 ||
 	    (r = stage_primary(rc, g->dir_id, g->token, true)) < 0)
 		return r;
 	/* The values as one list: a no-change run needs them only for the

@@ -320,6 +320,12 @@ usn_begin(struct source *s, const char *kept)
 		snprintf(s->err, sizeof(s->err), "cannot build the attribute maps");
 		return r;
 	}
+	if (u->cf->ldap.member_of_attr != NULL && u->cf->ldap.groups.nmember_attrs == 0) {
+		usn_off(u, "sync.mode \"refresh\" with memberships from memberOf alone: Active "
+			"Directory changes memberOf without a new uSNChanged on the person; set "
+			"ldap.groups.member_attribute too");
+		return 0;
+	}
 	if ((r = dc_read(u)) == -ENOMEM)
 		return r;
 	if (r < 0) {   /* the people's search will fail too, and say why */
@@ -331,11 +337,11 @@ usn_begin(struct source *s, const char *kept)
 			"highestCommittedUSN (not Active Directory?)");
 		return 0;
 	}
-	/* Memberships the people carry are read only with the people read: the
-	 * unchanged ones would seem to have none. */
-	if (u->cf->ldap.member_of_attr != NULL || u->cf->ldap.groups.primary_group) {
-		usn_off(u, "sync.mode \"refresh\" does not yet read memberships from the "
-			"people (ldap.attributes.member_of, ldap.groups.primary_group)");
+	/* Primary groups are read only with the people read: the unchanged
+	 * ones would seem to have none. */
+	if (u->cf->ldap.groups.primary_group) {
+		usn_off(u, "sync.mode \"refresh\" does not yet read the people's primary "
+			"groups (ldap.groups.primary_group)");
 		return 0;
 	}
 	u->fp = source_fingerprint(u->cf, u->map, u->gmap);

@@ -147,7 +147,7 @@ assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "a resync"
 assert_sql "0|0" "SELECT memberships_joined, memberships_left FROM sync_runs ORDER BY id DESC LIMIT 1"
 primary_conf true 'mode = "refresh";'
 sync_once
-assert_contains "$ERR" "does not yet read memberships from the people"
+assert_contains "$ERR" "does not yet read the people's primary groups"
 assert_sql "0|0" "SELECT memberships_joined, memberships_left FROM sync_runs ORDER BY id DESC LIMIT 1" \
 	"sync.mode refresh reads everyone, so the primary membership stays"
 primary_conf false

@@ -23,6 +23,10 @@
 #                        SLAPD_EXTRA_DB_CONF (text put inside the database section,
 #                        after suffix/rootdn/indexes and BEFORE the access rules and the
 #                        syncprov overlay, so extra `access` rules take precedence),
+#                        SLAPD_OVERLAYS_LAST (text put at the end of the database
+#                        section, after the syncprov overlay: an overlay there is
+#                        above syncprov, so the changes it makes to other entries,
+#                        such as memberof's, go through syncprov to refreshes),
 #                        SLAPD_MAXSIZE (mdb maxsize in bytes, default 4 GiB),
 #                        SLAPD_NO_SYNCPROV=1 (no syncprov overlay: no RFC 4533),
 #                        SLAPD_SESSIONLOG (syncprov-sessionlog, default 1000),
@@ -88,9 +92,13 @@
 #                          ROSTERD_CONF_USERS_EXTRA  added inside users = { }
 #                          ROSTERD_CONF_GROUPS_FILTER ((objectClass=groupOfNames)),
 #                          ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE (member; set and empty: none),
+#                          ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTES libconfig text in its
+#                            place, e.g. '[ "member", "uniqueMember" ]'
 #                          ROSTERD_CONF_GROUPS_NESTED (true)
 #                          ROSTERD_CONF_GROUPS_EXTRA added inside groups = { }
 #                          ROSTERD_CONF_ATTRIBUTES   whole text inside attributes = { }
+#                          ROSTERD_CONF_ATTRIBUTES_EXTRA  added inside attributes = { },
+#                            after that text (every server's map): e.g. member_of
 #                          ROSTERD_CONF_STORE_PATH   (FILE's dir/learning.db)
 #                          ROSTERD_CONF_SYNC         whole text inside sync = { }, default
 #                            max_disable = 500; max_disable_percent = 10.0;
@@ -258,6 +266,7 @@ access to *
 	by * none
 
 $(_slapd_syncprov_conf)
+${SLAPD_OVERLAYS_LAST:-}
 EOF
 	# Catch a bad SLAPD_EXTRA_*_CONF here rather than at slapd_start.
 	local out
@@ -561,7 +570,7 @@ EOF
 }
 
 slapd_write_rosterd_conf() {
-	local file=${1:?slapd_write_rosterd_conf FILE [SYNC_EXTRA]} sync_extra=${2:-} confdir pwfile uri attrs sync
+	local file=${1:?slapd_write_rosterd_conf FILE [SYNC_EXTRA]} sync_extra=${2:-} confdir pwfile uri attrs sync members
 	uri=${ROSTERD_CONF_URI:-${SLAPD_URI:-}}
 	[ -n "$uri" ] || { _slapd_err "slapd_write_rosterd_conf: SLAPD_URI is not set (slapd_start first) and no ROSTERD_CONF_URI"; return 1; }
 	confdir=$(dirname "$file")
@@ -580,23 +589,26 @@ slapd_write_rosterd_conf() {
     custom = { cost_centre = "departmentNumber"; };'}
 
 	sync=${ROSTERD_CONF_SYNC:-'max_disable = 500; max_disable_percent = 10.0; initial_status = "invited";'}
+	members=${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTES:-"\"${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE-member}\""}
 
 	# With a preset, only what the test sets itself is written of the map.
 	local preset="" ufilter gfilter gmember gnested amap
 	ufilter="filter = \"${ROSTERD_CONF_USERS_FILTER:-(objectClass=inetOrgPerson)}\";"
 	gfilter="filter = \"${ROSTERD_CONF_GROUPS_FILTER:-(objectClass=groupOfNames)}\";"
-	gmember="member_attribute = \"${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE-member}\";"
+	gmember="member_attribute = $members;"
 	gnested="nested = ${ROSTERD_CONF_GROUPS_NESTED:-true};"
 	amap="attributes = {
     $attrs
+    ${ROSTERD_CONF_ATTRIBUTES_EXTRA:-}
   };"
 	if [ -n "${ROSTERD_CONF_PRESET:-}" ]; then
 		preset="preset = \"$ROSTERD_CONF_PRESET\";"
 		[ -n "${ROSTERD_CONF_USERS_FILTER:-}" ] || ufilter=""
 		[ -n "${ROSTERD_CONF_GROUPS_FILTER:-}" ] || gfilter=""
-		[ -n "${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE+set}" ] || gmember=""
+		[ -n "${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE+set}${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTES:-}" ] ||
+			gmember=""
 		[ -n "${ROSTERD_CONF_GROUPS_NESTED:-}" ] || gnested=""
-		[ -n "${ROSTERD_CONF_ATTRIBUTES:-}" ] || amap=""
+		[ -n "${ROSTERD_CONF_ATTRIBUTES:-}${ROSTERD_CONF_ATTRIBUTES_EXTRA:-}" ] || amap=""
 	fi
 
 	cat >"$file" <<EOF
