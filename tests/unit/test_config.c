@@ -812,7 +812,8 @@ test_preset_fills_what_is_not_written(void **state)
 	assert_string_equal(cf->ldap.users.disabled_attribute, "userAccountControl");
 	assert_int_equal(cf->ldap.users.disabled_bitmask, 2);
 	assert_string_equal(cf->ldap.groups.filter, "(objectClass=group)");
-	assert_string_equal(cf->ldap.groups.member_attribute, "member");
+	assert_int_equal(cf->ldap.groups.nmember_attrs, 1);
+	assert_string_equal(cf->ldap.groups.member_attrs[0], "member");
 	assert_true(cf->ldap.groups.nested);
 	assert_string_equal(cf->ldap.id_attr, "objectGUID");
 	assert_string_equal(cf->ldap.attr[F_USERNAME], "sAMAccountName");
