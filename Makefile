@@ -30,7 +30,7 @@ N       ?= 100000
 B       ?= build
 CFLAGS  ?= -O2 -g
 SANFLAGS ?=
-PKGS    := ldap lber sqlite3 libconfig jansson libsystemd
+PKGS    := ldap lber sqlite3 libpq libconfig jansson libsystemd
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS_ALL = -Idaemon -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
@@ -44,11 +44,12 @@ XLSX_PKG    := xlsxwriter
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c daemon/dir_sync.c \
-           daemon/store_sqlite.c daemon/store.c daemon/runs.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
+           daemon/store_sqlite.c daemon/store_pg.c daemon/store_pg_sql.c daemon/store_api.c daemon/store_conf.c daemon/store.c daemon/runs.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
            daemon/notify.c daemon/metrics.c daemon/service.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c \
            daemon/view.c daemon/fold.c
-LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o $(B)/obj/schema_names.o
+LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o $(B)/obj/schema_names.o \
+           $(B)/obj/schema_pg_sql.o $(B)/obj/schema_pg_names.o
 # Rule plugins: shared objects built against include/rosterd/plugin.h alone,
 # exporting only their descriptor.
 PLUGINS := course_rules disable_rules archive_rules
@@ -64,6 +65,9 @@ SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 # SQL kept beside the migrations that is none (the temporary tables of a run):
 # with the migrations, the source of the named strings of scripts/sqlnames2c.sh.
 SCHEMA_TEMP := $(sort $(wildcard schema/temp_*.sql))
+# Their PostgreSQL forms (store_pg.c): the same numbers, names and sections.
+SCHEMA_PG := $(sort $(wildcard schema/pg/[0-9]*.sql))
+SCHEMA_PG_TEMP := $(sort $(wildcard schema/pg/temp_*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Helpers the integration tests run (tests/tools/*.c), not tests themselves.
@@ -107,6 +111,25 @@ $(B)/schema_names.c: $(SCHEMA) $(SCHEMA_TEMP) scripts/sqlnames2c.sh | $(B)/obj
 $(B)/obj/schema_names.o: $(B)/schema_names.c
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
+# The PostgreSQL forms: sql2c.sh --pg refuses a migration without its other
+# form; every "-- name:" section of the temporary tables has both forms.
+$(B)/schema_pg_sql.c: $(SCHEMA_PG) $(SCHEMA) scripts/sql2c.sh | $(B)/obj
+	scripts/sql2c.sh --pg $(SCHEMA_PG) > $@
+
+$(B)/schema_pg_names.c: $(SCHEMA_TEMP) $(SCHEMA_PG_TEMP) scripts/sqlnames2c.sh | $(B)/obj
+	@grep -h '^-- name:' $(SCHEMA_TEMP) | sort > $@.sqlite
+	@grep -h '^-- name:' $(SCHEMA_PG_TEMP) | sort > $@.pg
+	@cmp -s $@.sqlite $@.pg || { echo "schema/pg/temp_*.sql: not the sections of" \
+	    "schema/temp_*.sql:"; diff $@.sqlite $@.pg; rm -f $@.sqlite $@.pg; exit 1; }
+	@rm -f $@.sqlite $@.pg
+	scripts/sqlnames2c.sh --pg $(SCHEMA_PG_TEMP) > $@
+
+$(B)/obj/schema_pg_sql.o: $(B)/schema_pg_sql.c
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+$(B)/obj/schema_pg_names.o: $(B)/schema_pg_names.c
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
 $(B)/librosterd.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
@@ -124,6 +147,10 @@ $(B)/tests/%: tests/unit/%.c $(B)/librosterd.a | $(B)/tests
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP \
 	    $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL) \
 	    $(shell $(PKG_CONFIG) --libs cmocka)
+
+# store_sql runs SQL through the store API: it links the library.
+$(B)/tools/store_sql: tests/tools/store_sql.c $(B)/librosterd.a | $(B)/tools
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL)
 
 $(B)/tools/%: tests/tools/%.c | $(B)/tools
 	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS_ALL) -o $@ $<

@@ -566,7 +566,7 @@ sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 
 	c->groups_read = recon_count(rc, "SELECT count(*) FROM temp.stage_groups");
 	c->memberships_before = recon_count(rc, "SELECT count(*) FROM group_membership");
-	partial = recon_count(rc, "SELECT count(*) FROM temp.stage_groups WHERE partial");
+	partial = recon_count(rc, "SELECT count(*) FROM temp.stage_groups WHERE partial <> 0");
 	if (c->groups_read < 0 || c->memberships_before < 0 || partial < 0)
 		return -EIO;
 	if (partial > 0)

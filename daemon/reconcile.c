@@ -141,7 +141,7 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_member_list);
 	stmt_done(rc->ins_gone);
 	free(rc->list);
-	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL);
+	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL, NULL);
 	free(rc->known);
 	free(rc->kflag);
 	free(rc->kslot);
@@ -446,7 +446,8 @@ stage_begin(struct store *st, bool lazy, struct recon **out)
 	else
 		r = known_load(rc);
 	if (r < 0 ||
-	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc)) < 0 ||
+	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc,
+					"SELECT dir_id FROM people")) < 0 ||
 	    (r = store_exec(st, schema_recon_tables)) < 0 ||
 	    (r = stage_prepare(rc)) < 0 ||
 	    (r = store_begin_temp(st)) < 0) {
@@ -958,7 +959,7 @@ plan_creates(struct recon *rc)
 {
 	return recon_sql(rc,
 		"INSERT INTO temp.plan (action, dir_id, username, dn, reason) "
-		"SELECT 'create', s.dir_id, s.username, s.dn, CASE WHEN s.dir_disabled "
+		"SELECT 'create', s.dir_id, s.username, s.dn, CASE WHEN s.dir_disabled = 1 "
 		" THEN 'new entry, disabled in the directory' ELSE 'new entry' END "
 		"FROM temp.stage_people s WHERE NOT EXISTS "
 		" (SELECT 1 FROM people p WHERE p.dir_id = s.dir_id) ORDER BY s.username", NULL);
@@ -1260,8 +1261,8 @@ apply_creates(struct recon *rc, const struct recon_opts *o)
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", s.%s", field_column(f));
 	sql_add(&q, ", s.username_key");
-	sql_add(&q, ", CASE WHEN s.dir_disabled THEN 'disabled' ELSE :initial END, "
-		"CASE WHEN s.dir_disabled THEN 'directory' END, :initial, s.dir_disabled, s.hash, "
+	sql_add(&q, ", CASE WHEN s.dir_disabled = 1 THEN 'disabled' ELSE :initial END, "
+		"CASE WHEN s.dir_disabled = 1 THEN 'directory' END, :initial, s.dir_disabled, s.hash, "
 		":now, :now, :now, :now FROM temp.plan pl JOIN temp.stage_people s "
 		"ON s.dir_id = pl.dir_id WHERE pl.action = 'create' ORDER BY pl.seq");
 	if (q.err < 0)

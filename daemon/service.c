@@ -173,13 +173,13 @@ take_figures(struct svc *s, int flags)
 	char err[1024];
 	int r;
 
-	r = store_open(s->cf->store.path, s->cf->store.busy_timeout, flags, &st, err, sizeof(err));
+	r = conf_store_open(s->cf, flags, &st, err, sizeof(err));
 	if (r < 0) {
 		log_error("store: %s", err);
 		return r;
 	}
 	if ((r = query_status(st, &status)) < 0) {
-		log_error("store %s: cannot count the people: %s", s->cf->store.path,
+		log_error("store %s: cannot count the people: %s", conf_store_name(s->cf),
 			  store_errmsg(st));
 		goto out;
 	}
@@ -312,7 +312,7 @@ log_config(const struct conf *cf)
 		  "network_timeout %d s", cf->ldap.users.base, cf->ldap.users.filter,
 		  cf->ldap.page_size, cf->ldap.timeout, cf->ldap.network_timeout);
 	log_debug("config: store %s (mode %04o); interval %d s + up to %d s, retry_delay %d s, "
-		  "max_disable %d, max_disable_percent %g; metrics %s", cf->store.path,
+		  "max_disable %d, max_disable_percent %g; metrics %s", conf_store_name(cf),
 		  cf->store.mode, cf->sync.interval, cf->sync.interval_jitter, cf->sync.retry_delay,
 		  cf->sync.max_disable, cf->sync.max_disable_percent,
 		  cf->metrics.textfile ? cf->metrics.textfile : "(none)");
@@ -413,7 +413,7 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 	snprintf(s.idle, sizeof(s.idle), "Starting");
 	notify_ready();
 	log_info("started: syncing every %d s from %s into %s", s.cf->sync.interval,
-		 s.cf->ldap.uri, s.cf->store.path);
+		 s.cf->ldap.uri, conf_store_name(s.cf));
 	next = time_mono();
 	while (!s.stopping) {
 		struct sync_result res;

@@ -13,9 +13,9 @@ set -eu
 PACKAGE_DEPS="dpkg-dev debhelper lintian"
 
 PACKAGES="build-essential pkg-config
-libldap2-dev libsqlite3-dev libconfig-dev libsystemd-dev libjansson-dev libcmocka-dev
+libldap2-dev libsqlite3-dev libpq-dev libconfig-dev libsystemd-dev libjansson-dev libcmocka-dev
 libunistring-dev libxlsxwriter-dev unzip
-slapd ldap-utils sqlite3 openssl ca-certificates mandoc time jq
+slapd ldap-utils sqlite3 postgresql-15 openssl ca-certificates mandoc time jq
 systemd util-linux bsdutils clang
 samba samba-ad-dc samba-ad-provision winbind ldb-tools 389-ds-base python3-lib389 socat"
 

@@ -22,7 +22,7 @@ dry_run 0
 assert_eq 10 "$(grep -c '^create ' <<<"$OUT")" "create lines"
 assert_match "$OUT" '^create +alice +"uid=alice,ou=people,dc=example,dc=com" +new entry$'
 assert_match "$OUT" '^plan: 10 to create, 0 to update \(0 moved\), 0 to disable, 0 to enable, 0 unchanged, 0 rejected; 10 entries read$'
-assert_no_file "$DB"
+assert_no_store
 assert_no_file "$DB-wal"
 assert_no_file "$DB-shm"
 

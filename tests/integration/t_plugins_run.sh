@@ -56,7 +56,7 @@ dry_run
 assert_contains "$OUT" "(plugin:course_rules)"
 assert_match "$OUT" "assign +carol +.*SEC101"
 assert_match "$OUT" "plan: plugins: 0 to disable, 0 to enable, 0 to archive, [1-9][0-9]* assignments"
-assert_no_file "$DB"
+assert_no_store
 
 note "first sync: SEC101 by the nested all-staff group, pending while invited"
 sync_once

@@ -47,7 +47,7 @@ for mode in 0644 0640 0604 0620 0602; do
 		no_password "rosterd $args ($mode)"
 	done
 done
-assert_no_file "$DB"
+assert_no_store
 
 for mode in 0400 0600; do
 	chmod "$mode" "$PWFILE"

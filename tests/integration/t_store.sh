@@ -67,7 +67,7 @@ fi
 assert_sql 0 "SELECT count(*) FROM sync_runs WHERE outcome = 'running'"
 
 note "a store from a newer rosterd"
-sql "PRAGMA user_version = 99"
+set_schema_version 99
 hash=$(store_hash)
 for args in --once --dry-run; do
 	run_rosterd $args

@@ -83,6 +83,9 @@
 #                          ROSTERD_CONF_GROUPS_EXTRA added inside groups = { }
 #                          ROSTERD_CONF_ATTRIBUTES   whole text inside attributes = { }
 #                          ROSTERD_CONF_STORE_PATH   (FILE's dir/learning.db)
+#                          ROSTERD_CONF_STORE        whole text inside store = { }
+#                            (default path = ROSTERD_CONF_STORE_PATH; STORE=pg sets it
+#                            to the test's PostgreSQL, tests/lib/pg.sh)
 #                          ROSTERD_CONF_SYNC         whole text inside sync = { }, default
 #                            max_disable = 500; max_disable_percent = 10.0;
 #                            initial_status = "invited";
@@ -582,7 +585,7 @@ ldap = {
 };
 
 store = {
-  path = "${ROSTERD_CONF_STORE_PATH:-$confdir/learning.db}";
+  ${ROSTERD_CONF_STORE:-path = \"${ROSTERD_CONF_STORE_PATH:-$confdir/learning.db}\";}
 };
 
 sync = {
