@@ -111,6 +111,11 @@ int store_commit(struct store *st);
 /* 0 also when no transaction was open. */
 int store_rollback(struct store *st);
 bool store_in_txn(struct store *st);
+/* Whether the transaction lost to another writer (PostgreSQL: a
+ * serialization failure or a deadlock, -EDEADLK, also when a caller in
+ * between turned it into another error): roll it back; doing it again may
+ * succeed. Never on SQLite, whose writers wait for each other. */
+bool store_conflicted(struct store *st);
 /* Savepoints inside a transaction: name is a plain identifier. rollback_to
  * undoes what was done since the savepoint and keeps it; release forgets it. */
 int store_savepoint(struct store *st, const char *name);

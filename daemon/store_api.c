@@ -113,6 +113,12 @@ store_in_txn(struct store *st)
 	return st->ops->in_txn(st);
 }
 
+bool
+store_conflicted(struct store *st)
+{
+	return st->ops->conflicted(st);
+}
+
 int
 store_checkpoint(struct store *st)
 {

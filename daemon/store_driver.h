@@ -57,6 +57,7 @@ struct store_ops {
 	int (*commit)(struct store *st);
 	int (*rollback)(struct store *st);
 	bool (*in_txn)(struct store *st);
+	bool (*conflicted)(struct store *st);
 	int (*checkpoint)(struct store *st);
 	int (*lock)(struct store *st, enum store_lock which);
 	void (*unlock)(struct store *st, enum store_lock which);

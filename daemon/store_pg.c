@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STMT_BUCKETS 256
 #define STMT_CACHE_MAX 512
@@ -104,6 +105,7 @@ struct pg_store {
 	struct pg_pred preds[MAX_PREDS];
 	size_t npreds;
 	bool held[2];               /* the advisory locks this session has */
+	bool conflicted;            /* the transaction lost to another writer */
 	char errbuf[1024];
 };
 
@@ -138,8 +140,10 @@ fail(struct pg_store *st, const PGresult *res)
 		return -EIO;
 	if (strcmp(code, "23505") == 0)
 		return -EEXIST;
-	if (strcmp(code, "40001") == 0 || strcmp(code, "40P01") == 0)
+	if (strcmp(code, "40001") == 0 || strcmp(code, "40P01") == 0) {
+		st->conflicted = true;
 		return -EDEADLK;
+	}
 	if (strcmp(code, "55P03") == 0 || strcmp(code, "57014") == 0)
 		return -EBUSY;
 	if (strncmp(code, "08", 2) == 0 || strncmp(code, "57P", 3) == 0)
@@ -418,12 +422,19 @@ pg_in_txn(struct store *base)
 	return PQtransactionStatus(PG(base)->conn) != PQTRANS_IDLE;
 }
 
+static bool
+pg_conflicted(struct store *base)
+{
+	return PG(base)->conflicted;
+}
+
 static int
 pg_begin(struct store *base)
 {
 	struct pg_store *st = PG(base);
 	int r;
 
+	st->conflicted = false;
 	if ((r = exec_raw(st, "BEGIN ISOLATION LEVEL REPEATABLE READ")) < 0)
 		return r;
 	/* Before the snapshot: rosterd's writers one at a time. */
@@ -1363,10 +1374,14 @@ int
 store_pg_open(const struct store_dsn *where, int flags, struct store **out,
 	      char *err, size_t errlen)
 {
-	const char *keys[] = { "dbname", "password", "application_name", NULL };
-	const char *vals[] = { where->url, where->password, "rosterd", NULL };
+	const char *keys[] = { "dbname", "application_name", "password", NULL };
+	char app[64];
+	const char *vals[] = { where->url, app, where->password, NULL };
 	struct pg_store *st = calloc(1, sizeof(*st));
 	int r;
+
+	/* pg_stat_activity names the process: "rosterd/PID" */
+	snprintf(app, sizeof(app), "%s/%ld", program_invocation_short_name, (long)getpid());
 
 	if (st == NULL || (st->where = url_shown(where->url)) == NULL) {
 		free(st);
@@ -1374,7 +1389,7 @@ store_pg_open(const struct store_dsn *where, int flags, struct store **out,
 	}
 	st->base.ops = &pg_ops;
 	if (where->password == NULL)
-		keys[1] = NULL;
+		keys[2] = NULL;
 	st->conn = PQconnectdbParams(keys, vals, 1);
 	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
 		snprintf(err, errlen, "%s: %s", st->where,
@@ -1435,6 +1450,7 @@ static const struct store_ops pg_ops = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.in_txn = pg_in_txn,
+	.conflicted = pg_conflicted,
 	.checkpoint = pg_checkpoint,
 	.lock = pg_lock,
 	.unlock = pg_unlock,

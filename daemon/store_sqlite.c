@@ -454,6 +454,14 @@ sq_in_txn(struct store *base)
 }
 
 
+/* SQLite's writers wait for each other (busy timeout): no conflicts. */
+static bool
+sq_conflicted(struct store *base)
+{
+	(void)base;
+	return false;
+}
+
 /* The run lock: flock() on the store file, for as long as the store is open
  * or until store_unlock(). The service's lock: always had. */
 static int
@@ -743,6 +751,7 @@ static const struct store_ops sqlite_ops = {
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.in_txn = sq_in_txn,
+	.conflicted = sq_conflicted,
 	.checkpoint = sq_checkpoint,
 	.lock = sq_lock,
 	.unlock = sq_unlock,

@@ -941,15 +941,48 @@ static int (*const script[PHASE_COUNT])(struct run *run) = {
 	[PHASE_COMMIT] = phase_commit,       /* record and commit; dry run: print */
 };
 
+/* The write transaction lost to another writer (the learning platform
+ * changed a row the run changes, on PostgreSQL): rolled back, and the run
+ * goes on from the plan again, from the same staging, at most
+ * RUN_CONFLICT_TRIES times. */
+#define RUN_CONFLICT_TRIES 5
+
+/* Whether to do the write phases again after phase p failed. */
+static bool
+run_again(struct run *run, int p, int *tries)
+{
+	if (p < PHASE_PLAN || run->f.stopped || run->st == NULL ||
+	    !store_conflicted(run->st) || ++*tries >= RUN_CONFLICT_TRIES)
+		return false;
+	log_warn("store: another writer changed what the run changes (%s); the run's "
+		 "transaction is done again (%d of %d)", store_errmsg(run->st), *tries + 1,
+		 RUN_CONFLICT_TRIES);
+	store_rollback(run->st);
+	memset(&run->rec.c, 0, sizeof(run->rec.c));
+	memset(&run->rec.h, 0, sizeof(run->rec.h));
+	memset(&run->rec.pl, 0, sizeof(run->rec.pl));
+	run->rec.error = NULL;
+	run->rec.digest = NULL;
+	run->reason[0] = run->why[0] = '\0';
+	run->audit_mark = -1;
+	run->f.gate = GATE_NOT_REACHED;
+	return true;
+}
+
 int
 sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res)
 {
 	struct run run;
-	int r = 0;
+	int r = 0, tries = 0;
 
 	run_init(&run, cf, o);
 	for (int p = PHASE_OPEN; p < PHASE_COUNT && r == 0; p++) {
 		r = script[p](&run);
+		if (r < 0 && run_again(&run, p, &tries)) {
+			r = 0;
+			p = PHASE_PLAN - 1;
+			continue;
+		}
 		if (r < 0 && !run.f.stopped) {
 			run.f.failed = (enum sync_phase)p;
 			run.f.error = r;

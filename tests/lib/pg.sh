@@ -25,7 +25,9 @@
 #                     PG_PWFILE (the role's password, mode 0600, for
 #                     store.password_file), PG_PLATFORM_URL + PG_PLATFORM_PW
 #   pg_stop           stop it (fast) and remove its directory. Idempotent.
-#   pg_kill_backends ROLE  terminate the server processes of ROLE's connections
+#   pg_kill_backends COND  terminate the server processes of the connections
+#                     pg_stat_activity's COND names (rosterd's connections are
+#                     application_name 'rosterd/PID', rosterctl's 'rosterctl/PID')
 #   pg_sql SQL...     run SQL (psql, as the superuser, search_path rosterd) on
 #                     "learning": one row a line, columns joined by "|", NULL as
 #                     ""; stops at the first error (status 1)
@@ -121,7 +123,7 @@ pg_dump_data() {
 
 pg_kill_backends() {
 	_pg_psql "$PG_DB" -A -t -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE usename = '$1'" >/dev/null
+		WHERE $1" >/dev/null
 }
 
 pg_grant_platform() {
