@@ -96,6 +96,14 @@ int recon_stage_rest_unchanged(struct recon *rc);
  * (someone new, with another DN or username, going missing or back), 0 when
  * it cannot, or a negative errno. */
 int recon_stage_members_may_change(struct recon *rc);
+/* After a whole read that named people unchanged (recon_stage_unchanged):
+ * fn(arg, dn) for each person it named unchanged whose stored manager or
+ * secondary manager DN is that of a person of the store it did not name
+ * (gone, moved out, out of the filter). A directory that removes or
+ * rewrites such links itself (Active Directory) does not mark their holders
+ * changed, so their entries must be read again. 0, or negative: a store
+ * error, or what fn returned. */
+int recon_stale_holders(struct recon *rc, int (*fn)(void *arg, const char *dn), void *arg);
 /* Record a rejected entry and why. */
 int recon_stage_reject(struct recon *rc, const char *dn, const char *reason);
 /* Stage one group and its member values. -EEXIST: a group with the same id

@@ -3,10 +3,10 @@
  * table of functions; the run (sync.c) drives every source the same way, so
  * each feeds the same staging, plan, plugins, audit and safety gate.
  *
- * Sources: the paged LDAP search of the config (source_ldap.c, the default)
- * and one that hands out records held in memory (source_mem.c, for the unit
- * tests). RFC 4533 and Active Directory's DirSync are meant to come in
- * behind the same table.
+ * Sources: the paged LDAP search of the config (source_ldap.c, the default),
+ * RFC 4533 refreshOnly (source_ldap.c), Active Directory's uSNChanged
+ * (source_usn.c), and one that hands out records held in memory
+ * (source_mem.c, for the unit tests).
  *
  * Use, per run, in this order:
  *   begin(kept)             connect; kept is the state a run kept before
@@ -97,6 +97,14 @@ struct source_ops {
 	 * front. A hint: whole() still says, at the end, what the read was.
 	 * NULL function: always false. */
 	bool (*changes_only)(const struct source *s);
+	/* After a whole people read, before the groups: read again the people
+	 * at these n DNs; their entries then come from next() as a read's do
+	 * (one that is no longer there, or no longer in the search, does not
+	 * come), and complete() says whether all could be asked for. For a
+	 * directory that changes links itself without marking their holders
+	 * changed (recon_stale_holders()). 0 or -ENOMEM. NULL function: the
+	 * source's reads give every changed entry. */
+	int (*reread)(struct source *s, const char *const *dns, size_t n);
 	/* The state to keep for the next run, or NULL to keep what is kept.
 	 * NULL function: the source keeps no state (the paged search). */
 	const char *(*state)(const struct source *s);
@@ -115,6 +123,7 @@ struct source {
 	char err[2048];           /* what failed, or why a read was not whole */
 	char note[512];           /* a warning for the run to log (after begin
 				     and after each read), then to clear */
+	char info[256];           /* the same for what is worth saying only */
 	/* Set by the run before begin(): while the source waits for a server,
 	 * it calls interrupt(interrupt_arg) now and then, and stops (next()
 	 * returns -ECANCELED) when that returns non-zero. NULL: never asked. */
@@ -132,7 +141,9 @@ struct source {
 int source_ldap_new(const struct conf *cf, struct source **out);
 /* The same directory read by RFC 4533 refreshOnly: what changed since the
  * cookie kept by the last run that committed (source_ldap.c says how; a
- * server without the sync control is read as source_ldap_new's). */
+ * server without the sync control is read as source_ldap_new's). With
+ * ldap.attributes.id objectGUID (Active Directory) the source of
+ * source_usn.c instead: what changed since the kept update sequence number. */
 int source_refresh_new(const struct conf *cf, struct source **out);
 
 /* What the memory source hands out, and how it ends. Borrowed: it must
