@@ -722,7 +722,8 @@ static int
 server_prepare(struct pg_stmt *s)
 {
 	struct pg_store *st = s->st;
-	bool again = s->name[0] == '\0';
+	bool again = s->name[0] == '\0', guard = false;
+	const char *code;
 	PGresult *res;
 
 	for (int i = 0; i < s->q.nparams && !again; i++) {
@@ -739,11 +740,19 @@ server_prepare(struct pg_stmt *s)
 	for (int i = 0; i < s->q.nparams; i++)
 		s->types[i] = type_of(&s->vals[i]);
 	snprintf(s->name, sizeof(s->name), "r%u", ++st->nstmt);
+	/* A NULL where nothing says what it is fails: then it is text. A
+	 * failure inside a transaction would end it: a savepoint keeps it. */
+	for (int i = 0; i < s->q.nparams && !guard; i++)
+		guard = s->types[i] == 0 && pg_in_txn(&st->base);
+	if (guard && exec_raw(st, "SAVEPOINT rosterd_prepare") < 0)
+		return -EIO;
 	res = PQprepare(st->conn, s->name, s->q.text, s->q.nparams, s->types);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    (strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42P18") == 0 ||
-	     strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42P08") == 0)) {
-		/* a NULL where nothing says what it is: text */
+	code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (guard)
+		exec_raw(st, PQresultStatus(res) == PGRES_COMMAND_OK ? "RELEASE rosterd_prepare" :
+			 "ROLLBACK TO rosterd_prepare; RELEASE rosterd_prepare");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && code != NULL &&
+	    (strcmp(code, "42P18") == 0 || strcmp(code, "42P08") == 0)) {
 		for (int i = 0; i < s->q.nparams; i++)
 			s->types[i] = s->types[i] ? s->types[i] : OID_TEXT;
 		PQclear(res);

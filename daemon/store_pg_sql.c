@@ -279,12 +279,19 @@ emit_call(struct rw *w, size_t i, size_t open, size_t *resume)
 		puts_(w, ")");
 		return true;
 	}
+	if (is(w, i, "instr") && nc == 1) {
+		/* (a column of the nondeterministic "nocase" is refused) */
+		puts_(w, "strpos((");
+		emit_range(w, open + 1, at[0]);
+		puts_(w, ") COLLATE \"C\", (");
+		emit_range(w, at[0] + 1, close);
+		puts_(w, ") COLLATE \"C\")");
+		return true;
+	}
 	if ((is(w, i, "max") || is(w, i, "min")) && nc > 0)
 		puts_(w, is(w, i, "max") ? "greatest" : "least");
 	else if (is(w, i, "char"))
 		puts_(w, "chr");
-	else if (is(w, i, "instr"))
-		puts_(w, "strpos");
 	else if (is(w, i, "ifnull"))
 		puts_(w, "coalesce");
 	else

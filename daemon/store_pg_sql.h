@@ -18,7 +18,8 @@
  *   a LIKE b                a COLLATE "C" ILIKE b (SQLite's LIKE ignores the case
  *                           of ASCII; "C": also for a column of "nocase")
  *   rowid                   ctid
- *   char(x)  instr(a, b)  ifnull(a, b)   chr(x)  strpos(a, b)  coalesce(a, b)
+ *   char(x)  ifnull(a, b)   chr(x)  coalesce(a, b)
+ *   instr(a, b)             strpos((a) COLLATE "C", (b) COLLATE "C")
  *   max(a, b)  min(a, b)    greatest(a, b)  least(a, b) (two arguments or more)
  *   group_concat(x[, sep])  string_agg(CAST(x AS text), sep or ',')
  *   name(x), name a predicate (store_define_predicate)

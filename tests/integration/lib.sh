@@ -292,10 +292,14 @@ if [ "$STORE" = pg ]; then
 		     INSERT INTO schema_migrations (version, name) SELECT $1, 'set by a test'
 		     WHERE $1 > (SELECT coalesce(max(version), 0) FROM schema_migrations)"
 	}
-	_t_tables() { pg_sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'rosterd'"; }
+	_t_tables() { pg_sql "SELECT count(*) FROM pg_tables WHERE schemaname = '$(pg_schema_for "$DB")'"; }
 	assert_no_store() { assert_eq 0 "$(_t_tables)" "tables in the schema rosterd (no store yet)"; }
 	assert_store_exists() { assert_ne 0 "$(_t_tables)" "tables in the schema rosterd"; }
-	reset_store() { pg_sql "DROP SCHEMA rosterd CASCADE; CREATE SCHEMA rosterd AUTHORIZATION $PG_ROLE" >/dev/null; }
+	reset_store() {
+		local schema
+		schema=$(pg_schema_for "$DB")
+		pg_sql "DROP SCHEMA $schema CASCADE; CREATE SCHEMA $schema AUTHORIZATION $PG_ROLE" >/dev/null
+	}
 	assert_store_sound() {
 		assert_eq 0 "$(pg_sql "SELECT count(*) FROM pg_stat_activity
 			WHERE state LIKE 'idle in transaction%'")" "connections left in a transaction"
@@ -390,7 +394,7 @@ twin_held() {
 store_hash() {
 	local f
 	if [ "$STORE" = pg ]; then
-		pg_dump_data | sha256sum
+		pg_dump_data "$(pg_schema_for "$DB")" | sha256sum
 		return 0
 	fi
 	for f in "$DB" "$DB-wal"; do
@@ -422,11 +426,28 @@ restart_directory() {
 # (the ROSTERD_CONF_* variables of tests/lib/slapd.sh apply).
 write_conf() { slapd_write_rosterd_conf "$CONF" "${1:-}"; }
 
-# STORE=pg: the test's own PostgreSQL, and the config's store in it.
+# STORE=pg: the test's own PostgreSQL, and the config's store in it. A
+# test's stores are schemas of one database: the store a config would keep
+# in the file $TEST_TMP/learning.db is the schema rosterd, another file (a
+# second store of the test) a schema named after the file, made for it.
 if [ "$STORE" = pg ]; then
 	pg_start || fail "cannot start PostgreSQL"
-	ROSTERD_CONF_STORE="url = \"$PG_URL\"; password_file = \"$PG_PWFILE\"; schema = \"rosterd\";"
-	export ROSTERD_CONF_STORE
+	pg_schema_for() {
+		if [ "$1" = "$TEST_TMP/learning.db" ]; then
+			echo rosterd
+		else
+			echo "rosterd_$(printf '%s' "$1" | cksum | cut -d' ' -f1)"
+		fi
+	}
+	eval "$(declare -f slapd_write_rosterd_conf | sed '1s/slapd_write_rosterd_conf/_t_write_conf_file/')"
+	slapd_write_rosterd_conf() {
+		local db=${ROSTERD_CONF_STORE_PATH:-$(dirname "$1")/learning.db} schema
+		[ "${db#/}" != "$db" ] || db=$(pwd)/$db
+		schema=$(pg_schema_for "$(cd "$(dirname "$db")" 2>/dev/null && pwd || dirname "$db")/$(basename "$db")")
+		pg_sql "CREATE SCHEMA IF NOT EXISTS $schema AUTHORIZATION $PG_ROLE" >/dev/null
+		ROSTERD_CONF_STORE="url = \"$PG_URL\"; password_file = \"$PG_PWFILE\"; schema = \"$schema\";" \
+			_t_write_conf_file "$@"
+	}
 fi
 
 # ldif_person UID GIVEN FAMILY [EXTRA-LINE...]: an inetOrgPerson entry

@@ -32,7 +32,8 @@
 #                     "learning": one row a line, columns joined by "|", NULL as
 #                     ""; stops at the first error (status 1)
 #   pg_grant_platform give the role platform its grants on rosterd's tables
-#   pg_dump_data      every row of rosterd's tables, in a canonical order: to compare
+#   pg_dump_data [SCHEMA]  every row of rosterd's tables (in the schema rosterd),
+#                     in a canonical order: to compare
 #                     a store before and after (not the sequences: PostgreSQL never
 #                     gives a number back, so a transaction rolled back moves them)
 #   pg_write_store_conf   print the store = { } section of a rosterd config for it
@@ -117,8 +118,9 @@ pg_sql() {
 }
 
 pg_dump_data() {
-	_pg_as_postgres pg_dump -h "$PG_DIR" -U postgres -d "$PG_DB" --schema=rosterd --data-only \
-		--no-comments 2>/dev/null | grep -v -e '^--' -e 'pg_catalog.setval' | LC_ALL=C sort
+	_pg_as_postgres pg_dump -h "$PG_DIR" -U postgres -d "$PG_DB" --schema="${1:-rosterd}" --data-only \
+		--no-comments 2>/dev/null | grep -v -e '^--' -e 'pg_catalog.setval' -e '^\\restrict' \
+		-e '^\\unrestrict' | LC_ALL=C sort
 }
 
 pg_kill_backends() {

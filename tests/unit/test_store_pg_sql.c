@@ -69,7 +69,7 @@ static void
 test_functions(void **state)
 {
 	(void)state;
-	check("char(1) || instr(a, b)", "chr(1) || strpos(a, b)");
+	check("char(1) || instr(a, b)", "chr(1) || strpos((a) COLLATE \"C\", ( b) COLLATE \"C\")");
 	check("max(a, b), max(c), min(d, f(e, g))", "greatest(a, b), max(c), least(d, f(e, g))");
 	check("group_concat(x)", "string_agg(CAST(x AS text), ',')");
 	check("group_concat(x, '; ')", "string_agg(CAST(x AS text),  '; ')");
