@@ -4,6 +4,8 @@
 #   make check      install what is missing, build, run every test, then again
 #                   with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make check-long the fault tests at their full counts (docs/reliability.md)
+#   make check-pg   every integration test with the store in PostgreSQL (make check
+#                   runs PG_SMOKE of them)
 #   make check-compat  the compat scenarios (tests/compat) on OpenLDAP, Samba AD
 #                   and 389-DS, all of them (make check runs them all on OpenLDAP
 #                   and t_smoke on the other two; docs/directories.md)
@@ -83,7 +85,7 @@ FUZZ_CC ?= clang
 FAULTS_BIN := $(B)/tests/faults/iofail.so $(B)/tests/faults/ldap-proxy \
               $(B)/tests/faults/platform $(FUZZ_TARGETS:%=$(B)/tests/fuzz_%)
 
-.PHONY: fuzz all deps demo check check-long check-compat check-unit check-integration check-faults \
+.PHONY: fuzz all deps demo check check-long check-compat check-unit check-integration check-faults check-pg \
         bench install install-sdk uninstall clean faults-bin
 .DELETE_ON_ERROR:
 
@@ -152,6 +154,10 @@ $(B)/tests/%: tests/unit/%.c $(B)/librosterd.a | $(B)/tests
 $(B)/tools/store_sql: tests/tools/store_sql.c $(B)/librosterd.a | $(B)/tools
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL)
 
+# platform_pg is the learning platform on PostgreSQL: libpq alone.
+$(B)/tools/platform_pg: tests/tools/platform_pg.c | $(B)/tools
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -lpq
+
 $(B)/tools/%: tests/tools/%.c | $(B)/tools
 	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS_ALL) -o $@ $<
 
@@ -204,10 +210,16 @@ bench/gen-org: bench/gen-org.c
 ASAN_MAKE := $(MAKE) B=build/asan CFLAGS="-O1 -g" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
+# PostgreSQL (STORE=pg, tests/lib/pg.sh): make check runs these integration
+# tests on it, once, on the plain build; make check-pg runs them all.
+PG_SMOKE := t_first_sync t_standby t_platform_pg t_refresh t_safety_held t_plugins_run \
+            t_actions t_rosterctl t_groups t_dry_run t_delete_reappear
+
 check: deps
 	$(MAKE) lint-man
 	$(MAKE) all unit-bin faults-bin
 	tests/run.sh build
+	STORE=pg TESTS=integration ONLY="$(PG_SMOKE)" tests/run.sh build
 	$(ASAN_MAKE) all unit-bin faults-bin
 	tests/run.sh build/asan
 
@@ -239,6 +251,10 @@ check-unit: all unit-bin
 
 check-integration: all
 	TESTS=integration tests/run.sh $(B)
+
+check-pg: deps
+	$(MAKE) all unit-bin
+	STORE=pg TESTS=integration tests/run.sh $(B)
 
 # ---- fuzzing -----------------------------------------------------------------
 # make fuzz FUZZ_SECONDS=60: build each target with clang's libFuzzer, ASan and

@@ -594,8 +594,8 @@ query_names(struct store *st, const char *kind, const char *prefix, query_row_fn
 	static const char courses[] =
 		"SELECT code AS name FROM courses WHERE code LIKE ?1 ESCAPE '\\' ORDER BY code";
 	static const char groups[] =
-		"SELECT DISTINCT name FROM groups WHERE present = 1 AND name LIKE ?1 ESCAPE '\\' "
-		"ORDER BY name COLLATE NOCASE, name";
+		"SELECT name FROM groups WHERE present = 1 AND name LIKE ?1 ESCAPE '\\' "
+		"GROUP BY name ORDER BY name COLLATE NOCASE, name";
 	const char *sql = strcmp(kind, "users") == 0 ? users :
 			  strcmp(kind, "courses") == 0 ? courses :
 			  strcmp(kind, "groups") == 0 ? groups : NULL;

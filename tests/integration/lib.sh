@@ -439,14 +439,14 @@ if [ "$STORE" = pg ]; then
 			echo "rosterd_$(printf '%s' "$1" | cksum | cut -d' ' -f1)"
 		fi
 	}
-	eval "$(declare -f slapd_write_rosterd_conf | sed '1s/slapd_write_rosterd_conf/_t_write_conf_file/')"
-	slapd_write_rosterd_conf() {
-		local db=${ROSTERD_CONF_STORE_PATH:-$(dirname "$1")/learning.db} schema
+	# (called by tests/lib/slapd.sh's slapd_write_rosterd_conf with the
+	# store file a config would name)
+	rosterd_store_conf() {
+		local db=$1 schema
 		[ "${db#/}" != "$db" ] || db=$(pwd)/$db
-		schema=$(pg_schema_for "$(cd "$(dirname "$db")" 2>/dev/null && pwd || dirname "$db")/$(basename "$db")")
-		pg_sql "CREATE SCHEMA IF NOT EXISTS $schema AUTHORIZATION $PG_ROLE" >/dev/null
-		ROSTERD_CONF_STORE="url = \"$PG_URL\"; password_file = \"$PG_PWFILE\"; schema = \"$schema\";" \
-			_t_write_conf_file "$@"
+		schema=$(pg_schema_for "$db")
+		pg_sql "CREATE SCHEMA IF NOT EXISTS $schema AUTHORIZATION $PG_ROLE" >/dev/null || return 1
+		printf 'url = "%s"; password_file = "%s"; schema = "%s";' "$PG_URL" "$PG_PWFILE" "$schema"
 	}
 fi
 
