@@ -106,6 +106,7 @@ struct pg_store {
 	size_t npreds;
 	bool held[2];               /* the advisory locks this session has */
 	bool conflicted;            /* the transaction lost to another writer */
+	bool have_migrations;       /* the table schema_migrations is there */
 	char errbuf[1024];
 };
 
@@ -114,6 +115,7 @@ struct pg_store {
 
 static const struct store_ops pg_ops;
 static void pg_close(struct store *base);
+static int have_migrations(struct pg_store *st);
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -435,10 +437,13 @@ pg_begin(struct store *base)
 	int r;
 
 	st->conflicted = false;
-	if ((r = exec_raw(st, "BEGIN ISOLATION LEVEL REPEATABLE READ")) < 0)
+	if ((r = have_migrations(st)) < 0 ||
+	    (r = exec_raw(st, "BEGIN ISOLATION LEVEL REPEATABLE READ")) < 0)
 		return r;
-	/* Before the snapshot: rosterd's writers one at a time. */
-	if ((r = exec_raw(st, "LOCK TABLE schema_migrations IN EXCLUSIVE MODE")) < 0)
+	/* Before the snapshot: rosterd's writers one at a time. (A schema
+	 * without rosterd's tables has nothing to lock, nor to write.) */
+	if (st->have_migrations &&
+	    (r = exec_raw(st, "LOCK TABLE schema_migrations IN EXCLUSIVE MODE")) < 0)
 		exec_raw(st, "ROLLBACK");
 	return r;
 }
@@ -1229,12 +1234,32 @@ materialize(struct pg_store *st, unsigned preds)
 
 /* ---- the store ------------------------------------------------------------------ */
 
+/* Whether the schema has rosterd's table schema_migrations (a schema
+ * rosterd has not migrated yet has none): 1, 0, or an error. */
+static int
+have_migrations(struct pg_store *st)
+{
+	long long v;
+	int r;
+
+	if (st->have_migrations)
+		return 1;
+	if ((r = query_ll(st, "SELECT to_regclass('schema_migrations') IS NOT NULL", &v)) < 0)
+		return r;
+	st->have_migrations = v != 0;
+	return st->have_migrations;
+}
+
 static int
 pg_schema_version(struct store *base)
 {
+	struct pg_store *st = PG(base);
 	long long v;
+	int r = have_migrations(st);
 
-	return query_ll(PG(base), "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	if (r <= 0)
+		return r < 0 ? -1 : 0;
+	return query_ll(st, "SELECT coalesce(max(version), 0) FROM schema_migrations",
 			&v) < 0 ? -1 : (int)v;
 }
 
@@ -1284,10 +1309,18 @@ pg_migrate(struct store *base, char *err, size_t errlen)
 	}
 	if (v == schema_pg_count)
 		return 0;
-	if (own_txn && (r = pg_begin(base)) < 0) {
+	/* READ COMMITTED: once the lock is had, the version read is the
+	 * latest. */
+	if (own_txn && ((r = exec_raw(st, "BEGIN")) < 0 ||
+			(r = exec_raw(st, "CREATE TABLE IF NOT EXISTS schema_migrations "
+				      "(version integer PRIMARY KEY, name text NOT NULL, "
+				      "applied_at timestamptz NOT NULL DEFAULT now()); "
+				      "LOCK TABLE schema_migrations IN EXCLUSIVE MODE")) < 0)) {
 		snprintf(err, errlen, "cannot lock the store to migrate it: %s", st->errbuf);
+		pg_rollback(base);
 		return r;
 	}
+	st->have_migrations = false;   /* (read again) */
 	/* Another process may have migrated it while we waited for the lock. */
 	if ((v = pg_schema_version(base)) < 0) {
 		snprintf(err, errlen, "cannot read the schema version: %s", st->errbuf);
@@ -1336,10 +1369,8 @@ use_schema(struct pg_store *st, const char *schema, char *err, size_t errlen)
 		*p = '\'';
 	r = query_ll(st, sql, &have);
 	snprintf(sql, sizeof(sql), "%s%s%sSET search_path = %s; SET client_min_messages = warning; "
-		 "SET TIME ZONE 'UTC'; CREATE TABLE IF NOT EXISTS schema_migrations "
-		 "(version integer PRIMARY KEY, name text NOT NULL, "
-		 "applied_at timestamptz NOT NULL DEFAULT now())", have ? "" : "CREATE SCHEMA ",
-		 have ? "" : id, have ? "" : "; ", id);
+		 "SET TIME ZONE 'UTC'", have ? "" : "CREATE SCHEMA ", have ? "" : id,
+		 have ? "" : "; ", id);
 	PQfreemem(id);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", st->errbuf);

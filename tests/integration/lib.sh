@@ -317,6 +317,14 @@ else
 	set_schema_version() { sql "PRAGMA user_version = $1"; }
 fi
 
+# sql_at DB QUERY: QUERY (SQL both stores take) on the store of the file DB
+# (STORE=pg: its schema).
+if [ "$STORE" = pg ]; then
+	sql_at() { PG_SCHEMA=$(pg_schema_for "$1") pg_sql "$2"; }
+else
+	sql_at() { sqlite3 -batch "$1" "$2"; }
+fi
+
 # sql_quote TEXT: TEXT as an SQL string literal.
 sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
 
@@ -352,7 +360,7 @@ sql_dump() {
 # twin_state DB: what a refresh must leave as a full run does (people, their
 # fields, managers, memberships with the way in, groups), by directory id.
 twin_state() {
-	sqlite3 -batch "$1" "SELECT dir_id, username, dn, dn_norm, email, given_name, family_name,
+	sql_at "$1" "SELECT dir_id, username, dn, dn_norm, email, given_name, family_name,
 			display_name, title, department, location, manager_dn, secondary_manager_dn,
 			dir_disabled, status, status_reason, prev_status, missing_since IS NULL, src_hash
 			FROM people ORDER BY dir_id;
@@ -382,7 +390,7 @@ twin_run() {
 twin_held() {
 	run "$ROSTERD" -c "$FULL_CONF" --once
 	assert_rc 4 "the twin's full run is held too"
-	run "$ROSTERCTL" -c "$FULL_CONF" run approve "$(sqlite3 "$FULL_DB" "SELECT max(id) FROM sync_runs")"
+	run "$ROSTERCTL" -c "$FULL_CONF" run approve "$(sql_at "$FULL_DB" "SELECT max(id) FROM sync_runs")"
 	assert_rc 0 "approving the twin's run"
 	run "$ROSTERD" -c "$FULL_CONF" --once
 	assert_rc 0 "the twin's approved full run"

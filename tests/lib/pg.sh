@@ -28,7 +28,7 @@
 #   pg_kill_backends COND  terminate the server processes of the connections
 #                     pg_stat_activity's COND names (rosterd's connections are
 #                     application_name 'rosterd/PID', rosterctl's 'rosterctl/PID')
-#   pg_sql SQL...     run SQL (psql, as the superuser, search_path rosterd) on
+#   pg_sql SQL...     run SQL (psql, as the superuser, search_path $PG_SCHEMA or rosterd) on
 #                     "learning": one row a line, columns joined by "|", NULL as
 #                     ""; stops at the first error (status 1)
 #   pg_grant_platform give the role platform its grants on rosterd's tables
@@ -112,7 +112,7 @@ _pg_psql() {
 pg_sql() {
 	local q
 	for q in "$@"; do
-		printf 'SET search_path = rosterd;\n%s\n;\n' "$q"
+		printf 'SET search_path = %s;\n%s\n;\n' "${PG_SCHEMA:-rosterd}" "$q"
 	done | PGOPTIONS='-c client_min_messages=warning' _pg_psql "$PG_DB" -A -t -F '|' -f - |
 		sed -E -e ':a' -e 's/(^|\|)t(\||$)/\11\2/' -e 's/(^|\|)f(\||$)/\10\2/' -e 'ta'
 }
