@@ -142,7 +142,8 @@ enum conf_flags {
 int conf_load(const char *path, int flags, struct conf **out, char *err, size_t errlen);
 void conf_free(struct conf *cf);
 /* The store the config names (store_conf.c): opened with store.h's flags,
- * as store_open_at() does; its name for messages (the path or the URL). */
+ * as store_open_at() does (-ENOKEY: its password cannot be read); its name
+ * for messages (the path or the URL). */
 struct store;
 int conf_store_open(const struct conf *cf, int flags, struct store **out, char *err,
 		    size_t errlen);

@@ -8,6 +8,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 const char *
@@ -40,7 +41,7 @@ conf_store_open(const struct conf *cf, int flags, struct store **out, char *err,
 	int r;
 
 	if (cf->store.url != NULL && (r = store_password(cf, &pw, err, errlen)) < 0)
-		return r;
+		return r == -ENOMEM ? r : -ENOKEY;   /* the setup's fault (exit 2) */
 	where.password = pw;
 	r = store_open_at(&where, flags, out, err, errlen);
 	secret_free(pw);

@@ -288,6 +288,12 @@ emit_call(struct rw *w, size_t i, size_t open, size_t *resume)
 		puts_(w, ") COLLATE \"C\")");
 		return true;
 	}
+	if (is(w, i, "hex") && nc == 0) {
+		puts_(w, "upper(encode(convert_to(CAST(");
+		emit_range(w, open + 1, close);
+		puts_(w, " AS text), 'UTF8'), 'hex'))");
+		return true;
+	}
 	if ((is(w, i, "max") || is(w, i, "min")) && nc > 0)
 		puts_(w, is(w, i, "max") ? "greatest" : "least");
 	else if (is(w, i, "char"))

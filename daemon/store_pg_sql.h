@@ -20,6 +20,7 @@
  *   rowid                   ctid
  *   char(x)  ifnull(a, b)   chr(x)  coalesce(a, b)
  *   instr(a, b)             strpos((a) COLLATE "C", (b) COLLATE "C")
+ *   hex(text)               its UTF-8 bytes in upper-case hex
  *   max(a, b)  min(a, b)    greatest(a, b)  least(a, b) (two arguments or more)
  *   group_concat(x[, sep])  string_agg(CAST(x AS text), sep or ',')
  *   name(x), name a predicate (store_define_predicate)

@@ -877,6 +877,8 @@ sync_verdict(const struct run_facts *f)
 	/* An unreadable password is the setup's fault, not the server's. */
 	if (f->failed == PHASE_CONNECT)
 		v.exit_code = f->error == -ENOKEY ? EXIT_CONFIG : EXIT_UNREACHABLE;
+	if (f->failed == PHASE_OPEN && f->error == -ENOKEY)
+		v.exit_code = EXIT_CONFIG;
 	if (f->failed != PHASE_NONE || f->stopped)
 		return v;
 	if (f->gate == GATE_HELD) {

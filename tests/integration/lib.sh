@@ -268,9 +268,9 @@ needs_store() {
 
 # sql QUERY...: run SQL on the store, one row a line, columns joined by "|".
 # STORE=pg: the SQL (SQLite's) goes through rosterd's own driver, as the
-# daemon's does (tests/tools/store_sql.c), on the store $CONF names.
+# daemon's does (tests/tools/store_sql.c), on the schema of the store $DB.
 if [ "$STORE" = pg ]; then
-	sql() { "$ROSTERD_BUILD/tools/store_sql" "$CONF" "$@"; }
+	sql() { "$ROSTERD_BUILD/tools/store_sql" --pg "$PG_URL" "$PG_PWFILE" "$(pg_schema_for "$DB")" "$@"; }
 else
 	sql() { sqlite3 -batch -noheader -bail -cmd ".timeout 5000" "$DB" "$@"; }
 fi
@@ -316,6 +316,18 @@ else
 	schema_version() { sql "PRAGMA user_version"; }
 	set_schema_version() { sql "PRAGMA user_version = $1"; }
 fi
+
+# point_conf_at DB [FILE]: the config FILE (default $CONF) names the store of
+# the file DB from now on (STORE=pg: its schema, made for it).
+point_conf_at() {
+	local f=${2:-$CONF} text
+	if [ "$STORE" = pg ]; then
+		text=$(rosterd_store_conf "$1")
+		sed -i "s|^  url = .*|  ${text//&/\\&}|" "$f"
+	else
+		sed -i "s|path = \".*\";|path = \"$1\";|" "$f"
+	fi
+}
 
 # sql_at DB QUERY: QUERY (SQL both stores take) on the store of the file DB
 # (STORE=pg: its schema).

@@ -9,6 +9,7 @@
 # report); a store whose schema is newer than the binaries is refused by
 # --once, --dry-run and rosterctl (exit 1) and left as it is.
 . "$(dirname "$0")/lib.sh"
+needs_store sqlite   # SQLite's locks and busy timeout
 
 start_directory "$FIXTURES/people-small.ldif"
 write_conf

@@ -5,11 +5,15 @@
  * driver: the tests' SQL is SQLite's), and prints each row as sqlite3
  * -batch -noheader does: columns joined by "|", NULL as nothing.
  *
- * usage: store_sql CONF SQL...   exit 0, or 1 at the first error (on stderr)
+ * usage: store_sql CONF SQL...
+ *        store_sql --pg URL PASSWORD_FILE SCHEMA SQL...   (no config: a test
+ *                                 may have broken it on purpose)
+ * Exit 0, or 1 at the first error (on stderr).
  */
 #include "conf.h"
 #include "store.h"
 #include "store_pg_sql.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,17 +50,32 @@ main(int argc, char **argv)
 	char err[2048];
 	int r = 0;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: store_sql CONF SQL...\n");
+	int first = 2;
+
+	if (argc < 3 || (strcmp(argv[1], "--pg") == 0 && argc < 6)) {
+		fprintf(stderr, "usage: store_sql CONF SQL... | --pg URL PASSWORD_FILE SCHEMA SQL...\n");
 		return 2;
 	}
-	if (conf_load(argv[1], 0, &cf, err, sizeof(err)) < 0 ||
-	    conf_store_open(cf, STORE_NOCREATE | STORE_NOMIGRATE, &st, err, sizeof(err)) < 0) {
+	if (strcmp(argv[1], "--pg") == 0) {
+		struct store_dsn where = { .url = argv[2], .schema = argv[4] };
+		char *pw = NULL;
+
+		first = 5;
+		if ((r = secret_read(argv[3], true, &pw, err, sizeof(err))) == 0) {
+			where.password = pw;
+			r = store_open_at(&where, STORE_NOCREATE | STORE_NOMIGRATE, &st, err,
+					  sizeof(err));
+		}
+		secret_free(pw);
+	} else if ((r = conf_load(argv[1], 0, &cf, err, sizeof(err))) == 0) {
+		r = conf_store_open(cf, STORE_NOCREATE | STORE_NOMIGRATE, &st, err, sizeof(err));
+	}
+	if (r < 0) {
 		fprintf(stderr, "store_sql: %s\n", err);
 		conf_free(cf);
 		return 1;
 	}
-	for (int a = 2; a < argc && r >= 0; a++)
+	for (int a = first; a < argc && r >= 0; a++)
 		for (const char *p = argv[a]; *p != '\0' && r >= 0; ) {
 			size_t n = pg_sql_statement(p);
 			char *one = strndup(p, n);
