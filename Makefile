@@ -10,7 +10,7 @@
 #                   and 389-DS, all of them (make check runs them all on OpenLDAP
 #                   and t_smoke on the other two; docs/directories.md)
 #   make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang)
-#   make bench N=100000   the benchmark (bench/README.md)
+#   make bench N=100000   the benchmark (bench/README.md); STORE=pg: on PostgreSQL
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc PLUGINDIR=PREFIX/lib/rosterd/plugins
 #                   UNITDIR=$(PREFIX)/lib/systemd/system
 #                   COMPLETIONDIR=$(PREFIX)/share/bash-completion/completions; make uninstall
@@ -27,6 +27,8 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 N       ?= 100000
+# The store of make bench and make demo: sqlite, or pg (a private PostgreSQL).
+STORE   ?= sqlite
 
 # B is the build directory; the sanitizer build uses build/asan.
 B       ?= build
@@ -285,7 +287,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) all bench/gen-org
-	ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl bench/run.sh $(N)
+	STORE=$(STORE) ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl bench/run.sh $(N)
 
 # ---- install -------------------------------------------------------------------
 
