@@ -74,6 +74,9 @@ struct pg_stmt {
 	bool in_use, cached;
 	char *sql;                  /* as the module gave it (the cache's key) */
 	struct pg_sql q;            /* the PostgreSQL form */
+	char *copy;                 /* "COPY pg_temp.t (cols) FROM STDIN" when the
+				     * statement may be staged by COPY, else NULL */
+	int copy_ok;                /* -1 not known yet, 0 no (a unique index), 1 yes */
 	char name[24];              /* the server's prepared statement, "" none yet */
 	Oid *types;                 /* its parameters' types as prepared */
 	/* the values bound */
@@ -98,6 +101,9 @@ struct pg_store {
 	PGconn *conn;
 	char *where;                /* the URL without a password, for messages */
 	struct pg_stmt *streaming;  /* whose rows the connection is sending */
+	struct pg_stmt *copying;    /* whose rows a COPY is taking */
+	char *cbuf;                 /* rows for it not sent yet */
+	size_t clen, ccap;
 	long long changes, total;
 	unsigned nstmt;
 	size_t ncached;
@@ -279,11 +285,19 @@ finish_stream(struct pg_store *st, bool discard)
 	return r;
 }
 
-/* Before anything else uses the connection. */
+static int copy_end(struct pg_store *st, bool discard);
+static bool copyable(struct pg_stmt *s);
+static int copy_row(struct pg_stmt *s);
+
+/* Before anything else uses the connection: a COPY ended, the rows of a
+ * statement still coming read. A COPY's error (rows staged before) is
+ * this call's. */
 static int
 settle(struct pg_store *st)
 {
-	return finish_stream(st, false);
+	int r = copy_end(st, false), r2 = finish_stream(st, false);
+
+	return r < 0 ? r : r2;
 }
 
 /* The result of a command sent with PQexec(): 0 or a negative errno. */
@@ -465,6 +479,7 @@ pg_rollback(struct store *base)
 {
 	struct pg_store *st = PG(base);
 
+	copy_end(st, true);
 	finish_stream(st, true);
 	for (size_t i = 0; i < st->npreds; i++)
 		st->preds[i].ready = false;   /* what the transaction wrote is gone */
@@ -568,6 +583,7 @@ stmt_free(struct pg_stmt *s)
 	free(s->coltypes);
 	pg_sql_free(&s->q);
 	free(s->sql);
+	free(s->copy);
 	free(s);
 }
 
@@ -583,6 +599,7 @@ stmt_new(struct pg_store *st, const char *sql, struct pg_stmt **out)
 	s->base.st = &st->base;
 	s->st = st;
 	s->blobcol = -1;
+	s->copy_ok = -1;
 	if ((s->sql = strdup(sql)) == NULL) {
 		free(s);
 		return -ENOMEM;
@@ -877,6 +894,10 @@ pg_step(struct stmt *base)
 	clear_result(s);
 	if (s->done)
 		return 0;
+	if (!s->running && s->q.eexist_on_none && copyable(s)) {
+		s->done = true;
+		return copy_row(s);
+	}
 	if (!s->running && (r = send_stmt(s)) < 0) {
 		s->done = true;
 		return r;
@@ -1055,6 +1076,183 @@ pg_bytes(struct stmt *base, int i)
 	if (s->coltypes[i] == OID_BOOL)
 		return 1;
 	return (size_t)len;
+}
+
+/* ---- staging by COPY ---------------------------------------------------------------
+ *
+ * A run stages hundreds of thousands of rows one INSERT at a time (a
+ * member value, a memberOf value, a group's list): each one a round trip to
+ * the server. An insert of one row of parameters into a temporary table
+ * without a unique index cannot fail but for a broken row, so its rows go
+ * into a COPY instead, kept open across the inserts and ended (its rows
+ * written) before the connection is used for anything else; an error then
+ * is that next call's.
+ */
+
+/* The COPY of s's insert ("INSERT INTO pg_temp.t (c, ...) VALUES ($1, ...,
+ * $n) ON CONFLICT DO NOTHING", the parameters in order), or NULL. */
+static char *
+copy_of(const struct pg_stmt *s)
+{
+	const char *t = s->q.text, *cols, *end;
+	char want[16], *copy = NULL;
+	size_t at;
+
+	if (!s->q.eexist_on_none || strncmp(t, "INSERT INTO pg_temp.", 20) != 0 ||
+	    (cols = strchr(t, '(')) == NULL || (end = strstr(cols, ") VALUES (")) == NULL)
+		return NULL;
+	at = (size_t)(end - t) + 10;
+	for (int i = 1; i <= s->q.nparams; i++) {
+		snprintf(want, sizeof(want), "$%d%s", i, i < s->q.nparams ? ", " : ")");
+		if (strncmp(t + at, want, strlen(want)) != 0)
+			return NULL;
+		at += strlen(want);
+	}
+	if (strcmp(t + at, " ON CONFLICT DO NOTHING") != 0 ||
+	    asprintf(&copy, "COPY %.*s FROM STDIN", (int)(end + 1 - (t + 12)), t + 12) < 0)
+		return NULL;
+	return copy;
+}
+
+/* Whether s's rows may go by COPY: its form, and its table without a
+ * unique index (asked once). */
+static bool
+copyable(struct pg_stmt *s)
+{
+	char sql[256];
+	long long v;
+	const char *t;
+	size_t n;
+
+	if (s->copy_ok >= 0)
+		return s->copy_ok;
+	s->copy_ok = 0;
+	if ((s->copy = copy_of(s)) == NULL)
+		return false;
+	t = s->copy + strlen("COPY pg_temp.");
+	n = strcspn(t, " (");
+	snprintf(sql, sizeof(sql), "SELECT NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c "
+		 "ON c.oid = i.indrelid WHERE c.relnamespace = pg_my_temp_schema() AND "
+		 "c.relname = '%.*s' AND i.indisunique)", (int)n, t);
+	s->copy_ok = query_ll(s->st, sql, &v) == 0 && v;
+	return s->copy_ok;
+}
+
+/* Room for n more bytes in the COPY buffer. */
+static int
+copy_room(struct pg_store *st, size_t n)
+{
+	char *b;
+	size_t cap = st->ccap ? st->ccap : 65536;
+
+	if (st->clen + n <= st->ccap)
+		return 0;
+	while (cap < st->clen + n)
+		cap *= 2;
+	if ((b = realloc(st->cbuf, cap)) == NULL)
+		return -ENOMEM;
+	st->cbuf = b;
+	st->ccap = cap;
+	return 0;
+}
+
+/* One value of the row, in COPY's text format. */
+static int
+copy_value(struct pg_store *st, const struct store_value *v, bool last)
+{
+	static const char hex[] = "0123456789abcdef";
+	char num[32];
+	const unsigned char *p = v->v;
+	size_t n = v->n == (size_t)-1 && p ? strlen(v->v) : v->n;
+	int r;
+
+	if (v->kind == STORE_BIND_INT || v->kind == STORE_BIND_DOUBLE) {
+		if (v->kind == STORE_BIND_INT)
+			snprintf(num, sizeof(num), "%lld", (long long)v->i);
+		else
+			snprintf(num, sizeof(num), "%.17g", v->d);
+		p = (const unsigned char *)num;
+		n = strlen(num);
+	}
+	if ((r = copy_room(st, 2 * n + 4 + (v->kind == STORE_BIND_BLOB ? 2 * n : 0))) < 0)
+		return r;
+	if (v->kind == STORE_BIND_NULL || p == NULL) {
+		memcpy(st->cbuf + st->clen, "\\N", 2);
+		st->clen += 2;
+	} else if (v->kind == STORE_BIND_BLOB) {
+		memcpy(st->cbuf + st->clen, "\\\\x", 3);
+		st->clen += 3;
+		for (size_t i = 0; i < n; i++) {
+			st->cbuf[st->clen++] = hex[p[i] >> 4];
+			st->cbuf[st->clen++] = hex[p[i] & 15];
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = p[i];
+			if (c == '\\' || c == '\n' || c == '\r' || c == '\t') {
+				st->cbuf[st->clen++] = '\\';
+				c = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '\\';
+			}
+			st->cbuf[st->clen++] = (char)c;
+		}
+	}
+	st->cbuf[st->clen++] = last ? '\n' : '\t';
+	return 0;
+}
+
+/* Stage s's row: into the COPY of its table, begun if need be. */
+static int
+copy_row(struct pg_stmt *s)
+{
+	struct pg_store *st = s->st;
+	int r = 0;
+
+	if (st->copying != s) {
+		PGresult *res;
+
+		if ((r = settle(st)) < 0)
+			return r;
+		res = PQexec(st->conn, s->copy);
+		if (PQresultStatus(res) != PGRES_COPY_IN) {
+			r = fail(st, res);
+			PQclear(res);
+			return r;
+		}
+		PQclear(res);
+		st->copying = s;
+	}
+	for (int i = 0; i < s->q.nparams && r == 0; i++)
+		r = copy_value(st, &s->vals[i], i + 1 == s->q.nparams);
+	if (r == 0 && st->clen >= 60000) {
+		r = PQputCopyData(st->conn, st->cbuf, (int)st->clen) == 1 ? 0 : fail(st, NULL);
+		st->clen = 0;
+	}
+	st->changes = s->changes = 1;
+	st->total++;
+	return r;
+}
+
+/* End the COPY in progress (discard: its rows thrown away). */
+static int
+copy_end(struct pg_store *st, bool discard)
+{
+	PGresult *res;
+	int r = 0;
+
+	if (st->copying == NULL)
+		return 0;
+	st->copying = NULL;
+	if (!discard && st->clen > 0 && PQputCopyData(st->conn, st->cbuf, (int)st->clen) != 1)
+		r = fail(st, NULL);
+	st->clen = 0;
+	if (PQputCopyEnd(st->conn, discard || r < 0 ? "rosterd: not staged" : NULL) != 1 && r == 0)
+		r = fail(st, NULL);
+	while ((res = PQgetResult(st->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && r == 0 && !discard)
+			r = fail(st, res);
+		PQclear(res);
+	}
+	return r;
 }
 
 /* ---- predicates ------------------------------------------------------------------ */
@@ -1454,6 +1652,7 @@ pg_close(struct store *base)
 	struct pg_store *st = PG(base);
 
 	if (st->conn != NULL) {
+		copy_end(st, true);
 		finish_stream(st, true);
 		if (PQstatus(st->conn) == CONNECTION_OK &&
 		    PQtransactionStatus(st->conn) != PQTRANS_IDLE)
@@ -1471,6 +1670,7 @@ pg_close(struct store *base)
 		free(st->preds[i].domain);
 	}
 	PQfinish(st->conn);
+	free(st->cbuf);
 	free(st->where);
 	free(st);
 }
