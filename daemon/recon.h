@@ -153,6 +153,10 @@ int recon_apply(struct recon *rc, const struct recon_opts *o);
  * plan printer and the plugins. Leaves happen only when every search they
  * depend on was complete. Counts in c. */
 int recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts *c);
+/* Make the next run work managers, groups and roles out again, as if their
+ * inputs had changed (a role given back to the directory's rules): 0 or
+ * -EIO. In the caller's transaction. */
+int recon_hierarchy_forget(struct store *st);
 
 /* One change of the plan, as handed to printers and (later) plugins. */
 struct recon_change {

@@ -14,6 +14,7 @@
  * so it is the one that logs; what it prints and its end-of-run lines are
  * in sync_print.c.
  */
+#include "actions.h"
 #include "log.h"
 #include "util.h"
 #include "source.h"
@@ -635,8 +636,33 @@ apply_failed(struct run *run, int r)
 	return r;
 }
 
+/* Access that has ended: every run expires the unfinished assignments
+ * whose last day has passed (actions.c), whatever its read, audited as
+ * the sync's. */
+static int
+expire_access(struct run *run)
+{
+	struct act *a;
+	long long n = 0;
+	int r;
+
+	if ((r = act_new(run->st, run->now, run->rec.id, &a)) == 0) {
+		r = act_expire(a, &n);
+		act_free(a);
+	}
+	if (r < 0) {
+		log_error("store: expiring access failed: %s", store_errmsg(run->st));
+		set_reason(run, "expiring access failed");
+		return r;
+	}
+	if (n > 0)
+		log_info("access ended for %lld assignment%s: %s", n, n == 1 ? "" : "s",
+			 run->o->dry_run ? "they would expire" : "expired");
+	return 0;
+}
+
 /* Apply the plan to people, inside the transaction (a held or dry run
- * rolls it all back). */
+ * rolls it all back); then expire the access that has ended. */
 static int
 phase_apply(struct run *run)
 {
@@ -646,7 +672,7 @@ phase_apply(struct run *run)
 	if ((r = recon_apply(run->rc, &run->ro)) < 0)
 		return apply_failed(run, r);
 	log_debug("people applied in %.3f s", time_mono() - run->t_phase);
-	return 0;
+	return expire_access(run);
 }
 
 /* Managers, groups, memberships and roles. */
