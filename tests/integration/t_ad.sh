@@ -59,7 +59,8 @@ hex="substr(dir_id, 7, 2) || substr(dir_id, 5, 2) || substr(dir_id, 3, 2) || sub
 # schema 4 had no username keys either (006 adds them), nor role sources (007)
 sql "UPDATE people SET dir_id = $hex; UPDATE groups SET dir_id = $hex;
      DROP INDEX people_username_key; ALTER TABLE people DROP COLUMN username_key;
-     ALTER TABLE people DROP COLUMN role_source"
+     ALTER TABLE people DROP COLUMN role_source;
+     DROP INDEX assignments_expiry; ALTER TABLE assignments DROP COLUMN expires"
 set_schema_version 4
 assert_match "$(col alice dir_id)" '^[0-9a-f]{32}$' "the old form, as rosterd stored it"
 sync_once

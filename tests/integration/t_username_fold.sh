@@ -67,7 +67,8 @@ assert_sql "disabled|operator" "SELECT status, status_reason FROM people WHERE u
 note "a store of schema 5 gets the keys of its usernames"
 # (and had no role sources: 007 adds them)
 sql "UPDATE people SET username_key = NULL; DROP INDEX people_username_key;
-     ALTER TABLE people DROP COLUMN username_key; ALTER TABLE people DROP COLUMN role_source"
+     ALTER TABLE people DROP COLUMN username_key; ALTER TABLE people DROP COLUMN role_source;
+     DROP INDEX assignments_expiry; ALTER TABLE assignments DROP COLUMN expires"
 set_schema_version 5
 sync_once
 assert_eq "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "$(schema_version)"
