@@ -1,6 +1,7 @@
 # rosterd: GNU Makefile.
 #   make            build build/rosterd and build/rosterctl
 #   make demo       install what is missing, build, sync a sample directory
+#                   (STORE=pg: into a private PostgreSQL, then active/standby)
 #   make check      install what is missing, build, run every test, then again
 #                   with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make check-long the fault tests at their full counts (docs/reliability.md)
@@ -283,7 +284,7 @@ fuzz: deps
 
 demo: deps
 	$(MAKE) all bench/gen-org
-	ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl scripts/demo.sh
+	STORE=$(STORE) ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl scripts/demo.sh
 
 bench: deps
 	$(MAKE) all bench/gen-org

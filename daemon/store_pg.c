@@ -1343,9 +1343,11 @@ copy_line(char **buf, size_t *len, size_t *cap, const char *v, size_t n)
 	return 0;
 }
 
-/* COPY the values of domain (res) that p holds for into its table. */
+/* COPY the values of domain (res) for which p holds (inv: does not hold)
+ * into its table. */
 static int
-copy_holding(struct pg_store *st, struct pg_pred *p, const PGresult *dom)
+copy_holding(struct pg_store *st, struct pg_pred *p, const PGresult *dom, const bool *holds,
+	     bool inv)
 {
 	char sql[160], *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -1364,7 +1366,7 @@ copy_holding(struct pg_store *st, struct pg_pred *p, const PGresult *dom)
 		const char *v = PQgetvalue(dom, i, 0);
 		size_t n = (size_t)PQgetlength(dom, i, 0);
 
-		if (PQgetisnull(dom, i, 0) || !p->fn(p->arg, v, n))
+		if (PQgetisnull(dom, i, 0) || holds[i] == inv)
 			continue;
 		r = copy_line(&buf, &len, &cap, v, n);
 		if (r == 0 && len > 60000) {
@@ -1385,26 +1387,45 @@ copy_holding(struct pg_store *st, struct pg_pred *p, const PGresult *dom)
 	return r;
 }
 
-/* Ask fn about every value of p's domain; keep those it holds for in
- * pg_temp.rosterd_pred_NAME, with fresh statistics. */
+/* Ask fn about every value of p's domain; keep in pg_temp.rosterd_pred_NAME
+ * those it holds for or, when they are more, those it does not (inv, in
+ * pg_temp.rosterd_pred_NAME_inv): a resync reads nearly everyone unchanged,
+ * and keeps nearly no one. */
 static int
 materialize_one(struct pg_store *st, struct pg_pred *p)
 {
-	char sql[256];
+	char sql[512];
 	PGresult *dom;
-	int r;
+	bool *holds = NULL, inv;
+	int r, n, yes = 0;
 
-	snprintf(sql, sizeof(sql), "CREATE TEMP TABLE IF NOT EXISTS rosterd_pred_%s "
-		 "(v text PRIMARY KEY); TRUNCATE pg_temp.rosterd_pred_%s", p->name, p->name);
+	snprintf(sql, sizeof(sql), "CREATE TEMP TABLE IF NOT EXISTS rosterd_pred_%s (v text); "
+		 "CREATE TEMP TABLE IF NOT EXISTS rosterd_pred_%s_inv (inv boolean NOT NULL); "
+		 "TRUNCATE pg_temp.rosterd_pred_%s, pg_temp.rosterd_pred_%s_inv",
+		 p->name, p->name, p->name, p->name);
 	if ((r = exec_raw(st, sql)) < 0)
 		return r;
 	dom = PQexec(st->conn, p->domain);
-	if (PQresultStatus(dom) != PGRES_TUPLES_OK)
+	if (PQresultStatus(dom) != PGRES_TUPLES_OK) {
 		r = fail(st, dom);
-	else
-		r = copy_holding(st, p, dom);
+		PQclear(dom);
+		return r;
+	}
+	n = PQntuples(dom);
+	if ((holds = calloc((size_t)n + 1, sizeof(*holds))) == NULL) {
+		PQclear(dom);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++)
+		if (!PQgetisnull(dom, i, 0) && p->fn(p->arg, PQgetvalue(dom, i, 0),
+						      (size_t)PQgetlength(dom, i, 0)))
+			holds[i] = true, yes++;
+	inv = 2 * yes > n;
+	r = copy_holding(st, p, dom, holds, inv);
+	free(holds);
 	PQclear(dom);
-	snprintf(sql, sizeof(sql), "ANALYZE pg_temp.rosterd_pred_%s", p->name);
+	snprintf(sql, sizeof(sql), "INSERT INTO pg_temp.rosterd_pred_%s_inv VALUES (%s); "
+		 "ANALYZE pg_temp.rosterd_pred_%s", p->name, inv ? "true" : "false", p->name);
 	return r < 0 ? r : exec_raw(st, sql);
 }
 
@@ -1566,9 +1587,12 @@ use_schema(struct pg_store *st, const char *schema, char *err, size_t errlen)
 	for (char *p = strchr(sql, '"'); p != NULL; p = strchr(p, '"'))
 		*p = '\'';
 	r = query_ll(st, sql, &have);
+	/* A run's set operations join and sort hundreds of thousands of rows:
+	 * room for them in memory (the server's, not rosterd's), and no JIT
+	 * compilation, which costs more than it saves on statements run once. */
 	snprintf(sql, sizeof(sql), "%s%s%sSET search_path = %s; SET client_min_messages = warning; "
-		 "SET TIME ZONE 'UTC'", have ? "" : "CREATE SCHEMA ", have ? "" : id,
-		 have ? "" : "; ", id);
+		 "SET TIME ZONE 'UTC'; SET work_mem = '64MB'; SET jit = off",
+		 have ? "" : "CREATE SCHEMA ", have ? "" : id, have ? "" : "; ", id);
 	PQfreemem(id);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", st->errbuf);

@@ -259,11 +259,12 @@ emit_call(struct rw *w, size_t i, size_t open, size_t *resume)
 
 	*resume = close + 1;
 	if ((p = predicate(w, t)) >= 0) {
-		char tail[96];
+		char tail[192];
 		w->q->preds |= 1u << p;
-		puts_(w, "coalesce((");
+		puts_(w, "coalesce(((");
 		emit_range(w, open + 1, close);
-		snprintf(tail, sizeof(tail), ") IN (SELECT v FROM pg_temp.rosterd_pred_%s), false)",
+		snprintf(tail, sizeof(tail), ") IN (SELECT v FROM pg_temp.rosterd_pred_%s)) <> "
+			 "(SELECT inv FROM pg_temp.rosterd_pred_%s_inv), false)", w->preds[p],
 			 w->preds[p]);
 		puts_(w, tail);
 		return true;

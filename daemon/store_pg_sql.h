@@ -24,7 +24,10 @@
  *   max(a, b)  min(a, b)    greatest(a, b)  least(a, b) (two arguments or more)
  *   group_concat(x[, sep])  string_agg(CAST(x AS text), sep or ',')
  *   name(x), name a predicate (store_define_predicate)
- *                           coalesce((x) IN (SELECT v FROM pg_temp.rosterd_pred_name), false)
+ *                           coalesce(((x) IN (SELECT v FROM pg_temp.rosterd_pred_name)) <>
+ *                           (SELECT inv FROM pg_temp.rosterd_pred_name_inv), false): the
+ *                           driver keeps the values for which name() holds, or (inv)
+ *                           those for which it does not, whichever are fewer
  *   FROM (SELECT ...) with no alias   the same AS an alias of its own
  *   INSERT ... VALUES (one row)   ... ON CONFLICT DO NOTHING (eexist_on_none:
  *                           PostgreSQL aborts the transaction at a unique

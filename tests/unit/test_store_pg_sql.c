@@ -74,8 +74,9 @@ test_functions(void **state)
 	check("group_concat(x)", "string_agg(CAST(x AS text), ',')");
 	check("group_concat(x, '; ')", "string_agg(CAST(x AS text),  '; ')");
 	check("WHERE rosterd_skipped(p.dir_id) AND ifnull(a, 1)",
-	      "WHERE coalesce((p.dir_id) IN (SELECT v FROM pg_temp.rosterd_pred_rosterd_skipped), "
-	      "false) AND coalesce(a, 1)");
+	      "WHERE coalesce(((p.dir_id) IN (SELECT v FROM pg_temp.rosterd_pred_rosterd_skipped)) "
+	      "<> (SELECT inv FROM pg_temp.rosterd_pred_rosterd_skipped_inv), false) "
+	      "AND coalesce(a, 1)");
 }
 
 static void
