@@ -897,31 +897,59 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	return stage_step(rc->ins_member_list);
 }
 
+/* The member lists read a few at a time (MEMBER_LISTS_AT_ONCE): a store
+ * whose connection cannot read one statement while it runs another
+ * (PostgreSQL) holds the rest of the rows read in memory meanwhile, and a
+ * large group's list is tens of kilobytes. */
+#define MEMBER_LISTS_AT_ONCE 32
+
+/* One batch of lists after seq *last: their values into stage_members;
+ * *n the lists read. 0 or a negative errno. */
+static int
+members_expand_batch(struct stmt *s, struct stmt *ins, long long *last, int *n)
+{
+	int r;
+
+	*n = 0;
+	stmt_bind_int(s, 1, *last);
+	stmt_bind_int(s, 2, MEMBER_LISTS_AT_ONCE);
+	while ((r = stmt_step(s)) == 1) {
+		const char *group = stmt_text(s, 1);   /* valid until the next step of s */
+		const char *list = stmt_blob(s, 2);
+		size_t len = stmt_bytes(s, 2);
+
+		*last = stmt_int(s, 0);
+		(*n)++;
+		for (size_t off = 0, vlen; off < len && r >= 0; off += vlen + 1) {
+			vlen = strnlen(list + off, len - off);
+			stmt_bind_text(ins, 1, group);
+			stmt_bind_textn(ins, 2, list + off, vlen);
+			r = stage_step(ins);
+		}
+		if (r < 0)
+			break;
+	}
+	stmt_reset(s);
+	return r < 0 ? r : 0;
+}
+
 int
 recon_members_expand(struct recon *rc)
 {
 	struct stmt *s = NULL, *ins = NULL;
-	int r;
+	long long last = 0;
+	int r, n = 0;
 
 	if ((r = recon_sql(rc, "DELETE FROM temp.stage_members", NULL)) < 0 ||
-	    (r = store_prepare(rc->st, "SELECT group_dir_id, list FROM temp.stage_member_lists "
-			       "ORDER BY seq", &s)) < 0 ||
+	    (r = store_prepare(rc->st, "SELECT seq, group_dir_id, list FROM "
+			       "temp.stage_member_lists WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+			       &s)) < 0 ||
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_members (group_dir_id, value) "
 			       "VALUES (?1, ?2)", &ins)) < 0)
 		goto out;
-	while ((r = stmt_step(s)) == 1) {
-		const char *group = stmt_text(s, 0);   /* valid until the next step of s */
-		const char *list = stmt_blob(s, 1);
-		size_t len = stmt_bytes(s, 1);
-
-		for (size_t off = 0, vlen; off < len; off += vlen + 1) {
-			vlen = strnlen(list + off, len - off);
-			stmt_bind_text(ins, 1, group);
-			stmt_bind_textn(ins, 2, list + off, vlen);
-			if ((r = stage_step(ins)) < 0)
-				goto out;
-		}
-	}
+	do
+		r = members_expand_batch(s, ins, &last, &n);
+	while (r == 0 && n == MEMBER_LISTS_AT_ONCE);
 out:
 	stmt_done(s);
 	stmt_done(ins);

@@ -121,6 +121,7 @@ struct pg_store {
 
 static const struct store_ops pg_ops;
 static void pg_close(struct store *base);
+static void pg_unlock(struct store *base, enum store_lock which);
 static int have_migrations(struct pg_store *st);
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -1343,14 +1344,11 @@ copy_line(char **buf, size_t *len, size_t *cap, const char *v, size_t n)
 	return 0;
 }
 
-/* COPY the values of domain (res) for which p holds (inv: does not hold)
- * into its table. */
+/* COPY text (lines) into p's table. */
 static int
-copy_holding(struct pg_store *st, struct pg_pred *p, const PGresult *dom, const bool *holds,
-	     bool inv)
+copy_text(struct pg_store *st, struct pg_pred *p, const char *text, size_t len)
 {
-	char sql[160], *buf = NULL;
-	size_t len = 0, cap = 0;
+	char sql[160];
 	PGresult *res;
 	int r = 0;
 
@@ -1362,26 +1360,48 @@ copy_holding(struct pg_store *st, struct pg_pred *p, const PGresult *dom, const 
 		return r;
 	}
 	PQclear(res);
-	for (int i = 0; i < PQntuples(dom) && r == 0; i++) {
-		const char *v = PQgetvalue(dom, i, 0);
-		size_t n = (size_t)PQgetlength(dom, i, 0);
-
-		if (PQgetisnull(dom, i, 0) || holds[i] == inv)
-			continue;
-		r = copy_line(&buf, &len, &cap, v, n);
-		if (r == 0 && len > 60000) {
-			r = PQputCopyData(st->conn, buf, (int)len) == 1 ? 0 : fail(st, NULL);
-			len = 0;
-		}
+	for (size_t off = 0; off < len && r == 0; off += 65536) {
+		size_t n = len - off < 65536 ? len - off : 65536;
+		r = PQputCopyData(st->conn, text + off, (int)n) == 1 ? 0 : fail(st, NULL);
 	}
-	if (r == 0 && len > 0 && PQputCopyData(st->conn, buf, (int)len) != 1)
-		r = fail(st, NULL);
-	free(buf);
 	if (PQputCopyEnd(st->conn, r == 0 ? NULL : "rosterd: stopped") != 1 && r == 0)
 		r = fail(st, NULL);
 	while ((res = PQgetResult(st->conn)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && r == 0)
 			r = fail(st, res);
+		PQclear(res);
+	}
+	return r;
+}
+
+/* The values of p's domain, read a row at a time, as COPY lines: those fn
+ * holds for in side[1], the others in side[0]. */
+struct copy_buf {
+	char *b;
+	size_t len, cap, n;
+};
+
+static int
+read_domain(struct pg_store *st, struct pg_pred *p, struct copy_buf side[2])
+{
+	PGresult *res;
+	int r = 0;
+
+	if (!PQsendQuery(st->conn, p->domain) || !PQsetSingleRowMode(st->conn))
+		return fail(st, NULL);
+	while ((res = PQgetResult(st->conn)) != NULL) {
+		ExecStatusType e = PQresultStatus(res);
+
+		if (e == PGRES_SINGLE_TUPLE && r == 0 && !PQgetisnull(res, 0, 0)) {
+			const char *v = PQgetvalue(res, 0, 0);
+			size_t n = (size_t)PQgetlength(res, 0, 0);
+			struct copy_buf *c = &side[p->fn(p->arg, v, n) ? 1 : 0];
+
+			r = copy_line(&c->b, &c->len, &c->cap, v, n);
+			c->n++;
+		} else if (e != PGRES_SINGLE_TUPLE && e != PGRES_TUPLES_OK && r == 0) {
+			r = fail(st, res);
+		}
 		PQclear(res);
 	}
 	return r;
@@ -1394,10 +1414,10 @@ copy_holding(struct pg_store *st, struct pg_pred *p, const PGresult *dom, const 
 static int
 materialize_one(struct pg_store *st, struct pg_pred *p)
 {
+	struct copy_buf side[2] = { { 0 } };
 	char sql[512];
-	PGresult *dom;
-	bool *holds = NULL, inv;
-	int r, n, yes = 0;
+	bool inv;
+	int r;
 
 	snprintf(sql, sizeof(sql), "CREATE TEMP TABLE IF NOT EXISTS rosterd_pred_%s (v text); "
 		 "CREATE TEMP TABLE IF NOT EXISTS rosterd_pred_%s_inv (inv boolean NOT NULL); "
@@ -1405,25 +1425,12 @@ materialize_one(struct pg_store *st, struct pg_pred *p)
 		 p->name, p->name, p->name, p->name);
 	if ((r = exec_raw(st, sql)) < 0)
 		return r;
-	dom = PQexec(st->conn, p->domain);
-	if (PQresultStatus(dom) != PGRES_TUPLES_OK) {
-		r = fail(st, dom);
-		PQclear(dom);
-		return r;
-	}
-	n = PQntuples(dom);
-	if ((holds = calloc((size_t)n + 1, sizeof(*holds))) == NULL) {
-		PQclear(dom);
-		return -ENOMEM;
-	}
-	for (int i = 0; i < n; i++)
-		if (!PQgetisnull(dom, i, 0) && p->fn(p->arg, PQgetvalue(dom, i, 0),
-						      (size_t)PQgetlength(dom, i, 0)))
-			holds[i] = true, yes++;
-	inv = 2 * yes > n;
-	r = copy_holding(st, p, dom, holds, inv);
-	free(holds);
-	PQclear(dom);
+	r = read_domain(st, p, side);
+	inv = side[1].n > side[0].n;
+	if (r == 0)
+		r = copy_text(st, p, side[inv ? 0 : 1].b, side[inv ? 0 : 1].len);
+	free(side[0].b);
+	free(side[1].b);
 	snprintf(sql, sizeof(sql), "INSERT INTO pg_temp.rosterd_pred_%s_inv VALUES (%s); "
 		 "ANALYZE pg_temp.rosterd_pred_%s", p->name, inv ? "true" : "false", p->name);
 	return r < 0 ? r : exec_raw(st, sql);
@@ -1681,6 +1688,11 @@ pg_close(struct store *base)
 		if (PQstatus(st->conn) == CONNECTION_OK &&
 		    PQtransactionStatus(st->conn) != PQTRANS_IDLE)
 			PQclear(PQexec(st->conn, "ROLLBACK"));
+		/* Given up now: the server would give them up only once it has
+		 * dropped the session's temporary tables, after this returns,
+		 * and the next run could find them held. */
+		pg_unlock(base, STORE_LOCK_RUN);
+		pg_unlock(base, STORE_LOCK_ACTIVE);
 	}
 	for (size_t b = 0; b < STMT_BUCKETS; b++) {
 		struct pg_stmt *n;
