@@ -558,7 +558,7 @@ query_user_rows(struct store *st, const struct user_filter *f, const char *const
 	if (f->search != NULL &&
 	    ((r = text_fold(f->search, strlen(f->search), &needle)) < 0 ||
 	     (r = store_define_predicate(st, "rosterd_search", search_match, needle,
-					 search_domain)) < 0))
+					 search_domain, STORE_DOMAIN_ALL)) < 0))
 		goto out;
 	if ((sql = user_list_sql(f, cols, ncols)) == NULL) {
 		r = -ENOMEM;
@@ -570,7 +570,7 @@ query_user_rows(struct store *st, const struct user_filter *f, const char *const
 	r = user_rows_each(st, s, cols, ncols, fn, arg);
 out:
 	if (needle != NULL)
-		store_define_predicate(st, "rosterd_search", NULL, NULL, NULL);
+		store_define_predicate(st, "rosterd_search", NULL, NULL, NULL, STORE_DOMAIN_ALL);
 	free(needle);
 	free(sql);
 	return r;

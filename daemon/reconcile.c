@@ -141,7 +141,7 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_member_list);
 	stmt_done(rc->ins_gone);
 	free(rc->list);
-	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL, NULL);
+	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL, NULL, STORE_DOMAIN_ALL);
 	free(rc->known);
 	free(rc->kflag);
 	free(rc->kslot);
@@ -447,7 +447,7 @@ stage_begin(struct store *st, bool lazy, struct recon **out)
 		r = known_load(rc);
 	if (r < 0 ||
 	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc,
-					"SELECT dir_id FROM people")) < 0 ||
+					"SELECT dir_id FROM people", STORE_DOMAIN_ALL)) < 0 ||
 	    (r = store_exec(st, schema_recon_tables)) < 0 ||
 	    (r = stage_prepare(rc)) < 0 ||
 	    (r = store_begin_temp(st)) < 0) {
@@ -567,7 +567,13 @@ rest_unchanged_lazy(struct recon *rc)
 		return r;
 	rc->not_skipped = named + missing;
 	rc->delta = true;
-	return 0;
+	/* From now on rosterd_skipped() is true of everyone but the people
+	 * named and those missing before: only they need asking. */
+	return store_define_predicate(rc->st, "rosterd_skipped", sql_skipped, rc,
+				      "SELECT dir_id FROM people WHERE missing_since IS NOT NULL "
+				      "OR dir_id IN (SELECT dir_id FROM temp.stage_people UNION "
+				      "SELECT dir_id FROM temp.stage_seen UNION "
+				      "SELECT dir_id FROM temp.stage_gone)", STORE_OUTSIDE_TRUE);
 }
 
 int

@@ -189,14 +189,16 @@ int store_query_int(struct store *st, const char *sql, long long *v);
 
 /* Define name(text) in SQL as fn(arg, text, length) != 0 (NULL text: 0),
  * for this connection; fn NULL removes it. arg must outlive the definition.
- * domain is a query whose one column gives every text name() is asked of
- * (other texts: false). SQLite calls fn as the SQL runs; PostgreSQL cannot
- * call C from SQL, so its driver asks fn about every value of domain at the
- * first statement that calls name() after this definition and keeps the
- * answers: define it again when fn's answers change. */
+ * SQLite calls fn as the SQL runs. PostgreSQL cannot call C from SQL: its
+ * driver asks fn about every value of domain, a query of one column, at the
+ * first statement that calls name() after this definition, and keeps the
+ * answers (define it again when fn's answers change); for a text outside
+ * domain, name() is what outside says: STORE_DOMAIN_ALL (domain holds every
+ * text the SQL asks of), STORE_OUTSIDE_FALSE or STORE_OUTSIDE_TRUE. */
 typedef bool (*store_predicate_fn)(void *arg, const char *text, size_t len);
+enum store_outside { STORE_DOMAIN_ALL = -1, STORE_OUTSIDE_FALSE, STORE_OUTSIDE_TRUE };
 int store_define_predicate(struct store *st, const char *name, store_predicate_fn fn,
-			   void *arg, const char *domain);
+			   void *arg, const char *domain, enum store_outside outside);
 
 /* ---- what migrations do in C (store.c, for the drivers) ------------------ */
 

@@ -362,9 +362,9 @@ store_query_int(struct store *st, const char *sql, long long *v)
 
 int
 store_define_predicate(struct store *st, const char *name, store_predicate_fn fn, void *arg,
-		       const char *domain)
+		       const char *domain, enum store_outside outside)
 {
-	return st->ops->define_predicate(st, name, fn, arg, domain);
+	return st->ops->define_predicate(st, name, fn, arg, domain, outside);
 }
 
 int

@@ -78,7 +78,7 @@ struct store_ops {
 	const void *(*col_blob)(struct stmt *s, int i);
 	size_t (*col_bytes)(struct stmt *s, int i);
 	int (*define_predicate)(struct store *st, const char *name, store_predicate_fn fn,
-				void *arg, const char *domain);
+				void *arg, const char *domain, enum store_outside outside);
 };
 
 /* The drivers' openers (store_open_at() picks one). */

@@ -56,6 +56,7 @@ struct pg_pred {
 	store_predicate_fn fn;
 	void *arg;
 	char *domain;
+	enum store_outside outside;
 	bool ready;     /* the answers are in pg_temp.rosterd_pred_NAME */
 };
 
@@ -1288,12 +1289,28 @@ forget_statements(struct pg_store *st)
 	}
 }
 
+/* The PostgreSQL form of sql, which calls no predicate, in *out. */
+static int
+pg_form_of(const char *sql, char **out)
+{
+	struct pg_sql q;
+	int r = pg_sql_rewrite(sql, NULL, 0, &q);
+
+	if (r < 0)
+		return r;
+	*out = q.text;
+	q.text = NULL;
+	pg_sql_free(&q);
+	return 0;
+}
+
 static int
 pg_define_predicate(struct store *base, const char *name, store_predicate_fn fn, void *arg,
-		    const char *domain)
+		    const char *domain, enum store_outside outside)
 {
 	struct pg_store *st = PG(base);
 	struct pg_pred *p = pred_find(st, name);
+	int r;
 
 	if (fn == NULL) {
 		if (p != NULL)
@@ -1310,10 +1327,12 @@ pg_define_predicate(struct store *base, const char *name, store_predicate_fn fn,
 		forget_statements(st);
 	}
 	free(p->domain);
-	if ((p->domain = strdup(domain)) == NULL)
-		return -ENOMEM;
+	p->domain = NULL;
+	if ((r = pg_form_of(domain, &p->domain)) < 0)
+		return r;
 	p->fn = fn;
 	p->arg = arg;
+	p->outside = outside;
 	p->ready = false;
 	return 0;
 }
@@ -1408,9 +1427,10 @@ read_domain(struct pg_store *st, struct pg_pred *p, struct copy_buf side[2])
 }
 
 /* Ask fn about every value of p's domain; keep in pg_temp.rosterd_pred_NAME
- * those it holds for or, when they are more, those it does not (inv, in
- * pg_temp.rosterd_pred_NAME_inv): a resync reads nearly everyone unchanged,
- * and keeps nearly no one. */
+ * those it holds for or those it does not (inv, in
+ * pg_temp.rosterd_pred_NAME_inv): the fewer when the domain is every text
+ * asked (a resync reads nearly everyone unchanged, and keeps nearly no
+ * one), else those that differ from what a text outside it is. */
 static int
 materialize_one(struct pg_store *st, struct pg_pred *p)
 {
@@ -1426,7 +1446,9 @@ materialize_one(struct pg_store *st, struct pg_pred *p)
 	if ((r = exec_raw(st, sql)) < 0)
 		return r;
 	r = read_domain(st, p, side);
-	inv = side[1].n > side[0].n;
+	/* (a text outside the domain: the predicate is inv) */
+	inv = p->outside == STORE_DOMAIN_ALL ? side[1].n > side[0].n :
+	      p->outside == STORE_OUTSIDE_TRUE;
 	if (r == 0)
 		r = copy_text(st, p, side[inv ? 0 : 1].b, side[inv ? 0 : 1].len);
 	free(side[0].b);

@@ -716,13 +716,14 @@ call_predicate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static int
 sq_define_predicate(struct store *base, const char *name, store_predicate_fn fn, void *arg,
-		    const char *domain)
+		    const char *domain, enum store_outside outside)
 {
 	struct sq_store *st = SQ(base);
 	struct predicate *p = NULL;
 	int rc;
 
 	(void)domain;   /* SQLite calls fn on whatever the SQL asks */
+	(void)outside;
 	if (fn != NULL) {
 		if ((p = malloc(sizeof(*p))) == NULL)
 			return -ENOMEM;
