@@ -134,9 +134,11 @@ void store_unlock(struct store *st, enum store_lock which);
 /* Whether the connection to the store still works (and with it the locks
  * it holds): 0, or a negative errno (-ECONNRESET: lost). */
 int store_ping(struct store *st);
-/* Copy the WAL into the store file and truncate it, so that it does not keep
- * the size of the largest run: waits a moment at most for readers to leave
- * it, and returns -EBUSY if they did not (the next run tries again). */
+/* After a run. SQLite: copy the WAL into the store file and truncate it, so
+ * that it does not keep the size of the largest run: waits a moment at most
+ * for readers to leave it, and returns -EBUSY if they did not (the next run
+ * tries again). PostgreSQL: fresh statistics for the tables, after a run
+ * that wrote many rows. */
 int store_checkpoint(struct store *st);
 
 /* ---- statements ----------------------------------------------------------- */
