@@ -23,12 +23,23 @@
  * sent, which is a full read. A cookie is kept only by a run whose reads
  * were both whole and that committed. A server without the sync control is
  * read by the paged search, which keeps no state.
+ *
+ * Entries come whole. A server may send the entries of a refresh from a
+ * cookie without the attributes asked for (389-DS sends every user attribute
+ * and no operational one: no nsUniqueId, no nsAccountLock); such an entry is
+ * kept aside and, once the refresh has ended, read again by a base search
+ * (dir_reread: several in flight), so that an attribute the server left out
+ * is never taken for one cleared. Entries are named by the 16 bytes of
+ * entryUUID (OpenLDAP) or of nsUniqueId (389-DS), written as the id
+ * attribute writes them; an entry whose id is not the one the server names
+ * it by ends the read, not whole.
  */
 #include "attrmap.h"
 #include "dir.h"
 #include "source.h"
 #include "source_ldap.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -65,11 +76,20 @@ struct source_ldap {
 	char id[37];             /* the dir_id of an unchanged or gone entry */
 	/* The entryUUIDs of the people a refresh from a cookie sent changed,
 	 * sorted before the groups' refresh: a server that keeps a session log
-	 * (slapd) names them gone to the groups' refresh as well. */
+	 * (slapd) names them gone to the groups' refresh as well. (Deletions
+	 * are not kept: slapd, and 389-DS, send every deletion to every
+	 * refresh, that of a group to the people's refresh too.) */
 	unsigned char (*sent)[16];
 	size_t nsent, sent_cap;
 	char *state;             /* what state() hands out */
+	bool unique_id;          /* ids are nsUniqueId's 8-8-8-8 (389-DS) */
+	/* The entries the read in progress sent without every attribute asked
+	 * for, read again when it has ended (rereading). */
+	struct { char **dns; unsigned char (*uuid)[16]; size_t n, cap; } pend;
+	bool rereading;
 };
+
+static void pending_clear(struct source_ldap *l);
 
 static const struct dir_val *
 entry_values(void *arg, size_t i, size_t *n)
@@ -140,6 +160,8 @@ ldap_read(struct source *s, enum source_read what)
 	l->what = what;
 	l->ended = 0;
 	l->whole = true;
+	l->rereading = false;
+	pending_clear(l);
 	if ((r = maps_new(l, what)) < 0)
 		return r;
 	if (l->refresh)
@@ -271,6 +293,9 @@ ldap_free(struct source *s)
 	cookie_free(&l->new_groups);
 	free(l->sent);
 	free(l->state);
+	pending_clear(l);
+	free(l->pend.dns);
+	free(l->pend.uuid);
 	free(s);
 }
 
@@ -420,15 +445,19 @@ refresh_begin(struct source_ldap *l, const char *kept)
 	const char *why = NULL;
 	int r;
 
-	if (strcasecmp(l->cf->ldap.id_attr, "entryUUID") != 0)
-		why = "sync.mode \"refresh\" needs ldap.attributes.id = \"entryUUID\", by which "
-		      "the server names entries";
-	else if (l->cf->ldap.member_of_attr != NULL)
-		why = "sync.mode \"refresh\" does not yet read memberships from the people "
-		      "(ldap.attributes.member_of)";
+	l->unique_id = strcasecmp(l->cf->ldap.id_attr, "nsUniqueId") == 0;
+	if (!l->unique_id && strcasecmp(l->cf->ldap.id_attr, "entryUUID") != 0)
+		why = "sync.mode \"refresh\" needs ldap.attributes.id = \"entryUUID\" "
+		      "(\"nsUniqueId\" on 389-DS), by which the server names entries";
+	else if (l->cf->ldap.member_of_attr != NULL && l->cf->ldap.groups.nmember_attrs == 0 &&
+		 !dir_server_389ds(l->dir))
+		why = "sync.mode \"refresh\" with memberships from memberOf alone needs a server "
+		      "that sends a person whose memberOf changed (389-DS does; OpenLDAP's "
+		      "memberof overlay does not): set ldap.groups.member_attribute too";
 	else if ((r = dir_has_sync(l->dir)) <= 0)
 		why = r < 0 ? dir_error(l->dir) : "the server does not offer content "
-		      "synchronisation (RFC 4533: no syncprov, or not to this account)";
+		      "synchronisation (RFC 4533: no syncprov, no 389-DS Content Synchronization "
+		      "plugin, or not to this account)";
 	if (why != NULL) {
 		refresh_off(l, why);
 		return 0;
@@ -490,9 +519,12 @@ refresh_read(struct source_ldap *l, enum source_read what)
 		return 0;
 	}
 	/* The members of every group are matched against the people again
-	 * when a person changed in a way they are matched by (the run says). */
-	l->groups_full = (l->people_changes > 0 && !l->s.members_same) || l->people_full ||
-			 l->kept_groups.data == NULL;
+	 * when a person changed in a way they are matched by (the run says),
+	 * or in any way when memberships are read from the people (memberOf):
+	 * a changed memberOf is applied only when the groups are worked out. */
+	l->groups_full = (l->people_changes > 0 &&
+			  (!l->s.members_same || l->cf->ldap.member_of_attr != NULL)) ||
+			 l->people_full || l->kept_groups.data == NULL;
 	l->probing = !l->groups_full;
 	if (l->probing && l->nsent > 0)
 		qsort(l->sent, l->nsent, sizeof(*l->sent), uuid_cmp);
@@ -500,8 +532,101 @@ refresh_read(struct source_ldap *l, enum source_read what)
 	return 0;
 }
 
+/* The text of the directory id the server named u by: entryUUID's 8-4-4-4-12
+ * hex groups, or nsUniqueId's 8-8-8-8. */
+static void
+uuid_text(const struct source_ldap *l, const unsigned char u[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t at = 0;
+
+	for (int i = 0; i < 16; i++) {
+		if (l->unique_id ? i == 4 || i == 8 || i == 12 : i == 4 || i == 6 || i == 8 || i == 10)
+			out[at++] = '-';
+		out[at++] = hex[u[i] >> 4];
+		out[at++] = hex[u[i] & 15];
+	}
+	out[at] = '\0';
+}
+
+/* Whether the id text id holds the 16 bytes u (hex, any case, dashes
+ * anywhere). */
+static bool
+uuid_is(const char *id, const unsigned char u[16])
+{
+	char want[37];
+	size_t k = 0;
+
+	for (int i = 0; i < 16; i++)
+		snprintf(want + 2 * i, 3, "%02x", u[i]);
+	for (; *id != '\0'; id++) {
+		if (*id == '-')
+			continue;
+		if (k == 32 || tolower((unsigned char)*id) != want[k])
+			return false;
+		k++;
+	}
+	return k == 32;
+}
+
+/* Map an entry the synchronisation named u: 1, or 0 with the read ended
+ * (not whole) when the entry's id is not the one the server names it by,
+ * or -ENOMEM. */
+static int
+sync_entry(struct source_ldap *l, const char *dn, const unsigned char u[16],
+	   struct source_entry *e)
+{
+	const char *id;
+	char named[37];
+	int r;
+
+	if ((r = map_entry(l, dn, e)) < 0)
+		return r;
+	id = l->what == SOURCE_PEOPLE ? e->person.dir_id : e->group.dir_id;
+	if (id == NULL || uuid_is(id, u))
+		return 1;
+	uuid_text(l, u, named);
+	snprintf(l->s.err, sizeof(l->s.err), "content synchronisation names \"%s\" %s, but its "
+		 "%s is %s: ldap.attributes.id must be the attribute the server names entries "
+		 "by (entryUUID; nsUniqueId on 389-DS)", dn, named, l->cf->ldap.id_attr, id);
+	l->ended = -1;
+	return 0;
+}
+
+/* Keep the entry dn, named u, to read again when the read has ended: 0 or
+ * -ENOMEM. */
+static int
+pending_add(struct source_ldap *l, const char *dn, const unsigned char u[16])
+{
+	if (l->pend.n == l->pend.cap) {
+		size_t cap = l->pend.cap ? 2 * l->pend.cap : 64;
+		char **d = realloc(l->pend.dns, cap * sizeof(*d));
+		unsigned char (*v)[16];
+
+		if (d == NULL)
+			return -ENOMEM;
+		l->pend.dns = d;
+		if ((v = realloc(l->pend.uuid, cap * sizeof(*v))) == NULL)
+			return -ENOMEM;
+		l->pend.uuid = v;
+		l->pend.cap = cap;
+	}
+	if ((l->pend.dns[l->pend.n] = strdup(dn)) == NULL)
+		return -ENOMEM;
+	memcpy(l->pend.uuid[l->pend.n++], u, 16);
+	return 0;
+}
+
+static void
+pending_clear(struct source_ldap *l)
+{
+	for (size_t i = 0; i < l->pend.n; i++)
+		free(l->pend.dns[i]);
+	l->pend.n = 0;
+}
+
 /* An item of a content synchronisation as an entry: 1, 2 (taken, none to
- * hand out: go on), or -ENOMEM. */
+ * hand out: go on), 0 (the read ended, not whole), or -ENOMEM. */
 static int
 sync_item(struct source_ldap *l, const char *dn, struct source_entry *e)
 {
@@ -510,6 +635,8 @@ sync_item(struct source_ldap *l, const char *dn, struct source_entry *e)
 	bool people = l->what == SOURCE_PEOPLE;
 	int r;
 
+	if (l->rereading)   /* an entry read again, named as when it was sent */
+		return sync_entry(l, dn, l->pend.uuid[dir_reread_index(l->dir)], e);
 	l->handed++;
 	if (l->probing) {   /* the groups' refresh says only whether one changed */
 		l->changed |= probe_changed(l, k, u);
@@ -521,12 +648,15 @@ sync_item(struct source_ldap *l, const char *dn, struct source_entry *e)
 		snprintf(l->s.err, sizeof(l->s.err), "no memory");
 		return r;
 	}
+	if (k == DIR_SYNC_ENTRY && dir_entry_short(l->dir)) {
+		if ((r = pending_add(l, dn, u)) < 0)
+			snprintf(l->s.err, sizeof(l->s.err), "no memory");
+		return r < 0 ? r : 2;
+	}
 	if (k == DIR_SYNC_ENTRY)
-		return (r = map_entry(l, dn, e)) < 0 ? r : 1;
+		return sync_entry(l, dn, u, e);
 	memset(e, 0, sizeof(*e));
-	snprintf(l->id, sizeof(l->id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
-		 u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	uuid_text(l, u, l->id);
 	e->kind = k == DIR_SYNC_PRESENT ? SOURCE_UNCHANGED : SOURCE_GONE;
 	e->dn = dn;
 	e->person.dir_id = e->group.dir_id = l->id;
@@ -539,6 +669,19 @@ static int
 sync_ended(struct source_ldap *l, int r)
 {
 	bool people = l->what == SOURCE_PEOPLE;
+
+	if (l->rereading) {
+		l->rereading = false;
+		pending_clear(l);
+	} else if (r == 0 && l->pend.n > 0) {
+		/* Sent without every attribute asked for: read them again. */
+		if ((r = dir_reread(l->dir, (const char *const *)l->pend.dns, l->pend.n)) < 0) {
+			snprintf(l->s.err, sizeof(l->s.err), "no memory");
+			return r;
+		}
+		l->rereading = true;
+		return 2;
+	}
 
 	if (r == -EOPNOTSUPP && l->handed == 0) {
 		/* The rootDSE named the control, the database refuses it. */
