@@ -797,7 +797,7 @@ static const char relink_find_sql[] =
 	"SELECT r.dir_id, r.dn, r.run_id, p.dir_id FROM run_rejects r JOIN people p "
 	"ON p.id = r.held_by WHERE r.run_id = (SELECT max(id) FROM sync_runs "
 	" WHERE outcome IN ('ok', 'incomplete')) AND r.held_by = ?1 AND r.dir_id IS NOT NULL "
-	"ORDER BY r.rowid LIMIT 1";
+	"ORDER BY r.dn LIMIT 1";
 
 /* The entry a relink of w would bind: its id, DN and run into *dir_id, *dn
  * (the caller frees them) and *run, and the person's id now into *old;

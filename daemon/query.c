@@ -257,13 +257,13 @@ query_each_row(struct stmt *s, query_row_fn fn, void *arg)
  */
 #define BELOW_CTE \
 	"WITH RECURSIVE below (id, manager_id, depth, path) AS (" \
-	" SELECT id, NULL, 0, char(1) || lower(username) || char(1) FROM people" \
+	" SELECT id, CAST(NULL AS BIGINT), 0, char(1) || lower(username) || char(1) FROM people" \
 	" WHERE id = :root" \
 	" UNION ALL" \
 	" SELECT p.id, b.id, b.depth + 1, b.path || lower(p.username) || char(1)" \
 	" FROM below b JOIN person_managers pm ON pm.manager_id = b.id AND pm.kind = 'primary'" \
 	" JOIN people p ON p.id = pm.person_id" \
-	" WHERE (:all OR b.depth = 0)" \
+	" WHERE (:all <> 0 OR b.depth = 0)" \
 	" AND instr(b.path, char(1) || lower(p.username) || char(1)) = 0) "
 
 static void
@@ -506,7 +506,13 @@ fail:
 	return r;
 }
 
-/* store_define_predicate: whether text holds the folded needle arg. */
+/* store_define_predicate: whether text holds the folded needle arg, asked
+ * of the texts of search_domain (user_list_sql's search). */
+static const char search_domain[] =
+	"SELECT username FROM people UNION SELECT given_name FROM people "
+	"UNION SELECT family_name FROM people UNION SELECT display_name FROM people "
+	"UNION SELECT email FROM people";
+
 static bool
 search_match(void *arg, const char *text, size_t len)
 {
@@ -551,7 +557,8 @@ query_user_rows(struct store *st, const struct user_filter *f, const char *const
 			return -EINVAL;
 	if (f->search != NULL &&
 	    ((r = text_fold(f->search, strlen(f->search), &needle)) < 0 ||
-	     (r = store_define_predicate(st, "rosterd_search", search_match, needle)) < 0))
+	     (r = store_define_predicate(st, "rosterd_search", search_match, needle,
+					 search_domain, STORE_DOMAIN_ALL)) < 0))
 		goto out;
 	if ((sql = user_list_sql(f, cols, ncols)) == NULL) {
 		r = -ENOMEM;
@@ -563,7 +570,7 @@ query_user_rows(struct store *st, const struct user_filter *f, const char *const
 	r = user_rows_each(st, s, cols, ncols, fn, arg);
 out:
 	if (needle != NULL)
-		store_define_predicate(st, "rosterd_search", NULL, NULL);
+		store_define_predicate(st, "rosterd_search", NULL, NULL, NULL, STORE_DOMAIN_ALL);
 	free(needle);
 	free(sql);
 	return r;
@@ -592,8 +599,8 @@ query_names(struct store *st, const char *kind, const char *prefix, query_row_fn
 	static const char courses[] =
 		"SELECT code AS name FROM courses WHERE code LIKE ?1 ESCAPE '\\' ORDER BY code";
 	static const char groups[] =
-		"SELECT DISTINCT name FROM groups WHERE present AND name LIKE ?1 ESCAPE '\\' "
-		"ORDER BY name COLLATE NOCASE, name";
+		"SELECT name FROM groups WHERE present = 1 AND name LIKE ?1 ESCAPE '\\' "
+		"GROUP BY name ORDER BY name COLLATE NOCASE, name";
 	const char *sql = strcmp(kind, "users") == 0 ? users :
 			  strcmp(kind, "courses") == 0 ? courses :
 			  strcmp(kind, "groups") == 0 ? groups : NULL;
@@ -696,7 +703,7 @@ query_group_find(struct store *st, const char *name, bool deleted, long long *id
 		"SELECT id, dn, dir_id, present, CASE WHEN dn_norm = :dn THEN 0 "
 		"WHEN name = :name COLLATE NOCASE THEN 1 ELSE 2 END AS how FROM groups "
 		"WHERE (dn_norm = :dn OR name = :name COLLATE NOCASE OR dir_id = :name) "
-		"AND (present OR :deleted) ORDER BY how, present DESC, dn_norm";
+		"AND (present = 1 OR :deleted <> 0) ORDER BY how, present DESC, dn_norm";
 	struct stmt *s = NULL;
 	char *norm = NULL;
 	long long found = 0;
@@ -757,7 +764,7 @@ query_group_list(struct store *st, bool deleted, query_row_fn fn, void *arg)
 	/* SQLite: COLLATE NOCASE */
 	static const char sql[] =
 		"SELECT g.name, g.dn, g.description, " GROUP_COUNTS ", g.present FROM groups g "
-		"WHERE g.present OR ?1 ORDER BY g.name COLLATE NOCASE, g.dn_norm";
+		"WHERE g.present = 1 OR ?1 <> 0 ORDER BY g.name COLLATE NOCASE, g.dn_norm";
 	struct bool_rows b = { .key = "present", .fn = fn, .arg = arg };
 	struct stmt *s;
 	int r = store_prepare(st, sql, &s);

@@ -4,7 +4,12 @@
  *
  * The service does a run at start, then one sync.interval seconds (plus up
  * to sync.interval_jitter) after the end of the previous one, at once on
- * SIGUSR1, never two at a time. A directory that cannot be reached or bound
+ * SIGUSR1, never two at a time. On PostgreSQL several services may share a
+ * store: the one that holds the store's service lock (store_lock
+ * STORE_LOCK_ACTIVE, on a connection kept open between runs) runs, the
+ * others stand by (STATUS=Standby) and look again every few seconds, so
+ * one takes over when the active one dies or loses its connection; each run
+ * still takes the run lock, so two never run at once. A directory that cannot be reached or bound
  * is retried sooner, after sync.retry_delay seconds doubled at each failure
  * up to the interval, with jitter. SIGHUP reads the configuration again
  * (a bad one is logged and the old one kept); SIGTERM or SIGINT stop, and
@@ -55,7 +60,14 @@ struct svc {
 	double last_end, jitter; /* when the last run ended; the jitter drawn for the wait */
 	time_t started;          /* when the last run started (wall clock) */
 	char idle[256];          /* the status line between runs */
+	/* several services on one store (PostgreSQL) */
+	struct store *active;    /* holds the service's lock while this one is active */
+	bool standby;            /* another service holds it */
 };
+
+/* How often a service standing by looks whether it may take over: within
+ * sync.interval, and within a few seconds of the active one's end. */
+#define STANDBY_CHECK 3.0
 
 /* n with thousands separators: 41200 -> "41,200". */
 static const char *
@@ -173,13 +185,13 @@ take_figures(struct svc *s, int flags)
 	char err[1024];
 	int r;
 
-	r = store_open(s->cf->store.path, s->cf->store.busy_timeout, flags, &st, err, sizeof(err));
+	r = conf_store_open(s->cf, flags, &st, err, sizeof(err));
 	if (r < 0) {
 		log_error("store: %s", err);
 		return r;
 	}
 	if ((r = query_status(st, &status)) < 0) {
-		log_error("store %s: cannot count the people: %s", s->cf->store.path,
+		log_error("store %s: cannot count the people: %s", conf_store_name(s->cf),
 			  store_errmsg(st));
 		goto out;
 	}
@@ -319,10 +331,59 @@ log_config(const struct conf *cf)
 		  "network_timeout %d s", cf->ldap.users.base, cf->ldap.users.filter,
 		  cf->ldap.page_size, cf->ldap.timeout, cf->ldap.network_timeout);
 	log_debug("config: store %s (mode %04o); interval %d s + up to %d s, retry_delay %d s, "
-		  "max_disable %d, max_disable_percent %g; metrics %s", cf->store.path,
+		  "max_disable %d, max_disable_percent %g; metrics %s", conf_store_name(cf),
 		  cf->store.mode, cf->sync.interval, cf->sync.interval_jitter, cf->sync.retry_delay,
 		  cf->sync.max_disable, cf->sync.max_disable_percent,
 		  cf->metrics.textfile ? cf->metrics.textfile : "(none)");
+}
+
+/* Whether this service is the active one of those sharing its store
+ * (PostgreSQL): 0, -EBUSY another is, or another error (the store cannot
+ * be reached). Logs the changes of state. */
+static int
+take_active(struct svc *s)
+{
+	char err[1024];
+	int r;
+
+	if (s->cf->store.url == NULL)
+		return 0;   /* a file on one machine: no other service to stand by for */
+	if (s->active != NULL && store_ping(s->active) < 0) {
+		log_warn("store %s: the connection that made this rosterd the active one was "
+			 "lost: %s", conf_store_name(s->cf), store_errmsg(s->active));
+		store_close(s->active);
+		s->active = NULL;
+	}
+	if (s->active == NULL && (r = conf_store_open(s->cf, STORE_NOCREATE | STORE_NOMIGRATE,
+						       &s->active, err, sizeof(err))) < 0) {
+		log_error("store: %s", err);
+		return r;
+	}
+	r = store_lock(s->active, STORE_LOCK_ACTIVE);
+	if (r == 0 && s->standby)
+		log_info("active: no other rosterd is active on %s any more; taking over",
+			 conf_store_name(s->cf));
+	else if (r == -EBUSY && !s->standby)
+		log_info("standing by: another rosterd is active on %s", conf_store_name(s->cf));
+	else if (r < 0 && r != -EBUSY)
+		log_error("store %s: %s", conf_store_name(s->cf), store_errmsg(s->active));
+	if (r == 0 || r == -EBUSY)
+		s->standby = r == -EBUSY;
+	return r;
+}
+
+/* Standing by: the status line, and when to look again. */
+static double
+stand_by(struct svc *s, int r)
+{
+	double wait = s->cf->sync.interval < STANDBY_CHECK ? s->cf->sync.interval : STANDBY_CHECK;
+
+	if (r == -EBUSY)
+		notify_status("Standby: another rosterd is active on this store; looking again "
+			      "every %.0f s", wait);
+	else
+		notify_status("Standby: cannot reach the store; trying again in %.0f s", wait);
+	return wait;
 }
 
 int
@@ -420,7 +481,7 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 	snprintf(s.idle, sizeof(s.idle), "Starting");
 	notify_ready();
 	log_info("started: syncing every %d s from %s into %s", s.cf->sync.interval,
-		 s.cf->ldap.uri, s.cf->store.path);
+		 s.cf->ldap.uri, conf_store_name(s.cf));
 	next = time_mono();
 	while (!s.stopping) {
 		struct sync_result res;
@@ -436,6 +497,11 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 				next = s.last_end + s.cf->sync.interval + s.jitter;
 			continue;
 		}
+		if ((r = take_active(&s)) < 0) {
+			next = time_mono() + stand_by(&s, r);
+			r = EXIT_OK;
+			continue;
+		}
 		if (sig == SIGUSR1)
 			log_info("run asked for by SIGUSR1");
 		notify_status("Syncing: connecting to the directory");
@@ -446,6 +512,7 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 	}
 out:
 	notify_stopping();
+	store_close(s.active);
 	*cfp = s.cf;
 	*plugins = s.plugins;
 	return r;

@@ -94,9 +94,10 @@ struct run_verdict {
 	bool recorded;
 };
 /* The verdict on what happened, first rule that applies:
- *   a phase failed:            failed; exit 2 (EXIT_CONFIG) when the connect
- *                              phase failed with -ENOKEY (the password cannot
- *                              be read), 3 (EXIT_UNREACHABLE) when it failed
+ *   a phase failed:            failed; exit 2 (EXIT_CONFIG) when the open or
+ *                              connect phase failed with -ENOKEY (the store's
+ *                              or the directory's password cannot be read), 3
+ *                              (EXIT_UNREACHABLE) when connect failed
  *                              otherwise, else 1 (EXIT_FAIL)
  *   stopped:                   failed, exit 1
  *   held by the gate:          held, exit 4 (EXIT_HELD)

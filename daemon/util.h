@@ -50,6 +50,11 @@ void secret_free(char *s);
  * not a link, readable by its owner alone), without reading it: a key or a
  * keytab. 0, or a negative errno with err saying why. */
 int secret_check(const char *path, char *err, size_t errlen);
+/* The systemd credential name (LoadCredential=) from $CREDENTIALS_DIRECTORY,
+ * as secret_read() reads a file (systemd owns its mode); key names the
+ * config key in errors. */
+int secret_read_credential(const char *key, const char *name, char **out, char *err,
+			   size_t errlen);
 
 /* A growing list of strings, each a copy. Start from { 0 }. */
 struct strv {

@@ -277,7 +277,7 @@ view_person_groups(struct store *st, long long id, bool deleted, view_name_fn fn
 	/* SQLite: COLLATE NOCASE */
 	int r = store_prepare(st, "SELECT g.name FROM group_membership gm "
 			      "JOIN groups g ON g.id = gm.group_id WHERE gm.person_id = ?1 "
-			      "AND (g.present OR ?2) ORDER BY g.name COLLATE NOCASE, g.dn_norm", &s);
+			      "AND (g.present = 1 OR ?2 <> 0) ORDER BY g.name COLLATE NOCASE, g.dn_norm", &s);
 
 	if (r < 0)
 		return r;
