@@ -853,19 +853,35 @@ query_group_members(struct store *st, long long id, bool effective, query_row_fn
 	return query_each_row(s, fn, arg);
 }
 
-/* SQLite: round() of a REAL */
+/* The runs of kind ?2 (NULL: all), each in a stretch of its own unless ?3
+ * and it is an incremental run that changed nothing: successive ones are one
+ * stretch. SQLite: round() of a REAL; a bare column of an aggregate query
+ * takes the value of one row of its group, and all the rows of a stretch of
+ * more than one have the same counts (none) and outcome. */
 static const char runs_sql[] =
-	"SELECT id, started_at, finished_at, round(duration, 3) AS duration, outcome, directory_uri, entries_read, "
-	"created, updated, renamed, disabled, enabled, unchanged, rejected, error, "
+	"WITH r AS (SELECT *, ?3 AND kind = 'incremental' AND outcome = 'ok' AND created + "
+	" updated + renamed + disabled + enabled + rejected + manager_changes + "
+	" groups_created + groups_updated + groups_deleted + memberships_joined + "
+	" memberships_left + role_changes + plugin_disabled + plugin_enabled + "
+	" plugin_archived + plugin_assigned + plugin_unassigned = 0 AS quiet "
+	" FROM sync_runs WHERE ?2 IS NULL OR kind = ?2), "
+	"s AS (SELECT *, CASE WHEN quiet THEN sum(NOT quiet) OVER (ORDER BY id) "
+	" ELSE -id END AS stretch FROM r) "
+	"SELECT max(id) AS id, min(started_at) AS started_at, max(finished_at) AS finished_at, "
+	"round(sum(duration), 3) AS duration, outcome, directory_uri, "
+	"sum(entries_read) AS entries_read, "
+	"created, updated, renamed, disabled, enabled, max(unchanged) AS unchanged, rejected, error, "
 	"plan_digest, approved_at, approved_by, approval_used_by, "
 	"manager_changes, manager_warnings, manager_cycles, groups_read, groups_complete, "
 	"groups_created, groups_updated, groups_deleted, members_ignored, "
 	"memberships_joined, memberships_left, role_changes, "
-	"plugin_disabled, plugin_enabled, plugin_archived, plugin_assigned, plugin_unassigned "
-	"FROM sync_runs ORDER BY id DESC LIMIT ?1";
+	"plugin_disabled, plugin_enabled, plugin_archived, plugin_assigned, plugin_unassigned, "
+	"kind, count(*) AS runs "
+	"FROM s GROUP BY stretch ORDER BY max(id) DESC LIMIT ?1";
 
 int
-query_runs(struct store *st, int limit, query_row_fn fn, void *arg)
+query_runs_of(struct store *st, int limit, const char *kind, bool collapse, query_row_fn fn,
+	      void *arg)
 {
 	struct stmt *s;
 	int r = store_prepare(st, runs_sql, &s);
@@ -873,7 +889,15 @@ query_runs(struct store *st, int limit, query_row_fn fn, void *arg)
 	if (r < 0)
 		return r;
 	stmt_bind_int(s, 1, limit);
+	stmt_bind_text(s, 2, kind);
+	stmt_bind_int(s, 3, collapse);
 	return query_each_row(s, fn, arg);
+}
+
+int
+query_runs(struct store *st, int limit, query_row_fn fn, void *arg)
+{
+	return query_runs_of(st, limit, NULL, false, fn, arg);
 }
 
 static int

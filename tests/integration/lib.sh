@@ -250,6 +250,10 @@ rctl_ok() {
 
 # sql QUERY...: run SQL on the store, one row a line, columns joined by "|".
 sql() { sqlite3 -batch -noheader -bail -cmd ".timeout 5000" "$DB" "$@"; }
+# What undoes migration 007 (run kinds), for the tests that take a store back
+# to an older schema to see it migrated.
+UNDO_007="DROP INDEX sync_runs_finished; DROP INDEX sync_runs_approved;
+     ALTER TABLE sync_runs DROP COLUMN kind;"
 
 # sql_quote TEXT: TEXT as an SQL string literal.
 sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
