@@ -45,7 +45,7 @@ LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c daemon/dir_sync.c \
            daemon/store_sqlite.c daemon/store.c daemon/runs.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
-           daemon/notify.c daemon/metrics.c daemon/service.c \
+           daemon/notify.c daemon/metrics.c daemon/service.c daemon/service_persist.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c \
            daemon/view.c daemon/fold.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o $(B)/obj/schema_names.o

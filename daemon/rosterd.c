@@ -105,18 +105,24 @@ check_schema(const char *path, const struct conf *cf, struct dir *d)
 	return bad > 0 ? EXIT_CONFIG : EXIT_OK;
 }
 
-/* rosterd -n: the sync mode, and for refresh whether the directory offers
- * content synchronisation (a failure to ask is said, not fatal). */
+/* rosterd -n: the sync mode, and for refresh and persist whether the
+ * directory offers content synchronisation (a failure to ask is said, not
+ * fatal). */
 static void
 print_mode(const struct conf *cf, struct dir *d, const char *connect_err)
 {
+	bool persist = cf->sync.mode == MODE_PERSIST;
 	int r;
 
-	if (cf->sync.mode != MODE_REFRESH) {
+	if (cf->sync.mode != MODE_REFRESH && !persist) {
 		printf("sync.mode full: each run reads the whole directory\n");
 		return;
 	}
-	printf("sync.mode refresh: each run reads what changed since the last (RFC 4533)\n");
+	if (persist)
+		printf("sync.mode persist: the service applies the changes as they are made "
+		       "(RFC 4533 refreshAndPersist); one run reads what changed since the last\n");
+	else
+		printf("sync.mode refresh: each run reads what changed since the last (RFC 4533)\n");
 	if (d == NULL) {
 		printf("cannot ask the directory whether it offers content synchronisation: %s\n",
 		       connect_err);
@@ -129,7 +135,8 @@ print_mode(const struct conf *cf, struct dir *d, const char *connect_err)
 	else
 		printf("%s %s content synchronisation%s\n", dir_uri(d),
 		       r ? "advertises" : "does not advertise",
-		       r ? "" : ": runs will read the whole directory");
+		       r ? "" : persist ? ": the service will read the whole directory every "
+		       "sync.interval seconds" : ": runs will read the whole directory");
 }
 
 /* rosterd -n: what the check found. A bind password that

@@ -40,6 +40,11 @@ struct sync_opts {
 	/* What the run reads (source.h): begun and ended by the run, freed by
 	 * the caller. NULL: the paged LDAP search of the config. */
 	struct source *source;
+	/* The store, open (migrated, runs left running marked failed) with the
+	 * run lock held (sync_lock), by a caller that does many runs (persist
+	 * mode's batches), which closes it. NULL: the run opens the store and
+	 * takes the lock itself. Not for a dry run. */
+	struct store *store;
 };
 struct sync_result {
 	long long run_id;
@@ -52,6 +57,10 @@ struct sync_result {
 };
 /* Do one run. 0 when it ends with EXIT_OK, else -EIO (res says how). */
 int sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res);
+/* Take the run lock on the store at path: one run at a time on a store,
+ * whichever process. 0 with *fd to close to release it, -EBUSY when another
+ * holds it, or negative errno. */
+int sync_lock(const char *path, int *fd);
 
 /* The phases of a run, in order; which one failed. */
 enum sync_phase {
@@ -93,6 +102,24 @@ struct run_verdict {
 	int exit_code;
 	bool recorded;
 };
+/* What the safety gate weighs. */
+struct gate_counts {
+	long long found;       /* people a whole read found; -1: not a whole read */
+	long long enabled;     /* enabled (invited, active) people before the run */
+	long long disabled;    /* the run's disables and archivals, core and plugins */
+	long long window;      /* those of the runs before it within the window
+				  (persist mode, sync.threshold_window); else 0 */
+	long long leaves, memberships_before;
+};
+/* Whether a run passes the safety thresholds of cf; why not, in why. Held:
+ * a whole read that found nobody while the store has enabled people; more
+ * disables (this run's, and when it has some the window's) than
+ * sync.max_disable, or than sync.max_disable_percent of the people enabled
+ * before them; more membership removals than
+ * sync.max_membership_removals_percent. Pure. */
+bool sync_within_thresholds(const struct conf *cf, const struct gate_counts *g, char *why,
+			    size_t len);
+
 /* The verdict on what happened, first rule that applies:
  *   a phase failed:            failed; exit 2 (EXIT_CONFIG) when the connect
  *                              phase failed with -ENOKEY (the password cannot

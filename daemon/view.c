@@ -73,14 +73,17 @@ first_text(struct stmt *s, char **out)
 /* ---- people ------------------------------------------------------------------ */
 
 /* The columns of a person: four numbers, then the strings in the order of
- * person_strs. ?2 is the run's now, ?3 its id, ?4 whether it is complete. */
+ * person_strs. ?2 is the run's now, ?3 its id, ?4 whether it is complete.
+ * Missing runs count the runs that read the whole directory or all its
+ * changes since a cookie, not the batches of persist mode (seconds apart):
+ * a batch counts only as the current run. */
 #define PERSON_SELECT \
 	"SELECT p.id, p.dir_disabled, " \
 	"CASE WHEN p.missing_since IS NULL THEN -1 " \
 	" ELSE CAST(julianday(?2) - julianday(p.missing_since) AS INTEGER) END, " \
 	"CASE WHEN p.missing_since IS NULL THEN 0 " \
 	" ELSE (SELECT count(*) FROM sync_runs r WHERE r.outcome = 'ok' " \
-	"  AND r.id >= p.missing_run AND r.id <> ?3) + ?4 END, " \
+	"  AND r.id >= p.missing_run AND r.id <> ?3 AND r.kind <> 'incremental') + ?4 END, " \
 	"p.username, p.email, p.given_name, p.family_name, p.display_name, " \
 	"p.employee_number, p.department, p.location, p.title, p.role, p.status, " \
 	"p.status_reason, p.status_changed_at, " \
