@@ -170,6 +170,9 @@ $(B)/obj $(B)/tests $(B)/tools $(B)/tests/faults $(B)/plugins $(B)/tests/plugins
 bench/gen-org: bench/gen-org.c
 	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $<
 
+bench/persist-probe: bench/persist-probe.c
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $< -lldap -llber -lsqlite3
+
 # ---- tests -----------------------------------------------------------------
 # tests/run.sh runs the unit tests and the integration tests against the
 # binaries in BIN and prints one "N passed, N failed" line at the end.
@@ -241,7 +244,7 @@ demo: deps
 	ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl scripts/demo.sh
 
 bench: deps
-	$(MAKE) all bench/gen-org
+	$(MAKE) all bench/gen-org bench/persist-probe
 	ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl bench/run.sh $(N)
 
 # ---- install -------------------------------------------------------------------
@@ -297,4 +300,4 @@ uninstall:
 	    $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
 
 clean:
-	rm -rf build bench/gen-org
+	rm -rf build bench/gen-org bench/persist-probe
