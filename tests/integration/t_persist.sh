@@ -14,7 +14,9 @@
 # rosterd restarted with no change: the session resumes from the kept
 # cookie (a refresh run reading nothing, the cookie kept); SIGUSR1: a
 # refresh from nothing (kind full), then changes are followed again;
-# SIGHUP: reloaded, followed again; rosterctl runs --kind incremental, and
+# SIGHUP with a changed filter: reloaded, the cookie (kept for another
+# search) not used, a refresh from nothing, followed again; rosterctl runs
+# --kind incremental, and
 # successive incremental runs that changed nothing are one row.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/service.sh"
@@ -139,11 +141,15 @@ in_store "SELECT count(*) FROM sync_runs WHERE id > $runs AND kind = 'full' AND 
 set_attr "uid=carol,$PEOPLE" title "After Full"
 in_store "SELECT title FROM people WHERE username = 'carol'" "After Full"
 
-note "SIGHUP: reloaded, followed again"
+note "SIGHUP with another filter: reloaded, the searches start from nothing, followed again"
+runs=$(last_run id)
 mark=$(notify_mark)
+ROSTERD_CONF_USERS_FILTER='(&(objectClass=inetOrgPerson)(uid=*))' ROSTERD_CONF_TIMEOUT=2 \
+	ROSTERD_CONF_SYNC="$sync_keys" write_conf
 kill -HUP "$SVC_PID"
 wait_notify "$mark" 'READY=1'
 svc_log_wait "configuration reloaded"
+in_store "SELECT group_concat(kind) FROM sync_runs WHERE id > $runs" full
 set_attr "uid=carol,$PEOPLE" title "After Reload"
 in_store "SELECT title FROM people WHERE username = 'carol'" "After Reload"
 
