@@ -1149,9 +1149,12 @@ plan_pre_events(struct recon *rc, const struct recon_opts *o)
 		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
 		"WHERE s.dir_disabled = 1 AND p.dir_disabled = 0", NULL)) < 0)
 		return r;
+	/* SQLite: CROSS JOIN (the unseen first, by id: the planner, without
+	 * statistics of the table filled since ANALYZE, would rather walk the
+	 * status index of every enabled person, 5-20 ms a batch at 100,000) */
 	if (o->complete && (r = recon_sql(rc,
 		"INSERT INTO temp.pre_events (kind, person_id) SELECT 4, p.id "
-		"FROM temp.unseen u JOIN people p ON p.id = u.person_id "
+		"FROM temp.unseen u CROSS JOIN people p ON p.id = u.person_id "
 		"WHERE p.status IN ('invited', 'active')", NULL)) < 0)
 		return r;
 	r = recon_sql(rc,

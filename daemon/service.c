@@ -213,7 +213,7 @@ svc_run(struct svc *s, struct source *src, struct store *st, bool dry_run, bool 
 {
 	struct sync_opts o = { .dry_run = dry_run, .plan_out = stdout,
 			       .progress = on_progress, .progress_arg = s, .plugins = s->plugins,
-			       .source = src, .store = st };
+			       .source = src, .store = st, .plugins_events_only = s->events_only };
 
 	s->run_t0 = time_mono();
 	s->started = time(NULL);

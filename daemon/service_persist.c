@@ -7,7 +7,10 @@
  * then the loop waits on the session's connections and the signals at once
  * (poll(2) with a signalfd), and each change the server pushes starts a
  * batch: a run of kind "incremental" through the same pipeline, in its own
- * transaction, keeping the cookie of its last change. While idle the
+ * transaction, keeping the cookie of its last change. A batch hands the
+ * plugins its events but makes no run_end (their pass over the rules that
+ * depend on time): with plugins loaded, a run every sync.interval seconds
+ * does, with or without a change (recorded as a refresh run). While idle the
  * watchdog is fed, and a server silent for sync.interval seconds is asked
  * whether it still answers (TCP keepalive covers a peer that vanished).
  *
@@ -52,6 +55,7 @@ struct persist {
 	double next;            /* when to start the next session (monotonic) */
 	long long held;         /* the held run awaiting approval; 0: none */
 	double last_heard;      /* the last batch or answer of the server */
+	double time_pass;       /* the last run that made the plugins' run_end */
 	double last_batch;      /* when the last batch ended; 0: figures taken since */
 	double last_figures;
 	char last_change[200];  /* "12:00:03 (run 17: 1 updated)"; "" none yet */
@@ -210,9 +214,9 @@ start(struct persist *p)
 		p->held = 0;
 	}
 	notify_status("Syncing: connecting to the directory");
-	s->quiet = false;
+	s->quiet = s->events_only = false;
 	svc_run(s, p->src, p->st, false, true, &res);
-	p->last_figures = p->last_heard = time_mono();
+	p->last_figures = p->last_heard = p->time_pass = time_mono();
 	p->last_batch = 0;
 	svc_clock(now, p->since);
 	after_run(p, &res);
@@ -281,14 +285,25 @@ figures_due(struct persist *p, double now)
 	p->last_batch = 0;
 }
 
-/* How long the wait may last: until the next ping, the next full refresh,
- * the figures or the watchdog, whichever comes first (milliseconds). */
+/* Whether the plugins' pass over the rules that depend on time is due:
+ * loaded, and none made for sync.interval seconds. */
+static bool
+time_pass_due(const struct persist *p, double now)
+{
+	return plugins_count(p->s->plugins) > 0 && now - p->time_pass >= p->s->cf->sync.interval;
+}
+
+/* How long the wait may last: until the next ping, the plugins' next pass,
+ * the next full refresh, the figures or the watchdog, whichever comes first
+ * (milliseconds). */
 static int
 wait_ms(const struct persist *p, double now, double full_due)
 {
 	const struct svc *s = p->s;
 	double until = p->last_heard + s->cf->sync.interval, wd = notify_watchdog_interval();
 
+	if (plugins_count(s->plugins) > 0 && p->time_pass + s->cf->sync.interval < until)
+		until = p->time_pass + s->cf->sync.interval;
 	if (full_due > 0 && full_due < until)
 		until = full_due;
 	if (p->last_batch > 0 && p->last_batch + FIGURES_QUIET < until)
@@ -324,10 +339,17 @@ wait_change(struct persist *p)
 				return false;
 		}
 		figures_due(p, now);
-		if ((r = source_persist_poll(p->src)) > 0) {
+		/* A batch, or with plugins every sync.interval one that may have
+		 * no change: their run_end, for the rules that depend on time. */
+		if ((r = source_persist_poll(p->src)) > 0 || (r == 0 && time_pass_due(p, now))) {
 			s->quiet = true;
+			s->events_only = plugins_count(s->plugins) > 0 && !time_pass_due(p, now);
+			if (r == 0)
+				source_persist_tick(p->src);
 			svc_run(s, p->src, p->st, false, false, &res);
 			p->last_heard = time_mono();
+			if (!s->events_only && res.outcome == RUN_OK)
+				p->time_pass = p->last_heard;
 			after_run(p, &res);
 			return false;
 		}

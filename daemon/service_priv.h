@@ -31,6 +31,7 @@ struct svc {
 	double run_t0, next_check, last_status, last_tty;
 	enum sync_step last_step;
 	bool quiet;              /* a batch of persist mode: no progress lines */
+	bool events_only;        /* and no run_end for the plugins (sync_opts) */
 	long long expected;      /* people in the store after the last run */
 	/* between runs */
 	int retries;             /* runs in a row that could not reach the directory */

@@ -171,6 +171,12 @@ int source_persist_fds(const struct source *s, int fds[2]);
 /* Whether the server still answers the session's connections (ldap.timeout
  * at most): 0, or negative when not (err says why; the session is closed). */
 int source_persist_ping(struct source *s);
+/* The next run of the live session is the periodic one (the plugins' pass
+ * over the rules that depend on time, every sync.interval): it takes the
+ * changes waiting, if any, as a batch does, and is recorded as a refresh
+ * run (all the changes since the kept cookie), so that it counts among the
+ * grace runs. */
+void source_persist_tick(struct source *s);
 /* End the session; the next begin() starts one from the kept cookie, or from
  * nothing (a full refresh) when from_nothing. */
 void source_persist_close(struct source *s, bool from_nothing);

@@ -82,6 +82,7 @@ struct source_ldap {
 	bool batch;              /* the read in progress is a batch's */
 	bool stale;              /* the store's cookie went (rosterctl resync) */
 	bool from_nothing;       /* the next session ignores the kept cookie */
+	bool tick;               /* the next run is the periodic one (a refresh) */
 	bool held, gheld;        /* an item of pdir (gdir) waits for the next
 				    batch: that connection's current entry */
 	const char *held_dn, *gheld_dn;
@@ -657,6 +658,8 @@ refresh_kind(const struct source *s)
 
 	if (!l->refresh)
 		return "full";
+	if (l->tick)
+		return "refresh";
 	if (l->in_batch || l->live)   /* live: the run about to begin is a batch */
 		return "incremental";
 	return l->people_full ? "full" : "refresh";
@@ -929,7 +932,7 @@ persist_end(struct source *s)
 	l->live = l->refresh && l->pdir != NULL && l->people_ok && l->groups_ok && !l->stale;
 	l->unsupported = !l->refresh;
 	l->from_nothing |= l->stale;
-	l->in_batch = l->batch = false;
+	l->in_batch = l->batch = l->tick = false;
 	l->first_at = 0;
 	if (!l->live) {
 		session_close(l);
@@ -1018,6 +1021,12 @@ source_persist_ping(struct source *s)
 		session_close(l);
 	}
 	return r;
+}
+
+void
+source_persist_tick(struct source *s)
+{
+	((struct source_ldap *)s)->tick = true;
 }
 
 void

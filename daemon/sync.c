@@ -692,11 +692,12 @@ phase_plugins(struct run *run)
 		return 0;
 	r = plugins_begin(h, &(struct plugin_run){ .st = run->st, .now = run->now,
 						   .run_id = run->rec.id, .complete = run->f.complete,
-						   .dry_run = run->o->dry_run });
+						   .dry_run = run->o->dry_run,
+						   .batch = run_incremental(run) });
 	if (r == 0)
 		r = recon_events_foreach(run->rc, send_event, h);
 	if (r == 0)
-		r = plugins_run_end(h);
+		r = run->o->plugins_events_only ? plugins_settle(h) : plugins_run_end(h);
 	if (r < 0) {
 		set_reason(run, "%s", plugins_error(h));
 		log_error("%s; the whole run is rolled back",

@@ -40,6 +40,10 @@ struct sync_opts {
 	/* What the run reads (source.h): begun and ended by the run, freed by
 	 * the caller. NULL: the paged LDAP search of the config. */
 	struct source *source;
+	/* Hand the plugins the run's events, but make no run_end (their pass
+	 * over the rules that depend on time), which the caller has a run make
+	 * now and then: persist mode's batches. Licences are granted still. */
+	bool plugins_events_only;
 	/* The store, open (migrated, runs left running marked failed) with the
 	 * run lock held (sync_lock), by a caller that does many runs (persist
 	 * mode's batches), which closes it. NULL: the run opens the store and

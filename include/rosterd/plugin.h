@@ -118,8 +118,8 @@ struct rosterd_person {
 	int missing_days;              /* whole days since missing_since; -1 present */
 	int missing_runs;              /* complete runs, this one included, that did
 	                                  not find the person; 0 while present (of
-	                                  persist mode's runs, only full and refresh
-	                                  ones, and the current one) */
+	                                  persist mode's later batches, only the
+	                                  current one counts) */
 	const char *member_since;      /* RFC 3339: when the account was created */
 };
 
