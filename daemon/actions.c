@@ -20,6 +20,7 @@
 #include "view.h"
 #include "actions.h"
 #include "schema.h"
+#include "recon.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -917,7 +918,7 @@ current(struct act *a, long long person, long long course, struct current *c)
 		"CAST(julianday(?3) - julianday(coalesce(completed_at, assigned_at)) AS INTEGER) "
 		"ELSE -1 END, started_at IS NOT NULL OR status IN ('in_progress', 'completed') "
 		"FROM assignments WHERE person_id = ?1 AND course_id = ?2 "
-		"AND status NOT IN ('released', 'archived') ORDER BY id DESC LIMIT 1";
+		"AND status NOT IN ('released', 'archived', 'expired') ORDER BY id DESC LIMIT 1";
 	struct stmt *s = prep(a, sql, "iit", person, course, a->now);
 	int r;
 
@@ -935,31 +936,139 @@ current(struct act *a, long long person, long long course, struct current *c)
 	return r < 0 ? -EIO : r;
 }
 
-int
-act_assign(struct act *a, long long person, const char *code, const char *due, int recur_days)
+/* The course of code, the person and their current assignment of it: 1
+ * with c set, 0 when none is current, or a negative errno. From 0 on, w is
+ * loaded and the caller frees it (who_free); before, it is left empty. */
+static int
+course_person(struct act *a, long long person, const char *code, long long *course,
+	      struct who *w, struct current *c)
 {
-	static const char add[] =
-		"INSERT INTO assignments (person_id, course_id, status, source, assigned_at, due, "
-		"recur_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0))";
-	static const char take[] =
-		"INSERT INTO licences (course_id, assignment_id, granted_at) VALUES (?1, ?2, ?3)";
-	static const char cycle[] =
-		"UPDATE assignments SET status = 'archived', ended_at = ?2 WHERE id = ?1";
-	struct current cur = { 0 };
-	long long course, nfree = 0;
-	const char *status;
-	char detail[300];
-	struct who w;
 	int r;
+
+	memset(w, 0, sizeof(*w));
+	if ((r = course_find(a, code, course)) < 0 || (r = who_load(a, person, w)) < 0)
+		return r;
+	if ((r = current(a, person, *course, c)) < 0)
+		who_free(w);
+	return r;
+}
+
+/* The day of a->now, YYYY-MM-DD, into day. */
+static void
+today(const struct act *a, char day[11])
+{
+	snprintf(day, 11, "%.10s", a->now);
+}
+
+/* Whether due and expires (NULL: none) and recur_days may go into an
+ * assignment: 0, or -EINVAL with the reason said. */
+static int
+assign_args_ok(struct act *a, const char *due, const char *expires, int recur_days)
+{
+	char day[11];
 
 	if (due != NULL && !act_date_ok(due)) {
 		msg(a, "\"%s\" is not a date (YYYY-MM-DD)", due);
+		return -EINVAL;
+	}
+	if (expires != NULL && !act_date_ok(expires)) {
+		msg(a, "\"%s\" is not a date (YYYY-MM-DD)", expires);
+		return -EINVAL;
+	}
+	today(a, day);
+	if (expires != NULL && strcmp(expires, day) < 0) {
+		msg(a, "access cannot end on %s: that day has passed", expires);
 		return -EINVAL;
 	}
 	if (recur_days < 0) {
 		msg(a, "recur_days must not be negative");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* For a rule: whether the person's last assignment of the course expired
+ * (1: a rule leaves it so, said), 0 otherwise, or -EIO. Operators assign
+ * again what expired; rules would undo the expiry on their next match. */
+static int
+expired_for_rule(struct act *a, const struct who *w, long long course, const char *code)
+{
+	static const char sql[] =
+		"SELECT status = 'expired' FROM assignments WHERE person_id = ?1 AND course_id = ?2 "
+		"ORDER BY id DESC LIMIT 1";
+	long long expired = 0;
+	int r;
+
+	if (actor_is_operator(a))
+		return 0;
+	if ((r = scalar(a, &expired, sql, "ii", w->id, course)) < 0)
+		return r;
+	if (r == 0 || !expired)
+		return 0;
+	msg(a, "%s: access to %s expired: only an operator assigns it again", w->username, code);
+	return 1;
+}
+
+/* Add the assignment, enrolled when a licence is free: 0 or a negative
+ * errno; what was done in detail. */
+static int
+assign_new(struct act *a, const struct who *w, long long course, const char *code,
+	   const char *due, const char *expires, int recur_days, char *detail, size_t len)
+{
+	static const char add[] =
+		"INSERT INTO assignments (person_id, course_id, status, source, assigned_at, due, "
+		"recur_days, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8)";
+	static const char take[] =
+		"INSERT INTO licences (course_id, assignment_id, granted_at) VALUES (?1, ?2, ?3)";
+	long long nfree = 0;
+	const char *status;
+	int r;
+
+	/* Those already waiting for this course go first. */
+	if (is(w->status, "active") && ((r = grant_course(a, course)) < 0 ||
+					(r = free_licences(a, course, &nfree)) < 0))
+		return r;
+	status = !is(w->status, "active") ? "pending" : nfree != 0 ? "enrolled" : "waiting";
+	if (exec(a, add, "iittttit", w->id, course, status, a->actor, a->now, due,
+		 (long long)recur_days, expires) < 0)
+		return -EIO;
+	if (is(status, "enrolled") &&
+	    (exec(a, take, "iit", course, store_last_id(a->st), a->now) < 0 ||
+	     outbox(a, w->id, "assigned", code, due, NULL) < 0))
+		return -EIO;
+	snprintf(detail, len, "%s%s%s%s%s: %s", code, due ? " due " : "", due ? due : "",
+		 expires ? ", access until " : "", expires ? expires : "",
+		 is(status, "enrolled") ? "enrolled" : is(status, "waiting") ?
+		 "waiting for a licence: the pool is empty" :
+		 "pending until the account is active");
+	if ((r = audit(a, "assign", w->id, w->username, detail)) < 0)
+		return r;
+	a->n.assigned++;
+	if (is(status, "waiting"))
+		a->n.waiting++;
+	return 0;
+}
+
+int
+act_assign(struct act *a, long long person, const char *code, const char *due, int recur_days)
+{
+	return act_assign_until(a, person, code, due, NULL, recur_days);
+}
+
+int
+act_assign_until(struct act *a, long long person, const char *code, const char *due,
+		 const char *expires, int recur_days)
+{
+	static const char cycle[] =
+		"UPDATE assignments SET status = 'archived', ended_at = ?2 WHERE id = ?1";
+	struct current cur = { 0 };
+	long long course;
+	char detail[300];
+	struct who w;
+	int r;
+
+	if ((r = assign_args_ok(a, due, expires, recur_days)) < 0)
+		return r;
 	if ((r = course_find(a, code, &course)) < 0 || (r = who_load(a, person, &w)) < 0)
 		return r;
 	if (is(w.status, "archived")) {
@@ -982,29 +1091,13 @@ act_assign(struct act *a, long long person, const char *code, const char *due, i
 		    (r = audit(a, "recur", person, w.username, detail)) < 0)
 			goto out;
 		a->n.recurred++;
+	} else if ((r = expired_for_rule(a, &w, course, code)) != 0) {
+		r = r < 0 ? r : ACT_NOCHANGE;
+		goto out;
 	}
-	/* Those already waiting for this course go first. */
-	if (is(w.status, "active") && ((r = grant_course(a, course)) < 0 ||
-				       (r = free_licences(a, course, &nfree)) < 0))
+	if ((r = assign_new(a, &w, course, code, due, expires, recur_days, detail,
+			    sizeof(detail))) < 0)
 		goto out;
-	status = !is(w.status, "active") ? "pending" : nfree != 0 ? "enrolled" : "waiting";
-	r = -EIO;
-	if (exec(a, add, "iitttti", person, course, status, a->actor, a->now, due,
-		 (long long)recur_days) < 0)
-		goto out;
-	if (is(status, "enrolled") &&
-	    (exec(a, take, "iit", course, store_last_id(a->st), a->now) < 0 ||
-	     outbox(a, person, "assigned", code, due, NULL) < 0))
-		goto out;
-	snprintf(detail, sizeof(detail), "%s%s%s: %s", code, due ? " due " : "", due ? due : "",
-		 is(status, "enrolled") ? "enrolled" : is(status, "waiting") ?
-		 "waiting for a licence: the pool is empty" :
-		 "pending until the account is active");
-	if ((r = audit(a, "assign", person, w.username, detail)) < 0)
-		goto out;
-	a->n.assigned++;
-	if (is(status, "waiting"))
-		a->n.waiting++;
 	msg(a, "%s: %s", w.username, detail);
 	r = 0;
 out:
@@ -1025,10 +1118,8 @@ act_unassign(struct act *a, long long person, const char *code, bool own_only)
 	struct who w;
 	int r;
 
-	if ((r = course_find(a, code, &course)) < 0 || (r = who_load(a, person, &w)) < 0)
+	if ((r = course_person(a, person, code, &course, &w, &cur)) < 0)
 		return r;
-	if ((r = current(a, person, course, &cur)) < 0)
-		goto out;
 	if (r == 0) {
 		msg(a, "%s: %s not assigned", w.username, code);
 		r = ACT_NOCHANGE;
@@ -1053,6 +1144,284 @@ act_unassign(struct act *a, long long person, const char *code, bool own_only)
 		goto out;
 	a->n.unassigned++;
 	msg(a, "%s: %s", w.username, detail);
+	r = 0;
+out:
+	who_free(&w);
+	return r;
+}
+
+/* ---- access that ends, finished training, roles ---------------------------------- */
+
+/* The unfinished assignments whose access ended before day, of person
+ * (0: everyone's), into act_grant: how many, or -EIO. */
+static int
+expiry_pick(struct act *a, const char *day, long long person)
+{
+	static const char clear[] = "DELETE FROM act_grant";
+	static const char pick[] =
+		"INSERT INTO act_grant (assignment_id, course_id, person_id, was) "
+		"SELECT id, course_id, person_id, status FROM assignments "
+		"WHERE expires IS NOT NULL AND status IN ('pending', 'waiting', 'enrolled', "
+		"'in_progress') AND expires < ?1 AND (?2 = 0 OR person_id = ?2)";
+
+	if (exec(a, clear, "") < 0)
+		return -EIO;
+	return exec(a, pick, "ti", day, person);
+}
+
+/* Record, notify and apply the expiry of the n assignments in act_grant. A
+ * never-started one (not begun, not in progress) gives its licence back. */
+static int
+expiry_apply(struct act *a, int n)
+{
+#define NEVER_STARTED "g.was IN ('pending', 'waiting', 'enrolled') AND x.started_at IS NULL"
+	static const char log_expiry[] =
+		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
+		"SELECT ?1, nullif(?2, 0), ?3, 'expire', g.person_id, p.username, c.code || "
+		"': access ended ' || x.expires || ' (was ' || g.was || CASE WHEN " NEVER_STARTED
+		" THEN '): never started, released' ELSE '): its record kept' END "
+		"FROM act_grant g JOIN people p ON p.id = g.person_id "
+		"JOIN courses c ON c.id = g.course_id JOIN assignments x ON x.id = g.assignment_id "
+		"ORDER BY g.assignment_id";
+	static const char mail[] =
+		"INSERT INTO outbox (created_at, run_id, source, kind, person_id, username, email, "
+		"course, due, message) SELECT ?1, nullif(?2, 0), ?3, 'expired', p.id, p.username, "
+		"p.email, c.code, x.due, 'access ended ' || x.expires FROM act_grant g "
+		"JOIN people p ON p.id = g.person_id JOIN courses c ON c.id = g.course_id "
+		"JOIN assignments x ON x.id = g.assignment_id ORDER BY g.assignment_id";
+	static const char release[] =
+		"UPDATE licences SET released_at = ?1 WHERE released_at IS NULL AND assignment_id IN "
+		"(SELECT g.assignment_id FROM act_grant g JOIN assignments x "
+		"ON x.id = g.assignment_id WHERE " NEVER_STARTED ")";
+	static const char expire[] =
+		"UPDATE assignments SET status = 'expired', ended_at = ?1 "
+		"WHERE id IN (SELECT assignment_id FROM act_grant)";
+#undef NEVER_STARTED
+
+	if (exec(a, log_expiry, "tit", a->now, a->run_id, a->actor) < 0 ||
+	    exec(a, mail, "tit", a->now, a->run_id, a->actor) < 0 ||
+	    exec(a, release, "t", a->now) < 0 || exec(a, expire, "t", a->now) < 0)
+		return -EIO;
+	a->n.notified += n;
+	a->n.expired += n;
+	return 0;
+}
+
+/* Expire what has ended of person's (0: everyone's); the courses whose
+ * licences came back give them to their queues. The number expired, or a
+ * negative errno. */
+static int
+expire_ended(struct act *a, long long person)
+{
+	static const char courses[] =
+		"SELECT DISTINCT course_id FROM act_grant ORDER BY course_id";
+	long long *ids = NULL;
+	size_t nids = 0;
+	char day[11];
+	struct stmt *s;
+	int n, r;
+
+	today(a, day);
+	if ((n = expiry_pick(a, day, person)) <= 0)
+		return n;
+	if ((s = prep(a, courses, "")) == NULL)
+		return -EIO;
+	if ((r = id_list(s, &ids, &nids)) < 0)
+		return r;
+	r = expiry_apply(a, n);
+	for (size_t i = 0; r == 0 && i < nids; i++)
+		r = grant_course(a, ids[i]);
+	free(ids);
+	return r < 0 ? r : n;
+}
+
+int
+act_expire(struct act *a, long long *n)
+{
+	int r = expire_ended(a, 0);
+
+	if (r < 0)
+		return r;
+	if (n != NULL)
+		*n = r;
+	msg(a, "%d assignment%s expired", r, r == 1 ? "" : "s");
+	return r > 0 ? 0 : ACT_NOCHANGE;
+}
+
+int
+act_set_expiry(struct act *a, long long person, const char *code, const char *expires)
+{
+	static const char get[] = "SELECT coalesce(expires, '') FROM assignments WHERE id = ?1";
+	static const char set[] = "UPDATE assignments SET expires = ?2 WHERE id = ?1";
+	struct current cur = { 0 };
+	char detail[300], was[16] = "", day[11];
+	long long course;
+	struct stmt *s;
+	struct who w;
+	int r;
+
+	if (expires != NULL && !act_date_ok(expires)) {
+		msg(a, "\"%s\" is not a date (YYYY-MM-DD)", expires);
+		return -EINVAL;
+	}
+	if ((r = course_person(a, person, code, &course, &w, &cur)) < 0)
+		return r;
+	if (r == 0) {
+		msg(a, "%s: %s not assigned (an expired course is assigned again with "
+		    "rosterctl assign)", w.username, code);
+		r = -ENOENT;
+		goto out;
+	}
+	if (is(cur.status, "completed")) {
+		msg(a, "%s has completed %s: finished training keeps its access and record",
+		    w.username, code);
+		r = -EINVAL;
+		goto out;
+	}
+	r = -EIO;
+	if ((s = prep(a, get, "i", cur.id)) == NULL)
+		goto out;
+	if (stmt_step(s) == 1)
+		snprintf(was, sizeof(was), "%s", stmt_text(s, 0));
+	stmt_done(s);
+	if (strcmp(was, expires ? expires : "") == 0) {
+		msg(a, "%s: %s: access until %s already", w.username, code, was[0] ? was : "no end");
+		r = ACT_NOCHANGE;
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "%s: access until %s (was %s)", code,
+		 expires ? expires : "no end", was[0] ? was : "no end");
+	if ((r = exec(a, set, "it", cur.id, expires)) < 0 ||
+	    (r = audit(a, "expiry", person, w.username, detail)) < 0)
+		goto out;
+	today(a, day);
+	if (expires != NULL && strcmp(expires, day) < 0) {
+		if ((r = expire_ended(a, person)) < 0)
+			goto out;
+		str_appendf(detail, sizeof(detail), ": the day has passed, expired");
+	}
+	msg(a, "%s: %s", w.username, detail);
+	r = 0;
+out:
+	who_free(&w);
+	return r;
+}
+
+/* Assign again, as an operator does, what act_archive_assignment archived;
+ * the message says both. */
+static int
+assign_again(struct act *a, const struct who *w, const char *code, const char *due,
+	     const char *expires)
+{
+	char archived[sizeof(a->msg)], assigned[sizeof(a->msg)];
+	size_t skip = strlen(w->username) + 2;   /* act_assign's "NAME: " */
+	int r;
+
+	snprintf(archived, sizeof(archived), "%s", a->msg);
+	r = act_assign_until(a, w->id, code, due, expires, 0);
+	if (r == 0 && strlen(a->msg) > skip) {
+		snprintf(assigned, sizeof(assigned), "%s", a->msg + skip);
+		msg(a, "%s; assigned again: %s", archived, assigned);
+	}
+	return r;
+}
+
+int
+act_archive_assignment(struct act *a, long long person, const char *code, bool again,
+		       const char *due, const char *expires)
+{
+	static const char done[] =
+		"UPDATE assignments SET status = 'archived', ended_at = ?2 WHERE id = ?1";
+	struct current cur = { 0 };
+	long long course;
+	char detail[300];
+	struct who w;
+	int r;
+
+	if ((r = course_person(a, person, code, &course, &w, &cur)) < 0)
+		return r;
+	if (r == 0 || !is(cur.status, "completed")) {
+		if (r == 0)
+			msg(a, "%s: %s not assigned", w.username, code);
+		else
+			msg(a, "%s: %s is %s: only completed training is archived", w.username,
+			    code, cur.status);
+		r = r == 0 ? -ENOENT : -EINVAL;
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "%s: completed, archived (kept in the history)", code);
+	if ((r = exec(a, done, "it", cur.id, a->now)) < 0 ||
+	    (r = audit(a, "assignment-archive", person, w.username, detail)) < 0)
+		goto out;
+	msg(a, "%s: %s", w.username, detail);
+	r = again ? assign_again(a, &w, code, due, expires) : 0;
+out:
+	who_free(&w);
+	return r;
+}
+
+/* The person's role and where it comes from, into role and source. */
+static int
+role_load(struct act *a, long long person, char role[16], char source[16])
+{
+	static const char sql[] = "SELECT role, role_source FROM people WHERE id = ?1";
+	struct stmt *s = prep(a, sql, "i", person);
+	int r;
+
+	if (s == NULL)
+		return -EIO;
+	if ((r = stmt_step(s)) == 1) {
+		snprintf(role, 16, "%s", stmt_text(s, 0));
+		snprintf(source, 16, "%s", stmt_text(s, 1));
+	}
+	stmt_done(s);
+	return r == 1 ? 0 : r == 0 ? -ENOENT : -EIO;
+}
+
+int
+act_set_role(struct act *a, long long person, const char *role)
+{
+	static const char pin[] =
+		"UPDATE people SET role = ?2, role_source = 'operator', updated_at = ?3 WHERE id = ?1";
+	static const char unpin[] =
+		"UPDATE people SET role_source = 'directory', updated_at = ?2 WHERE id = ?1";
+	char was[16], source[16], detail[200];
+	struct who w;
+	int r;
+
+	if (!actor_is_operator(a)) {
+		msg(a, "only an operator pins a role");
+		return -EPERM;
+	}
+	if (role != NULL && !is(role, "admin") && !is(role, "manager") && !is(role, "learner")) {
+		msg(a, "\"%s\" is not a role (admin, manager, learner, or auto)", role);
+		return -EINVAL;
+	}
+	if ((r = who_load(a, person, &w)) < 0)
+		return r;
+	if ((r = role_load(a, person, was, source)) < 0)
+		goto out;
+	if (role == NULL ? is(source, "directory") : is(source, "operator") && is(was, role)) {
+		msg(a, "%s: role %s, from the %s already", w.username, was,
+		    role == NULL ? "directory" : "operator");
+		r = ACT_NOCHANGE;
+		goto out;
+	}
+	if (role != NULL)
+		snprintf(detail, sizeof(detail), "%s -> %s, pinned by the operator", was, role);
+	else
+		snprintf(detail, sizeof(detail), "%s: back to the directory's rules from the next "
+			 "sync run", was);
+	if (role != NULL)
+		r = exec(a, pin, "itt", person, role, a->now);
+	else
+		r = exec(a, unpin, "it", person, a->now);
+	/* A role given back is worked out by the next run even when nothing
+	 * else changed: the hierarchy forgets the digest of its inputs. */
+	if (r < 0 || (role == NULL && (r = recon_hierarchy_forget(a->st)) < 0) ||
+	    (r = audit(a, "role", person, w.username, detail)) < 0)
+		goto out;
+	msg(a, "%s: role %s", w.username, detail);
 	r = 0;
 out:
 	who_free(&w);

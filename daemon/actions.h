@@ -26,7 +26,7 @@ enum { ACT_NOCHANGE = 1 };
 enum act_op { ACT_VERIFY, ACT_INVITE, ACT_DISABLE, ACT_ENABLE, ACT_ARCHIVE, ACT_RESTORE };
 struct act_counts {
 	long long disabled, enabled, archived, restored, removed, assigned, unassigned,
-		granted, waiting, released, recurred, fields, notified;
+		granted, waiting, released, recurred, fields, notified, expired;
 };
 int act_new(struct store *st, const char *now, long long run_id, struct act **out);
 void act_free(struct act *a);
@@ -49,6 +49,12 @@ int act_course_define(struct act *a, const char *code, const char *title, long l
  * days ago is archived and a new one assigned. */
 int act_assign(struct act *a, long long person, const char *code, const char *due,
 	       int recur_days);
+/* As act_assign, with access until expires (YYYY-MM-DD: the last day of
+ * access; NULL: no end; a day already past is -EINVAL). A rule (an actor
+ * that is no operator) does not assign again a course whose last
+ * assignment expired: ACT_NOCHANGE. */
+int act_assign_until(struct act *a, long long person, const char *code, const char *due,
+		     const char *expires, int recur_days);
 /* Give back a never-started assignment; own_only leaves alone one another
  * actor assigned. */
 int act_unassign(struct act *a, long long person, const char *code, bool own_only);
@@ -59,6 +65,25 @@ int act_notify(struct act *a, long long person, const char *kind, const char *me
 /* Grant waiting and pending assignments of active people their licences,
  * as far as the pools allow (the platform may have activated people). */
 int act_settle(struct act *a);
+/* Set (NULL: no end) when access to the person's current assignment of
+ * the course ends; a day already past expires it at once. Only unfinished
+ * assignments (pending, waiting, enrolled, in_progress) have access to
+ * end: a completed one is -EINVAL. */
+int act_set_expiry(struct act *a, long long person, const char *code, const char *expires);
+/* Expire every unfinished assignment whose last day of access is before
+ * today (the handle's now, UTC): status 'expired', a never-started one's
+ * licence back to the pool (its queue moves), an 'expired' notification.
+ * *n (may be NULL) the number expired. */
+int act_expire(struct act *a, long long *n);
+/* Archive the person's completed assignment of the course (the record kept
+ * in their history, no longer current); with again, assign it anew (due
+ * and expires as act_assign_until takes them). */
+int act_archive_assignment(struct act *a, long long person, const char *code, bool again,
+			   const char *due, const char *expires);
+/* Pin the person's role ("admin", "manager" or "learner": no sync changes
+ * it), or with role NULL give it back to the directory's rules, which the
+ * next sync run applies. Operators only (-EPERM). */
+int act_set_role(struct act *a, long long person, const char *role);
 bool act_date_ok(const char *s);
 bool act_code_ok(const char *s);
 

@@ -194,8 +194,8 @@ keep(struct amap *m, char *s)
  * groups little-endian); any other binary value lower-case hex.
  * schema/005_guid_string.sql turns the hex of 16 bytes stored before into
  * the same form. */
-static char *
-id_text(const struct dir_val *v)
+char *
+amap_id_text(const struct dir_val *v)
 {
 	static const char hex[] = "0123456789abcdef";
 	/* the bytes of a GUID in the order its string shows them; -1: a dash */
@@ -306,7 +306,7 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 		snprintf(reason, len, "no %s (the entry's stable id)", cf->ldap.id_attr);
 		return 1;
 	}
-	if ((p->dir_id = keep(m, id_text(&v[0]))) == NULL)
+	if ((p->dir_id = keep(m, amap_id_text(&v[0]))) == NULL)
 		return -ENOMEM;
 
 	if (!utf8_valid(dn, strlen(dn)) || dn_normalize(dn, strlen(dn), &norm) < 0) {
@@ -536,7 +536,7 @@ gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 		snprintf(reason, len, "group without %s (the entry's stable id)", cf->ldap.id_attr);
 		return 1;
 	}
-	if (strlist_add(&g->keep, id_text(&v[0])) < 0)
+	if (strlist_add(&g->keep, amap_id_text(&v[0])) < 0)
 		return -ENOMEM;
 	out->dir_id = g->keep.v[g->keep.n - 1];
 	if (!utf8_valid(dn, strlen(dn)) || dn_normalize(dn, strlen(dn), &norm) < 0) {

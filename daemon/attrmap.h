@@ -32,6 +32,10 @@ typedef const struct dir_val *(*amap_values_fn)(void *arg, size_t i, size_t *n);
  * person is not taken for missing), or -ENOMEM. Counts invalid manager DNs. */
 int amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 		struct person_rec *p, char *reason, size_t len);
+/* A stable id value (entryUUID, nsUniqueId, objectGUID) as the text stored
+ * as dir_id: printable text as it is, 16 bytes in a GUID's string form, any
+ * other binary value in hex. A new string, or NULL: no memory. */
+char *amap_id_text(const struct dir_val *v);
 /* How many manager/secondary manager/memberOf values were not DNs so far. */
 long long amap_bad_dns(const struct amap *m);
 

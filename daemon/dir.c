@@ -1420,9 +1420,11 @@ dir_has_sync(struct dir *d)
 }
 
 /* The first value of attribute attr of the only entry of a base search
- * of dn, as a new string: 0, -ENOENT (none), or negative (d->err says). */
+ * of dn, as a new string (NUL-terminated; its length in *len when len is
+ * not NULL): 0, -ENOENT (none), or negative (d->err says, with what). */
 static int
-base_value(struct dir *d, const char *dn, const char *filter, const char *attr, char **out)
+base_value(struct dir *d, const char *dn, const char *filter, const char *attr,
+	   const char *what, char **out, size_t *len)
 {
 	char *attrs[] = { (char *)attr, NULL };
 	struct timeval tv = { .tv_sec = d->timeout };
@@ -1430,22 +1432,43 @@ base_value(struct dir *d, const char *dn, const char *filter, const char *attr, 
 	struct berval **vals = NULL;
 	int rc, r = -ENOENT;
 
+	if ((r = stalled_refuse(d, what)) < 0)
+		return r;
+	r = -ENOENT;
 	rc = ldap_search_ext_s(d->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0, NULL, NULL, &tv,
 			       1, &res);
 	if (rc != LDAP_SUCCESS) {
 		d->err[0] = '\0';
-		ldap_failure(d->ld, rc, "reading the schema", d->err, sizeof(d->err));
+		ldap_failure(d->ld, rc, what, d->err, sizeof(d->err));
 		ldap_msgfree(res);
 		return result_error(rc);
 	}
 	if ((e = ldap_first_entry(d->ld, res)) != NULL)
 		vals = ldap_get_values_len(d->ld, e, attr);
-	if (vals != NULL && vals[0] != NULL) {
-		*out = strndup(vals[0]->bv_val, vals[0]->bv_len);
-		r = *out != NULL ? 0 : -ENOMEM;
+	if (vals != NULL && vals[0] != NULL && (*out = malloc(vals[0]->bv_len + 1)) == NULL)
+		r = -ENOMEM;
+	else if (vals != NULL && vals[0] != NULL) {
+		memcpy(*out, vals[0]->bv_val, vals[0]->bv_len);
+		(*out)[vals[0]->bv_len] = '\0';
+		if (len != NULL)
+			*len = vals[0]->bv_len;
+		r = 0;
 	}
 	ldap_value_free_len(vals);
 	ldap_msgfree(res);
+	return r;
+}
+
+int
+dir_read_value(struct dir *d, const char *dn, const char *attr, char **out, size_t *len)
+{
+	char what[300];
+	int r;
+
+	snprintf(what, sizeof(what), "reading %s of \"%s\"", attr, dn);
+	if ((r = base_value(d, dn, "(objectClass=*)", attr, what, out, len)) == -ENOENT)
+		snprintf(d->err, sizeof(d->err), "\"%s\" has no %s (or this account cannot "
+			 "read it)", dn, attr);
 	return r;
 }
 
@@ -1482,9 +1505,8 @@ dir_schema_known(struct dir *d, const char *const *names, size_t n, bool *known)
 	struct berval **vals = NULL;
 	int rc, r;
 
-	if ((r = stalled_refuse(d, "reading the schema")) < 0)
-		return r;
-	if ((r = base_value(d, "", "(objectClass=*)", "subschemaSubentry", &sub)) < 0) {
+	if ((r = base_value(d, "", "(objectClass=*)", "subschemaSubentry", "reading the schema",
+			    &sub, NULL)) < 0) {
 		if (r == -ENOENT)
 			snprintf(d->err, sizeof(d->err), "the root DSE names no subschemaSubentry");
 		return r;

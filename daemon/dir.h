@@ -144,6 +144,13 @@ int dir_has_sync(struct dir *d);
  * why). */
 int dir_schema_known(struct dir *d, const char *const *names, size_t n, bool *known);
 
+/* The first value of attribute attr of entry dn ("": the root DSE), read by
+ * a base search, into a new string the caller frees (NUL-terminated; a
+ * binary value's length in *len when len is not NULL). 0, -ENOENT when the
+ * entry has no such value or this account cannot read it, or negative as a
+ * search fails (dir_error says why). */
+int dir_read_value(struct dir *d, const char *dn, const char *attr, char **out, size_t *len);
+
 /* Text of the last failure: what failed, the LDAP error and the server's
  * diagnostic message. */
 const char *dir_error(const struct dir *d);

@@ -621,6 +621,8 @@ role_groups(struct recon *rc, const struct conf *cf)
 	return r;
 }
 
+/* Each person's role from the role groups and their direct reports; a role
+ * an operator pinned (role_source 'operator') is left as it is. */
 static int
 sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 {
@@ -638,7 +640,7 @@ sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 		"   ON q.id = pm.person_id AND q.missing_since IS NULL "
 		"   WHERE pm.manager_id = p.id AND pm.kind = 'primary') THEN 1 ELSE 0 END) "
 		"  WHEN 2 THEN 'admin' WHEN 1 THEN 'manager' ELSE 'learner' END AS want "
-		" FROM people p WHERE p.missing_since IS NULL) "
+		" FROM people p WHERE p.missing_since IS NULL AND p.role_source = 'directory') "
 		"WHERE role <> want ORDER BY username", NULL);
 	if (r < 0)
 		return (int)r;
@@ -698,6 +700,12 @@ state_get(struct recon *rc, char *buf, size_t len)
 		return 0;
 	}
 	return r < 0 ? r : 0;
+}
+
+int
+recon_hierarchy_forget(struct store *st)
+{
+	return store_state_put(st, "hierarchy", NULL);
 }
 
 /* Whether the state row says this run's inputs were all worked out before;

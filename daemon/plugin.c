@@ -263,15 +263,22 @@ action_end(struct plugin *p, const char *what, int r)
 }
 
 static int
-host_assign(struct rosterd_ctx *ctx, const char *username, const char *course,
-	    const char *due, int recur_days)
+host_assign_until(struct rosterd_ctx *ctx, const char *username, const char *course,
+		  const char *due, const char *expires, int recur_days)
 {
 	struct plugin *p = plugin_of(ctx);
 	long long id;
 	int r = action_begin(p, username, course, &id);
 
-	return r < 0 ? r : action_end(p, "assign", act_assign(p->h->act, id, course, due,
-							       recur_days));
+	return r < 0 ? r : action_end(p, "assign", act_assign_until(p->h->act, id, course, due,
+								     expires, recur_days));
+}
+
+static int
+host_assign(struct rosterd_ctx *ctx, const char *username, const char *course,
+	    const char *due, int recur_days)
+{
+	return host_assign_until(ctx, username, course, due, NULL, recur_days);
 }
 
 static int
@@ -667,6 +674,7 @@ static const struct rosterd_host host_table = {
 	.state_get = host_state_get,
 	.state_set = host_state_set,
 	.define_course = host_define_course,
+	.assign_course_until = host_assign_until,
 };
 
 /* ---- loading ---------------------------------------------------------------------- */

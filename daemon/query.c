@@ -143,13 +143,14 @@ put_field(const char *name, const char *value, void *arg)
 	return put(arg, name, str_or_null(value)) ? 0 : -ENOMEM;
 }
 
-/* The person view p as the object of user show, with their groups, courses
- * and custom fields. */
+/* The person view p as the object of user show, with their groups, courses,
+ * custom fields, role source and activity. */
 static int
 user_object(struct store *st, const struct view_person *p, json_t **out)
 {
 	static const char courses[] =
-		"SELECT c.code, a.status, a.due, a.assigned_at, a.completed_at FROM assignments a "
+		"SELECT c.code, a.status, a.due, a.expires, a.assigned_at, a.completed_at, "
+		"a.ended_at FROM assignments a "
 		"JOIN courses c ON c.id = a.course_id WHERE a.person_id = ?1 "
 		"ORDER BY a.assigned_at, c.code";
 	json_t *o = json_object(), *groups = json_array(), *fields = json_object();
@@ -178,6 +179,9 @@ user_object(struct store *st, const struct view_person *p, json_t **out)
 		fields = NULL;
 		goto fail;
 	}
+	fields = NULL;
+	if ((r = query_user_activity(st, p->id, o)) < 0)
+		goto fail;
 	*out = o;
 	return 0;
 fail:
@@ -319,6 +323,7 @@ static const struct {
 	{ "secondary_manager", "(SELECT m.username FROM person_managers pm JOIN people m "
 	  "ON m.id = pm.manager_id WHERE pm.person_id = p.id AND pm.kind = 'secondary')" },
 	{ "groups", NULL },
+	{ "role_source", "p.role_source" },
 };
 #define N_USER_COLUMNS (sizeof(user_columns) / sizeof(user_columns[0]))
 #define FIELD_PREFIX "field:"

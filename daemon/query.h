@@ -111,5 +111,31 @@ int query_course(struct store *st, const char *code, struct json_t **out);
 int query_course_assignments(struct store *st, const char *code, query_row_fn fn, void *arg);
 /* The outbox, oldest first: the unsent notifications, or all. */
 int query_outbox(struct store *st, bool all, query_row_fn fn, void *arg);
+/* A person's assignments: the current ones, then the history (released,
+ * archived, expired), by course code: code, status, due, expires,
+ * assigned_at, completed_at, ended_at, source, title, started_at,
+ * progress. */
+int query_access(struct store *st, long long person, query_row_fn fn, void *arg);
+
+/* ---- query_activity.c ------------------------------------------------------ */
+/* The activity report from from to to (YYYY-MM-DD, from <= to, inclusive),
+ * as of now (RFC 3339): a row a month, the first and last clipped to the
+ * range, with the keys of query_activity_columns (NULL-ended): month, from,
+ * to, then people created, invited (invitations queued), activated
+ * (verified), disabled, enabled, archived, restored, removed, assignments
+ * made, completed, overdue (due in the month, that day past, not completed
+ * by it; released ones left out), expired, and licences_in_use at the
+ * month's end (now for the month under way, null for one to come). -E2BIG
+ * beyond QUERY_ACTIVITY_MONTHS months. */
+#define QUERY_ACTIVITY_MONTHS 1200
+extern const char *const query_activity_columns[];
+int query_activity(struct store *st, const char *from, const char *to, const char *now,
+		   query_row_fn fn, void *arg);
+/* The last day (YYYY-MM-DD) of month (text starting YYYY-MM) into out. */
+void query_month_end(const char *month, char out[11]);
+/* Add to o (user show's object of person id) role_source and activity:
+ * {"assignments": {STATUS: count, ...}, "last_change": {at, by, action,
+ * detail} or null}. */
+int query_user_activity(struct store *st, long long id, struct json_t *o);
 
 #endif

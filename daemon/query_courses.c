@@ -68,7 +68,8 @@ query_course_assignments(struct store *st, const char *code, query_row_fn fn, vo
 		"SELECT p.username, a.status, a.due, a.assigned_at, a.started_at, a.completed_at, "
 		"a.progress, a.source, p.status AS account FROM assignments a "
 		"JOIN courses c ON c.id = a.course_id JOIN people p ON p.id = a.person_id "
-		"WHERE c.code = ?1 ORDER BY a.status IN ('released', 'archived'), p.username, a.id";
+		"WHERE c.code = ?1 ORDER BY a.status IN ('released', 'archived', 'expired'), "
+		"p.username, a.id";
 	struct stmt *s;
 	int r = store_prepare(st, sql, &s);
 
@@ -90,5 +91,22 @@ query_outbox(struct store *st, bool all, query_row_fn fn, void *arg)
 	if (r < 0)
 		return r;
 	stmt_bind_int(s, 1, all ? 1 : 0);
+	return query_each_row(s, fn, arg);
+}
+
+int
+query_access(struct store *st, long long person, query_row_fn fn, void *arg)
+{
+	static const char sql[] =
+		"SELECT c.code, a.status, a.due, a.expires, a.assigned_at, a.completed_at, "
+		"a.ended_at, a.source, c.title, a.started_at, a.progress FROM assignments a "
+		"JOIN courses c ON c.id = a.course_id WHERE a.person_id = ?1 "
+		"ORDER BY a.status IN ('released', 'archived', 'expired'), c.code, a.id";
+	struct stmt *s;
+	int r = store_prepare(st, sql, &s);
+
+	if (r < 0)
+		return r;
+	stmt_bind_int(s, 1, person);
 	return query_each_row(s, fn, arg);
 }

@@ -98,6 +98,14 @@ int recon_stage_rest_unchanged(struct recon *rc);
  * (someone new, with another DN or username, going missing or back), 0 when
  * it cannot, or a negative errno. */
 int recon_stage_members_may_change(struct recon *rc);
+/* After a whole read that named people unchanged (recon_stage_unchanged):
+ * fn(arg, dn) for each person it named unchanged whose stored manager or
+ * secondary manager DN is that of a person of the store it did not name
+ * (gone, moved out, out of the filter). A directory that removes or
+ * rewrites such links itself (Active Directory) does not mark their holders
+ * changed, so their entries must be read again. 0, or negative: a store
+ * error, or what fn returned. */
+int recon_stale_holders(struct recon *rc, int (*fn)(void *arg, const char *dn), void *arg);
 /* Record a rejected entry and why. */
 int recon_stage_reject(struct recon *rc, const char *dn, const char *reason);
 /* Stage one group and its member values. -EEXIST: a group with the same id
@@ -147,6 +155,10 @@ int recon_apply(struct recon *rc, const struct recon_opts *o);
  * plan printer and the plugins. Leaves happen only when every search they
  * depend on was complete. Counts in c. */
 int recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts *c);
+/* Make the next run work managers, groups and roles out again, as if their
+ * inputs had changed (a role given back to the directory's rules): 0 or
+ * -EIO. In the caller's transaction. */
+int recon_hierarchy_forget(struct store *st);
 
 /* One change of the plan, as handed to printers and (later) plugins. */
 struct recon_change {

@@ -633,6 +633,37 @@ recon_stage_members_may_change(struct recon *rc)
 }
 
 int
+recon_stale_holders(struct recon *rc, int (*fn)(void *arg, const char *dn), void *arg)
+{
+	struct stmt *s = NULL;
+	bool unnamed = false;
+	int r;
+
+	if (rc->lazy)
+		return 0;   /* the read named only changes: no one unnamed went */
+	for (size_t i = 0; !unnamed && i < rc->nknown; i++)
+		unnamed = !(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING));
+	if (!unnamed)
+		return 0;
+	/* The holders read unchanged, each manager DN they hold looked up by
+	 * people_dn_norm; whether that person was named is asked here. */
+	if ((r = store_prepare(rc->st, "SELECT p.dn, q.dir_id FROM people p JOIN people q "
+			       "ON q.dn_norm IN (p.manager_dn, p.secondary_manager_dn) "
+			       "WHERE p.missing_since IS NULL AND rosterd_skipped(p.dir_id) "
+			       "AND q.missing_since IS NULL", &s)) < 0)
+		return r;
+	while (r == 0 && (r = stmt_step(s)) == 1) {
+		const char *q = stmt_text(s, 1);
+		long ki = known_find(rc, q, strlen(q));
+
+		r = ki >= 0 && !(rc->kflag[ki] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING)) ?
+		    fn(arg, stmt_text(s, 0)) : 0;
+	}
+	stmt_done(s);
+	return r;
+}
+
+int
 recon_stage_reject(struct recon *rc, const char *dn, const char *reason)
 {
 	stmt_bind_text(rc->ins_reject, 1, dn);

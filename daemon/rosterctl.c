@@ -178,14 +178,46 @@ static const struct {
 	  "One course and its assignments.\n" },
 	{ "assign", NULL,
 	  "usage: rosterctl assign UID... | --from FILE COURSE [--due YYYY-MM-DD]\n"
+	  "           [--expires YYYY-MM-DD]\n"
 	  "Assign a course: pending for an invited person, an enrolment for an active\n"
-	  "one while the pool has a licence, else waiting for one.\n" },
+	  "one while the pool has a licence, else waiting for one. --expires: the last\n"
+	  "day of access (see rosterctl access).\n" },
 	{ "unassign", NULL,
 	  "usage: rosterctl unassign UID... | --from FILE COURSE\n"
 	  "Give back a never-started assignment and its licence.\n" },
 	{ "outbox", NULL,
 	  "usage: rosterctl outbox [--all] [--format table|csv|json|xlsx] [--output FILE]\n"
 	  "Notifications queued for the platform's mailer; --all: sent ones too.\n" },
+	{ "access", NULL,
+	  "usage: rosterctl access UID [--format table|csv|json|xlsx] [--output FILE]\n"
+	  "       rosterctl access UID... | --from FILE COURSE --expires YYYY-MM-DD|never\n"
+	  "A person's courses, current ones first: status, due date, the last day of\n"
+	  "access (expires), when assigned, completed and ended. With --expires: when\n"
+	  "access to COURSE ends (never: no end), audited; a day already past ends it\n"
+	  "now. When access ends, the next sync run (or this command) makes the\n"
+	  "assignment expired: its record kept, a never-started one's licence back to\n"
+	  "the pool, an \"expired\" notification queued. Completed training keeps its\n"
+	  "access.\n" },
+	{ "assignment", "archive",
+	  "usage: rosterctl assignment archive UID... | --from FILE COURSE\n"
+	  "           [--reassign [--due YYYY-MM-DD] [--expires YYYY-MM-DD]]\n"
+	  "Archive the person's completed assignment of COURSE, the person staying as\n"
+	  "they are: the record stays in their history (user show, access).\n"
+	  "  --reassign      assign the course again, as rosterctl assign does\n"
+	  "  --due, --expires  the new assignment's due date and last day of access\n" },
+	{ "user", "role",
+	  "usage: rosterctl user role UID... | --from FILE admin|manager|learner|auto\n"
+	  "Pin a role: no sync run changes it (role_source operator). auto gives it\n"
+	  "back to the directory's rules (role groups, direct reports), which the\n"
+	  "next sync run applies. Audited.\n" },
+	{ "report", "activity",
+	  "usage: rosterctl report activity [--month YYYY-MM | --from YYYY-MM-DD\n"
+	  "           [--to YYYY-MM-DD]] [--format table|csv|json|xlsx] [--output FILE]\n"
+	  "What happened, a row a month (default: this month; --from without --to:\n"
+	  "up to today): people created, invited, activated, disabled, enabled,\n"
+	  "archived, restored and removed; assignments made, completed, overdue and\n"
+	  "expired; licences in use at the month's end. Counted from the audit log,\n"
+	  "the assignments and the licences.\n" },
 };
 
 /* When argv (a command and its arguments) asks for --help (or -h), print
@@ -505,8 +537,7 @@ opt_format(const char *arg, enum format *f)
 	return 0;
 }
 
-/* The id of person username: EXIT_OK, or EXIT_FAIL with the reason said. */
-static int
+int
 find_person(struct store *st, const char *username, long long *id)
 {
 	int r = query_person_id(st, username, id);
@@ -540,6 +571,55 @@ show_line(const char *label, json_t *o, const char *key)
 	json_t *v = json_object_get(o, key);
 
 	printf("%-18s %s\n", label, json_is_string(v) ? ctl_safe(json_string_value(v)) : "-");
+}
+
+/* The courses line of user show: each with its status, due date and the
+ * day access ends. */
+static void
+show_courses(json_t *list)
+{
+	json_t *a;
+	size_t i;
+
+	printf("%-18s%s", "courses", json_array_size(list) ? "" : " -");
+	json_array_foreach(list, i, a) {
+		json_t *due = json_object_get(a, "due"), *until = json_object_get(a, "expires");
+		printf("%s%s (%s%s%s%s%s)", i ? ", " : " ",
+		       ctl_safe(json_string_value(json_object_get(a, "code"))),
+		       ctl_safe(json_string_value(json_object_get(a, "status"))),
+		       json_is_string(due) ? ", due " : "",
+		       json_is_string(due) ? ctl_safe(json_string_value(due)) : "",
+		       json_is_string(until) ? ", access until " : "",
+		       json_is_string(until) ? ctl_safe(json_string_value(until)) : "");
+	}
+	printf("\n");
+}
+
+/* user show's activity lines: assignments by status (those there are), the
+ * last change and who made it. */
+static void
+show_activity(json_t *act)
+{
+	json_t *last = json_object_get(act, "last_change"), *v;
+	const char *key;
+	int n = 0;
+
+	printf("%-18s", "assignments");
+	json_object_foreach(json_object_get(act, "assignments"), key, v)
+		if (json_integer_value(v) > 0)
+			printf("%s%lld %s", n++ ? ", " : " ", (long long)json_integer_value(v), key);
+	printf("%s\n%-18s", n ? "" : " -", "last change");
+	if (!json_is_object(last)) {
+		printf(" -\n");
+		return;
+	}
+	v = json_object_get(last, "detail");
+	printf(" %s by %s: %s", ctl_safe(json_string_value(json_object_get(last, "at"))),
+	       ctl_safe(json_string_value(json_object_get(last, "by"))),
+	       ctl_safe(json_string_value(json_object_get(last, "action"))));
+	if (json_is_string(v))
+		printf(" (%s)", ctl_safe(json_string_value(v)));
+	printf("\n");
 }
 
 static int
@@ -594,6 +674,7 @@ cmd_user_show(struct store *st, int argc, char **argv)
 	show_line("status", o, "status");
 	show_line("status reason", o, "status_reason");
 	show_line("role", o, "role");
+	show_line("role source", o, "role_source");
 	show_line("employee number", o, "employee_number");
 	show_line("department", o, "department");
 	show_line("location", o, "location");
@@ -609,22 +690,11 @@ cmd_user_show(struct store *st, int argc, char **argv)
 		printf(" -");
 	for (i = 0; i < json_array_size(v); i++)
 		printf("%s%s", i ? ", " : " ", ctl_safe(json_string_value(json_array_get(v, i))));
-	printf("\n%-18s", "courses");
-	v = json_object_get(o, "courses");
-	if (json_array_size(v) == 0)
-		printf(" -");
-	for (i = 0; i < json_array_size(v); i++) {
-		json_t *a = json_array_get(v, i);
-		json_t *due = json_object_get(a, "due");
-		printf("%s%s (%s%s%s)", i ? ", " : " ",
-		       ctl_safe(json_string_value(json_object_get(a, "code"))),
-		       ctl_safe(json_string_value(json_object_get(a, "status"))),
-		       json_is_string(due) ? ", due " : "",
-		       json_is_string(due) ? ctl_safe(json_string_value(due)) : "");
-	}
 	printf("\n");
+	show_courses(json_object_get(o, "courses"));
 	json_object_foreach(json_object_get(o, "fields"), key, v)
 		printf("%-18s %s\n", ctl_safe(key), ctl_safe(json_string_value(v)));
+	show_activity(json_object_get(o, "activity"));
 	json_decref(o);
 	return EXIT_OK;
 }
@@ -1289,11 +1359,11 @@ ctl_main(int argc, char **argv)
 	action = ctl_action_known(argc, argv);
 	if (!action && strcmp(argv[0], "user") == 0 && argc < 2)
 		return usage_error("user needs a subcommand: show, list, verify, invite, disable, "
-				   "enable, archive, restore or remove%s", "");
+				   "enable, archive, restore, remove or role%s", "");
 	if (!action && strcmp(argv[0], "user") == 0 &&
 	    strcmp(argv[1], "show") != 0 && strcmp(argv[1], "list") != 0)
 		return usage_error("user: unknown subcommand \"%s\" (show, list, verify, invite, "
-				   "disable, enable, archive, restore or remove)", argv[1]);
+				   "disable, enable, archive, restore, remove or role)", argv[1]);
 	if (strcmp(argv[0], "group") == 0 && argc < 2)
 		return usage_error("group needs a subcommand: show or list%s", "");
 	if (strcmp(argv[0], "group") == 0 && strcmp(argv[1], "show") != 0 &&

@@ -1,7 +1,9 @@
 /*
  * rosterctl.h: what rosterctl.c (the read commands, output, main) shares with
- * rosterctl_actions.c (the operator's actions): usage errors, the operator's
- * name, and the printer that writes rows as a table, CSV or JSON.
+ * rosterctl_actions.c (the operator's actions) and rosterctl_admin.c (access,
+ * finished training, roles, the activity report): usage errors, the
+ * operator's name, the printer that writes rows as a table, CSV or JSON, and
+ * the people a command names.
  */
 #ifndef ROSTERCTL_H
 #define ROSTERCTL_H
@@ -48,6 +50,8 @@ const char *operator_name(void);
  * The result stays valid for the next 7 calls; NULL gives NULL. */
 const char *ctl_safe(const char *s);
 int parse_format(const char *s, enum format *f);
+/* The id of person username: EXIT_OK, or EXIT_FAIL with the reason said. */
+int find_person(struct store *st, const char *username, long long *id);
 /* Start the output: EXIT_OK, or the exit status of a usage error (xlsx
  * without --output) or of a file that cannot be written (said). */
 int printer_begin(struct printer *p);
@@ -67,6 +71,24 @@ int xlsx_row(struct printer *p, struct json_t *row);
 int output_close(struct printer *p, bool ok);
 
 /* ---- rosterctl_actions.c ------------------------------------------------ */
+struct act;
+/* The usernames a command names: on its command line, or one a line of a
+ * file (from: its name for messages, with the line of each). */
+struct names {
+	char **v;
+	size_t n;
+	const char *from;      /* the file they were read from; NULL: arguments */
+	size_t *line;          /* with from: the line of each */
+};
+/* The usernames: argv[first..last), or --from's file when from is set
+ * (then there must be none on the command line). Exit status on failure. */
+int names_get(const char *from, int first, int last, char **argv, struct names *nm);
+void names_free(struct names *nm);
+/* fn for every person of nm, in one transaction acting as the operator,
+ * once each however often they are named; what happened to each is printed
+ * once committed, or, when one fails, nothing is changed. Exit status. */
+typedef int (*person_fn)(struct act *a, long long person, void *arg);
+int for_each_person(struct store *st, struct names *nm, person_fn fn, void *arg);
 /* Whether argv (the command and its arguments) is an operator action:
  * user verify|invite|disable|enable|archive|restore|remove, course, assign,
  * unassign, outbox. */
@@ -75,5 +97,13 @@ bool ctl_action_known(int argc, char **argv);
 int ctl_action(struct store *st, int argc, char **argv);
 /* The usage lines of the actions. */
 void ctl_action_usage(FILE *out);
+
+/* ---- rosterctl_admin.c: access, finished training, roles, activity ------ */
+/* Whether argv is one of them: access, assignment, report, user role. */
+bool ctl_admin_known(int argc, char **argv);
+/* Run it on the store; the exit status. */
+int ctl_admin(struct store *st, int argc, char **argv);
+/* Their usage lines. */
+void ctl_admin_usage(FILE *out);
 
 #endif

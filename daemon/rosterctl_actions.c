@@ -4,7 +4,9 @@
  * list, show), assignments (assign, unassign) and the outbox. Changes go
  * through actions.c, audited as "operator:<name>", in one transaction per
  * command: a command on several people (arguments, or --from a file or
- * standard input) changes all of them or, when one fails, none.
+ * standard input) changes all of them or, when one fails, none. The people
+ * a command names (names_get, for_each_person) serve rosterctl_admin.c too,
+ * whose commands ctl_action() hands on.
  */
 #include "rosterctl.h"
 #include "util.h"
@@ -28,12 +30,14 @@ ctl_action_usage(FILE *out)
 	      "  course add CODE [--title T] [--licences N]\n"
 	      "  course list [--format table|csv|json|xlsx] [--output FILE]\n"
 	      "  course show CODE [--format table|csv|json|xlsx] [--output FILE]\n"
-	      "  assign UID... COURSE [--due YYYY-MM-DD] | assign --from FILE COURSE\n"
+	      "  assign UID... | --from FILE COURSE [--due YYYY-MM-DD]\n"
+	      "       [--expires YYYY-MM-DD]         assign a course\n"
 	      "  unassign UID... COURSE | unassign --from FILE COURSE\n"
 	      "                                    give back never-started courses\n"
 	      "  outbox [--all] [--format table|csv|json|xlsx] [--output FILE]\n"
 	      "                                    notifications queued for the mailer\n",
 	      out);
+	ctl_admin_usage(out);
 }
 
 static const struct {
@@ -49,6 +53,8 @@ static const struct {
 bool
 ctl_action_known(int argc, char **argv)
 {
+	if (ctl_admin_known(argc, argv))
+		return true;
 	if (strcmp(argv[0], "course") == 0 || strcmp(argv[0], "assign") == 0 ||
 	    strcmp(argv[0], "unassign") == 0 || strcmp(argv[0], "outbox") == 0)
 		return true;
@@ -62,14 +68,7 @@ ctl_action_known(int argc, char **argv)
 
 /* ---- usernames ------------------------------------------------------------------ */
 
-struct names {
-	char **v;
-	size_t n;
-	const char *from;      /* the file they were read from; NULL: arguments */
-	size_t *line;          /* with from: the line of each */
-};
-
-static void
+void
 names_free(struct names *nm)
 {
 	for (size_t i = 0; nm->from != NULL && i < nm->n; i++)
@@ -141,9 +140,7 @@ names_read(const char *path, struct names *nm)
 	return r;
 }
 
-/* The usernames: argv[first..last), or --from's file when from is set
- * (then there must be none on the command line). Exit status on failure. */
-static int
+int
 names_get(const char *from, int first, int last, char **argv, struct names *nm)
 {
 	memset(nm, 0, sizeof(*nm));
@@ -172,8 +169,6 @@ names_get(const char *from, int first, int last, char **argv, struct names *nm)
 }
 
 /* ---- running actions ------------------------------------------------------------- */
-
-typedef int (*person_fn)(struct act *a, long long person, void *arg);
 
 /* Begin a transaction and an action handle acting as the operator. */
 static int
@@ -241,10 +236,8 @@ person_failed(const struct names *nm, size_t i, bool found, struct act *a)
 			ctl_safe(nm->from), nm->line[i]);
 }
 
-/* fn for every person of nm, in one transaction, once each however often
- * and in whatever case they are named; what happened to each is printed
- * once committed. */
-static int
+/* See rosterctl.h; a person named twice, in whatever case, is acted on once. */
+int
 for_each_person(struct store *st, struct names *nm, person_fn fn, void *arg)
 {
 	char actor[300], *done = NULL;
@@ -352,7 +345,7 @@ cmd_user(struct store *st, int argc, char **argv)
 /* ---- assign, unassign --------------------------------------------------------------- */
 
 struct assign_op {
-	const char *course, *due;
+	const char *course, *due, *expires;
 	bool unassign;
 };
 
@@ -363,7 +356,7 @@ assign_one(struct act *a, long long person, void *arg)
 
 	if (o->unassign)
 		return act_unassign(a, person, o->course, false);
-	return act_assign(a, person, o->course, o->due, 0);
+	return act_assign_until(a, person, o->course, o->due, o->expires, 0);
 }
 
 static int
@@ -371,6 +364,7 @@ cmd_assign(struct store *st, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "due", required_argument, NULL, 'd' },
+		{ "expires", required_argument, NULL, 'e' },
 		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -388,6 +382,14 @@ cmd_assign(struct store *st, int argc, char **argv)
 			if (!act_date_ok(optarg))
 				return usage_error("--due must be a date YYYY-MM-DD, not \"%s\"", optarg);
 			o.due = optarg;
+			break;
+		case 'e':
+			if (o.unassign)
+				return usage_error("unassign takes no --expires%s", "");
+			if (!act_date_ok(optarg))
+				return usage_error("--expires must be a date YYYY-MM-DD, not \"%s\"",
+						   optarg);
+			o.expires = optarg;
 			break;
 		case 'f': from = optarg; break;
 		default: return usage_error("%s: bad option", argv[0]);
@@ -623,6 +625,8 @@ cmd_outbox(struct store *st, int argc, char **argv)
 int
 ctl_action(struct store *st, int argc, char **argv)
 {
+	if (ctl_admin_known(argc, argv))
+		return ctl_admin(st, argc, argv);
 	if (strcmp(argv[0], "user") == 0)
 		return cmd_user(st, argc, argv);
 	if (strcmp(argv[0], "course") == 0)

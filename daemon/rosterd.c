@@ -9,10 +9,12 @@
 #include "util.h"
 #include "service.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void
 usage(FILE *out)
@@ -105,6 +107,32 @@ check_schema(const char *path, const struct conf *cf, struct dir *d)
 	return bad > 0 ? EXIT_CONFIG : EXIT_OK;
 }
 
+/* rosterd -n, sync.mode refresh with entries named by objectGUID: Active
+ * Directory, read by uSNChanged (source_usn.c). */
+static void
+print_mode_ad(struct dir *d, const char *connect_err)
+{
+	char *high = NULL;
+	int r;
+
+	printf("sync.mode refresh: each run reads what changed since the last (Active "
+	       "Directory: uSNChanged, and a listing of ids for what is gone)\n");
+	if (d == NULL) {
+		printf("cannot ask the directory for its highestCommittedUSN: %s\n", connect_err);
+		return;
+	}
+	r = dir_read_value(d, "", "highestCommittedUSN", &high, NULL);
+	if (r == 0)
+		printf("%s: highestCommittedUSN %s\n", dir_uri(d), high);
+	else if (r == -ENOENT)
+		printf("%s has no highestCommittedUSN in its root DSE: runs will read the "
+		       "whole directory\n", dir_uri(d));
+	else
+		printf("cannot ask %s for its highestCommittedUSN: %s\n", dir_uri(d),
+		       dir_error(d));
+	free(high);
+}
+
 /* rosterd -n: the sync mode, and for refresh and persist whether the
  * directory offers content synchronisation (a failure to ask is said, not
  * fatal). */
@@ -116,6 +144,13 @@ print_mode(const struct conf *cf, struct dir *d, const char *connect_err)
 
 	if (cf->sync.mode != MODE_REFRESH && !persist) {
 		printf("sync.mode full: each run reads the whole directory\n");
+		return;
+	}
+	if (strcasecmp(cf->ldap.id_attr, "objectGUID") == 0) {
+		if (persist)
+			printf("sync.mode persist: Active Directory has no persistent search; the "
+			       "service makes refresh runs every sync.interval seconds instead\n");
+		print_mode_ad(d, connect_err);
 		return;
 	}
 	if (persist)

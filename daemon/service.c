@@ -26,6 +26,7 @@
 #include "service.h"
 #include "service_priv.h"
 #include "query.h"
+#include "source.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -395,6 +396,25 @@ svc_wait_until(const sigset_t *set, double until)
 	}
 }
 
+/* Whether cf has the service follow the directory (sync.mode persist, a
+ * directory that can be followed so); said once when it cannot. */
+static bool
+persisting(const struct conf *cf)
+{
+	static bool told;
+
+	if (cf->sync.mode != MODE_PERSIST)
+		return false;
+	if (source_persist_possible(cf))
+		return true;
+	if (!told)
+		log_warn("sync.mode \"persist\" needs ldap.attributes.id = \"entryUUID\" and "
+			 "memberships read from the groups: the service makes refresh runs every "
+			 "sync.interval seconds instead (Active Directory: by uSNChanged)");
+	told = true;
+	return false;
+}
+
 int
 service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 {
@@ -415,7 +435,7 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 	}
 	snprintf(s.idle, sizeof(s.idle), "Starting");
 	notify_ready();
-	if (s.cf->sync.mode == MODE_PERSIST)
+	if (persisting(s.cf))
 		log_info("started: following %s (sync.mode persist) into %s", s.cf->ldap.uri,
 			 s.cf->store.path);
 	else
@@ -426,7 +446,7 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 		struct sync_result res;
 		int sig;
 
-		if (s.cf->sync.mode == MODE_PERSIST) {
+		if (persisting(s.cf)) {
 			/* Until stopped, or reloaded into another mode. */
 			svc_persist(&s, &set);
 			next = time_mono();

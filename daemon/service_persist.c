@@ -9,8 +9,9 @@
  * batch: a run of kind "incremental" through the same pipeline, in its own
  * transaction, keeping the cookie of its last change. A batch hands the
  * plugins its events but makes no run_end (their pass over the rules that
- * depend on time): with plugins loaded, a run every sync.interval seconds
- * does, with or without a change (recorded as a refresh run). While idle the
+ * depend on time): a run every sync.interval seconds does, with or without a
+ * change (recorded as a refresh run), and also expires the access that has
+ * ended, as every run does. While idle the
  * watchdog is fed, and a server silent for sync.interval seconds is asked
  * whether it still answers (TCP keepalive covers a peer that vanished).
  *
@@ -242,7 +243,7 @@ on_signal(struct persist *p, int sig)
 		runs_store_close(p);   /* store.path may have changed */
 		p->src->ops->free(p->src);
 		p->src = NULL;
-		if (s->cf->sync.mode != MODE_PERSIST)
+		if (s->cf->sync.mode != MODE_PERSIST || !source_persist_possible(s->cf))
 			return true;
 		if (source_persist_new(s->cf, &p->src) < 0) {
 			log_error("cannot make the directory source: %s", strerror(ENOMEM));
@@ -285,15 +286,15 @@ figures_due(struct persist *p, double now)
 	p->last_batch = 0;
 }
 
-/* Whether the plugins' pass over the rules that depend on time is due:
- * loaded, and none made for sync.interval seconds. */
+/* Whether a pass over what depends on time (access that ends, the plugins'
+ * run_end) is due: none made for sync.interval seconds. */
 static bool
 time_pass_due(const struct persist *p, double now)
 {
-	return plugins_count(p->s->plugins) > 0 && now - p->time_pass >= p->s->cf->sync.interval;
+	return now - p->time_pass >= p->s->cf->sync.interval;
 }
 
-/* How long the wait may last: until the next ping, the plugins' next pass,
+/* How long the wait may last: until the next ping, the next periodic run,
  * the next full refresh, the figures or the watchdog, whichever comes first
  * (milliseconds). */
 static int
@@ -302,7 +303,7 @@ wait_ms(const struct persist *p, double now, double full_due)
 	const struct svc *s = p->s;
 	double until = p->last_heard + s->cf->sync.interval, wd = notify_watchdog_interval();
 
-	if (plugins_count(s->plugins) > 0 && p->time_pass + s->cf->sync.interval < until)
+	if (p->time_pass + s->cf->sync.interval < until)
 		until = p->time_pass + s->cf->sync.interval;
 	if (full_due > 0 && full_due < until)
 		until = full_due;
@@ -339,17 +340,18 @@ wait_change(struct persist *p)
 				return false;
 		}
 		figures_due(p, now);
-		/* A batch, or with plugins every sync.interval one that may have
-		 * no change: their run_end, for the rules that depend on time. */
+		/* A batch, or every sync.interval one that may have no change:
+		 * what depends on time (access that ends, the plugins' run_end). */
 		if ((r = source_persist_poll(p->src)) > 0 || (r == 0 && time_pass_due(p, now))) {
 			s->quiet = true;
 			s->events_only = plugins_count(s->plugins) > 0 && !time_pass_due(p, now);
 			if (r == 0)
 				source_persist_tick(p->src);
 			svc_run(s, p->src, p->st, false, false, &res);
-			p->last_heard = time_mono();
+			if (r > 0)   /* the server spoke; a periodic run asks it nothing */
+				p->last_heard = time_mono();
 			if (!s->events_only && res.outcome == RUN_OK)
-				p->time_pass = p->last_heard;
+				p->time_pass = time_mono();
 			after_run(p, &res);
 			return false;
 		}

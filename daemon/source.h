@@ -4,10 +4,9 @@
  * each feeds the same staging, plan, plugins, audit and safety gate.
  *
  * Sources: the paged LDAP search of the config (source_ldap.c, the default),
- * RFC 4533 refreshOnly and refreshAndPersist of the same (source_ldap.c),
- * and one that hands out records held in memory (source_mem.c, for the unit
- * tests). Active Directory's DirSync is meant to come in behind the same
- * table.
+ * RFC 4533 refreshOnly and refreshAndPersist (source_ldap.c), Active
+ * Directory's uSNChanged (source_usn.c), and one that hands out records held
+ * in memory (source_mem.c, for the unit tests).
  *
  * Use, per run, in this order:
  *   begin(kept)             connect; kept is the state a run kept before
@@ -98,6 +97,14 @@ struct source_ops {
 	 * front. A hint: whole() still says, at the end, what the read was.
 	 * NULL function: always false. */
 	bool (*changes_only)(const struct source *s);
+	/* After a whole people read, before the groups: read again the people
+	 * at these n DNs; their entries then come from next() as a read's do
+	 * (one that is no longer there, or no longer in the search, does not
+	 * come), and complete() says whether all could be asked for. For a
+	 * directory that changes links itself without marking their holders
+	 * changed (recon_stale_holders()). 0 or -ENOMEM. NULL function: the
+	 * source's reads give every changed entry. */
+	int (*reread)(struct source *s, const char *const *dns, size_t n);
 	/* After the reads: what the run read, as its record says: "full" (every
 	 * entry), "refresh" (what changed since the last run) or "incremental"
 	 * (a batch of the changes a persistent search pushed). NULL function:
@@ -121,6 +128,7 @@ struct source {
 	char err[2048];           /* what failed, or why a read was not whole */
 	char note[512];           /* a warning for the run to log (after begin
 				     and after each read), then to clear */
+	char info[256];           /* the same for what is worth saying only */
 	/* Set by the run before begin(): while the source waits for a server,
 	 * it calls interrupt(interrupt_arg) now and then, and stops (next()
 	 * returns -ECANCELED) when that returns non-zero. NULL: never asked. */
@@ -138,7 +146,9 @@ struct source {
 int source_ldap_new(const struct conf *cf, struct source **out);
 /* The same directory read by RFC 4533 refreshOnly: what changed since the
  * cookie kept by the last run that committed (source_ldap.c says how; a
- * server without the sync control is read as source_ldap_new's). */
+ * server without the sync control is read as source_ldap_new's). With
+ * ldap.attributes.id objectGUID (Active Directory) the source of
+ * source_usn.c instead: what changed since the kept update sequence number. */
 int source_refresh_new(const struct conf *cf, struct source **out);
 
 /* The same directory followed by RFC 4533 refreshAndPersist, for the
@@ -162,6 +172,10 @@ enum persist_state {
 	PERSIST_UNSUPPORTED,   /* the last start found no content synchronisation */
 };
 enum persist_state source_persist_state(const struct source *s);
+/* Whether cf's directory can be followed so: entries named by entryUUID (not
+ * Active Directory's objectGUID, which source_refresh_new reads by
+ * uSNChanged), memberships read from the groups. Pure. */
+bool source_persist_possible(const struct conf *cf);
 /* Without waiting: 1 when a change waits for a batch, 0 when none, or
  * negative when the session broke (err says why; it is then closed). */
 int source_persist_poll(struct source *s);
@@ -171,8 +185,8 @@ int source_persist_fds(const struct source *s, int fds[2]);
 /* Whether the server still answers the session's connections (ldap.timeout
  * at most): 0, or negative when not (err says why; the session is closed). */
 int source_persist_ping(struct source *s);
-/* The next run of the live session is the periodic one (the plugins' pass
- * over the rules that depend on time, every sync.interval): it takes the
+/* The next run of the live session is the periodic one (the pass over what
+ * depends on time, every sync.interval): it takes the
  * changes waiting, if any, as a batch does, and is recorded as a refresh
  * run (all the changes since the kept cookie), so that it counts among the
  * grace runs. */

@@ -29,6 +29,7 @@
 #include "dir.h"
 #include "source.h"
 #include "util.h"
+#include "source_ldap.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -175,32 +176,39 @@ ldap_read(struct source *s, enum source_read what)
 	return 0;
 }
 
-/* Map the current entry, dn, for the read in progress: 0 (taken or
- * rejected) or -ENOMEM. */
-static int
-map_entry(struct source_ldap *l, const char *dn, struct source_entry *e)
+int
+source_map(struct source *s, struct dir *d, struct amap *map, struct gmap *gmap,
+	   enum source_read what, const char *dn, struct source_entry *e, char *reason,
+	   size_t len)
 {
 	int r;
 
 	memset(e, 0, sizeof(*e));
 	e->dn = dn;
-	if (l->what == SOURCE_PEOPLE) {
-		r = amap_person(l->map, dn, entry_values, l->dir, &e->person, l->reason,
-				sizeof(l->reason));
-		l->s.bad_dns = amap_bad_dns(l->map);
+	if (what == SOURCE_PEOPLE) {
+		r = amap_person(map, dn, entry_values, d, &e->person, reason, len);
+		s->bad_dns = amap_bad_dns(map);
 	} else {
-		r = gmap_group(l->gmap, dn, entry_values, l->dir, &e->group, l->reason,
-			       sizeof(l->reason));
-		e->group.partial = dir_entry_ranged(l->dir);
-		l->s.bad_members = gmap_bad_members(l->gmap);
+		r = gmap_group(gmap, dn, entry_values, d, &e->group, reason, len);
+		e->group.partial = dir_entry_ranged(d);
+		s->bad_members = gmap_bad_members(gmap);
 	}
 	if (r < 0) {
-		snprintf(l->s.err, sizeof(l->s.err), "cannot map \"%s\": %s", dn, strerror(-r));
+		snprintf(s->err, sizeof(s->err), "cannot map \"%s\": %s", dn, strerror(-r));
 		return r;
 	}
 	if (r == 1)
-		e->reject = l->reason;
+		e->reject = reason;
 	return 0;
+}
+
+/* Map the current entry, dn, for the read in progress: 0 (taken or
+ * rejected) or -ENOMEM. */
+static int
+map_entry(struct source_ldap *l, const char *dn, struct source_entry *e)
+{
+	return source_map(&l->s, l->dir, l->map, l->gmap, l->what, dn, e, l->reason,
+			  sizeof(l->reason));
 }
 
 static int sync_item(struct source_ldap *l, const char *dn, struct source_entry *e);
@@ -370,36 +378,33 @@ cookie_take(struct source_ldap *l, struct cookie *c)
 	return cookie_take_from(l->dir, c);
 }
 
-static void
-fnv(uint64_t *h, const char *s)
+void
+source_fnv(uint64_t *h, const char *s)
 {
 	for (; s != NULL && *s; s++)
 		*h = (*h ^ (unsigned char)*s) * 0x100000001b3ULL;
 	*h = (*h ^ 0xff) * 0x100000001b3ULL;   /* the end of one string */
 }
 
-/* A fingerprint of what the searches ask for: a cookie is worth only as
- * much as the search it was given for. */
-static uint64_t
-fingerprint(const struct source_ldap *l)
+uint64_t
+source_fingerprint(const struct conf *cf, const struct amap *map, const struct gmap *gmap)
 {
-	const struct conf *cf = l->cf;
 	uint64_t h = 0xcbf29ce484222325ULL;
 	char scope[8];
 
-	fnv(&h, cf->ldap.users.base);
-	fnv(&h, cf->ldap.users.filter);
+	source_fnv(&h, cf->ldap.users.base);
+	source_fnv(&h, cf->ldap.users.filter);
 	snprintf(scope, sizeof(scope), "%d", (int)cf->ldap.users.scope);
-	fnv(&h, scope);
-	for (const char *const *a = amap_attrs(l->map); *a != NULL; a++)
-		fnv(&h, *a);
+	source_fnv(&h, scope);
+	for (const char *const *a = amap_attrs(map); *a != NULL; a++)
+		source_fnv(&h, *a);
 	if (cf->ldap.groups.base != NULL) {
-		fnv(&h, cf->ldap.groups.base);
-		fnv(&h, cf->ldap.groups.filter);
+		source_fnv(&h, cf->ldap.groups.base);
+		source_fnv(&h, cf->ldap.groups.filter);
 		snprintf(scope, sizeof(scope), "%d", (int)cf->ldap.groups.scope);
-		fnv(&h, scope);
-		for (const char *const *a = gmap_attrs(l->gmap); *a != NULL; a++)
-			fnv(&h, *a);
+		source_fnv(&h, scope);
+		for (const char *const *a = gmap_attrs(gmap); *a != NULL; a++)
+			source_fnv(&h, *a);
 	}
 	return h;
 }
@@ -474,7 +479,7 @@ refresh_begin(struct source_ldap *l, const char *kept)
 	if ((r = maps_new(l, SOURCE_PEOPLE)) < 0 ||
 	    (l->cf->ldap.groups.base != NULL && (r = maps_new(l, SOURCE_GROUPS)) < 0))
 		return r;
-	l->fp = fingerprint(l);
+	l->fp = source_fingerprint(l->cf, l->map, l->gmap);
 	l->groups_ok = l->cf->ldap.groups.base == NULL;
 	return kept_parse(l, kept);
 }
@@ -1091,9 +1096,9 @@ static const struct source_ops persist_ops = {
 static int
 source_make(const struct conf *cf, const struct source_ops *ops, struct source **out)
 {
-	struct source_ldap *l = calloc(1, sizeof(*l));
+	struct source_ldap *l;
 
-	if (l == NULL)
+	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return -ENOMEM;
 	l->s.ops = ops;
 	l->cf = cf;
@@ -1106,7 +1111,15 @@ source_make(const struct conf *cf, const struct source_ops *ops, struct source *
 int
 source_refresh_new(const struct conf *cf, struct source **out)
 {
+	if (strcasecmp(cf->ldap.id_attr, "objectGUID") == 0)
+		return source_usn_new(cf, out);   /* Active Directory */
 	return source_make(cf, &refresh_ops, out);
+}
+
+bool
+source_persist_possible(const struct conf *cf)
+{
+	return strcasecmp(cf->ldap.id_attr, "entryUUID") == 0 && cf->ldap.member_of_attr == NULL;
 }
 
 int

@@ -14,6 +14,7 @@
  * so it is the one that logs; what it prints and its end-of-run lines are
  * in sync_print.c.
  */
+#include "actions.h"
 #include "log.h"
 #include "util.h"
 #include "source.h"
@@ -251,7 +252,9 @@ log_note(struct source *src)
 {
 	if (src->note[0] != '\0')
 		log_warn("%s", src->note);
-	src->note[0] = '\0';
+	if (src->info[0] != '\0')
+		log_info("%s", src->info);
+	src->note[0] = src->info[0] = '\0';
 }
 
 /* Connect the source (and bind). */
@@ -466,6 +469,45 @@ check_read(struct run *run)
 	return 0;
 }
 
+static int
+holder_add(void *arg, const char *dn)
+{
+	return strv_add(arg, dn);
+}
+
+/* After a whole people read that named people unchanged by id: those
+ * whose manager it did not name are read again (recon_stale_holders), when
+ * the source can. 0 or a negative errno; an entry that cannot be read again stays as
+ * the store has it. */
+static int
+reread_holders(struct run *run)
+{
+	struct source *src = run->src;
+	struct strv dns = { 0 };
+	struct source_entry e;
+	long long n = 0;
+	int r;
+
+	if (src->ops->reread == NULL || run->unchanged == 0)
+		return 0;   /* a read that named no one unchanged read them all */
+	if ((r = recon_stale_holders(run->rc, holder_add, &dns)) < 0 ||
+	    (dns.n > 0 && (r = src->ops->reread(src, (const char *const *)dns.v, dns.n)) < 0))
+		goto out;
+	while (dns.n > 0 && (r = src->ops->next(src, &e)) == 1 && (r = stage_person(run, &e)) == 0)
+		n++;
+	if (r == 0 && dns.n > 0 && !src->ops->complete(src))
+		log_warn("cannot read again the %zu people whose manager is gone: %s; their "
+			 "manager DN stays as stored until they change", dns.n, src->err);
+	else if (r == 0 && dns.n > 0)
+		log_info("%lld of %zu people whose manager is gone read again", n, dns.n);
+out:
+	if (r < 0 && r != -ECANCELED)
+		set_reason(run, "cannot read again the people whose manager is gone");
+	strv_free(&dns);
+	run->read += n;
+	return r;
+}
+
 /* Read the people into staging. The read starts first: a server finds its
  * first page while staging loads the store's people. */
 static int
@@ -520,6 +562,8 @@ phase_people(struct run *run)
 		log_msg(run_incremental(run) ? LOGL_DEBUG : LOGL_INFO,
 			"%lld changes since the last run (%lld gone)", run->read, run->gone);
 	}
+	if (run->f.complete && (r = reread_holders(run)) < 0)
+		return r == -ECANCELED ? stop(run) : r;
 	if (run->f.complete && (r = recon_stage_members_may_change(run->rc)) < 0) {
 		log_error("store: %s", store_errmsg(run->st));
 		set_reason(run, "staging failed");
@@ -643,8 +687,33 @@ apply_failed(struct run *run, int r)
 	return r;
 }
 
+/* Access that has ended: every run expires the unfinished assignments
+ * whose last day has passed (actions.c), whatever its read, audited as
+ * the sync's. */
+static int
+expire_access(struct run *run)
+{
+	struct act *a;
+	long long n = 0;
+	int r;
+
+	if ((r = act_new(run->st, run->now, run->rec.id, &a)) == 0) {
+		r = act_expire(a, &n);
+		act_free(a);
+	}
+	if (r < 0) {
+		log_error("store: expiring access failed: %s", store_errmsg(run->st));
+		set_reason(run, "expiring access failed");
+		return r;
+	}
+	if (n > 0)
+		log_info("access ended for %lld assignment%s: %s", n, n == 1 ? "" : "s",
+			 run->o->dry_run ? "they would expire" : "expired");
+	return 0;
+}
+
 /* Apply the plan to people, inside the transaction (a held or dry run
- * rolls it all back). */
+ * rolls it all back); then expire the access that has ended. */
 static int
 phase_apply(struct run *run)
 {
@@ -654,7 +723,7 @@ phase_apply(struct run *run)
 	if ((r = recon_apply(run->rc, &run->ro)) < 0)
 		return apply_failed(run, r);
 	log_debug("people applied in %.3f s", time_mono() - run->t_phase);
-	return 0;
+	return expire_access(run);
 }
 
 /* Managers, groups, memberships and roles. */

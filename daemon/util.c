@@ -303,3 +303,32 @@ secret_free(char *s)
 	explicit_bzero(s, strlen(s));
 	free(s);
 }
+
+int
+strv_add(struct strv *l, const char *s)
+{
+	char *copy;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		char **v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	if ((copy = strdup(s)) == NULL)
+		return -ENOMEM;
+	l->v[l->n++] = copy;
+	return 0;
+}
+
+void
+strv_free(struct strv *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	*l = (struct strv){ 0 };
+}

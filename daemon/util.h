@@ -5,7 +5,8 @@
  *
  * Ownership: secret_read() returns a string the caller frees with
  * secret_free(), which wipes it; text_escape() returns a string the caller
- * frees with free(); everything else writes into caller buffers.
+ * frees with free(); a strv owns copies of what is added, freed with
+ * strv_free(); everything else writes into caller buffers.
  */
 #ifndef ROSTERD_UTIL_H
 #define ROSTERD_UTIL_H
@@ -45,5 +46,15 @@ double time_mono(void);
  * refused with -EPERM. Caller frees with secret_free(). */
 int secret_read(const char *path, bool check_mode, char **out, char *err, size_t errlen);
 void secret_free(char *s);
+
+/* A growing list of strings, each a copy. Start from { 0 }. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+/* Add a copy of s: 0 or -ENOMEM. */
+int strv_add(struct strv *l, const char *s);
+/* Free the copies and the list; l is { 0 } again. */
+void strv_free(struct strv *l);
 
 #endif

@@ -3,7 +3,8 @@
  * effective group, department, location, title or custom field (exact values
  * or fnmatch(3) globs; every criterion given must match, any value of a
  * list may) and gives course codes with a due date: due_days after the
- * assignment, or a fixed date. A person is evaluated when they appear,
+ * assignment, or a fixed date; and, with expire_days, access that ends that
+ * many days after the assignment (the host expires it). A person is evaluated when they appear,
  * change, come back or join or leave a group; every invited or active person
  * is evaluated again in the run after the rules change, so a new rule reaches
  * the people who already match it. Optionally a rule's courses are given back
@@ -41,6 +42,7 @@ struct rule {
 	long long due_days;      /* -1: none */
 	const char *due;         /* fixed date, or NULL (from the settings tree) */
 	long long recur_days;    /* 0: once */
+	long long expire_days;   /* 0: access without end */
 };
 
 struct state {
@@ -161,7 +163,7 @@ read_rule(struct rosterd_ctx *ctx, const struct rosterd_setting *rs, bool unassi
 {
 	static const char *const known[] = {
 		"group", "department", "location", "title", "field", "everyone", "courses",
-		"due_days", "due", "recur_days", "unassign", NULL,
+		"due_days", "due", "recur_days", "expire_days", "unassign", NULL,
 	};
 	long day;
 	int e = 0;
@@ -181,6 +183,7 @@ read_rule(struct rosterd_ctx *ctx, const struct rosterd_setting *rs, bool unassi
 	    pu_bool(ctx, rs, "unassign", unassign_default, &r->unassign) < 0 ||
 	    pu_int(ctx, rs, "due_days", -1, 0, 3650, &r->due_days) < 0 ||
 	    pu_int(ctx, rs, "recur_days", 0, 1, 36500, &r->recur_days) < 0 ||
+	    pu_int(ctx, rs, "expire_days", 0, 1, 36500, &r->expire_days) < 0 ||
 	    pu_string(ctx, rs, "due", &r->due) < 0)
 		return -EINVAL;
 	if (r->courses.n == 0)
@@ -192,6 +195,9 @@ read_rule(struct rosterd_ctx *ctx, const struct rosterd_setting *rs, bool unassi
 	if (r->due != NULL && r->due_days >= 0)
 		e = H(ctx)->setting_error(ctx, H(ctx)->setting_get(rs, "due"),
 					  "give due or due_days, not both");
+	if (r->expire_days > 0 && !ROSTERD_HAS(H(ctx), struct rosterd_host, assign_course_until))
+		e = H(ctx)->setting_error(ctx, H(ctx)->setting_get(rs, "expire_days"),
+					  "needs a rosterd of plugin ABI 1.1 or later");
 	if (r->due != NULL && (strlen(r->due) != 10 || pu_day(r->due, &day) < 0))
 		e = H(ctx)->setting_error(ctx, H(ctx)->setting_get(rs, "due"),
 					  "\"%s\" is not a date YYYY-MM-DD", r->due);
@@ -227,6 +233,9 @@ digest_rules(struct state *st)
 		digest_list(&h, &r->courses);
 		h = pu_hash(h, nums, sizeof(nums));
 		h = pu_hash(h, r->due ? r->due : "", r->due ? strlen(r->due) : 0);
+		/* only when set: rules without it keep the digest they had */
+		if (r->expire_days > 0)
+			h = pu_hash(h, &r->expire_days, sizeof(r->expire_days));
 	}
 	snprintf(st->digest, sizeof(st->digest), "%016llx", h);
 }
@@ -321,6 +330,23 @@ wanted(const struct state *st, const bool *match, const char *course)
 	return false;
 }
 
+/* Assign course by rule ru to username, today being that day number. */
+static int
+give(struct rosterd_ctx *ctx, const struct rule *ru, const char *username, const char *course,
+     long today)
+{
+	char due[11], expires[11];
+
+	if (ru->due_days >= 0)
+		pu_day_text(today + (long)ru->due_days, due);
+	if (ru->expire_days == 0)
+		return H(ctx)->assign_course(ctx, username, course,
+					     ru->due_days >= 0 ? due : ru->due, (int)ru->recur_days);
+	pu_day_text(today + (long)ru->expire_days, expires);
+	return H(ctx)->assign_course_until(ctx, username, course, ru->due_days >= 0 ? due : ru->due,
+					   expires, (int)ru->recur_days);
+}
+
 /* Assign what the matching rules give p, and give back what rules with
  * unassign no longer give. Only a store failure is an error. */
 static int
@@ -346,18 +372,13 @@ evaluate(struct rosterd_ctx *ctx, struct state *st, const struct rosterd_person 
 		match[i] = rule_matches(ctx, &st->rules[i], p, groups, ngroups);
 	for (size_t i = 0; i < st->nrules && r != -EIO; i++) {
 		const struct rule *ru = &st->rules[i];
-		char due[11];
 
-		if (ru->due_days >= 0)
-			pu_day_text(today + (long)ru->due_days, due);
 		for (size_t k = 0; k < ru->courses.n && r != -EIO; k++) {
 			const char *c = ru->courses.v[k];
 			/* A course already assigned is left as it is: the first
 			 * matching rule's due date holds. */
 			if (match[i])
-				r = H(ctx)->assign_course(ctx, p->username, c,
-							  ru->due_days >= 0 ? due : ru->due,
-							  (int)ru->recur_days);
+				r = give(ctx, ru, p->username, c, today);
 			else if (ru->unassign && !wanted(st, match, c))
 				r = H(ctx)->unassign_course(ctx, p->username, c);
 		}

@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 #define ROSTERD_PLUGIN_ABI_MAJOR 1
-#define ROSTERD_PLUGIN_ABI_MINOR 0
+#define ROSTERD_PLUGIN_ABI_MINOR 1
 
 /* The name of the symbol rosterd looks up in a plugin. */
 #define ROSTERD_PLUGIN_DESCRIPTOR "rosterd_plugin_descriptor"
@@ -284,6 +284,17 @@ struct rosterd_host {
 	 * limit. */
 	int (*define_course)(struct rosterd_ctx *ctx, const char *code, const char *title,
 			     long long licences);
+
+	/* ABI 1.1 (check with ROSTERD_HAS(ctx->host, struct rosterd_host,
+	 * assign_course_until)): assign_course with access until expires
+	 * (YYYY-MM-DD, the last day; NULL: no end; a day already past is
+	 * -EINVAL). When it has passed, a sync run sets the assignment
+	 * "expired" (a never-started one gives its licence back). A course
+	 * whose last assignment expired is not assigned again by a plugin:
+	 * only an operator does that (0, nothing done). */
+	int (*assign_course_until)(struct rosterd_ctx *ctx, const char *username,
+				   const char *course, const char *due, const char *expires,
+				   int recur_days);
 };
 
 /* What a plugin is handed in every call. */

@@ -250,9 +250,9 @@ rctl_ok() {
 
 # sql QUERY...: run SQL on the store, one row a line, columns joined by "|".
 sql() { sqlite3 -batch -noheader -bail -cmd ".timeout 5000" "$DB" "$@"; }
-# What undoes migration 007 (run kinds), for the tests that take a store back
+# What undoes migration 008 (run kinds), for the tests that take a store back
 # to an older schema to see it migrated.
-UNDO_007="DROP INDEX sync_runs_finished; DROP INDEX sync_runs_approved;
+UNDO_008="DROP INDEX sync_runs_finished; DROP INDEX sync_runs_approved;
      ALTER TABLE sync_runs DROP COLUMN kind;"
 
 # sql_quote TEXT: TEXT as an SQL string literal.
@@ -279,6 +279,45 @@ run_counts() {
 
 # sql_dump TABLE...: the .dump of those tables (to compare before/after).
 sql_dump() { sqlite3 -batch "$DB" ".dump $*"; }
+
+# twin_state DB: what a refresh must leave as a full run does (people, their
+# fields, managers, memberships with the way in, groups), by directory id.
+twin_state() {
+	sqlite3 -batch "$1" "SELECT dir_id, username, dn, dn_norm, email, given_name, family_name,
+			display_name, title, department, location, manager_dn, secondary_manager_dn,
+			dir_disabled, status, status_reason, prev_status, missing_since IS NULL, src_hash
+			FROM people ORDER BY dir_id;
+		SELECT p.dir_id, f.name, f.value FROM person_fields f JOIN people p ON p.id = f.person_id ORDER BY 1, 2;
+		SELECT p.dir_id, pm.kind, m.dir_id FROM person_managers pm JOIN people p ON p.id = pm.person_id
+			JOIN people m ON m.id = pm.manager_id ORDER BY 1, 2;
+		SELECT g.dir_id, p.dir_id, coalesce(v.dir_id, '') FROM group_membership gm
+			JOIN groups g ON g.id = gm.group_id JOIN people p ON p.id = gm.person_id
+			LEFT JOIN groups v ON v.id = gm.via_group_id ORDER BY 1, 2;
+		SELECT dir_id, name, present FROM groups ORDER BY 1"
+}
+
+# twin_run [CODE]: a sync run of $CONF (exit CODE, default 0), then a full run
+# of the twin $FULL_CONF (store $FULL_DB, the same directory); the two stores
+# must hold the same (twin_state). ERR stays the first run's.
+twin_run() {
+	sync_once "${1:-0}"
+	local first_err=$ERR
+	run "$ROSTERD" -c "$FULL_CONF" --once
+	assert_rc "${1:-0}" "the twin's full run"
+	assert_eq "$(twin_state "$FULL_DB")" "$(twin_state "$DB")" "the refreshed store equals the fully synced one"
+	ERR=$first_err
+}
+
+# twin_held: the twin's full run is held as the first store's was (exit 4);
+# approve it and run it again, which must go through.
+twin_held() {
+	run "$ROSTERD" -c "$FULL_CONF" --once
+	assert_rc 4 "the twin's full run is held too"
+	run "$ROSTERCTL" -c "$FULL_CONF" run approve "$(sqlite3 "$FULL_DB" "SELECT max(id) FROM sync_runs")"
+	assert_rc 0 "approving the twin's run"
+	run "$ROSTERD" -c "$FULL_CONF" --once
+	assert_rc 0 "the twin's approved full run"
+}
 
 # store_hash: sha256 of the store file and of its -wal when there is one
 # (the -shm index is not content); a dry run must leave this unchanged.

@@ -56,10 +56,10 @@ note "a store with the hex form of before is migrated"
 hex="substr(dir_id, 7, 2) || substr(dir_id, 5, 2) || substr(dir_id, 3, 2) || substr(dir_id, 1, 2) ||
      substr(dir_id, 12, 2) || substr(dir_id, 10, 2) || substr(dir_id, 17, 2) || substr(dir_id, 15, 2) ||
      substr(dir_id, 20, 4) || substr(dir_id, 25, 12)"
-# schema 4 had no username keys either (006 adds them)
+# schema 4 had no username keys either (006 adds them), nor role sources (007), nor run kinds (008)
 sql "UPDATE people SET dir_id = $hex; UPDATE groups SET dir_id = $hex;
      DROP INDEX people_username_key; ALTER TABLE people DROP COLUMN username_key;
-     $UNDO_007 PRAGMA user_version = 4"
+     ALTER TABLE people DROP COLUMN role_source; $UNDO_008 PRAGMA user_version = 4"
 assert_match "$(col alice dir_id)" '^[0-9a-f]{32}$' "the old form, as rosterd stored it"
 sync_once
 assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "after the migration everyone is found unchanged"

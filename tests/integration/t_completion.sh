@@ -2,8 +2,10 @@
 # t_completion: the bash completion of rosterctl (completions/rosterctl),
 # sourced into bash and driven as bash drives it (COMP_WORDS, COMP_CWORD)
 # against a real store.
-# Proves: commands, subcommands and options complete; --format, --status
-# and --columns (the last of a comma-separated list) complete their values;
+# Proves: commands, subcommands and options complete (access, assignment
+# archive, user role and report activity too); --format, --status, --expires
+# and --columns (the last of a comma-separated list) complete their values,
+# report activity's --from (a date) nothing;
 # usernames (user show, --manager, assign), group names (--group, group
 # show) and course codes (course show, assign) come from the store named by
 # the command line's -c; `rosterctl complete` prints names by prefix, ASCII
@@ -51,6 +53,15 @@ assert_eq "json table" "$(comp -c "$CONF" user show alice --format '')" "--forma
 assert_eq "disabled" "$(comp -c "$CONF" user list --status d)" "--status"
 assert_eq "username,manager" "$(comp -c "$CONF" user list --columns username,ma)" "--columns: the last of a list"
 assert_eq "family_name field:" "$(comp -c "$CONF" user list --columns f)" "--columns"
+assert_eq "access assign assignment" "$(comp a)" "commands with a"
+assert_eq "role" "$(comp user ro)" "user role"
+assert_eq "archive" "$(comp assignment '')" "assignment's subcommand"
+assert_eq "activity" "$(comp report '')" "report's subcommand"
+assert_eq "--month" "$(comp -c "$CONF" report activity --m)" "report activity's options"
+assert_eq "" "$(comp -c "$CONF" report activity --from '')" "report activity --from is a date"
+assert_eq "--reassign" "$(comp -c "$CONF" assignment archive alice SEC101 --rea)" "assignment archive's options"
+assert_eq "--expires" "$(comp -c "$CONF" assign alice SEC101 --ex)" "assign --expires"
+assert_eq "never" "$(comp -c "$CONF" access alice SEC101 --expires n)" "access --expires never"
 
 note "names from the store"
 assert_eq "albert alice" "$(comp -c "$CONF" user show al)" "usernames"
@@ -62,6 +73,9 @@ assert_eq "sales" "$(comp -c "$CONF" group show s)" "group show"
 assert_eq "SAFE1 SEC101" "$(comp -c "$CONF" course show s)" "course show"
 assert_eq "SAFE1 SEC101" "$(comp -c "$CONF" assign alice S)" "assign: courses"
 assert_eq "bob" "$(comp -c "$CONF" assign b)" "assign: people"
+assert_eq "SAFE1 SEC101" "$(comp -c "$CONF" access alice S)" "access: courses"
+assert_eq "SAFE1 SEC101" "$(comp -c "$CONF" assignment archive bob S)" "assignment archive: courses"
+assert_eq "admin albert alice auto" "$(comp -c "$CONF" user role a)" "user role: people and roles"
 assert_eq "" "$(comp -c "$TEST_TMP/nothing.conf" user show al)" "no store: nothing, quietly"
 
 note "rosterctl complete"

@@ -12,7 +12,8 @@
 # found out (the session is started again when it answers), the watchdog
 # goes on, nothing is disabled, and the change made meanwhile arrives;
 # rosterd restarted with no change: the session resumes from the kept
-# cookie (a refresh run reading nothing, the cookie kept); SIGUSR1: a
+# cookie (a refresh run reading nothing, the cookie kept); after
+# sync.interval without a change, a periodic run (a refresh); SIGUSR1: a
 # refresh from nothing (kind full), then changes are followed again;
 # SIGHUP with a changed filter: reloaded, the cookie (kept for another
 # search) not used, a refresh from nothing, followed again; rosterctl runs
@@ -62,8 +63,9 @@ in_store "SELECT status || ' ' || status_reason FROM people WHERE username = 'da
 set_attr "$(g eng)" member "$(p alice)" "$(p bob)" "$(p newbie)"
 in_store "SELECT count(*) FROM group_membership gm JOIN groups g ON g.id = gm.group_id
 	JOIN people p ON p.id = gm.person_id WHERE g.name = 'eng' AND p.username = 'newbie'" 1
-assert_eq "incremental incremental incremental incremental incremental" "$(kinds_since 1)" \
+assert_sql 5 "SELECT count(*) FROM sync_runs WHERE id > 1 AND kind = 'incremental'" \
 	"each change a batch of its own, recorded as an incremental run"
+assert_no_match "$(kinds_since 1)" full "no full run"
 assert_sql "$(sql "SELECT id FROM sync_runs WHERE disabled = 1")" \
 	"SELECT run_id FROM audit_log WHERE action = 'disable' AND subject LIKE '%dave%'" \
 	"the audit row names the incremental run that disabled dave"
@@ -106,6 +108,8 @@ wait "$modify_pid" || fail "the modify made while slapd was stopped failed" "$(c
 in_store "SELECT title FROM people WHERE username = 'alice'" "Made While Stopped"
 assert_eq "$before" "$(enabled)" "no one disabled for the pause"
 assert_no_match "$(kinds_since "$runs")" 'full' "no refresh from nothing after the pause"
+assert_sql 1 "SELECT count(*) > 0 FROM sync_runs WHERE id > $runs AND kind = 'refresh'
+	AND entries_read = 0 AND outcome = 'ok'" "the periodic run, sync.interval after the last change"
 
 note "rosterd restarted with no change: resumes from the kept cookie"
 svc_stop TERM
@@ -115,8 +119,8 @@ runs=$(last_run id)
 mark=$(notify_mark)
 SVC_WATCHDOG_USEC=1000000 svc_start
 wait_notify "$mark" 'STATUS=Persist: up to date since'
-assert_eq "refresh" "$(kinds_since "$runs")" "a refresh run, not a full one"
-assert_eq "ok 0" "$(last_run "outcome || ' ' || entries_read" | tr '|' ' ')" "it read nothing"
+assert_sql "refresh ok 0" "SELECT kind || ' ' || outcome || ' ' || entries_read FROM sync_runs
+	WHERE id > $runs ORDER BY id LIMIT 1" "a refresh run that read nothing, not a full one"
 assert_eq "$cookie" "$(kept)" "the cookie is kept as it was"
 set_attr "uid=bob,$PEOPLE" title "After Restart"
 in_store "SELECT title FROM people WHERE username = 'bob'" "After Restart"
@@ -125,7 +129,7 @@ note "changes that change nothing in the store: one row in rosterctl runs"
 runs=$(last_run id)
 for i in 1 2 3; do
 	set_attr "uid=bob,$PEOPLE" description "noise $i"
-	in_store "SELECT count(*) FROM sync_runs WHERE id > $runs" "$i"
+	in_store "SELECT count(*) FROM sync_runs WHERE id > $runs AND kind = 'incremental'" "$i"
 done
 rctl_ok runs --limit 1 --format json
 assert_json '.[0] | [.kind, .runs, .updated] | map(tostring) | join(" ")' "incremental 3 0"

@@ -5,7 +5,7 @@
 # --once runs); a plugin built for another ABI major makes rosterd -n, --once
 # and --dry-run exit 2 before touching the directory or the store, with
 # "FILE:LINE: plugins[N]: ... built for plugin ABI 99.3; this rosterd has ABI
-# 1.0"; so do a world-writable and a group-writable plugin file, one owned
+# 1.N" (N the header's minor); so do a world-writable and a group-writable plugin file, one owned
 # by nobody, one in a directory owned by nobody, or group-writable, or in
 # sticky /tmp (a plugin directly in it; one in root's own directory below it
 # loads, as does one in the build tree, and through a link), a directory
@@ -56,7 +56,8 @@ refused() {
 
 note "a plugin built for another ABI"
 ROSTERD_CONF_PLUGINS="{ name = \"old\"; path = \"$TDIR/wrong_major.so\"; }" write_conf
-refused "$CONF:$(plugins_line): plugins[0]: \"$TDIR/wrong_major.so\" was built for plugin ABI 99.3; this rosterd has ABI 1.0"
+ABI=1.$(sed -n 's/^#define ROSTERD_PLUGIN_ABI_MINOR \([0-9]*\)$/\1/p' "$ROSTERD_TOP/include/rosterd/plugin.h")
+refused "$CONF:$(plugins_line): plugins[0]: \"$TDIR/wrong_major.so\" was built for plugin ABI 99.3; this rosterd has ABI $ABI"
 # rosterctl loads no plugin: the store stays readable
 rctl_ok user show alice --json
 assert_json '.username' alice

@@ -24,32 +24,9 @@ FULL_CONF=$TEST_TMP/full/rosterd.conf
 FULL_DB=$TEST_TMP/full/learning.db
 ROSTERD_CONF_SYNC="mode = \"full\"; $sync_keys" slapd_write_rosterd_conf "$FULL_CONF"
 kept() { sql "SELECT value FROM state WHERE key = 'source:refresh'"; }
-people_cols="dir_id, username, dn, dn_norm, email, given_name, family_name, display_name,
-	title, department, location, manager_dn, secondary_manager_dn, dir_disabled, status,
-	status_reason, prev_status, missing_since IS NULL, src_hash"
-state_of() {
-	sqlite3 -batch "$1" "SELECT $people_cols FROM people ORDER BY dir_id;
-		SELECT p.dir_id, f.name, f.value FROM person_fields f JOIN people p ON p.id = f.person_id ORDER BY 1, 2;
-		SELECT p.dir_id, pm.kind, m.dir_id FROM person_managers pm JOIN people p ON p.id = pm.person_id
-			JOIN people m ON m.id = pm.manager_id ORDER BY 1, 2;
-		SELECT g.dir_id, p.dir_id, coalesce(v.dir_id, '') FROM group_membership gm
-			JOIN groups g ON g.id = gm.group_id JOIN people p ON p.id = gm.person_id
-			LEFT JOIN groups v ON v.id = gm.via_group_id ORDER BY 1, 2;
-		SELECT dir_id, name, present FROM groups ORDER BY 1"
-}
-# both [CODE]: a refresh run (exit CODE), then a full run of the twin; their
-# stores must hold the same.
-both() {
-	sync_once "${1:-0}"
-	local refresh_err=$ERR
-	run "$ROSTERD" -c "$FULL_CONF" --once
-	assert_rc "${1:-0}" "the twin's full run"
-	assert_eq "$(state_of "$FULL_DB")" "$(state_of "$DB")" "the refreshed store equals the fully synced one"
-	ERR=$refresh_err
-}
 
 note "first run: a refresh from nothing"
-both
+twin_run
 assert_eq "ok 10 0 0 0 0 0" "$(run_counts)" "first refresh creates everyone"
 assert_eq 10 "$(last_run entries_read)"
 assert_match "$(kept)" '^v1 fp=[0-9a-f]{16} full=[0-9]+ people=[0-9a-f]+ groups=[0-9a-f]+$' "the cookies are kept"
@@ -69,7 +46,7 @@ set_attr "uid=bob,$PEOPLE" title "Chief Engineer"
 ldif_person newbie New Bie "manager: uid=alice,$PEOPLE" | ldap_admin_add
 ldap_admin_modrdn "uid=frank,$PEOPLE" "uid=frank.foster"
 ldap_admin_delete "uid=dave,$PEOPLE"
-both
+twin_run
 assert_eq "ok 1 2 1 1 0 0" "$(run_counts)" "refresh after four changes"
 assert_eq 4 "$(last_run entries_read)" "only the four changes were read"
 assert_sql "Chief Engineer" "SELECT title FROM people WHERE username = 'bob'"
@@ -84,17 +61,17 @@ changetype: modify
 add: member
 member: $(p newbie)
 LDIF
-both
+twin_run
 assert_sql "all|eng
 eng|eng" "SELECT g.name, v.name FROM group_membership gm JOIN groups g ON g.id = gm.group_id JOIN groups v ON v.id = gm.via_group_id JOIN people p ON p.id = gm.person_id WHERE p.username = 'newbie' ORDER BY 1"
 ldap_admin_delete "$(g all)"
-both
+twin_run
 assert_sql 0 "SELECT present FROM groups WHERE name = 'all'"
 
 groups_read() { sql "SELECT coalesce(groups_complete, -1) FROM sync_runs ORDER BY id DESC LIMIT 1"; }
 note "a person's change that members are not matched by: the groups are not read"
 set_attr "uid=carol,$PEOPLE" mail carol@new.example.com
-both
+twin_run
 assert_eq "ok 0 1 0 0 0 0" "$(run_counts)"
 assert_eq -1 "$(groups_read)" "no group read for a changed mail"
 
@@ -102,11 +79,11 @@ note "people members are matched by: going, coming back, new: the groups are rea
 # bob leaves the people's base (gone: missing, out of eng), then comes back
 # (in eng again, by the same member value, the group unchanged).
 ldap_admin_modrdn "uid=bob,$PEOPLE" "uid=bob" "ou=system,dc=example,dc=com"
-both
+twin_run
 assert_eq "ok 0 0 0 1 0 0" "$(run_counts)" "bob gone"
 assert_eq 1 "$(groups_read)" "the groups read again for someone gone"
 ldap_admin_modrdn "uid=bob,ou=system,dc=example,dc=com" "uid=bob" "$PEOPLE"
-both
+twin_run
 assert_eq "ok 0 0 0 0 1 0" "$(run_counts)" "bob back"
 assert_eq 1 "$(groups_read)" "the groups read again for someone back"
 assert_sql "eng" "SELECT g.name FROM group_membership gm JOIN groups g ON g.id = gm.group_id JOIN people p ON p.id = gm.person_id WHERE p.username = 'bob'"
@@ -117,9 +94,9 @@ changetype: modify
 add: member
 member: $(p latecomer)
 LDIF
-both
+twin_run
 ldif_person latecomer Late Comer | ldap_admin_add
-both
+twin_run
 assert_eq "ok 1 0 0 0 0 0" "$(run_counts)" "latecomer created"
 assert_eq 1 "$(groups_read)" "the groups read again for someone new"
 assert_sql "eng" "SELECT g.name FROM group_membership gm JOIN groups g ON g.id = gm.group_id JOIN people p ON p.id = gm.person_id WHERE p.username = 'latecomer'"
@@ -137,20 +114,15 @@ assert_eq "$cookie" "$(kept)" "held again: the same changes are sent again"
 rctl_ok run approve "$(last_run id)"
 sync_once
 assert_eq "ok 0 0 0 4 0 0" "$(run_counts)" "approved: the four are disabled"
-run "$ROSTERD" -c "$FULL_CONF" --once
-assert_rc 4 "the twin's full run is held too"
-run "$ROSTERCTL" -c "$FULL_CONF" run approve "$(sqlite3 "$FULL_DB" "SELECT max(id) FROM sync_runs")"
-assert_rc 0 "approving the twin's run"
-run "$ROSTERD" -c "$FULL_CONF" --once
-assert_rc 0 "the twin's approved full run"
-assert_eq "$(state_of "$FULL_DB")" "$(state_of "$DB")" "the refreshed store equals the fully synced one"
+twin_held
+assert_eq "$(twin_state "$FULL_DB")" "$(twin_state "$DB")" "the refreshed store equals the fully synced one"
 assert_ne "$cookie" "$(kept)" "the cookie moved on once the run went through"
 
 note "rosterctl resync: the next run reads everything"
 rctl_ok resync
 assert_eq "" "$(kept)" "resync forgets the cookies"
 n_all=$(ldap_svc_search -b "$PEOPLE" '(objectClass=inetOrgPerson)' 1.1 | grep -c '^dn:')
-both
+twin_run
 assert_eq "$n_all" "$(last_run entries_read)" "after resync, everyone was read"
 assert_ne "" "$(kept)" "and new cookies kept"
 run_rosterd -n
@@ -164,10 +136,10 @@ restart_directory
 ROSTERD_CONF_URI=$SLAPD_URI ROSTERD_CONF_SYNC="mode = \"refresh\"; $sync_keys" write_conf
 ROSTERD_CONF_URI=$SLAPD_URI ROSTERD_CONF_SYNC="mode = \"full\"; $sync_keys" slapd_write_rosterd_conf "$FULL_CONF"
 gen_people 6 extra | ldap_admin_add
-both
+twin_run
 assert_eq "ok 6 0 0 0 0 0" "$(run_counts)"
 for u in extra00001 extra00002 extra00003; do ldap_admin_delete "uid=$u,$PEOPLE"; done
-both
+twin_run
 assert_eq "ok 0 0 0 3 0 0" "$(run_counts)" "exactly the three deleted go missing"
 assert_sql "extra00001|extra00002|extra00003" "SELECT group_concat(username, '|') FROM (SELECT username FROM people WHERE username LIKE 'extra%' AND status = 'disabled' ORDER BY username)"
 

@@ -58,7 +58,8 @@ grep -q wrong_major "$CONF" || fail "could not put a plugin in the config"
 mark=$(notify_mark)
 kill -HUP "$SVC_PID"
 wait_notify "$mark" 'STATUS=.*\(reload failed: previous configuration kept\)' 5
-svc_log_wait "was built for plugin ABI 99.3; this rosterd has ABI 1.0"
+svc_log_wait "was built for plugin ABI 99.3; this rosterd has ABI 1.$(sed -n \
+	's/^#define ROSTERD_PLUGIN_ABI_MINOR \([0-9]*\)$/\1/p' "$ROSTERD_TOP/include/rosterd/plugin.h")"
 cp "$TEST_TMP/new.conf" "$CONF"
 sed -i "s|^plugins = ( *);|plugins = ( { name = \"recorder\"; path = \"$TDIR/recorder.so\"; file = \"$EVENTS\"; } );|" "$CONF"
 mark=$(notify_mark)

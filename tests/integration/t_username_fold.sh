@@ -65,8 +65,10 @@ assert_contains "$OUT" "u0000001: disabled"
 assert_sql "disabled|operator" "SELECT status, status_reason FROM people WHERE username = 'u0000001'"
 
 note "a store of schema 5 gets the keys of its usernames"
+# (and had no role sources nor run kinds: 007 and 008 add them)
 sql "UPDATE people SET username_key = NULL; DROP INDEX people_username_key;
-     ALTER TABLE people DROP COLUMN username_key; $UNDO_007 PRAGMA user_version = 5"
+     ALTER TABLE people DROP COLUMN username_key; ALTER TABLE people DROP COLUMN role_source;
+     $UNDO_008 PRAGMA user_version = 5"
 sync_once
 assert_sql "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "PRAGMA user_version" "every migration applied"
 assert_sql 0 "SELECT count(*) FROM people WHERE username_key IS NULL"

@@ -2,7 +2,10 @@
  * test_actions.c: the actions plugins and operators share, on a real store:
  * the account states, pending-until-active, licence pools that run dry and
  * refill, archival releasing only never-started assignments, recurring
- * training, unassign, remove, custom fields, courses; every change audited.
+ * training, unassign, remove, custom fields, courses; access that expires
+ * (when, what it releases, who is told, who may assign again), finished
+ * training archived and assigned again, roles pinned and given back; every
+ * change audited.
  */
 #include "storefix.h"
 
@@ -432,6 +435,203 @@ test_dates(void **state)
 	assert_false(act_code_ok("SEC 101"));
 }
 
+/* The status of person's assignments, oldest first, comma-separated. */
+#define statuses(fx, person) \
+	sql_rows((fx)->st, "SELECT group_concat(status) FROM (SELECT status FROM assignments " \
+		 "WHERE person_id = %lld ORDER BY id)", (person))
+
+static void
+test_assign_until(void **state)
+{
+	struct fixture *fx = *state;
+	long long ann = person_add(fx->st, "ann", "active");
+
+	course_add(fx->st, "C", -1);
+	assert_int_equal(act_assign_until(fx->a, ann, "C", NULL, "2026-05-31", 0), -EINVAL);
+	assert_string_equal(act_message(fx->a), "access cannot end on 2026-05-31: that day has passed");
+	assert_int_equal(act_assign_until(fx->a, ann, "C", NULL, "2026-06-31", 0), -EINVAL);
+	assert_int_equal(sql_int(fx->st, "SELECT count(*) FROM assignments"), 0);
+	/* the last day of access may be today */
+	assert_int_equal(act_assign_until(fx->a, ann, "C", "2026-06-20", "2026-06-01", 0), 0);
+	assert_string_equal(act_message(fx->a), "ann: C due 2026-06-20, access until 2026-06-01: enrolled");
+	assert_rows(fx->st, "enrolled|2026-06-20|2026-06-01", "SELECT status, due, expires FROM assignments");
+	assert_int_equal(act_expire(fx->a, NULL), ACT_NOCHANGE);
+	assert_rows(fx->st, "enrolled", "SELECT status FROM assignments");
+}
+
+static void
+test_expire(void **state)
+{
+	struct fixture *fx = *state;
+	long long ann = person_add(fx->st, "ann", "active");
+	long long bob = person_add(fx->st, "bob", "active");
+	long long cy = person_add(fx->st, "cy", "active");
+	long long dee = person_add(fx->st, "dee", "invited");
+	long long n = -1;
+	struct act_counts c;
+	struct act *run = NULL;
+
+	/* a sync run expires: its own handle, with the run's id */
+	sqlf(fx->st, "INSERT INTO sync_runs (id, started_at, outcome) VALUES (7, '%s', 'running')", NOW);
+	assert_int_equal(act_new(fx->st, NOW, 7, &run), 0);
+	act_set_actor(run, "sync");
+	course_add(fx->st, "LIM", 1);
+	course_add(fx->st, "FREE", -1);
+	assert_int_equal(act_assign_until(fx->a, ann, "LIM", "2026-06-10", "2026-06-30", 0), 0);
+	assert_int_equal(act_assign(fx->a, bob, "LIM", NULL, 0), 0);
+	assert_int_equal(act_assign_until(fx->a, cy, "FREE", NULL, "2026-06-30", 0), 0);
+	assert_int_equal(act_assign_until(fx->a, dee, "FREE", NULL, "2026-06-30", 0), 0);
+	assert_int_equal(act_assign_until(fx->a, bob, "FREE", NULL, "2026-06-30", 0), 0);
+	assert_string_equal(statuses(fx, dee), "pending");
+	/* cy has started; bob has completed FREE; all three ended on 2026-05-31 */
+	sqlf(fx->st, "UPDATE assignments SET status = 'in_progress', started_at = '%s' "
+	     "WHERE person_id = %lld", NOW, cy);
+	sqlf(fx->st, "UPDATE assignments SET status = 'completed', completed_at = '%s' "
+	     "WHERE person_id = %lld AND course_id = (SELECT id FROM courses WHERE code = 'FREE')",
+	     NOW, bob);
+	sqlf(fx->st, "UPDATE assignments SET expires = '2026-05-31' WHERE expires IS NOT NULL");
+	assert_int_equal(act_expire(run, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(statuses(fx, ann), "expired");
+	assert_string_equal(statuses(fx, bob), "enrolled,completed");   /* got ann's licence */
+	assert_string_equal(statuses(fx, cy), "expired");
+	assert_string_equal(statuses(fx, dee), "expired");
+	assert_rows(fx->st, "expired|" NOW, "SELECT status, ended_at FROM assignments WHERE person_id = %lld", ann);
+	/* ann's never-started licence went back and on to bob; cy keeps hers */
+	assert_rows(fx->st, "ann|LIM|" NOW "\ncy|FREE|\nbob|FREE|\nbob|LIM|",
+		    "SELECT p.username, c.code, l.released_at FROM licences l JOIN assignments a "
+		    "ON a.id = l.assignment_id JOIN people p ON p.id = a.person_id JOIN courses c "
+		    "ON c.id = a.course_id ORDER BY l.id");
+	assert_licences_counted(fx->st);
+	assert_rows(fx->st,
+		    "sync|7|ann|LIM: access ended 2026-05-31 (was enrolled): never started, released\n"
+		    "sync|7|cy|FREE: access ended 2026-05-31 (was in_progress): its record kept\n"
+		    "sync|7|dee|FREE: access ended 2026-05-31 (was pending): never started, released",
+		    "SELECT actor, run_id, subject, detail FROM audit_log WHERE action = 'expire' ORDER BY id");
+	assert_rows(fx->st, "ann|LIM|2026-06-10|access ended 2026-05-31|7\ncy|FREE||access ended "
+		    "2026-05-31|7\ndee|FREE||access ended 2026-05-31|7",
+		    "SELECT username, course, due, message, run_id FROM outbox WHERE kind = 'expired' "
+		    "ORDER BY id");
+	act_counts(run, &c);
+	assert_int_equal(c.expired, 3);
+	assert_int_equal(act_expire(run, &n), ACT_NOCHANGE);
+	assert_int_equal(n, 0);
+	act_free(run);
+}
+
+static void
+test_rules_do_not_assign_again(void **state)
+{
+	struct fixture *fx = *state;
+	long long ann = person_add(fx->st, "ann", "active");
+
+	course_add(fx->st, "C", -1);
+	act_set_actor(fx->a, "plugin:course_rules");
+	assert_int_equal(act_assign_until(fx->a, ann, "C", NULL, "2026-06-30", 0), 0);
+	/* released (unassigned): a rule assigns again */
+	assert_int_equal(act_unassign(fx->a, ann, "C", true), 0);
+	assert_int_equal(act_assign_until(fx->a, ann, "C", NULL, "2026-06-30", 0), 0);
+	assert_string_equal(statuses(fx, ann), "released,enrolled");
+	/* expired: it does not, an operator does */
+	sqlf(fx->st, "UPDATE assignments SET expires = '2026-05-01' WHERE status = 'enrolled'");
+	assert_int_equal(act_expire(fx->a, NULL), 0);
+	assert_int_equal(act_assign_until(fx->a, ann, "C", NULL, "2026-07-30", 0), ACT_NOCHANGE);
+	assert_string_equal(act_message(fx->a), "ann: access to C expired: only an operator assigns it again");
+	assert_int_equal(act_assign(fx->a, ann, "C", NULL, 0), ACT_NOCHANGE);
+	assert_string_equal(statuses(fx, ann), "released,expired");
+	act_set_actor(fx->a, "operator:root");
+	assert_int_equal(act_assign(fx->a, ann, "C", NULL, 0), 0);
+	assert_string_equal(statuses(fx, ann), "released,expired,enrolled");
+}
+
+static void
+test_set_expiry(void **state)
+{
+	struct fixture *fx = *state;
+	long long ann = person_add(fx->st, "ann", "active");
+	long long bob = person_add(fx->st, "bob", "active");
+
+	course_add(fx->st, "C", -1);
+	assert_int_equal(act_assign(fx->a, ann, "C", NULL, 0), 0);
+	assert_int_equal(act_set_expiry(fx->a, ann, "C", "2026-12-31"), 0);
+	assert_string_equal(act_message(fx->a), "ann: C: access until 2026-12-31 (was no end)");
+	assert_int_equal(act_set_expiry(fx->a, ann, "C", "2026-12-31"), ACT_NOCHANGE);
+	assert_int_equal(act_set_expiry(fx->a, ann, "C", NULL), 0);
+	assert_rows(fx->st, "operator:root|expiry|C: access until 2026-12-31 (was no end)\n"
+		    "operator:root|expiry|C: access until no end (was 2026-12-31)",
+		    "SELECT actor, action, detail FROM audit_log WHERE action = 'expiry' ORDER BY id");
+	assert_rows(fx->st, "", "SELECT expires FROM assignments");
+	assert_int_equal(act_set_expiry(fx->a, ann, "C", "2026-02-30"), -EINVAL);
+	assert_int_equal(act_set_expiry(fx->a, bob, "C", "2026-12-31"), -ENOENT);
+	assert_int_equal(act_set_expiry(fx->a, ann, "NOPE", "2026-12-31"), -ENOENT);
+	/* a day past: expired now */
+	assert_int_equal(act_set_expiry(fx->a, ann, "C", "2026-05-01"), 0);
+	assert_string_equal(act_message(fx->a), "ann: C: access until 2026-05-01 (was no end): the "
+			    "day has passed, expired");
+	assert_string_equal(statuses(fx, ann), "expired");
+	assert_int_equal(act_set_expiry(fx->a, ann, "C", "2026-12-31"), -ENOENT);
+	/* completed training keeps its access */
+	assert_int_equal(act_assign(fx->a, bob, "C", NULL, 0), 0);
+	sqlf(fx->st, "UPDATE assignments SET status = 'completed' WHERE person_id = %lld", bob);
+	assert_int_equal(act_set_expiry(fx->a, bob, "C", "2026-12-31"), -EINVAL);
+}
+
+static void
+test_archive_assignment(void **state)
+{
+	struct fixture *fx = *state;
+	long long ann = person_add(fx->st, "ann", "active");
+
+	course_add(fx->st, "C", 5);
+	assert_int_equal(act_archive_assignment(fx->a, ann, "C", false, NULL, NULL), -ENOENT);
+	assert_int_equal(act_assign(fx->a, ann, "C", "2026-06-10", 0), 0);
+	assert_int_equal(act_archive_assignment(fx->a, ann, "C", false, NULL, NULL), -EINVAL);
+	assert_string_equal(act_message(fx->a), "ann: C is enrolled: only completed training is archived");
+	sqlf(fx->st, "UPDATE assignments SET status = 'completed', completed_at = '%s'", NOW);
+	assert_int_equal(act_archive_assignment(fx->a, ann, "C", false, NULL, NULL), 0);
+	assert_string_equal(act_message(fx->a), "ann: C: completed, archived (kept in the history)");
+	assert_rows(fx->st, "archived|" NOW "|" NOW, "SELECT status, completed_at, ended_at FROM assignments");
+	assert_rows(fx->st, "active", "SELECT status FROM people");
+	assert_rows(fx->st, "assignment-archive|ann|C: completed, archived (kept in the history)",
+		    "SELECT action, subject, detail FROM audit_log WHERE action = 'assignment-archive'");
+	/* again, assigned anew in the same step */
+	assert_int_equal(act_assign(fx->a, ann, "C", NULL, 0), 0);
+	sqlf(fx->st, "UPDATE assignments SET status = 'completed' WHERE status = 'enrolled'");
+	assert_int_equal(act_archive_assignment(fx->a, ann, "C", true, "2026-09-30", "2026-12-31"), 0);
+	assert_string_equal(act_message(fx->a), "ann: C: completed, archived (kept in the history); "
+			    "assigned again: C due 2026-09-30, access until 2026-12-31: enrolled");
+	assert_rows(fx->st, "archived||\narchived||\nenrolled|2026-09-30|2026-12-31",
+		    "SELECT status, CASE WHEN status = 'enrolled' THEN due END, expires FROM assignments "
+		    "ORDER BY id");
+	assert_licences_counted(fx->st);
+}
+
+static void
+test_role_pin(void **state)
+{
+	struct fixture *fx = *state;
+	long long ann = person_add(fx->st, "ann", "active");
+
+	assert_int_equal(store_state_put(fx->st, "hierarchy", "digest\n0 0 0"), 0);
+	assert_int_equal(act_set_role(fx->a, ann, "boss"), -EINVAL);
+	assert_int_equal(act_set_role(fx->a, ann, NULL), ACT_NOCHANGE);
+	assert_int_equal(act_set_role(fx->a, ann, "admin"), 0);
+	assert_rows(fx->st, "admin|operator|" NOW, "SELECT role, role_source, updated_at FROM people");
+	assert_int_equal(act_set_role(fx->a, ann, "admin"), ACT_NOCHANGE);
+	assert_int_equal(act_set_role(fx->a, ann, "manager"), 0);
+	/* pinning leaves the hierarchy's digest: nothing it depends on changed */
+	assert_rows(fx->st, "1", "SELECT count(*) FROM state WHERE key = 'hierarchy'");
+	assert_int_equal(act_set_role(fx->a, ann, NULL), 0);
+	assert_rows(fx->st, "manager|directory", "SELECT role, role_source FROM people");
+	assert_rows(fx->st, "0", "SELECT count(*) FROM state WHERE key = 'hierarchy'");
+	assert_rows(fx->st, "operator:root|role|learner -> admin, pinned by the operator\n"
+		    "operator:root|role|admin -> manager, pinned by the operator\n"
+		    "operator:root|role|manager: back to the directory's rules from the next sync run",
+		    "SELECT actor, action, detail FROM audit_log ORDER BY id");
+	act_set_actor(fx->a, "plugin:roles");
+	assert_int_equal(act_set_role(fx->a, ann, "admin"), -EPERM);
+}
+
 int
 main(void)
 {
@@ -448,6 +648,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fields_survive_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_courses_and_settle, setup, teardown),
 		cmocka_unit_test(test_dates),
+		cmocka_unit_test_setup_teardown(test_assign_until, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_do_not_assign_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive_assignment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_role_pin, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

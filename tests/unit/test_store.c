@@ -1,10 +1,12 @@
 /*
  * test_store.c: store_open() makes a fresh file with every migration applied,
  * in WAL mode with foreign keys on; refuses a store newer than it knows; and
- * the run records behave as the safety threshold needs.
+ * the run records behave as the safety threshold needs; migrating an older
+ * store keeps its training records.
  */
 #include <errno.h>
 #include "unit.h"
+#include "schema.h"
 
 /* Only to play another process writing the file (the platform, an older
  * or newer rosterd): rosterd's own reads go through the store API. */
@@ -196,6 +198,65 @@ test_nomigrate_then_migrate_in_txn(void **state)
 	assert_int_equal(store_schema_version(fx->st), 0);
 }
 
+/* A store of schema 006 with people, assignments and licences, written as
+ * an older rosterd left it: migration 007 makes assignments and licences
+ * again and keeps every row, id, licence count and cascade. */
+static void
+test_migration_007_keeps_records(void **state)
+{
+	static const char rows[] =
+		"INSERT INTO people (id, dir_id, dn, dn_norm, username, username_key, status, "
+		" role, member_since, status_changed_at, created_at, updated_at) VALUES "
+		" (1, 'a', 'uid=a', 'uid=a', 'a', 'a', 'active', 'admin', 't', 't', 't', 't'),"
+		" (2, 'b', 'uid=b', 'uid=b', 'b', 'b', 'active', 'learner', 't', 't', 't', 't');"
+		"INSERT INTO courses (id, code, licence_limit, created_at) VALUES (1, 'C', 5, 't');"
+		"INSERT INTO assignments (id, person_id, course_id, status, source, assigned_at, due, "
+		" started_at, completed_at, progress, recur_days, ended_at) VALUES "
+		" (10, 1, 1, 'completed', 'operator:x', 't1', '2026-01-01', 's', 'c', 100, 365, NULL),"
+		" (11, 2, 1, 'enrolled', 'plugin:y', 't2', NULL, NULL, NULL, 0, NULL, NULL),"
+		" (12, 2, 1, 'released', 'plugin:y', 't0', NULL, NULL, NULL, 0, NULL, 'e');"
+		"INSERT INTO licences (id, course_id, assignment_id, granted_at, released_at) VALUES "
+		" (20, 1, 10, 'g1', NULL), (21, 1, 11, 'g2', NULL), (22, 1, 12, 'g0', 'r0');";
+	struct fixture *fx = *state;
+	char buf[512];
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON; BEGIN", NULL, NULL, NULL),
+			 SQLITE_OK);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(sqlite3_exec(db, schema_migrations[i], NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 6; COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_schema_version(fx->st), schema_count);   /* 007 and what follows */
+	assert_string_equal(text(fx->st, "SELECT group_concat(x, ';') FROM (SELECT id || ',' || "
+				 "person_id || ',' || status || ',' || source || ',' || assigned_at || ',' || "
+				 "coalesce(due, '-') || ',' || progress || ',' || coalesce(recur_days, '-') || "
+				 "',' || coalesce(ended_at, '-') || ',' || coalesce(expires, '-') AS x "
+				 "FROM assignments ORDER BY id)", buf, sizeof(buf)),
+			    "10,1,completed,operator:x,t1,2026-01-01,100,365,-,-;"
+			    "11,2,enrolled,plugin:y,t2,-,0,-,-,-;12,2,released,plugin:y,t0,-,0,-,e,-");
+	assert_string_equal(text(fx->st, "SELECT group_concat(id || ',' || assignment_id || ',' || "
+				 "coalesce(released_at, '-'), ';') FROM licences", buf, sizeof(buf)),
+			    "20,10,-;21,11,-;22,12,r0");
+	assert_int_equal(scalar(fx->st, "SELECT licences_in_use FROM courses"), 2);
+	assert_string_equal(text(fx->st, "SELECT group_concat(role_source) FROM people", buf,
+				 sizeof(buf)), "directory,directory");
+	/* the new status, and the licences' triggers and cascade on the new table */
+	assert_int_equal(store_exec(fx->st, "UPDATE assignments SET status = 'expired' WHERE id = 11; "
+				    "UPDATE licences SET released_at = 'r' WHERE id = 21"), 0);
+	assert_int_equal(scalar(fx->st, "SELECT licences_in_use FROM courses"), 1);
+	assert_int_equal(store_exec(fx->st, "DELETE FROM people WHERE id = 1"), 0);
+	assert_int_equal(scalar(fx->st, "SELECT count(*) FROM licences"), 2);
+	assert_int_equal(scalar(fx->st, "SELECT licences_in_use FROM courses"), 0);
+	assert_int_equal(store_exec(fx->st, "UPDATE assignments SET status = 'lost' WHERE id = 11"),
+			 -EIO);
+}
+
 static void
 test_runs_and_approval(void **state)
 {
@@ -348,6 +409,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nocreate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sameschema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nomigrate_then_migrate_in_txn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_007_keeps_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs_and_approval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_fails_with_reason, setup, teardown),
