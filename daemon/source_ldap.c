@@ -745,7 +745,7 @@ session_close(struct source_ldap *l)
 static int
 session_broken(struct source_ldap *l, struct dir *d, int r)
 {
-	snprintf(l->s.err, sizeof(l->s.err), "%s", r == -ENOTCONN || r < 0 ? dir_error(d) :
+	snprintf(l->s.err, sizeof(l->s.err), "%s", r < 0 ? dir_error(d) :
 		 "the persistent search ended");
 	l->live = false;
 	l->ended = -1;
