@@ -392,6 +392,7 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 		v = get(arg, (size_t)m->member_of, &n);
 		if ((r = add_dns(&m->mo, v, n, false, &m->bad_dns)) < 0)
 			return r;
+		p->member_of_read = true;
 		p->nmember_of = m->mo.n;
 		p->member_of = (const char *const *)m->mo.v;
 	}
@@ -400,11 +401,15 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 
 /* ---- groups ------------------------------------------------------------- */
 
+#define GMAP_MEMBER_ATTRS 3   /* member, uniqueMember, memberUid */
+
 struct gmap {
 	const struct conf *cf;
-	const char *names[5];
+	const char *names[3 + GMAP_MEMBER_ATTRS + 1];
 	size_t n;
-	ssize_t id, name, description, member;
+	ssize_t id, name, description;
+	ssize_t member[GMAP_MEMBER_ATTRS];   /* per ldap.groups.member_attribute */
+	size_t nmember;
 	struct strlist keep;     /* the current group's strings */
 	struct strlist members;
 	long long bad_members;
@@ -462,8 +467,9 @@ gmap_new(const struct conf *cf, struct gmap **out)
 	g->name = gattr_index(g, cf->ldap.groups.name_attr);
 	g->description = cf->ldap.groups.description_attr ?
 			 gattr_index(g, cf->ldap.groups.description_attr) : -1;
-	g->member = cf->ldap.groups.member_attribute ?
-		    gattr_index(g, cf->ldap.groups.member_attribute) : -1;
+	for (; g->nmember < cf->ldap.groups.nmember_attrs &&
+	       g->nmember < GMAP_MEMBER_ATTRS; g->nmember++)
+		g->member[g->nmember] = gattr_index(g, cf->ldap.groups.member_attrs[g->nmember]);
 	*out = g;
 	return 0;
 }
@@ -515,6 +521,28 @@ gfirst(struct gmap *g, amap_values_fn get, void *arg, ssize_t i, int *r)
 	return g->keep.v[g->keep.n - 1];
 }
 
+/* The n values v of member attribute number k into the group's members:
+ * usernames (memberUid) or normalised DNs (a uniqueMember's without its UID
+ * suffix); values that are neither are counted. 0 or -ENOMEM. */
+static int
+add_members(struct gmap *g, size_t k, const struct dir_val *v, size_t n)
+{
+	const char *attr = g->cf->ldap.groups.member_attrs[k];
+
+	if (strcasecmp(attr, "memberUid") != 0)
+		return add_dns(&g->members, v, n, strcasecmp(attr, "uniqueMember") == 0,
+			       &g->bad_members);
+	for (size_t i = 0; i < n; i++) {
+		if (!utf8_valid(v[i].data, v[i].len)) {
+			g->bad_members++;
+			continue;
+		}
+		if (strlist_add(&g->members, strndup(v[i].data, v[i].len)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int
 gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 	   struct group_rec *out, char *reason, size_t len)
@@ -557,22 +585,10 @@ gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 	out->description = gfirst(g, get, arg, g->description, &r);
 	if (r < 0)
 		return r;
-	if (g->member >= 0) {
-		v = get(arg, (size_t)g->member, &n);
-		if (cf->ldap.groups.member_style == MEMBERS_UID) {
-			for (size_t i = 0; i < n; i++) {
-				if (!utf8_valid(v[i].data, v[i].len)) {
-					g->bad_members++;
-					continue;
-				}
-				if (strlist_add(&g->members, strndup(v[i].data, v[i].len)) < 0)
-					return -ENOMEM;
-			}
-		} else if ((r = add_dns(&g->members, v, n,
-					cf->ldap.groups.member_style == MEMBERS_UNIQUE,
-					&g->bad_members)) < 0) {
+	for (size_t k = 0; k < g->nmember; k++) {
+		v = get(arg, (size_t)g->member[k], &n);
+		if ((r = add_members(g, k, v, n)) < 0)
 			return r;
-		}
 	}
 	out->nmembers = g->members.n;
 	out->members = (const char *const *)g->members.v;

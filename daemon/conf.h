@@ -39,8 +39,9 @@ enum initial_status { INITIAL_INVITED, INITIAL_ACTIVE };
 enum sync_mode { MODE_FULL, MODE_REFRESH, MODE_POLL, MODE_PERSIST };
 enum on_missing { MISSING_DISABLE, MISSING_KEEP };
 enum search_scope { SCOPE_SUB, SCOPE_ONE };
-/* How a group names its members: DNs (member), DNs with an optional
- * #'bits'B suffix (uniqueMember), or usernames (memberUid). */
+/* How a group names its members: DNs (member), DNs of which some may have an
+ * optional #'bits'B suffix (uniqueMember, alone or with member), or
+ * usernames (memberUid). */
 enum member_style { MEMBERS_DN, MEMBERS_UNIQUE, MEMBERS_UID };
 /* A person's access level on the platform, lowest first. */
 enum role { ROLE_LEARNER, ROLE_MANAGER, ROLE_ADMIN };
@@ -90,7 +91,9 @@ struct conf {
 			long long disabled_bitmask;
 		} users;
 		struct {
-			char *base, *filter, *member_attribute; /* base NULL: no group sync */
+			char *base, *filter;       /* base NULL: no group sync */
+			char **member_attrs;       /* NULL-ended; none: from memberOf */
+			size_t nmember_attrs;
 			char *name_attr, *description_attr;
 			enum search_scope scope;
 			enum member_style member_style;

@@ -87,6 +87,7 @@ enum ktype {
 	K_WORD,     /* one of words, its index stored into an enum; default words[0] */
 	K_GROUP,    /* { ... } of the keys in children */
 	K_STRINGS,  /* [ "...", ... ]: loaded by a named check */
+	K_NAMES,    /* "..." or [ "...", ... ]: loaded by a named check */
 	K_FIELDS,   /* { name = "attribute"; ... }: loaded by a named check */
 	K_LIST,     /* ( ... ): loaded by a named check */
 };
@@ -122,8 +123,6 @@ _Static_assert(sizeof(enum search_scope) == sizeof(int) &&
 	       sizeof(enum on_missing) == sizeof(int), "enums are ints");
 
 static const char *const scope_words[] = { "sub", "one", NULL };
-/* "" reads no members from the groups (memberOf gives them). */
-static const char *const member_words[] = { "member", "uniqueMember", "memberUid", "", NULL };
 /* "poll", the name of a full run before refresh came, is taken as "full". */
 static const char *const mode_words[] = { "full", "refresh", "poll", "persist", NULL };
 static const char *const status_words[] = { "invited", "active", NULL };
@@ -147,8 +146,7 @@ static const struct key groups_keys[] = {
 	{ "filter", K_STRING, AT(ldap.groups.filter), .flags = KF_FILTER,
 	  .sdef = "(objectClass=groupOfNames)" },
 	{ "scope", K_WORD, AT(ldap.groups.scope), .words = scope_words },
-	{ "member_attribute", K_STRING, AT(ldap.groups.member_attribute), .flags = KF_EMPTY_UNSET,
-	  .sdef = "member", .words = member_words },
+	{ .name = "member_attribute", .type = K_NAMES },
 	{ "name_attribute", K_STRING, AT(ldap.groups.name_attr), .sdef = "cn",
 	  .empty = "must name an attribute: every group needs a name" },
 	{ "description_attribute", K_STRING, AT(ldap.groups.description_attr),
@@ -624,6 +622,7 @@ type_word(enum ktype t)
 	case K_BOOL: return "true or false";
 	case K_GROUP: return "a group { ... }";
 	case K_STRINGS: return "an array of strings [ \"...\" ]";
+	case K_NAMES: return "a string, or an array of strings [ \"...\" ]";
 	case K_FIELDS: return "a group of name = \"attribute\" pairs";
 	case K_LIST: return "a list ( ... )";
 	}
@@ -643,6 +642,8 @@ type_ok(const config_setting_t *s, enum ktype t)
 	case K_BOOL: return st == CONFIG_TYPE_BOOL;
 	case K_GROUP: case K_FIELDS: return st == CONFIG_TYPE_GROUP;
 	case K_STRINGS: return st == CONFIG_TYPE_ARRAY || st == CONFIG_TYPE_LIST;
+	case K_NAMES: return st == CONFIG_TYPE_STRING || st == CONFIG_TYPE_ARRAY ||
+		      st == CONFIG_TYPE_LIST;
 	case K_LIST: return st == CONFIG_TYPE_LIST;
 	}
 	return false;
@@ -676,7 +677,8 @@ check_group(struct ctx *c, const config_setting_t *g, const struct key *keys)
 		}
 		if (k->type == K_GROUP) {
 			check_group(c, s, k->children);
-		} else if (k->type == K_STRINGS || k->type == K_FIELDS) {
+		} else if (k->type == K_STRINGS || k->type == K_FIELDS ||
+			   (k->type == K_NAMES && config_setting_is_aggregate(s))) {
 			int m = config_setting_length(s);
 			for (int j = 0; j < m; j++) {
 				const config_setting_t *e = config_setting_get_elem(s, (unsigned)j);
@@ -854,7 +856,7 @@ load_group(struct ctx *c, const config_setting_t *g, const char *prefix,
 			if (w >= 0)
 				put_int(cf, k, w);
 			break;
-		case K_STRINGS: case K_FIELDS: case K_LIST:
+		case K_STRINGS: case K_NAMES: case K_FIELDS: case K_LIST:
 			break;   /* the named checks load these */
 		}
 		if (r < 0)
@@ -957,16 +959,80 @@ check_disabled(struct ctx *c, const config_t *cfg, struct conf *cf)
 	return 0;
 }
 
+/* Add the member attribute name v (at setting e, an element of a list when
+ * list) to cf's list: 0 or -ENOMEM; a name that is not one of the three, or
+ * given twice, is an error. */
+static int
+member_attr_add(struct ctx *c, const config_setting_t *e, bool list, const char *v,
+		struct conf *cf)
+{
+	static const char *const names[] = { "member", "uniqueMember", "memberUid" };
+	const char *path = "ldap.groups.member_attribute";
+	size_t i;
+
+	for (i = 0; i < 3 && strcmp(v, names[i]) != 0; i++)
+		;
+	if (i == 3) {
+		ctx_error(c, e, path, "\"%s\" is not one of \"member\", \"uniqueMember\", "
+			  "\"memberUid\"%s", v, list ? "" : ", \"\"");
+		return 0;
+	}
+	for (size_t k = 0; k < cf->ldap.groups.nmember_attrs; k++)
+		if (strcmp(cf->ldap.groups.member_attrs[k], v) == 0) {
+			ctx_error(c, e, path, "\"%s\" is named twice", v);
+			return 0;
+		}
+	if ((cf->ldap.groups.member_attrs[cf->ldap.groups.nmember_attrs] = strdup(v)) == NULL)
+		return -ENOMEM;
+	cf->ldap.groups.nmember_attrs++;
+	return 0;
+}
+
+/* ldap.groups.member_attribute: one name, "" for none (memberOf gives the
+ * members), or a list of names read together (groupOfNames and
+ * groupOfUniqueNames side by side); by default "member". memberUid values
+ * are usernames, so it goes alone. */
+static int
+load_member_attrs(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	const config_setting_t *s = get(cfg, "ldap.groups.member_attribute");
+	bool list = s != NULL && config_setting_is_aggregate(s);
+	int n = list ? config_setting_length(s) : 1, r = 0;
+
+	if ((cf->ldap.groups.member_attrs = calloc((size_t)n + 1, sizeof(char *))) == NULL)
+		return -ENOMEM;
+	if (s == NULL)
+		return member_attr_add(c, NULL, false, "member", cf);
+	for (int i = 0; i < n && r == 0; i++) {
+		const config_setting_t *e = list ? config_setting_get_elem(s, (unsigned)i) : s;
+		const char *v = config_setting_get_string(e);
+
+		if (v != NULL && (list || v[0] != '\0'))
+			r = member_attr_add(c, e, list, v, cf);
+	}
+	for (size_t k = 0; r == 0 && cf->ldap.groups.nmember_attrs > 1 &&
+			   k < cf->ldap.groups.nmember_attrs; k++)
+		if (strcmp(cf->ldap.groups.member_attrs[k], "memberUid") == 0)
+			ctx_error(c, s, "ldap.groups.member_attribute", "memberUid (usernames) "
+				  "cannot be read with member or uniqueMember (DNs)");
+	return r;
+}
+
 /* How the groups name their members, from ldap.groups.member_attribute, and
  * ldap.attributes.member_of, which names groups read from ldap.groups.base. */
 static int
 check_groups(struct ctx *c, const config_t *cfg, struct conf *cf)
 {
-	const char *m = cf->ldap.groups.member_attribute;
+	int r = load_member_attrs(c, cfg, cf);
 
-	cf->ldap.groups.member_style = m == NULL ? MEMBERS_DN :
-				       strcmp(m, "uniqueMember") == 0 ? MEMBERS_UNIQUE :
-				       strcmp(m, "memberUid") == 0 ? MEMBERS_UID : MEMBERS_DN;
+	if (r < 0)
+		return r;
+	cf->ldap.groups.member_style = MEMBERS_DN;
+	for (size_t k = 0; k < cf->ldap.groups.nmember_attrs; k++)
+		if (strcmp(cf->ldap.groups.member_attrs[k], "memberUid") == 0)
+			cf->ldap.groups.member_style = MEMBERS_UID;
+		else if (strcmp(cf->ldap.groups.member_attrs[k], "uniqueMember") == 0)
+			cf->ldap.groups.member_style = MEMBERS_UNIQUE;
 	if (cf->ldap.member_of_attr != NULL && cf->ldap.groups.base == NULL)
 		ctx_error(c, get(cfg, "ldap.attributes.member_of"), "ldap.attributes.member_of",
 			  "needs ldap.groups.base: the groups it names are read from there");
@@ -1192,7 +1258,9 @@ conf_free(struct conf *cf)
 	free(cf->ldap.users.disabled_values);
 	free(cf->ldap.groups.base);
 	free(cf->ldap.groups.filter);
-	free(cf->ldap.groups.member_attribute);
+	for (size_t k = 0; k < cf->ldap.groups.nmember_attrs; k++)
+		free(cf->ldap.groups.member_attrs[k]);
+	free(cf->ldap.groups.member_attrs);
 	free(cf->ldap.groups.name_attr);
 	free(cf->ldap.groups.description_attr);
 	free(cf->ldap.member_of_attr);

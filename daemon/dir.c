@@ -74,9 +74,21 @@ struct dir {
 	bool sync;
 	bool persist;              /* refreshAndPersist */
 	bool persisting;           /* its refresh stage has ended */
+	bool sync_cookie;          /* it was asked from a cookie */
 	struct dsync ds;
 	enum dir_sync_kind item;   /* of the current entry */
 	unsigned char uuid[16];    /* its entryUUID */
+	bool unasked;              /* the current entry came with an attribute not asked for */
+	/* entries of the search read again, each by a base search (dir_reread) */
+	struct {
+		char **dns;
+		int *msgid;
+		size_t n, sent, taken;   /* base searches sent, replies taken */
+		bool active;
+		int rc;                  /* the first failure; 0 none */
+	} rr;
+	/* the server is 389 Directory Server (root DSE: vendorName "389 Project") */
+	bool ds389;
 	/* from the root DSE: the domain scope control is offered; the naming
 	 * contexts, normalised (dn.c) */
 	bool domain_scope;
@@ -460,14 +472,14 @@ fail:
 /* Active Directory's LDAP_SERVER_DOMAIN_SCOPE_OID: no continuation references. */
 #define DIR_CONTROL_DOMAIN_SCOPE "1.2.840.113556.1.4.1339"
 
-/* Read the root DSE: whether the domain scope control is offered, and the
- * naming contexts. A server that does not answer it (it may hide the root DSE
+/* Read the root DSE: whether the domain scope control is offered, the
+ * naming contexts, and whether the server is 389-DS. A server that does not answer it (it may hide the root DSE
  * from the account) gets no control, and every reference counts: the safe
  * side. Returns 0 or -ENOMEM. */
 static int
 rootdse_read(struct dir *d)
 {
-	char *attrs[] = { "supportedControl", "namingContexts", NULL };
+	char *attrs[] = { "supportedControl", "namingContexts", "vendorName", NULL };
 	struct timeval tv = { .tv_sec = d->timeout };
 	struct berval **bv;
 	LDAPMessage *res = NULL, *e;
@@ -482,6 +494,11 @@ rootdse_read(struct dir *d)
 			if (bv[i]->bv_len == strlen(DIR_CONTROL_DOMAIN_SCOPE) &&
 			    memcmp(bv[i]->bv_val, DIR_CONTROL_DOMAIN_SCOPE, bv[i]->bv_len) == 0)
 				d->domain_scope = true;
+		ldap_value_free_len(bv);
+	}
+	if ((bv = ldap_get_values_len(d->ld, e, "vendorName")) != NULL) {
+		d->ds389 = bv[0] != NULL && bv[0]->bv_len >= 11 &&
+			   memcmp(bv[0]->bv_val, "389 Project", 11) == 0;
 		ldap_value_free_len(bv);
 	}
 	if ((bv = ldap_get_values_len(d->ld, e, "namingContexts")) != NULL) {
@@ -628,6 +645,7 @@ static void
 entry_clear(struct dir *d)
 {
 	d->ranged = false;
+	d->unasked = false;
 	for (size_t i = 0; i < d->nattrs; i++) {
 		ber_memfree(d->bv[i]);
 		d->bv[i] = NULL;
@@ -643,6 +661,8 @@ entry_clear(struct dir *d)
 	}
 }
 
+static void reread_clear(struct dir *d);
+
 static void
 search_clear(struct dir *d)
 {
@@ -656,6 +676,8 @@ search_clear(struct dir *d)
 	dsync_clear(&d->ds);
 	d->sync = false;
 	d->persist = d->persisting = false;
+	d->sync_cookie = false;
+	reread_clear(d);
 	for (size_t i = 0; i < d->nattrs; i++) {
 		free(d->attrs[i]);
 		free(d->vals[i]);
@@ -795,6 +817,33 @@ result_error(int rc)
 	case LDAP_UNAVAILABLE_CRITICAL_EXTENSION: return -EOPNOTSUPP;
 	default: return -EIO;
 	}
+}
+
+/* What to do about the limit that ended a search: 389-DS counts, per
+ * search, the entries it returns (per page, for a paged search) and those it
+ * looks through, against limits that can be set on the account that binds
+ * (with their own for paged searches); "" for another error or server. */
+static const char *
+limit_hint(const struct dir *d, int err)
+{
+	if (!d->ds389)
+		return "";
+	if (err == LDAP_ADMINLIMIT_EXCEEDED)
+		return d->sync ? "; 389-DS limits what one search of this account may look "
+				 "through: raise nsLookThroughLimit and nsIDListScanLimit on the "
+				 "service account's entry (-1: no limit), see docs/directories.md" :
+				 "; 389-DS limits what one paged search of this account may look "
+				 "through: raise nsPagedLookThroughLimit and nsPagedIDListScanLimit "
+				 "on the service account's entry (-1: no limit), see "
+				 "docs/directories.md";
+	if (err == LDAP_SIZELIMIT_EXCEEDED)
+		return d->sync ? "; 389-DS limits the entries one search of this account "
+				 "returns: raise nsSizeLimit on the service account's entry (-1: no "
+				 "limit), see docs/directories.md" :
+				 "; 389-DS limits the entries a page of this account's paged search "
+				 "returns: raise nsPagedSizeLimit (or nsSizeLimit) on the service "
+				 "account's entry, or lower ldap.page_size, see docs/directories.md";
+	return "";
 }
 
 /* ---- values sent in ranges (Active Directory's range retrieval) ---------- */
@@ -1114,6 +1163,8 @@ entry_load(struct dir *d)
 		}
 		if (how != -ENOENT)
 			next = i + 1;
+		else
+			d->unasked = true;   /* the server did not keep to the list */
 		if (how == -EINVAL)
 			range_failed(d, -EPROTO, "%.*s: a range option rosterd cannot read",
 				     (int)attr.bv_len, attr.bv_val);
@@ -1177,8 +1228,9 @@ page_done(struct dir *d, LDAPMessage *msg)
 		goto out;
 	}
 	if (err != LDAP_SUCCESS) {
-		snprintf(d->err, sizeof(d->err), "search of \"%s\" ended: %s (%d)%s%s", d->base,
-			 ldap_err2string(err), err, diag && diag[0] ? ": " : "", diag ? diag : "");
+		snprintf(d->err, sizeof(d->err), "search of \"%s\" ended: %s (%d)%s%s%s", d->base,
+			 ldap_err2string(err), err, diag && diag[0] ? ": " : "", diag ? diag : "",
+			 limit_hint(d, err));
 		r = result_error(err);
 		goto out;
 	}
@@ -1301,8 +1353,8 @@ sync_done(struct dir *d, LDAPMessage *msg)
 		r = -ESTALE;
 	} else if (err != LDAP_SUCCESS) {
 		snprintf(d->err, sizeof(d->err), "content synchronisation of \"%s\" ended: %s "
-			 "(%d)%s%s", d->base, ldap_err2string(err), err, diag && diag[0] ? ": " : "",
-			 diag ? diag : "");
+			 "(%d)%s%s%s", d->base, ldap_err2string(err), err, diag && diag[0] ? ": " : "",
+			 diag ? diag : "", limit_hint(d, err));
 		r = result_error(err);
 	} else if ((r = dsync_done(ctrls, &d->ds, d->err, sizeof(d->err))) == 0 &&
 		   d->referral) {
@@ -1337,6 +1389,7 @@ sync_search(struct dir *d, const char *base, enum search_scope scope, const char
 		return r;
 	d->sync = true;
 	d->persist = persist;
+	d->sync_cookie = cookie != NULL && len > 0;
 	if ((r = dsync_request(cookie != NULL ? &bv : NULL, persist, &ctrls[0])) < 0)
 		return r;
 	/* A persistent search has no time limit of its own: it lasts. */
@@ -1384,8 +1437,20 @@ dir_sync_cookie(const struct dir *d, size_t *len)
 }
 
 bool
+dir_server_389ds(const struct dir *d)
+{
+	return d->ds389;
+}
+
+bool
 dir_sync_present_phase(const struct dir *d)
 {
+	/* 389-DS (its Content Synchronization plugin, 2.x) answers a refresh
+	 * from a cookie with the entries changed and ID sets of those deleted,
+	 * then ends it with refreshDeletes FALSE although it sent no present
+	 * phase: from that server, such a refresh names the changes only. */
+	if (d->ds389 && d->sync_cookie)
+		return false;
 	return !d->ds.refresh_deletes;
 }
 
@@ -1539,6 +1604,209 @@ out:
 	return r;
 }
 
+/* ---- entries read again ------------------------------------------------- */
+
+/* At most this many base searches of dir_reread() in flight at a time. */
+#define REREAD_WINDOW 32
+
+static void
+reread_clear(struct dir *d)
+{
+	for (size_t i = d->rr.taken; i < d->rr.sent && d->ld != NULL; i++)
+		ldap_abandon_ext(d->ld, d->rr.msgid[i], NULL, NULL);
+	for (size_t i = 0; i < d->rr.n; i++)
+		free(d->rr.dns[i]);
+	free(d->rr.dns);
+	free(d->rr.msgid);
+	memset(&d->rr, 0, sizeof(d->rr));
+}
+
+bool
+dir_entry_short(const struct dir *d)
+{
+	if (!d->unasked || d->msg == NULL)
+		return false;
+	for (size_t i = 0; i < d->nattrs; i++)
+		if (d->bv[i] == NULL)
+			return true;
+	return false;
+}
+
+int
+dir_reread(struct dir *d, const char *const *dns, size_t n)
+{
+	if ((d->active || d->ended != 1) && !(d->persisting && d->active))
+		return -EINVAL;
+	if (d->attrs == NULL)
+		return -EINVAL;
+	reread_clear(d);
+	d->rr.dns = calloc(n + 1, sizeof(*d->rr.dns));
+	d->rr.msgid = calloc(n + 1, sizeof(*d->rr.msgid));
+	if (d->rr.dns == NULL || d->rr.msgid == NULL) {
+		reread_clear(d);
+		return -ENOMEM;
+	}
+	for (; d->rr.n < n; d->rr.n++)
+		if ((d->rr.dns[d->rr.n] = strdup(dns[d->rr.n])) == NULL) {
+			reread_clear(d);
+			return -ENOMEM;
+		}
+	d->rr.active = true;
+	return 0;
+}
+
+size_t
+dir_reread_index(const struct dir *d)
+{
+	return d->rr.taken - 1;
+}
+
+/* Record the first failure of the re-reads, r, with what failed: no
+ * further one is sent. */
+static int
+reread_failed(struct dir *d, int r, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static int
+reread_failed(struct dir *d, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->rr.rc == 0) {
+		va_start(ap, fmt);
+		vsnprintf(d->err, sizeof(d->err), fmt, ap);
+		va_end(ap);
+		d->rr.rc = r;
+	}
+	return r;
+}
+
+/* Send the base searches of the entries still to read, up to the window. */
+static void
+reread_send(struct dir *d)
+{
+	struct timeval tv = { .tv_sec = d->timeout };
+	char what[300];
+	int rc;
+
+	while (d->rr.rc == 0 && d->rr.sent < d->rr.n && d->rr.sent - d->rr.taken < REREAD_WINDOW) {
+		const char *dn = d->rr.dns[d->rr.sent];
+
+		snprintf(what, sizeof(what), "reading \"%.240s\" again", dn);
+		if ((rc = stalled_refuse(d, what)) < 0) {
+			d->rr.rc = rc;
+			return;
+		}
+		rc = ldap_search_ext(d->ld, dn, LDAP_SCOPE_BASE, d->filter, d->attrs, 0, NULL, NULL,
+				     &tv, LDAP_NO_LIMIT, &d->rr.msgid[d->rr.sent]);
+		if (rc != LDAP_SUCCESS) {
+			what[0] = '\0';
+			ldap_failure(d->ld, rc, "a base search", what, sizeof(what));
+			reread_failed(d, rc == LDAP_SERVER_DOWN ? -ECONNRESET : -EIO,
+				      "reading \"%s\" again: %s", dn, what);
+			return;
+		}
+		d->rr.sent++;
+	}
+}
+
+/* The reply to the oldest base search in flight, res: 1 with its entry
+ * loaded, 0 when it has none (gone, or no longer matching the filter), or
+ * negative. */
+static int
+reread_reply(struct dir *d, const char *dn, LDAPMessage *res)
+{
+	char *diag = NULL;
+	int err = LDAP_SUCCESS, rc, r;
+
+	rc = ldap_parse_result(d->ld, res, &err, NULL, &diag, NULL, NULL, 0);
+	if (rc != LDAP_SUCCESS)
+		err = rc;
+	if (err == LDAP_NO_SUCH_OBJECT || (err == LDAP_SUCCESS &&
+					   ldap_first_entry(d->ld, res) == NULL)) {
+		r = 0;
+	} else if (err != LDAP_SUCCESS) {
+		r = reread_failed(d, result_error(err), "reading \"%s\" again: %s (%d)%s%s%s", dn,
+				  ldap_err2string(err), err, diag && diag[0] ? ": " : "",
+				  diag ? diag : "", limit_hint(d, err));
+	} else if (ldap_first_entry(d->ld, res) != res) {
+		r = reread_failed(d, -EPROTO, "reading \"%s\" again: a reply that does not "
+				  "start with the entry", dn);
+	} else {
+		d->msg = res;   /* freed with the entry */
+		res = NULL;
+		d->item = DIR_SYNC_ENTRY;
+		memset(d->uuid, 0, sizeof(d->uuid));
+		r = entry_load(d);
+		r = r < 0 ? r : 1;
+	}
+	ldap_memfree(diag);
+	ldap_msgfree(res);
+	return r;
+}
+
+/* The wait for the oldest base search in flight ended with rc, as
+ * wait_result(): record why it failed. Returns how the re-reads end. */
+static int
+reread_lost(struct dir *d, int rc)
+{
+	const char *dn = d->rr.dns[d->rr.taken];
+
+	if (rc == -2)
+		return -ECANCELED;
+	if (rc == 0) {
+		reread_failed(d, -ETIMEDOUT, "reading \"%s\" again: no reply from %s within %d s",
+			      dn, d->uri, d->timeout);
+		stall(d, d->err);
+	} else {
+		reread_failed(d, -ECONNRESET, "reading \"%s\" again: the connection to %s was "
+			      "lost", dn, d->uri);
+	}
+	return d->rr.rc;
+}
+
+/* The re-reads end with r: the search ends with them, unless it is a
+ * persistent one in its persist stage, which goes on (0: all were read). */
+static int
+reread_end(struct dir *d, int r)
+{
+	if (d->persisting && d->active)
+		return r;
+	return search_end(d, r);
+}
+
+/* The next entry read again: 1 with *dn set; 0 when all were read; the
+ * first failure once the replies in flight are taken; -ECANCELED, -ENOMEM. */
+static int
+reread_next(struct dir *d, const char **dn)
+{
+	LDAPMessage *res = NULL;
+	int rc, r;
+
+	for (;;) {
+		reread_send(d);
+		if (d->rr.taken == d->rr.sent) {
+			r = d->rr.rc;
+			reread_clear(d);
+			return reread_end(d, r);
+		}
+		rc = wait_result(d, d->rr.msgid[d->rr.taken], LDAP_MSG_ALL, &res);
+		if (rc <= 0) {
+			r = reread_lost(d, rc);
+			reread_clear(d);   /* abandons those in flight */
+			return reread_end(d, r);
+		}
+		r = reread_reply(d, d->rr.dns[d->rr.taken++], res);
+		if (r == 1)
+			*dn = d->dn;
+		if (r == 1 || r == -ECANCELED || r == -ENOMEM) {
+			if (r < 0)
+				reread_clear(d);
+			return r == 1 ? r : reread_end(d, r);
+		}
+		if (r < 0 && d->rr.rc == 0)
+			d->rr.rc = r;   /* the entry could not be decoded: d->err says */
+	}
+}
+
 /* dir_next(), or with poll dir_sync_poll(): in a persistent search's
  * persist stage, -EAGAIN at once when no message is there. */
 static int
@@ -1548,6 +1816,8 @@ next_item(struct dir *d, const char **dn, bool poll)
 	int rc, r;
 
 	entry_clear(d);
+	if (d->rr.active)
+		return reread_next(d, dn);
 	for (;;) {
 		if (d->sync && sync_idset_item(d, dn))
 			return 1;

@@ -101,7 +101,9 @@ int dir_range_parse(const char *desc, size_t len, const char *name, struct dir_r
  * After the end, dir_sync_cookie() is the cookie to keep and
  * dir_sync_present_phase() says what the unmentioned entries are: with a
  * present phase, gone (every entry still there was presented or sent);
- * without one, unchanged (the deletions were sent). */
+ * without one, unchanged (the deletions were sent). 389-DS names entries by
+ * their nsUniqueId (its 16 bytes), not by entryUUID; it never sends a
+ * present phase after a cookie, whatever its Sync Done says. */
 enum dir_sync_kind { DIR_SYNC_ENTRY, DIR_SYNC_PRESENT, DIR_SYNC_DELETE };
 int dir_sync_search(struct dir *d, const char *base, enum search_scope scope,
 		    const char *filter, const char *const *attrs, const void *cookie,
@@ -132,6 +134,28 @@ int dir_fd(const struct dir *d);
  * (ldap.timeout at most) while a search may be in progress. 0, or negative
  * as dir_next() (-ETIMEDOUT, -ECONNRESET); dir_error says why. */
 int dir_ping(struct dir *d);
+/* Whether the current entry came with attributes the search did not ask for
+ * and without some it asked for: the server ignored the attribute list (as
+ * 389-DS does with the entries of a refresh from a cookie: every user
+ * attribute, no operational one), so an attribute absent is not known to be
+ * cleared. */
+bool dir_entry_short(const struct dir *d);
+/* After a search that ended in success (dir_next() returned 0): read the n
+ * entries of dns again, each by a base search with the search's filter and
+ * attributes, several in flight at a time on the connection. dir_next() then
+ * hands them out, in the order of dns, and dir_reread_index() says which of
+ * dns the current one is; an entry gone or no longer matching the filter is
+ * left out. dir_next() ends with 0, or with the first failure once the
+ * replies in flight are taken (no further search is sent after it). What
+ * the search itself gave (its cookie, its present phase) stays. Also in the
+ * persist stage of a persistent search, which goes on after the re-reads:
+ * dir_sync_poll() hands them out first, then ends them with 0 (the search
+ * not ended). 0, -EINVAL (no search ended in success, none persisting),
+ * -ENOMEM. */
+int dir_reread(struct dir *d, const char *const *dns, size_t n);
+size_t dir_reread_index(const struct dir *d);
+/* Whether the server is 389 Directory Server (its root DSE's vendorName). */
+bool dir_server_389ds(const struct dir *d);
 /* Whether the server's root DSE lists the content synchronisation control
  * in supportedControl: 1, 0, or negative when it cannot be read (dir_error
  * says why). */

@@ -349,6 +349,66 @@ sync_group_rows(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	return r < 0 ? (int)r : 0;
 }
 
+/* Drop the memberOf rows of temp.resolved that nesting explains: the
+ * person is also in a group below that one (through nesting, not in a cycle
+ * with it). 389-DS lists the groups a person reaches through nested groups
+ * too: in eng, itself a member of all, the person has memberOf eng and all,
+ * and only eng is direct (all comes through eng, by the closure). Nothing
+ * to do when no group is a member of another. */
+static int
+member_of_nested(struct recon *rc)
+{
+	long long n = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.resolved "
+				  "WHERE member_group_id IS NOT NULL)");
+
+	if (n <= 0)
+		return n < 0 ? -EIO : 0;
+	if (recon_sql(rc, "DELETE FROM temp.nest", NULL) < 0 ||
+	    recon_sql(rc, "INSERT INTO temp.nest SELECT DISTINCT group_id, member_group_id "
+		      "FROM temp.resolved WHERE member_group_id IS NOT NULL", NULL) < 0 ||
+	    recon_sql(rc, "WITH RECURSIVE c(anc, des) AS (SELECT anc, des FROM temp.nest "
+		      " UNION SELECT c.anc, n.des FROM c JOIN temp.nest n ON n.anc = c.des) "
+		      "INSERT OR IGNORE INTO temp.nest SELECT anc, des FROM c", NULL) < 0 ||
+	    store_exec(recon_store(rc), schema_recon_resolved_index) < 0)
+		return -EIO;
+	/* SQLite: rowid */
+	return recon_sql(rc,
+		"DELETE FROM temp.resolved WHERE rowid IN (SELECT r.rowid FROM temp.resolved r "
+		"JOIN temp.resolved o ON o.person_id = r.person_id AND o.group_id <> r.group_id "
+		"JOIN temp.nest n ON n.anc = r.group_id AND n.des = o.group_id "
+		"WHERE r.from_member_of = 1 AND NOT EXISTS (SELECT 1 FROM temp.nest b "
+		" WHERE b.anc = o.group_id AND b.des = r.group_id))", NULL) < 0 ? -EIO : 0;
+}
+
+/* The memberships read from the people (memberOf) into temp.resolved. With
+ * no member values read from the groups (ldap.groups.member_attribute ""),
+ * a present person whose memberOf this run did not read (a refresh named
+ * them unchanged, or not at all; their entry was rejected) keeps the direct
+ * edges they have: their memberOf is as it was, as the server changes it
+ * with the person's entry (the refresh sources read in full where they
+ * cannot count on that). With member values, those of the groups decide
+ * for them. Then the values nesting explains go. */
+static int
+resolve_member_of(struct recon *rc, const struct recon_opts *o)
+{
+	if (recon_sql(rc,
+		"INSERT INTO temp.resolved SELECT g.id, p.id, NULL, 1 "
+		"FROM temp.stage_member_of m JOIN people p ON p.dir_id = m.dir_id "
+		"JOIN groups g ON g.dn_norm = m.group_dn AND g.present = 1", NULL) < 0)
+		return -EIO;
+	if (o->cf->ldap.groups.nmember_attrs == 0 &&
+	    (store_exec(recon_store(rc), schema_recon_member_of_index) < 0 ||
+	     recon_sql(rc,
+		"INSERT INTO temp.resolved SELECT gm.group_id, gm.person_id, NULL, 1 "
+		"FROM group_members gm JOIN people p ON p.id = gm.person_id "
+		" AND p.missing_since IS NULL "
+		"JOIN groups g ON g.id = gm.group_id AND g.present = 1 "
+		"WHERE NOT EXISTS (SELECT 1 FROM temp.stage_member_of m "
+		" WHERE m.dir_id = p.dir_id)", NULL) < 0))
+		return -EIO;
+	return member_of_nested(rc);
+}
+
 /* What each member value of the staged groups resolves to: a present
  * person, a present group (nesting), or nothing (ignored and counted). */
 static int
@@ -369,27 +429,23 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 	/* SQLite: INDEXED BY (both) */
 	if (cf->ldap.groups.member_style == MEMBERS_UID)
 		r = recon_sql(rc,
-			"INSERT INTO temp.resolved SELECT g.id, p.id, NULL "
-			"FROM temp.stage_members v INDEXED BY stage_members_value "
+			"INSERT INTO temp.resolved (group_id, person_id, member_group_id) "
+			"SELECT g.id, p.id, NULL FROM temp.stage_members v INDEXED BY stage_members_value "
 			"JOIN groups g ON g.dir_id = v.group_dir_id "
 			"LEFT JOIN people p ON p.username = v.value AND p.missing_since IS NULL "
 			"ORDER BY v.value", NULL);
 	else
 		r = recon_sql(rc,
-			"INSERT INTO temp.resolved SELECT g.id, p.id, g2.id "
-			"FROM temp.stage_members v INDEXED BY stage_members_value "
+			"INSERT INTO temp.resolved (group_id, person_id, member_group_id) "
+			"SELECT g.id, p.id, g2.id FROM temp.stage_members v INDEXED BY stage_members_value "
 			"JOIN groups g ON g.dir_id = v.group_dir_id "
 			"LEFT JOIN people p ON p.dn_norm = v.value AND p.missing_since IS NULL "
 			"LEFT JOIN groups g2 ON p.id IS NULL AND g2.dn_norm = v.value "
 			" AND g2.present = 1 AND g2.id <> g.id ORDER BY v.value", NULL);
 	if (r < 0)
 		return (int)r;
-	if (cf->ldap.member_of_attr != NULL &&
-	    recon_sql(rc,
-		"INSERT INTO temp.resolved SELECT g.id, p.id, NULL "
-		"FROM temp.stage_member_of m JOIN people p ON p.dir_id = m.dir_id "
-		"JOIN groups g ON g.dn_norm = m.group_dn AND g.present = 1", NULL) < 0)
-		return -EIO;
+	if (cf->ldap.member_of_attr != NULL && (r = resolve_member_of(rc, o)) < 0)
+		return (int)r;
 	/* Values naming nobody synced; memberOf values naming a group outside the
 	 * synced groups are counted apart, as they have no group row. */
 	c->members_ignored = recon_count(rc,
@@ -401,8 +457,9 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		return -EIO;
 	if (cf->ldap.member_of_attr != NULL) {
 		long long outside = recon_count(rc,
-			"SELECT count(*) FROM temp.stage_member_of m WHERE NOT EXISTS "
-			"(SELECT 1 FROM groups g WHERE g.dn_norm = m.group_dn AND g.present = 1)");
+			"SELECT count(*) FROM temp.stage_member_of m WHERE m.group_dn <> '' AND "
+			"NOT EXISTS (SELECT 1 FROM groups g WHERE g.dn_norm = m.group_dn "
+			"AND g.present = 1)");
 		if (outside < 0)
 			return -EIO;
 		c->members_ignored += outside;

@@ -36,6 +36,7 @@ struct person_rec {
 	size_t ncustom;
 	const char *const *custom_name;
 	const char *const *custom_value;
+	bool member_of_read;            /* memberOf was asked for (even if none) */
 	size_t nmember_of;
 	const char *const *member_of;   /* normalised DNs of the person's groups */
 };

@@ -47,8 +47,11 @@
  *                    by recon_plan (counted), recon_apply (run_rejects) and
  *                    recon_rejects_foreach().
  *   stage_member_of  dir_id, group_dn: the memberOf values (normalised DNs)
- *                    of every person read, staged or skipped. Read by the
- *                    hierarchy (resolve_members).
+ *                    of every person read, staged or skipped; a person read
+ *                    with none has a row with group_dn "" (so that whom it
+ *                    read is known). Read by the hierarchy (resolve_members),
+ *                    by person through its index stage_member_of_id
+ *                    (schema_recon_member_of_index).
  *   stage_groups     a group read: seq, dir_id (unique), dn, dn_norm, name,
  *                    description (NULL: none), partial (1: the server sent
  *                    only part of its members: nobody leaves it). Read by
@@ -110,6 +113,15 @@
  *   resolved         group_id, person_id, member_group_id: what each member
  *                    and memberOf value names (a present person, a present
  *                    group; both NULL: nothing, counted as ignored).
+ *                    from_member_of: 1 for a memberOf value (or, with
+ *                    memberOf alone, a direct edge kept for a person whose
+ *                    memberOf the run did not read), which nesting may
+ *                    explain.
+ *                    Indexed person by person when nesting is to be looked
+ *                    at (schema_recon_resolved_index).
+ *   nest             anc, des: group des is below group anc through one
+ *                    nesting or more (both the same: a cycle), from the
+ *                    member values resolved.
  *   want_edges       group_id, person_id or member_group_id: the direct
  *                    edges wanted (group_members), indexed once filled
  *                    (schema_recon_edges_index).

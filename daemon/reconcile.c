@@ -732,12 +732,18 @@ person_hash(const struct person_rec *p)
 	return (int64_t)h;
 }
 
-/* The person's memberOf values, read whether or not the person is staged. */
+/* The person's memberOf values, read whether or not the person is staged;
+ * none: a row with "" that says they were read. */
 static int
 stage_member_of(struct recon *rc, const struct person_rec *p)
 {
 	int r;
 
+	if (p->member_of_read && p->nmember_of == 0) {
+		stmt_bind_text(rc->ins_member_of, 1, p->dir_id);
+		stmt_bind_text(rc->ins_member_of, 2, "");
+		return stage_step(rc->ins_member_of);
+	}
 	for (size_t k = 0; k < p->nmember_of; k++) {
 		rc->gdigest = hash_str(hash_str(rc->gdigest, p->dir_id), p->member_of[k]);
 		stmt_bind_text(rc->ins_member_of, 1, p->dir_id);

@@ -73,7 +73,8 @@ mapped_list(const struct conf *cf, struct mapped *m)
 	mapped_add(m, cf->ldap.member_of_attr, "ldap.attributes.member_of");
 	mapped_add(m, cf->ldap.users.disabled_attribute, "ldap.users.disabled_attribute");
 	if (cf->ldap.groups.base != NULL) {
-		mapped_add(m, cf->ldap.groups.member_attribute, "ldap.groups.member_attribute");
+		for (size_t k = 0; k < cf->ldap.groups.nmember_attrs; k++)
+			mapped_add(m, cf->ldap.groups.member_attrs[k], "ldap.groups.member_attribute");
 		mapped_add(m, cf->ldap.groups.name_attr, "ldap.groups.name_attribute");
 		mapped_add(m, cf->ldap.groups.description_attr,
 			   "ldap.groups.description_attribute");

@@ -17,6 +17,8 @@ extern const int schema_count;
  * what each table holds). */
 extern const char schema_recon_tables[];        /* every table, made anew */
 extern const char schema_recon_members_index[]; /* stage_members by value */
+extern const char schema_recon_member_of_index[]; /* stage_member_of by person */
+extern const char schema_recon_resolved_index[]; /* resolved person by person */
 extern const char schema_recon_edges_index[];   /* want_edges */
 extern const char schema_recon_eff_index[];     /* want_eff person by person */
 /* The condition of the partial index people_attention (schema/004_resync.sql):

@@ -408,9 +408,9 @@ persisting(const struct conf *cf)
 	if (source_persist_possible(cf))
 		return true;
 	if (!told)
-		log_warn("sync.mode \"persist\" needs ldap.attributes.id = \"entryUUID\" and "
-			 "memberships read from the groups: the service makes refresh runs every "
-			 "sync.interval seconds instead (Active Directory: by uSNChanged)");
+		log_warn("sync.mode \"persist\": Active Directory (ldap.attributes.id = "
+			 "\"objectGUID\") has no persistent search; the service makes refresh runs "
+			 "(by uSNChanged) every sync.interval seconds instead");
 	told = true;
 	return false;
 }

@@ -172,9 +172,11 @@ enum persist_state {
 	PERSIST_UNSUPPORTED,   /* the last start found no content synchronisation */
 };
 enum persist_state source_persist_state(const struct source *s);
-/* Whether cf's directory can be followed so: entries named by entryUUID (not
- * Active Directory's objectGUID, which source_refresh_new reads by
- * uSNChanged), memberships read from the groups. Pure. */
+/* Whether cf's directory may be followed so: not Active Directory (entries
+ * named by objectGUID), which has no persistent search and which
+ * source_refresh_new reads by uSNChanged. A directory that turns out to
+ * offer no content synchronisation is read in full (PERSIST_UNSUPPORTED).
+ * Pure. */
 bool source_persist_possible(const struct conf *cf);
 /* Without waiting: 1 when a change waits for a batch, 0 when none, or
  * negative when the session broke (err says why; it is then closed). */

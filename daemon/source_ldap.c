@@ -24,6 +24,16 @@
  * sent, which is a full read. A cookie is kept only by a run whose reads
  * were both whole and that committed. A server without the sync control is
  * read by the paged search, which keeps no state.
+ *
+ * Entries come whole. A server may send the entries of a refresh from a
+ * cookie without the attributes asked for (389-DS sends every user attribute
+ * and no operational one: no nsUniqueId, no nsAccountLock); such an entry is
+ * kept aside and, once the refresh has ended, read again by a base search
+ * (dir_reread: several in flight), so that an attribute the server left out
+ * is never taken for one cleared. Entries are named by the 16 bytes of
+ * entryUUID (OpenLDAP) or of nsUniqueId (389-DS), written as the id
+ * attribute writes them; an entry whose id is not the one the server names
+ * it by ends the read, not whole.
  */
 #include "attrmap.h"
 #include "dir.h"
@@ -31,6 +41,7 @@
 #include "util.h"
 #include "source_ldap.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -67,10 +78,17 @@ struct source_ldap {
 	char id[37];             /* the dir_id of an unchanged or gone entry */
 	/* The entryUUIDs of the people a refresh from a cookie sent changed,
 	 * sorted before the groups' refresh: a server that keeps a session log
-	 * (slapd) names them gone to the groups' refresh as well. */
+	 * (slapd) names them gone to the groups' refresh as well. (Deletions
+	 * are not kept: slapd, and 389-DS, send every deletion to every
+	 * refresh, that of a group to the people's refresh too.) */
 	unsigned char (*sent)[16];
 	size_t nsent, sent_cap;
 	char *state;             /* what state() hands out */
+	bool unique_id;          /* ids are nsUniqueId's 8-8-8-8 (389-DS) */
+	/* The entries the read in progress sent without every attribute asked
+	 * for, read again when it has ended (rereading). */
+	struct { char **dns; unsigned char (*uuid)[16]; size_t n, cap; } pend;
+	bool rereading;
 
 	/* source_persist_new only: a session (two persistent searches, each on
 	 * its own connection) outlives the run that starts it; each later run
@@ -90,6 +108,8 @@ struct source_ldap {
 	double first_at;         /* when the batch's first item came */
 	struct idset { unsigned char (*id)[16]; size_t n, cap; } ids;  /* the batch's */
 };
+
+static void pending_clear(struct source_ldap *l);
 
 static const struct dir_val *
 entry_values(void *arg, size_t i, size_t *n)
@@ -164,6 +184,8 @@ ldap_read(struct source *s, enum source_read what)
 	l->what = what;
 	l->ended = 0;
 	l->whole = true;
+	l->rereading = false;
+	pending_clear(l);
 	if ((r = maps_new(l, what)) < 0)
 		return r;
 	if (l->persist)
@@ -307,6 +329,9 @@ ldap_free(struct source *s)
 	free(l->sent);
 	free(l->state);
 	free(l->ids.id);
+	pending_clear(l);
+	free(l->pend.dns);
+	free(l->pend.uuid);
 	free(s);
 }
 
@@ -463,15 +488,21 @@ refresh_begin(struct source_ldap *l, const char *kept)
 	const char *why = NULL;
 	int r;
 
-	if (strcasecmp(l->cf->ldap.id_attr, "entryUUID") != 0)
+	l->unique_id = strcasecmp(l->cf->ldap.id_attr, "nsUniqueId") == 0;
+	if (!l->unique_id && strcasecmp(l->cf->ldap.id_attr, "entryUUID") != 0)
 		why = "sync.mode \"refresh\" and \"persist\" need ldap.attributes.id = "
-		      "\"entryUUID\", by which the server names entries";
-	else if (l->cf->ldap.member_of_attr != NULL)
-		why = "sync.mode \"refresh\" and \"persist\" do not yet read memberships from the "
-		      "people (ldap.attributes.member_of)";
+		      "\"entryUUID\" (\"nsUniqueId\" on 389-DS), by which the server names "
+		      "entries";
+	else if (l->cf->ldap.member_of_attr != NULL && l->cf->ldap.groups.nmember_attrs == 0 &&
+		 !dir_server_389ds(l->dir))
+		why = "sync.mode \"refresh\" and \"persist\" with memberships from memberOf "
+		      "alone need a server that sends a person whose memberOf changed (389-DS "
+		      "does; OpenLDAP's memberof overlay does not): set "
+		      "ldap.groups.member_attribute too";
 	else if ((r = dir_has_sync(l->dir)) <= 0)
 		why = r < 0 ? dir_error(l->dir) : "the server does not offer content "
-		      "synchronisation (RFC 4533: no syncprov, or not to this account)";
+		      "synchronisation (RFC 4533: no syncprov, no 389-DS Content Synchronization "
+		      "plugin, or not to this account)";
 	if (why != NULL) {
 		refresh_off(l, why);
 		return 0;
@@ -533,9 +564,12 @@ refresh_read(struct source_ldap *l, enum source_read what)
 		return 0;
 	}
 	/* The members of every group are matched against the people again
-	 * when a person changed in a way they are matched by (the run says). */
-	l->groups_full = (l->people_changes > 0 && !l->s.members_same) || l->people_full ||
-			 l->kept_groups.data == NULL;
+	 * when a person changed in a way they are matched by (the run says),
+	 * or in any way when memberships are read from the people (memberOf):
+	 * a changed memberOf is applied only when the groups are worked out. */
+	l->groups_full = (l->people_changes > 0 &&
+			  (!l->s.members_same || l->cf->ldap.member_of_attr != NULL)) ||
+			 l->people_full || l->kept_groups.data == NULL;
 	l->probing = !l->groups_full;
 	if (l->probing && l->nsent > 0)
 		qsort(l->sent, l->nsent, sizeof(*l->sent), uuid_cmp);
@@ -543,8 +577,101 @@ refresh_read(struct source_ldap *l, enum source_read what)
 	return 0;
 }
 
+/* The text of the directory id the server named u by: entryUUID's 8-4-4-4-12
+ * hex groups, or nsUniqueId's 8-8-8-8. */
+static void
+uuid_text(const struct source_ldap *l, const unsigned char u[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t at = 0;
+
+	for (int i = 0; i < 16; i++) {
+		if (l->unique_id ? i == 4 || i == 8 || i == 12 : i == 4 || i == 6 || i == 8 || i == 10)
+			out[at++] = '-';
+		out[at++] = hex[u[i] >> 4];
+		out[at++] = hex[u[i] & 15];
+	}
+	out[at] = '\0';
+}
+
+/* Whether the id text id holds the 16 bytes u (hex, any case, dashes
+ * anywhere). */
+static bool
+uuid_is(const char *id, const unsigned char u[16])
+{
+	char want[37];
+	size_t k = 0;
+
+	for (int i = 0; i < 16; i++)
+		snprintf(want + 2 * i, 3, "%02x", u[i]);
+	for (; *id != '\0'; id++) {
+		if (*id == '-')
+			continue;
+		if (k == 32 || tolower((unsigned char)*id) != want[k])
+			return false;
+		k++;
+	}
+	return k == 32;
+}
+
+/* Map an entry the synchronisation named u: 1, or 0 with the read ended
+ * (not whole) when the entry's id is not the one the server names it by,
+ * or -ENOMEM. */
+static int
+sync_entry(struct source_ldap *l, const char *dn, const unsigned char u[16],
+	   struct source_entry *e)
+{
+	const char *id;
+	char named[37];
+	int r;
+
+	if ((r = map_entry(l, dn, e)) < 0)
+		return r;
+	id = l->what == SOURCE_PEOPLE ? e->person.dir_id : e->group.dir_id;
+	if (id == NULL || uuid_is(id, u))
+		return 1;
+	uuid_text(l, u, named);
+	snprintf(l->s.err, sizeof(l->s.err), "content synchronisation names \"%s\" %s, but its "
+		 "%s is %s: ldap.attributes.id must be the attribute the server names entries "
+		 "by (entryUUID; nsUniqueId on 389-DS)", dn, named, l->cf->ldap.id_attr, id);
+	l->ended = -1;
+	return 0;
+}
+
+/* Keep the entry dn, named u, to read again when the read has ended: 0 or
+ * -ENOMEM. */
+static int
+pending_add(struct source_ldap *l, const char *dn, const unsigned char u[16])
+{
+	if (l->pend.n == l->pend.cap) {
+		size_t cap = l->pend.cap ? 2 * l->pend.cap : 64;
+		char **d = realloc(l->pend.dns, cap * sizeof(*d));
+		unsigned char (*v)[16];
+
+		if (d == NULL)
+			return -ENOMEM;
+		l->pend.dns = d;
+		if ((v = realloc(l->pend.uuid, cap * sizeof(*v))) == NULL)
+			return -ENOMEM;
+		l->pend.uuid = v;
+		l->pend.cap = cap;
+	}
+	if ((l->pend.dns[l->pend.n] = strdup(dn)) == NULL)
+		return -ENOMEM;
+	memcpy(l->pend.uuid[l->pend.n++], u, 16);
+	return 0;
+}
+
+static void
+pending_clear(struct source_ldap *l)
+{
+	for (size_t i = 0; i < l->pend.n; i++)
+		free(l->pend.dns[i]);
+	l->pend.n = 0;
+}
+
 /* An item of a content synchronisation as an entry: 1, 2 (taken, none to
- * hand out: go on), or -ENOMEM. */
+ * hand out: go on), 0 (the read ended, not whole), or -ENOMEM. */
 static int
 sync_item(struct source_ldap *l, const char *dn, struct source_entry *e)
 {
@@ -553,6 +680,8 @@ sync_item(struct source_ldap *l, const char *dn, struct source_entry *e)
 	bool people = l->what == SOURCE_PEOPLE;
 	int r;
 
+	if (l->rereading)   /* an entry read again, named as when it was sent */
+		return sync_entry(l, dn, l->pend.uuid[dir_reread_index(l->dir)], e);
 	l->handed++;
 	if (l->probing) {   /* the groups' refresh says only whether one changed */
 		l->changed |= probe_changed(l, k, u);
@@ -564,12 +693,15 @@ sync_item(struct source_ldap *l, const char *dn, struct source_entry *e)
 		snprintf(l->s.err, sizeof(l->s.err), "no memory");
 		return r;
 	}
+	if (k == DIR_SYNC_ENTRY && dir_entry_short(l->dir)) {
+		if ((r = pending_add(l, dn, u)) < 0)
+			snprintf(l->s.err, sizeof(l->s.err), "no memory");
+		return r < 0 ? r : 2;
+	}
 	if (k == DIR_SYNC_ENTRY)
-		return (r = map_entry(l, dn, e)) < 0 ? r : 1;
+		return sync_entry(l, dn, u, e);
 	memset(e, 0, sizeof(*e));
-	snprintf(l->id, sizeof(l->id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
-		 u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	uuid_text(l, u, l->id);
 	e->kind = k == DIR_SYNC_PRESENT ? SOURCE_UNCHANGED : SOURCE_GONE;
 	e->dn = dn;
 	e->person.dir_id = e->group.dir_id = l->id;
@@ -582,6 +714,19 @@ static int
 sync_ended(struct source_ldap *l, int r)
 {
 	bool people = l->what == SOURCE_PEOPLE;
+
+	if (l->rereading) {
+		l->rereading = false;
+		pending_clear(l);
+	} else if (r == 0 && l->pend.n > 0) {
+		/* Sent without every attribute asked for: read them again. */
+		if ((r = dir_reread(l->dir, (const char *const *)l->pend.dns, l->pend.n)) < 0) {
+			snprintf(l->s.err, sizeof(l->s.err), "no memory");
+			return r;
+		}
+		l->rereading = true;
+		return 2;
+	}
 
 	if (r == -EOPNOTSUPP && l->handed == 0) {
 		/* The rootDSE named the control, the database refuses it. */
@@ -764,9 +909,10 @@ session_begin(struct source_ldap *l, const char *kept)
 	l->refresh = true;
 	l->unsupported = l->stale = false;
 	l->people_ok = l->groups_ok = l->people_full = l->groups_full = false;
-	l->probing = l->changed = false;
+	l->probing = l->changed = l->rereading = false;
 	l->people_changes = 0;
 	l->nsent = 0;
+	pending_clear(l);
 	cookie_free(&l->new_people);
 	cookie_free(&l->new_groups);
 	cookie_free(&l->kept_people);
@@ -800,6 +946,8 @@ persist_begin(struct source *s, const char *kept)
 	l->people_full = l->groups_full = l->probing = l->changed = false;
 	l->people_changes = 0;
 	l->nsent = 0;
+	l->rereading = false;
+	pending_clear(l);
 	ids_clear(&l->ids);
 	s->uri = dir_uri(l->pdir);
 	session_interrupt(l, true);
@@ -817,8 +965,8 @@ batch_read(struct source_ldap *l, enum source_read what)
 	l->batch = true;
 	if (what == SOURCE_PEOPLE)
 		return 0;
-	if (l->people_changes > 0 && !l->s.members_same) {
-		l->batch = l->gheld = false;   /* all the groups again */
+	if (l->people_changes > 0 && (!l->s.members_same || l->cf->ldap.member_of_attr != NULL)) {
+		l->batch = l->gheld = false;   /* all the groups again, as a refresh does */
 		l->groups_full = true;
 		search_start(l, what, true, NULL);
 		return 0;
@@ -844,46 +992,86 @@ batch_end(struct source_ldap *l, struct cookie *c, bool take)
 	return take ? cookie_take(l, c) : 0;
 }
 
-/* The next change of a batch's people. */
+/* The next item of a batch's people: held over, polled, or read again. 1,
+ * -EAGAIN (the batch closes: nothing waits, or batch_ms, batch_max), 0 (the
+ * entries read again have all come), or as dir_sync_poll(). */
+static int
+batch_poll(struct source_ldap *l, const char **dn)
+{
+	const struct conf *cf = l->cf;
+
+	if (l->rereading)
+		return dir_sync_poll(l->dir, dn);
+	if (l->held) {
+		l->held = false;
+		*dn = l->held_dn;
+		return 1;
+	}
+	if (source_batch_closes(l->handed, 1000.0 * (time_mono() - l->first_at),
+				cf->sync.batch_ms, cf->sync.batch_max))
+		return -EAGAIN;
+	return dir_sync_poll(l->dir, dn);
+}
+
+/* Read again the entries of the batch kept aside: 0 or -ENOMEM. */
+static int
+batch_reread(struct source_ldap *l)
+{
+	int r = dir_reread(l->dir, (const char *const *)l->pend.dns, l->pend.n);
+
+	if (r < 0) {
+		snprintf(l->s.err, sizeof(l->s.err), "no memory");
+		return r;
+	}
+	l->rereading = true;
+	return 0;
+}
+
+/* The next change of a batch's people. An entry the server sent without
+ * every attribute asked for (389-DS; sync_item keeps it aside) is read
+ * again at once, and the batch ends with it. */
 static int
 batch_person(struct source_ldap *l, struct source_entry *e)
 {
-	const struct conf *cf = l->cf;
 	unsigned char u[16];
 	const char *dn;
 	int r;
 
-	if (l->held) {
-		l->held = false;
-		dn = l->held_dn;
-		r = 1;
-	} else if (source_batch_closes(l->handed, 1000.0 * (time_mono() - l->first_at),
-				       cf->sync.batch_ms, cf->sync.batch_max)) {
-		r = -EAGAIN;
-	} else {
-		r = dir_sync_poll(l->dir, &dn);
+	for (;;) {
+		r = batch_poll(l, &dn);
+		if (r == 0 && l->rereading) {
+			l->rereading = false;
+			pending_clear(l);
+			return batch_end(l, &l->new_people, true);
+		}
+		if (r == -EAGAIN)
+			return batch_end(l, &l->new_people, true);
+		if (r == -ENOMEM || r == -ECANCELED)
+			return r;
+		if (r <= 0) {
+			session_broken(l, l->dir, r);
+			return 0;
+		}
+		if (!l->rereading) {
+			dir_sync_item(l->dir, u);
+			if ((r = ids_add(&l->ids, u)) < 0)
+				return r;
+			if (r == 1) {   /* named already: it starts the next batch */
+				l->held = true;
+				l->held_dn = dn;
+				return batch_end(l, NULL, false);
+			}
+			if (l->handed == 0 && l->first_at == 0)
+				l->first_at = time_mono();
+		}
+		if ((r = sync_item(l, dn, e)) == 2 && (r = batch_reread(l)) == 0)
+			continue;       /* kept aside: read again now */
+		if (r <= 0)
+			return r;       /* 0: the read ends, not whole */
+		if (!l->rereading && (r = cookie_take(l, &l->new_people)) < 0)
+			return r;
+		return 1;
 	}
-	if (r == -EAGAIN)
-		return batch_end(l, &l->new_people, true);
-	if (r == -ENOMEM || r == -ECANCELED)
-		return r;
-	if (r <= 0) {
-		session_broken(l, l->dir, r);
-		return 0;
-	}
-	dir_sync_item(l->dir, u);
-	if ((r = ids_add(&l->ids, u)) < 0)
-		return r;
-	if (r == 1) {   /* named already: it starts the next batch */
-		l->held = true;
-		l->held_dn = dn;
-		return batch_end(l, NULL, false);
-	}
-	if (l->handed == 0 && l->first_at == 0)
-		l->first_at = time_mono();
-	if ((r = sync_item(l, dn, e)) < 0 || (r = cookie_take(l, &l->new_people)) < 0)
-		return r;
-	return 1;
 }
 
 /* The batch's groups: drain what was pushed, then either none changed (the
@@ -1119,7 +1307,7 @@ source_refresh_new(const struct conf *cf, struct source **out)
 bool
 source_persist_possible(const struct conf *cf)
 {
-	return strcasecmp(cf->ldap.id_attr, "entryUUID") == 0 && cf->ldap.member_of_attr == NULL;
+	return strcasecmp(cf->ldap.id_attr, "objectGUID") != 0;
 }
 
 int

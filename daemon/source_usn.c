@@ -320,6 +320,12 @@ usn_begin(struct source *s, const char *kept)
 		snprintf(s->err, sizeof(s->err), "cannot build the attribute maps");
 		return r;
 	}
+	if (u->cf->ldap.member_of_attr != NULL && u->cf->ldap.groups.nmember_attrs == 0) {
+		usn_off(u, "sync.mode \"refresh\" with memberships from memberOf alone: Active "
+			"Directory changes memberOf without a new uSNChanged on the person; set "
+			"ldap.groups.member_attribute too");
+		return 0;
+	}
 	if ((r = dc_read(u)) == -ENOMEM)
 		return r;
 	if (r < 0) {   /* the people's search will fail too, and say why */

@@ -23,6 +23,7 @@ DROP TABLE IF EXISTS temp.pre_events;
 DROP TABLE IF EXISTS temp.hier;
 DROP TABLE IF EXISTS temp.want_mgr;
 DROP TABLE IF EXISTS temp.resolved;
+DROP TABLE IF EXISTS temp.nest;
 DROP TABLE IF EXISTS temp.want_edges;
 DROP TABLE IF EXISTS temp.want_eff;
 DROP TABLE IF EXISTS temp.role_groups;
@@ -68,7 +69,9 @@ CREATE TEMP TABLE want_mgr (person_id INTEGER NOT NULL, kind TEXT NOT NULL,
 	manager_id INTEGER, dn TEXT NOT NULL, problem TEXT,
 	PRIMARY KEY (person_id, kind)) WITHOUT ROWID;
 CREATE TEMP TABLE resolved (group_id INTEGER NOT NULL, person_id INTEGER,
-	member_group_id INTEGER);
+	member_group_id INTEGER, from_member_of INTEGER NOT NULL DEFAULT 0);
+CREATE TEMP TABLE nest (anc INTEGER NOT NULL, des INTEGER NOT NULL,
+	PRIMARY KEY (anc, des)) WITHOUT ROWID;
 CREATE TEMP TABLE want_edges (group_id INTEGER NOT NULL, person_id INTEGER,
 	member_group_id INTEGER);
 CREATE TEMP TABLE want_eff (group_id INTEGER NOT NULL, person_id INTEGER NOT NULL,
@@ -85,6 +88,14 @@ CREATE TEMP TABLE events (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,
 -- name: recon_members_index
 -- stage_members by value, to resolve the values in their own order
 CREATE INDEX IF NOT EXISTS temp.stage_members_value ON stage_members (value, group_dir_id);
+
+-- name: recon_member_of_index
+-- stage_member_of by person, to find whose memberOf the run read
+CREATE INDEX IF NOT EXISTS temp.stage_member_of_id ON stage_member_of (dir_id);
+
+-- name: recon_resolved_index
+-- resolved person by person, to find memberOf values nesting explains
+CREATE INDEX IF NOT EXISTS temp.resolved_person ON resolved (person_id, group_id);
 
 -- name: recon_edges_index
 CREATE INDEX IF NOT EXISTS temp.want_edges_p ON want_edges (group_id, person_id);

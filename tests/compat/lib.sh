@@ -10,6 +10,18 @@
 # tests/compat/server_$COMPAT_SERVER.sh, which defines:
 #   FX_SERVER            the server's name, as in COMPAT_SERVER
 #   FX_ID_RE             an extended regex the store's dir_id of a person matches
+#   FX_CONTENTSYNC       1 when the server can offer RFC 4533 content
+#                        synchronisation (with FX_FEATURES contentsync), else 0
+#   FX_FEATURES          set by the scenario before fx_start: what it needs beyond
+#                        what every scenario gets, so the others start as fast:
+#                          contentsync  RFC 4533 (OpenLDAP: syncprov, always there;
+#                                       389-DS: its Retro Changelog and Content
+#                                       Synchronization plugin; Samba: none)
+#                          memberof     memberOf on the people, set as groups are
+#                                       added or changed over LDAP (OpenLDAP: the
+#                                       memberof overlay, direct groups only;
+#                                       389-DS: the MemberOf plugin, nested groups
+#                                       too; Samba: always, direct groups only)
 #   fx_start [LDIF...]   a fresh server loaded with the base entries and LDIF...
 #                        (made with the fx_* writers below), then the rosterd config
 #                        $CONF for it (fx_conf)

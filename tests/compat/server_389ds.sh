@@ -10,9 +10,12 @@
 FX_SERVER=389ds
 FX_ID_RE='^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$'
 FX_DISABLED_LINE="nsAccountLock: true"
+FX_CONTENTSYNC=1
 
 fx_start() {
 	fx_timed "389-DS setup (template, copy)" dirsrv_setup "$FX_HOME"
+	# shellcheck disable=SC2086 # a list of words
+	[ -z "${FX_FEATURES:-}" ] || dirsrv_enable "$FX_HOME" $FX_FEATURES
 	fx_timed "389-DS load and start" _fx_load_start "$@"
 	note "ns-slapd at $DIRSRV_URI"
 	fx_conf

@@ -7,9 +7,13 @@
 FX_SERVER=openldap
 FX_ID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 FX_DISABLED_LINE="nsAccountLock: true"
+FX_CONTENTSYNC=1
 SLAPD_HOME=$FX_HOME
 
 fx_start() {
+	case " ${FX_FEATURES:-} " in
+	*" memberof "*) export SLAPD_EXTRA_GLOBAL_CONF='moduleload memberof' SLAPD_OVERLAYS_LAST='overlay memberof' ;;
+	esac
 	slapd_setup "$FX_HOME"
 	slapd_load "$FX_HOME" "$FIXTURES/base.ldif" "$@"
 	slapd_start "$FX_HOME"

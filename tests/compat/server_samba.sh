@@ -13,6 +13,7 @@
 FX_SERVER=samba
 FX_ID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 FX_DISABLED_LINE="userAccountControl: 546"
+FX_CONTENTSYNC=0
 
 fx_start() {
 	fx_timed "Samba setup (template, copy)" samba_setup "$FX_HOME"

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # t_smoke: the short scenario make check runs on every server: first sync,
-# changes, a no-change resync.
+# changes, a no-change resync, then the same in refresh mode.
 # Proves: people are created with their fields and the server's stable id (of
 # its own form), a person disabled in the directory is created disabled; an
 # attribute change updates only that person, a new entry is created, a flag set
 # disables and a delete disables as missing; a resync with no change writes
-# nothing and counts everyone unchanged.
+# nothing and counts everyone unchanged. With sync.mode = "refresh" (RFC 4533
+# where the server offers it: OpenLDAP, 389-DS; Samba is read in full): a
+# refresh from nothing changes nothing; a lock set, a lock cleared and a
+# changed title arrive (389-DS sends those entries without nsAccountLock:
+# rosterd reads them again); a no-change refresh reads no entry and writes
+# nothing; a full run after it finds nothing to change.
 . "$(dirname "$0")/lib.sh"
+
+export FX_FEATURES=contentsync
 
 {
 	fx_person alice Alice Archer "title: Engineer"
@@ -48,3 +55,26 @@ fx_timed "no-change resync" sync_once
 assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "resync counts"
 assert_sql 4 "SELECT unchanged FROM sync_runs ORDER BY id DESC LIMIT 1" "the 4 entries read, all unchanged"
 assert_eq "$before" "$(fx_dump)" "a no-change resync writes nothing"
+
+note "refresh mode"
+fx_conf 'mode = "refresh";'
+fx_timed "refresh from nothing" sync_once
+assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "a refresh from nothing of the same directory"
+fx_disable alice
+fx_enable dave
+fx_set "$(fx_p erin)" title "Engineer"
+fx_timed "refresh with changes" sync_once
+assert_eq "ok 0 1 0 1 1 0" "$(run_counts)" "erin updated, alice disabled, dave enabled"
+[ "$FX_CONTENTSYNC" = 0 ] || assert_eq 3 "$(last_run entries_read)" "only the three changed entries"
+assert_sql "alice|disabled|directory|Senior Engineer
+dave|invited||
+erin|invited||Engineer" "SELECT username, status, coalesce(status_reason, ''), coalesce(title, '')
+	FROM people WHERE username IN ('alice', 'dave', 'erin') ORDER BY username"
+before=$(fx_dump)
+fx_timed "no-change refresh" sync_once
+assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "no-change refresh"
+[ "$FX_CONTENTSYNC" = 0 ] || assert_eq 0 "$(last_run entries_read)" "a no-change refresh reads no entry"
+assert_eq "$before" "$(fx_dump)" "a no-change refresh writes nothing"
+fx_conf
+sync_once
+assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "a full run after the refreshes finds nothing to change"

@@ -13,7 +13,7 @@ struct fake_attr {
 	size_t n;
 };
 struct fake_entry {
-	const struct amap *m;
+	const char *const *names;   /* the map's attribute list */
 	struct fake_attr *attrs;
 	size_t n;
 };
@@ -22,7 +22,7 @@ static const struct dir_val *
 fake_values(void *arg, size_t i, size_t *n)
 {
 	struct fake_entry *e = arg;
-	const char *want = amap_attrs(e->m)[i];
+	const char *want = e->names[i];
 
 	for (size_t k = 0; k < e->n; k++) {
 		if (strcasecmp(e->attrs[k].name, want) == 0) {
@@ -80,7 +80,7 @@ static int
 map(struct fixture *fx, struct fake_attr *attrs, size_t n, struct person_rec *p,
     char *reason, size_t len)
 {
-	struct fake_entry e = { fx->m, attrs, n };
+	struct fake_entry e = { amap_attrs(fx->m), attrs, n };
 
 	return amap_person(fx->m, "uid=a,ou=people,dc=x", fake_values, &e, p, reason, len);
 }
@@ -294,6 +294,43 @@ test_bad_manager_is_counted_not_fatal(void **state)
 	assert_int_equal(amap_bad_dns(fx->m), 1);
 }
 
+/* ldap.groups.member_attribute as a list: the members of both attributes,
+ * a uniqueMember's UID suffix stripped, a member's kept. */
+static void
+test_group_member_attributes(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf = NULL;
+	struct gmap *g = NULL;
+	struct group_rec rec;
+	char err[2048], reason[256], *path;
+	struct fake_attr attrs[] = {
+		{ "entryUUID", { V("u1") }, 1 },
+		{ "cn", { V("staff") }, 1 },
+		{ "member", { V("uid=a,dc=x"), V("UID=B, DC=X") }, 2 },
+		{ "uniquemember", { V("uid=c,dc=x#'0101'B"), V("not a dn") }, 2 },
+	};
+	struct fake_entry e = { NULL, attrs, 4 };
+
+	path = file_write(fx->dir, "g.conf", "ldap = { uri = \"ldap://h\"; users = { base = \"dc=x\"; };\n"
+			  " groups = { base = \"dc=x\"; member_attribute = [ \"member\", \"uniqueMember\" ]; };\n"
+			  "};\nstore = { path = \"x.db\"; };\n", 0600);
+	if (conf_load(path, 0, &cf, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	free(path);
+	assert_int_equal(gmap_new(cf, &g), 0);
+	e.names = gmap_attrs(g);
+	assert_int_equal(gmap_group(g, "cn=staff,dc=x", fake_values, &e, &rec, reason,
+				    sizeof(reason)), 0);
+	assert_int_equal(rec.nmembers, 3);
+	assert_string_equal(rec.members[0], "uid=a,dc=x");
+	assert_string_equal(rec.members[1], "uid=b,dc=x");
+	assert_string_equal(rec.members[2], "uid=c,dc=x");
+	assert_int_equal(gmap_bad_members(g), 1);
+	gmap_free(g);
+	conf_free(cf);
+}
+
 /* UTF-8 checking, at every offset around the eight-byte ASCII steps: a NUL,
  * a stray continuation byte or a cut sequence anywhere is refused, a
  * two-byte or four-byte character anywhere is accepted. */
@@ -335,6 +372,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_attribute_list_is_distinct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_member_attributes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_username_spaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guid_string_form, setup, teardown),

@@ -155,6 +155,66 @@ test_bad_word(void **state)
 			       "\"invited\", \"active\""));
 }
 
+/* A config whose groups section is groups_text (line 4). */
+static int
+load_groups(struct fixture *fx, const char *groups_text, struct conf **cf)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), "ldap = {\n uri = \"ldap://h\";\n users = { base = \"dc=x\"; };\n"
+		 " groups = { base = \"ou=groups,dc=x\"; %s };\n};\nstore = { path = \"x.db\"; };\n",
+		 groups_text);
+	return load(fx, text, 0, cf);
+}
+
+static void
+test_member_attributes(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf;
+
+	/* the default, one name, none, several */
+	assert_int_equal(load_groups(fx, "", &cf), 0);
+	assert_int_equal(cf->ldap.groups.nmember_attrs, 1);
+	assert_string_equal(cf->ldap.groups.member_attrs[0], "member");
+	assert_int_equal(cf->ldap.groups.member_style, MEMBERS_DN);
+	conf_free(cf);
+	assert_int_equal(load_groups(fx, "member_attribute = \"memberUid\";", &cf), 0);
+	assert_int_equal(cf->ldap.groups.nmember_attrs, 1);
+	assert_int_equal(cf->ldap.groups.member_style, MEMBERS_UID);
+	conf_free(cf);
+	assert_int_equal(load_groups(fx, "member_attribute = \"\";", &cf), 0);
+	assert_int_equal(cf->ldap.groups.nmember_attrs, 0);
+	assert_null(cf->ldap.groups.member_attrs[0]);
+	conf_free(cf);
+	assert_int_equal(load_groups(fx, "member_attribute = [ \"member\", \"uniqueMember\" ];",
+				     &cf), 0);
+	assert_int_equal(cf->ldap.groups.nmember_attrs, 2);
+	assert_string_equal(cf->ldap.groups.member_attrs[1], "uniqueMember");
+	assert_null(cf->ldap.groups.member_attrs[2]);
+	assert_int_equal(cf->ldap.groups.member_style, MEMBERS_UNIQUE);
+	conf_free(cf);
+	/* refused, each with its line */
+	assert_int_equal(load_groups(fx, "member_attribute = [ \"member\", \"memberUid\" ];", &cf),
+			 -EINVAL);
+	assert_non_null(strstr(fx->err, ":4: ldap.groups.member_attribute: memberUid (usernames) "
+			       "cannot be read with member or uniqueMember (DNs)"));
+	assert_int_equal(load_groups(fx, "member_attribute = [ \"member\", \"owner\" ];", &cf),
+			 -EINVAL);
+	assert_non_null(strstr(fx->err, ":4: ldap.groups.member_attribute: \"owner\" is not one "
+			       "of \"member\", \"uniqueMember\", \"memberUid\""));
+	assert_int_equal(load_groups(fx, "member_attribute = [ \"member\", \"member\" ];", &cf),
+			 -EINVAL);
+	assert_non_null(strstr(fx->err, "\"member\" is named twice"));
+	assert_int_equal(load_groups(fx, "member_attribute = \"members\";", &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, "\"memberUid\", \"\""));
+	assert_int_equal(load_groups(fx, "member_attribute = 1;", &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, ":4: ldap.groups.member_attribute: must be a string, or an "
+			       "array of strings"));
+	assert_int_equal(load_groups(fx, "member_attribute = ( \"member\", 2 );", &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, "must be a string in double quotes"));
+}
+
 static void
 test_missing_base(void **state)
 {
@@ -738,6 +798,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_word, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_attributes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_error_reported, setup, teardown),
