@@ -490,13 +490,13 @@ refresh_begin(struct source_ldap *l, const char *kept)
 
 	l->unique_id = strcasecmp(l->cf->ldap.id_attr, "nsUniqueId") == 0;
 	if (!l->unique_id && strcasecmp(l->cf->ldap.id_attr, "entryUUID") != 0)
-		why = "sync.mode \"refresh\" and \"persist\" need ldap.attributes.id = "
+		why = "sync.mode \"refresh\" (or \"persist\") needs ldap.attributes.id = "
 		      "\"entryUUID\" (\"nsUniqueId\" on 389-DS), by which the server names "
 		      "entries";
 	else if (l->cf->ldap.member_of_attr != NULL && l->cf->ldap.groups.nmember_attrs == 0 &&
 		 !dir_server_389ds(l->dir))
-		why = "sync.mode \"refresh\" and \"persist\" with memberships from memberOf "
-		      "alone need a server that sends a person whose memberOf changed (389-DS "
+		why = "sync.mode \"refresh\" (or \"persist\") with memberships from memberOf "
+		      "alone needs a server that sends a person whose memberOf changed (389-DS "
 		      "does; OpenLDAP's memberof overlay does not): set "
 		      "ldap.groups.member_attribute too";
 	else if ((r = dir_has_sync(l->dir)) <= 0)
