@@ -11,7 +11,13 @@
 # non-zero only when a step fails to run. See bench/README.md.
 #
 # Environment: N (when no argument), BENCH_SEED (1), ROSTERD (build/rosterd),
-# GEN_ORG (bench/gen-org), PERSIST_PROBE (bench/persist-probe), BENCH_OUT (bench/out).
+# GEN_ORG (bench/gen-org), PERSIST_PROBE (bench/persist-probe), BENCH_OUT (bench/out),
+# STORE (sqlite, or pg: the store
+# is a private PostgreSQL 15, tests/lib/pg.sh; the write floor, which is
+# SQLite's, gives way to an SQLite first sync, the measure of the PostgreSQL
+# first sync's target), BENCH_PLUGINS (1; 0 leaves out the two runs with the
+# rule plugins, which take minutes at 100k on PostgreSQL: a round trip for
+# each of the plugins' statements).
 set -eu -o pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +45,13 @@ target_refresh_mod=0.1  # refresh after 1,000 modifies / raw read
 target_persist_p50=10   # persist: modify reply to change committed, ms
 target_persist_p99=50
 target_burst=2          # persist: 10,000 modifies drained, s
+store_kind=${STORE:-sqlite}
+if [ "$store_kind" = pg ]; then
+	target_resync=1.5  # PostgreSQL: resync wall time / raw read
+	target_first_pg=2.0   # PostgreSQL: first sync / SQLite's first sync
+	# shellcheck source=tests/lib/pg.sh source-path=SCRIPTDIR/..
+	. tests/lib/pg.sh
+fi
 
 die() {
 	echo "bench: $*" >&2
@@ -69,7 +82,7 @@ fi
 mkdir -p "$out"
 case $sdir in /*) ;; *) sdir=$top/$sdir ;; esac
 persist_pid=""
-trap '[ -z "$persist_pid" ] || kill "$persist_pid" 2>/dev/null; slapd_stop "$sdir" 2>/dev/null || true' EXIT
+trap '[ -z "$persist_pid" ] || kill "$persist_pid" 2>/dev/null; slapd_stop "$sdir" 2>/dev/null || true; [ "$store_kind" != pg ] || pg_stop' EXIT
 if [ -d "$sdir" ]; then
 	slapd_stop "$sdir"
 fi
@@ -143,10 +156,24 @@ for i in 1 2 3 4 5; do
 done
 
 # --- (b) first sync, (c) resync ------------------------------------------------------
+if [ "$store_kind" = pg ]; then
+	pg_start || die "PostgreSQL did not start"
+	ROSTERD_CONF_STORE="url = \"$PG_URL\"; password_file = \"$PG_PWFILE\";"
+	export ROSTERD_CONF_STORE
+	echo "bench: PostgreSQL in $PG_DIR"
+fi
+# reset_store: an empty store (the file removed; the schema made anew).
+reset_store() {
+	if [ "$store_kind" = pg ]; then
+		pg_sql "DROP SCHEMA rosterd CASCADE; CREATE SCHEMA rosterd AUTHORIZATION $PG_ROLE" >/dev/null
+	else
+		rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
+	fi
+}
 ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
 	ROSTERD_CONF_SYNC='max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
 	slapd_write_rosterd_conf "$conf"
-rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
+reset_store
 
 run_rosterd() {
 	local label=$1
@@ -241,9 +268,22 @@ persist_pid=""
 # --- (d) the write floor -------------------------------------------------------------
 # What SQLite alone takes to write the rows the first sync left, with rosterd's
 # cache and pragmas (bench/floor.sh): no first sync can take less than this.
-floor_secs=$(bench/floor.sh "$store" | sed -n 's/^floor //p')
-[ -n "$floor_secs" ] || die "bench/floor.sh failed"
-echo "bench: write floor: $floor_secs s"
+# PostgreSQL: the same first sync into an SQLite store instead, its target's base.
+if [ "$store_kind" = pg ]; then
+	sqlite_conf=$out/rosterd-sqlite.conf
+	rm -f "$store" "$store-wal" "$store-shm"
+	ROSTERD_CONF_STORE= ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
+		ROSTERD_CONF_SYNC='max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
+		slapd_write_rosterd_conf "$sqlite_conf"
+	measure first-sync-sqlite "$ROSTERD" -c "$sqlite_conf" --once
+	[ "$m_rc" -eq 0 ] || die "the SQLite first sync failed (log: $out/first-sync-sqlite.err)"
+	floor_secs=$m_secs
+	echo "bench: SQLite first sync: $floor_secs s"
+else
+	floor_secs=$(bench/floor.sh "$store" | sed -n 's/^floor //p')
+	[ -n "$floor_secs" ] || die "bench/floor.sh failed"
+	echo "bench: write floor: $floor_secs s"
+fi
 
 # --- (e) the same two runs with the three rule plugins ------------------------------
 # Everyone gets a course; one department a licensed one; missing people are
@@ -260,19 +300,23 @@ ROSTERD_CONF_PLUGINS="
 ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
 	ROSTERD_CONF_SYNC='max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
 	slapd_write_rosterd_conf "$conf"
-rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
-run_rosterd first-sync-plugins
-pfirst_secs=$m_secs pfirst_rss=$m_rss_kib
-run_rosterd resync-plugins
-presync_secs=$m_secs presync_rss=$m_rss_kib
+reset_store
+pfirst_secs=-1 pfirst_rss=0 presync_secs=-1 presync_rss=0
+if [ "${BENCH_PLUGINS:-1}" != 0 ]; then
+	run_rosterd first-sync-plugins
+	pfirst_secs=$m_secs pfirst_rss=$m_rss_kib
+	run_rosterd resync-plugins
+	presync_secs=$m_secs presync_rss=$m_rss_kib
+fi
 
 slapd_stop "$sdir"
+[ "$store_kind" != pg ] || pg_stop
 trap - EXIT
 
 # --- report --------------------------------------------------------------------------
 echo
-echo "rosterd benchmark: $n people, $(nproc) CPUs, $(slapd -VV 2>&1 | sed -n 's/.*\(slapd [0-9.]*\).*/\1/p' | head -n 1)"
-awk -v base="$best_secs" \
+echo "rosterd benchmark: $n people, $(nproc) CPUs, $(slapd -VV 2>&1 | sed -n 's/.*\(slapd [0-9.]*\).*/\1/p' | head -n 1), store: $store_kind"
+awk -v base="$best_secs" -v pg="$([ "$store_kind" = pg ] && echo 1 || echo 0)" -v tfp="${target_first_pg:-0}" \
 	-v r_s="$best_secs" -v r_m="$best_rss" \
 	-v f_s="$first_secs" -v f_m="$first_rss" \
 	-v c_s="$resync_secs" -v c_m="$resync_rss" \
@@ -288,13 +332,22 @@ BEGIN {
 	printf "%-22s %10s %14s %8s   %s\n", "step", "seconds", "peak RSS MiB", "ratio", "targets"
 	printf "%-22s %10.3f %14.1f %8.2f\n", "ldapsearch (best of 5)", r_s, r_m / 1024, 1
 	fr = ratio(f_s); cr = ratio(c_s)
-	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tf, verdict(fr <= tf), tm, verdict(f_m / 1024 <= tm)
-	printf "%-22s %10.3f %14s %8.2f   (SQLite only: writing what the first sync wrote)\n", "write floor", fl_s, "-", ratio(fl_s)
+	if (pg) {
+		printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx SQLite %s (%.2fx), RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tfp, verdict(f_s <= tfp * fl_s), (fl_s > 0 ? f_s / fl_s : 0), tm, verdict(f_m / 1024 <= tm)
+		printf "%-22s %10.3f %14s %8.2f   (the same first sync into SQLite)\n", "SQLite first sync", fl_s, "-", ratio(fl_s)
+	} else {
+		printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tf, verdict(fr <= tf), tm, verdict(f_m / 1024 <= tm)
+		printf "%-22s %10.3f %14s %8.2f   (SQLite only: writing what the first sync wrote)\n", "write floor", fl_s, "-", ratio(fl_s)
+	}
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "resync (best of 5)", c_s, c_m / 1024, cr, tc, verdict(cr <= tc), tm, verdict(c_m / 1024 <= tm)
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.2fx %s\n", "refresh, no change", rf_s, rf_m / 1024, ratio(rf_s), trf, verdict(ratio(rf_s) <= trf)
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.2fx %s\n", "refresh, " nmod " modified", rm_s, rm_m / 1024, ratio(rm_s), trm, verdict(ratio(rm_s) <= trm)
-	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "first sync + plugins", pf_s, pf_m / 1024, ratio(pf_s), tm, verdict(pf_m / 1024 <= tm)
-	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "resync + plugins", pc_s, pc_m / 1024, ratio(pc_s), tm, verdict(pc_m / 1024 <= tm)
+	if (pf_s < 0) {
+		printf "%-22s %10s\n", "first sync + plugins", "(BENCH_PLUGINS=0)"
+	} else {
+		printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "first sync + plugins", pf_s, pf_m / 1024, ratio(pf_s), tm, verdict(pf_m / 1024 <= tm)
+		printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "resync + plugins", pc_s, pc_m / 1024, ratio(pc_s), tm, verdict(pc_m / 1024 <= tm)
+	}
 }'
 awk -v p50="$(probe_get latency_p50_ms latency)" -v p99="$(probe_get latency_p99_ms latency)" \
 	-v pmax="$(probe_get latency_max_ms latency)" -v nlat="$nlat" -v nburst="$nburst" \

@@ -106,7 +106,11 @@ struct conf {
 		size_t ncustom;
 	} ldap;
 	struct {
-		char *path;    /* absolute */
+		char *path;    /* absolute; NULL with url */
+		char *url;     /* PostgreSQL: a libpq connection string; NULL with path */
+		char *schema;  /* PostgreSQL: the schema of rosterd's tables */
+		char *password_file;        /* PostgreSQL: NULL, or where the password is */
+		char *password_credential;  /* PostgreSQL: or the systemd credential's name */
 		int busy_timeout;
 		char *mode_text;   /* store.mode as written */
 		unsigned mode;     /* its permission bits, for files created */
@@ -144,6 +148,13 @@ enum conf_flags {
  * writes one "file:line: key: what is wrong" line per problem into err. */
 int conf_load(const char *path, int flags, struct conf **out, char *err, size_t errlen);
 void conf_free(struct conf *cf);
+/* The store the config names (store_conf.c): opened with store.h's flags,
+ * as store_open_at() does (-ENOKEY: its password cannot be read); its name
+ * for messages (the path or the URL). */
+struct store;
+int conf_store_open(const struct conf *cf, int flags, struct store **out, char *err,
+		    size_t errlen);
+const char *conf_store_name(const struct conf *cf);
 /* Call fn with the path ("ldap.page_size") and the allowed range of each
  * integer key of the configuration, in the order of config.c's table; stops
  * at fn's first result other than 0 and returns it, else 0. For the tests

@@ -201,8 +201,13 @@ static const struct key ldap_keys[] = {
 };
 
 static const struct key store_keys[] = {
-	{ "path", K_STRING, AT(store.path), .flags = KF_REQUIRED | KF_EMPTY_UNSET | KF_ABS_PATH,
-	  .missing = "missing" },
+	{ "path", K_STRING, AT(store.path), .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
+	{ "url", K_STRING, AT(store.url), .flags = KF_EMPTY_UNSET },
+	{ "schema", K_STRING, AT(store.schema), .sdef = "rosterd",
+	  .empty = "must name a schema, such as \"rosterd\"" },
+	{ "password_file", K_STRING, AT(store.password_file), .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
+	{ "password_credential", K_STRING, AT(store.password_credential),
+	  .flags = KF_EMPTY_UNSET },
 	{ "busy_timeout", K_INT, AT(store.busy_timeout), .min = 0, .max = 600000, .def = 5000 },
 	/* octal in a string: libconfig reads 0660 as decimal 660 */
 	{ "mode", K_STRING, AT(store.mode_text), .sdef = "0660",
@@ -1232,9 +1237,70 @@ check_store_mode(struct ctx *c, const config_t *cfg, struct conf *cf)
 	return 0;
 }
 
+/* Whether a postgresql:// URL names a password ("user:password@host"). */
+static bool
+store_url_has_password(const char *url)
+{
+	const char *a = strstr(url, "://"), *end;
+
+	if (a == NULL)
+		return false;
+	a += 3;
+	end = a + strcspn(a, "/?");
+	for (const char *at = a; at < end; at++)
+		if (*at == '@')
+			return memchr(a, ':', (size_t)(at - a)) != NULL;
+	return false;
+}
+
+/* The store: a file (path) or a PostgreSQL database (url, with its schema
+ * and its password from a file or a systemd credential, never in the
+ * config). */
+static int
+check_store(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	const char *file = cf->store.password_file, *cred = cf->store.password_credential;
+	const char *u = cf->store.url;
+	char *pw = NULL, err[512];
+
+	if (cf->store.path == NULL && u == NULL)
+		ctx_error(c, get(cfg, "store"), "store.path", "missing (or store.url for PostgreSQL)");
+	if (cf->store.path != NULL && u != NULL)
+		ctx_error(c, get(cfg, "store.url"), "store.url", "give store.path (SQLite) or "
+			  "store.url (PostgreSQL), not both");
+	if (u == NULL && (file || cred))
+		ctx_error(c, get(cfg, file ? "store.password_file" : "store.password_credential"),
+			  file ? "store.password_file" : "store.password_credential",
+			  "is for store.url (PostgreSQL) only");
+	if (file && cred)
+		ctx_error(c, get(cfg, "store.password_credential"), "store.password_credential",
+			  "give password_file or password_credential, not both");
+	if (u != NULL && (strstr(u, "password=") || store_url_has_password(u)))
+		ctx_error(c, get(cfg, "store.url"), "store.url", "holds a password: put it in "
+			  "store.password_file or store.password_credential");
+	if (u != NULL && strncmp(u, "postgresql://", 13) != 0 && strncmp(u, "postgres://", 11) != 0)
+		ctx_error(c, get(cfg, "store.url"), "store.url",
+			  "\"%s\" is not a postgresql:// URL", u);
+	for (const char *p = cf->store.schema; p && *p; p++)
+		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (p > cf->store.schema &&
+		      *p >= '0' && *p <= '9'))) {
+			ctx_error(c, get(cfg, "store.schema"), "store.schema", "\"%s\" is not a plain "
+				  "lower-case name (letters, digits, _)", cf->store.schema);
+			break;
+		}
+	if (file && (c->flags & CONF_CHECK_SECRETS) && secret_read(file, true, &pw, err,
+								   sizeof(err)) < 0)
+		ctx_error(c, get(cfg, "store.password_file"), "store.password_file", "%s", err);
+	secret_free(pw);
+	if (cred && (strchr(cred, '/') || strcmp(cred, "..") == 0 || strcmp(cred, ".") == 0))
+		ctx_error(c, get(cfg, "store.password_credential"), "store.password_credential",
+			  "must be a plain name, not a path");
+	return check_store_mode(c, cfg, cf);
+}
+
 static int (*const checks[])(struct ctx *, const config_t *, struct conf *) = {
 	check_uri, check_bind, check_disabled, check_groups, check_custom, check_roles,
-	check_plugins, check_store_mode,
+	check_plugins, check_store,
 };
 
 /* ---- loading ------------------------------------------------------------ */
@@ -1276,6 +1342,10 @@ conf_free(struct conf *cf)
 	}
 	free(cf->ldap.custom);
 	free(cf->store.path);
+	free(cf->store.url);
+	free(cf->store.schema);
+	free(cf->store.password_file);
+	free(cf->store.password_credential);
 	free(cf->store.mode_text);
 	free(cf->metrics.textfile);
 	for (size_t i = 0; i < cf->nplugins; i++) {

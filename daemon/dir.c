@@ -319,28 +319,13 @@ set_options(LDAP *ld, const struct conf *cf, char *err, size_t errlen)
 static int
 bind_password(const struct conf *cf, char **pw, char *err, size_t errlen)
 {
-	const char *credir;
-	char *path = NULL;
-	int r;
-
 	*pw = NULL;
 	if (cf->ldap.bind_password_file)
 		return secret_read(cf->ldap.bind_password_file, true, pw, err, errlen);
 	if (cf->ldap.bind_password_credential == NULL)
 		return 0;
-	credir = getenv("CREDENTIALS_DIRECTORY");
-	if (credir == NULL) {
-		snprintf(err, errlen, "bind_password_credential \"%s\": $CREDENTIALS_DIRECTORY "
-			 "is not set (LoadCredential= in the unit provides it)",
-			 cf->ldap.bind_password_credential);
-		return -ENOENT;
-	}
-	if (asprintf(&path, "%s/%s", credir, cf->ldap.bind_password_credential) < 0)
-		return -ENOMEM;
-	/* systemd owns the credential's mode; do not second-guess it. */
-	r = secret_read(path, false, pw, err, errlen);
-	free(path);
-	return r;
+	return secret_read_credential("bind_password_credential",
+				      cf->ldap.bind_password_credential, pw, err, errlen);
 }
 
 /* Whether host (from a URL, brackets gone) names the loopback: an IPv4

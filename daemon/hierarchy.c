@@ -49,18 +49,21 @@ want_managers(struct recon *rc, const char *kind, const char *column, const char
 	struct stmt *s;
 	int n, r;
 
-	/* A person whose manager DN two people have: the first. */
+	/* A person whose manager DN two people have: the first. (The DN's
+	 * last length(base) + 1 characters, from a start counted from the left:
+	 * SQLite and PostgreSQL count a negative start differently.) */
 	n = snprintf(sql, sizeof(sql),
 		"INSERT INTO temp.want_mgr (person_id, kind, manager_id, dn, problem) "
 		"SELECT p.id, '%s', CASE WHEN m.id <> p.id THEN m.id END, p.%s, "
 		"CASE WHEN m.id = p.id THEN 'names the person themself' "
 		" WHEN m.id IS NOT NULL THEN NULL "
-		" WHEN ?1 IS NOT NULL AND p.%s <> ?1 AND substr(p.%s, -length(?1) - 1) <> ',' || ?1 "
+		" WHEN ?1 IS NOT NULL AND p.%s <> ?1 "
+		" AND substr(p.%s, length(p.%s) - length(?1)) <> ',' || ?1 "
 		" THEN 'is outside the synced people' "
 		" ELSE 'matches nobody among the synced people' END "
 		"FROM people p LEFT JOIN people m ON m.dn_norm = p.%s AND m.missing_since IS NULL "
 		"WHERE p.%s IS NOT NULL AND p.missing_since IS NULL ON CONFLICT DO NOTHING",
-		kind, column, column, column, column, column);
+		kind, column, column, column, column, column, column);
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return -ENOSPC;
 	if ((r = store_prepare(recon_store(rc), sql, &s)) < 0)
@@ -623,7 +626,7 @@ sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 
 	c->groups_read = recon_count(rc, "SELECT count(*) FROM temp.stage_groups");
 	c->memberships_before = recon_count(rc, "SELECT count(*) FROM group_membership");
-	partial = recon_count(rc, "SELECT count(*) FROM temp.stage_groups WHERE partial");
+	partial = recon_count(rc, "SELECT count(*) FROM temp.stage_groups WHERE partial <> 0");
 	if (c->groups_read < 0 || c->memberships_before < 0 || partial < 0)
 		return -EIO;
 	if (partial > 0)

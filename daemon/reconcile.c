@@ -141,7 +141,7 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_member_list);
 	stmt_done(rc->ins_gone);
 	free(rc->list);
-	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL);
+	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL, NULL, STORE_DOMAIN_ALL);
 	free(rc->known);
 	free(rc->kflag);
 	free(rc->kslot);
@@ -446,7 +446,8 @@ stage_begin(struct store *st, bool lazy, struct recon **out)
 	else
 		r = known_load(rc);
 	if (r < 0 ||
-	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc)) < 0 ||
+	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc,
+					"SELECT dir_id FROM people", STORE_DOMAIN_ALL)) < 0 ||
 	    (r = store_exec(st, schema_recon_tables)) < 0 ||
 	    (r = stage_prepare(rc)) < 0 ||
 	    (r = store_begin_temp(st)) < 0) {
@@ -566,7 +567,13 @@ rest_unchanged_lazy(struct recon *rc)
 		return r;
 	rc->not_skipped = named + missing;
 	rc->delta = true;
-	return 0;
+	/* From now on rosterd_skipped() is true of everyone but the people
+	 * named and those missing before: only they need asking. */
+	return store_define_predicate(rc->st, "rosterd_skipped", sql_skipped, rc,
+				      "SELECT dir_id FROM people WHERE missing_since IS NOT NULL "
+				      "OR dir_id IN (SELECT dir_id FROM temp.stage_people UNION "
+				      "SELECT dir_id FROM temp.stage_seen UNION "
+				      "SELECT dir_id FROM temp.stage_gone)", STORE_OUTSIDE_TRUE);
 }
 
 int
@@ -902,31 +909,59 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	return stage_step(rc->ins_member_list);
 }
 
+/* The member lists read a few at a time (MEMBER_LISTS_AT_ONCE): a store
+ * whose connection cannot read one statement while it runs another
+ * (PostgreSQL) holds the rest of the rows read in memory meanwhile, and a
+ * large group's list is tens of kilobytes. */
+#define MEMBER_LISTS_AT_ONCE 32
+
+/* One batch of lists after seq *last: their values into stage_members;
+ * *n the lists read. 0 or a negative errno. */
+static int
+members_expand_batch(struct stmt *s, struct stmt *ins, long long *last, int *n)
+{
+	int r;
+
+	*n = 0;
+	stmt_bind_int(s, 1, *last);
+	stmt_bind_int(s, 2, MEMBER_LISTS_AT_ONCE);
+	while ((r = stmt_step(s)) == 1) {
+		const char *group = stmt_text(s, 1);   /* valid until the next step of s */
+		const char *list = stmt_blob(s, 2);
+		size_t len = stmt_bytes(s, 2);
+
+		*last = stmt_int(s, 0);
+		(*n)++;
+		for (size_t off = 0, vlen; off < len && r >= 0; off += vlen + 1) {
+			vlen = strnlen(list + off, len - off);
+			stmt_bind_text(ins, 1, group);
+			stmt_bind_textn(ins, 2, list + off, vlen);
+			r = stage_step(ins);
+		}
+		if (r < 0)
+			break;
+	}
+	stmt_reset(s);
+	return r < 0 ? r : 0;
+}
+
 int
 recon_members_expand(struct recon *rc)
 {
 	struct stmt *s = NULL, *ins = NULL;
-	int r;
+	long long last = 0;
+	int r, n = 0;
 
 	if ((r = recon_sql(rc, "DELETE FROM temp.stage_members", NULL)) < 0 ||
-	    (r = store_prepare(rc->st, "SELECT group_dir_id, list FROM temp.stage_member_lists "
-			       "ORDER BY seq", &s)) < 0 ||
+	    (r = store_prepare(rc->st, "SELECT seq, group_dir_id, list FROM "
+			       "temp.stage_member_lists WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+			       &s)) < 0 ||
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_members (group_dir_id, value) "
 			       "VALUES (?1, ?2)", &ins)) < 0)
 		goto out;
-	while ((r = stmt_step(s)) == 1) {
-		const char *group = stmt_text(s, 0);   /* valid until the next step of s */
-		const char *list = stmt_blob(s, 1);
-		size_t len = stmt_bytes(s, 1);
-
-		for (size_t off = 0, vlen; off < len; off += vlen + 1) {
-			vlen = strnlen(list + off, len - off);
-			stmt_bind_text(ins, 1, group);
-			stmt_bind_textn(ins, 2, list + off, vlen);
-			if ((r = stage_step(ins)) < 0)
-				goto out;
-		}
-	}
+	do
+		r = members_expand_batch(s, ins, &last, &n);
+	while (r == 0 && n == MEMBER_LISTS_AT_ONCE);
 out:
 	stmt_done(s);
 	stmt_done(ins);
@@ -995,7 +1030,7 @@ plan_creates(struct recon *rc)
 {
 	return recon_sql(rc,
 		"INSERT INTO temp.plan (action, dir_id, username, dn, reason) "
-		"SELECT 'create', s.dir_id, s.username, s.dn, CASE WHEN s.dir_disabled "
+		"SELECT 'create', s.dir_id, s.username, s.dn, CASE WHEN s.dir_disabled = 1 "
 		" THEN 'new entry, disabled in the directory' ELSE 'new entry' END "
 		"FROM temp.stage_people s WHERE NOT EXISTS "
 		" (SELECT 1 FROM people p WHERE p.dir_id = s.dir_id) ORDER BY s.username", NULL);
@@ -1304,8 +1339,8 @@ apply_creates(struct recon *rc, const struct recon_opts *o)
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", s.%s", field_column(f));
 	sql_add(&q, ", s.username_key");
-	sql_add(&q, ", CASE WHEN s.dir_disabled THEN 'disabled' ELSE :initial END, "
-		"CASE WHEN s.dir_disabled THEN 'directory' END, :initial, s.dir_disabled, s.hash, "
+	sql_add(&q, ", CASE WHEN s.dir_disabled = 1 THEN 'disabled' ELSE :initial END, "
+		"CASE WHEN s.dir_disabled = 1 THEN 'directory' END, :initial, s.dir_disabled, s.hash, "
 		":now, :now, :now, :now FROM temp.plan pl JOIN temp.stage_people s "
 		"ON s.dir_id = pl.dir_id WHERE pl.action = 'create' ORDER BY pl.seq");
 	if (q.err < 0)

@@ -1381,8 +1381,7 @@ ctl_main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
-	r = store_open(cf->store.path, cf->store.busy_timeout, STORE_NOCREATE | STORE_SAMESCHEMA,
-		       &st, err, sizeof(err));
+	r = conf_store_open(cf, STORE_NOCREATE | STORE_SAMESCHEMA, &st, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "rosterctl: store: %s%s\n", err,
 			r == -ENOENT ? " (has rosterd run yet?)" : "");

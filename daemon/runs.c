@@ -40,6 +40,22 @@ store_run_start(struct store *st, const char *now, long long *id)
 }
 
 int
+store_run_start_id(struct store *st, const char *now, long long id)
+{
+	struct stmt *s;
+	int r;
+
+	if (store_prepare(st, "INSERT INTO sync_runs (id, started_at, outcome) "
+			  "VALUES (?, ?, 'running')", &s) < 0)
+		return -EIO;
+	stmt_bind_int(s, 1, id);
+	stmt_bind_text(s, 2, now);
+	r = stmt_run(s) == 1 ? 0 : -EIO;
+	stmt_done(s);
+	return r;
+}
+
+int
 store_run_finish(struct store *st, const struct run_rec *rr)
 {
 	static const char sql[] =

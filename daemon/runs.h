@@ -31,6 +31,10 @@ struct run_rec {
 };
 /* Insert a run in state "running" (own transaction) and return its id. */
 int store_run_start(struct store *st, const char *now, long long *id);
+/* The same with the id a run had in a transaction rolled back (a batch of
+ * persist mode records itself in its own: the id it gave the audit and the
+ * log stays its id). 0 or -EIO. */
+int store_run_start_id(struct store *st, const char *now, long long id);
 /* Write the run's final record (inside the current transaction if any). */
 int store_run_finish(struct store *st, const struct run_rec *r);
 /* Whether the latest held run has this digest, is approved, unused, and no

@@ -4,7 +4,12 @@
  *
  * The service does a run at start, then one sync.interval seconds (plus up
  * to sync.interval_jitter) after the end of the previous one, at once on
- * SIGUSR1, never two at a time. A directory that cannot be reached or bound
+ * SIGUSR1, never two at a time. On PostgreSQL several services may share a
+ * store: the one that holds the store's service lock (store_lock
+ * STORE_LOCK_ACTIVE, on a connection kept open between runs) runs, the
+ * others stand by (STATUS=Standby) and look again every few seconds, so
+ * one takes over when the active one dies or loses its connection; each run
+ * still takes the run lock, so two never run at once. A directory that cannot be reached or bound
  * is retried sooner, after sync.retry_delay seconds doubled at each failure
  * up to the interval, with jitter. SIGHUP reads the configuration again
  * (a bad one is logged and the old one kept); SIGTERM or SIGINT stop, and
@@ -41,6 +46,10 @@
 #define STATUS_EVERY 1.0
 #define TTY_EVERY 0.25
 #define TTY_AFTER 0.25   /* no progress line for a run shorter than this */
+
+/* How often a service standing by looks whether it may take over: within
+ * sync.interval, and within a few seconds of the active one's end. */
+#define STANDBY_CHECK 3.0
 
 /* n with thousands separators: 41200 -> "41,200". */
 static const char *
@@ -157,9 +166,7 @@ svc_figures(struct svc *s, struct store *open, int flags, bool checkpoint)
 	char err[1024];
 	int r = 0;
 
-	if (st == NULL &&
-	    (r = store_open(s->cf->store.path, s->cf->store.busy_timeout, flags, &st, err,
-			    sizeof(err))) < 0) {
+	if (st == NULL && (r = conf_store_open(s->cf, flags, &st, err, sizeof(err))) < 0) {
 		log_error("store: %s", err);
 		return r;
 	}
@@ -168,7 +175,7 @@ svc_figures(struct svc *s, struct store *open, int flags, bool checkpoint)
 	if (open != NULL && s->cf->metrics.textfile == NULL)
 		goto checkpoint;
 	if ((r = query_status(st, &status)) < 0) {
-		log_error("store %s: cannot count the people: %s", s->cf->store.path,
+		log_error("store %s: cannot count the people: %s", conf_store_name(s->cf),
 			  store_errmsg(st));
 		goto out;
 	}
@@ -321,10 +328,59 @@ log_config(const struct conf *cf)
 		  "network_timeout %d s", cf->ldap.users.base, cf->ldap.users.filter,
 		  cf->ldap.page_size, cf->ldap.timeout, cf->ldap.network_timeout);
 	log_debug("config: store %s (mode %04o); interval %d s + up to %d s, retry_delay %d s, "
-		  "max_disable %d, max_disable_percent %g; metrics %s", cf->store.path,
+		  "max_disable %d, max_disable_percent %g; metrics %s", conf_store_name(cf),
 		  cf->store.mode, cf->sync.interval, cf->sync.interval_jitter, cf->sync.retry_delay,
 		  cf->sync.max_disable, cf->sync.max_disable_percent,
 		  cf->metrics.textfile ? cf->metrics.textfile : "(none)");
+}
+
+/* Whether this service is the active one of those sharing its store
+ * (PostgreSQL): 0, -EBUSY another is, or another error (the store cannot
+ * be reached). Logs the changes of state. */
+static int
+take_active(struct svc *s)
+{
+	char err[1024];
+	int r;
+
+	if (s->cf->store.url == NULL)
+		return 0;   /* a file on one machine: no other service to stand by for */
+	if (s->active != NULL && store_ping(s->active) < 0) {
+		log_warn("store %s: the connection that made this rosterd the active one was "
+			 "lost: %s", conf_store_name(s->cf), store_errmsg(s->active));
+		store_close(s->active);
+		s->active = NULL;
+	}
+	if (s->active == NULL && (r = conf_store_open(s->cf, STORE_NOCREATE | STORE_NOMIGRATE,
+						       &s->active, err, sizeof(err))) < 0) {
+		log_error("store: %s", err);
+		return r;
+	}
+	r = store_lock(s->active, STORE_LOCK_ACTIVE);
+	if (r == 0 && s->standby)
+		log_info("active: no other rosterd is active on %s any more; taking over",
+			 conf_store_name(s->cf));
+	else if (r == -EBUSY && !s->standby)
+		log_info("standing by: another rosterd is active on %s", conf_store_name(s->cf));
+	else if (r < 0 && r != -EBUSY)
+		log_error("store %s: %s", conf_store_name(s->cf), store_errmsg(s->active));
+	if (r == 0 || r == -EBUSY)
+		s->standby = r == -EBUSY;
+	return r;
+}
+
+/* Standing by: the status line, and when to look again. */
+static double
+stand_by(struct svc *s, int r)
+{
+	double wait = s->cf->sync.interval < STANDBY_CHECK ? s->cf->sync.interval : STANDBY_CHECK;
+
+	if (r == -EBUSY)
+		notify_status("Standby: another rosterd is active on this store; looking again "
+			      "every %.0f s", wait);
+	else
+		notify_status("Standby: cannot reach the store; trying again in %.0f s", wait);
+	return wait;
 }
 
 int
@@ -437,20 +493,25 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 	notify_ready();
 	if (persisting(s.cf))
 		log_info("started: following %s (sync.mode persist) into %s", s.cf->ldap.uri,
-			 s.cf->store.path);
+			 conf_store_name(s.cf));
 	else
 		log_info("started: syncing every %d s from %s into %s", s.cf->sync.interval,
-			 s.cf->ldap.uri, s.cf->store.path);
+			 s.cf->ldap.uri, conf_store_name(s.cf));
 	next = time_mono();
 	while (!s.stopping) {
 		struct sync_result res;
 		int sig;
 
 		if (persisting(s.cf)) {
-			/* Until stopped, or reloaded into another mode. */
-			svc_persist(&s, &set);
-			next = time_mono();
-			continue;
+			/* Until stopped, or reloaded into another mode; on a
+			 * shared store, as the active service only. */
+			if ((r = take_active(&s)) == 0) {
+				svc_persist(&s, &set);
+				next = time_mono();
+				continue;
+			}
+			next = time_mono() + stand_by(&s, r);
+			r = EXIT_OK;
 		}
 		sig = svc_wait_until(&set, next);
 
@@ -464,6 +525,13 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 				next = s.last_end + s.cf->sync.interval + s.jitter;
 			continue;
 		}
+		if (persisting(s.cf))
+			continue;   /* standing by: look again */
+		if ((r = take_active(&s)) < 0) {
+			next = time_mono() + stand_by(&s, r);
+			r = EXIT_OK;
+			continue;
+		}
 		if (sig == SIGUSR1)
 			log_info("run asked for by SIGUSR1");
 		notify_status("Syncing: connecting to the directory");
@@ -474,6 +542,7 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 	}
 out:
 	notify_stopping();
+	store_close(s.active);
 	*cfp = s.cf;
 	*plugins = s.plugins;
 	return r;

@@ -51,7 +51,6 @@ struct persist {
 	const sigset_t *set;
 	struct source *src;
 	struct store *st;       /* the runs' store, open and locked; NULL: not yet */
-	int lock_fd;
 	int sigfd;
 	double next;            /* when to start the next session (monotonic) */
 	long long held;         /* the held run awaiting approval; 0: none */
@@ -67,11 +66,8 @@ struct persist {
 static void
 runs_store_close(struct persist *p)
 {
-	store_close(p->st);
+	store_close(p->st);   /* gives up the run lock */
 	p->st = NULL;
-	if (p->lock_fd >= 0)
-		close(p->lock_fd);
-	p->lock_fd = -1;
 }
 
 /* The store the runs share, opened and locked once, the lock kept while the
@@ -86,14 +82,14 @@ store_ready(struct persist *p)
 
 	if (p->st != NULL)
 		return 0;
-	if ((r = store_open(cf->store.path, cf->store.busy_timeout, 0, &p->st, err,
-			    sizeof(err))) < 0) {
+	if ((r = conf_store_open(cf, 0, &p->st, err, sizeof(err))) < 0) {
 		log_error("store: %s", err);
 		return r;
 	}
-	if ((r = sync_lock(cf->store.path, &p->lock_fd)) < 0) {
-		log_error("store %s: %s", cf->store.path, r == -EBUSY ?
-			  "another rosterd run is in progress" : strerror(-r));
+	if ((r = store_lock(p->st, STORE_LOCK_RUN)) < 0) {
+		log_error("store %s: %s", conf_store_name(cf), r == -EBUSY ?
+			  "another rosterd run is in progress" : r == -EIO ?
+			  store_errmsg(p->st) : strerror(-r));
 	} else if ((r = store_runs_mark_crashed(p->st)) < 0) {
 		log_error("store: cannot mark the runs left running: %s", store_errmsg(p->st));
 	}
@@ -395,7 +391,7 @@ wait_change(struct persist *p)
 void
 svc_persist(struct svc *s, const sigset_t *set)
 {
-	struct persist p = { .s = s, .set = set, .next = time_mono(), .lock_fd = -1 };
+	struct persist p = { .s = s, .set = set, .next = time_mono() };
 	int sig;
 
 	if ((p.sigfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||

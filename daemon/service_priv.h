@@ -38,6 +38,9 @@ struct svc {
 	double last_end, jitter; /* when the last run ended; the jitter drawn for the wait */
 	time_t started;          /* when the last run started (wall clock) */
 	char idle[256];          /* the status line between runs */
+	/* several services on one store (PostgreSQL) */
+	struct store *active;    /* holds the service's lock while this one is active */
+	bool standby;            /* another service holds it */
 };
 
 /* Do one run with the progress callback, reading src (NULL: the source of

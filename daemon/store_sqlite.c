@@ -11,7 +11,7 @@
  * in the store's group can read and write all three.
  */
 #include "schema.h"
-#include "store.h"
+#include "store_driver.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,27 +31,34 @@
 #define STMT_BUCKETS 256
 #define STMT_CACHE_MAX 512
 
-struct stmt {
+struct sq_stmt {
+	struct stmt base;
 	sqlite3_stmt *s;
-	struct store *st;
-	struct stmt *next;      /* in its bucket */
+	struct sq_store *st;
+	struct sq_stmt *next;   /* in its bucket */
 	uint64_t hash;
 	size_t len;             /* of sql */
 	bool in_use, cached;
 	char sql[];
 };
 
-struct store {
+struct sq_store {
+	struct store base;
 	sqlite3 *db;
+	int lock_fd;        /* the run lock, -1 when not held */
+	struct predicate *preds;
 	int busy_timeout;   /* ms */
 	size_t ncached;
-	struct stmt *bucket[STMT_BUCKETS];
+	struct sq_stmt *bucket[STMT_BUCKETS];
 	char errbuf[1024];
 };
 
 /* How long the checkpoint after a run may wait for readers to leave the WAL;
  * the platform's writers wait as long (they need the write lock it holds). */
 #define CHECKPOINT_WAIT_MS 250
+
+#define SQ(base) ((struct sq_store *)(void *)(base))
+#define SQS(base) ((struct sq_stmt *)(void *)(base))
 
 /* The permission bits of a store file created from now on. */
 static mode_t create_mode = STORE_DEFAULT_MODE;
@@ -138,21 +146,16 @@ file_not_empty(const char *path, bool created, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-const char *
-store_errmsg(struct store *st)
+static const char *
+sq_errmsg(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	const char *path = sqlite3_db_filename(st->db, "main");
 
 	if (path == NULL || path[0] == '\0')
 		return sqlite3_errmsg(st->db);
 	snprintf(st->errbuf, sizeof(st->errbuf), "%s: %s", path, sqlite3_errmsg(st->db));
 	return st->errbuf;
-}
-
-int
-store_latest_version(void)
-{
-	return schema_count;
 }
 
 /* The store API's error for an SQLite result code. */
@@ -173,29 +176,33 @@ errno_of(int rc)
 	}
 }
 
-int
-store_exec(struct store *st, const char *sql)
+static int
+sq_exec(struct store *base, const char *sql)
 {
+	struct sq_store *st = SQ(base);
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : errno_of(rc);
 }
 
-long long
-store_changes(struct store *st)
+static long long
+sq_changes(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	return sqlite3_changes(st->db);
 }
 
-long long
-store_last_id(struct store *st)
+static long long
+sq_last_id(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	return sqlite3_last_insert_rowid(st->db);
 }
 
-long long
-store_total_changes(struct store *st)
+static long long
+sq_total_changes(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	return sqlite3_total_changes(st->db);
 }
 
@@ -214,24 +221,26 @@ user_version(sqlite3 *db, int *v)
 	return r;
 }
 
-int
-store_schema_version(struct store *st)
+static int
+sq_schema_version(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	int v = -1;
 
 	user_version(st->db, &v);
 	return v;
 }
 
-int
-store_migrate(struct store *st, char *err, size_t errlen)
+static int
+sq_migrate(struct store *base, char *err, size_t errlen)
 {
-	bool own_txn = !store_in_txn(st);
+	struct sq_store *st = SQ(base);
+	bool own_txn = !store_in_txn(&st->base);
 	char sql[64];
 	int v, r;
 
 	if (user_version(st->db, &v) < 0) {
-		snprintf(err, errlen, "cannot read the schema version: %s", store_errmsg(st));
+		snprintf(err, errlen, "cannot read the schema version: %s", store_errmsg(&st->base));
 		return -EIO;
 	}
 	if (v > schema_count) {
@@ -241,8 +250,8 @@ store_migrate(struct store *st, char *err, size_t errlen)
 	}
 	if (v == schema_count)
 		return 0;
-	if (own_txn && (r = store_begin(st)) < 0) {
-		snprintf(err, errlen, "cannot lock the store to migrate it: %s", store_errmsg(st));
+	if (own_txn && (r = store_begin(&st->base)) < 0) {
+		snprintf(err, errlen, "cannot lock the store to migrate it: %s", store_errmsg(&st->base));
 		return r;
 	}
 	/* Another process may have migrated it while we waited for the lock. */
@@ -252,36 +261,38 @@ store_migrate(struct store *st, char *err, size_t errlen)
 		char *msg = NULL;
 		if (sqlite3_exec(st->db, schema_migrations[i], NULL, NULL, &msg) != SQLITE_OK) {
 			snprintf(err, errlen, "schema migration %03d failed: %s", i + 1,
-				 msg ? msg : store_errmsg(st));
+				 msg ? msg : store_errmsg(&st->base));
 			sqlite3_free(msg);
 			if (own_txn)
-				store_rollback(st);
+				store_rollback(&st->base);
 			return -EIO;
 		}
 		/* 006 adds the usernames' keys, which only C computes */
-		if (i + 1 == 6 && store_username_keys(st) < 0) {
-			snprintf(err, errlen, "schema migration 006 failed: %s", store_errmsg(st));
+		if (i + 1 == 6 && store_username_keys(&st->base) < 0) {
+			snprintf(err, errlen, "schema migration 006 failed: %s", store_errmsg(&st->base));
 			if (own_txn)
-				store_rollback(st);
+				store_rollback(&st->base);
 			return -EIO;
 		}
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", schema_count);
-	if (store_exec(st, sql) < 0 || (own_txn && store_commit(st) < 0))
+	if (store_exec(&st->base, sql) < 0 || (own_txn && store_commit(&st->base) < 0))
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "schema migration failed: %s", store_errmsg(st));
+	snprintf(err, errlen, "schema migration failed: %s", store_errmsg(&st->base));
 	if (own_txn)
-		store_rollback(st);
+		store_rollback(&st->base);
 	return -EIO;
 }
 
+static const struct store_ops sqlite_ops;
+
 int
-store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
-	   char *err, size_t errlen)
+store_sqlite_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
+		  char *err, size_t errlen)
 {
-	struct store *st;
+	struct sq_store *st;
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	bool created = false;
 	int r;
@@ -310,6 +321,8 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 			unlink(path);
 		return -ENOMEM;
 	}
+	st->base.ops = &sqlite_ops;
+	st->lock_fd = -1;
 	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "cannot open");
@@ -325,24 +338,24 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 	 * file, and 4 MiB for the staging tables (temp; SQLite's default is 2).
 	 * At 100k people with groups this is 28 MiB peak instead of 32 with
 	 * 8 + 2, in the same time. */
-	if (store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+	if (store_exec(&st->base, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
 		       "PRAGMA cache_size = -6144; PRAGMA temp.cache_size = -4096;"
 		       "PRAGMA temp_store = FILE;"
 		       /* a WAL reset by a writer after a full checkpoint is cut back to 4 MiB */
 		       "PRAGMA journal_size_limit = 4194304") < 0) {
 		/* store_errmsg() names the store */
-		snprintf(err, errlen, "%s", store_errmsg(st));
+		snprintf(err, errlen, "%s", store_errmsg(&st->base));
 		r = -EIO;
 		goto fail;
 	}
 	/* A no-op on a store that is already in WAL mode. */
-	if (store_exec(st, "PRAGMA journal_mode = WAL") < 0) {
+	if (store_exec(&st->base, "PRAGMA journal_mode = WAL") < 0) {
 		snprintf(err, errlen, "%s: cannot use WAL mode: %s", path, sqlite3_errmsg(st->db));
 		r = -EIO;
 		goto fail;
 	}
 	if (flags & STORE_SAMESCHEMA) {
-		int v = store_schema_version(st);
+		int v = store_schema_version(&st->base);
 		if (v != schema_count) {
 			snprintf(err, errlen, "%s: schema version %d, this program knows %d%s", path,
 				 v, schema_count, v < schema_count ?
@@ -351,15 +364,15 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 			goto fail;
 		}
 	} else if (!(flags & STORE_NOMIGRATE)) {
-		if ((r = store_migrate(st, err, errlen)) < 0)
+		if ((r = store_migrate(&st->base, err, errlen)) < 0)
 			goto fail;
-	} else if (store_schema_version(st) > schema_count) {
+	} else if (store_schema_version(&st->base) > schema_count) {
 		snprintf(err, errlen, "%s: schema version %d is newer than this rosterd "
-			 "knows (%d)", path, store_schema_version(st), schema_count);
+			 "knows (%d)", path, store_schema_version(&st->base), schema_count);
 		r = -EPROTO;
 		goto fail;
 	}
-	*out = st;
+	*out = &st->base;
 	return 0;
 fail:
 	sqlite3_close(st->db);
@@ -370,14 +383,14 @@ fail:
 	return r;
 }
 
-void
-store_close(struct store *st)
+static void
+sq_close(struct store *base)
 {
-	if (st == NULL)
-		return;
+	struct sq_store *st = SQ(base);
+
 	for (size_t b = 0; b < STMT_BUCKETS; b++) {
-		struct stmt *n;
-		for (struct stmt *s = st->bucket[b]; s != NULL; s = n) {
+		struct sq_stmt *n;
+		for (struct sq_stmt *s = st->bucket[b]; s != NULL; s = n) {
 			n = s->next;
 			sqlite3_finalize(s->s);
 			free(s);
@@ -386,38 +399,41 @@ store_close(struct store *st)
 	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close_v2(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	free(st);
 }
 
-int
-store_begin(struct store *st)
+static int
+sq_begin(struct store *base)
 {
-	return store_exec(st, "BEGIN IMMEDIATE");
+	return sq_exec(base, "BEGIN IMMEDIATE");
 }
 
-int
-store_begin_temp(struct store *st)
+static int
+sq_begin_temp(struct store *base)
 {
-	return store_exec(st, "BEGIN");
+	return sq_exec(base, "BEGIN");
 }
 
-int
-store_commit(struct store *st)
+static int
+sq_commit(struct store *base)
 {
-	return store_exec(st, "COMMIT");
+	return sq_exec(base, "COMMIT");
 }
 
-int
-store_rollback(struct store *st)
+static int
+sq_rollback(struct store *base)
 {
-	if (sqlite3_get_autocommit(st->db))
+	if (sqlite3_get_autocommit(SQ(base)->db))
 		return 0;
-	return store_exec(st, "ROLLBACK");
+	return sq_exec(base, "ROLLBACK");
 }
 
-int
-store_checkpoint(struct store *st)
+static int
+sq_checkpoint(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	int rc;
 
 	/* Short readers come and go: a few tries find a moment with none. */
@@ -431,79 +447,79 @@ store_checkpoint(struct store *st)
 	return rc == SQLITE_OK ? 0 : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
 }
 
-bool
-store_in_txn(struct store *st)
+static bool
+sq_in_txn(struct store *base)
 {
-	return !sqlite3_get_autocommit(st->db);
+	return !sqlite3_get_autocommit(SQ(base)->db);
 }
 
 
-/* ---- savepoints ------------------------------------------------------------ */
+/* SQLite's writers wait for each other (busy timeout): no conflicts. */
+static bool
+sq_conflicted(struct store *base)
+{
+	(void)base;
+	return false;
+}
 
+/* The run lock: flock() on the store file, for as long as the store is open
+ * or until store_unlock(). The service's lock: always had. */
 static int
-exec_named(struct store *st, const char *verb, const char *name)
+sq_lock(struct store *base, enum store_lock which)
 {
-	char sql[128];
-	int n = snprintf(sql, sizeof(sql), "%s %s", verb, name);
+	struct sq_store *st = SQ(base);
+	const char *path = sqlite3_db_filename(st->db, "main");
+	int fd, r;
 
-	if (n < 0 || (size_t)n >= sizeof(sql))
-		return -ENAMETOOLONG;
-	for (const char *p = name; *p; p++)
-		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (p > name && *p >= '0' && *p <= '9')))
-			return -EINVAL;
-	return store_exec(st, sql);
+	if (which != STORE_LOCK_RUN || st->lock_fd >= 0)
+		return 0;
+	if (path == NULL || path[0] == '\0')
+		return 0;   /* ":memory:": a store of one's own */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		close(fd);
+		return r == -EWOULDBLOCK ? -EBUSY : r;
+	}
+	st->lock_fd = fd;
+	return 0;
 }
 
-int
-store_savepoint(struct store *st, const char *name)
+static void
+sq_unlock(struct store *base, enum store_lock which)
 {
-	return exec_named(st, "SAVEPOINT", name);
+	struct sq_store *st = SQ(base);
+
+	if (which == STORE_LOCK_RUN && st->lock_fd >= 0) {
+		close(st->lock_fd);
+		st->lock_fd = -1;
+	}
 }
 
-int
-store_release(struct store *st, const char *name)
+/* A file has no connection to lose. */
+static int
+sq_ping(struct store *base)
 {
-	return exec_named(st, "RELEASE", name);
-}
-
-int
-store_rollback_to(struct store *st, const char *name)
-{
-	return exec_named(st, "ROLLBACK TO", name);
+	(void)base;
+	return 0;
 }
 
 /* ---- statements ------------------------------------------------------------ */
 
-/* The cache's hash of a statement's text: its length and up to 32 bytes at
- * each end, so that finding a statement costs the same for any length (the
- * plugin host asks for its person view, 900 bytes, once an event). Texts
- * with the same hash are told apart by memcmp. */
-static uint64_t
-sql_hash(const char *sql, size_t len)
+static int
+sq_prepare(struct store *base, const char *sql, struct stmt **out)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ len;
-	size_t head = len < 32 ? len : 32, tail = len - head < 32 ? len - head : 32;
-
-	for (size_t i = 0; i < head; i++)
-		h = (h ^ (unsigned char)sql[i]) * 0x100000001b3ULL;
-	for (size_t i = len - tail; i < len; i++)
-		h = (h ^ (unsigned char)sql[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-int
-store_prepare(struct store *st, const char *sql, struct stmt **out)
-{
+	struct sq_store *st = SQ(base);
 	size_t len = strlen(sql);
-	uint64_t h = sql_hash(sql, len);
-	struct stmt **head = &st->bucket[h % STMT_BUCKETS], *s;
+	uint64_t h = store_sql_hash(sql, len);
+	struct sq_stmt **head = &st->bucket[h % STMT_BUCKETS], *s;
 	int rc;
 
 	for (s = *head; s != NULL; s = s->next)
 		if (s->hash == h && !s->in_use && s->len == len && memcmp(s->sql, sql, len) == 0) {
 			s->in_use = true;
-			*out = s;
+			*out = &s->base;
 			return 0;
 		}
 	if ((s = calloc(1, sizeof(*s) + len + 1)) == NULL)
@@ -515,6 +531,7 @@ store_prepare(struct store *st, const char *sql, struct stmt **out)
 	}
 	memcpy(s->sql, sql, len + 1);
 	s->len = len;
+	s->base.st = base;
 	s->st = st;
 	s->hash = h;
 	s->in_use = true;
@@ -524,28 +541,29 @@ store_prepare(struct store *st, const char *sql, struct stmt **out)
 		*head = s;
 		st->ncached++;
 	}
-	*out = s;
+	*out = &s->base;
 	return 0;
 }
 
-void
-stmt_reset(struct stmt *s)
+static void
+sq_reset(struct stmt *base)
 {
+	struct sq_stmt *s = SQS(base);
 	sqlite3_reset(s->s);
 	sqlite3_clear_bindings(s->s);
 }
 
-void
-stmt_done(struct stmt *s)
+static void
+sq_done(struct stmt *base)
 {
-	if (s == NULL)
-		return;
+	struct sq_stmt *s = SQS(base);
+
 	if (!s->cached) {
 		sqlite3_finalize(s->s);
 		free(s);
 		return;
 	}
-	stmt_reset(s);
+	sq_reset(base);
 	s->in_use = false;
 }
 
@@ -555,57 +573,41 @@ bound(int rc)
 	return rc == SQLITE_OK ? 0 : rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
 }
 
-int
-stmt_bind_text(struct stmt *s, int i, const char *v)
+static int
+sq_bind(struct stmt *base, int i, const struct store_value *v)
 {
-	return bound(sqlite3_bind_text(s->s, i, v, -1, SQLITE_STATIC));
+	sqlite3_stmt *s = SQS(base)->s;
+	int n = v->n == (size_t)-1 ? -1 : (int)v->n;
+
+	if (v->n != (size_t)-1 && v->n > INT_MAX)
+		return -ENOMEM;
+	switch (v->kind) {
+	case STORE_BIND_INT:
+		return bound(sqlite3_bind_int64(s, i, v->i));
+	case STORE_BIND_DOUBLE:
+		return bound(sqlite3_bind_double(s, i, v->d));
+	case STORE_BIND_TEXT:
+		return bound(sqlite3_bind_text(s, i, v->v, n, SQLITE_STATIC));
+	case STORE_BIND_TEXT_COPY:
+		return bound(sqlite3_bind_text(s, i, v->v, n, SQLITE_TRANSIENT));
+	case STORE_BIND_BLOB:
+		return bound(sqlite3_bind_blob(s, i, v->v, n, SQLITE_STATIC));
+	default:
+		return bound(sqlite3_bind_null(s, i));
+	}
 }
 
-int
-stmt_bind_textn(struct stmt *s, int i, const char *v, size_t n)
+static int
+sq_param(struct stmt *base, const char *name)
 {
-	return bound(sqlite3_bind_text64(s->s, i, v, n, SQLITE_STATIC, SQLITE_UTF8));
-}
-
-int
-stmt_bind_text_copy(struct stmt *s, int i, const char *v)
-{
-	return bound(sqlite3_bind_text(s->s, i, v, -1, SQLITE_TRANSIENT));
-}
-
-int
-stmt_bind_blob(struct stmt *s, int i, const void *v, size_t n)
-{
-	return bound(sqlite3_bind_blob64(s->s, i, v, n, SQLITE_STATIC));
-}
-
-int
-stmt_bind_int(struct stmt *s, int i, int64_t v)
-{
-	return bound(sqlite3_bind_int64(s->s, i, v));
-}
-
-int
-stmt_bind_double(struct stmt *s, int i, double v)
-{
-	return bound(sqlite3_bind_double(s->s, i, v));
-}
-
-int
-stmt_bind_null(struct stmt *s, int i)
-{
-	return bound(sqlite3_bind_null(s->s, i));
-}
-
-int
-stmt_param(struct stmt *s, const char *name)
-{
+	struct sq_stmt *s = SQS(base);
 	return sqlite3_bind_parameter_index(s->s, name);
 }
 
-int
-stmt_step(struct stmt *s)
+static int
+sq_step(struct stmt *base)
 {
+	struct sq_stmt *s = SQS(base);
 	int rc = sqlite3_step(s->s);
 
 	if (rc == SQLITE_ROW)
@@ -616,31 +618,35 @@ stmt_step(struct stmt *s)
 	return errno_of(sqlite3_extended_errcode(s->st->db));
 }
 
-long long
-stmt_run(struct stmt *s)
+static long long
+sq_run(struct stmt *base)
 {
+	struct sq_stmt *s = SQS(base);
 	int r;
 
-	while ((r = stmt_step(s)) == 1)
+	while ((r = sq_step(base)) == 1)
 		;
 	return r < 0 ? r : sqlite3_changes(s->st->db);
 }
 
-int
-stmt_columns(struct stmt *s)
+static int
+sq_columns(struct stmt *base)
 {
+	struct sq_stmt *s = SQS(base);
 	return sqlite3_column_count(s->s);
 }
 
-const char *
-stmt_column_name(struct stmt *s, int i)
+static const char *
+sq_column_name(struct stmt *base, int i)
 {
+	struct sq_stmt *s = SQS(base);
 	return sqlite3_column_name(s->s, i);
 }
 
-enum store_type
-stmt_type(struct stmt *s, int i)
+static enum store_type
+sq_type(struct stmt *base, int i)
 {
+	struct sq_stmt *s = SQS(base);
 	switch (sqlite3_column_type(s->s, i)) {
 	case SQLITE_INTEGER:
 		return STORE_INT;
@@ -655,53 +661,39 @@ stmt_type(struct stmt *s, int i)
 	}
 }
 
-int64_t
-stmt_int(struct stmt *s, int i)
+static int64_t
+sq_int(struct stmt *base, int i)
 {
+	struct sq_stmt *s = SQS(base);
 	return sqlite3_column_int64(s->s, i);
 }
 
-double
-stmt_double(struct stmt *s, int i)
+static double
+sq_double(struct stmt *base, int i)
 {
+	struct sq_stmt *s = SQS(base);
 	return sqlite3_column_double(s->s, i);
 }
 
-const char *
-stmt_text(struct stmt *s, int i)
+static const char *
+sq_text(struct stmt *base, int i)
 {
+	struct sq_stmt *s = SQS(base);
 	return (const char *)sqlite3_column_text(s->s, i);
 }
 
-const void *
-stmt_blob(struct stmt *s, int i)
+static const void *
+sq_blob(struct stmt *base, int i)
 {
+	struct sq_stmt *s = SQS(base);
 	return sqlite3_column_blob(s->s, i);
 }
 
-size_t
-stmt_bytes(struct stmt *s, int i)
+static size_t
+sq_bytes(struct stmt *base, int i)
 {
+	struct sq_stmt *s = SQS(base);
 	return (size_t)sqlite3_column_bytes(s->s, i);
-}
-
-int
-store_query_int(struct store *st, const char *sql, long long *v)
-{
-	struct stmt *s;
-	int r = store_prepare(st, sql, &s);
-
-	if (r < 0)
-		return r;
-	r = stmt_step(s);
-	if (r == 1) {
-		*v = stmt_int(s, 0);
-		r = 0;
-	} else if (r == 0) {
-		r = -ENOENT;
-	}
-	stmt_done(s);
-	return r;
 }
 
 /* ---- functions the SQL calls ------------------------------------------------ */
@@ -722,12 +714,16 @@ call_predicate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			   p->fn(p->arg, t, (size_t)sqlite3_value_bytes(argv[0])));
 }
 
-int
-store_define_predicate(struct store *st, const char *name, store_predicate_fn fn, void *arg)
+static int
+sq_define_predicate(struct store *base, const char *name, store_predicate_fn fn, void *arg,
+		    const char *domain, enum store_outside outside)
 {
+	struct sq_store *st = SQ(base);
 	struct predicate *p = NULL;
 	int rc;
 
+	(void)domain;   /* SQLite calls fn on whatever the SQL asks */
+	(void)outside;
 	if (fn != NULL) {
 		if ((p = malloc(sizeof(*p))) == NULL)
 			return -ENOMEM;
@@ -740,3 +736,41 @@ store_define_predicate(struct store *st, const char *name, store_predicate_fn fn
 					fn ? call_predicate : NULL, NULL, NULL, free);
 	return rc == SQLITE_OK ? 0 : errno_of(rc);
 }
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.migrate = sq_migrate,
+	.schema_version = sq_schema_version,
+	.errmsg = sq_errmsg,
+	.exec = sq_exec,
+	.changes = sq_changes,
+	.last_id = sq_last_id,
+	.total_changes = sq_total_changes,
+	.begin = sq_begin,
+	.begin_temp = sq_begin_temp,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.in_txn = sq_in_txn,
+	.conflicted = sq_conflicted,
+	.checkpoint = sq_checkpoint,
+	.lock = sq_lock,
+	.unlock = sq_unlock,
+	.ping = sq_ping,
+	.prepare = sq_prepare,
+	.done = sq_done,
+	.reset = sq_reset,
+	.bind = sq_bind,
+	.param = sq_param,
+	.step = sq_step,
+	.run = sq_run,
+	.columns = sq_columns,
+	.column_name = sq_column_name,
+	.type = sq_type,
+	.col_int = sq_int,
+	.col_double = sq_double,
+	.col_text = sq_text,
+	.col_blob = sq_blob,
+	.col_bytes = sq_bytes,
+	.define_predicate = sq_define_predicate,
+};

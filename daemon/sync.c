@@ -22,11 +22,9 @@
 #include "sync.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +41,6 @@ struct run {
 	struct run_facts f;         /* what happened, for sync_verdict() */
 	bool plugins;               /* plugins are loaded */
 	bool in_memory;             /* a dry run of a store not made yet */
-	int lock_fd;
 	long long read, groups_read;
 	long long gone;             /* people the source named gone */
 	bool delta;                 /* the source named only what changed */
@@ -133,22 +130,6 @@ state_key(const struct source *src, char *key, size_t len)
 
 /* ---- open and lock, connect ----------------------------------------------- */
 
-int
-sync_lock(const char *path, int *fd)
-{
-	int lfd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (lfd < 0)
-		return -errno;
-	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
-		int r = -errno;
-		close(lfd);
-		return r == -EWOULDBLOCK ? -EBUSY : r;
-	}
-	*fd = lfd;
-	return 0;
-}
-
 /* The state the source kept in an earlier run, for a source that keeps one. */
 static int
 load_kept(struct run *run)
@@ -171,11 +152,13 @@ load_kept(struct run *run)
 	return 0;
 }
 
-/* Record the run as running: in its own transaction, or in the one open. */
+/* Record the run as running: in its own transaction, or in the one open;
+ * again, with the same id, after that one was rolled back. */
 static int
 record_start(struct run *run)
 {
-	if (store_run_start(run->st, run->now, &run->rec.id) < 0) {
+	if ((run->rec.id > 0 ? store_run_start_id(run->st, run->now, run->rec.id) :
+	     store_run_start(run->st, run->now, &run->rec.id)) < 0) {
 		log_error("store: cannot record the run: %s", store_errmsg(run->st));
 		return -EIO;
 	}
@@ -192,6 +175,7 @@ phase_open(struct run *run)
 {
 	const struct conf *cf = run->cf;
 	const char *path = cf->store.path;
+	struct store_dsn mem = { .path = ":memory:" };
 	char err[2048];
 	int r;
 
@@ -214,27 +198,36 @@ phase_open(struct run *run)
 		run->record_late = run_incremental(run);
 		return run->record_late ? 0 : record_start(run);
 	}
-	if (run->o->dry_run && access(path, F_OK) < 0) {
+	if (run->o->dry_run && path != NULL && access(path, F_OK) < 0) {
 		/* The plan is made against an empty store, and fails where the
 		 * real run could not create the store. */
 		if ((r = store_creatable(path, err, sizeof(err))) < 0) {
 			log_error("store: %s", err);
 			return r;
 		}
-		path = ":memory:";
 		run->in_memory = true;
 	}
-	r = store_open(path, cf->store.busy_timeout, run->o->dry_run && !run->in_memory ?
-		       STORE_NOMIGRATE : 0, &run->st, err, sizeof(err));
+	r = run->in_memory ? store_open_at(&mem, 0, &run->st, err, sizeof(err)) :
+	    conf_store_open(cf, run->o->dry_run ? STORE_NOMIGRATE : 0, &run->st, err,
+			    sizeof(err));
+	if (r == 0 && run->o->dry_run && !run->in_memory && store_schema_version(run->st) == 0) {
+		/* A database with none of rosterd's tables yet: as a file not
+		 * made yet, the plan is made against an empty store. */
+		store_close(run->st);
+		run->st = NULL;
+		run->in_memory = true;
+		r = store_open_at(&mem, 0, &run->st, err, sizeof(err));
+	}
 	if (r < 0) {
 		log_error("store: %s", err);
 		return r;
 	}
 	if (run->o->dry_run)
 		return load_kept(run);
-	if ((r = sync_lock(cf->store.path, &run->lock_fd)) < 0) {
-		log_error("store %s: %s", cf->store.path, r == -EBUSY ?
-			  "another rosterd run is in progress" : strerror(-r));
+	if ((r = store_lock(run->st, STORE_LOCK_RUN)) < 0) {
+		log_error("store %s: %s", conf_store_name(cf), r == -EBUSY ?
+			  "another rosterd run is in progress" : r == -EIO ?
+			  store_errmsg(run->st) : strerror(-r));
 		return r;
 	}
 	if ((r = load_kept(run)) < 0)
@@ -990,6 +983,8 @@ sync_verdict(const struct run_facts *f)
 	/* An unreadable password is the setup's fault, not the server's. */
 	if (f->failed == PHASE_CONNECT)
 		v.exit_code = f->error == -ENOKEY ? EXIT_CONFIG : EXIT_UNREACHABLE;
+	if (f->failed == PHASE_OPEN && f->error == -ENOKEY)
+		v.exit_code = EXIT_CONFIG;
 	if (f->failed != PHASE_NONE || f->stopped)
 		return v;
 	if (f->gate == GATE_HELD) {
@@ -1012,7 +1007,6 @@ run_init(struct run *run, const struct conf *cf, const struct sync_opts *o)
 	run->cf = cf;
 	run->o = o;
 	run->src = o->source;
-	run->lock_fd = -1;
 	run->audit_mark = -1;
 	run->t0 = time_mono();
 	time_now_iso(run->now);
@@ -1084,9 +1078,7 @@ run_free(struct run *run)
 			run->src->ops->free(run->src);
 	}
 	if (run->st != run->o->store)
-		store_close(run->st);
-	if (run->lock_fd >= 0)
-		close(run->lock_fd);
+		store_close(run->st);   /* gives up the run lock */
 }
 
 /* The script of a run. A phase that fails or stops ends it. */
@@ -1103,15 +1095,48 @@ static int (*const script[PHASE_COUNT])(struct run *run) = {
 	[PHASE_COMMIT] = phase_commit,       /* record and commit; dry run: print */
 };
 
+/* The write transaction lost to another writer (the learning platform
+ * changed a row the run changes, on PostgreSQL): rolled back, and the run
+ * goes on from the plan again, from the same staging, at most
+ * RUN_CONFLICT_TRIES times. */
+#define RUN_CONFLICT_TRIES 5
+
+/* Whether to do the write phases again after phase p failed. */
+static bool
+run_again(struct run *run, int p, int *tries)
+{
+	if (p < PHASE_PLAN || run->f.stopped || run->st == NULL ||
+	    !store_conflicted(run->st) || ++*tries >= RUN_CONFLICT_TRIES)
+		return false;
+	log_warn("store: another writer changed what the run changes (%s); the run's "
+		 "transaction is done again (%d of %d)", store_errmsg(run->st), *tries + 1,
+		 RUN_CONFLICT_TRIES);
+	store_rollback(run->st);
+	memset(&run->rec.c, 0, sizeof(run->rec.c));
+	memset(&run->rec.h, 0, sizeof(run->rec.h));
+	memset(&run->rec.pl, 0, sizeof(run->rec.pl));
+	run->rec.error = NULL;
+	run->rec.digest = NULL;
+	run->reason[0] = run->why[0] = '\0';
+	run->audit_mark = -1;
+	run->f.gate = GATE_NOT_REACHED;
+	return true;
+}
+
 int
 sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res)
 {
 	struct run run;
-	int r = 0;
+	int r = 0, tries = 0;
 
 	run_init(&run, cf, o);
 	for (int p = PHASE_OPEN; p < PHASE_COUNT && r == 0; p++) {
 		r = script[p](&run);
+		if (r < 0 && run_again(&run, p, &tries)) {
+			r = 0;
+			p = PHASE_PLAN - 1;
+			continue;
+		}
 		if (r < 0 && !run.f.stopped) {
 			run.f.failed = (enum sync_phase)p;
 			run.f.error = r;

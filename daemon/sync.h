@@ -45,7 +45,7 @@ struct sync_opts {
 	 * now and then: persist mode's batches. Licences are granted still. */
 	bool plugins_events_only;
 	/* The store, open (migrated, runs left running marked failed) with the
-	 * run lock held (sync_lock), by a caller that does many runs (persist
+	 * run lock held (store_lock), by a caller that does many runs (persist
 	 * mode's batches), which closes it. NULL: the run opens the store and
 	 * takes the lock itself. Not for a dry run. */
 	struct store *store;
@@ -61,10 +61,6 @@ struct sync_result {
 };
 /* Do one run. 0 when it ends with EXIT_OK, else -EIO (res says how). */
 int sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res);
-/* Take the run lock on the store at path: one run at a time on a store,
- * whichever process. 0 with *fd to close to release it, -EBUSY when another
- * holds it, or negative errno. */
-int sync_lock(const char *path, int *fd);
 
 /* The phases of a run, in order; which one failed. */
 enum sync_phase {
@@ -125,9 +121,10 @@ bool sync_within_thresholds(const struct conf *cf, const struct gate_counts *g, 
 			    size_t len);
 
 /* The verdict on what happened, first rule that applies:
- *   a phase failed:            failed; exit 2 (EXIT_CONFIG) when the connect
- *                              phase failed with -ENOKEY (the password cannot
- *                              be read), 3 (EXIT_UNREACHABLE) when it failed
+ *   a phase failed:            failed; exit 2 (EXIT_CONFIG) when the open or
+ *                              connect phase failed with -ENOKEY (the store's
+ *                              or the directory's password cannot be read), 3
+ *                              (EXIT_UNREACHABLE) when connect failed
  *                              otherwise, else 1 (EXIT_FAIL)
  *   stopped:                   failed, exit 1
  *   held by the gate:          held, exit 4 (EXIT_HELD)

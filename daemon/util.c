@@ -332,3 +332,23 @@ strv_free(struct strv *l)
 	free(l->v);
 	*l = (struct strv){ 0 };
 }
+
+int
+secret_read_credential(const char *key, const char *name, char **out, char *err, size_t errlen)
+{
+	const char *credir = getenv("CREDENTIALS_DIRECTORY");
+	char *path = NULL;
+	int r;
+
+	if (credir == NULL) {
+		snprintf(err, errlen, "%s \"%s\": $CREDENTIALS_DIRECTORY is not set "
+			 "(LoadCredential= in the unit provides it)", key, name);
+		return -ENOENT;
+	}
+	if (asprintf(&path, "%s/%s", credir, name) < 0)
+		return -ENOMEM;
+	/* systemd owns the credential's mode; do not second-guess it. */
+	r = secret_read(path, false, out, err, errlen);
+	free(path);
+	return r;
+}

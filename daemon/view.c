@@ -86,7 +86,7 @@ first_text(struct stmt *s, char **out)
 	" ELSE (SELECT count(*) FROM sync_runs r WHERE r.outcome = 'ok' " \
 	"  AND r.id >= p.missing_run AND r.id <> ?3 " \
 	"  AND (r.kind <> 'incremental' OR r.id = p.missing_run)) " \
-	" + (?4 AND (NOT ?5 OR p.missing_run = ?3)) END, " \
+	" + CASE WHEN ?4 <> 0 AND (?5 = 0 OR p.missing_run = ?3) THEN 1 ELSE 0 END END, " \
 	"p.username, p.email, p.given_name, p.family_name, p.display_name, " \
 	"p.employee_number, p.department, p.location, p.title, p.role, p.status, " \
 	"p.status_reason, p.status_changed_at, " \
@@ -284,7 +284,7 @@ view_person_groups(struct store *st, long long id, bool deleted, view_name_fn fn
 	/* SQLite: COLLATE NOCASE */
 	int r = store_prepare(st, "SELECT g.name FROM group_membership gm "
 			      "JOIN groups g ON g.id = gm.group_id WHERE gm.person_id = ?1 "
-			      "AND (g.present OR ?2) ORDER BY g.name COLLATE NOCASE, g.dn_norm", &s);
+			      "AND (g.present = 1 OR ?2 <> 0) ORDER BY g.name COLLATE NOCASE, g.dn_norm", &s);
 
 	if (r < 0)
 		return r;

@@ -59,12 +59,14 @@ hex="substr(dir_id, 7, 2) || substr(dir_id, 5, 2) || substr(dir_id, 3, 2) || sub
 # schema 4 had no username keys either (006 adds them), nor role sources (007), nor run kinds (008)
 sql "UPDATE people SET dir_id = $hex; UPDATE groups SET dir_id = $hex;
      DROP INDEX people_username_key; ALTER TABLE people DROP COLUMN username_key;
-     ALTER TABLE people DROP COLUMN role_source; $UNDO_008 PRAGMA user_version = 4"
+     ALTER TABLE people DROP COLUMN role_source;
+     DROP INDEX assignments_expiry; ALTER TABLE assignments DROP COLUMN expires; $UNDO_008"
+set_schema_version 4
 assert_match "$(col alice dir_id)" '^[0-9a-f]{32}$' "the old form, as rosterd stored it"
 sync_once
 assert_eq "ok 0 0 0 0 0 0" "$(run_counts)" "after the migration everyone is found unchanged"
 assert_eq "$alice_guid" "$(col alice dir_id)" "the migrated id"
-assert_sql "$(find "$ROSTERD_TOP/schema" -name '[0-9]*.sql' | wc -l)" "PRAGMA user_version"
+assert_eq "$(find "$ROSTERD_TOP/schema" -maxdepth 1 -name '[0-9]*.sql' | wc -l)" "$(schema_version)"
 assert_eq "0 0" "$(sql "SELECT count(*) FROM people WHERE length(dir_id) <> 36") $(sql "SELECT count(*) FROM groups WHERE length(dir_id) <> 36")" "every id converted"
 
 note "Samba's default: simple binds only over TLS"

@@ -135,5 +135,10 @@ for args in "status" "user show alice --json" "user list" "runs" "run approve 1"
 	run_rctl $args
 	assert_rc 1 "rosterctl $args without a store"
 done
-assert_contains "$ERR" "$TEST_TMP/nostore/learning.db"
-assert_no_file "$TEST_TMP/nostore/learning.db"
+if [ "$STORE" = pg ]; then
+	assert_contains "$ERR" "schema version 0, this program knows"
+	DB=$TEST_TMP/nostore/learning.db assert_no_store
+else
+	assert_contains "$ERR" "$TEST_TMP/nostore/learning.db"
+	assert_no_file "$TEST_TMP/nostore/learning.db"
+fi

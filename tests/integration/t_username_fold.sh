@@ -68,9 +68,10 @@ note "a store of schema 5 gets the keys of its usernames"
 # (and had no role sources nor run kinds: 007 and 008 add them)
 sql "UPDATE people SET username_key = NULL; DROP INDEX people_username_key;
      ALTER TABLE people DROP COLUMN username_key; ALTER TABLE people DROP COLUMN role_source;
-     $UNDO_008 PRAGMA user_version = 5"
+     DROP INDEX assignments_expiry; ALTER TABLE assignments DROP COLUMN expires; $UNDO_008"
+set_schema_version 5
 sync_once
-assert_sql "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "PRAGMA user_version" "every migration applied"
+assert_eq "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "$(schema_version)" "every migration applied"
 assert_sql 0 "SELECT count(*) FROM people WHERE username_key IS NULL"
 assert_eq "ok 0 0 0 0 0 3" "$(run_counts)"
 rctl_ok user show "$(printf '\xc3\x85sA')" --json

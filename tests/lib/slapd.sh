@@ -91,6 +91,10 @@
 #                          ROSTERD_CONF_ATTRIBUTES_EXTRA  added inside attributes = { },
 #                            after that text (every server's map): e.g. member_of
 #                          ROSTERD_CONF_STORE_PATH   (FILE's dir/learning.db)
+#                          ROSTERD_CONF_STORE        whole text inside store = { }
+#                            (default: what the function rosterd_store_conf prints
+#                            for the store file, when one is defined, as the tests'
+#                            lib.sh does for STORE=pg; else path = that file)
 #                          ROSTERD_CONF_SYNC         whole text inside sync = { }, default
 #                            max_disable = 500; max_disable_percent = 10.0;
 #                            initial_status = "invited";
@@ -544,7 +548,7 @@ EOF
 }
 
 slapd_write_rosterd_conf() {
-	local file=${1:?slapd_write_rosterd_conf FILE [SYNC_EXTRA]} sync_extra=${2:-} confdir pwfile uri attrs sync members
+	local file=${1:?slapd_write_rosterd_conf FILE [SYNC_EXTRA]} sync_extra=${2:-} confdir pwfile uri attrs sync members store
 	uri=${ROSTERD_CONF_URI:-${SLAPD_URI:-}}
 	[ -n "$uri" ] || { _slapd_err "slapd_write_rosterd_conf: SLAPD_URI is not set (slapd_start first) and no ROSTERD_CONF_URI"; return 1; }
 	confdir=$(dirname "$file")
@@ -563,6 +567,11 @@ slapd_write_rosterd_conf() {
     custom = { cost_centre = "departmentNumber"; };'}
 
 	sync=${ROSTERD_CONF_SYNC:-'max_disable = 500; max_disable_percent = 10.0; initial_status = "invited";'}
+	store=${ROSTERD_CONF_STORE:-}
+	if [ -z "$store" ] && declare -F rosterd_store_conf >/dev/null; then
+		store=$(rosterd_store_conf "${ROSTERD_CONF_STORE_PATH:-$confdir/learning.db}") || return 1
+	fi
+	store=${store:-"path = \"${ROSTERD_CONF_STORE_PATH:-$confdir/learning.db}\";"}
 	members=${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTES:-"\"${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE-member}\""}
 
 	cat >"$file" <<EOF
@@ -593,7 +602,7 @@ ldap = {
 };
 
 store = {
-  path = "${ROSTERD_CONF_STORE_PATH:-$confdir/learning.db}";
+  $store
 };
 
 sync = {

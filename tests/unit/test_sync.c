@@ -824,6 +824,8 @@ static const struct verdict_row verdict_rows[] = {
 	{ "open failed", { .failed = PHASE_OPEN, .error = -EBUSY }, RUN_FAILED, EXIT_FAIL, false },
 	{ "open failed, dry run", { .failed = PHASE_OPEN, .error = -EIO, .dry_run = true },
 	  RUN_FAILED, EXIT_FAIL, false },
+	{ "store password unreadable", { .failed = PHASE_OPEN, .error = -ENOKEY }, RUN_FAILED,
+	  EXIT_CONFIG, false },
 	{ "password unreadable", { .failed = PHASE_CONNECT, .error = -ENOKEY }, RUN_FAILED,
 	  EXIT_CONFIG, true },
 	{ "password unreadable, dry run", { .failed = PHASE_CONNECT, .error = -ENOKEY,
@@ -891,8 +893,8 @@ check_combination(const struct run_facts *f)
 	assert_int_equal(v.outcome == RUN_FAILED, ended_early);
 	assert_int_equal(v.outcome == RUN_HELD, !ended_early && f->gate == GATE_HELD);
 	assert_int_equal(v.outcome == RUN_OK, !ended_early && f->gate != GATE_HELD && whole);
-	assert_int_equal(v.exit_code == EXIT_CONFIG,
-			 f->failed == PHASE_CONNECT && f->error == -ENOKEY);
+	assert_int_equal(v.exit_code == EXIT_CONFIG, (f->failed == PHASE_CONNECT ||
+			 f->failed == PHASE_OPEN) && f->error == -ENOKEY);
 	assert_int_equal(v.exit_code == EXIT_UNREACHABLE,
 			 f->failed == PHASE_CONNECT && f->error != -ENOKEY);
 	assert_int_equal(v.recorded, !f->dry_run && f->failed != PHASE_OPEN);
