@@ -50,7 +50,7 @@ LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c daemon/dir_sync.c \
            daemon/store_sqlite.c daemon/store_pg.c daemon/store_pg_sql.c daemon/store_api.c daemon/store_conf.c daemon/store.c daemon/runs.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_usn.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
-           daemon/notify.c daemon/metrics.c daemon/service.c \
+           daemon/notify.c daemon/metrics.c daemon/service.c daemon/service_persist.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c \
            daemon/view.c daemon/fold.c daemon/query_activity.c
 LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o $(B)/obj/schema_names.o \
@@ -206,6 +206,9 @@ $(B)/obj $(B)/tests $(B)/tools $(B)/tests/faults $(B)/plugins $(B)/tests/plugins
 bench/gen-org: bench/gen-org.c
 	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $<
 
+bench/persist-probe: bench/persist-probe.c
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $< -lldap -llber -lsqlite3
+
 # ---- tests -----------------------------------------------------------------
 # tests/run.sh runs the unit tests and the integration tests against the
 # binaries in BIN and prints one "N passed, N failed" line at the end.
@@ -287,7 +290,7 @@ demo: deps
 	STORE=$(STORE) ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl scripts/demo.sh
 
 bench: deps
-	$(MAKE) all bench/gen-org
+	$(MAKE) all bench/gen-org bench/persist-probe
 	STORE=$(STORE) ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl bench/run.sh $(N)
 
 # ---- install -------------------------------------------------------------------
@@ -343,4 +346,4 @@ uninstall:
 	    $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
 
 clean:
-	rm -rf build bench/gen-org
+	rm -rf build bench/gen-org bench/persist-probe

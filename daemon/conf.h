@@ -32,10 +32,11 @@ const char *field_column(enum field f);
 bool field_is_dn(enum field f);
 
 enum initial_status { INITIAL_INVITED, INITIAL_ACTIVE };
-/* How a run reads the directory: everything (a paged search), or what
- * changed since the last run (RFC 4533 refreshOnly). MODE_POLL is the old
- * name of MODE_FULL. */
-enum sync_mode { MODE_FULL, MODE_REFRESH, MODE_POLL };
+/* How a run reads the directory: everything (a paged search), what changed
+ * since the last run (RFC 4533 refreshOnly), or the changes as they are made
+ * (refreshAndPersist, under the service). MODE_POLL is the old name of
+ * MODE_FULL. */
+enum sync_mode { MODE_FULL, MODE_REFRESH, MODE_POLL, MODE_PERSIST };
 enum on_missing { MISSING_DISABLE, MISSING_KEEP };
 enum search_scope { SCOPE_SUB, SCOPE_ONE };
 /* How a group names its members: DNs (member), DNs of which some may have an
@@ -123,6 +124,9 @@ struct conf {
 	struct {
 		enum sync_mode mode;
 		int full_every;       /* refresh: a full refresh this often (s); 0 never */
+		int batch_ms;         /* persist: a batch closes this long after its first change */
+		int batch_max;        /* persist: or at this many changes */
+		int threshold_window; /* persist: disables counted over this many seconds */
 		int interval;
 		int interval_jitter;  /* up to this many seconds added at random */
 		int retry_delay;      /* first retry after an unreachable directory */

@@ -124,7 +124,7 @@ _Static_assert(sizeof(enum search_scope) == sizeof(int) &&
 
 static const char *const scope_words[] = { "sub", "one", NULL };
 /* "poll", the name of a full run before refresh came, is taken as "full". */
-static const char *const mode_words[] = { "full", "refresh", "poll", NULL };
+static const char *const mode_words[] = { "full", "refresh", "poll", "persist", NULL };
 static const char *const status_words[] = { "invited", "active", NULL };
 static const char *const missing_words[] = { "disable", "keep", NULL };
 
@@ -229,6 +229,10 @@ static const struct key store_keys[] = {
 static const struct key sync_keys[] = {
 	{ "mode", K_WORD, AT(sync.mode), .words = mode_words },
 	{ "full_every", K_INT, AT(sync.full_every), .min = 0, .max = 365 * 86400, .def = 86400 },
+	{ "batch_ms", K_INT, AT(sync.batch_ms), .min = 0, .max = 60000, .def = 50 },
+	{ "batch_max", K_INT, AT(sync.batch_max), .min = 1, .max = 100000, .def = 1000 },
+	{ "threshold_window", K_INT, AT(sync.threshold_window), .min = 0, .max = 30 * 86400,
+	  .def = 3600 },
 	{ "interval", K_INT, AT(sync.interval), .min = 10, .max = 7 * 86400, .def = 900 },
 	{ "interval_jitter", K_INT, AT(sync.interval_jitter), .min = 0, .max = 86400, .def = 0 },
 	{ "retry_delay", K_INT, AT(sync.retry_delay), .min = 1, .max = 86400, .def = 30 },

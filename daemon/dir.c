@@ -79,6 +79,8 @@ struct dir {
 
 	/* a content synchronisation (RFC 4533) instead of a paged search */
 	bool sync;
+	bool persist;              /* refreshAndPersist */
+	bool persisting;           /* its refresh stage has ended */
 	bool sync_cookie;          /* it was asked from a cookie */
 	struct dsync ds;
 	enum dir_sync_kind item;   /* of the current entry */
@@ -140,13 +142,13 @@ dir_set_interrupt(struct dir *d, int (*fn)(void *arg), void *arg)
 }
 
 /* Wait for the next message of operation msgid (all of them when all),
- * ldap.timeout at most, asking the interrupt function every quarter of a
+ * seconds at most, asking the interrupt function every quarter of a
  * second: ldap_result()'s code, or -2 when the interrupt said stop. The
  * messages of other operations stay queued for their own calls. */
 static int
-wait_result(struct dir *d, int msgid, int all, LDAPMessage **msg)
+wait_result_for(struct dir *d, int msgid, int all, LDAPMessage **msg, double seconds)
 {
-	double deadline = time_mono() + d->timeout;
+	double deadline = time_mono() + seconds;
 
 	for (;;) {
 		double left = deadline - time_mono(), slice;
@@ -164,6 +166,13 @@ wait_result(struct dir *d, int msgid, int all, LDAPMessage **msg)
 		if (d->interrupt(d->interrupt_arg) != 0)
 			return -2;
 	}
+}
+
+/* As wait_result_for(), ldap.timeout at most. */
+static int
+wait_result(struct dir *d, int msgid, int all, LDAPMessage **msg)
+{
+	return wait_result_for(d, msgid, all, msg, d->timeout);
 }
 
 const char *
@@ -286,12 +295,19 @@ set_options(LDAP *ld, const struct conf *cf, char *err, size_t errlen)
 	int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
 	struct timeval net = { .tv_sec = cf->ldap.network_timeout };
 	struct timeval op = { .tv_sec = cf->ldap.timeout };
+	/* TCP keepalive: a peer gone without a word (a host down, a firewall
+	 * that forgot the connection) is noticed on an idle connection, as a
+	 * persistent search's is, within about 90 s. */
+	int keepalive[3] = { 60, 3, 10 };   /* idle s, probes, s between probes */
 
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op) != LDAP_OPT_SUCCESS) {
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_IDLE, &keepalive[0]) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_PROBES, &keepalive[1]) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_INTERVAL, &keepalive[2]) != LDAP_OPT_SUCCESS) {
 		snprintf(err, errlen, "cannot set LDAP options");
 		return -EINVAL;
 	}
@@ -734,6 +750,7 @@ search_clear(struct dir *d)
 	d->cookie = NULL;
 	dsync_clear(&d->ds);
 	d->sync = false;
+	d->persist = d->persisting = false;
 	d->sync_cookie = false;
 	reread_clear(d);
 	for (size_t i = 0; i < d->nattrs; i++) {
@@ -1461,15 +1478,21 @@ sync_done(struct dir *d, LDAPMessage *msg)
 			 "referrals (continuation references, the first to %s), which rosterd "
 			 "does not follow", d->base, d->ref_first);
 		r = -EREMOTE;
+	} else if (r == 0 && d->persist) {
+		snprintf(d->err, sizeof(d->err), "content synchronisation of \"%s\": the server "
+			 "ended the persistent search", d->base);
+		r = -ENOTCONN;
 	}
 	ldap_controls_free(ctrls);
 	ldap_memfree(diag);
 	return r;
 }
 
-int
-dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
-		const char *const *attrs, const void *cookie, size_t len)
+/* Start a content synchronisation, refreshOnly or (persist)
+ * refreshAndPersist: 0 or negative. */
+static int
+sync_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
+	    const char *const *attrs, const void *cookie, size_t len, bool persist)
 {
 	struct berval bv = { .bv_len = len, .bv_val = (char *)cookie };
 	LDAPControl *ctrls[2] = { NULL, NULL };
@@ -1481,11 +1504,13 @@ dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const 
 	if ((r = stalled_refuse(d, "content synchronisation request")) < 0)
 		return r;
 	d->sync = true;
+	d->persist = persist;
 	d->sync_cookie = cookie != NULL && len > 0;
-	if ((r = dsync_request(cookie != NULL ? &bv : NULL, &ctrls[0])) < 0)
+	if ((r = dsync_request(cookie != NULL ? &bv : NULL, persist, &ctrls[0])) < 0)
 		return r;
+	/* A persistent search has no time limit of its own: it lasts. */
 	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->req, 0, ctrls, NULL,
-			     &tv, LDAP_NO_LIMIT, &d->msgid);
+			     persist ? NULL : &tv, LDAP_NO_LIMIT, &d->msgid);
 	ldap_control_free(ctrls[0]);
 	if (rc != LDAP_SUCCESS) {
 		d->err[0] = '\0';
@@ -1495,6 +1520,20 @@ dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const 
 	}
 	d->active = true;
 	return 0;
+}
+
+int
+dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
+		const char *const *attrs, const void *cookie, size_t len)
+{
+	return sync_search(d, base, scope, filter, attrs, cookie, len, false);
+}
+
+int
+dir_persist_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
+		   const char *const *attrs, const void *cookie, size_t len)
+{
+	return sync_search(d, base, scope, filter, attrs, cookie, len, true);
 }
 
 enum dir_sync_kind
@@ -1712,7 +1751,9 @@ dir_entry_short(const struct dir *d)
 int
 dir_reread(struct dir *d, const char *const *dns, size_t n)
 {
-	if (d->active || d->ended != 1 || d->attrs == NULL)
+	if ((d->active || d->ended != 1) && !(d->persisting && d->active))
+		return -EINVAL;
+	if (d->attrs == NULL)
 		return -EINVAL;
 	reread_clear(d);
 	d->rr.dns = calloc(n + 1, sizeof(*d->rr.dns));
@@ -1838,6 +1879,16 @@ reread_lost(struct dir *d, int rc)
 	return d->rr.rc;
 }
 
+/* The re-reads end with r: the search ends with them, unless it is a
+ * persistent one in its persist stage, which goes on (0: all were read). */
+static int
+reread_end(struct dir *d, int r)
+{
+	if (d->persisting && d->active)
+		return r;
+	return search_end(d, r);
+}
+
 /* The next entry read again: 1 with *dn set; 0 when all were read; the
  * first failure once the replies in flight are taken; -ECANCELED, -ENOMEM. */
 static int
@@ -1851,13 +1902,13 @@ reread_next(struct dir *d, const char **dn)
 		if (d->rr.taken == d->rr.sent) {
 			r = d->rr.rc;
 			reread_clear(d);
-			return search_end(d, r);
+			return reread_end(d, r);
 		}
 		rc = wait_result(d, d->rr.msgid[d->rr.taken], LDAP_MSG_ALL, &res);
 		if (rc <= 0) {
 			r = reread_lost(d, rc);
 			reread_clear(d);   /* abandons those in flight */
-			return search_end(d, r);
+			return reread_end(d, r);
 		}
 		r = reread_reply(d, d->rr.dns[d->rr.taken++], res);
 		if (r == 1)
@@ -1865,15 +1916,17 @@ reread_next(struct dir *d, const char **dn)
 		if (r == 1 || r == -ECANCELED || r == -ENOMEM) {
 			if (r < 0)
 				reread_clear(d);
-			return r == 1 ? r : search_end(d, r);
+			return r == 1 ? r : reread_end(d, r);
 		}
 		if (r < 0 && d->rr.rc == 0)
 			d->rr.rc = r;   /* the entry could not be decoded: d->err says */
 	}
 }
 
-int
-dir_next(struct dir *d, const char **dn)
+/* dir_next(), or with poll dir_sync_poll(): in a persistent search's
+ * persist stage, -EAGAIN at once when no message is there. */
+static int
+next_item(struct dir *d, const char **dn, bool poll)
 {
 	LDAPMessage *msg = NULL;
 	int rc, r;
@@ -1886,7 +1939,10 @@ dir_next(struct dir *d, const char **dn)
 			return 1;
 		if (!d->active)
 			return d->ended == 1 ? 0 : (d->ended < 0 ? d->ended : -EINVAL);
-		rc = wait_result(d, d->msgid, LDAP_MSG_ONE, &msg);
+		rc = wait_result_for(d, d->msgid, LDAP_MSG_ONE, &msg,
+				     poll && d->persisting ? 0 : d->timeout);
+		if (rc == 0 && poll && d->persisting)
+			return -EAGAIN;
 		if (rc == -2) {
 			snprintf(d->err, sizeof(d->err), "search of \"%s\": stopped while waiting "
 				 "for %s", d->base, d->uri);
@@ -1938,12 +1994,61 @@ dir_next(struct dir *d, const char **dn)
 				ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
 				return search_end(d, r);
 			}
+			if (d->persist && !d->persisting && d->ds.refresh_done) {
+				/* The refresh stage has ended; the search goes on. */
+				d->persisting = true;
+				return 0;
+			}
 			break;
 		default:
 			ldap_msgfree(msg);
 			break;
 		}
 	}
+}
+
+int
+dir_next(struct dir *d, const char **dn)
+{
+	return next_item(d, dn, false);
+}
+
+int
+dir_sync_poll(struct dir *d, const char **dn)
+{
+	return next_item(d, dn, true);
+}
+
+int
+dir_fd(const struct dir *d)
+{
+	int fd = -1;
+
+	if (d->ld == NULL || ldap_get_option(d->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS)
+		return -1;
+	return fd;
+}
+
+int
+dir_ping(struct dir *d)
+{
+	char *attrs[] = { LDAP_NO_ATTRS, NULL };
+	struct timeval tv = { .tv_sec = d->timeout };
+	LDAPMessage *res = NULL;
+	int rc;
+
+	if ((rc = stalled_refuse(d, "reading the root DSE")) < 0)
+		return rc;
+	rc = ldap_search_ext_s(d->ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+			       NULL, &tv, 1, &res);
+	ldap_msgfree(res);
+	if (rc == LDAP_SUCCESS)
+		return 0;
+	d->err[0] = '\0';
+	ldap_failure(d->ld, rc, "reading the root DSE", d->err, sizeof(d->err));
+	if (rc == LDAP_TIMEOUT)
+		stall(d, d->err);
+	return result_error(rc);
 }
 
 const struct dir_val *

@@ -67,6 +67,8 @@ struct hier_counts {
 struct plan_counts {
 	long long created, updated, renamed, disabled, dir_disabled_new,
 		enabled, unchanged, rejected, people_enabled, people_total;
+	/* people_enabled: 0 (not counted) when nothing the thresholds weigh
+	 * needs it: a read of the changes that plans no disable, no plugin */
 };
 
 struct recon;

@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A run in progress: what it uses, what it has found, what it records. */
@@ -57,6 +58,7 @@ struct run {
 	char reason[2048];          /* the run's reason: rec.error points here */
 	bool has_kept;
 	char kept[4096];            /* the state the source kept before */
+	bool record_late;           /* a batch: recorded in its own transaction */
 };
 
 static void set_reason(struct run *run, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -103,6 +105,22 @@ wait_interrupt(void *arg)
 	return stop_asked(run, SYNC_WAITING, run->read + run->groups_read);
 }
 
+/* What the run reads, for its record: "full", "refresh", "incremental". */
+static const char *
+run_kind(const struct run *run)
+{
+	const struct source *src = run->src;
+
+	return src != NULL && src->ops->kind != NULL ? src->ops->kind(src) : "full";
+}
+
+/* Whether the run is a batch of a persistent search. */
+static bool
+run_incremental(const struct run *run)
+{
+	return strcmp(run_kind(run), "incremental") == 0;
+}
+
 /* The source's key in the store's state table. */
 static void
 state_key(const struct source *src, char *key, size_t len)
@@ -134,6 +152,21 @@ load_kept(struct run *run)
 	return 0;
 }
 
+/* Record the run as running: in its own transaction, or in the one open;
+ * again, with the same id, after that one was rolled back. */
+static int
+record_start(struct run *run)
+{
+	if ((run->rec.id > 0 ? store_run_start_id(run->st, run->now, run->rec.id) :
+	     store_run_start(run->st, run->now, &run->rec.id)) < 0) {
+		log_error("store: cannot record the run: %s", store_errmsg(run->st));
+		return -EIO;
+	}
+	run->ro.run_id = run->rec.id;
+	log_set_run(run->rec.id);
+	return 0;
+}
+
 /* Open the store (a dry run of a store that does not exist yet plans
  * against an empty one of its own), take the run lock and record the run
  * as running. A dry run takes no lock and records nothing. */
@@ -147,12 +180,23 @@ phase_open(struct run *run)
 	int r;
 
 	if (run->src == NULL) {
-		if ((r = cf->sync.mode == MODE_REFRESH ? source_refresh_new(cf, &run->src) :
-		     source_ldap_new(cf, &run->src)) < 0) {
+		/* One run in persist mode (--once, --dry-run) is a refresh run. */
+		if ((r = cf->sync.mode == MODE_REFRESH || cf->sync.mode == MODE_PERSIST ?
+		     source_refresh_new(cf, &run->src) : source_ldap_new(cf, &run->src)) < 0) {
 			log_error("cannot make the directory source: %s", strerror(-r));
 			return r;
 		}
 		run->own_src = true;
+	}
+	if (run->o->store != NULL) {   /* opened and locked by the caller */
+		run->st = run->o->store;
+		if ((r = load_kept(run)) < 0)
+			return r;
+		/* A batch of persist mode records itself in its write transaction
+		 * (phase_plan): one commit, not two; no one needs to see it
+		 * running for the milliseconds it lasts. */
+		run->record_late = run_incremental(run);
+		return run->record_late ? 0 : record_start(run);
 	}
 	if (run->o->dry_run && path != NULL && access(path, F_OK) < 0) {
 		/* The plan is made against an empty store, and fails where the
@@ -188,14 +232,11 @@ phase_open(struct run *run)
 	}
 	if ((r = load_kept(run)) < 0)
 		return r;
-	if (store_runs_mark_crashed(run->st) < 0 ||
-	    store_run_start(run->st, run->now, &run->rec.id) < 0) {
+	if (store_runs_mark_crashed(run->st) < 0) {
 		log_error("store: cannot record the run: %s", store_errmsg(run->st));
 		return -EIO;
 	}
-	run->ro.run_id = run->rec.id;
-	log_set_run(run->rec.id);
-	return 0;
+	return record_start(run);
 }
 
 /* Log the warning the source left for the run, once. */
@@ -511,7 +552,8 @@ phase_people(struct run *run)
 			set_reason(run, "cannot mark the people the directory left unchanged");
 			return r;
 		}
-		log_info("%lld changes since the last run (%lld gone)", run->read, run->gone);
+		log_msg(run_incremental(run) ? LOGL_DEBUG : LOGL_INFO,
+			"%lld changes since the last run (%lld gone)", run->read, run->gone);
 	}
 	if (run->f.complete && (r = reread_holders(run)) < 0)
 		return r == -ECANCELED ? stop(run) : r;
@@ -614,6 +656,8 @@ phase_plan(struct run *run)
 		log_error("store: %s", err);
 		return r;
 	}
+	if (run->record_late && (r = record_start(run)) < 0)
+		return r;
 	run->t_phase = time_mono();
 	if ((r = recon_plan(run->rc, &run->ro, &run->rec.c)) < 0) {
 		log_error("store: planning failed: %s", r == -EAGAIN ? "people were added to "
@@ -710,11 +754,12 @@ phase_plugins(struct run *run)
 		return 0;
 	r = plugins_begin(h, &(struct plugin_run){ .st = run->st, .now = run->now,
 						   .run_id = run->rec.id, .complete = run->f.complete,
-						   .dry_run = run->o->dry_run });
+						   .dry_run = run->o->dry_run,
+						   .batch = run_incremental(run) });
 	if (r == 0)
 		r = recon_events_foreach(run->rc, send_event, h);
 	if (r == 0)
-		r = plugins_run_end(h);
+		r = run->o->plugins_events_only ? plugins_settle(h) : plugins_run_end(h);
 	if (r < 0) {
 		set_reason(run, "%s", plugins_error(h));
 		log_error("%s; the whole run is rolled back",
@@ -727,45 +772,66 @@ phase_plugins(struct run *run)
 	return 0;
 }
 
-/* Whether the plan passes the safety thresholds; why not, in why. The
- * plugins' disables and archivals count with the core's disables. */
-static bool
-within_threshold(const struct conf *cf, const struct run_rec *rec, long long found,
-		 char *why, size_t len)
+bool
+sync_within_thresholds(const struct conf *cf, const struct gate_counts *g, char *why,
+			size_t len)
 {
-	const struct hier_counts *h = &rec->h;
-	struct plan_counts cc = rec->c, *c = &cc;
+	/* Over a window, the people enabled before its disables. A run that
+	 * disables no one is not held for the runs before it. */
+	long long window = g->disabled > 0 ? g->window : 0;
+	long long disabled = g->disabled + window, enabled = g->enabled + window;
+	double pct = g->memberships_before > 0 ?
+		     100.0 * (double)g->leaves / (double)g->memberships_before : 0.0;
+	char over[160] = "";
 
-	double pct = h->memberships_before > 0 ?
-		     100.0 * (double)h->leaves / (double)h->memberships_before : 0.0;
-
-	c->disabled += rec->pl.disabled + rec->pl.archived;
-
-	if (found == 0 && c->people_enabled > 0) {
+	if (window > 0)
+		snprintf(over, sizeof(over), " (%lld in this run, %lld before it in the last %d s: "
+			 "sync.threshold_window)", g->disabled, window,
+			 cf->sync.threshold_window);
+	if (g->found == 0 && g->enabled > 0) {
 		snprintf(why, len, "the directory returned nobody while the store has %lld "
-			 "enabled people", c->people_enabled);
+			 "enabled people", g->enabled);
 		return false;
 	}
-	if (c->disabled > cf->sync.max_disable) {
-		snprintf(why, len, "%lld disables exceed sync.max_disable (%d)", c->disabled,
+	if (disabled > cf->sync.max_disable) {
+		snprintf(why, len, "%lld disables%s exceed sync.max_disable (%d)", disabled, over,
 			 cf->sync.max_disable);
 		return false;
 	}
-	if (c->people_enabled > 0 && c->disabled > 0 &&
-	    100.0 * (double)c->disabled / (double)c->people_enabled > cf->sync.max_disable_percent) {
-		snprintf(why, len, "%lld disables are %.1f%% of %lld enabled people, over "
-			 "sync.max_disable_percent (%g%%)", c->disabled,
-			 100.0 * (double)c->disabled / (double)c->people_enabled,
-			 c->people_enabled, cf->sync.max_disable_percent);
+	if (enabled > 0 && g->disabled > 0 &&
+	    100.0 * (double)disabled / (double)enabled > cf->sync.max_disable_percent) {
+		snprintf(why, len, "%lld disables%s are %.1f%% of %lld enabled people, over "
+			 "sync.max_disable_percent (%g%%)", disabled, over,
+			 100.0 * (double)disabled / (double)enabled, enabled,
+			 cf->sync.max_disable_percent);
 		return false;
 	}
-	if (h->leaves > 0 && pct > cf->sync.max_membership_removals_percent) {
+	if (g->leaves > 0 && pct > cf->sync.max_membership_removals_percent) {
 		snprintf(why, len, "%lld membership removals are %.1f%% of %lld memberships, over "
-			 "sync.max_membership_removals_percent (%g%%)", h->leaves, pct,
-			 h->memberships_before, cf->sync.max_membership_removals_percent);
+			 "sync.max_membership_removals_percent (%g%%)", g->leaves, pct,
+			 g->memberships_before, cf->sync.max_membership_removals_percent);
 		return false;
 	}
 	return true;
+}
+
+/* In persist mode, the people disabled or archived by the runs of the last
+ * sync.threshold_window seconds (since the latest approval) into *n; 0
+ * outside it. 0 or a store error. */
+static int
+window_disables(struct run *run, long long *n)
+{
+	const struct conf *cf = run->cf;
+	time_t t = time(NULL) - cf->sync.threshold_window;
+	char since[21];
+	struct tm tm;
+
+	*n = 0;
+	if (cf->sync.mode != MODE_PERSIST || cf->sync.threshold_window == 0)
+		return 0;
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return store_runs_window_disables(run->st, since, n);
 }
 
 /* Mix text into the 16 hex digits of digest (FNV-1a 64), so that an
@@ -790,12 +856,24 @@ static int
 phase_gate(struct run *run)
 {
 	struct store *st = run->st;
+	const struct run_rec *rec = &run->rec;
+	/* "Nobody found" means a whole read that found no one; a read of the
+	 * changes that found none found no change. The plugins' disables and
+	 * archivals count with the core's. */
+	struct gate_counts g = {
+		.found = run->f.complete && !run->delta ? run->read : -1,
+		.enabled = rec->c.people_enabled,
+		.disabled = rec->c.disabled + rec->pl.disabled + rec->pl.archived,
+		.leaves = rec->h.leaves, .memberships_before = rec->h.memberships_before,
+	};
+	bool within;
 	int r;
 
-	/* "Nobody found" means a whole read that found no one; a read of the
-	 * changes that found none found no change. */
-	bool within = within_threshold(run->cf, &run->rec, run->f.complete && !run->delta ?
-				       run->read : -1, run->why, sizeof(run->why));
+	if (g.disabled > 0 && (r = window_disables(run, &g.window)) < 0) {
+		log_error("store: %s", store_errmsg(st));
+		return r;
+	}
+	within = sync_within_thresholds(run->cf, &g, run->why, sizeof(run->why));
 
 	if (within && run->absent[0] == '\0') {
 		run->f.gate = GATE_PASSED;
@@ -878,6 +956,7 @@ phase_commit(struct run *run)
 	run->t_phase = time_mono();
 	run->rec.outcome = sync_verdict(&run->f).outcome;
 	run->rec.duration = time_mono() - run->t0;
+	run->rec.kind = run_kind(run);
 	if ((r = keep_state(run)) < 0 || (r = store_run_finish(st, &run->rec)) < 0 ||
 	    (r = store_commit(st)) < 0) {
 		log_error("store: commit failed: %s", store_errmsg(st));
@@ -885,7 +964,8 @@ phase_commit(struct run *run)
 		return r;
 	}
 	log_debug("committed in %.3f s", time_mono() - run->t_phase);
-	if (store_checkpoint(st) < 0)
+	/* A batch leaves the WAL to the service, which checkpoints when idle. */
+	if (!run_incremental(run) && store_checkpoint(st) < 0)
 		log_debug("store: the WAL is in use by a reader; checkpoint left for later");
 	return 0;
 }
@@ -964,7 +1044,9 @@ run_end(struct run *run, struct sync_result *res)
 	} else {
 		run->rec.duration = time_mono() - run->t0;
 	}
-	if (v.recorded && !committed) {
+	/* A batch's record went with its transaction, if it had one. */
+	if (v.recorded && !committed && (!run->record_late || record_start(run) == 0)) {
+		run->rec.kind = run_kind(run);
 		if (v.outcome == RUN_HELD)
 			run->rec.c.rejected = run->nrejects;
 		if (store_run_finish(run->st, &run->rec) < 0)
@@ -995,7 +1077,8 @@ run_free(struct run *run)
 		if (run->own_src)
 			run->src->ops->free(run->src);
 	}
-	store_close(run->st);   /* gives up the run lock */
+	if (run->st != run->o->store)
+		store_close(run->st);   /* gives up the run lock */
 }
 
 /* The script of a run. A phase that fails or stops ends it. */

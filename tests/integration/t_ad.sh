@@ -67,13 +67,13 @@ hex="substr(dir_id, 7, 2) || substr(dir_id, 5, 2) || substr(dir_id, 3, 2) || sub
      substr(dir_id, 12, 2) || substr(dir_id, 10, 2) || substr(dir_id, 17, 2) || substr(dir_id, 15, 2) ||
      substr(dir_id, 20, 4) || substr(dir_id, 25, 12)"
 # schema 4 had no username keys either (006 adds them), nor role sources (007), nor
-# the rejects' ids (008)
+# the rejects' ids (008), nor run kinds (009)
 sql "UPDATE people SET dir_id = $hex; UPDATE groups SET dir_id = $hex;
      DROP INDEX people_username_key; ALTER TABLE people DROP COLUMN username_key;
      ALTER TABLE people DROP COLUMN role_source;
      DROP INDEX run_rejects_held_by; ALTER TABLE run_rejects DROP COLUMN held_by;
      ALTER TABLE run_rejects DROP COLUMN dir_id;
-     DROP INDEX assignments_expiry; ALTER TABLE assignments DROP COLUMN expires"
+     DROP INDEX assignments_expiry; ALTER TABLE assignments DROP COLUMN expires; $UNDO_009"
 set_schema_version 4
 assert_match "$(col alice dir_id)" '^[0-9a-f]{32}$' "the old form, as rosterd stored it"
 sync_once
