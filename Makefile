@@ -1,15 +1,18 @@
 # rosterd: GNU Makefile.
 #   make            build build/rosterd and build/rosterctl
 #   make demo       install what is missing, build, sync a sample directory
+#                   (STORE=pg: into a private PostgreSQL, then active/standby)
 #   make check      install what is missing, build, run every test, then again
 #                   with AddressSanitizer and UndefinedBehaviorSanitizer, then
 #                   the threaded path with ThreadSanitizer (make check-tsan)
 #   make check-long the fault tests at their full counts (docs/reliability.md)
+#   make check-pg   every integration test with the store in PostgreSQL (make check
+#                   runs PG_SMOKE of them)
 #   make check-compat  the compat scenarios (tests/compat) on OpenLDAP, Samba AD
 #                   and 389-DS, all of them (make check runs them all on OpenLDAP
 #                   and t_smoke on the other two; docs/directories.md)
 #   make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang)
-#   make bench N=100000   the benchmark (bench/README.md)
+#   make bench N=100000   the benchmark (bench/README.md); STORE=pg: on PostgreSQL
 #   make bench-1m   the benchmark at 1,000,000 people (long)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc PLUGINDIR=PREFIX/lib/rosterd/plugins
 #                   UNITDIR=$(PREFIX)/lib/systemd/system
@@ -27,12 +30,14 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 N       ?= 100000
+# The store of make bench and make demo: sqlite, or pg (a private PostgreSQL).
+STORE   ?= sqlite
 
 # B is the build directory; the sanitizer build uses build/asan.
 B       ?= build
 CFLAGS  ?= -O2 -g
 SANFLAGS ?=
-PKGS    := ldap lber sqlite3 libconfig jansson libsystemd
+PKGS    := ldap lber sqlite3 libpq libconfig jansson libsystemd
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS_ALL = -Idaemon -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
@@ -46,11 +51,12 @@ XLSX_PKG    := xlsxwriter
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c daemon/dir_sync.c \
-           daemon/store_sqlite.c daemon/store.c daemon/runs.c daemon/keyset.c daemon/load.c daemon/readahead.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_usn.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
-           daemon/notify.c daemon/metrics.c daemon/service.c \
+           daemon/store_sqlite.c daemon/store_pg.c daemon/store_pg_sql.c daemon/store_api.c daemon/store_conf.c daemon/store.c daemon/runs.c daemon/keyset.c daemon/load.c daemon/readahead.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_usn.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
+           daemon/notify.c daemon/metrics.c daemon/service.c daemon/service_persist.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c \
            daemon/view.c daemon/fold.c daemon/query_activity.c
-LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o $(B)/obj/schema_names.o
+LIB_OBJ := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o) $(B)/obj/schema_sql.o $(B)/obj/schema_names.o \
+           $(B)/obj/schema_pg_sql.o $(B)/obj/schema_pg_names.o
 # Rule plugins: shared objects built against include/rosterd/plugin.h alone,
 # exporting only their descriptor.
 PLUGINS := course_rules disable_rules archive_rules
@@ -66,6 +72,9 @@ SCHEMA  := $(sort $(wildcard schema/[0-9]*.sql))
 # SQL kept beside the migrations that is none (the temporary tables of a run):
 # with the migrations, the source of the named strings of scripts/sqlnames2c.sh.
 SCHEMA_TEMP := $(sort $(wildcard schema/temp_*.sql))
+# Their PostgreSQL forms (store_pg.c): the same numbers, names and sections.
+SCHEMA_PG := $(sort $(wildcard schema/pg/[0-9]*.sql))
+SCHEMA_PG_TEMP := $(sort $(wildcard schema/pg/temp_*.sql))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Helpers the integration tests run (tests/tools/*.c), not tests themselves.
@@ -81,7 +90,7 @@ FUZZ_CC ?= clang
 FAULTS_BIN := $(B)/tests/faults/iofail.so $(B)/tests/faults/ldap-proxy \
               $(B)/tests/faults/platform $(FUZZ_TARGETS:%=$(B)/tests/fuzz_%)
 
-.PHONY: fuzz all deps demo check check-long check-compat check-unit check-integration check-faults \
+.PHONY: fuzz all deps demo check check-long check-compat check-unit check-integration check-faults check-pg \
         check-tsan \
         bench bench-1m install install-sdk uninstall clean faults-bin
 .DELETE_ON_ERROR:
@@ -110,6 +119,25 @@ $(B)/schema_names.c: $(SCHEMA) $(SCHEMA_TEMP) scripts/sqlnames2c.sh | $(B)/obj
 $(B)/obj/schema_names.o: $(B)/schema_names.c
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
+# The PostgreSQL forms: sql2c.sh --pg refuses a migration without its other
+# form; every "-- name:" section of the temporary tables has both forms.
+$(B)/schema_pg_sql.c: $(SCHEMA_PG) $(SCHEMA) scripts/sql2c.sh | $(B)/obj
+	scripts/sql2c.sh --pg $(SCHEMA_PG) > $@
+
+$(B)/schema_pg_names.c: $(SCHEMA_TEMP) $(SCHEMA_PG_TEMP) scripts/sqlnames2c.sh | $(B)/obj
+	@grep -h '^-- name:' $(SCHEMA_TEMP) | sort > $@.sqlite
+	@grep -h '^-- name:' $(SCHEMA_PG_TEMP) | sort > $@.pg
+	@cmp -s $@.sqlite $@.pg || { echo "schema/pg/temp_*.sql: not the sections of" \
+	    "schema/temp_*.sql:"; diff $@.sqlite $@.pg; rm -f $@.sqlite $@.pg; exit 1; }
+	@rm -f $@.sqlite $@.pg
+	scripts/sqlnames2c.sh --pg $(SCHEMA_PG_TEMP) > $@
+
+$(B)/obj/schema_pg_sql.o: $(B)/schema_pg_sql.c
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+$(B)/obj/schema_pg_names.o: $(B)/schema_pg_names.c
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
 $(B)/librosterd.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
@@ -127,6 +155,14 @@ $(B)/tests/%: tests/unit/%.c $(B)/librosterd.a | $(B)/tests
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP \
 	    $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL) \
 	    $(shell $(PKG_CONFIG) --libs cmocka)
+
+# store_sql runs SQL through the store API: it links the library.
+$(B)/tools/store_sql: tests/tools/store_sql.c $(B)/librosterd.a | $(B)/tools
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(B)/librosterd.a $(LDLIBS_ALL)
+
+# platform_pg is the learning platform on PostgreSQL: libpq alone.
+$(B)/tools/platform_pg: tests/tools/platform_pg.c | $(B)/tools
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -lpq
 
 $(B)/tools/%: tests/tools/%.c | $(B)/tools
 	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS_ALL) -o $@ $<
@@ -173,6 +209,9 @@ $(B)/obj $(B)/tests $(B)/tools $(B)/tests/faults $(B)/plugins $(B)/tests/plugins
 bench/gen-org: bench/gen-org.c
 	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $<
 
+bench/persist-probe: bench/persist-probe.c
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $< -lldap -llber -lsqlite3
+
 # ---- tests -----------------------------------------------------------------
 # tests/run.sh runs the unit tests and the integration tests against the
 # binaries in BIN and prints one "N passed, N failed" line at the end.
@@ -180,10 +219,16 @@ bench/gen-org: bench/gen-org.c
 ASAN_MAKE := $(MAKE) B=build/asan CFLAGS="-O1 -g" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
+# PostgreSQL (STORE=pg, tests/lib/pg.sh): make check runs these integration
+# tests on it, once, on the plain build; make check-pg runs them all.
+PG_SMOKE := t_first_sync t_standby t_platform_pg t_refresh t_safety_held t_plugins_run \
+            t_actions t_rosterctl t_groups t_dry_run t_delete_reappear
+
 check: deps
 	$(MAKE) lint-man
 	$(MAKE) all unit-bin faults-bin
 	tests/run.sh build
+	STORE=pg TESTS=integration ONLY="$(PG_SMOKE)" tests/run.sh build
 	$(ASAN_MAKE) all unit-bin faults-bin
 	tests/run.sh build/asan
 	$(MAKE) check-tsan
@@ -227,6 +272,10 @@ check-unit: all unit-bin
 check-integration: all
 	TESTS=integration tests/run.sh $(B)
 
+check-pg: deps
+	$(MAKE) all unit-bin
+	STORE=pg TESTS=integration tests/run.sh $(B)
+
 # ---- fuzzing -----------------------------------------------------------------
 # make fuzz FUZZ_SECONDS=60: build each target with clang's libFuzzer, ASan and
 # UBSan (the library too, in build/fuzz), then run it that long from the seed
@@ -252,18 +301,19 @@ fuzz: deps
 
 demo: deps
 	$(MAKE) all bench/gen-org
-	ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl scripts/demo.sh
+	STORE=$(STORE) ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl scripts/demo.sh
 
 bench: deps
-	$(MAKE) all bench/gen-org
-	ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl bench/run.sh $(N)
+	$(MAKE) all bench/gen-org bench/persist-probe
+	STORE=$(STORE) ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl bench/run.sh $(N)
 
 # The same at 1,000,000 people, in a directory of its own (bench/out1m,
 # about 6 GB, kept between runs): long (loading the directory alone takes
 # a minute, each first sync longer).
 bench-1m: deps
-	$(MAKE) all bench/gen-org
-	BENCH_OUT=bench/out1m ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl bench/run.sh 1000000
+	$(MAKE) all bench/gen-org bench/persist-probe
+	STORE=$(STORE) BENCH_OUT=bench/out1m ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl \
+	    bench/run.sh 1000000
 
 # ---- install -------------------------------------------------------------------
 
@@ -318,4 +368,4 @@ uninstall:
 	    $(DESTDIR)$(SYSCONFDIR)/rosterd/rosterd.conf.example
 
 clean:
-	rm -rf build bench/gen-org
+	rm -rf build bench/gen-org bench/persist-probe

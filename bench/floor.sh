@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/floor.sh STORE [CACHE_KIB]: how long SQLite takes only to write what a
-# first sync leaves in STORE, the way a first load writes (docs/design.md (p)):
+# first sync leaves in STORE, the way a first load writes (docs/design.md (r)):
 # its rows are copied, table by table in key order, into an empty store with
 # the same schema, in one transaction, with foreign keys off, every index
 # built after the rows are in, a rollback journal, synchronous FULL and a page

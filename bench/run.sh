@@ -4,12 +4,20 @@
 # 127.0.0.1 (bench/out/slapd; reused while N, the seed, the generator and the slapd
 # setup are unchanged), then times a raw paged ldapsearch read of the people (best of
 # 5; people and groups, as rosterd reads them), rosterd's first sync into an empty store,
-# the write floor (bench/floor.sh) and a resync with no change (best of 5), and prints
-# each against its target. Exits 0 with a report even when a target is missed;
+# the write floor (bench/floor.sh) and a resync with no change (best of 5), refresh runs,
+# and rosterd as a service in sync.mode "persist" (bench/persist-probe: the latency of
+# single modifies, a burst, the memory after 100,000 changes), and prints each against
+# its target. Exits 0 with a report even when a target is missed;
 # non-zero only when a step fails to run. See bench/README.md.
 #
 # Environment: N (when no argument), BENCH_SEED (1), ROSTERD (build/rosterd),
-# GEN_ORG (bench/gen-org), BENCH_OUT (bench/out).
+# GEN_ORG (bench/gen-org), PERSIST_PROBE (bench/persist-probe), BENCH_OUT (bench/out),
+# STORE (sqlite, or pg: the store
+# is a private PostgreSQL 15, tests/lib/pg.sh; the write floor, which is
+# SQLite's, gives way to an SQLite first sync, the measure of the PostgreSQL
+# first sync's target), BENCH_PLUGINS (1; 0 leaves out the two runs with the
+# rule plugins, which take minutes at 100k on PostgreSQL: a round trip for
+# each of the plugins' statements).
 set -eu -o pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +29,7 @@ n=${1:-${N:-100000}}
 seed=${BENCH_SEED:-1}
 ROSTERD=${ROSTERD:-build/rosterd}
 GEN_ORG=${GEN_ORG:-bench/gen-org}
+PERSIST_PROBE=${PERSIST_PROBE:-bench/persist-probe}
 out=${BENCH_OUT:-bench/out}
 sdir=$out/slapd
 conf=$out/rosterd.conf
@@ -34,6 +43,16 @@ target_resync=1.2  # resync wall time / raw read
 target_rss_mib=32  # rosterd peak RSS
 target_refresh=0.05   # no-change refresh (sync.mode refresh) / raw read
 target_refresh_mod=0.1  # refresh after 1,000 modifies / raw read
+target_persist_p50=10   # persist: modify reply to change committed, ms
+target_persist_p99=50
+target_burst=2          # persist: 10,000 modifies drained, s
+store_kind=${STORE:-sqlite}
+if [ "$store_kind" = pg ]; then
+	target_resync=1.5  # PostgreSQL: resync wall time / raw read
+	target_first_pg=2.0   # PostgreSQL: first sync / SQLite's first sync
+	# shellcheck source=tests/lib/pg.sh source-path=SCRIPTDIR/..
+	. tests/lib/pg.sh
+fi
 
 die() {
 	echo "bench: $*" >&2
@@ -56,10 +75,19 @@ if [ "$GEN_ORG" = bench/gen-org ]; then
 elif [ ! -x "$GEN_ORG" ]; then
 	die "$GEN_ORG is missing"
 fi
+if [ "$PERSIST_PROBE" = bench/persist-probe ]; then
+	if [ ! -x bench/persist-probe ] || [ bench/persist-probe.c -nt bench/persist-probe ]; then
+		cc -O2 -Wall -Wextra -Werror -std=c11 -o bench/persist-probe bench/persist-probe.c \
+			-lldap -llber -lsqlite3 || die "cannot build bench/persist-probe"
+	fi
+elif [ ! -x "$PERSIST_PROBE" ]; then
+	die "$PERSIST_PROBE is missing"
+fi
 
 mkdir -p "$out"
 case $sdir in /*) ;; *) sdir=$top/$sdir ;; esac
-trap 'slapd_stop "$sdir" 2>/dev/null || true' EXIT
+persist_pid=""
+trap '[ -z "$persist_pid" ] || kill "$persist_pid" 2>/dev/null; slapd_stop "$sdir" 2>/dev/null || true; [ "$store_kind" != pg ] || pg_stop' EXIT
 if [ -d "$sdir" ]; then
 	slapd_stop "$sdir"
 fi
@@ -133,10 +161,24 @@ for i in 1 2 3 4 5; do
 done
 
 # --- (b) first sync, (c) resync ------------------------------------------------------
+if [ "$store_kind" = pg ]; then
+	pg_start || die "PostgreSQL did not start"
+	ROSTERD_CONF_STORE="url = \"$PG_URL\"; password_file = \"$PG_PWFILE\";"
+	export ROSTERD_CONF_STORE
+	echo "bench: PostgreSQL in $PG_DIR"
+fi
+# reset_store: an empty store (the file removed; the schema made anew).
+reset_store() {
+	if [ "$store_kind" = pg ]; then
+		pg_sql "DROP SCHEMA rosterd CASCADE; CREATE SCHEMA rosterd AUTHORIZATION $PG_ROLE" >/dev/null
+	else
+		rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
+	fi
+}
 ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
 	ROSTERD_CONF_SYNC='max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
 	slapd_write_rosterd_conf "$conf"
-rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
+reset_store
 
 # run_rosterd LABEL [OPTION...]: rosterd --once, timed; the log in $out/LABEL.err.
 run_rosterd() {
@@ -191,12 +233,65 @@ refresh_mod_secs=$m_secs refresh_mod_rss=$m_rss_kib
 grep -q "$nmod updated" "$out/refresh-modified.err" ||
 	die "the refresh after $nmod modifies did not update $nmod people (log: $out/refresh-modified.err)"
 
+# --- (g) persist (sync.mode = "persist", RFC 4533 refreshAndPersist) on the same store --
+# rosterd as a service (no systemd: no notifications) follows the directory from the
+# refresh runs' cookie; bench/persist-probe modifies titles as the rootdn and watches the
+# store through a connection of its own, as the platform would (bench/README.md).
+ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
+	ROSTERD_CONF_SYNC='mode = "persist"; max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
+	slapd_write_rosterd_conf "$conf"
+runs_before=$(sqlite3 "$store" "SELECT coalesce(max(id), 0) FROM sync_runs")
+"$ROSTERD" -c "$conf" >/dev/null 2>"$out/persist.err" &
+persist_pid=$!
+for _ in $(seq 1200); do
+	[ "$(sqlite3 "$store" "SELECT count(*) FROM sync_runs WHERE id > $runs_before AND outcome = 'ok'")" -eq 0 ] || break
+	kill -0 "$persist_pid" 2>/dev/null || die "rosterd in persist mode exited (log: $out/persist.err)"
+	sleep 0.1
+done
+probe() {
+	"$PERSIST_PROBE" "$SLAPD_URI" "$SLAPD_ADMIN_DN" "$SLAPD_ADMIN_PW" "$store" "$n" "$@" ||
+		die "bench/persist-probe $* failed (rosterd's log: $out/persist.err)"
+}
+probe_get() { sed -n "s/^$1 //p" "$out/persist-$2.txt" | tail -n 1; }
+nlat=$((n < 1000 ? n : 1000))
+nburst=$((n < 10000 ? n : 10000))
+probe latency "$nlat" 10 >"$out/persist-latency.txt"
+echo "bench: persist, $nlat single modifies: p50 $(probe_get latency_p50_ms latency) ms, p99 $(probe_get latency_p99_ms latency) ms"
+probe burst "$nburst" >"$out/persist-burst.txt"
+[ "$(probe_get burst_committed burst)" = "$nburst" ] || die "not every modify of the burst reached the store"
+echo "bench: persist, a burst of $nburst modifies: the directory took $(probe_get burst_directory_s burst) s, the last committed $(probe_get burst_after_last_reply_s burst) s after its reply"
+# The same burst made while rosterd is stopped (SIGSTOP): the directory holds
+# it all, and rosterd's drain is timed from SIGCONT, whatever the directory's pace.
+probe backlog "$nburst" "$persist_pid" >"$out/persist-backlog.txt"
+[ "$(probe_get backlog_committed backlog)" = "$nburst" ] || die "not every modify of the backlog reached the store"
+echo "bench: persist, a backlog of $nburst modifies: drained in $(probe_get backlog_drained_s backlog) s"
+probe rss 100000 "$persist_pid" >"$out/persist-rss.txt"
+echo "bench: persist, RSS after each 10,000 changes (KiB): $(sed -n 's/^rss_changes [0-9]* rss_kib \([0-9]*\).*/\1/p' "$out/persist-rss.txt" | tr '\n' ' ')"
+persist_hwm=$(sed -n 's/.* hwm_kib //p' "$out/persist-rss.txt" | tail -n 1)
+persist_batches=$(sqlite3 "$store" "SELECT count(*) FROM sync_runs WHERE id > $runs_before AND kind = 'incremental'")
+kill -TERM "$persist_pid"
+wait "$persist_pid" || die "rosterd in persist mode did not stop cleanly (log: $out/persist.err)"
+persist_pid=""
+
 # --- (d) the write floor -------------------------------------------------------------
 # What SQLite alone takes to write the rows the first sync left, with rosterd's
 # cache and pragmas (bench/floor.sh): no first sync can take less than this.
-floor_secs=$(bench/floor.sh "$store" | sed -n 's/^floor //p')
-[ -n "$floor_secs" ] || die "bench/floor.sh failed"
-echo "bench: write floor: $floor_secs s"
+# PostgreSQL: the same first sync into an SQLite store instead, its target's base.
+if [ "$store_kind" = pg ]; then
+	sqlite_conf=$out/rosterd-sqlite.conf
+	rm -f "$store" "$store-wal" "$store-shm"
+	ROSTERD_CONF_STORE= ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
+		ROSTERD_CONF_SYNC='max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
+		slapd_write_rosterd_conf "$sqlite_conf"
+	measure first-sync-sqlite "$ROSTERD" -c "$sqlite_conf" --once
+	[ "$m_rc" -eq 0 ] || die "the SQLite first sync failed (log: $out/first-sync-sqlite.err)"
+	floor_secs=$m_secs
+	echo "bench: SQLite first sync: $floor_secs s"
+else
+	floor_secs=$(bench/floor.sh "$store" | sed -n 's/^floor //p')
+	[ -n "$floor_secs" ] || die "bench/floor.sh failed"
+	echo "bench: write floor: $floor_secs s"
+fi
 
 # --- (e) the same two runs with the three rule plugins ------------------------------
 # Everyone gets a course; one department a licensed one; missing people are
@@ -213,19 +308,23 @@ ROSTERD_CONF_PLUGINS="
 ROSTERD_CONF_PAGE_SIZE=1000 ROSTERD_CONF_TIMEOUT=120 \
 	ROSTERD_CONF_SYNC='max_disable = 100000000; max_disable_percent = 100.0; initial_status = "invited";' \
 	slapd_write_rosterd_conf "$conf"
-rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
-run_rosterd first-sync-plugins -v
-pfirst_secs=$m_secs pfirst_rss=$m_rss_kib
-run_rosterd resync-plugins
-presync_secs=$m_secs presync_rss=$m_rss_kib
+reset_store
+pfirst_secs=-1 pfirst_rss=0 presync_secs=-1 presync_rss=0
+if [ "${BENCH_PLUGINS:-1}" != 0 ]; then
+	run_rosterd first-sync-plugins -v
+	pfirst_secs=$m_secs pfirst_rss=$m_rss_kib
+	run_rosterd resync-plugins
+	presync_secs=$m_secs presync_rss=$m_rss_kib
+fi
 
 slapd_stop "$sdir"
+[ "$store_kind" != pg ] || pg_stop
 trap - EXIT
 
 # --- report --------------------------------------------------------------------------
 echo
-echo "rosterd benchmark: $n people, $(nproc) CPUs, $(slapd -VV 2>&1 | sed -n 's/.*\(slapd [0-9.]*\).*/\1/p' | head -n 1)"
-awk -v base="$best_secs" \
+echo "rosterd benchmark: $n people, $(nproc) CPUs, $(slapd -VV 2>&1 | sed -n 's/.*\(slapd [0-9.]*\).*/\1/p' | head -n 1), store: $store_kind"
+awk -v base="$best_secs" -v pg="$([ "$store_kind" = pg ] && echo 1 || echo 0)" -v tfp="${target_first_pg:-0}" \
 	-v r_s="$best_secs" -v r_m="$best_rss" \
 	-v f_s="$first_secs" -v f_m="$first_rss" \
 	-v c_s="$resync_secs" -v c_m="$resync_rss" \
@@ -241,13 +340,36 @@ BEGIN {
 	printf "%-22s %10s %14s %8s   %s\n", "step", "seconds", "peak RSS MiB", "ratio", "targets"
 	printf "%-22s %10.3f %14.1f %8.2f\n", "ldapsearch (best of 5)", r_s, r_m / 1024, 1
 	fr = ratio(f_s); cr = ratio(c_s)
-	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tf, verdict(fr <= tf), tm, verdict(f_m / 1024 <= tm)
-	printf "%-22s %10.3f %14s %8.2f   (SQLite only: writing what the first sync wrote)\n", "write floor", fl_s, "-", ratio(fl_s)
+	if (pg) {
+		printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx SQLite %s (%.2fx), RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tfp, verdict(f_s <= tfp * fl_s), (fl_s > 0 ? f_s / fl_s : 0), tm, verdict(f_m / 1024 <= tm)
+		printf "%-22s %10.3f %14s %8.2f   (the same first sync into SQLite)\n", "SQLite first sync", fl_s, "-", ratio(fl_s)
+	} else {
+		printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "rosterd first sync", f_s, f_m / 1024, fr, tf, verdict(fr <= tf), tm, verdict(f_m / 1024 <= tm)
+		printf "%-22s %10.3f %14s %8.2f   (SQLite only: writing what the first sync wrote)\n", "write floor", fl_s, "-", ratio(fl_s)
+	}
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.1fx %s, RSS <= %d MiB %s\n", "resync (best of 5)", c_s, c_m / 1024, cr, tc, verdict(cr <= tc), tm, verdict(c_m / 1024 <= tm)
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.2fx %s\n", "refresh, no change", rf_s, rf_m / 1024, ratio(rf_s), trf, verdict(ratio(rf_s) <= trf)
 	printf "%-22s %10.3f %14.1f %8.2f   time <= %.2fx %s\n", "refresh, " nmod " modified", rm_s, rm_m / 1024, ratio(rm_s), trm, verdict(ratio(rm_s) <= trm)
-	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "first sync + plugins", pf_s, pf_m / 1024, ratio(pf_s), tm, verdict(pf_m / 1024 <= tm)
-	printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "resync + plugins", pc_s, pc_m / 1024, ratio(pc_s), tm, verdict(pc_m / 1024 <= tm)
+	if (pf_s < 0) {
+		printf "%-22s %10s\n", "first sync + plugins", "(BENCH_PLUGINS=0)"
+	} else {
+		printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "first sync + plugins", pf_s, pf_m / 1024, ratio(pf_s), tm, verdict(pf_m / 1024 <= tm)
+		printf "%-22s %10.3f %14.1f %8.2f   RSS <= %d MiB %s\n", "resync + plugins", pc_s, pc_m / 1024, ratio(pc_s), tm, verdict(pc_m / 1024 <= tm)
+	}
+}'
+awk -v p50="$(probe_get latency_p50_ms latency)" -v p99="$(probe_get latency_p99_ms latency)" \
+	-v pmax="$(probe_get latency_max_ms latency)" -v nlat="$nlat" -v nburst="$nburst" \
+	-v bd="$(probe_get burst_directory_s burst)" -v bl="$(probe_get burst_after_last_reply_s burst)" \
+	-v bt="$(probe_get backlog_drained_s backlog)" \
+	-v hwm="$persist_hwm" -v batches="$persist_batches" -v t50="$target_persist_p50" \
+	-v t99="$target_persist_p99" -v tb="$target_burst" -v tm="$target_rss_mib" '
+function verdict(ok) { return ok ? "PASS" : "MISS" }
+BEGIN {
+	printf "persist (sync.mode persist, %d incremental runs in all):\n", batches
+	printf "  %d single modifies, reply to committed: p50 %.2f ms (<= %d %s), p99 %.2f ms (<= %d %s), max %.2f ms\n", nlat, p50, t50, verdict(p50 <= t50), p99, t99, verdict(p99 <= t99), pmax
+	printf "  a burst of %d modifies: the directory took %.2f s, the last committed %.3f s after its reply\n", nburst, bd, bl
+	printf "  the same burst held back (rosterd stopped meanwhile): drained in %.2f s (<= %d %s)\n", bt, tb, verdict(bt <= tb)
+	printf "  peak RSS after 100,000 changes: %.1f MiB (<= %d %s; after each 10,000 in persist-rss.txt)\n", hwm / 1024, tm, verdict(hwm / 1024 <= tm)
 }'
 # phases LABEL: the phases of the run logged in $out/LABEL.err (rosterd -v).
 phases() {
@@ -255,8 +377,14 @@ phases() {
 		sed 's/open [0-9.]* s, connect [0-9.]* s, //; s/ s,/,/g; s/ s$//'
 }
 echo
-echo "first sync, seconds by phase (rosterd -v; the write floor is $floor_secs s):"
+if [ "$store_kind" = pg ]; then
+	echo "first sync, seconds by phase (rosterd -v):"
+else
+	echo "first sync, seconds by phase (rosterd -v; the write floor is $floor_secs s):"
+fi
 echo "  $(phases first-sync)"
-echo "first sync + plugins, by phase:"
-echo "  $(phases first-sync-plugins)"
+if [ -e "$out/first-sync-plugins.err" ] && [ "${BENCH_PLUGINS:-1}" != 0 ]; then
+	echo "first sync + plugins, by phase:"
+	echo "  $(phases first-sync-plugins)"
+fi
 echo "(logs and the store: $out/)"

@@ -32,10 +32,11 @@ const char *field_column(enum field f);
 bool field_is_dn(enum field f);
 
 enum initial_status { INITIAL_INVITED, INITIAL_ACTIVE };
-/* How a run reads the directory: everything (a paged search), or what
- * changed since the last run (RFC 4533 refreshOnly). MODE_POLL is the old
- * name of MODE_FULL. */
-enum sync_mode { MODE_FULL, MODE_REFRESH, MODE_POLL };
+/* How a run reads the directory: everything (a paged search), what changed
+ * since the last run (RFC 4533 refreshOnly), or the changes as they are made
+ * (refreshAndPersist, under the service). MODE_POLL is the old name of
+ * MODE_FULL. */
+enum sync_mode { MODE_FULL, MODE_REFRESH, MODE_POLL, MODE_PERSIST };
 enum on_missing { MISSING_DISABLE, MISSING_KEEP };
 enum search_scope { SCOPE_SUB, SCOPE_ONE };
 /* How a group names its members: DNs (member), DNs of which some may have an
@@ -72,12 +73,16 @@ struct conf {
 	char *path;        /* the file this came from */
 	struct {
 		char *uri;     /* space-separated list */
+		char *preset;  /* ldap.preset as written; NULL: none */
 		bool starttls;
 		bool allow_plaintext_bind; /* a password over ldap:// without TLS */
 		char *ca_file; /* NULL: system store */
 		char *bind_dn; /* NULL: anonymous */
 		char *bind_password_file;       /* absolute; NULL if not set */
 		char *bind_password_credential; /* name under $CREDENTIALS_DIRECTORY */
+		char *sasl_mech;   /* "EXTERNAL", "GSSAPI"; NULL: simple bind */
+		char *keytab;      /* absolute; GSSAPI's client keytab; NULL: none */
+		char *cert_file, *key_file;     /* absolute; client certificate */
 		int page_size;
 		int timeout;
 		int network_timeout;
@@ -97,6 +102,8 @@ struct conf {
 			enum search_scope scope;
 			enum member_style member_style;
 			bool nested;
+			bool primary_group;  /* AD: primaryGroupID to primaryGroupToken */
+			int range_size;      /* ask for members this many at a time; 0: as sent */
 		} groups;
 		char *member_of_attr;           /* NULL: membership only from groups */
 		char *id_attr;
@@ -105,7 +112,11 @@ struct conf {
 		size_t ncustom;
 	} ldap;
 	struct {
-		char *path;    /* absolute */
+		char *path;    /* absolute; NULL with url */
+		char *url;     /* PostgreSQL: a libpq connection string; NULL with path */
+		char *schema;  /* PostgreSQL: the schema of rosterd's tables */
+		char *password_file;        /* PostgreSQL: NULL, or where the password is */
+		char *password_credential;  /* PostgreSQL: or the systemd credential's name */
 		int busy_timeout;
 		char *mode_text;   /* store.mode as written */
 		unsigned mode;     /* its permission bits, for files created */
@@ -114,6 +125,9 @@ struct conf {
 	struct {
 		enum sync_mode mode;
 		int full_every;       /* refresh: a full refresh this often (s); 0 never */
+		int batch_ms;         /* persist: a batch closes this long after its first change */
+		int batch_max;        /* persist: or at this many changes */
+		int threshold_window; /* persist: disables counted over this many seconds */
 		int interval;
 		int interval_jitter;  /* up to this many seconds added at random */
 		int retry_delay;      /* first retry after an unreachable directory */
@@ -141,6 +155,13 @@ enum conf_flags {
  * writes one "file:line: key: what is wrong" line per problem into err. */
 int conf_load(const char *path, int flags, struct conf **out, char *err, size_t errlen);
 void conf_free(struct conf *cf);
+/* The store the config names (store_conf.c): opened with store.h's flags,
+ * as store_open_at() does (-ENOKEY: its password cannot be read); its name
+ * for messages (the path or the URL). */
+struct store;
+int conf_store_open(const struct conf *cf, int flags, struct store **out, char *err,
+		    size_t errlen);
+const char *conf_store_name(const struct conf *cf);
 /* Call fn with the path ("ldap.page_size") and the allowed range of each
  * integer key of the configuration, in the order of config.c's table; stops
  * at fn's first result other than 0 and returns it, else 0. For the tests

@@ -30,6 +30,7 @@
 #include <ldap.h>
 #include <ldap_schema.h>
 #include <limits.h>
+#include <sasl/sasl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,17 @@ struct dir {
 	int page_size;
 	char err[1024];
 
+	/* asked for in ranges of range_size values from the first (dir_set_range) */
+	char *range_attr;
+	unsigned long range_size;
+
 	/* the search in progress */
 	char *base, *filter;
 	int scope;
 	char **attrs;
 	size_t nattrs;
+	char **req;      /* attrs as requested: the one in ranges with its range */
+	size_t range_i;  /* which: its index in attrs; nattrs when none */
 	int msgid;
 	struct berval *cookie;
 	bool referral;
@@ -72,6 +79,8 @@ struct dir {
 
 	/* a content synchronisation (RFC 4533) instead of a paged search */
 	bool sync;
+	bool persist;              /* refreshAndPersist */
+	bool persisting;           /* its refresh stage has ended */
 	bool sync_cookie;          /* it was asked from a cookie */
 	struct dsync ds;
 	enum dir_sync_kind item;   /* of the current entry */
@@ -90,6 +99,7 @@ struct dir {
 	/* from the root DSE: the domain scope control is offered; the naming
 	 * contexts, normalised (dn.c) */
 	bool domain_scope;
+	bool ad;         /* the server says it is Active Directory */
 	char **ncs;
 	size_t nncs;
 
@@ -132,13 +142,13 @@ dir_set_interrupt(struct dir *d, int (*fn)(void *arg), void *arg)
 }
 
 /* Wait for the next message of operation msgid (all of them when all),
- * ldap.timeout at most, asking the interrupt function every quarter of a
+ * seconds at most, asking the interrupt function every quarter of a
  * second: ldap_result()'s code, or -2 when the interrupt said stop. The
  * messages of other operations stay queued for their own calls. */
 static int
-wait_result(struct dir *d, int msgid, int all, LDAPMessage **msg)
+wait_result_for(struct dir *d, int msgid, int all, LDAPMessage **msg, double seconds)
 {
-	double deadline = time_mono() + d->timeout;
+	double deadline = time_mono() + seconds;
 
 	for (;;) {
 		double left = deadline - time_mono(), slice;
@@ -156,6 +166,13 @@ wait_result(struct dir *d, int msgid, int all, LDAPMessage **msg)
 		if (d->interrupt(d->interrupt_arg) != 0)
 			return -2;
 	}
+}
+
+/* As wait_result_for(), ldap.timeout at most. */
+static int
+wait_result(struct dir *d, int msgid, int all, LDAPMessage **msg)
+{
+	return wait_result_for(d, msgid, all, msg, d->timeout);
 }
 
 const char *
@@ -278,12 +295,19 @@ set_options(LDAP *ld, const struct conf *cf, char *err, size_t errlen)
 	int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
 	struct timeval net = { .tv_sec = cf->ldap.network_timeout };
 	struct timeval op = { .tv_sec = cf->ldap.timeout };
+	/* TCP keepalive: a peer gone without a word (a host down, a firewall
+	 * that forgot the connection) is noticed on an idle connection, as a
+	 * persistent search's is, within about 90 s. */
+	int keepalive[3] = { 60, 3, 10 };   /* idle s, probes, s between probes */
 
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op) != LDAP_OPT_SUCCESS) {
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_IDLE, &keepalive[0]) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_PROBES, &keepalive[1]) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_INTERVAL, &keepalive[2]) != LDAP_OPT_SUCCESS) {
 		snprintf(err, errlen, "cannot set LDAP options");
 		return -EINVAL;
 	}
@@ -291,40 +315,111 @@ set_options(LDAP *ld, const struct conf *cf, char *err, size_t errlen)
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
 	    (cf->ldap.ca_file &&
 	     ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cf->ldap.ca_file) != LDAP_OPT_SUCCESS) ||
+	    (cf->ldap.cert_file &&
+	     (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cf->ldap.cert_file) != LDAP_OPT_SUCCESS ||
+	      ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, cf->ldap.key_file) != LDAP_OPT_SUCCESS)) ||
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS) {
-		snprintf(err, errlen, "cannot set up TLS%s%s", cf->ldap.ca_file ? " with ca_file " : "",
-			 cf->ldap.ca_file ? cf->ldap.ca_file : "");
+		snprintf(err, errlen, "cannot set up TLS%s%s%s%s", cf->ldap.ca_file ? " with ca_file " : "",
+			 cf->ldap.ca_file ? cf->ldap.ca_file : "",
+			 cf->ldap.cert_file ? " and the client certificate " : "",
+			 cf->ldap.cert_file ? cf->ldap.cert_file : "");
 		return -EPROTO;
 	}
+	/* GSSAPI: the service is the host as the URI names it (ldap/HOST), never
+	 * a name found by a reverse lookup of its address. */
+	if (ldap_set_option(ld, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON) != LDAP_OPT_SUCCESS) {
+		snprintf(err, errlen, "cannot set LDAP options");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* libsasl2's questions during a SASL bind (the authorization identity):
+ * each gets its default, or nothing. */
+static int
+sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
+{
+	(void)ld;
+	(void)flags;
+	(void)defaults;
+	for (sasl_interact_t *q = in; q->id != SASL_CB_LIST_END; q++) {
+		q->result = q->defresult != NULL ? q->defresult : "";
+		q->len = (unsigned)strlen(q->result);
+	}
+	return LDAP_SUCCESS;
+}
+
+/* GSSAPI with ldap.keytab: libkrb5 gets the credentials from that client
+ * keytab (KRB5_CLIENT_KTNAME) into a credential cache of the process's own
+ * memory, unless the environment names a cache. Without ldap.keytab the
+ * environment decides (KRB5_CLIENT_KTNAME, KRB5CCNAME). */
+static int
+gssapi_env(const struct conf *cf)
+{
+	if (cf->ldap.keytab == NULL)
+		return 0;
+	if (setenv("KRB5_CLIENT_KTNAME", cf->ldap.keytab, 1) < 0 ||
+	    setenv("KRB5CCNAME", "MEMORY:rosterd", 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Bind ld: SASL (ldap.sasl_mech), or simple with pw (NULL: anonymous).
+ * Returns 0 or a negative code as dir_connect, with err appended to. */
+static int
+bind_as(LDAP *ld, const struct conf *cf, const char *uri, const char *pw, char *err,
+	size_t errlen)
+{
+	struct berval cred = { 0 };
+	const char *mech = cf->ldap.sasl_mech;
+	char what[512];
+	int rc;
+
+	if (pw != NULL) {
+		cred.bv_val = (char *)pw;
+		cred.bv_len = strlen(pw);
+	}
+	if (mech != NULL && gssapi_env(cf) < 0) {
+		str_appendf(err, errlen, "%s: cannot name the keytab %s to libkrb5", uri,
+			    cf->ldap.keytab);
+		return -ENOMEM;
+	}
+	if (mech != NULL)
+		rc = ldap_sasl_interactive_bind_s(ld, NULL, mech, NULL, NULL, LDAP_SASL_QUIET,
+						  sasl_interact, NULL);
+	else
+		rc = ldap_sasl_bind_s(ld, cf->ldap.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL,
+				      NULL);
+	if (rc == LDAP_SUCCESS)
+		return 0;
+	if (mech != NULL)
+		snprintf(what, sizeof(what), "%s: SASL %s bind%s%s", uri, mech,
+			 cf->ldap.keytab ? " with the keytab " : "",
+			 cf->ldap.keytab ? cf->ldap.keytab : "");
+	else
+		snprintf(what, sizeof(what), "%s: bind as \"%s\"", uri,
+			 cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)");
+	ldap_failure(ld, rc, what, err, errlen);
+	if (mech != NULL && strcmp(mech, "EXTERNAL") == 0 && rc == LDAP_AUTH_UNKNOWN)
+		str_appendf(err, errlen, " (the server took no client certificate: does it "
+			    "ask for one, and trust the CA that signed it?)");
+	if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE ||
+	    rc == LDAP_BUSY)
+		return -EHOSTUNREACH;
+	return rc == LDAP_CONNECT_ERROR ? -EPROTO : -EACCES;
 }
 
 /* The bind password from its file or systemd credential; NULL when anonymous. */
 static int
 bind_password(const struct conf *cf, char **pw, char *err, size_t errlen)
 {
-	const char *credir;
-	char *path = NULL;
-	int r;
-
 	*pw = NULL;
 	if (cf->ldap.bind_password_file)
 		return secret_read(cf->ldap.bind_password_file, true, pw, err, errlen);
 	if (cf->ldap.bind_password_credential == NULL)
 		return 0;
-	credir = getenv("CREDENTIALS_DIRECTORY");
-	if (credir == NULL) {
-		snprintf(err, errlen, "bind_password_credential \"%s\": $CREDENTIALS_DIRECTORY "
-			 "is not set (LoadCredential= in the unit provides it)",
-			 cf->ldap.bind_password_credential);
-		return -ENOENT;
-	}
-	if (asprintf(&path, "%s/%s", credir, cf->ldap.bind_password_credential) < 0)
-		return -ENOMEM;
-	/* systemd owns the credential's mode; do not second-guess it. */
-	r = secret_read(path, false, pw, err, errlen);
-	free(path);
-	return r;
+	return secret_read_credential("bind_password_credential",
+				      cf->ldap.bind_password_credential, pw, err, errlen);
 }
 
 /* Whether host (from a URL, brackets gone) names the loopback: an IPv4
@@ -379,7 +474,6 @@ static int
 connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 	    char *err, size_t errlen)
 {
-	struct berval cred = { 0 };
 	LDAP *ld = NULL;
 	bool tls;
 	int rc, r;
@@ -421,31 +515,14 @@ connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 	}
 	if (tls)
 		tls_capture(false);
-	if (pw != NULL) {
-		if (!cf->ldap.allow_plaintext_bind && dir_uri_cleartext(uri, cf->ldap.starttls)) {
-			str_appendf(err, errlen, "%s: the bind password would go in clear: use "
-				    "ldaps:// or starttls, or set ldap.allow_plaintext_bind", uri);
-			r = -EPROTO;
-			goto fail;
-		}
-		cred.bv_val = (char *)pw;
-		cred.bv_len = strlen(pw);
-	}
-	rc = ldap_sasl_bind_s(ld, cf->ldap.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	if (rc != LDAP_SUCCESS) {
-		char what[512];
-		snprintf(what, sizeof(what), "%s: bind as \"%s\"", uri,
-			 cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)");
-		ldap_failure(ld, rc, what, err, errlen);
-		if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE ||
-		    rc == LDAP_BUSY)
-			r = -EHOSTUNREACH;
-		else if (rc == LDAP_CONNECT_ERROR)
-			r = -EPROTO;
-		else
-			r = -EACCES;
+	if (pw != NULL && !cf->ldap.allow_plaintext_bind && dir_uri_cleartext(uri, cf->ldap.starttls)) {
+		str_appendf(err, errlen, "%s: the bind password would go in clear: use "
+			    "ldaps:// or starttls, or set ldap.allow_plaintext_bind", uri);
+		r = -EPROTO;
 		goto fail;
 	}
+	if ((r = bind_as(ld, cf, uri, pw, err, errlen)) < 0)
+		goto fail;
 	*out = ld;
 	return 0;
 fail:
@@ -456,14 +533,33 @@ fail:
 /* Active Directory's LDAP_SERVER_DOMAIN_SCOPE_OID: no continuation references. */
 #define DIR_CONTROL_DOMAIN_SCOPE "1.2.840.113556.1.4.1339"
 
+/* Active Directory's LDAP_CAP_ACTIVE_DIRECTORY_OID (Samba's too). */
+#define DIR_CAPABILITY_AD "1.2.840.113556.1.4.800"
+
+/* Whether the root DSE e lists value among the values of attr. */
+static bool
+rootdse_has(struct dir *d, LDAPMessage *e, const char *attr, const char *value)
+{
+	struct berval **bv = ldap_get_values_len(d->ld, e, attr);
+	bool found = false;
+
+	for (size_t i = 0; bv != NULL && bv[i] != NULL && !found; i++)
+		found = bv[i]->bv_len == strlen(value) &&
+			memcmp(bv[i]->bv_val, value, bv[i]->bv_len) == 0;
+	ldap_value_free_len(bv);
+	return found;
+}
+
 /* Read the root DSE: whether the domain scope control is offered, the
- * naming contexts, and whether the server is 389-DS. A server that does not answer it (it may hide the root DSE
+ * naming contexts, whether the server is Active Directory and whether it is
+ * 389-DS. A server that does not answer it (it may hide the root DSE
  * from the account) gets no control, and every reference counts: the safe
  * side. Returns 0 or -ENOMEM. */
 static int
 rootdse_read(struct dir *d)
 {
-	char *attrs[] = { "supportedControl", "namingContexts", "vendorName", NULL };
+	char *attrs[] = { "supportedControl", "supportedCapabilities", "namingContexts",
+			  "vendorName", NULL };
 	struct timeval tv = { .tv_sec = d->timeout };
 	struct berval **bv;
 	LDAPMessage *res = NULL, *e;
@@ -473,13 +569,8 @@ rootdse_read(struct dir *d)
 			      NULL, &tv, 1, &res) != LDAP_SUCCESS ||
 	    (e = ldap_first_entry(d->ld, res)) == NULL)
 		goto out;
-	if ((bv = ldap_get_values_len(d->ld, e, "supportedControl")) != NULL) {
-		for (size_t i = 0; bv[i] != NULL; i++)
-			if (bv[i]->bv_len == strlen(DIR_CONTROL_DOMAIN_SCOPE) &&
-			    memcmp(bv[i]->bv_val, DIR_CONTROL_DOMAIN_SCOPE, bv[i]->bv_len) == 0)
-				d->domain_scope = true;
-		ldap_value_free_len(bv);
-	}
+	d->domain_scope = rootdse_has(d, e, "supportedControl", DIR_CONTROL_DOMAIN_SCOPE);
+	d->ad = rootdse_has(d, e, "supportedCapabilities", DIR_CAPABILITY_AD);
 	if ((bv = ldap_get_values_len(d->ld, e, "vendorName")) != NULL) {
 		d->ds389 = bv[0] != NULL && bv[0]->bv_len >= 11 &&
 			   memcmp(bv[0]->bv_val, "389 Project", 11) == 0;
@@ -659,12 +750,17 @@ search_clear(struct dir *d)
 	d->cookie = NULL;
 	dsync_clear(&d->ds);
 	d->sync = false;
+	d->persist = d->persisting = false;
 	d->sync_cookie = false;
 	reread_clear(d);
 	for (size_t i = 0; i < d->nattrs; i++) {
 		free(d->attrs[i]);
 		free(d->vals[i]);
 	}
+	if (d->req != NULL && d->range_i < d->nattrs)
+		free(d->req[d->range_i]);
+	free(d->req);
+	d->req = NULL;
 	free(d->attrs);
 	free(d->bv);
 	free(d->vals);
@@ -695,6 +791,7 @@ dir_close(struct dir *d)
 	free(d->more);
 	free(d->dn);
 	free(d->uri);
+	free(d->range_attr);
 	for (size_t i = 0; i < d->nncs; i++)
 		free(d->ncs[i]);
 	free(d->ncs);
@@ -725,7 +822,7 @@ send_page(struct dir *d)
 		scope.ldctl_iscritical = 0;
 		ctrls[1] = &scope;
 	}
-	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->attrs, 0, ctrls, NULL,
+	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->req, 0, ctrls, NULL,
 			     &tv, LDAP_NO_LIMIT, &d->msgid);
 	ldap_control_free(page);
 	if (rc != LDAP_SUCCESS) {
@@ -734,6 +831,36 @@ send_page(struct dir *d)
 		return rc == LDAP_SERVER_DOWN ? -ECONNRESET : -EIO;
 	}
 	d->active = true;
+	return 0;
+}
+
+void
+dir_set_range(struct dir *d, const char *attr, unsigned long size)
+{
+	free(d->range_attr);
+	d->range_attr = attr != NULL && size > 0 ? strdup(attr) : NULL;
+	d->range_size = d->range_attr != NULL ? size : 0;
+}
+
+/* The attribute list to send for the search set up (d->req): the names of
+ * d->attrs, the one of dir_set_range() with its first range
+ * ("member;range=0-99"). 0 or -ENOMEM. */
+static int
+request_list(struct dir *d)
+{
+	d->range_i = d->nattrs;
+	if ((d->req = calloc(d->nattrs + 1, sizeof(*d->req))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->nattrs; i++) {
+		d->req[i] = d->attrs[i];
+		if (d->range_attr == NULL || !d->ad || strcasecmp(d->attrs[i], d->range_attr) != 0)
+			continue;
+		if (asprintf(&d->req[i], "%s;range=0-%lu", d->attrs[i], d->range_size - 1) < 0) {
+			d->req[i] = NULL;
+			return -ENOMEM;
+		}
+		d->range_i = i;
+	}
 	return 0;
 }
 
@@ -767,6 +894,8 @@ search_setup(struct dir *d, const char *base, enum search_scope scope, const cha
 		d->nattrs = i + 1;
 	}
 	d->nattrs = n;
+	if (request_list(d) < 0)
+		goto oom;
 	d->scope = scope == SCOPE_ONE ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE;
 	d->referral = false;
 	d->ref_first[0] = '\0';
@@ -1026,7 +1155,11 @@ range_search(struct dir *d, size_t i, unsigned long *next)
 	LDAPMessage *res = NULL;
 	int msgid, rc, err = LDAP_SUCCESS, r;
 
-	rc = snprintf(desc, sizeof(desc), "%s;range=%lu-*", d->attrs[i], *next);
+	if (i == d->range_i && *next <= ULONG_MAX - d->range_size)
+		rc = snprintf(desc, sizeof(desc), "%s;range=%lu-%lu", d->attrs[i], *next,
+			      *next + d->range_size - 1);
+	else
+		rc = snprintf(desc, sizeof(desc), "%s;range=%lu-*", d->attrs[i], *next);
 	if (rc < 0 || (size_t)rc >= sizeof(desc)) {
 		range_failed(d, -ENAMETOOLONG, "attribute %s: name too long", d->attrs[i]);
 		return -ENAMETOOLONG;
@@ -1345,15 +1478,21 @@ sync_done(struct dir *d, LDAPMessage *msg)
 			 "referrals (continuation references, the first to %s), which rosterd "
 			 "does not follow", d->base, d->ref_first);
 		r = -EREMOTE;
+	} else if (r == 0 && d->persist) {
+		snprintf(d->err, sizeof(d->err), "content synchronisation of \"%s\": the server "
+			 "ended the persistent search", d->base);
+		r = -ENOTCONN;
 	}
 	ldap_controls_free(ctrls);
 	ldap_memfree(diag);
 	return r;
 }
 
-int
-dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
-		const char *const *attrs, const void *cookie, size_t len)
+/* Start a content synchronisation, refreshOnly or (persist)
+ * refreshAndPersist: 0 or negative. */
+static int
+sync_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
+	    const char *const *attrs, const void *cookie, size_t len, bool persist)
 {
 	struct berval bv = { .bv_len = len, .bv_val = (char *)cookie };
 	LDAPControl *ctrls[2] = { NULL, NULL };
@@ -1365,11 +1504,13 @@ dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const 
 	if ((r = stalled_refuse(d, "content synchronisation request")) < 0)
 		return r;
 	d->sync = true;
+	d->persist = persist;
 	d->sync_cookie = cookie != NULL && len > 0;
-	if ((r = dsync_request(cookie != NULL ? &bv : NULL, &ctrls[0])) < 0)
+	if ((r = dsync_request(cookie != NULL ? &bv : NULL, persist, &ctrls[0])) < 0)
 		return r;
-	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->attrs, 0, ctrls, NULL,
-			     &tv, LDAP_NO_LIMIT, &d->msgid);
+	/* A persistent search has no time limit of its own: it lasts. */
+	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->req, 0, ctrls, NULL,
+			     persist ? NULL : &tv, LDAP_NO_LIMIT, &d->msgid);
 	ldap_control_free(ctrls[0]);
 	if (rc != LDAP_SUCCESS) {
 		d->err[0] = '\0';
@@ -1379,6 +1520,20 @@ dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const 
 	}
 	d->active = true;
 	return 0;
+}
+
+int
+dir_sync_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
+		const char *const *attrs, const void *cookie, size_t len)
+{
+	return sync_search(d, base, scope, filter, attrs, cookie, len, false);
+}
+
+int
+dir_persist_search(struct dir *d, const char *base, enum search_scope scope, const char *filter,
+		   const char *const *attrs, const void *cookie, size_t len)
+{
+	return sync_search(d, base, scope, filter, attrs, cookie, len, true);
 }
 
 enum dir_sync_kind
@@ -1596,7 +1751,9 @@ dir_entry_short(const struct dir *d)
 int
 dir_reread(struct dir *d, const char *const *dns, size_t n)
 {
-	if (d->active || d->ended != 1 || d->attrs == NULL)
+	if ((d->active || d->ended != 1) && !(d->persisting && d->active))
+		return -EINVAL;
+	if (d->attrs == NULL)
 		return -EINVAL;
 	reread_clear(d);
 	d->rr.dns = calloc(n + 1, sizeof(*d->rr.dns));
@@ -1722,6 +1879,16 @@ reread_lost(struct dir *d, int rc)
 	return d->rr.rc;
 }
 
+/* The re-reads end with r: the search ends with them, unless it is a
+ * persistent one in its persist stage, which goes on (0: all were read). */
+static int
+reread_end(struct dir *d, int r)
+{
+	if (d->persisting && d->active)
+		return r;
+	return search_end(d, r);
+}
+
 /* The next entry read again: 1 with *dn set; 0 when all were read; the
  * first failure once the replies in flight are taken; -ECANCELED, -ENOMEM. */
 static int
@@ -1735,13 +1902,13 @@ reread_next(struct dir *d, const char **dn)
 		if (d->rr.taken == d->rr.sent) {
 			r = d->rr.rc;
 			reread_clear(d);
-			return search_end(d, r);
+			return reread_end(d, r);
 		}
 		rc = wait_result(d, d->rr.msgid[d->rr.taken], LDAP_MSG_ALL, &res);
 		if (rc <= 0) {
 			r = reread_lost(d, rc);
 			reread_clear(d);   /* abandons those in flight */
-			return search_end(d, r);
+			return reread_end(d, r);
 		}
 		r = reread_reply(d, d->rr.dns[d->rr.taken++], res);
 		if (r == 1)
@@ -1749,15 +1916,17 @@ reread_next(struct dir *d, const char **dn)
 		if (r == 1 || r == -ECANCELED || r == -ENOMEM) {
 			if (r < 0)
 				reread_clear(d);
-			return r == 1 ? r : search_end(d, r);
+			return r == 1 ? r : reread_end(d, r);
 		}
 		if (r < 0 && d->rr.rc == 0)
 			d->rr.rc = r;   /* the entry could not be decoded: d->err says */
 	}
 }
 
-int
-dir_next(struct dir *d, const char **dn)
+/* dir_next(), or with poll dir_sync_poll(): in a persistent search's
+ * persist stage, -EAGAIN at once when no message is there. */
+static int
+next_item(struct dir *d, const char **dn, bool poll)
 {
 	LDAPMessage *msg = NULL;
 	int rc, r;
@@ -1770,7 +1939,10 @@ dir_next(struct dir *d, const char **dn)
 			return 1;
 		if (!d->active)
 			return d->ended == 1 ? 0 : (d->ended < 0 ? d->ended : -EINVAL);
-		rc = wait_result(d, d->msgid, LDAP_MSG_ONE, &msg);
+		rc = wait_result_for(d, d->msgid, LDAP_MSG_ONE, &msg,
+				     poll && d->persisting ? 0 : d->timeout);
+		if (rc == 0 && poll && d->persisting)
+			return -EAGAIN;
 		if (rc == -2) {
 			snprintf(d->err, sizeof(d->err), "search of \"%s\": stopped while waiting "
 				 "for %s", d->base, d->uri);
@@ -1822,12 +1994,61 @@ dir_next(struct dir *d, const char **dn)
 				ldap_abandon_ext(d->ld, d->msgid, NULL, NULL);
 				return search_end(d, r);
 			}
+			if (d->persist && !d->persisting && d->ds.refresh_done) {
+				/* The refresh stage has ended; the search goes on. */
+				d->persisting = true;
+				return 0;
+			}
 			break;
 		default:
 			ldap_msgfree(msg);
 			break;
 		}
 	}
+}
+
+int
+dir_next(struct dir *d, const char **dn)
+{
+	return next_item(d, dn, false);
+}
+
+int
+dir_sync_poll(struct dir *d, const char **dn)
+{
+	return next_item(d, dn, true);
+}
+
+int
+dir_fd(const struct dir *d)
+{
+	int fd = -1;
+
+	if (d->ld == NULL || ldap_get_option(d->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS)
+		return -1;
+	return fd;
+}
+
+int
+dir_ping(struct dir *d)
+{
+	char *attrs[] = { LDAP_NO_ATTRS, NULL };
+	struct timeval tv = { .tv_sec = d->timeout };
+	LDAPMessage *res = NULL;
+	int rc;
+
+	if ((rc = stalled_refuse(d, "reading the root DSE")) < 0)
+		return rc;
+	rc = ldap_search_ext_s(d->ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+			       NULL, &tv, 1, &res);
+	ldap_msgfree(res);
+	if (rc == LDAP_SUCCESS)
+		return 0;
+	d->err[0] = '\0';
+	ldap_failure(d->ld, rc, "reading the root DSE", d->err, sizeof(d->err));
+	if (rc == LDAP_TIMEOUT)
+		stall(d, d->err);
+	return result_error(rc);
 }
 
 const struct dir_val *

@@ -51,6 +51,14 @@ const char *dir_uri(const struct dir *d);
  * negative. */
 int dir_search(struct dir *d, const char *base, enum search_scope scope,
 	       const char *filter, const char *const *attrs);
+/* Ask for attribute attr (when a search requests it) in ranges of size
+ * values, from the first: "member;range=0-99", then "member;range=100-199"
+ * and so on, as Active Directory's range retrieval takes them, instead of
+ * as the server chooses to send it. Applies to the searches started after
+ * it; attr NULL or size 0: none. Only a server whose root DSE says it is
+ * Active Directory (supportedCapabilities) is asked so: another would send
+ * no values of "member;range=0-99". */
+void dir_set_range(struct dir *d, const char *attr, unsigned long size);
 /* The next entry of the search: 1 with *dn set (valid until the next call),
  * 0 when the search has ended in success (the read is complete), or negative
  * when it ended any other way: -ERANGE (size limit), -ETIME (time limit),
@@ -114,6 +122,26 @@ enum dir_sync_kind dir_sync_item(const struct dir *d, unsigned char uuid[16]);
  * search. */
 const void *dir_sync_cookie(const struct dir *d, size_t *len);
 bool dir_sync_present_phase(const struct dir *d);
+/* The same in refreshAndPersist mode: dir_next() hands out the refresh
+ * stage and returns 0 at its end (the Sync Info that says refreshDone), as
+ * a refreshOnly search ends; dir_sync_cookie() and dir_sync_present_phase()
+ * then say the same. The search goes on: its persist stage, the changes as
+ * they are made, comes from dir_sync_poll(). -ENOTCONN when the server ends
+ * the search, -ESTALE when it ends it asking for a refresh from nothing. */
+int dir_persist_search(struct dir *d, const char *base, enum search_scope scope,
+		       const char *filter, const char *const *attrs, const void *cookie,
+		       size_t len);
+/* As dir_next(), without waiting in a persist stage: -EAGAIN when the server
+ * has sent nothing more yet. */
+int dir_sync_poll(struct dir *d, const char **dn);
+/* The connection's socket, to wait on with poll(2) for dir_sync_poll();
+ * messages libldap has read already are not seen there, so poll once with
+ * dir_sync_poll() before waiting. -1: none. */
+int dir_fd(const struct dir *d);
+/* Whether the server answers on this connection: a read of the root DSE
+ * (ldap.timeout at most) while a search may be in progress. 0, or negative
+ * as dir_next() (-ETIMEDOUT, -ECONNRESET); dir_error says why. */
+int dir_ping(struct dir *d);
 /* Whether the current entry came with attributes the search did not ask for
  * and without some it asked for: the server ignored the attribute list (as
  * 389-DS does with the entries of a refresh from a cookie: every user
@@ -127,8 +155,11 @@ bool dir_entry_short(const struct dir *d);
  * dns the current one is; an entry gone or no longer matching the filter is
  * left out. dir_next() ends with 0, or with the first failure once the
  * replies in flight are taken (no further search is sent after it). What
- * the search itself gave (its cookie, its present phase) stays. 0, -EINVAL
- * (no search ended in success), -ENOMEM. */
+ * the search itself gave (its cookie, its present phase) stays. Also in the
+ * persist stage of a persistent search, which goes on after the re-reads:
+ * dir_sync_poll() hands them out first, then ends them with 0 (the search
+ * not ended). 0, -EINVAL (no search ended in success, none persisting),
+ * -ENOMEM. */
 int dir_reread(struct dir *d, const char *const *dns, size_t n);
 size_t dir_reread_index(const struct dir *d);
 /* Whether the server is 389 Directory Server (its root DSE's vendorName). */

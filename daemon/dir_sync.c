@@ -36,19 +36,19 @@ take_cookie(struct dsync *s, const struct berval *cookie)
 }
 
 int
-dsync_request(const struct berval *cookie, LDAPControl **out)
+dsync_request(const struct berval *cookie, bool persist, LDAPControl **out)
 {
 	BerElement *ber = ber_alloc_t(LBER_USE_DER);
 	struct berval value = { 0 };
+	ber_int_t mode = persist ? LDAP_SYNC_REFRESH_AND_PERSIST : LDAP_SYNC_REFRESH_ONLY;
 	int r = -ENOMEM;
 
 	if (ber == NULL)
 		return -ENOMEM;
 	/* syncRequestValue ::= SEQUENCE { mode ENUMERATED, cookie OPTIONAL,
 	 * reloadHint BOOLEAN DEFAULT FALSE } */
-	if ((cookie != NULL && cookie->bv_len > 0 ?
-	     ber_printf(ber, "{eO}", (ber_int_t)LDAP_SYNC_REFRESH_ONLY, cookie) :
-	     ber_printf(ber, "{e}", (ber_int_t)LDAP_SYNC_REFRESH_ONLY)) < 0 ||
+	if ((cookie != NULL && cookie->bv_len > 0 ? ber_printf(ber, "{eO}", mode, cookie) :
+	     ber_printf(ber, "{e}", mode)) < 0 ||
 	    ber_flatten2(ber, &value, 0) < 0)
 		goto out;
 	if (ldap_control_create(LDAP_CONTROL_SYNC, 1, &value, 1, out) == LDAP_SUCCESS)
@@ -110,11 +110,13 @@ out:
 	return r;
 }
 
-/* The SEQUENCE of a refreshDelete or refreshPresent Sync Info: its cookie. */
+/* The SEQUENCE of a refreshDelete (deletes) or refreshPresent Sync Info: its
+ * cookie, and whether it ends the refresh stage (refreshDone, TRUE unless
+ * said otherwise). */
 static int
-info_phase(BerElement *ber, struct dsync *s)
+info_phase(BerElement *ber, struct dsync *s, bool deletes)
 {
-	ber_int_t done;
+	ber_int_t done = 1;
 	ber_len_t len;
 	int r;
 
@@ -125,7 +127,13 @@ info_phase(BerElement *ber, struct dsync *s)
 	if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDONE && ber_scanf(ber, "b", &done) ==
 	    LBER_ERROR)
 		return -EPROTO;
-	return ber_scanf(ber, "}") == LBER_ERROR ? -EPROTO : 0;
+	if (ber_scanf(ber, "}") == LBER_ERROR)
+		return -EPROTO;
+	if (done) {
+		s->refresh_done = true;
+		s->refresh_deletes = deletes;
+	}
+	return 0;
 }
 
 /* The SEQUENCE of a syncIdSet: its cookie, whether the UUIDs are deleted
@@ -192,7 +200,7 @@ dsync_info(LDAP *ld, LDAPMessage *msg, struct dsync *s, char *err, size_t errlen
 		break;
 	case LDAP_TAG_SYNC_REFRESH_DELETE:
 	case LDAP_TAG_SYNC_REFRESH_PRESENT:
-		r = info_phase(ber, s);
+		r = info_phase(ber, s, ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_REFRESH_DELETE);
 		break;
 	case LDAP_TAG_SYNC_ID_SET:
 		r = info_idset(ber, s);

@@ -25,6 +25,9 @@ struct dsync {
 	bool refresh_deletes;      /* its refreshDeletes: TRUE, only deletions
 				      were sent; FALSE, a present phase: what
 				      was neither presented nor sent is gone */
+	bool refresh_done;         /* refreshAndPersist: a Sync Info ended the
+				      refresh stage (refresh_deletes then says
+				      which phase it ended: delete or present) */
 	BerVarray idset;           /* a syncIdSet being handed out */
 	size_t idset_next;
 	bool idset_deletes;        /* its UUIDs are deleted (else present) */
@@ -32,9 +35,10 @@ struct dsync {
 
 /* Free what s holds and clear it. */
 void dsync_clear(struct dsync *s);
-/* A critical Sync Request control for refreshOnly from cookie (NULL: from
- * nothing). 0 or -ENOMEM; the caller frees it with ldap_control_free(). */
-int dsync_request(const struct berval *cookie, LDAPControl **out);
+/* A critical Sync Request control for refreshOnly (persist: refreshAndPersist)
+ * from cookie (NULL: from nothing). 0 or -ENOMEM; the caller frees it with
+ * ldap_control_free(). */
+int dsync_request(const struct berval *cookie, bool persist, LDAPControl **out);
 /* The Sync State control of entry e: its state (LDAP_SYNC_PRESENT, _ADD,
  * _MODIFY, _DELETE) and entryUUID (16 bytes); a cookie it carries becomes
  * s's. 0, -EPROTO (missing or malformed: why in err), -ENOMEM. */

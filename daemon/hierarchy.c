@@ -17,7 +17,9 @@
  * removal depends on was complete.
  *
  * Roles: admin or manager from the config's group mappings, manager for
- * anyone with a direct report, learner otherwise; the highest wins.
+ * anyone with a direct report, learner otherwise; the highest wins. Everyone
+ * of the store has the role their memberships and reports give, also a
+ * person who left the directory (missing: no membership, no report).
  *
  * Every change is written to temp.hier first, then applied and audited from
  * there, so the dry-run printer and the plugins see exactly what was done.
@@ -51,18 +53,21 @@ want_managers(struct recon *rc, const char *kind, const char *column, const char
 	struct stmt *s;
 	int n, r;
 
-	/* A person whose manager DN two people have: the first. */
+	/* A person whose manager DN two people have: the first. (The DN's
+	 * last length(base) + 1 characters, from a start counted from the left:
+	 * SQLite and PostgreSQL count a negative start differently.) */
 	n = snprintf(sql, sizeof(sql),
 		"INSERT INTO temp.want_mgr (person_id, kind, manager_id, dn, problem) "
 		"SELECT p.id, '%s', CASE WHEN m.id <> p.id THEN m.id END, p.%s, "
 		"CASE WHEN m.id = p.id THEN 'names the person themself' "
 		" WHEN m.id IS NOT NULL THEN NULL "
-		" WHEN ?1 IS NOT NULL AND p.%s <> ?1 AND substr(p.%s, -length(?1) - 1) <> ',' || ?1 "
+		" WHEN ?1 IS NOT NULL AND p.%s <> ?1 "
+		" AND substr(p.%s, length(p.%s) - length(?1)) <> ',' || ?1 "
 		" THEN 'is outside the synced people' "
 		" ELSE 'matches nobody among the synced people' END "
 		"FROM people p LEFT JOIN people m ON m.dn_norm = p.%s AND m.missing_since IS NULL "
 		"WHERE p.%s IS NOT NULL AND p.missing_since IS NULL ON CONFLICT DO NOTHING",
-		kind, column, column, column, column, column);
+		kind, column, column, column, column, column, column);
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return -ENOSPC;
 	if ((r = store_prepare(recon_store(rc), sql, &s)) < 0)
@@ -375,13 +380,22 @@ member_of_nested(struct recon *rc)
 		      "INSERT OR IGNORE INTO temp.nest SELECT anc, des FROM c", NULL) < 0 ||
 	    store_exec(recon_store(rc), schema_recon_resolved_index) < 0)
 		return -EIO;
-	/* SQLite: rowid */
+	/* SQLite: rowid. A group's memberOf (389-DS lists the groups above
+	 * the direct one too) the same way, by the group it names. */
 	return recon_sql(rc,
 		"DELETE FROM temp.resolved WHERE rowid IN (SELECT r.rowid FROM temp.resolved r "
 		"JOIN temp.resolved o ON o.person_id = r.person_id AND o.group_id <> r.group_id "
 		"JOIN temp.nest n ON n.anc = r.group_id AND n.des = o.group_id "
 		"WHERE r.from_member_of = 1 AND NOT EXISTS (SELECT 1 FROM temp.nest b "
-		" WHERE b.anc = o.group_id AND b.des = r.group_id))", NULL) < 0 ? -EIO : 0;
+		" WHERE b.anc = o.group_id AND b.des = r.group_id))", NULL) < 0 ||
+	       recon_sql(rc,
+		"DELETE FROM temp.resolved WHERE rowid IN (SELECT r.rowid FROM temp.resolved r "
+		"JOIN temp.resolved o ON o.member_group_id = r.member_group_id "
+		" AND o.group_id <> r.group_id "
+		"JOIN temp.nest n ON n.anc = r.group_id AND n.des = o.group_id "
+		"WHERE r.from_member_of = 1 AND r.member_group_id IS NOT NULL AND NOT EXISTS "
+		" (SELECT 1 FROM temp.nest b WHERE b.anc = o.group_id AND b.des = r.group_id))",
+		NULL) < 0 ? -EIO : 0;
 }
 
 /* The memberships read from the people (memberOf) into temp.resolved. With
@@ -409,6 +423,15 @@ resolve_member_of(struct recon *rc, const struct recon_opts *o)
 		"JOIN groups g ON g.id = gm.group_id AND g.present = 1 "
 		"WHERE NOT EXISTS (SELECT 1 FROM temp.stage_member_of m "
 		" WHERE m.dir_id = p.dir_id)", NULL) < 0))
+		return -EIO;
+	/* memberOf alone, nested: a group's own memberOf (groups are entries
+	 * too, read whole with the groups) says which groups it is in. */
+	if (o->cf->ldap.groups.nmember_attrs == 0 && o->cf->ldap.groups.nested &&
+	    recon_sql(rc,
+		"INSERT INTO temp.resolved SELECT g.id, NULL, c.id, 1 "
+		"FROM temp.stage_member_of m JOIN groups c ON c.dir_id = m.dir_id AND c.present = 1 "
+		"JOIN groups g ON g.dn_norm = m.group_dn AND g.present = 1 AND g.id <> c.id",
+		NULL) < 0)
 		return -EIO;
 	return member_of_nested(rc);
 }
@@ -450,6 +473,18 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		return (int)r;
 	if (cf->ldap.member_of_attr != NULL && (r = resolve_member_of(rc, o)) < 0)
 		return (int)r;
+	/* Active Directory's primary group, which member leaves out: a person's
+	 * primaryGroupID is the group's primaryGroupToken. A token two groups
+	 * read share (a domain group and a Builtin one) names neither. */
+	if (cf->ldap.groups.primary_group &&
+	    recon_sql(rc,
+		"INSERT INTO temp.resolved (group_id, person_id) SELECT g.id, p.id "
+		"FROM temp.stage_primary sp JOIN people p ON p.dir_id = sp.dir_id "
+		"JOIN (SELECT token, min(dir_id) AS dir_id FROM temp.stage_primary "
+		"      WHERE is_group = 1 GROUP BY token HAVING count(*) = 1) t ON t.token = sp.token "
+		"JOIN groups g ON g.dir_id = t.dir_id AND g.present = 1 WHERE sp.is_group = 0",
+		NULL) < 0)
+		return -EIO;
 	/* Values naming nobody synced; memberOf values naming a group outside the
 	 * synced groups are counted apart, as they have no group row. */
 	c->members_ignored = recon_count(rc,
@@ -642,11 +677,13 @@ sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
 
 /* Whether this run may remove edges and memberships: a leave needs the
  * whole group search, and the whole people search when membership is read
- * from the people (memberOf). */
+ * from the people (memberOf, primary group). */
 static bool
 removals_allowed(const struct recon_opts *o)
 {
-	return o->groups_complete && (o->complete || o->cf->ldap.member_of_attr == NULL);
+	return o->groups_complete &&
+	       (o->complete || (o->cf->ldap.member_of_attr == NULL &&
+				!o->cf->ldap.groups.primary_group));
 }
 
 /* The groups' counts, and their rows. */
@@ -657,7 +694,7 @@ group_rows(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 
 	c->groups_read = recon_count(rc, "SELECT count(*) FROM temp.stage_groups");
 	c->memberships_before = recon_count(rc, "SELECT count(*) FROM group_membership");
-	partial = recon_count(rc, "SELECT count(*) FROM temp.stage_groups WHERE partial");
+	partial = recon_count(rc, "SELECT count(*) FROM temp.stage_groups WHERE partial <> 0");
 	if (c->groups_read < 0 || c->memberships_before < 0 || partial < 0)
 		return -EIO;
 	if (partial > 0)
@@ -731,7 +768,7 @@ role_groups(struct recon *rc, const struct conf *cf)
 	return r;
 }
 
-/* Everyone's role, the general way: for each present person, the highest
+/* Everyone's role, the general way: for each person, the highest
  * of their groups' and of having a report; a role an operator pinned
  * (role_source 'operator') is left as it is. */
 static const char roles_sql[] =
@@ -744,7 +781,7 @@ static const char roles_sql[] =
 	"   ON q.id = pm.person_id AND q.missing_since IS NULL "
 	"   WHERE pm.manager_id = p.id AND pm.kind = 'primary') THEN 1 ELSE 0 END) "
 	"  WHEN 2 THEN 'admin' WHEN 1 THEN 'manager' ELSE 'learner' END AS want "
-	" FROM people p WHERE p.missing_since IS NULL AND p.role_source = 'directory') "
+	" FROM people p WHERE p.role_source = 'directory') "
 	"WHERE role <> want ORDER BY username";
 
 /* A first load's: everyone loaded is a learner, so only those a role group
@@ -1269,10 +1306,10 @@ inputs_digest(struct recon *rc, const struct recon_opts *o, const char *state, c
 	if (o->groups_same && (last == NULL || sscanf(last, " groups=%16llx", &groups) != 1))
 		groups = 0;
 	n = snprintf(out, len, "v1 people=%lld groups=%016llx style=%d nested=%d member_of=%s "
-		     "base=%s roles=", people, groups,
+		     "primary=%d base=%s roles=", people, groups,
 		     (int)cf->ldap.groups.member_style, cf->ldap.groups.nested,
 		     cf->ldap.member_of_attr ? cf->ldap.member_of_attr : "",
-		     cf->ldap.users.base);
+		     cf->ldap.groups.primary_group, cf->ldap.users.base);
 	for (size_t i = 0; i < cf->nroles && n > 0 && (size_t)n < len; i++)
 		n += snprintf(out + n, len - (size_t)n, "%s:%d;", cf->roles[i].group,
 			      (int)cf->roles[i].role);
@@ -1321,7 +1358,8 @@ work_out(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 	double t = time_mono();
 	int r;
 
-	if (ld != NULL && !load_keys_shared(ld) && o->cf->ldap.member_of_attr == NULL)
+	if (ld != NULL && !load_keys_shared(ld) && o->cf->ldap.member_of_attr == NULL &&
+	    !o->cf->ldap.groups.primary_group)
 		return work_out_loaded(rc, o, c);
 	/* The people a load wrote are audited here (on the load's own way,
 	 * with their managers and joins: audit_loaded). */

@@ -87,7 +87,7 @@ struct plugins {
 	struct act *act;
 	char now[32];
 	long long run_id;
-	bool complete, dry_run, in_run, in_init, in_foreach;
+	bool complete, dry_run, batch, in_run, in_init, in_foreach;
 	struct plugin *calling;          /* whose callback is running */
 	int last_kind;
 	int fatal;                       /* a store failure: the run fails */
@@ -156,7 +156,7 @@ static int
 view_load(struct plugins *h, long long id, struct view **out)
 {
 	const struct view_run run = { .now = h->now, .run_id = h->run_id,
-				      .complete = h->complete };
+				      .complete = h->complete, .batch = h->batch };
 	struct view_person *p;
 	struct view *v;
 	int r = view_person(h->st, id, &run, &p);
@@ -910,6 +910,7 @@ plugins_begin(struct plugins *h, const struct plugin_run *run)
 	snprintf(h->now, sizeof(h->now), "%s", run->now);
 	h->run_id = run->run_id;
 	h->complete = run->complete;
+	h->batch = run->batch;
 	h->dry_run = run->dry_run;
 	h->last_kind = 0;
 	h->fatal = 0;
@@ -1146,8 +1147,18 @@ plugins_run_end(struct plugins *h)
 	h->last_kind = ROSTERD_EV_RUN_END;
 	for (size_t i = 0; i < h->n && r == 0; i++)
 		r = dispatch(h, &h->p[i], &ev);
-	if (r < 0)
-		return r;
+	return r < 0 ? r : plugins_settle(h);
+}
+
+int
+plugins_settle(struct plugins *h)
+{
+	int r;
+
+	if (!h->in_run) {
+		errf(h, "plugins: run end outside a run");
+		return -EINVAL;
+	}
 	/* People the platform or an operator made active since, and licences
 	 * that came back: granted at the end of every run. */
 	act_set_actor(h->act, "sync");

@@ -33,6 +33,8 @@ struct plugin_counts {
  *     plugins_begin(run)          the store, the run's time, id, completeness
  *     plugins_event(ev)...        events in kind order (see plugin.h)
  *     plugins_run_end()           each plugin's run_end, then licences granted
+ *       or plugins_settle()       licences granted only (a batch of persist
+ *                                 mode between the runs that call run_end)
  *     plugins_counts()            disables and archives, for the threshold
  *     plugins_actions_foreach()   what the plugins did (dry run: print it)
  *     commit or roll back, then
@@ -50,6 +52,7 @@ struct plugin_run {
 	long long run_id;      /* 0 in a dry run */
 	bool complete;         /* the directory read was complete */
 	bool dry_run;
+	bool batch;            /* a batch of persist mode (person views: missing_runs) */
 };
 
 /* One event for the plugins. The host reads the person and group from the
@@ -93,6 +96,7 @@ bool plugins_take_disable(const struct plugins *h);
 int plugins_begin(struct plugins *h, const struct plugin_run *run);
 int plugins_event(struct plugins *h, const struct plugin_event *ev);
 int plugins_run_end(struct plugins *h);
+int plugins_settle(struct plugins *h);
 void plugins_counts(const struct plugins *h, struct plugin_counts *c);
 int plugins_actions_foreach(struct plugins *h, plugin_action_fn fn, void *arg);
 const char *plugins_error(const struct plugins *h);

@@ -257,13 +257,13 @@ query_each_row(struct stmt *s, query_row_fn fn, void *arg)
  */
 #define BELOW_CTE \
 	"WITH RECURSIVE below (id, manager_id, depth, path) AS (" \
-	" SELECT id, NULL, 0, char(1) || lower(username) || char(1) FROM people" \
+	" SELECT id, CAST(NULL AS BIGINT), 0, char(1) || lower(username) || char(1) FROM people" \
 	" WHERE id = :root" \
 	" UNION ALL" \
 	" SELECT p.id, b.id, b.depth + 1, b.path || lower(p.username) || char(1)" \
 	" FROM below b JOIN person_managers pm ON pm.manager_id = b.id AND pm.kind = 'primary'" \
 	" JOIN people p ON p.id = pm.person_id" \
-	" WHERE (:all OR b.depth = 0)" \
+	" WHERE (:all <> 0 OR b.depth = 0)" \
 	" AND instr(b.path, char(1) || lower(p.username) || char(1)) = 0) "
 
 static void
@@ -506,7 +506,13 @@ fail:
 	return r;
 }
 
-/* store_define_predicate: whether text holds the folded needle arg. */
+/* store_define_predicate: whether text holds the folded needle arg, asked
+ * of the texts of search_domain (user_list_sql's search). */
+static const char search_domain[] =
+	"SELECT username FROM people UNION SELECT given_name FROM people "
+	"UNION SELECT family_name FROM people UNION SELECT display_name FROM people "
+	"UNION SELECT email FROM people";
+
 static bool
 search_match(void *arg, const char *text, size_t len)
 {
@@ -551,7 +557,8 @@ query_user_rows(struct store *st, const struct user_filter *f, const char *const
 			return -EINVAL;
 	if (f->search != NULL &&
 	    ((r = text_fold(f->search, strlen(f->search), &needle)) < 0 ||
-	     (r = store_define_predicate(st, "rosterd_search", search_match, needle)) < 0))
+	     (r = store_define_predicate(st, "rosterd_search", search_match, needle,
+					 search_domain, STORE_DOMAIN_ALL)) < 0))
 		goto out;
 	if ((sql = user_list_sql(f, cols, ncols)) == NULL) {
 		r = -ENOMEM;
@@ -563,7 +570,7 @@ query_user_rows(struct store *st, const struct user_filter *f, const char *const
 	r = user_rows_each(st, s, cols, ncols, fn, arg);
 out:
 	if (needle != NULL)
-		store_define_predicate(st, "rosterd_search", NULL, NULL);
+		store_define_predicate(st, "rosterd_search", NULL, NULL, NULL, STORE_DOMAIN_ALL);
 	free(needle);
 	free(sql);
 	return r;
@@ -592,8 +599,8 @@ query_names(struct store *st, const char *kind, const char *prefix, query_row_fn
 	static const char courses[] =
 		"SELECT code AS name FROM courses WHERE code LIKE ?1 ESCAPE '\\' ORDER BY code";
 	static const char groups[] =
-		"SELECT DISTINCT name FROM groups WHERE present AND name LIKE ?1 ESCAPE '\\' "
-		"ORDER BY name COLLATE NOCASE, name";
+		"SELECT name FROM groups WHERE present = 1 AND name LIKE ?1 ESCAPE '\\' "
+		"GROUP BY name ORDER BY name COLLATE NOCASE, name";
 	const char *sql = strcmp(kind, "users") == 0 ? users :
 			  strcmp(kind, "courses") == 0 ? courses :
 			  strcmp(kind, "groups") == 0 ? groups : NULL;
@@ -696,7 +703,7 @@ query_group_find(struct store *st, const char *name, bool deleted, long long *id
 		"SELECT id, dn, dir_id, present, CASE WHEN dn_norm = :dn THEN 0 "
 		"WHEN name = :name COLLATE NOCASE THEN 1 ELSE 2 END AS how FROM groups "
 		"WHERE (dn_norm = :dn OR name = :name COLLATE NOCASE OR dir_id = :name) "
-		"AND (present OR :deleted) ORDER BY how, present DESC, dn_norm";
+		"AND (present = 1 OR :deleted <> 0) ORDER BY how, present DESC, dn_norm";
 	struct stmt *s = NULL;
 	char *norm = NULL;
 	long long found = 0;
@@ -757,7 +764,7 @@ query_group_list(struct store *st, bool deleted, query_row_fn fn, void *arg)
 	/* SQLite: COLLATE NOCASE */
 	static const char sql[] =
 		"SELECT g.name, g.dn, g.description, " GROUP_COUNTS ", g.present FROM groups g "
-		"WHERE g.present OR ?1 ORDER BY g.name COLLATE NOCASE, g.dn_norm";
+		"WHERE g.present = 1 OR ?1 <> 0 ORDER BY g.name COLLATE NOCASE, g.dn_norm";
 	struct bool_rows b = { .key = "present", .fn = fn, .arg = arg };
 	struct stmt *s;
 	int r = store_prepare(st, sql, &s);
@@ -858,19 +865,43 @@ query_group_members(struct store *st, long long id, bool effective, query_row_fn
 	return query_each_row(s, fn, arg);
 }
 
-/* SQLite: round() of a REAL */
+/* The runs of kind ?2 (NULL: all), each in a stretch of its own unless ?3
+ * and it is an incremental run that changed nothing (quiet): successive ones
+ * are one stretch. Every column but the sums is an aggregate that gives a
+ * single run's value, and a stretch of quiet runs has the same counts
+ * (none) and outcome in every row. SQL both stores take (round() of a
+ * double is one of the PostgreSQL schema's functions). */
 static const char runs_sql[] =
-	"SELECT id, started_at, finished_at, round(duration, 3) AS duration, outcome, directory_uri, entries_read, "
-	"created, updated, renamed, disabled, enabled, unchanged, rejected, error, "
-	"plan_digest, approved_at, approved_by, approval_used_by, "
-	"manager_changes, manager_warnings, manager_cycles, groups_read, groups_complete, "
-	"groups_created, groups_updated, groups_deleted, members_ignored, "
-	"memberships_joined, memberships_left, role_changes, "
-	"plugin_disabled, plugin_enabled, plugin_archived, plugin_assigned, plugin_unassigned "
-	"FROM sync_runs ORDER BY id DESC LIMIT ?1";
+	"WITH r AS (SELECT *, CASE WHEN ?3 <> 0 AND kind = 'incremental' AND outcome = 'ok' AND "
+	" created + updated + renamed + disabled + enabled + rejected + manager_changes + "
+	" groups_created + groups_updated + groups_deleted + memberships_joined + "
+	" memberships_left + role_changes + plugin_disabled + plugin_enabled + "
+	" plugin_archived + plugin_assigned + plugin_unassigned = 0 THEN 1 ELSE 0 END AS quiet "
+	" FROM sync_runs WHERE ?2 IS NULL OR kind = ?2), "
+	"s AS (SELECT *, CASE WHEN quiet = 1 THEN sum(1 - quiet) OVER (ORDER BY id) "
+	" ELSE -id END AS stretch FROM r) "
+	"SELECT max(id) AS id, min(started_at) AS started_at, max(finished_at) AS finished_at, "
+	"round(sum(duration), 3) AS duration, max(outcome) AS outcome, "
+	"max(directory_uri) AS directory_uri, sum(entries_read) AS entries_read, "
+	"max(created) AS created, max(updated) AS updated, max(renamed) AS renamed, "
+	"max(disabled) AS disabled, max(enabled) AS enabled, max(unchanged) AS unchanged, "
+	"max(rejected) AS rejected, max(error) AS error, max(plan_digest) AS plan_digest, "
+	"max(approved_at) AS approved_at, max(approved_by) AS approved_by, "
+	"max(approval_used_by) AS approval_used_by, max(manager_changes) AS manager_changes, "
+	"max(manager_warnings) AS manager_warnings, max(manager_cycles) AS manager_cycles, "
+	"max(groups_read) AS groups_read, max(groups_complete) AS groups_complete, "
+	"max(groups_created) AS groups_created, max(groups_updated) AS groups_updated, "
+	"max(groups_deleted) AS groups_deleted, max(members_ignored) AS members_ignored, "
+	"max(memberships_joined) AS memberships_joined, "
+	"max(memberships_left) AS memberships_left, max(role_changes) AS role_changes, "
+	"max(plugin_disabled) AS plugin_disabled, max(plugin_enabled) AS plugin_enabled, "
+	"max(plugin_archived) AS plugin_archived, max(plugin_assigned) AS plugin_assigned, "
+	"max(plugin_unassigned) AS plugin_unassigned, max(kind) AS kind, count(*) AS runs "
+	"FROM s GROUP BY stretch ORDER BY max(id) DESC LIMIT ?1";
 
 int
-query_runs(struct store *st, int limit, query_row_fn fn, void *arg)
+query_runs_of(struct store *st, int limit, const char *kind, bool collapse, query_row_fn fn,
+	      void *arg)
 {
 	struct stmt *s;
 	int r = store_prepare(st, runs_sql, &s);
@@ -878,7 +909,15 @@ query_runs(struct store *st, int limit, query_row_fn fn, void *arg)
 	if (r < 0)
 		return r;
 	stmt_bind_int(s, 1, limit);
+	stmt_bind_text(s, 2, kind);
+	stmt_bind_int(s, 3, collapse);
 	return query_each_row(s, fn, arg);
+}
+
+int
+query_runs(struct store *st, int limit, query_row_fn fn, void *arg)
+{
+	return query_runs_of(st, limit, NULL, false, fn, arg);
 }
 
 static int

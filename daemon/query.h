@@ -92,6 +92,12 @@ int query_each_row(struct stmt *s, query_row_fn fn, void *arg);
 int query_status(struct store *st, struct json_t **out);
 /* The last limit runs, newest first, one JSON object each. */
 int query_runs(struct store *st, int limit, query_row_fn fn, void *arg);
+/* The same of kind ("full", "refresh", "incremental"; NULL: every kind);
+ * with collapse, a stretch of successive incremental runs that changed
+ * nothing is one object: its id the newest's, started_at the first's,
+ * duration and entries_read summed, runs how many (1 for any other run). */
+int query_runs_of(struct store *st, int limit, const char *kind, bool collapse, query_row_fn fn,
+		  void *arg);
 /* Approve held run id; -ENOENT no such run, -EINVAL not an unused held run. */
 int query_run_approve(struct store *st, long long id, const char *operator_name,
 		      char *err, size_t errlen);

@@ -84,7 +84,7 @@ query_outbox(struct store *st, bool all, query_row_fn fn, void *arg)
 {
 	static const char sql[] =
 		"SELECT id, created_at, kind, username, email, course, due, message, source, sent_at "
-		"FROM outbox WHERE ?1 OR sent_at IS NULL ORDER BY id";
+		"FROM outbox WHERE ?1 <> 0 OR sent_at IS NULL ORDER BY id";
 	struct stmt *s;
 	int r = store_prepare(st, sql, &s);
 

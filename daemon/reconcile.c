@@ -69,6 +69,7 @@ struct recon {
 	 * recon_stage_begin, given back by recon_free */
 	struct stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
 	struct stmt *ins_member_of, *ins_group, *ins_member_list, *ins_gone;
+	struct stmt *ins_primary;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
 	struct keyset known;    /* the store's people (lazy: those named); KNOWN_* */
@@ -194,9 +195,10 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_group);
 	stmt_done(rc->ins_member_list);
 	stmt_done(rc->ins_gone);
+	stmt_done(rc->ins_primary);
 	free(rc->list);
 	load_free(rc->ld);
-	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL);
+	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL, NULL, STORE_DOMAIN_ALL);
 	keyset_free(&rc->known);
 	/* The staging tables stay in the connection's temporary database until
 	 * the next recon_stage_begin() replaces them or the store is closed,
@@ -363,7 +365,9 @@ stage_prepare(struct recon *rc)
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_member_lists (group_dir_id, "
 			       "list) VALUES (?1, ?2)", &rc->ins_member_list)) < 0 ||
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_gone (dir_id) VALUES (?1) "
-			       "ON CONFLICT DO NOTHING", &rc->ins_gone)) < 0)
+			       "ON CONFLICT DO NOTHING", &rc->ins_gone)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_primary (dir_id, token, is_group) "
+			       "VALUES (?1, ?2, ?3)", &rc->ins_primary)) < 0)
 		return r;
 	return 0;
 }
@@ -391,7 +395,8 @@ stage_begin(struct store *st, bool lazy, const struct recon_opts *load, struct r
 	else if (rc->ld == NULL)
 		r = known_load(rc);   /* (a load has nobody to know) */
 	if (r < 0 ||
-	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc)) < 0 ||
+	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc,
+					"SELECT dir_id FROM people", STORE_DOMAIN_ALL)) < 0 ||
 	    (r = store_exec(st, schema_recon_tables)) < 0 ||
 	    (r = stage_prepare(rc)) < 0 ||
 	    (rc->ld == NULL && (r = store_begin_temp(st)) < 0)) {
@@ -532,7 +537,13 @@ rest_unchanged_lazy(struct recon *rc)
 		return r;
 	rc->not_skipped = named + missing;
 	rc->delta = true;
-	return 0;
+	/* From now on rosterd_skipped() is true of everyone but the people
+	 * named and those missing before: only they need asking. */
+	return store_define_predicate(rc->st, "rosterd_skipped", sql_skipped, rc,
+				      "SELECT dir_id FROM people WHERE missing_since IS NOT NULL "
+				      "OR dir_id IN (SELECT dir_id FROM temp.stage_people UNION "
+				      "SELECT dir_id FROM temp.stage_seen UNION "
+				      "SELECT dir_id FROM temp.stage_gone)", STORE_OUTSIDE_TRUE);
 }
 
 int
@@ -700,26 +711,51 @@ person_hash(const struct person_rec *p)
 	return (int64_t)h;
 }
 
-/* The person's memberOf values, read whether or not the person is staged;
- * none: a row with "" that says they were read. */
+/* The memberOf values of an entry: a person's, read whether or not the
+ * person is staged (none, when read: a row with "" that says they were
+ * read), or a group's (nesting read from memberOf alone). */
 static int
-stage_member_of(struct recon *rc, const struct person_rec *p)
+stage_member_of(struct recon *rc, const char *dir_id, bool read, size_t n,
+		const char *const *values)
 {
 	int r;
 
-	if (p->member_of_read && p->nmember_of == 0) {
-		stmt_bind_text(rc->ins_member_of, 1, p->dir_id);
+	if (read && n == 0) {
+		stmt_bind_text(rc->ins_member_of, 1, dir_id);
 		stmt_bind_text(rc->ins_member_of, 2, "");
 		return stage_step(rc->ins_member_of);
 	}
-	for (size_t k = 0; k < p->nmember_of; k++) {
-		rc->gdigest = hash_str(hash_str(rc->gdigest, p->dir_id), p->member_of[k]);
-		stmt_bind_text(rc->ins_member_of, 1, p->dir_id);
-		stmt_bind_text(rc->ins_member_of, 2, p->member_of[k]);
+	for (size_t k = 0; k < n; k++) {
+		rc->gdigest = hash_str(hash_str(rc->gdigest, dir_id), values[k]);
+		stmt_bind_text(rc->ins_member_of, 1, dir_id);
+		stmt_bind_text(rc->ins_member_of, 2, values[k]);
 		if ((r = stage_step(rc->ins_member_of)) < 0)
 			return r;
 	}
 	return 0;
+}
+
+/* An entry's primary group (Active Directory): a person's primaryGroupID,
+ * or a group's primaryGroupToken. NULL: none. */
+static int
+stage_primary(struct recon *rc, const char *dir_id, const char *token, bool group)
+{
+	if (token == NULL)
+		return 0;
+	rc->gdigest = hash_str(hash_str(hash_str(rc->gdigest, dir_id), token), group ? "g" : "p");
+	stmt_bind_text(rc->ins_primary, 1, dir_id);
+	stmt_bind_text(rc->ins_primary, 2, token);
+	stmt_bind_int(rc->ins_primary, 3, group);
+	return stage_step(rc->ins_primary);
+}
+
+/* What a person read says of their groups, staged or skipped. */
+static int
+stage_person_groups(struct recon *rc, const struct person_rec *p)
+{
+	int r = stage_member_of(rc, p->dir_id, p->member_of_read, p->nmember_of, p->member_of);
+
+	return r < 0 ? r : stage_primary(rc, p->dir_id, p->primary_group, false);
 }
 
 /* The comparison key of p's username in *out (fold.h), for the caller to
@@ -829,7 +865,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	    rc->known.e[ki].value == hash) {
 		rc->known.flag[ki] = KNOWN_SKIPPED;
 		rc->skipped++;
-		return stage_member_of(rc, p);
+		return stage_person_groups(rc, p);
 	}
 	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0 ||
 	    (r = stage_username_key(rc, p, &key)) < 0)
@@ -840,7 +876,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	if (r == 1)   /* not loaded: staged */
 		r = stage_row(rc, p, key, hash);
 	free(key);
-	return r < 0 ? r : stage_member_of(rc, p);
+	return r < 0 ? r : stage_person_groups(rc, p);
 }
 
 /* The member values of g as one list in rc->list, each ending in NUL, mixed
@@ -892,6 +928,9 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	rc->gdigest = hash_str(rc->gdigest, g->name);
 	rc->gdigest = hash_str(rc->gdigest, g->description);
 	rc->gdigest = hash_str(rc->gdigest, g->partial ? "partial" : "whole");
+	if ((r = stage_member_of(rc, g->dir_id, false, g->nmember_of, g->member_of)) < 0 ||
+	    (r = stage_primary(rc, g->dir_id, g->token, true)) < 0)
+		return r;
 	/* The values as one list: a no-change run needs them only for the
 	 * digest, and a row a value costs as much as the read of them. */
 	if ((r = member_list(rc, g, &len)) < 0)
@@ -903,31 +942,59 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	return stage_step(rc->ins_member_list);
 }
 
+/* The member lists read a few at a time (MEMBER_LISTS_AT_ONCE): a store
+ * whose connection cannot read one statement while it runs another
+ * (PostgreSQL) holds the rest of the rows read in memory meanwhile, and a
+ * large group's list is tens of kilobytes. */
+#define MEMBER_LISTS_AT_ONCE 32
+
+/* One batch of lists after seq *last: their values into stage_members;
+ * *n the lists read. 0 or a negative errno. */
+static int
+members_expand_batch(struct stmt *s, struct stmt *ins, long long *last, int *n)
+{
+	int r;
+
+	*n = 0;
+	stmt_bind_int(s, 1, *last);
+	stmt_bind_int(s, 2, MEMBER_LISTS_AT_ONCE);
+	while ((r = stmt_step(s)) == 1) {
+		const char *group = stmt_text(s, 1);   /* valid until the next step of s */
+		const char *list = stmt_blob(s, 2);
+		size_t len = stmt_bytes(s, 2);
+
+		*last = stmt_int(s, 0);
+		(*n)++;
+		for (size_t off = 0, vlen; off < len && r >= 0; off += vlen + 1) {
+			vlen = strnlen(list + off, len - off);
+			stmt_bind_text(ins, 1, group);
+			stmt_bind_textn(ins, 2, list + off, vlen);
+			r = stage_step(ins);
+		}
+		if (r < 0)
+			break;
+	}
+	stmt_reset(s);
+	return r < 0 ? r : 0;
+}
+
 int
 recon_members_expand(struct recon *rc)
 {
 	struct stmt *s = NULL, *ins = NULL;
-	int r;
+	long long last = 0;
+	int r, n = 0;
 
 	if ((r = recon_sql(rc, "DELETE FROM temp.stage_members", NULL)) < 0 ||
-	    (r = store_prepare(rc->st, "SELECT group_dir_id, list FROM temp.stage_member_lists "
-			       "ORDER BY seq", &s)) < 0 ||
+	    (r = store_prepare(rc->st, "SELECT seq, group_dir_id, list FROM "
+			       "temp.stage_member_lists WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+			       &s)) < 0 ||
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_members (group_dir_id, value) "
 			       "VALUES (?1, ?2)", &ins)) < 0)
 		goto out;
-	while ((r = stmt_step(s)) == 1) {
-		const char *group = stmt_text(s, 0);   /* valid until the next step of s */
-		const char *list = stmt_blob(s, 1);
-		size_t len = stmt_bytes(s, 1);
-
-		for (size_t off = 0, vlen; off < len; off += vlen + 1) {
-			vlen = strnlen(list + off, len - off);
-			stmt_bind_text(ins, 1, group);
-			stmt_bind_textn(ins, 2, list + off, vlen);
-			if ((r = stage_step(ins)) < 0)
-				goto out;
-		}
-	}
+	do
+		r = members_expand_batch(s, ins, &last, &n);
+	while (r == 0 && n == MEMBER_LISTS_AT_ONCE);
 out:
 	stmt_done(s);
 	stmt_done(ins);
@@ -962,12 +1029,14 @@ static int
 reject_held_usernames(struct recon *rc)
 {
 	static const char pick[] =
-		"INSERT INTO temp.held (seq, dir_id, dn, reason) "
+		"INSERT INTO temp.held (seq, dir_id, dn, reason, held_by) "
 		"SELECT s.seq, s.dir_id, s.dn, CASE WHEN rosterd_skipped(p.dir_id) "
 		" THEN 'username \"' || s.username || '\" is also used by \"' || p.dn || '\"' "
 		" ELSE 'username \"' || s.username || '\" belongs to \"' "
 		" || p.dn || '\" (' || p.status || '), whose entry this run did not find or "
-		"take' END AS reason "
+		"take; if this is that person''s entry made again, \"rosterctl user relink ' "
+		" || p.username || '\" binds them to it' END AS reason, "
+		"CASE WHEN NOT rosterd_skipped(p.dir_id) THEN p.id END "
 		"FROM temp.stage_people s JOIN people p ON (p.username_key = s.username_key "
 		" OR (p.username_key IS NULL AND p.username = s.username)) "
 		"WHERE p.dir_id <> s.dir_id AND (rosterd_skipped(p.dir_id) OR NOT EXISTS "
@@ -980,8 +1049,9 @@ reject_held_usernames(struct recon *rc)
 			return r < 0 ? r : n;
 		if (n == 0)
 			return 0;
-		if ((r = recon_sql(rc, "INSERT INTO temp.stage_rejects (dn, reason) "
-				   "SELECT dn, reason FROM temp.held ORDER BY seq", NULL)) < 0 ||
+		if ((r = recon_sql(rc, "INSERT INTO temp.stage_rejects (dn, reason, dir_id, "
+				   "held_by) SELECT dn, reason, dir_id, held_by FROM temp.held "
+				   "ORDER BY seq", NULL)) < 0 ||
 		    (r = recon_sql(rc, "INSERT INTO temp.stage_seen (dir_id) "
 				   "SELECT dir_id FROM temp.held WHERE true ON CONFLICT DO NOTHING",
 				   NULL)) < 0 ||
@@ -996,7 +1066,7 @@ plan_creates(struct recon *rc)
 {
 	return recon_sql(rc,
 		"INSERT INTO temp.plan (action, dir_id, username, dn, reason) "
-		"SELECT 'create', s.dir_id, s.username, s.dn, CASE WHEN s.dir_disabled "
+		"SELECT 'create', s.dir_id, s.username, s.dn, CASE WHEN s.dir_disabled = 1 "
 		" THEN 'new entry, disabled in the directory' ELSE 'new entry' END "
 		"FROM temp.stage_people s WHERE NOT EXISTS "
 		" (SELECT 1 FROM people p WHERE p.dir_id = s.dir_id) ORDER BY s.username", NULL);
@@ -1187,9 +1257,12 @@ plan_pre_events(struct recon *rc, const struct recon_opts *o)
 		"FROM temp.stage_people s JOIN people p ON p.dir_id = s.dir_id "
 		"WHERE s.dir_disabled = 1 AND p.dir_disabled = 0", NULL)) < 0)
 		return r;
+	/* SQLite: CROSS JOIN (the unseen first, by id: the planner, without
+	 * statistics of the table filled since ANALYZE, would rather walk the
+	 * status index of every enabled person, 5-20 ms a batch at 100,000) */
 	if (o->complete && (r = recon_sql(rc,
 		"INSERT INTO temp.pre_events (kind, person_id) SELECT 4, p.id "
-		"FROM temp.unseen u JOIN people p ON p.id = u.person_id "
+		"FROM temp.unseen u CROSS JOIN people p ON p.id = u.person_id "
 		"WHERE p.status IN ('invited', 'active')", NULL)) < 0)
 		return r;
 	r = recon_sql(rc,
@@ -1251,8 +1324,12 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 					 "WHERE action = 'disable' AND code = 'directory'");
 	n.enabled = recon_count(rc, "SELECT count(*) FROM temp.plan WHERE action = 'enable'");
 	n.rejected = recon_count(rc, "SELECT count(*) FROM temp.stage_rejects");
-	n.people_enabled = recon_count(rc, "SELECT count(*) FROM people "
-				       "WHERE status IN ('invited', 'active')");
+	/* The base of the thresholds: a read of the changes with no disable
+	 * and no plugin to add some does not need it (a walk of the status
+	 * index, 5 ms at 100,000 people: persist mode's batches are many). */
+	if (n.disabled > 0 || !(rc->lazy && rc->delta) || o->events)
+		n.people_enabled = recon_count(rc, "SELECT count(*) FROM people "
+					       "WHERE status IN ('invited', 'active')");
 	if (staged < 0 || n.created < 0 || n.updated < 0 || n.renamed < 0 || n.disabled < 0 ||
 	    n.dir_disabled_new < 0 || n.enabled < 0 || n.rejected < 0 ||
 	    n.people_enabled < 0 || n.people_total < 0)
@@ -1313,8 +1390,8 @@ apply_creates(struct recon *rc, const struct recon_opts *o)
 	for (int f = 0; f < NFIELDS; f++)
 		sql_add(&q, ", s.%s", field_column(f));
 	sql_add(&q, ", s.username_key");
-	sql_add(&q, ", CASE WHEN s.dir_disabled THEN 'disabled' ELSE :initial END, "
-		"CASE WHEN s.dir_disabled THEN 'directory' END, :initial, s.dir_disabled, s.hash, "
+	sql_add(&q, ", CASE WHEN s.dir_disabled = 1 THEN 'disabled' ELSE :initial END, "
+		"CASE WHEN s.dir_disabled = 1 THEN 'directory' END, :initial, s.dir_disabled, s.hash, "
 		":now, :now, :now, :now FROM temp.plan pl JOIN temp.stage_people s "
 		"ON s.dir_id = pl.dir_id WHERE pl.action = 'create' ORDER BY pl.seq");
 	if (q.err < 0)
@@ -1462,8 +1539,9 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 rejects:
 	if (o->run_id == 0)   /* a dry run has no run record */
 		return 0;
-	r = recon_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason) "
-		    "SELECT :run, dn, reason FROM temp.stage_rejects ORDER BY seq", o);
+	r = recon_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason, dir_id, held_by) "
+		    "SELECT :run, dn, reason, dir_id, held_by FROM temp.stage_rejects ORDER BY seq",
+		    o);
 	return r < 0 ? r : 0;
 }
 

@@ -43,12 +43,13 @@ usage(FILE *out)
 		"            [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    one group, or its members\n"
 		"  status [--json]                   people by status, the last run\n"
-		"  runs [--limit N] [--format table|csv|json|xlsx] [--output FILE]\n"
+		"  runs [--limit N] [--kind full|refresh|incremental] [--each]\n"
+		"       [--format table|csv|json|xlsx] [--output FILE]\n"
 		"                                    recent sync runs, newest first\n"
 		"  run approve ID                    let the next run with the plan of\n"
 		"                                    held run ID go through\n"
 		"  resync                            the next refresh run reads the whole\n"
-		"                                    directory (sync.mode refresh)\n", out);
+		"                                    directory (sync.mode refresh, persist)\n", out);
 	ctl_action_usage(out);
 	fprintf(out,
 		"\n"
@@ -134,15 +135,19 @@ static const struct {
 	  "usage: rosterctl status [--json]\n"
 	  "People by status, the last run, the held runs awaiting approval.\n" },
 	{ "runs", NULL,
-	  "usage: rosterctl runs [--limit N] [--format table|csv|json|xlsx] [--output FILE]\n"
-	  "The last N sync runs (default 20), newest first.\n" },
+	  "usage: rosterctl runs [--limit N] [--kind full|refresh|incremental] [--each]\n"
+	  "                      [--format table|csv|json|xlsx] [--output FILE]\n"
+	  "The last N sync runs (default 20), newest first, of one kind with --kind.\n"
+	  "Successive incremental runs (sync.mode persist) that changed nothing are\n"
+	  "one row, its runs column saying how many; --each lists every run.\n" },
 	{ "run", "approve",
 	  "usage: rosterctl run approve ID\n"
 	  "Let the next run with the plan of held run ID go through.\n" },
 	{ "resync", NULL,
 	  "usage: rosterctl resync\n"
-	  "With sync.mode = \"refresh\": forget what the last run kept (its cookies),\n"
-	  "so that the next run reads the whole directory again.\n" },
+	  "With sync.mode = \"refresh\" or \"persist\": forget what the last run kept\n"
+	  "(its cookies), so that the next run reads the whole directory again (in\n"
+	  "persist mode, the service's next batch starts its searches from nothing).\n" },
 	{ "user", "verify", NULL }, { "user", "invite", NULL }, { "user", "disable", NULL },
 	{ "user", "enable", NULL }, { "user", "archive", NULL },
 	{ "user", "restore",
@@ -162,6 +167,15 @@ static const struct {
 	  "usage: rosterctl user remove UID... | --from FILE --yes\n"
 	  "Purge people and every record of theirs, training included. Irreversible;\n"
 	  "the only command that deletes anything.\n" },
+	{ "user", "relink",
+	  "usage: rosterctl user relink [--reason TEXT] UID... | --from FILE\n"
+	  "Bind a person whose entry is gone from the directory to the entry the last\n"
+	  "run rejected because its username is theirs: an account deleted and made\n"
+	  "again, with a new stable id. The person keeps their row, status history and\n"
+	  "training records; the next run takes that entry for them (and enables them\n"
+	  "if the run disabled them as missing). Audited as operator:<you>.\n"
+	  "  --reason TEXT   why, for the audit log\n"
+	  "  --from FILE     the usernames, one a line (- : standard input)\n" },
 	{ "course", "add",
 	  "usage: rosterctl course add CODE [--title TITLE] [--licences N]\n"
 	  "Add a course; --licences limits its pool (left out: no limit).\n" },
@@ -861,15 +875,19 @@ cmd_runs(struct store *st, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "limit", required_argument, NULL, 'n' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "each", no_argument, NULL, 'e' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cols[] = {
 		"id", "started_at", "outcome", "duration", "entries_read", "created", "updated",
-		"renamed", "disabled", "enabled", "rejected", "error",
+		"renamed", "disabled", "enabled", "rejected", "kind", "runs", "error",
 	};
-	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 12, .out = stdout };
+	struct printer p = { .fmt = FMT_TABLE, .cols = cols, .ncols = 14, .out = stdout };
+	const char *kind = NULL;
+	bool each = false;
 	long limit = 20;
 	char *end;
 	int c, r;
@@ -882,6 +900,14 @@ cmd_runs(struct store *st, int argc, char **argv)
 			if (*end != '\0' || limit < 1 || limit > 1000000)
 				return usage_error("--limit must be a number from 1, not \"%s\"", optarg);
 			break;
+		case 'k':
+			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "refresh") != 0 &&
+			    strcmp(optarg, "incremental") != 0)
+				return usage_error("--kind must be full, refresh or incremental, "
+						   "not \"%s\"", optarg);
+			kind = optarg;
+			break;
+		case 'e': each = true; break;
 		case 'o': p.output = optarg; break;
 		case 'f':
 			if (parse_format(optarg, &p.fmt) < 0)
@@ -896,7 +922,7 @@ cmd_runs(struct store *st, int argc, char **argv)
 		return usage_error("runs: unexpected argument \"%s\"", argv[optind]);
 	if ((r = printer_begin(&p)) != EXIT_OK)
 		return r;
-	return printer_finish(st, &p, query_runs(st, (int)limit, print_row, &p));
+	return printer_finish(st, &p, query_runs_of(st, (int)limit, kind, !each, print_row, &p));
 }
 
 static long long
@@ -1342,11 +1368,11 @@ ctl_main(int argc, char **argv)
 	action = ctl_action_known(argc, argv);
 	if (!action && strcmp(argv[0], "user") == 0 && argc < 2)
 		return usage_error("user needs a subcommand: show, list, verify, invite, disable, "
-				   "enable, archive, restore, remove or role%s", "");
+				   "enable, archive, restore, remove, relink or role%s", "");
 	if (!action && strcmp(argv[0], "user") == 0 &&
 	    strcmp(argv[1], "show") != 0 && strcmp(argv[1], "list") != 0)
 		return usage_error("user: unknown subcommand \"%s\" (show, list, verify, invite, "
-				   "disable, enable, archive, restore, remove or role)", argv[1]);
+				   "disable, enable, archive, restore, remove, relink or role)", argv[1]);
 	if (strcmp(argv[0], "group") == 0 && argc < 2)
 		return usage_error("group needs a subcommand: show or list%s", "");
 	if (strcmp(argv[0], "group") == 0 && strcmp(argv[1], "show") != 0 &&
@@ -1364,8 +1390,7 @@ ctl_main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
-	r = store_open(cf->store.path, cf->store.busy_timeout, STORE_NOCREATE | STORE_SAMESCHEMA,
-		       &st, err, sizeof(err));
+	r = conf_store_open(cf, STORE_NOCREATE | STORE_SAMESCHEMA, &st, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "rosterctl: store: %s%s\n", err,
 			r == -ENOENT ? " (has rosterd run yet?)" : "");

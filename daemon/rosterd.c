@@ -4,6 +4,7 @@
  * stops there), then either one run (--once, --dry-run) or the service loop
  * of service.c.
  */
+#include "attrmap.h"
 #include "dir.h"
 #include "log.h"
 #include "util.h"
@@ -39,7 +40,7 @@ usage(FILE *out)
 }
 
 /* The attribute names the config maps, each with its key. */
-#define MAPPED_MAX (NFIELDS + CONF_MAX_CUSTOM + 8)
+#define MAPPED_MAX (NFIELDS + CONF_MAX_CUSTOM + 10)
 struct mapped {
 	const char *name[MAPPED_MAX];
 	char key[MAPPED_MAX][96];
@@ -78,6 +79,10 @@ mapped_list(const struct conf *cf, struct mapped *m)
 		mapped_add(m, cf->ldap.groups.name_attr, "ldap.groups.name_attribute");
 		mapped_add(m, cf->ldap.groups.description_attr,
 			   "ldap.groups.description_attribute");
+	}
+	if (cf->ldap.groups.primary_group) {
+		mapped_add(m, AMAP_PRIMARY_GROUP_ID, "ldap.groups.primary_group");
+		mapped_add(m, AMAP_PRIMARY_GROUP_TOKEN, "ldap.groups.primary_group");
 	}
 }
 
@@ -134,22 +139,31 @@ print_mode_ad(struct dir *d, const char *connect_err)
 	free(high);
 }
 
-/* rosterd -n: the sync mode, and for refresh whether the directory offers
- * content synchronisation (a failure to ask is said, not fatal). */
+/* rosterd -n: the sync mode, and for refresh and persist whether the
+ * directory offers content synchronisation (a failure to ask is said, not
+ * fatal). */
 static void
 print_mode(const struct conf *cf, struct dir *d, const char *connect_err)
 {
+	bool persist = cf->sync.mode == MODE_PERSIST;
 	int r;
 
-	if (cf->sync.mode != MODE_REFRESH) {
+	if (cf->sync.mode != MODE_REFRESH && !persist) {
 		printf("sync.mode full: each run reads the whole directory\n");
 		return;
 	}
 	if (strcasecmp(cf->ldap.id_attr, "objectGUID") == 0) {
+		if (persist)
+			printf("sync.mode persist: Active Directory has no persistent search; the "
+			       "service makes refresh runs every sync.interval seconds instead\n");
 		print_mode_ad(d, connect_err);
 		return;
 	}
-	printf("sync.mode refresh: each run reads what changed since the last (RFC 4533)\n");
+	if (persist)
+		printf("sync.mode persist: the service applies the changes as they are made "
+		       "(RFC 4533 refreshAndPersist); one run reads what changed since the last\n");
+	else
+		printf("sync.mode refresh: each run reads what changed since the last (RFC 4533)\n");
 	if (d == NULL) {
 		printf("cannot ask the directory whether it offers content synchronisation: %s\n",
 		       connect_err);
@@ -162,7 +176,8 @@ print_mode(const struct conf *cf, struct dir *d, const char *connect_err)
 	else
 		printf("%s %s content synchronisation%s\n", dir_uri(d),
 		       r ? "advertises" : "does not advertise",
-		       r ? "" : ": runs will read the whole directory");
+		       r ? "" : persist ? ": the service will read the whole directory every "
+		       "sync.interval seconds" : ": runs will read the whole directory");
 }
 
 /* rosterd -n: what the check found. A bind password that

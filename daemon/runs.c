@@ -40,6 +40,22 @@ store_run_start(struct store *st, const char *now, long long *id)
 }
 
 int
+store_run_start_id(struct store *st, const char *now, long long id)
+{
+	struct stmt *s;
+	int r;
+
+	if (store_prepare(st, "INSERT INTO sync_runs (id, started_at, outcome) "
+			  "VALUES (?, ?, 'running')", &s) < 0)
+		return -EIO;
+	stmt_bind_int(s, 1, id);
+	stmt_bind_text(s, 2, now);
+	r = stmt_run(s) == 1 ? 0 : -EIO;
+	stmt_done(s);
+	return r;
+}
+
+int
 store_run_finish(struct store *st, const struct run_rec *rr)
 {
 	static const char sql[] =
@@ -51,8 +67,8 @@ store_run_finish(struct store *st, const struct run_rec *rr)
 		"groups_created = ?21, groups_updated = ?22, groups_deleted = ?23, "
 		"members_ignored = ?24, memberships_joined = ?25, memberships_left = ?26, "
 		"role_changes = ?27, plugin_disabled = ?28, plugin_enabled = ?29, "
-		"plugin_archived = ?30, plugin_assigned = ?31, plugin_unassigned = ?32 "
-		"WHERE id = ?1";
+		"plugin_archived = ?30, plugin_assigned = ?31, plugin_unassigned = ?32, "
+		"kind = ?33 WHERE id = ?1";
 	/* The counts, in the order of their parameters from ?9 on. */
 	const long long counts[] = {
 		rr->entries_read, rr->c.created, rr->c.updated, rr->c.renamed, rr->c.disabled,
@@ -83,6 +99,7 @@ store_run_finish(struct store *st, const struct run_rec *rr)
 		stmt_bind_int(s, 8, rr->groups_complete);
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		stmt_bind_int(s, 9 + (int)i, counts[i]);
+	stmt_bind_text(s, 33, rr->kind != NULL ? rr->kind : "full");
 	r = stmt_run(s) == 1 ? 0 : -EIO;
 	stmt_done(s);
 	return r;
@@ -119,6 +136,43 @@ store_run_use_approval(struct store *st, const char *digest, long long run_id)
 	stmt_bind_int(s, 1, held);
 	stmt_bind_int(s, 2, run_id);
 	r = stmt_run(s) < 0 ? -EIO : 1;
+	stmt_done(s);
+	return r;
+}
+
+int
+store_runs_window_disables(struct store *st, const char *since, long long *n)
+{
+	static const char sql[] =
+		"SELECT coalesce(sum(disabled + plugin_disabled + plugin_archived), 0) "
+		"FROM sync_runs WHERE finished_at >= ?1 AND outcome IN ('ok', 'incomplete') "
+		"AND id > coalesce((SELECT max(id) FROM sync_runs "
+		"WHERE approved_at IS NOT NULL), 0)";
+	struct stmt *s;
+	int r;
+
+	if (store_prepare(st, sql, &s) < 0)
+		return -EIO;
+	stmt_bind_text(s, 1, since);
+	if ((r = stmt_step(s)) == 1)
+		*n = stmt_int(s, 0);
+	stmt_done(s);
+	return r == 1 ? 0 : -EIO;
+}
+
+int
+store_run_approved(struct store *st, long long id)
+{
+	struct stmt *s;
+	int r;
+
+	if (store_prepare(st, "SELECT approved_at IS NOT NULL FROM sync_runs WHERE id = ?1 "
+			  "AND outcome = 'held'", &s) < 0)
+		return -EIO;
+	stmt_bind_int(s, 1, id);
+	r = stmt_step(s);
+	if (r == 1)
+		r = stmt_int(s, 0) != 0;
 	stmt_done(s);
 	return r;
 }

@@ -29,4 +29,16 @@ extern const char schema_attention[];
 extern const char schema_act_grant[];
 extern const char schema_plugin_scan[];
 
+/* The PostgreSQL forms (schema/pg/, store_pg.c): the migrations, the same
+ * in number and name as SQLite's (the build checks), with their names;
+ * and each named piece of schema/pg/temp_*.sql with the SQLite one it
+ * stands for (schema_pg_forms[i].sqlite is schema_NAME), NULL-ended. */
+extern const char *const schema_pg_migrations[];
+extern const char *const schema_pg_names[];
+extern const int schema_pg_count;
+struct schema_form {
+	const char *sqlite, *pg;
+};
+extern const struct schema_form schema_pg_forms[];
+
 #endif

@@ -4,7 +4,12 @@
  *
  * The service does a run at start, then one sync.interval seconds (plus up
  * to sync.interval_jitter) after the end of the previous one, at once on
- * SIGUSR1, never two at a time. A directory that cannot be reached or bound
+ * SIGUSR1, never two at a time. On PostgreSQL several services may share a
+ * store: the one that holds the store's service lock (store_lock
+ * STORE_LOCK_ACTIVE, on a connection kept open between runs) runs, the
+ * others stand by (STATUS=Standby) and look again every few seconds, so
+ * one takes over when the active one dies or loses its connection; each run
+ * still takes the run lock, so two never run at once. A directory that cannot be reached or bound
  * is retried sooner, after sync.retry_delay seconds doubled at each failure
  * up to the interval, with jitter. SIGHUP reads the configuration again
  * (a bad one is logged and the old one kept); SIGTERM or SIGINT stop, and
@@ -24,7 +29,9 @@
 #include "notify.h"
 #include "metrics.h"
 #include "service.h"
+#include "service_priv.h"
 #include "query.h"
+#include "source.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -40,22 +47,9 @@
 #define TTY_EVERY 0.25
 #define TTY_AFTER 0.25   /* no progress line for a run shorter than this */
 
-struct svc {
-	const char *conf_path;
-	bool once;                /* one run: SIGHUP and SIGUSR1 stop it too */
-	struct conf *cf;
-	struct plugins *plugins;  /* loaded with cf, replaced with it */
-	bool stopping;
-	/* the run in progress */
-	double run_t0, next_check, last_status, last_tty;
-	enum sync_step last_step;
-	long long expected;      /* people in the store after the last run */
-	/* between runs */
-	int retries;             /* runs in a row that could not reach the directory */
-	double last_end, jitter; /* when the last run ended; the jitter drawn for the wait */
-	time_t started;          /* when the last run started (wall clock) */
-	char idle[256];          /* the status line between runs */
-};
+/* How often a service standing by looks whether it may take over: within
+ * sync.interval, and within a few seconds of the active one's end. */
+#define STANDBY_CHECK 3.0
 
 /* n with thousands separators: 41200 -> "41,200". */
 static const char *
@@ -140,6 +134,8 @@ on_progress(void *arg, enum sync_step step, long long n)
 		s->stopping = true;
 		return 1;
 	}
+	if (s->quiet)
+		return 0;
 	if (now - s->last_status >= STATUS_EVERY || step != s->last_step) {
 		s->last_status = now;
 		if (step == SYNC_APPLYING)
@@ -162,24 +158,24 @@ on_progress(void *arg, enum sync_step step, long long n)
 	return 0;
 }
 
-/* Open the store, creating and migrating it unless flags say otherwise;
- * note how many people it has and write the metrics file if one is set.
- * Logs what fails; returns 0 or negative. */
-static int
-take_figures(struct svc *s, int flags)
+int
+svc_figures(struct svc *s, struct store *open, int flags, bool checkpoint)
 {
-	struct store *st = NULL;
+	struct store *st = open;
 	json_t *status = NULL;
 	char err[1024];
-	int r;
+	int r = 0;
 
-	r = store_open(s->cf->store.path, s->cf->store.busy_timeout, flags, &st, err, sizeof(err));
-	if (r < 0) {
+	if (st == NULL && (r = conf_store_open(s->cf, flags, &st, err, sizeof(err))) < 0) {
 		log_error("store: %s", err);
 		return r;
 	}
+	/* Persist mode counts only for the metrics file: its runs are batches,
+	 * with no progress to show against the count. */
+	if (open != NULL && s->cf->metrics.textfile == NULL)
+		goto checkpoint;
 	if ((r = query_status(st, &status)) < 0) {
-		log_error("store %s: cannot count the people: %s", s->cf->store.path,
+		log_error("store %s: cannot count the people: %s", conf_store_name(s->cf),
 			  store_errmsg(st));
 		goto out;
 	}
@@ -188,15 +184,19 @@ take_figures(struct svc *s, int flags)
 	if (s->cf->metrics.textfile != NULL &&
 	    metrics_write(s->cf->metrics.textfile, status, err, sizeof(err)) < 0)
 		log_warn("metrics: %s", err);
+checkpoint:
+	if (checkpoint && store_checkpoint(st) < 0)
+		log_debug("store: the WAL is in use by a reader; checkpoint left for later");
 out:
 	json_decref(status);
-	store_close(st);
+	if (st != open)
+		store_close(st);
 	return r;
 }
 
 /* Block the signals the process takes with sigtimedwait(): SIGTERM,
  * SIGINT, SIGHUP and SIGUSR1 (for the service, reload and run now; for one
- * run, stop). */
+ * run, stop); ignore SIGPIPE. */
 static int
 block_signals(sigset_t *set)
 {
@@ -205,6 +205,9 @@ block_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGUSR1);
 	sigaddset(set, SIGHUP);
+	/* A write to a connection the server closed fails with EPIPE rather
+	 * than end the process: the run or the session sees it as lost. */
+	signal(SIGPIPE, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, set, NULL) < 0) {
 		log_error("cannot block signals: %s", strerror(errno));
 		return -errno;
@@ -212,12 +215,13 @@ block_signals(sigset_t *set)
 	return 0;
 }
 
-/* Do one run with the progress callback; the metrics after a real run. */
-static void
-one_run(struct svc *s, bool dry_run, struct sync_result *res)
+void
+svc_run(struct svc *s, struct source *src, struct store *st, bool dry_run, bool figures,
+	struct sync_result *res)
 {
 	struct sync_opts o = { .dry_run = dry_run, .plan_out = stdout,
-			       .progress = on_progress, .progress_arg = s, .plugins = s->plugins };
+			       .progress = on_progress, .progress_arg = s, .plugins = s->plugins,
+			       .source = src, .store = st, .plugins_events_only = s->events_only };
 
 	s->run_t0 = time_mono();
 	s->started = time(NULL);
@@ -225,13 +229,28 @@ one_run(struct svc *s, bool dry_run, struct sync_result *res)
 	s->last_step = SYNC_READING;
 	sync_run(s->cf, &o, res);
 	log_progress_end();
-	if (!dry_run && res->run_id > 0 && !res->stopped)
-		take_figures(s, STORE_NOCREATE | STORE_NOMIGRATE);
+	if (figures && !dry_run && res->run_id > 0 && !res->stopped)
+		svc_figures(s, NULL, STORE_NOCREATE | STORE_NOMIGRATE, false);
 }
 
-/* The changes of a run for the status line: "3 created, 1 disabled". */
-static void
-changes_str(const struct plan_counts *c, char *buf, size_t len)
+void
+svc_clock(time_t t, char buf[16])
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, 16, "%H:%M:%S", &tm);
+}
+
+double
+svc_retry_delay(const struct svc *s)
+{
+	return service_backoff(s->retries, s->cf->sync.retry_delay, s->cf->sync.interval,
+			       random_unit());
+}
+
+void
+svc_changes_str(const struct plan_counts *c, char *buf, size_t len)
 {
 	const long long v[] = { c->created, c->updated, c->disabled, c->enabled };
 	const char *const w[] = { "created", "updated", "disabled", "enabled" };
@@ -249,16 +268,13 @@ static double
 after_run(struct svc *s, const struct sync_result *res)
 {
 	char when[16], what[160];
-	struct tm tm;
 	double delay;
 
-	localtime_r(&s->started, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	svc_clock(s->started, when);
 	s->last_end = time_mono();
 	if (res->exit_code == EXIT_UNREACHABLE) {
 		s->retries++;
-		delay = service_backoff(s->retries, s->cf->sync.retry_delay, s->cf->sync.interval,
-					random_unit());
+		delay = svc_retry_delay(s);
 		log_warn("directory unreachable (%d time%s in a row); retrying in %.0f s",
 			 s->retries, s->retries > 1 ? "s" : "", delay);
 		notify_status("Directory unreachable, retry in %.0f s", delay);
@@ -272,7 +288,7 @@ after_run(struct svc *s, const struct sync_result *res)
 	s->jitter = s->cf->sync.interval_jitter > 0 ?
 		    (double)arc4random_uniform((uint32_t)s->cf->sync.interval_jitter + 1) : 0;
 	delay = s->cf->sync.interval + s->jitter;
-	changes_str(&res->c, what, sizeof(what));
+	svc_changes_str(&res->c, what, sizeof(what));
 	switch (res->outcome) {
 	case RUN_OK:
 		notify_status("Idle. Last run %s: %s, %.1f s", when, what, res->duration);
@@ -301,21 +317,77 @@ log_config(const struct conf *cf)
 {
 	log_debug("config %s: ldap.uri \"%s\", starttls %s, ca_file %s", cf->path, cf->ldap.uri,
 		  cf->ldap.starttls ? "on" : "off", cf->ldap.ca_file ? cf->ldap.ca_file : "(system)");
-	log_debug("config: bind_dn %s%s%s, password %s%s (not shown)",
-		  cf->ldap.bind_dn ? "\"" : "", cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)",
-		  cf->ldap.bind_dn ? "\"" : "",
-		  cf->ldap.bind_password_file ? "from file " :
-		  cf->ldap.bind_password_credential ? "from credential " : "none",
-		  cf->ldap.bind_password_file ? cf->ldap.bind_password_file :
-		  cf->ldap.bind_password_credential ? cf->ldap.bind_password_credential : "");
+	if (cf->ldap.sasl_mech != NULL)
+		log_debug("config: SASL %s bind%s%s%s%s", cf->ldap.sasl_mech,
+			  cf->ldap.keytab ? ", keytab " : "", cf->ldap.keytab ? cf->ldap.keytab : "",
+			  cf->ldap.cert_file ? ", client certificate " : "",
+			  cf->ldap.cert_file ? cf->ldap.cert_file : "");
+	else
+		log_debug("config: bind_dn %s%s%s, password %s%s (not shown)",
+			  cf->ldap.bind_dn ? "\"" : "",
+			  cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)",
+			  cf->ldap.bind_dn ? "\"" : "",
+			  cf->ldap.bind_password_file ? "from file " :
+			  cf->ldap.bind_password_credential ? "from credential " : "none",
+			  cf->ldap.bind_password_file ? cf->ldap.bind_password_file :
+			  cf->ldap.bind_password_credential ? cf->ldap.bind_password_credential : "");
 	log_debug("config: users base \"%s\" filter %s, page_size %d, timeout %d s, "
 		  "network_timeout %d s", cf->ldap.users.base, cf->ldap.users.filter,
 		  cf->ldap.page_size, cf->ldap.timeout, cf->ldap.network_timeout);
 	log_debug("config: store %s (mode %04o); interval %d s + up to %d s, retry_delay %d s, "
-		  "max_disable %d, max_disable_percent %g; metrics %s", cf->store.path,
+		  "max_disable %d, max_disable_percent %g; metrics %s", conf_store_name(cf),
 		  cf->store.mode, cf->sync.interval, cf->sync.interval_jitter, cf->sync.retry_delay,
 		  cf->sync.max_disable, cf->sync.max_disable_percent,
 		  cf->metrics.textfile ? cf->metrics.textfile : "(none)");
+}
+
+/* Whether this service is the active one of those sharing its store
+ * (PostgreSQL): 0, -EBUSY another is, or another error (the store cannot
+ * be reached). Logs the changes of state. */
+static int
+take_active(struct svc *s)
+{
+	char err[1024];
+	int r;
+
+	if (s->cf->store.url == NULL)
+		return 0;   /* a file on one machine: no other service to stand by for */
+	if (s->active != NULL && store_ping(s->active) < 0) {
+		log_warn("store %s: the connection that made this rosterd the active one was "
+			 "lost: %s", conf_store_name(s->cf), store_errmsg(s->active));
+		store_close(s->active);
+		s->active = NULL;
+	}
+	if (s->active == NULL && (r = conf_store_open(s->cf, STORE_NOCREATE | STORE_NOMIGRATE,
+						       &s->active, err, sizeof(err))) < 0) {
+		log_error("store: %s", err);
+		return r;
+	}
+	r = store_lock(s->active, STORE_LOCK_ACTIVE);
+	if (r == 0 && s->standby)
+		log_info("active: no other rosterd is active on %s any more; taking over",
+			 conf_store_name(s->cf));
+	else if (r == -EBUSY && !s->standby)
+		log_info("standing by: another rosterd is active on %s", conf_store_name(s->cf));
+	else if (r < 0 && r != -EBUSY)
+		log_error("store %s: %s", conf_store_name(s->cf), store_errmsg(s->active));
+	if (r == 0 || r == -EBUSY)
+		s->standby = r == -EBUSY;
+	return r;
+}
+
+/* Standing by: the status line, and when to look again. */
+static double
+stand_by(struct svc *s, int r)
+{
+	double wait = s->cf->sync.interval < STANDBY_CHECK ? s->cf->sync.interval : STANDBY_CHECK;
+
+	if (r == -EBUSY)
+		notify_status("Standby: another rosterd is active on this store; looking again "
+			      "every %.0f s", wait);
+	else
+		notify_status("Standby: cannot reach the store; trying again in %.0f s", wait);
+	return wait;
 }
 
 int
@@ -331,15 +403,12 @@ service_once(struct conf *cf, struct plugins *plugins, bool dry_run)
 		return EXIT_FAIL;
 	log_config(cf);
 	store_set_file_mode(cf->store.mode);
-	one_run(&s, dry_run, &res);
+	svc_run(&s, NULL, NULL, dry_run, true, &res);
 	return res.exit_code;
 }
 
-/* SIGHUP: read the configuration again and load its plugins; keep the old
- * ones if the new configuration is bad or a plugin refuses it. Returns
- * whether the new one was taken. */
-static bool
-reload(struct svc *s)
+bool
+svc_reload(struct svc *s)
 {
 	struct conf *cf = NULL;
 	struct plugins *plugins = NULL;
@@ -369,10 +438,8 @@ reload(struct svc *s)
 	return true;
 }
 
-/* Wait until time `until` (monotonic) or a signal, feeding the watchdog.
- * Returns the signal, or 0 when the time has come. */
-static int
-wait_until(const sigset_t *set, double until)
+int
+svc_wait_until(const sigset_t *set, double until)
 {
 	for (;;) {
 		double left = until - time_mono(), wd = notify_watchdog_interval();
@@ -392,6 +459,25 @@ wait_until(const sigset_t *set, double until)
 	}
 }
 
+/* Whether cf has the service follow the directory (sync.mode persist, a
+ * directory that can be followed so); said once when it cannot. */
+static bool
+persisting(const struct conf *cf)
+{
+	static bool told;
+
+	if (cf->sync.mode != MODE_PERSIST)
+		return false;
+	if (source_persist_possible(cf))
+		return true;
+	if (!told)
+		log_warn("sync.mode \"persist\": Active Directory (ldap.attributes.id = "
+			 "\"objectGUID\") has no persistent search; the service makes refresh runs "
+			 "(by uSNChanged) every sync.interval seconds instead");
+	told = true;
+	return false;
+}
+
 int
 service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 {
@@ -406,18 +492,35 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 	log_config(s.cf);
 	store_set_file_mode(s.cf->store.mode);
 	/* The store must open (and is created and migrated) before we are ready. */
-	if (take_figures(&s, 0) < 0) {
+	if (svc_figures(&s, NULL, 0, false) < 0) {
 		r = EXIT_FAIL;
 		goto out;
 	}
 	snprintf(s.idle, sizeof(s.idle), "Starting");
 	notify_ready();
-	log_info("started: syncing every %d s from %s into %s", s.cf->sync.interval,
-		 s.cf->ldap.uri, s.cf->store.path);
+	if (persisting(s.cf))
+		log_info("started: following %s (sync.mode persist) into %s", s.cf->ldap.uri,
+			 conf_store_name(s.cf));
+	else
+		log_info("started: syncing every %d s from %s into %s", s.cf->sync.interval,
+			 s.cf->ldap.uri, conf_store_name(s.cf));
 	next = time_mono();
 	while (!s.stopping) {
 		struct sync_result res;
-		int sig = wait_until(&set, next);
+		int sig;
+
+		if (persisting(s.cf)) {
+			/* Until stopped, or reloaded into another mode; on a
+			 * shared store, as the active service only. */
+			if ((r = take_active(&s)) == 0) {
+				svc_persist(&s, &set);
+				next = time_mono();
+				continue;
+			}
+			next = time_mono() + stand_by(&s, r);
+			r = EXIT_OK;
+		}
+		sig = svc_wait_until(&set, next);
 
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("stopping on signal %d", sig);
@@ -425,20 +528,28 @@ service_run(const char *conf_path, struct conf **cfp, struct plugins **plugins)
 		}
 		if (sig == SIGHUP) {
 			/* A new interval counts from the end of the last run. */
-			if (reload(&s) && s.retries == 0 && s.last_end > 0)
+			if (svc_reload(&s) && s.retries == 0 && s.last_end > 0)
 				next = s.last_end + s.cf->sync.interval + s.jitter;
+			continue;
+		}
+		if (persisting(s.cf))
+			continue;   /* standing by: look again */
+		if ((r = take_active(&s)) < 0) {
+			next = time_mono() + stand_by(&s, r);
+			r = EXIT_OK;
 			continue;
 		}
 		if (sig == SIGUSR1)
 			log_info("run asked for by SIGUSR1");
 		notify_status("Syncing: connecting to the directory");
-		one_run(&s, false, &res);
+		svc_run(&s, NULL, NULL, false, true, &res);
 		if (res.stopped)
 			break;
 		next = time_mono() + after_run(&s, &res);
 	}
 out:
 	notify_stopping();
+	store_close(s.active);
 	*cfp = s.cf;
 	*plugins = s.plugins;
 	return r;

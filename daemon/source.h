@@ -4,9 +4,9 @@
  * each feeds the same staging, plan, plugins, audit and safety gate.
  *
  * Sources: the paged LDAP search of the config (source_ldap.c, the default),
- * RFC 4533 refreshOnly (source_ldap.c), Active Directory's uSNChanged
- * (source_usn.c), and one that hands out records held in memory
- * (source_mem.c, for the unit tests).
+ * RFC 4533 refreshOnly and refreshAndPersist (source_ldap.c), Active
+ * Directory's uSNChanged (source_usn.c), and one that hands out records held
+ * in memory (source_mem.c, for the unit tests).
  *
  * Use, per run, in this order:
  *   begin(kept)             connect; kept is the state a run kept before
@@ -105,6 +105,11 @@ struct source_ops {
 	 * changed (recon_stale_holders()). 0 or -ENOMEM. NULL function: the
 	 * source's reads give every changed entry. */
 	int (*reread)(struct source *s, const char *const *dns, size_t n);
+	/* After the reads: what the run read, as its record says: "full" (every
+	 * entry), "refresh" (what changed since the last run) or "incremental"
+	 * (a batch of the changes a persistent search pushed). NULL function:
+	 * always "full". */
+	const char *(*kind)(const struct source *s);
 	/* The state to keep for the next run, or NULL to keep what is kept.
 	 * NULL function: the source keeps no state (the paged search). */
 	const char *(*state)(const struct source *s);
@@ -152,6 +157,59 @@ int source_ldap_new(const struct conf *cf, struct source **out);
  * ldap.attributes.id objectGUID (Active Directory) the source of
  * source_usn.c instead: what changed since the kept update sequence number. */
 int source_refresh_new(const struct conf *cf, struct source **out);
+
+/* The same directory followed by RFC 4533 refreshAndPersist, for the
+ * service (sync.mode "persist"): a session of two persistent searches
+ * (people and groups, each on its own connection) that outlives the runs.
+ * The run that begins it reads their refresh stage as a refresh run does
+ * (from the kept cookie, or from nothing); the session then stays open
+ * after the run's end(), and each later run is a batch: the changes the
+ * server pushed since, handed out as a refresh names them (entries, gone
+ * by id), until the server has sent nothing more, sync.batch_ms after the
+ * batch's first change, sync.batch_max changes, or an entry the batch
+ * already named (it starts the next batch). The cookie of the last change
+ * handed out is the state to keep. A server without the sync control is
+ * read in full, and no session stays open. The caller closes a session
+ * whose run did not commit (source_persist_close), so that the next
+ * begin() resumes from the cookie kept in the store. */
+int source_persist_new(const struct conf *cf, struct source **out);
+enum persist_state {
+	PERSIST_CLOSED,        /* no session: the next begin() starts one */
+	PERSIST_LIVE,          /* a session waits for changes */
+	PERSIST_UNSUPPORTED,   /* the last start found no content synchronisation */
+};
+enum persist_state source_persist_state(const struct source *s);
+/* Whether cf's directory may be followed so: not Active Directory (entries
+ * named by objectGUID), which has no persistent search and which
+ * source_refresh_new reads by uSNChanged. A directory that turns out to
+ * offer no content synchronisation is read in full (PERSIST_UNSUPPORTED).
+ * Pure. */
+bool source_persist_possible(const struct conf *cf);
+/* Without waiting: 1 when a change waits for a batch, 0 when none, or
+ * negative when the session broke (err says why; it is then closed). */
+int source_persist_poll(struct source *s);
+/* The session's sockets, to wait on with poll(2) after source_persist_poll()
+ * found nothing: how many were put into fds (at most 2). */
+int source_persist_fds(const struct source *s, int fds[2]);
+/* Whether the server still answers the session's connections (ldap.timeout
+ * at most): 0, or negative when not (err says why; the session is closed). */
+int source_persist_ping(struct source *s);
+/* The next run of the live session is the periodic one (the pass over what
+ * depends on time, every sync.interval): it takes the
+ * changes waiting, if any, as a batch does, and is recorded as a refresh
+ * run (all the changes since the kept cookie), so that it counts among the
+ * grace runs. */
+void source_persist_tick(struct source *s);
+/* End the session; the next begin() starts one from the kept cookie, or from
+ * nothing (a full refresh) when from_nothing. */
+void source_persist_close(struct source *s, bool from_nothing);
+/* When the session's last refresh from nothing was made (time(2)); 0: not
+ * known. */
+long long source_persist_full_at(const struct source *s);
+/* Whether a batch closes before its next change, having handed out n
+ * changes, the first of them elapsed_ms ago (batch_ms, batch_max: the
+ * config's). Pure. */
+bool source_batch_closes(long long n, double elapsed_ms, int batch_ms, int batch_max);
 
 /* What the memory source hands out, and how it ends. Borrowed: it must
  * outlive the source. */

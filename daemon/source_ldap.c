@@ -1,7 +1,8 @@
 /*
  * source_ldap.c: the directory of the config as a source (source.h), read
- * by a paged search (source_ldap_new) or by RFC 4533 refreshOnly
- * (source_refresh_new).
+ * by a paged search (source_ldap_new), by RFC 4533 refreshOnly
+ * (source_refresh_new), or followed by RFC 4533 refreshAndPersist
+ * (source_persist_new: the session, at the end of this file).
  *
  * It joins the directory client (dir.c: connection, searches, ranges) with
  * the attribute maps (attrmap.c): each entry dir_next() hands out is mapped
@@ -37,6 +38,7 @@
 #include "attrmap.h"
 #include "dir.h"
 #include "source.h"
+#include "util.h"
 #include "source_ldap.h"
 
 #include <ctype.h>
@@ -87,6 +89,24 @@ struct source_ldap {
 	 * for, read again when it has ended (rereading). */
 	struct { char **dns; unsigned char (*uuid)[16]; size_t n, cap; } pend;
 	bool rereading;
+
+	/* source_persist_new only: a session (two persistent searches, each on
+	 * its own connection) outlives the run that starts it; each later run
+	 * is a batch of what they push. */
+	bool persist;
+	struct dir *pdir, *gdir; /* the people's and the groups' connections */
+	bool live;               /* both searches are in their persist stage */
+	bool unsupported;        /* the last start found no content sync */
+	bool in_batch;           /* the run in progress is a batch */
+	bool batch;              /* the read in progress is a batch's */
+	bool stale;              /* the store's cookie went (rosterctl resync) */
+	bool from_nothing;       /* the next session ignores the kept cookie */
+	bool tick;               /* the next run is the periodic one (a refresh) */
+	bool held, gheld;        /* an item of pdir (gdir) waits for the next
+				    batch: that connection's current entry */
+	const char *held_dn, *gheld_dn;
+	double first_at;         /* when the batch's first item came */
+	struct idset { unsigned char (*id)[16]; size_t n, cap; } ids;  /* the batch's */
 };
 
 static void pending_clear(struct source_ldap *l);
@@ -149,7 +169,14 @@ search_start(struct source_ldap *l, enum source_read what, bool sync, const stru
 
 	l->syncing = sync;
 	l->handed = 0;
-	if (sync)
+	/* AD's groups have one member attribute: the first (member) */
+	dir_set_range(l->dir, people || cf->ldap.groups.nmember_attrs == 0 ? NULL :
+		      cf->ldap.groups.member_attrs[0],
+		      people ? 0 : (unsigned long)cf->ldap.groups.range_size);
+	if (sync && l->persist)
+		l->search = dir_persist_search(l->dir, base, scope, filter, attrs,
+					       c != NULL ? c->data : NULL, c != NULL ? c->len : 0);
+	else if (sync)
 		l->search = dir_sync_search(l->dir, base, scope, filter, attrs,
 					    c != NULL ? c->data : NULL, c != NULL ? c->len : 0);
 	else
@@ -157,6 +184,7 @@ search_start(struct source_ldap *l, enum source_read what, bool sync, const stru
 }
 
 static int refresh_read(struct source_ldap *l, enum source_read what);
+static int batch_read(struct source_ldap *l, enum source_read what);
 
 static int
 ldap_read(struct source *s, enum source_read what)
@@ -171,6 +199,10 @@ ldap_read(struct source *s, enum source_read what)
 	pending_clear(l);
 	if ((r = maps_new(l, what)) < 0)
 		return r;
+	if (l->persist)
+		l->dir = what == SOURCE_PEOPLE || l->gdir == NULL ? l->pdir : l->gdir;
+	if (l->in_batch)
+		return batch_read(l, what);
 	if (l->refresh)
 		return refresh_read(l, what);
 	search_start(l, what, false, NULL);
@@ -214,6 +246,7 @@ map_entry(struct source_ldap *l, const char *dn, struct source_entry *e)
 
 static int sync_item(struct source_ldap *l, const char *dn, struct source_entry *e);
 static int sync_ended(struct source_ldap *l, int r);
+static int batch_next(struct source_ldap *l, struct source_entry *e);
 
 static int
 ldap_next(struct source *s, struct source_entry *e)
@@ -222,6 +255,8 @@ ldap_next(struct source *s, struct source_entry *e)
 	const char *dn;
 	int r;
 
+	if (l->batch)
+		return batch_next(l, e);
 	for (;;) {
 		if (l->ended != 0)
 			return 0;
@@ -286,6 +321,8 @@ cookie_free(struct cookie *c)
 	c->len = 0;
 }
 
+static void session_close(struct source_ldap *l);
+
 static void
 ldap_free(struct source *s)
 {
@@ -293,6 +330,8 @@ ldap_free(struct source *s)
 
 	if (s == NULL)
 		return;
+	if (l->persist)
+		session_close(l);
 	ldap_end(s);
 	cookie_free(&l->kept_people);
 	cookie_free(&l->kept_groups);
@@ -300,6 +339,7 @@ ldap_free(struct source *s)
 	cookie_free(&l->new_groups);
 	free(l->sent);
 	free(l->state);
+	free(l->ids.id);
 	pending_clear(l);
 	free(l->pend.dns);
 	free(l->pend.uuid);
@@ -347,13 +387,13 @@ cookie_unhex(const char *h, size_t n, struct cookie *c)
 	return 0;
 }
 
-/* A copy of the cookie the search just ended gave into c; none given: c
- * keeps what it has. */
+/* A copy of the newest cookie d's search gave into c; none given: c keeps
+ * what it has. */
 static int
-cookie_take(struct source_ldap *l, struct cookie *c)
+cookie_take_from(struct dir *d, struct cookie *c)
 {
 	size_t len = 0;
-	const void *v = dir_sync_cookie(l->dir, &len);
+	const void *v = dir_sync_cookie(d, &len);
 	unsigned char *copy;
 
 	if (v == NULL || len == 0)
@@ -365,6 +405,13 @@ cookie_take(struct source_ldap *l, struct cookie *c)
 	c->data = copy;
 	c->len = len;
 	return 0;
+}
+
+/* The same from the search that just ended, or is being read. */
+static int
+cookie_take(struct source_ldap *l, struct cookie *c)
+{
+	return cookie_take_from(l->dir, c);
 }
 
 void
@@ -454,13 +501,18 @@ refresh_begin(struct source_ldap *l, const char *kept)
 
 	l->unique_id = strcasecmp(l->cf->ldap.id_attr, "nsUniqueId") == 0;
 	if (!l->unique_id && strcasecmp(l->cf->ldap.id_attr, "entryUUID") != 0)
-		why = "sync.mode \"refresh\" needs ldap.attributes.id = \"entryUUID\" "
-		      "(\"nsUniqueId\" on 389-DS), by which the server names entries";
+		why = "sync.mode \"refresh\" (or \"persist\") needs ldap.attributes.id = "
+		      "\"entryUUID\" (\"nsUniqueId\" on 389-DS), by which the server names "
+		      "entries";
 	else if (l->cf->ldap.member_of_attr != NULL && l->cf->ldap.groups.nmember_attrs == 0 &&
 		 !dir_server_389ds(l->dir))
-		why = "sync.mode \"refresh\" with memberships from memberOf alone needs a server "
-		      "that sends a person whose memberOf changed (389-DS does; OpenLDAP's "
-		      "memberof overlay does not): set ldap.groups.member_attribute too";
+		why = "sync.mode \"refresh\" (or \"persist\") with memberships from memberOf "
+		      "alone needs a server that sends a person whose memberOf changed (389-DS "
+		      "does; OpenLDAP's memberof overlay does not): set "
+		      "ldap.groups.member_attribute too";
+	else if (l->cf->ldap.groups.primary_group)
+		why = "sync.mode \"refresh\" (or \"persist\") does not yet read the people's "
+		      "primary groups (ldap.groups.primary_group)";
 	else if ((r = dir_has_sync(l->dir)) <= 0)
 		why = r < 0 ? dir_error(l->dir) : "the server does not offer content "
 		      "synchronisation (RFC 4533: no syncprov, no 389-DS Content Synchronization "
@@ -745,18 +797,459 @@ refresh_state(const struct source *s)
 	const struct cookie *g = l->new_groups.data ? &l->new_groups : &l->kept_groups;
 	char *ph = NULL, *gh = NULL;
 
-	if (!l->refresh || !l->people_ok || !l->groups_ok)
+	/* A batch after rosterctl resync keeps none: the session starts again
+	 * from nothing. */
+	if (!l->refresh || !l->people_ok || !l->groups_ok || l->stale)
 		return NULL;
 	free(l->state);
 	l->state = NULL;
+	if (l->people_full)   /* the batches of a session keep its time */
+		l->full_at = (long long)time(NULL);
 	if ((ph = cookie_hex(p)) != NULL && (gh = cookie_hex(g)) != NULL &&
 	    asprintf(&l->state, "v1 fp=%016llx full=%lld people=%s groups=%s",
-		     (unsigned long long)l->fp, l->people_full ? (long long)time(NULL) : l->full_at,
-		     ph, gh) < 0)
+		     (unsigned long long)l->fp, l->full_at, ph, gh) < 0)
 		l->state = NULL;
 	free(ph);
 	free(gh);
 	return l->state;
+}
+
+/* What the run read, for its record. */
+static const char *
+refresh_kind(const struct source *s)
+{
+	const struct source_ldap *l = (const struct source_ldap *)s;
+
+	if (!l->refresh)
+		return "full";
+	if (l->tick)
+		return "refresh";
+	if (l->in_batch || l->live)   /* live: the run about to begin is a batch */
+		return "incremental";
+	return l->people_full ? "full" : "refresh";
+}
+
+/* ---- RFC 4533 refreshAndPersist: the session of sync.mode "persist" ---------- */
+
+bool
+source_batch_closes(long long n, double elapsed_ms, int batch_ms, int batch_max)
+{
+	return n >= batch_max || (n > 0 && elapsed_ms >= batch_ms);
+}
+
+/* Whether the batch named u already; if not, it does now. 0 new, 1 named,
+ * -ENOMEM. An open-addressing table, at most half full. */
+static int
+ids_add(struct idset *t, const unsigned char u[16])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	if (2 * (t->n + 1) > t->cap) {
+		struct idset g = { .cap = t->cap ? 2 * t->cap : 64 };
+
+		if ((g.id = calloc(g.cap, sizeof(*g.id))) == NULL)
+			return -ENOMEM;
+		for (i = 0; i < t->cap; i++)
+			if (memcmp(t->id[i], (unsigned char[16]){ 0 }, 16) != 0)
+				ids_add(&g, t->id[i]);
+		free(t->id);
+		*t = g;
+	}
+	for (i = 0; i < 16; i++)
+		h = (h ^ u[i]) * 0x100000001b3ULL;
+	for (i = h & (t->cap - 1); memcmp(t->id[i], (unsigned char[16]){ 0 }, 16) != 0;
+	     i = (i + 1) & (t->cap - 1))
+		if (memcmp(t->id[i], u, 16) == 0)
+			return 1;
+	memcpy(t->id[i], u, 16);
+	t->n++;
+	return 0;
+}
+
+static void
+ids_clear(struct idset *t)
+{
+	if (t->n > 0)
+		memset(t->id, 0, t->cap * sizeof(*t->id));
+	t->n = 0;
+}
+
+/* Set (run begins) or clear (run ends) the interrupt of the session's
+ * connections: between runs nothing may call a run's callback. */
+static void
+session_interrupt(struct source_ldap *l, bool on)
+{
+	struct source *s = &l->s;
+
+	if (l->pdir != NULL)
+		dir_set_interrupt(l->pdir, on ? s->interrupt : NULL, s->interrupt_arg);
+	if (l->gdir != NULL)
+		dir_set_interrupt(l->gdir, on ? s->interrupt : NULL, s->interrupt_arg);
+}
+
+static void
+session_close(struct source_ldap *l)
+{
+	dir_close(l->pdir);
+	dir_close(l->gdir);
+	l->pdir = l->gdir = l->dir = NULL;
+	l->live = l->held = l->gheld = false;
+	l->in_batch = l->batch = false;
+	l->s.uri = NULL;
+}
+
+/* The session broke while a batch or the wait read d, with r: its read
+ * ends, not whole, and the session is closed after the run. */
+static int
+session_broken(struct source_ldap *l, struct dir *d, int r)
+{
+	snprintf(l->s.err, sizeof(l->s.err), "%s", r < 0 ? dir_error(d) :
+		 "the persistent search ended");
+	l->live = false;
+	l->ended = -1;
+	return r < 0 ? r : -ENOTCONN;
+}
+
+/* A session's first run: connect both searches' connections and read
+ * their refresh stages, as a refresh run does. */
+static int
+session_begin(struct source_ldap *l, const char *kept)
+{
+	struct source *s = &l->s;
+	int r;
+
+	session_close(l);
+	l->refresh = true;
+	l->unsupported = l->stale = false;
+	l->people_ok = l->groups_ok = l->people_full = l->groups_full = false;
+	l->probing = l->changed = l->rereading = false;
+	l->people_changes = 0;
+	l->nsent = 0;
+	pending_clear(l);
+	cookie_free(&l->new_people);
+	cookie_free(&l->new_groups);
+	cookie_free(&l->kept_people);
+	cookie_free(&l->kept_groups);
+	if ((r = dir_connect(l->cf, &l->pdir, s->err, sizeof(s->err))) < 0)
+		return r;
+	l->dir = l->pdir;
+	s->uri = dir_uri(l->pdir);
+	if ((r = refresh_begin(l, l->from_nothing ? NULL : kept)) < 0)
+		return r;
+	l->from_nothing = false;
+	if (l->refresh && l->cf->ldap.groups.base != NULL &&
+	    (r = dir_connect(l->cf, &l->gdir, s->err, sizeof(s->err))) < 0)
+		return r;
+	session_interrupt(l, true);
+	return 0;
+}
+
+static int
+persist_begin(struct source *s, const char *kept)
+{
+	struct source_ldap *l = (struct source_ldap *)s;
+
+	if (!l->live)
+		return session_begin(l, kept);
+	/* A batch of the session. No kept state: rosterctl resync took it. */
+	l->in_batch = true;
+	l->stale = kept == NULL;
+	l->people_ok = false;
+	l->groups_ok = l->gdir == NULL;
+	l->people_full = l->groups_full = l->probing = l->changed = false;
+	l->people_changes = 0;
+	l->nsent = 0;
+	l->rereading = false;
+	pending_clear(l);
+	ids_clear(&l->ids);
+	s->uri = dir_uri(l->pdir);
+	session_interrupt(l, true);
+	return 0;
+}
+
+/* Start a batch's read: the people's changes, then the groups: every group
+ * again when a person changed in a way members are matched by (the run
+ * says), else the groups' pushed items, which say whether one changed. */
+static int
+batch_read(struct source_ldap *l, enum source_read what)
+{
+	l->handed = 0;
+	l->syncing = true;
+	l->batch = true;
+	if (what == SOURCE_PEOPLE)
+		return 0;
+	if (l->people_changes > 0 && (!l->s.members_same || l->cf->ldap.member_of_attr != NULL)) {
+		l->batch = l->gheld = false;   /* all the groups again, as a refresh does */
+		l->groups_full = true;
+		search_start(l, what, true, NULL);
+		return 0;
+	}
+	l->probing = true;
+	if (l->nsent > 0)
+		qsort(l->sent, l->nsent, sizeof(*l->sent), uuid_cmp);
+	return 0;
+}
+
+/* The batch's read ends whole; its cookie is that of the last change it
+ * handed out, or newer when nothing waits (a held item's is not taken). */
+static int
+batch_end(struct source_ldap *l, struct cookie *c, bool take)
+{
+	l->ended = 1;
+	l->whole = false;
+	l->batch = false;
+	if (l->what == SOURCE_PEOPLE)
+		l->people_ok = true;
+	else
+		l->groups_ok = true;
+	return take ? cookie_take(l, c) : 0;
+}
+
+/* The next item of a batch's people: held over, polled, or read again. 1,
+ * -EAGAIN (the batch closes: nothing waits, or batch_ms, batch_max), 0 (the
+ * entries read again have all come), or as dir_sync_poll(). */
+static int
+batch_poll(struct source_ldap *l, const char **dn)
+{
+	const struct conf *cf = l->cf;
+
+	if (l->rereading)
+		return dir_sync_poll(l->dir, dn);
+	if (l->held) {
+		l->held = false;
+		*dn = l->held_dn;
+		return 1;
+	}
+	if (source_batch_closes(l->handed, 1000.0 * (time_mono() - l->first_at),
+				cf->sync.batch_ms, cf->sync.batch_max))
+		return -EAGAIN;
+	return dir_sync_poll(l->dir, dn);
+}
+
+/* Read again the entries of the batch kept aside: 0 or -ENOMEM. */
+static int
+batch_reread(struct source_ldap *l)
+{
+	int r = dir_reread(l->dir, (const char *const *)l->pend.dns, l->pend.n);
+
+	if (r < 0) {
+		snprintf(l->s.err, sizeof(l->s.err), "no memory");
+		return r;
+	}
+	l->rereading = true;
+	return 0;
+}
+
+/* The next change of a batch's people. An entry the server sent without
+ * every attribute asked for (389-DS; sync_item keeps it aside) is read
+ * again at once, and the batch ends with it. */
+static int
+batch_person(struct source_ldap *l, struct source_entry *e)
+{
+	unsigned char u[16];
+	const char *dn;
+	int r;
+
+	for (;;) {
+		r = batch_poll(l, &dn);
+		if (r == 0 && l->rereading) {
+			l->rereading = false;
+			pending_clear(l);
+			return batch_end(l, &l->new_people, true);
+		}
+		if (r == -EAGAIN)
+			return batch_end(l, &l->new_people, true);
+		if (r == -ENOMEM || r == -ECANCELED)
+			return r;
+		if (r <= 0) {
+			session_broken(l, l->dir, r);
+			return 0;
+		}
+		if (!l->rereading) {
+			dir_sync_item(l->dir, u);
+			if ((r = ids_add(&l->ids, u)) < 0)
+				return r;
+			if (r == 1) {   /* named already: it starts the next batch */
+				l->held = true;
+				l->held_dn = dn;
+				return batch_end(l, NULL, false);
+			}
+			if (l->handed == 0 && l->first_at == 0)
+				l->first_at = time_mono();
+		}
+		if ((r = sync_item(l, dn, e)) == 2 && (r = batch_reread(l)) == 0)
+			continue;       /* kept aside: read again now */
+		if (r <= 0)
+			return r;       /* 0: the read ends, not whole */
+		if (!l->rereading && (r = cookie_take(l, &l->new_people)) < 0)
+			return r;
+		return 1;
+	}
+}
+
+/* The batch's groups: drain what was pushed, then either none changed (the
+ * groups stay as they are) or every group is read again. */
+static int
+batch_groups(struct source_ldap *l, struct source_entry *e)
+{
+	const char *dn;
+	int r;
+
+	for (;;) {
+		if (l->gheld) {
+			l->gheld = false;
+			dn = l->gheld_dn;
+			r = 1;
+		} else {
+			r = dir_sync_poll(l->dir, &dn);
+		}
+		if (r == 1 && (r = sync_item(l, dn, e)) == 2)
+			continue;
+		if (r == -ENOMEM || r == -ECANCELED)
+			return r;
+		if (r != -EAGAIN) {
+			session_broken(l, l->dir, r);
+			return 0;
+		}
+		if (!l->changed)
+			return batch_end(l, &l->new_groups, true);
+		l->batch = l->probing = false;
+		l->groups_full = true;
+		search_start(l, SOURCE_GROUPS, true, NULL);
+		return ldap_next(&l->s, e);
+	}
+}
+
+static int
+batch_next(struct source_ldap *l, struct source_entry *e)
+{
+	if (l->ended != 0)
+		return 0;
+	return l->what == SOURCE_PEOPLE ? batch_person(l, e) : batch_groups(l, e);
+}
+
+/* After a run: a session whose reads were whole stays open for the next
+ * batch; any other is closed (the next run starts one from the cookie). */
+static void
+persist_end(struct source *s)
+{
+	struct source_ldap *l = (struct source_ldap *)s;
+
+	l->live = l->refresh && l->pdir != NULL && l->people_ok && l->groups_ok && !l->stale;
+	l->unsupported = !l->refresh;
+	l->from_nothing |= l->stale;
+	l->in_batch = l->batch = l->tick = false;
+	l->first_at = 0;
+	if (!l->live) {
+		session_close(l);
+		ldap_end(s);
+		return;
+	}
+	session_interrupt(l, false);
+}
+
+enum persist_state
+source_persist_state(const struct source *s)
+{
+	const struct source_ldap *l = (const struct source_ldap *)s;
+
+	return l->live ? PERSIST_LIVE : l->unsupported ? PERSIST_UNSUPPORTED : PERSIST_CLOSED;
+}
+
+/* Look for an item of d without waiting: 1 (kept in *held, *dn: d's
+ * current entry), 0 none, or negative: the session broke. */
+static int
+poll_one(struct source_ldap *l, struct dir *d, bool *held, const char **dn)
+{
+	int r = dir_sync_poll(d, dn);
+
+	if (r == 1) {
+		*held = true;
+		if (l->first_at == 0)
+			l->first_at = time_mono();
+		return 1;
+	}
+	if (r == -EAGAIN)
+		return 0;
+	r = session_broken(l, d, r);
+	session_close(l);
+	return r;
+}
+
+int
+source_persist_poll(struct source *s)
+{
+	struct source_ldap *l = (struct source_ldap *)s;
+	int r;
+
+	if (!l->live)
+		return -ENOTCONN;
+	if (l->held || l->gheld)
+		return 1;
+	if ((r = poll_one(l, l->pdir, &l->held, &l->held_dn)) != 0 ||
+	    (l->gdir != NULL && (r = poll_one(l, l->gdir, &l->gheld, &l->gheld_dn)) != 0))
+		return r;
+	/* Nothing waits: cookies sent meanwhile without a change are kept. */
+	if ((r = cookie_take_from(l->pdir, &l->new_people)) < 0 ||
+	    (l->gdir != NULL && (r = cookie_take_from(l->gdir, &l->new_groups)) < 0))
+		return r;
+	return 0;
+}
+
+int
+source_persist_fds(const struct source *s, int fds[2])
+{
+	const struct source_ldap *l = (const struct source_ldap *)s;
+	int n = 0;
+
+	if (!l->live)
+		return 0;
+	if ((fds[n] = dir_fd(l->pdir)) >= 0)
+		n++;
+	if (l->gdir != NULL && (fds[n] = dir_fd(l->gdir)) >= 0)
+		n++;
+	return n;
+}
+
+int
+source_persist_ping(struct source *s)
+{
+	struct source_ldap *l = (struct source_ldap *)s;
+	struct dir *d = l->pdir;
+	int r;
+
+	if (!l->live)
+		return -ENOTCONN;
+	if ((r = dir_ping(d)) == 0 && l->gdir != NULL)
+		r = dir_ping(d = l->gdir);
+	if (r < 0) {
+		snprintf(s->err, sizeof(s->err), "%s", dir_error(d));
+		session_close(l);
+	}
+	return r;
+}
+
+void
+source_persist_tick(struct source *s)
+{
+	((struct source_ldap *)s)->tick = true;
+}
+
+void
+source_persist_close(struct source *s, bool from_nothing)
+{
+	struct source_ldap *l = (struct source_ldap *)s;
+
+	session_close(l);
+	ldap_end(s);
+	l->from_nothing = from_nothing;
+}
+
+long long
+source_persist_full_at(const struct source *s)
+{
+	return ((const struct source_ldap *)s)->full_at;
 }
 
 static const struct source_ops ldap_ops = {
@@ -779,36 +1272,66 @@ static const struct source_ops refresh_ops = {
 	.complete = ldap_complete,
 	.whole = ldap_whole,
 	.changes_only = refresh_changes_only,
+	.kind = refresh_kind,
 	.state = refresh_state,
 	.end = ldap_end,
 	.free = ldap_free,
 };
 
-int
-source_refresh_new(const struct conf *cf, struct source **out)
+/* Its cookies are a refresh's: kept under the same key, so that a change of
+ * sync.mode between the two keeps them, and rosterctl resync forgets them. */
+static const struct source_ops persist_ops = {
+	.name = "refresh",
+	.begin = persist_begin,
+	.read = ldap_read,
+	.next = ldap_next,
+	.complete = ldap_complete,
+	.whole = ldap_whole,
+	.changes_only = refresh_changes_only,
+	.kind = refresh_kind,
+	.state = refresh_state,
+	.end = persist_end,
+	.free = ldap_free,
+};
+
+/* A source of cf with ops; refresh and persist as the ops need. */
+static int
+source_make(const struct conf *cf, const struct source_ops *ops, struct source **out)
 {
 	struct source_ldap *l;
 
-	if (strcasecmp(cf->ldap.id_attr, "objectGUID") == 0)
-		return source_usn_new(cf, out);   /* Active Directory */
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return -ENOMEM;
-	l->s.ops = &refresh_ops;
+	l->s.ops = ops;
 	l->cf = cf;
-	l->refresh = true;
+	l->refresh = ops != &ldap_ops;
+	l->persist = ops == &persist_ops;
 	*out = &l->s;
 	return 0;
 }
 
 int
+source_refresh_new(const struct conf *cf, struct source **out)
+{
+	if (strcasecmp(cf->ldap.id_attr, "objectGUID") == 0)
+		return source_usn_new(cf, out);   /* Active Directory */
+	return source_make(cf, &refresh_ops, out);
+}
+
+bool
+source_persist_possible(const struct conf *cf)
+{
+	return strcasecmp(cf->ldap.id_attr, "objectGUID") != 0;
+}
+
+int
+source_persist_new(const struct conf *cf, struct source **out)
+{
+	return source_make(cf, &persist_ops, out);
+}
+
+int
 source_ldap_new(const struct conf *cf, struct source **out)
 {
-	struct source_ldap *l = calloc(1, sizeof(*l));
-
-	if (l == NULL)
-		return -ENOMEM;
-	l->s.ops = &ldap_ops;
-	l->cf = cf;
-	*out = &l->s;
-	return 0;
+	return source_make(cf, &ldap_ops, out);
 }

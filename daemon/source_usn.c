@@ -336,6 +336,13 @@ usn_begin(struct source *s, const char *kept)
 			"highestCommittedUSN (not Active Directory?)");
 		return 0;
 	}
+	/* Primary groups are read only with the people read: the unchanged
+	 * ones would seem to have none. */
+	if (u->cf->ldap.groups.primary_group) {
+		usn_off(u, "sync.mode \"refresh\" does not yet read the people's primary "
+			"groups (ldap.groups.primary_group)");
+		return 0;
+	}
 	u->fp = source_fingerprint(u->cf, u->map, u->gmap);
 	u->groups_ok = u->cf->ldap.groups.base == NULL;
 	kept_parse(u, kept);
@@ -531,6 +538,16 @@ usn_changes_only(const struct source *s)
 	return u->what == SOURCE_PEOPLE && u->step == STEP_CHANGED;
 }
 
+/* What the run read, for its record: what changed since the kept number, or
+ * every entry. */
+static const char *
+usn_kind(const struct source *s)
+{
+	const struct source_usn *u = (const struct source_usn *)s;
+
+	return u->usn && u->kept_usn >= 0 ? "refresh" : "full";
+}
+
 /* Read again the people at dns: by their distinguishedName (AD has it as
  * an attribute), in the people's search, as many in one search as fit. */
 static int
@@ -604,6 +621,7 @@ static const struct source_ops usn_ops = {
 	.complete = usn_complete,
 	.whole = usn_whole,
 	.changes_only = usn_changes_only,
+	.kind = usn_kind,
 	.reread = usn_reread,
 	.state = usn_state,
 	.end = usn_end,

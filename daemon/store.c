@@ -47,8 +47,8 @@ store_state_put(struct store *st, const char *key, const char *value)
 	struct stmt *s;
 	int r;
 
-	/* SQLite: INSERT OR REPLACE */
-	if (store_prepare(st, value ? "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)"
+	if (store_prepare(st, value ? "INSERT INTO state (key, value) VALUES (?1, ?2) "
+			  "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 			  : "DELETE FROM state WHERE key = ?1", &s) < 0)
 		return -EIO;
 	stmt_bind_text(s, 1, key);

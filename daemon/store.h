@@ -17,13 +17,18 @@
  * step, reset or done of their statement.
  *
  * Errors are negative errno codes: -EEXIST a unique constraint, -EBUSY the
- * store locked, -ENOMEM, -EIO anything else; store_errmsg() then names the
- * store and the database's message. Nothing here logs.
+ * store locked, -EDEADLK the transaction lost to another writer
+ * (PostgreSQL's serialization failures and deadlocks: roll back and do it
+ * again), -ECONNRESET the connection to the store lost, -ENOMEM, -EIO
+ * anything else; store_errmsg() then names the store and the database's
+ * message. Nothing here logs.
  *
- * The SQL is the one dialect both drivers run. Statements that only SQLite
- * takes (INDEXED BY, INSERT OR REPLACE/IGNORE, PRAGMA) are marked where
- * they stand with "SQLite:" in a comment. Only store_sqlite.c, the SQLite
- * driver, calls sqlite3_*.
+ * The SQL is the one dialect both drivers run: SQLite's, as far as
+ * PostgreSQL takes it too. What only SQLite takes is marked where it stands
+ * with "SQLite:" in a comment; the PostgreSQL driver rewrites a small set of
+ * it as it prepares a statement (store_pg_sql.h says which), and the
+ * temporary tables of a run have a PostgreSQL form beside the SQLite one
+ * (schema/pg/). Only store_sqlite.c calls sqlite3_*, only store_pg.c PQ*.
  */
 #ifndef ROSTERD_STORE_H
 #define ROSTERD_STORE_H
@@ -43,11 +48,28 @@ enum store_flags {
 
 /* ---- the store ------------------------------------------------------------ */
 
-/* Open (creating if needed) the store at path: WAL, foreign keys on, busy
- * timeout, pending migrations applied in one transaction. ":memory:" is an
- * empty store of one's own. */
+/* Open (creating if needed) the SQLite store at path: WAL, foreign keys on,
+ * busy timeout, pending migrations applied in one transaction. ":memory:"
+ * is an empty store of one's own. */
 int store_open(const char *path, int busy_timeout_ms, int flags,
 	       struct store **out, char *err, size_t errlen);
+/* Where a store is: an SQLite file (path), or a PostgreSQL database (url, a
+ * libpq connection string; schema, the schema rosterd's tables are in;
+ * password, NULL when the url or libpq's own files give it). */
+struct store_dsn {
+	const char *path;
+	const char *url;
+	const char *schema;
+	const char *password;
+	int busy_timeout_ms;   /* SQLite: how long to wait for a lock */
+};
+/* Open the store where says, as store_open() does: on PostgreSQL the schema
+ * is made if missing and the migrations are its schema/pg/ forms, recorded
+ * in the table schema_migrations. */
+int store_open_at(const struct store_dsn *where, int flags, struct store **out,
+		  char *err, size_t errlen);
+/* Whether the store is a PostgreSQL database. */
+bool store_is_pg(struct store *st);
 /* The permission bits a store file created by store_open() gets, whatever
  * the umask (the -wal and -shm files follow it): STORE_DEFAULT_MODE until
  * set. For the whole process: rosterd sets it from store.mode. */
@@ -89,6 +111,11 @@ int store_commit(struct store *st);
 /* 0 also when no transaction was open. */
 int store_rollback(struct store *st);
 bool store_in_txn(struct store *st);
+/* Whether the transaction lost to another writer (PostgreSQL: a
+ * serialization failure or a deadlock, -EDEADLK, also when a caller in
+ * between turned it into another error): roll it back; doing it again may
+ * succeed. Never on SQLite, whose writers wait for each other. */
+bool store_conflicted(struct store *st);
 /* ---- bulk loads ----------------------------------------------------------- */
 
 /* A bulk load is a write transaction that fills tables by large sets, begun
@@ -105,7 +132,10 @@ bool store_in_txn(struct store *st);
  * bulk load: references are checked row by row again; a rollback brings
  * the indexes back as they were. Writes of other connections (the
  * platform's) are checked as ever. 0, or as store_begin(); -ENOENT when an
- * index named does not exist; -EINVAL inside a transaction. */
+ * index named does not exist; -EINVAL inside a transaction. A driver that
+ * has no such load (PostgreSQL) begins a plain write transaction and checks
+ * as ever: the same store, by the same rules, in the time a row-by-row
+ * transaction takes. */
 int store_bulk_begin(struct store *st, const char *const *indexes);
 /* Build again the indexes store_bulk_begin() took down on table (NULL:
  * on every table): 0; -EEXIST when a unique one finds two rows with one
@@ -119,9 +149,24 @@ bool store_in_bulk(struct store *st);
 int store_savepoint(struct store *st, const char *name);
 int store_release(struct store *st, const char *name);
 int store_rollback_to(struct store *st, const char *name);
-/* Copy the WAL into the store file and truncate it, so that it does not keep
- * the size of the largest run: waits a moment at most for readers to leave
- * it, and returns -EBUSY if they did not (the next run tries again). */
+/* Locks one holder at a time has, whichever process or machine: the run
+ * lock (one sync run at a time on a store), and the service's lock (the
+ * active one of several rosterd services on one store; the others are
+ * standing by). SQLite: flock() on the store file for the run lock; the
+ * service's lock is always had (a file on one machine has no standby).
+ * PostgreSQL: session advisory locks of this connection, given up when it
+ * closes or is lost. 0, -EBUSY (another holds it), or another error. */
+enum store_lock { STORE_LOCK_RUN, STORE_LOCK_ACTIVE };
+int store_lock(struct store *st, enum store_lock which);
+void store_unlock(struct store *st, enum store_lock which);
+/* Whether the connection to the store still works (and with it the locks
+ * it holds): 0, or a negative errno (-ECONNRESET: lost). */
+int store_ping(struct store *st);
+/* After a run. SQLite: copy the WAL into the store file and truncate it, so
+ * that it does not keep the size of the largest run: waits a moment at most
+ * for readers to leave it, and returns -EBUSY if they did not (the next run
+ * tries again). PostgreSQL: fresh statistics for the tables, after a run
+ * that wrote many rows. */
 int store_checkpoint(struct store *st);
 
 /* ---- statements ----------------------------------------------------------- */
@@ -173,10 +218,17 @@ int store_query_int(struct store *st, const char *sql, long long *v);
 /* ---- functions the SQL calls ---------------------------------------------- */
 
 /* Define name(text) in SQL as fn(arg, text, length) != 0 (NULL text: 0),
- * for this connection; fn NULL removes it. arg must outlive the definition. */
+ * for this connection; fn NULL removes it. arg must outlive the definition.
+ * SQLite calls fn as the SQL runs. PostgreSQL cannot call C from SQL: its
+ * driver asks fn about every value of domain, a query of one column, at the
+ * first statement that calls name() after this definition, and keeps the
+ * answers (define it again when fn's answers change); for a text outside
+ * domain, name() is what outside says: STORE_DOMAIN_ALL (domain holds every
+ * text the SQL asks of), STORE_OUTSIDE_FALSE or STORE_OUTSIDE_TRUE. */
 typedef bool (*store_predicate_fn)(void *arg, const char *text, size_t len);
+enum store_outside { STORE_DOMAIN_ALL = -1, STORE_OUTSIDE_FALSE, STORE_OUTSIDE_TRUE };
 int store_define_predicate(struct store *st, const char *name, store_predicate_fn fn,
-			   void *arg);
+			   void *arg, const char *domain, enum store_outside outside);
 
 /* ---- what migrations do in C (store.c, for the drivers) ------------------ */
 

@@ -11,7 +11,7 @@
  * in the store's group can read and write all three.
  */
 #include "schema.h"
-#include "store.h"
+#include "store_driver.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,10 +31,11 @@
 #define STMT_BUCKETS 256
 #define STMT_CACHE_MAX 512
 
-struct stmt {
+struct sq_stmt {
+	struct stmt base;
 	sqlite3_stmt *s;
-	struct store *st;
-	struct stmt *next;      /* in its bucket */
+	struct sq_store *st;
+	struct sq_stmt *next;   /* in its bucket */
 	uint64_t hash;
 	size_t len;             /* of sql */
 	bool in_use, cached;
@@ -46,22 +48,28 @@ struct bulk_index {
 	bool built;
 };
 
-struct store {
+struct sq_store {
+	struct store base;
 	sqlite3 *db;
-	int busy_timeout;   /* ms */
-	size_t ncached;
-	struct stmt *bucket[STMT_BUCKETS];
+	int lock_fd;        /* the run lock, -1 when not held */
 	bool bulk;                  /* a bulk load is under way */
 	bool rollback_journal;      /* it left WAL mode for a rollback journal */
 	struct bulk_index *down;    /* the indexes it took down */
 	size_t ndown;
 	char note[512];             /* a failure of the driver's own; "" none */
+	struct predicate *preds;
+	int busy_timeout;   /* ms */
+	size_t ncached;
+	struct sq_stmt *bucket[STMT_BUCKETS];
 	char errbuf[1024];
 };
 
 /* How long the checkpoint after a run may wait for readers to leave the WAL;
  * the platform's writers wait as long (they need the write lock it holds). */
 #define CHECKPOINT_WAIT_MS 250
+
+#define SQ(base) ((struct sq_store *)(void *)(base))
+#define SQS(base) ((struct sq_stmt *)(void *)(base))
 
 /* The permission bits of a store file created from now on. */
 static mode_t create_mode = STORE_DEFAULT_MODE;
@@ -149,9 +157,10 @@ file_not_empty(const char *path, bool created, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-const char *
-store_errmsg(struct store *st)
+static const char *
+sq_errmsg(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	const char *path = sqlite3_db_filename(st->db, "main");
 	const char *msg = st->note[0] != '\0' ? st->note : sqlite3_errmsg(st->db);
 
@@ -159,12 +168,6 @@ store_errmsg(struct store *st)
 		return msg;
 	snprintf(st->errbuf, sizeof(st->errbuf), "%s: %s", path, msg);
 	return st->errbuf;
-}
-
-int
-store_latest_version(void)
-{
-	return schema_count;
 }
 
 /* The store API's error for an SQLite result code. */
@@ -185,29 +188,33 @@ errno_of(int rc)
 	}
 }
 
-int
-store_exec(struct store *st, const char *sql)
+static int
+sq_exec(struct store *base, const char *sql)
 {
+	struct sq_store *st = SQ(base);
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : errno_of(rc);
 }
 
-long long
-store_changes(struct store *st)
+static long long
+sq_changes(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	return sqlite3_changes(st->db);
 }
 
-long long
-store_last_id(struct store *st)
+static long long
+sq_last_id(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	return sqlite3_last_insert_rowid(st->db);
 }
 
-long long
-store_total_changes(struct store *st)
+static long long
+sq_total_changes(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	return sqlite3_total_changes(st->db);
 }
 
@@ -226,24 +233,26 @@ user_version(sqlite3 *db, int *v)
 	return r;
 }
 
-int
-store_schema_version(struct store *st)
+static int
+sq_schema_version(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	int v = -1;
 
 	user_version(st->db, &v);
 	return v;
 }
 
-int
-store_migrate(struct store *st, char *err, size_t errlen)
+static int
+sq_migrate(struct store *base, char *err, size_t errlen)
 {
-	bool own_txn = !store_in_txn(st);
+	struct sq_store *st = SQ(base);
+	bool own_txn = !store_in_txn(&st->base);
 	char sql[64];
 	int v, r;
 
 	if (user_version(st->db, &v) < 0) {
-		snprintf(err, errlen, "cannot read the schema version: %s", store_errmsg(st));
+		snprintf(err, errlen, "cannot read the schema version: %s", store_errmsg(&st->base));
 		return -EIO;
 	}
 	if (v > schema_count) {
@@ -253,8 +262,8 @@ store_migrate(struct store *st, char *err, size_t errlen)
 	}
 	if (v == schema_count)
 		return 0;
-	if (own_txn && (r = store_begin(st)) < 0) {
-		snprintf(err, errlen, "cannot lock the store to migrate it: %s", store_errmsg(st));
+	if (own_txn && (r = store_begin(&st->base)) < 0) {
+		snprintf(err, errlen, "cannot lock the store to migrate it: %s", store_errmsg(&st->base));
 		return r;
 	}
 	/* Another process may have migrated it while we waited for the lock. */
@@ -264,36 +273,38 @@ store_migrate(struct store *st, char *err, size_t errlen)
 		char *msg = NULL;
 		if (sqlite3_exec(st->db, schema_migrations[i], NULL, NULL, &msg) != SQLITE_OK) {
 			snprintf(err, errlen, "schema migration %03d failed: %s", i + 1,
-				 msg ? msg : store_errmsg(st));
+				 msg ? msg : store_errmsg(&st->base));
 			sqlite3_free(msg);
 			if (own_txn)
-				store_rollback(st);
+				store_rollback(&st->base);
 			return -EIO;
 		}
 		/* 006 adds the usernames' keys, which only C computes */
-		if (i + 1 == 6 && store_username_keys(st) < 0) {
-			snprintf(err, errlen, "schema migration 006 failed: %s", store_errmsg(st));
+		if (i + 1 == 6 && store_username_keys(&st->base) < 0) {
+			snprintf(err, errlen, "schema migration 006 failed: %s", store_errmsg(&st->base));
 			if (own_txn)
-				store_rollback(st);
+				store_rollback(&st->base);
 			return -EIO;
 		}
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", schema_count);
-	if (store_exec(st, sql) < 0 || (own_txn && store_commit(st) < 0))
+	if (store_exec(&st->base, sql) < 0 || (own_txn && store_commit(&st->base) < 0))
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "schema migration failed: %s", store_errmsg(st));
+	snprintf(err, errlen, "schema migration failed: %s", store_errmsg(&st->base));
 	if (own_txn)
-		store_rollback(st);
+		store_rollback(&st->base);
 	return -EIO;
 }
 
+static const struct store_ops sqlite_ops;
+
 int
-store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
-	   char *err, size_t errlen)
+store_sqlite_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
+		  char *err, size_t errlen)
 {
-	struct store *st;
+	struct sq_store *st;
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	bool created = false;
 	int r;
@@ -325,6 +336,8 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 			unlink(path);
 		return -ENOMEM;
 	}
+	st->base.ops = &sqlite_ops;
+	st->lock_fd = -1;
 	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "cannot open");
@@ -340,24 +353,24 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 	 * file, and 4 MiB for the staging tables (temp; SQLite's default is 2).
 	 * At 100k people with groups this is 28 MiB peak instead of 32 with
 	 * 8 + 2, in the same time. */
-	if (store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+	if (store_exec(&st->base, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
 		       "PRAGMA cache_size = -6144; PRAGMA temp.cache_size = -4096;"
 		       "PRAGMA temp_store = FILE;"
 		       /* a WAL reset by a writer after a full checkpoint is cut back to 4 MiB */
 		       "PRAGMA journal_size_limit = 4194304") < 0) {
 		/* store_errmsg() names the store */
-		snprintf(err, errlen, "%s", store_errmsg(st));
+		snprintf(err, errlen, "%s", store_errmsg(&st->base));
 		r = -EIO;
 		goto fail;
 	}
 	/* A no-op on a store that is already in WAL mode. */
-	if (store_exec(st, "PRAGMA journal_mode = WAL") < 0) {
+	if (store_exec(&st->base, "PRAGMA journal_mode = WAL") < 0) {
 		snprintf(err, errlen, "%s: cannot use WAL mode: %s", path, sqlite3_errmsg(st->db));
 		r = -EIO;
 		goto fail;
 	}
 	if (flags & STORE_SAMESCHEMA) {
-		int v = store_schema_version(st);
+		int v = store_schema_version(&st->base);
 		if (v != schema_count) {
 			snprintf(err, errlen, "%s: schema version %d, this program knows %d%s", path,
 				 v, schema_count, v < schema_count ?
@@ -366,15 +379,15 @@ store_open(const char *path, int busy_timeout_ms, int flags, struct store **out,
 			goto fail;
 		}
 	} else if (!(flags & STORE_NOMIGRATE)) {
-		if ((r = store_migrate(st, err, errlen)) < 0)
+		if ((r = store_migrate(&st->base, err, errlen)) < 0)
 			goto fail;
-	} else if (store_schema_version(st) > schema_count) {
+	} else if (store_schema_version(&st->base) > schema_count) {
 		snprintf(err, errlen, "%s: schema version %d is newer than this rosterd "
-			 "knows (%d)", path, store_schema_version(st), schema_count);
+			 "knows (%d)", path, store_schema_version(&st->base), schema_count);
 		r = -EPROTO;
 		goto fail;
 	}
-	*out = st;
+	*out = &st->base;
 	return 0;
 fail:
 	sqlite3_close(st->db);
@@ -385,20 +398,21 @@ fail:
 	return r;
 }
 
-static void bulk_end(struct store *st);
-static int set_journal(struct store *st, const char *journal_mode);
+static void bulk_end(struct sq_store *st);
+static int set_journal(struct sq_store *st, const char *journal_mode);
+static int bulk_finish(struct sq_store *st);
 
-void
-store_close(struct store *st)
+static void
+sq_close(struct store *base)
 {
-	if (st == NULL)
-		return;
+	struct sq_store *st = SQ(base);
+
 	bulk_end(st);
 	if (st->rollback_journal && sqlite3_get_autocommit(st->db))
 		set_journal(st, "wal");   /* else at its next open */
 	for (size_t b = 0; b < STMT_BUCKETS; b++) {
-		struct stmt *n;
-		for (struct stmt *s = st->bucket[b]; s != NULL; s = n) {
+		struct sq_stmt *n;
+		for (struct sq_stmt *s = st->bucket[b]; s != NULL; s = n) {
 			n = s->next;
 			sqlite3_finalize(s->s);
 			free(s);
@@ -407,43 +421,45 @@ store_close(struct store *st)
 	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close_v2(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	free(st);
 }
 
-int
-store_begin(struct store *st)
+static int
+sq_begin(struct store *base)
 {
-	return store_exec(st, "BEGIN IMMEDIATE");
+	return sq_exec(base, "BEGIN IMMEDIATE");
 }
 
-int
-store_begin_temp(struct store *st)
+static int
+sq_begin_temp(struct store *base)
 {
-	return store_exec(st, "BEGIN");
+	return sq_exec(base, "BEGIN");
 }
 
-static int bulk_finish(struct store *st);
-
-int
-store_commit(struct store *st)
+static int
+sq_commit(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	int r;
 
 	if (st->bulk && (r = bulk_finish(st)) < 0)
 		return r;
-	r = store_exec(st, "COMMIT");
+	r = sq_exec(base, "COMMIT");
 	if (r == 0)
 		bulk_end(st);
 	return r;
 }
 
-int
-store_rollback(struct store *st)
+static int
+sq_rollback(struct store *base)
 {
+	struct sq_store *st = SQ(base);
 	int r = 0;
 
 	if (!sqlite3_get_autocommit(st->db))
-		r = store_exec(st, "ROLLBACK");
+		r = sq_exec(base, "ROLLBACK");
 	bulk_end(st);
 	/* Nothing written: back to WAL mode at once (else at the close). */
 	if (st->rollback_journal && sqlite3_get_autocommit(st->db) && set_journal(st, "wal") == 0)
@@ -451,14 +467,21 @@ store_rollback(struct store *st)
 	return r;
 }
 
-int
-store_checkpoint(struct store *st)
+static bool
+sq_in_txn(struct store *base)
 {
+	return !sqlite3_get_autocommit(SQ(base)->db);
+}
+
+static int
+sq_checkpoint(struct store *base)
+{
+	struct sq_store *st = SQ(base);
 	int rc;
 
 	/* After a bulk load that left WAL mode: back to it, with no WAL to copy. */
 	if (st->rollback_journal) {
-		if (store_in_txn(st) || set_journal(st, "wal") < 0)
+		if (sq_in_txn(base) || set_journal(st, "wal") < 0)
 			return -EBUSY;
 		st->rollback_journal = false;
 		return 0;
@@ -474,19 +497,295 @@ store_checkpoint(struct store *st)
 	return rc == SQLITE_OK ? 0 : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
 }
 
-bool
-store_in_txn(struct store *st)
+/* SQLite's writers wait for each other (busy timeout): no conflicts. */
+static bool
+sq_conflicted(struct store *base)
 {
-	return !sqlite3_get_autocommit(st->db);
+	(void)base;
+	return false;
 }
 
+/* The run lock: flock() on the store file, for as long as the store is open
+ * or until store_unlock(). The service's lock: always had. */
+static int
+sq_lock(struct store *base, enum store_lock which)
+{
+	struct sq_store *st = SQ(base);
+	const char *path = sqlite3_db_filename(st->db, "main");
+	int fd, r;
+
+	if (which != STORE_LOCK_RUN || st->lock_fd >= 0)
+		return 0;
+	if (path == NULL || path[0] == '\0')
+		return 0;   /* ":memory:": a store of one's own */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		close(fd);
+		return r == -EWOULDBLOCK ? -EBUSY : r;
+	}
+	st->lock_fd = fd;
+	return 0;
+}
+
+static void
+sq_unlock(struct store *base, enum store_lock which)
+{
+	struct sq_store *st = SQ(base);
+
+	if (which == STORE_LOCK_RUN && st->lock_fd >= 0) {
+		close(st->lock_fd);
+		st->lock_fd = -1;
+	}
+}
+
+/* A file has no connection to lose. */
+static int
+sq_ping(struct store *base)
+{
+	(void)base;
+	return 0;
+}
+
+/* ---- statements ------------------------------------------------------------ */
+
+static int
+sq_prepare(struct store *base, const char *sql, struct stmt **out)
+{
+	struct sq_store *st = SQ(base);
+	size_t len = strlen(sql);
+	uint64_t h = store_sql_hash(sql, len);
+	struct sq_stmt **head = &st->bucket[h % STMT_BUCKETS], *s;
+	int rc;
+
+	for (s = *head; s != NULL; s = s->next)
+		if (s->hash == h && !s->in_use && s->len == len && memcmp(s->sql, sql, len) == 0) {
+			s->in_use = true;
+			*out = &s->base;
+			return 0;
+		}
+	if ((s = calloc(1, sizeof(*s) + len + 1)) == NULL)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(st->db, sql, (int)len, &s->s, NULL);
+	if (rc != SQLITE_OK) {
+		free(s);
+		return errno_of(rc);
+	}
+	memcpy(s->sql, sql, len + 1);
+	s->len = len;
+	s->base.st = base;
+	s->st = st;
+	s->hash = h;
+	s->in_use = true;
+	if (st->ncached < STMT_CACHE_MAX) {
+		s->cached = true;
+		s->next = *head;
+		*head = s;
+		st->ncached++;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+static void
+sq_reset(struct stmt *base)
+{
+	struct sq_stmt *s = SQS(base);
+	sqlite3_reset(s->s);
+	sqlite3_clear_bindings(s->s);
+}
+
+static void
+sq_done(struct stmt *base)
+{
+	struct sq_stmt *s = SQS(base);
+
+	if (!s->cached) {
+		sqlite3_finalize(s->s);
+		free(s);
+		return;
+	}
+	sq_reset(base);
+	s->in_use = false;
+}
+
+static int
+bound(int rc)
+{
+	return rc == SQLITE_OK ? 0 : rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
+}
+
+static int
+sq_bind(struct stmt *base, int i, const struct store_value *v)
+{
+	sqlite3_stmt *s = SQS(base)->s;
+	int n = v->n == (size_t)-1 ? -1 : (int)v->n;
+
+	if (v->n != (size_t)-1 && v->n > INT_MAX)
+		return -ENOMEM;
+	switch (v->kind) {
+	case STORE_BIND_INT:
+		return bound(sqlite3_bind_int64(s, i, v->i));
+	case STORE_BIND_DOUBLE:
+		return bound(sqlite3_bind_double(s, i, v->d));
+	case STORE_BIND_TEXT:
+		return bound(sqlite3_bind_text(s, i, v->v, n, SQLITE_STATIC));
+	case STORE_BIND_TEXT_COPY:
+		return bound(sqlite3_bind_text(s, i, v->v, n, SQLITE_TRANSIENT));
+	case STORE_BIND_BLOB:
+		return bound(sqlite3_bind_blob(s, i, v->v, n, SQLITE_STATIC));
+	default:
+		return bound(sqlite3_bind_null(s, i));
+	}
+}
+
+static int
+sq_param(struct stmt *base, const char *name)
+{
+	struct sq_stmt *s = SQS(base);
+	return sqlite3_bind_parameter_index(s->s, name);
+}
+
+static int
+sq_step(struct stmt *base)
+{
+	struct sq_stmt *s = SQS(base);
+	int rc = sqlite3_step(s->s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	/* the extended code of the failed step, as sqlite3_reset returns it */
+	return errno_of(sqlite3_extended_errcode(s->st->db));
+}
+
+static long long
+sq_run(struct stmt *base)
+{
+	struct sq_stmt *s = SQS(base);
+	int r;
+
+	while ((r = sq_step(base)) == 1)
+		;
+	return r < 0 ? r : sqlite3_changes(s->st->db);
+}
+
+static int
+sq_columns(struct stmt *base)
+{
+	struct sq_stmt *s = SQS(base);
+	return sqlite3_column_count(s->s);
+}
+
+static const char *
+sq_column_name(struct stmt *base, int i)
+{
+	struct sq_stmt *s = SQS(base);
+	return sqlite3_column_name(s->s, i);
+}
+
+static enum store_type
+sq_type(struct stmt *base, int i)
+{
+	struct sq_stmt *s = SQS(base);
+	switch (sqlite3_column_type(s->s, i)) {
+	case SQLITE_INTEGER:
+		return STORE_INT;
+	case SQLITE_FLOAT:
+		return STORE_FLOAT;
+	case SQLITE_TEXT:
+		return STORE_TEXT;
+	case SQLITE_BLOB:
+		return STORE_BLOB;
+	default:
+		return STORE_NULL;
+	}
+}
+
+static int64_t
+sq_int(struct stmt *base, int i)
+{
+	struct sq_stmt *s = SQS(base);
+	return sqlite3_column_int64(s->s, i);
+}
+
+static double
+sq_double(struct stmt *base, int i)
+{
+	struct sq_stmt *s = SQS(base);
+	return sqlite3_column_double(s->s, i);
+}
+
+static const char *
+sq_text(struct stmt *base, int i)
+{
+	struct sq_stmt *s = SQS(base);
+	return (const char *)sqlite3_column_text(s->s, i);
+}
+
+static const void *
+sq_blob(struct stmt *base, int i)
+{
+	struct sq_stmt *s = SQS(base);
+	return sqlite3_column_blob(s->s, i);
+}
+
+static size_t
+sq_bytes(struct stmt *base, int i)
+{
+	struct sq_stmt *s = SQS(base);
+	return (size_t)sqlite3_column_bytes(s->s, i);
+}
+
+/* ---- functions the SQL calls ------------------------------------------------ */
+
+struct predicate {
+	store_predicate_fn fn;
+	void *arg;
+};
+
+static void
+call_predicate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct predicate *p = sqlite3_user_data(ctx);
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	sqlite3_result_int(ctx, t != NULL &&
+			   p->fn(p->arg, t, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
+static int
+sq_define_predicate(struct store *base, const char *name, store_predicate_fn fn, void *arg,
+		    const char *domain, enum store_outside outside)
+{
+	struct sq_store *st = SQ(base);
+	struct predicate *p = NULL;
+	int rc;
+
+	(void)domain;   /* SQLite calls fn on whatever the SQL asks */
+	(void)outside;
+	if (fn != NULL) {
+		if ((p = malloc(sizeof(*p))) == NULL)
+			return -ENOMEM;
+		p->fn = fn;
+		p->arg = arg;
+	}
+	/* SQLite frees p when the definition is replaced or removed, when the
+	 * connection closes, and when this call fails. */
+	rc = sqlite3_create_function_v2(st->db, name, 1, SQLITE_UTF8, p,
+					fn ? call_predicate : NULL, NULL, NULL, free);
+	return rc == SQLITE_OK ? 0 : errno_of(rc);
+}
 
 /* ---- bulk loads ------------------------------------------------------------- */
 
 /* The journal mode is journal_mode ("wal", "delete"): 0 when it is now, else
  * -EBUSY (another connection has the store open, or none could be had). */
 static int
-set_journal(struct store *st, const char *journal_mode)
+set_journal(struct sq_store *st, const char *journal_mode)
 {
 	char sql[64];
 	sqlite3_stmt *s = NULL;
@@ -505,7 +804,7 @@ set_journal(struct store *st, const char *journal_mode)
  * goes back to WAL mode at the checkpoint after the commit, or when it is
  * closed: the commit's own steps stay the commit's.) */
 static void
-bulk_end(struct store *st)
+bulk_end(struct sq_store *st)
 {
 	for (size_t i = 0; i < st->ndown; i++) {
 		free(st->down[i].name);
@@ -523,7 +822,7 @@ bulk_end(struct store *st)
 
 /* Keep the index name of table, made by sql, to build again: 0 or -ENOMEM. */
 static int
-bulk_keep(struct store *st, const char *name, const char *table, const char *sql)
+bulk_keep(struct sq_store *st, const char *name, const char *table, const char *sql)
 {
 	struct bulk_index *d = realloc(st->down, (st->ndown + 1) * sizeof(*d)), *x;
 
@@ -540,7 +839,7 @@ bulk_keep(struct store *st, const char *name, const char *table, const char *sql
 /* Take down the index name, keeping how to build it again: 0, -ENOENT when
  * the store has no such index, or another negative errno. */
 static int
-bulk_take_down(struct store *st, const char *name)
+bulk_take_down(struct sq_store *st, const char *name)
 {
 	sqlite3_stmt *s = NULL;
 	char *sql;
@@ -561,20 +860,21 @@ bulk_take_down(struct store *st, const char *name)
 		return r;
 	if ((sql = sqlite3_mprintf("DROP INDEX \"%w\"", name)) == NULL)
 		return -ENOMEM;
-	r = store_exec(st, sql);
+	r = sq_exec(&st->base, sql);
 	sqlite3_free(sql);
 	return r;
 }
 
-int
-store_bulk_begin(struct store *st, const char *const *indexes)
+static int
+sq_bulk_begin(struct store *base, const char *const *indexes)
 {
+	struct sq_store *st = SQ(base);
 	int r;
 
-	if (store_in_txn(st) || st->bulk)
+	if (sq_in_txn(&st->base) || st->bulk)
 		return -EINVAL;
 	/* A no-op inside a transaction: set before it begins. */
-	if ((r = store_exec(st, "PRAGMA foreign_keys = OFF")) < 0)
+	if ((r = sq_exec(&st->base, "PRAGMA foreign_keys = OFF")) < 0)
 		return r;
 	/* With nobody else connected, a rollback journal: the pages are written
 	 * once, into the store file, where WAL would write them to the WAL and
@@ -583,7 +883,7 @@ store_bulk_begin(struct store *st, const char *const *indexes)
 	 * as ever. Readers that come meanwhile wait for the commit. */
 	st->rollback_journal = set_journal(st, "delete") == 0;
 	st->bulk = true;
-	if ((r = store_begin(st)) < 0) {
+	if ((r = sq_begin(&st->base)) < 0) {
 		bulk_end(st);
 		return r;
 	}
@@ -592,33 +892,35 @@ store_bulk_begin(struct store *st, const char *const *indexes)
 	return r;
 }
 
-int
-store_bulk_index(struct store *st, const char *table)
+static int
+sq_bulk_index(struct store *base, const char *table)
 {
+	struct sq_store *st = SQ(base);
+
 	for (size_t i = 0; i < st->ndown; i++) {
 		struct bulk_index *d = &st->down[i];
 		int r;
 
 		if (d->built || (table != NULL && strcmp(d->table, table) != 0))
 			continue;
-		if ((r = store_exec(st, d->sql)) < 0)
+		if ((r = sq_exec(&st->base, d->sql)) < 0)
 			return r;
 		d->built = true;
 	}
 	return 0;
 }
 
-bool
-store_in_bulk(struct store *st)
+static bool
+sq_in_bulk(struct store *base)
 {
-	return st->bulk;
+	return SQ(base)->bulk;
 }
 
 /* Run sql (an sqlite3_mprintf() text, freed here, NULL when it could not
  * be made): 1 with its first row in *out (the caller finalizes it), 0 when
  * it has none, or a negative errno. */
 static int
-first_row(struct store *st, char *sql, sqlite3_stmt **out)
+first_row(struct sq_store *st, char *sql, sqlite3_stmt **out)
 {
 	int rc;
 
@@ -637,7 +939,7 @@ first_row(struct store *st, char *sql, sqlite3_stmt **out)
  * from *lo to *hi (a table rows were only added to, as in a first load):
  * 1; 0 otherwise; or a negative errno. */
 static int
-dense_key(struct store *st, const char *parent, const char *pcol, long long *lo,
+dense_key(struct sq_store *st, const char *parent, const char *pcol, long long *lo,
 	  long long *hi)
 {
 	sqlite3_stmt *s;
@@ -666,7 +968,7 @@ dense_key(struct store *st, const char *parent, const char *pcol, long long *lo,
  * has one, else sorted first), so that the parent's rows are looked up in
  * order too, not once a row at random as foreign_key_check() does. */
 static int
-check_column(struct store *st, const char *child, const char *col, const char *parent,
+check_column(struct sq_store *st, const char *child, const char *col, const char *parent,
 	     const char *pcol)
 {
 	long long lo = 0, hi = 0;
@@ -696,7 +998,7 @@ check_column(struct store *st, const char *child, const char *col, const char *p
 /* The first row of table whose reference points nowhere, as SQLite's own
  * check finds it, in st->note: -EIO; 0 when there is none. */
 static int
-check_table(struct store *st, const char *table)
+check_table(struct sq_store *st, const char *table)
 {
 	sqlite3_stmt *s;
 	int r = first_row(st, sqlite3_mprintf("PRAGMA foreign_key_check(\"%w\")", table), &s);
@@ -715,12 +1017,12 @@ check_table(struct store *st, const char *table)
  * of the store checked: each foreign key of one column by its distinct
  * values (check_column), any other by SQLite's own check of its table. */
 static int
-bulk_finish(struct store *st)
+bulk_finish(struct sq_store *st)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, r;
 
-	if ((r = store_bulk_index(st, NULL)) < 0)
+	if ((r = sq_bulk_index(&st->base, NULL)) < 0)
 		return r;
 	rc = sqlite3_prepare_v2(st->db, "SELECT m.name, f.\"from\", f.\"table\", f.\"to\", "
 				"(SELECT count(*) FROM pragma_foreign_key_list(m.name) k "
@@ -745,305 +1047,43 @@ bulk_finish(struct store *st)
 	return r;
 }
 
-/* ---- savepoints ------------------------------------------------------------ */
-
-static int
-exec_named(struct store *st, const char *verb, const char *name)
-{
-	char sql[128];
-	int n = snprintf(sql, sizeof(sql), "%s %s", verb, name);
-
-	if (n < 0 || (size_t)n >= sizeof(sql))
-		return -ENAMETOOLONG;
-	for (const char *p = name; *p; p++)
-		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (p > name && *p >= '0' && *p <= '9')))
-			return -EINVAL;
-	return store_exec(st, sql);
-}
-
-int
-store_savepoint(struct store *st, const char *name)
-{
-	return exec_named(st, "SAVEPOINT", name);
-}
-
-int
-store_release(struct store *st, const char *name)
-{
-	return exec_named(st, "RELEASE", name);
-}
-
-int
-store_rollback_to(struct store *st, const char *name)
-{
-	return exec_named(st, "ROLLBACK TO", name);
-}
-
-/* ---- statements ------------------------------------------------------------ */
-
-/* The cache's hash of a statement's text: its length and up to 32 bytes at
- * each end, so that finding a statement costs the same for any length (the
- * plugin host asks for its person view, 900 bytes, once an event). Texts
- * with the same hash are told apart by memcmp. */
-static uint64_t
-sql_hash(const char *sql, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ len;
-	size_t head = len < 32 ? len : 32, tail = len - head < 32 ? len - head : 32;
-
-	for (size_t i = 0; i < head; i++)
-		h = (h ^ (unsigned char)sql[i]) * 0x100000001b3ULL;
-	for (size_t i = len - tail; i < len; i++)
-		h = (h ^ (unsigned char)sql[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-int
-store_prepare(struct store *st, const char *sql, struct stmt **out)
-{
-	size_t len = strlen(sql);
-	uint64_t h = sql_hash(sql, len);
-	struct stmt **head = &st->bucket[h % STMT_BUCKETS], *s;
-	int rc;
-
-	for (s = *head; s != NULL; s = s->next)
-		if (s->hash == h && !s->in_use && s->len == len && memcmp(s->sql, sql, len) == 0) {
-			s->in_use = true;
-			*out = s;
-			return 0;
-		}
-	if ((s = calloc(1, sizeof(*s) + len + 1)) == NULL)
-		return -ENOMEM;
-	rc = sqlite3_prepare_v2(st->db, sql, (int)len, &s->s, NULL);
-	if (rc != SQLITE_OK) {
-		free(s);
-		return errno_of(rc);
-	}
-	memcpy(s->sql, sql, len + 1);
-	s->len = len;
-	s->st = st;
-	s->hash = h;
-	s->in_use = true;
-	if (st->ncached < STMT_CACHE_MAX) {
-		s->cached = true;
-		s->next = *head;
-		*head = s;
-		st->ncached++;
-	}
-	*out = s;
-	return 0;
-}
-
-void
-stmt_reset(struct stmt *s)
-{
-	sqlite3_reset(s->s);
-	sqlite3_clear_bindings(s->s);
-}
-
-void
-stmt_done(struct stmt *s)
-{
-	if (s == NULL)
-		return;
-	if (!s->cached) {
-		sqlite3_finalize(s->s);
-		free(s);
-		return;
-	}
-	stmt_reset(s);
-	s->in_use = false;
-}
-
-static int
-bound(int rc)
-{
-	return rc == SQLITE_OK ? 0 : rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
-}
-
-int
-stmt_bind_text(struct stmt *s, int i, const char *v)
-{
-	return bound(sqlite3_bind_text(s->s, i, v, -1, SQLITE_STATIC));
-}
-
-int
-stmt_bind_textn(struct stmt *s, int i, const char *v, size_t n)
-{
-	return bound(sqlite3_bind_text64(s->s, i, v, n, SQLITE_STATIC, SQLITE_UTF8));
-}
-
-int
-stmt_bind_text_copy(struct stmt *s, int i, const char *v)
-{
-	return bound(sqlite3_bind_text(s->s, i, v, -1, SQLITE_TRANSIENT));
-}
-
-int
-stmt_bind_blob(struct stmt *s, int i, const void *v, size_t n)
-{
-	return bound(sqlite3_bind_blob64(s->s, i, v, n, SQLITE_STATIC));
-}
-
-int
-stmt_bind_int(struct stmt *s, int i, int64_t v)
-{
-	return bound(sqlite3_bind_int64(s->s, i, v));
-}
-
-int
-stmt_bind_double(struct stmt *s, int i, double v)
-{
-	return bound(sqlite3_bind_double(s->s, i, v));
-}
-
-int
-stmt_bind_null(struct stmt *s, int i)
-{
-	return bound(sqlite3_bind_null(s->s, i));
-}
-
-int
-stmt_param(struct stmt *s, const char *name)
-{
-	return sqlite3_bind_parameter_index(s->s, name);
-}
-
-int
-stmt_step(struct stmt *s)
-{
-	int rc = sqlite3_step(s->s);
-
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	/* the extended code of the failed step, as sqlite3_reset returns it */
-	return errno_of(sqlite3_extended_errcode(s->st->db));
-}
-
-long long
-stmt_run(struct stmt *s)
-{
-	int r;
-
-	while ((r = stmt_step(s)) == 1)
-		;
-	return r < 0 ? r : sqlite3_changes(s->st->db);
-}
-
-int
-stmt_columns(struct stmt *s)
-{
-	return sqlite3_column_count(s->s);
-}
-
-const char *
-stmt_column_name(struct stmt *s, int i)
-{
-	return sqlite3_column_name(s->s, i);
-}
-
-enum store_type
-stmt_type(struct stmt *s, int i)
-{
-	switch (sqlite3_column_type(s->s, i)) {
-	case SQLITE_INTEGER:
-		return STORE_INT;
-	case SQLITE_FLOAT:
-		return STORE_FLOAT;
-	case SQLITE_TEXT:
-		return STORE_TEXT;
-	case SQLITE_BLOB:
-		return STORE_BLOB;
-	default:
-		return STORE_NULL;
-	}
-}
-
-int64_t
-stmt_int(struct stmt *s, int i)
-{
-	return sqlite3_column_int64(s->s, i);
-}
-
-double
-stmt_double(struct stmt *s, int i)
-{
-	return sqlite3_column_double(s->s, i);
-}
-
-const char *
-stmt_text(struct stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s->s, i);
-}
-
-const void *
-stmt_blob(struct stmt *s, int i)
-{
-	return sqlite3_column_blob(s->s, i);
-}
-
-size_t
-stmt_bytes(struct stmt *s, int i)
-{
-	return (size_t)sqlite3_column_bytes(s->s, i);
-}
-
-int
-store_query_int(struct store *st, const char *sql, long long *v)
-{
-	struct stmt *s;
-	int r = store_prepare(st, sql, &s);
-
-	if (r < 0)
-		return r;
-	r = stmt_step(s);
-	if (r == 1) {
-		*v = stmt_int(s, 0);
-		r = 0;
-	} else if (r == 0) {
-		r = -ENOENT;
-	}
-	stmt_done(s);
-	return r;
-}
-
-/* ---- functions the SQL calls ------------------------------------------------ */
-
-struct predicate {
-	store_predicate_fn fn;
-	void *arg;
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.migrate = sq_migrate,
+	.schema_version = sq_schema_version,
+	.errmsg = sq_errmsg,
+	.exec = sq_exec,
+	.changes = sq_changes,
+	.last_id = sq_last_id,
+	.total_changes = sq_total_changes,
+	.begin = sq_begin,
+	.begin_temp = sq_begin_temp,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.in_txn = sq_in_txn,
+	.conflicted = sq_conflicted,
+	.bulk_begin = sq_bulk_begin,
+	.bulk_index = sq_bulk_index,
+	.in_bulk = sq_in_bulk,
+	.checkpoint = sq_checkpoint,
+	.lock = sq_lock,
+	.unlock = sq_unlock,
+	.ping = sq_ping,
+	.prepare = sq_prepare,
+	.done = sq_done,
+	.reset = sq_reset,
+	.bind = sq_bind,
+	.param = sq_param,
+	.step = sq_step,
+	.run = sq_run,
+	.columns = sq_columns,
+	.column_name = sq_column_name,
+	.type = sq_type,
+	.col_int = sq_int,
+	.col_double = sq_double,
+	.col_text = sq_text,
+	.col_blob = sq_blob,
+	.col_bytes = sq_bytes,
+	.define_predicate = sq_define_predicate,
 };
-
-static void
-call_predicate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	const struct predicate *p = sqlite3_user_data(ctx);
-	const char *t = (const char *)sqlite3_value_text(argv[0]);
-
-	(void)argc;
-	sqlite3_result_int(ctx, t != NULL &&
-			   p->fn(p->arg, t, (size_t)sqlite3_value_bytes(argv[0])));
-}
-
-int
-store_define_predicate(struct store *st, const char *name, store_predicate_fn fn, void *arg)
-{
-	struct predicate *p = NULL;
-	int rc;
-
-	if (fn != NULL) {
-		if ((p = malloc(sizeof(*p))) == NULL)
-			return -ENOMEM;
-		p->fn = fn;
-		p->arg = arg;
-	}
-	/* SQLite frees p when the definition is replaced or removed, when the
-	 * connection closes, and when this call fails. */
-	rc = sqlite3_create_function_v2(st->db, name, 1, SQLITE_UTF8, p,
-					fn ? call_predicate : NULL, NULL, NULL, free);
-	return rc == SQLITE_OK ? 0 : errno_of(rc);
-}

@@ -23,11 +23,10 @@
 #include "sync.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A run in progress: what it uses, what it has found, what it records. */
@@ -43,7 +42,6 @@ struct run {
 	struct run_facts f;         /* what happened, for sync_verdict() */
 	bool plugins;               /* plugins are loaded */
 	bool in_memory;             /* a dry run of a store not made yet */
-	int lock_fd;
 	long long read, groups_read;
 	long long gone;             /* people the source named gone */
 	bool delta;                 /* the source named only what changed */
@@ -63,6 +61,7 @@ struct run {
 	char reason[2048];          /* the run's reason: rec.error points here */
 	bool has_kept;
 	char kept[4096];            /* the state the source kept before */
+	bool record_late;           /* a batch: recorded in its own transaction */
 };
 
 static void set_reason(struct run *run, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -109,6 +108,22 @@ wait_interrupt(void *arg)
 	return stop_asked(run, SYNC_WAITING, run->read + run->groups_read);
 }
 
+/* What the run reads, for its record: "full", "refresh", "incremental". */
+static const char *
+run_kind(const struct run *run)
+{
+	const struct source *src = run->src;
+
+	return src != NULL && src->ops->kind != NULL ? src->ops->kind(src) : "full";
+}
+
+/* Whether the run is a batch of a persistent search. */
+static bool
+run_incremental(const struct run *run)
+{
+	return strcmp(run_kind(run), "incremental") == 0;
+}
+
 /* The source's key in the store's state table. */
 static void
 state_key(const struct source *src, char *key, size_t len)
@@ -117,23 +132,6 @@ state_key(const struct source *src, char *key, size_t len)
 }
 
 /* ---- open and lock, connect ----------------------------------------------- */
-
-/* Take the run lock: one run at a time on a store, whichever process. */
-static int
-run_lock(const char *path, int *fd)
-{
-	int lfd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (lfd < 0)
-		return -errno;
-	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
-		int r = -errno;
-		close(lfd);
-		return r == -EWOULDBLOCK ? -EBUSY : r;
-	}
-	*fd = lfd;
-	return 0;
-}
 
 /* The state the source kept in an earlier run, for a source that keeps one. */
 static int
@@ -157,6 +155,21 @@ load_kept(struct run *run)
 	return 0;
 }
 
+/* Record the run as running: in its own transaction, or in the one open;
+ * again, with the same id, after that one was rolled back. */
+static int
+record_start(struct run *run)
+{
+	if ((run->rec.id > 0 ? store_run_start_id(run->st, run->now, run->rec.id) :
+	     store_run_start(run->st, run->now, &run->rec.id)) < 0) {
+		log_error("store: cannot record the run: %s", store_errmsg(run->st));
+		return -EIO;
+	}
+	run->ro.run_id = run->rec.id;
+	log_set_run(run->rec.id);
+	return 0;
+}
+
 /* Open the store (a dry run of a store that does not exist yet plans
  * against an empty one of its own), take the run lock and record the run
  * as running. A dry run takes no lock and records nothing. */
@@ -165,50 +178,68 @@ phase_open(struct run *run)
 {
 	const struct conf *cf = run->cf;
 	const char *path = cf->store.path;
+	struct store_dsn mem = { .path = ":memory:" };
 	char err[2048];
 	int r;
 
 	if (run->src == NULL) {
-		if ((r = cf->sync.mode == MODE_REFRESH ? source_refresh_new(cf, &run->src) :
-		     source_ldap_new(cf, &run->src)) < 0) {
+		/* One run in persist mode (--once, --dry-run) is a refresh run. */
+		if ((r = cf->sync.mode == MODE_REFRESH || cf->sync.mode == MODE_PERSIST ?
+		     source_refresh_new(cf, &run->src) : source_ldap_new(cf, &run->src)) < 0) {
 			log_error("cannot make the directory source: %s", strerror(-r));
 			return r;
 		}
 		run->own_src = true;
 	}
-	if (run->o->dry_run && access(path, F_OK) < 0) {
+	if (run->o->store != NULL) {   /* opened and locked by the caller */
+		run->st = run->o->store;
+		if ((r = load_kept(run)) < 0)
+			return r;
+		/* A batch of persist mode records itself in its write transaction
+		 * (phase_plan): one commit, not two; no one needs to see it
+		 * running for the milliseconds it lasts. */
+		run->record_late = run_incremental(run);
+		return run->record_late ? 0 : record_start(run);
+	}
+	if (run->o->dry_run && path != NULL && access(path, F_OK) < 0) {
 		/* The plan is made against an empty store, and fails where the
 		 * real run could not create the store. */
 		if ((r = store_creatable(path, err, sizeof(err))) < 0) {
 			log_error("store: %s", err);
 			return r;
 		}
-		path = ":memory:";
 		run->in_memory = true;
 	}
-	r = store_open(path, cf->store.busy_timeout, run->o->dry_run && !run->in_memory ?
-		       STORE_NOMIGRATE : 0, &run->st, err, sizeof(err));
+	r = run->in_memory ? store_open_at(&mem, 0, &run->st, err, sizeof(err)) :
+	    conf_store_open(cf, run->o->dry_run ? STORE_NOMIGRATE : 0, &run->st, err,
+			    sizeof(err));
+	if (r == 0 && run->o->dry_run && !run->in_memory && store_schema_version(run->st) == 0) {
+		/* A database with none of rosterd's tables yet: as a file not
+		 * made yet, the plan is made against an empty store. */
+		store_close(run->st);
+		run->st = NULL;
+		run->in_memory = true;
+		r = store_open_at(&mem, 0, &run->st, err, sizeof(err));
+	}
 	if (r < 0) {
 		log_error("store: %s", err);
 		return r;
 	}
 	if (run->o->dry_run)
 		return load_kept(run);
-	if ((r = run_lock(cf->store.path, &run->lock_fd)) < 0) {
-		log_error("store %s: %s", cf->store.path, r == -EBUSY ?
-			  "another rosterd run is in progress" : strerror(-r));
+	if ((r = store_lock(run->st, STORE_LOCK_RUN)) < 0) {
+		log_error("store %s: %s", conf_store_name(cf), r == -EBUSY ?
+			  "another rosterd run is in progress" : r == -EIO ?
+			  store_errmsg(run->st) : strerror(-r));
 		return r;
 	}
 	if ((r = load_kept(run)) < 0)
 		return r;
-	if (store_runs_mark_crashed(run->st) < 0 ||
-	    store_run_start(run->st, run->now, &run->rec.id) < 0) {
+	if (store_runs_mark_crashed(run->st) < 0) {
 		log_error("store: cannot record the run: %s", store_errmsg(run->st));
 		return -EIO;
 	}
-	run->ro.run_id = run->rec.id;
-	log_set_run(run->rec.id);
-	return 0;
+	return record_start(run);
 }
 
 /* Log the warning the source left for the run, once. */
@@ -574,7 +605,8 @@ phase_people(struct run *run)
 			set_reason(run, "cannot mark the people the directory left unchanged");
 			return r;
 		}
-		log_info("%lld changes since the last run (%lld gone)", run->read, run->gone);
+		log_msg(run_incremental(run) ? LOGL_DEBUG : LOGL_INFO,
+			"%lld changes since the last run (%lld gone)", run->read, run->gone);
 	}
 	if (run->f.complete && (r = reread_holders(run)) < 0)
 		return r == -ECANCELED ? stop(run) : r;
@@ -686,6 +718,8 @@ phase_plan(struct run *run)
 		log_error("store: %s", err);
 		return r;
 	}
+	if (run->record_late && (r = record_start(run)) < 0)
+		return r;
 	run->t_phase = time_mono();
 	if ((r = recon_plan(run->rc, &run->ro, &run->rec.c)) < 0) {
 		log_error("store: planning failed: %s", r == -EAGAIN ? "people were added to "
@@ -783,11 +817,12 @@ phase_plugins(struct run *run)
 		return 0;
 	r = plugins_begin(h, &(struct plugin_run){ .st = run->st, .now = run->now,
 						   .run_id = run->rec.id, .complete = run->f.complete,
-						   .dry_run = run->o->dry_run });
+						   .dry_run = run->o->dry_run,
+						   .batch = run_incremental(run) });
 	if (r == 0)
 		r = recon_events_foreach(run->rc, send_event, h);
 	if (r == 0)
-		r = plugins_run_end(h);
+		r = run->o->plugins_events_only ? plugins_settle(h) : plugins_run_end(h);
 	if (r < 0) {
 		set_reason(run, "%s", plugins_error(h));
 		log_error("%s; the whole run is rolled back",
@@ -800,45 +835,66 @@ phase_plugins(struct run *run)
 	return 0;
 }
 
-/* Whether the plan passes the safety thresholds; why not, in why. The
- * plugins' disables and archivals count with the core's disables. */
-static bool
-within_threshold(const struct conf *cf, const struct run_rec *rec, long long found,
-		 char *why, size_t len)
+bool
+sync_within_thresholds(const struct conf *cf, const struct gate_counts *g, char *why,
+			size_t len)
 {
-	const struct hier_counts *h = &rec->h;
-	struct plan_counts cc = rec->c, *c = &cc;
+	/* Over a window, the people enabled before its disables. A run that
+	 * disables no one is not held for the runs before it. */
+	long long window = g->disabled > 0 ? g->window : 0;
+	long long disabled = g->disabled + window, enabled = g->enabled + window;
+	double pct = g->memberships_before > 0 ?
+		     100.0 * (double)g->leaves / (double)g->memberships_before : 0.0;
+	char over[160] = "";
 
-	double pct = h->memberships_before > 0 ?
-		     100.0 * (double)h->leaves / (double)h->memberships_before : 0.0;
-
-	c->disabled += rec->pl.disabled + rec->pl.archived;
-
-	if (found == 0 && c->people_enabled > 0) {
+	if (window > 0)
+		snprintf(over, sizeof(over), " (%lld in this run, %lld before it in the last %d s: "
+			 "sync.threshold_window)", g->disabled, window,
+			 cf->sync.threshold_window);
+	if (g->found == 0 && g->enabled > 0) {
 		snprintf(why, len, "the directory returned nobody while the store has %lld "
-			 "enabled people", c->people_enabled);
+			 "enabled people", g->enabled);
 		return false;
 	}
-	if (c->disabled > cf->sync.max_disable) {
-		snprintf(why, len, "%lld disables exceed sync.max_disable (%d)", c->disabled,
+	if (disabled > cf->sync.max_disable) {
+		snprintf(why, len, "%lld disables%s exceed sync.max_disable (%d)", disabled, over,
 			 cf->sync.max_disable);
 		return false;
 	}
-	if (c->people_enabled > 0 && c->disabled > 0 &&
-	    100.0 * (double)c->disabled / (double)c->people_enabled > cf->sync.max_disable_percent) {
-		snprintf(why, len, "%lld disables are %.1f%% of %lld enabled people, over "
-			 "sync.max_disable_percent (%g%%)", c->disabled,
-			 100.0 * (double)c->disabled / (double)c->people_enabled,
-			 c->people_enabled, cf->sync.max_disable_percent);
+	if (enabled > 0 && g->disabled > 0 &&
+	    100.0 * (double)disabled / (double)enabled > cf->sync.max_disable_percent) {
+		snprintf(why, len, "%lld disables%s are %.1f%% of %lld enabled people, over "
+			 "sync.max_disable_percent (%g%%)", disabled, over,
+			 100.0 * (double)disabled / (double)enabled, enabled,
+			 cf->sync.max_disable_percent);
 		return false;
 	}
-	if (h->leaves > 0 && pct > cf->sync.max_membership_removals_percent) {
+	if (g->leaves > 0 && pct > cf->sync.max_membership_removals_percent) {
 		snprintf(why, len, "%lld membership removals are %.1f%% of %lld memberships, over "
-			 "sync.max_membership_removals_percent (%g%%)", h->leaves, pct,
-			 h->memberships_before, cf->sync.max_membership_removals_percent);
+			 "sync.max_membership_removals_percent (%g%%)", g->leaves, pct,
+			 g->memberships_before, cf->sync.max_membership_removals_percent);
 		return false;
 	}
 	return true;
+}
+
+/* In persist mode, the people disabled or archived by the runs of the last
+ * sync.threshold_window seconds (since the latest approval) into *n; 0
+ * outside it. 0 or a store error. */
+static int
+window_disables(struct run *run, long long *n)
+{
+	const struct conf *cf = run->cf;
+	time_t t = time(NULL) - cf->sync.threshold_window;
+	char since[21];
+	struct tm tm;
+
+	*n = 0;
+	if (cf->sync.mode != MODE_PERSIST || cf->sync.threshold_window == 0)
+		return 0;
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return store_runs_window_disables(run->st, since, n);
 }
 
 /* Mix text into the 16 hex digits of digest (FNV-1a 64), so that an
@@ -863,12 +919,24 @@ static int
 phase_gate(struct run *run)
 {
 	struct store *st = run->st;
+	const struct run_rec *rec = &run->rec;
+	/* "Nobody found" means a whole read that found no one; a read of the
+	 * changes that found none found no change. The plugins' disables and
+	 * archivals count with the core's. */
+	struct gate_counts g = {
+		.found = run->f.complete && !run->delta ? run->read : -1,
+		.enabled = rec->c.people_enabled,
+		.disabled = rec->c.disabled + rec->pl.disabled + rec->pl.archived,
+		.leaves = rec->h.leaves, .memberships_before = rec->h.memberships_before,
+	};
+	bool within;
 	int r;
 
-	/* "Nobody found" means a whole read that found no one; a read of the
-	 * changes that found none found no change. */
-	bool within = within_threshold(run->cf, &run->rec, run->f.complete && !run->delta ?
-				       run->read : -1, run->why, sizeof(run->why));
+	if (g.disabled > 0 && (r = window_disables(run, &g.window)) < 0) {
+		log_error("store: %s", store_errmsg(st));
+		return r;
+	}
+	within = sync_within_thresholds(run->cf, &g, run->why, sizeof(run->why));
 
 	if (within && run->absent[0] == '\0') {
 		run->f.gate = GATE_PASSED;
@@ -951,6 +1019,7 @@ phase_commit(struct run *run)
 	run->t_phase = time_mono();
 	run->rec.outcome = sync_verdict(&run->f).outcome;
 	run->rec.duration = time_mono() - run->t0;
+	run->rec.kind = run_kind(run);
 	if ((r = keep_state(run)) < 0 || (r = store_run_finish(st, &run->rec)) < 0 ||
 	    (r = store_commit(st)) < 0) {
 		log_error("store: commit failed: %s", store_errmsg(st));
@@ -958,7 +1027,8 @@ phase_commit(struct run *run)
 		return r;
 	}
 	log_debug("committed in %.3f s", time_mono() - run->t_phase);
-	if (store_checkpoint(st) < 0)
+	/* A batch leaves the WAL to the service, which checkpoints when idle. */
+	if (!run_incremental(run) && store_checkpoint(st) < 0)
 		log_debug("store: the WAL is in use by a reader; checkpoint left for later");
 	return 0;
 }
@@ -976,6 +1046,8 @@ sync_verdict(const struct run_facts *f)
 	/* An unreadable password is the setup's fault, not the server's. */
 	if (f->failed == PHASE_CONNECT)
 		v.exit_code = f->error == -ENOKEY ? EXIT_CONFIG : EXIT_UNREACHABLE;
+	if (f->failed == PHASE_OPEN && f->error == -ENOKEY)
+		v.exit_code = EXIT_CONFIG;
 	if (f->failed != PHASE_NONE || f->stopped)
 		return v;
 	if (f->gate == GATE_HELD) {
@@ -998,7 +1070,6 @@ run_init(struct run *run, const struct conf *cf, const struct sync_opts *o)
 	run->cf = cf;
 	run->o = o;
 	run->src = o->source;
-	run->lock_fd = -1;
 	run->audit_mark = -1;
 	run->t0 = time_mono();
 	time_now_iso(run->now);
@@ -1057,7 +1128,9 @@ run_end(struct run *run, struct sync_result *res)
 	} else {
 		run->rec.duration = time_mono() - run->t0;
 	}
-	if (v.recorded && !committed) {
+	/* A batch's record went with its transaction, if it had one. */
+	if (v.recorded && !committed && (!run->record_late || record_start(run) == 0)) {
+		run->rec.kind = run_kind(run);
 		if (v.outcome == RUN_HELD)
 			run->rec.c.rejected = run->nrejects;
 		if (store_run_finish(run->st, &run->rec) < 0)
@@ -1088,9 +1161,8 @@ run_free(struct run *run)
 		if (run->own_src)
 			run->src->ops->free(run->src);
 	}
-	store_close(run->st);
-	if (run->lock_fd >= 0)
-		close(run->lock_fd);
+	if (run->st != run->o->store)
+		store_close(run->st);   /* gives up the run lock */
 }
 
 /* The script of a run. A phase that fails or stops ends it. */
@@ -1107,11 +1179,42 @@ static int (*const script[PHASE_COUNT])(struct run *run) = {
 	[PHASE_COMMIT] = phase_commit,       /* record and commit; dry run: print */
 };
 
+/* The write transaction lost to another writer (the learning platform
+ * changed a row the run changes, on PostgreSQL): rolled back, and the run
+ * goes on from the plan again, from the same staging, at most
+ * RUN_CONFLICT_TRIES times. */
+#define RUN_CONFLICT_TRIES 5
+
+/* Whether to do the write phases again after phase p failed. */
+static bool
+run_again(struct run *run, int p, int *tries)
+{
+	/* A load's people were written during the read: they go with the
+	 * transaction, and only a new read brings them back (the next run). */
+	if (p < PHASE_PLAN || run->f.stopped || run->st == NULL ||
+	    !store_conflicted(run->st) || (run->rc != NULL && recon_loading(run->rc)) ||
+	    ++*tries >= RUN_CONFLICT_TRIES)
+		return false;
+	log_warn("store: another writer changed what the run changes (%s); the run's "
+		 "transaction is done again (%d of %d)", store_errmsg(run->st), *tries + 1,
+		 RUN_CONFLICT_TRIES);
+	store_rollback(run->st);
+	memset(&run->rec.c, 0, sizeof(run->rec.c));
+	memset(&run->rec.h, 0, sizeof(run->rec.h));
+	memset(&run->rec.pl, 0, sizeof(run->rec.pl));
+	run->rec.error = NULL;
+	run->rec.digest = NULL;
+	run->reason[0] = run->why[0] = '\0';
+	run->audit_mark = -1;
+	run->f.gate = GATE_NOT_REACHED;
+	return true;
+}
+
 int
 sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *res)
 {
 	struct run run;
-	int r = 0;
+	int r = 0, tries = 0;
 
 	run_init(&run, cf, o);
 	for (int p = PHASE_OPEN; p < PHASE_COUNT && r == 0; p++) {
@@ -1119,6 +1222,11 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 
 		r = script[p](&run);
 		run.secs[p] = time_mono() - t;
+		if (r < 0 && run_again(&run, p, &tries)) {
+			r = 0;
+			p = PHASE_PLAN - 1;
+			continue;
+		}
 		if (r < 0 && !run.f.stopped) {
 			run.f.failed = (enum sync_phase)p;
 			run.f.error = r;

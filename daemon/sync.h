@@ -40,6 +40,15 @@ struct sync_opts {
 	/* What the run reads (source.h): begun and ended by the run, freed by
 	 * the caller. NULL: the paged LDAP search of the config. */
 	struct source *source;
+	/* Hand the plugins the run's events, but make no run_end (their pass
+	 * over the rules that depend on time), which the caller has a run make
+	 * now and then: persist mode's batches. Licences are granted still. */
+	bool plugins_events_only;
+	/* The store, open (migrated, runs left running marked failed) with the
+	 * run lock held (store_lock), by a caller that does many runs (persist
+	 * mode's batches), which closes it. NULL: the run opens the store and
+	 * takes the lock itself. Not for a dry run. */
+	struct store *store;
 };
 struct sync_result {
 	long long run_id;
@@ -93,10 +102,29 @@ struct run_verdict {
 	int exit_code;
 	bool recorded;
 };
+/* What the safety gate weighs. */
+struct gate_counts {
+	long long found;       /* people a whole read found; -1: not a whole read */
+	long long enabled;     /* enabled (invited, active) people before the run */
+	long long disabled;    /* the run's disables and archivals, core and plugins */
+	long long window;      /* those of the runs before it within the window
+				  (persist mode, sync.threshold_window); else 0 */
+	long long leaves, memberships_before;
+};
+/* Whether a run passes the safety thresholds of cf; why not, in why. Held:
+ * a whole read that found nobody while the store has enabled people; more
+ * disables (this run's, and when it has some the window's) than
+ * sync.max_disable, or than sync.max_disable_percent of the people enabled
+ * before them; more membership removals than
+ * sync.max_membership_removals_percent. Pure. */
+bool sync_within_thresholds(const struct conf *cf, const struct gate_counts *g, char *why,
+			    size_t len);
+
 /* The verdict on what happened, first rule that applies:
- *   a phase failed:            failed; exit 2 (EXIT_CONFIG) when the connect
- *                              phase failed with -ENOKEY (the password cannot
- *                              be read), 3 (EXIT_UNREACHABLE) when it failed
+ *   a phase failed:            failed; exit 2 (EXIT_CONFIG) when the open or
+ *                              connect phase failed with -ENOKEY (the store's
+ *                              or the directory's password cannot be read), 3
+ *                              (EXIT_UNREACHABLE) when connect failed
  *                              otherwise, else 1 (EXIT_FAIL)
  *   stopped:                   failed, exit 1
  *   held by the gate:          held, exit 4 (EXIT_HELD)

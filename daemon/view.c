@@ -73,14 +73,20 @@ first_text(struct stmt *s, char **out)
 /* ---- people ------------------------------------------------------------------ */
 
 /* The columns of a person: four numbers, then the strings in the order of
- * person_strs. ?2 is the run's now, ?3 its id, ?4 whether it is complete. */
+ * person_strs. ?2 is the run's now, ?3 its id, ?4 whether it is complete,
+ * ?5 whether it is a batch of persist mode. Missing runs count the run that
+ * first missed the person and those since that read the whole directory or
+ * all its changes since a cookie, not the batches of persist mode, seconds
+ * apart, that come after it, the run in progress included. */
 #define PERSON_SELECT \
 	"SELECT p.id, p.dir_disabled, " \
 	"CASE WHEN p.missing_since IS NULL THEN -1 " \
 	" ELSE CAST(julianday(?2) - julianday(p.missing_since) AS INTEGER) END, " \
 	"CASE WHEN p.missing_since IS NULL THEN 0 " \
 	" ELSE (SELECT count(*) FROM sync_runs r WHERE r.outcome = 'ok' " \
-	"  AND r.id >= p.missing_run AND r.id <> ?3) + ?4 END, " \
+	"  AND r.id >= p.missing_run AND r.id <> ?3 " \
+	"  AND (r.kind <> 'incremental' OR r.id = p.missing_run)) " \
+	" + CASE WHEN ?4 <> 0 AND (?5 = 0 OR p.missing_run = ?3) THEN 1 ELSE 0 END END, " \
 	"p.username, p.email, p.given_name, p.family_name, p.display_name, " \
 	"p.employee_number, p.department, p.location, p.title, p.role, p.status, " \
 	"p.status_reason, p.status_changed_at, " \
@@ -131,6 +137,7 @@ person_get(struct store *st, const char *sql, long long id, const char *username
 	stmt_bind_text(s, 2, run ? run->now : now);
 	stmt_bind_int(s, 3, run ? run->run_id : 0);
 	stmt_bind_int(s, 4, run && run->complete);
+	stmt_bind_int(s, 5, run && run->batch);
 	r = stmt_step(s);
 	if (r == 1 && (r = copy_row(s, PERSON_NUMBERS, person_strs,
 				    sizeof(person_strs) / sizeof(person_strs[0]), sizeof(*p),
@@ -277,7 +284,7 @@ view_person_groups(struct store *st, long long id, bool deleted, view_name_fn fn
 	/* SQLite: COLLATE NOCASE */
 	int r = store_prepare(st, "SELECT g.name FROM group_membership gm "
 			      "JOIN groups g ON g.id = gm.group_id WHERE gm.person_id = ?1 "
-			      "AND (g.present OR ?2) ORDER BY g.name COLLATE NOCASE, g.dn_norm", &s);
+			      "AND (g.present = 1 OR ?2 <> 0) ORDER BY g.name COLLATE NOCASE, g.dn_norm", &s);
 
 	if (r < 0)
 		return r;

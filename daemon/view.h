@@ -32,6 +32,8 @@ struct view_run {
 	                         runs counted; 0 none */
 	bool complete;        /* the run in progress counts as one more complete
 	                         run that did not find them */
+	bool batch;           /* unless it is a batch of persist mode that did not
+	                         find them first */
 };
 
 /* A person. Strings are UTF-8, NULL when the store has no value. */

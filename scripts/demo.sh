@@ -6,13 +6,22 @@
 # which is emptied first.
 #
 # Environment: ROSTERD (default build/rosterd), ROSTERCTL (default build/rosterctl),
-# GEN_ORG (default bench/gen-org), DEMO_PEOPLE (default 2000), DEMO_SEED (default 1).
+# GEN_ORG (default bench/gen-org), DEMO_PEOPLE (default 2000), DEMO_SEED (default 1),
+# STORE (sqlite, or pg: the store is a schema of a private PostgreSQL,
+# tests/lib/pg.sh, and the demo ends with two rosterd services on it, one
+# active and one standing by, the active one killed and the other taking over;
+# PostgreSQL is stopped at the end, its store with it).
 set -eu -o pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 # shellcheck source=tests/lib/slapd.sh source-path=SCRIPTDIR/..
 . tests/lib/slapd.sh
+store_kind=${STORE:-sqlite}
+if [ "$store_kind" = pg ]; then
+	# shellcheck source=tests/lib/pg.sh source-path=SCRIPTDIR/..
+	. tests/lib/pg.sh
+fi
 
 ROSTERD=${ROSTERD:-build/rosterd}
 ROSTERCTL=${ROSTERCTL:-build/rosterctl}
@@ -36,7 +45,12 @@ done
 
 # A slapd left running by an earlier, interrupted demo is stopped by slapd_setup;
 # this one is stopped however the script ends.
-trap 'slapd_stop "$top/$demo/slapd" 2>/dev/null || true' EXIT
+stop_all() {
+	[ -z "${svc_pids:-}" ] || kill $svc_pids 2>/dev/null || true
+	slapd_stop "$top/$demo/slapd" 2>/dev/null || true
+	[ "$store_kind" != pg ] || pg_stop
+}
+trap stop_all EXIT
 if [ -d "$demo/slapd" ]; then
 	slapd_stop "$demo/slapd"
 fi
@@ -66,8 +80,18 @@ export ROSTERD_CONF_PLUGINS="
     rules = ( { everyone = true; courses = [ \"SEC101\" ]; due_days = 30; },
               { group = \"safety-*\"; courses = [ \"FIRSTAID\" ]; } ); },
   { name = \"archive_rules\"; path = \"$plugins/archive_rules.so\"; after_days = 90; }"
+if [ "$store_kind" = pg ]; then
+	step "Starting a private PostgreSQL 15 (unix socket only)"
+	pg_start
+	export ROSTERD_CONF_STORE="url = \"$PG_URL\"; password_file = \"$PG_PWFILE\"; schema = \"rosterd\";"
+	echo "PostgreSQL in $PG_DIR; rosterd's tables in the schema rosterd of the database learning"
+fi
 slapd_write_rosterd_conf "$demo/rosterd.conf"
-echo "store: $demo/learning.db, bind as cn=rosterd,ou=system,dc=example,dc=com"
+if [ "$store_kind" = pg ]; then
+	echo "store: $PG_URL (schema rosterd), bind as cn=rosterd,ou=system,dc=example,dc=com"
+else
+	echo "store: $demo/learning.db, bind as cn=rosterd,ou=system,dc=example,dc=com"
+fi
 
 step "One sync run"
 rc=0
@@ -106,10 +130,43 @@ unzip -p "$demo/people.xlsx" xl/worksheets/sheet1.xml | grep -o '<row r="1".*' |
 	sed 's|</row>.*||' | grep -o '<t>[^<]*</t>' | sed 's/<[^>]*>//g' | tr '\n' ' '
 echo
 
+if [ "$store_kind" = pg ]; then
+	step "Two rosterd services on the one store: one active, one standing by"
+	sed -i 's/^sync = {/sync = {\n  interval = 10;/' "$demo/rosterd.conf"
+	"$ROSTERD" -c "$demo/rosterd.conf" 2>"$demo/a.log" &
+	a=$!
+	svc_pids=$a
+	sleep 2
+	"$ROSTERD" -c "$demo/rosterd.conf" 2>"$demo/b.log" &
+	b=$!
+	svc_pids="$a $b"
+	sleep 2
+	echo "service A (pid $a):"; sed 's/^/  /' "$demo/a.log" | tail -n 3
+	echo "service B (pid $b):"; sed 's/^/  /' "$demo/b.log" | tail -n 3
+	PGPASSWORD=$(cat "$PG_PWFILE") run psql -X -q "$PG_URL" -c "SELECT application_name, state FROM pg_stat_activity WHERE application_name LIKE 'rosterd/%'" \
+		<<<"" 2>/dev/null || true
+	step "kill -9 of the active one: the other takes over within seconds"
+	printf 'dn: uid=demonew,ou=people,dc=example,dc=com\nchangetype: add\nobjectClass: inetOrgPerson\nuid: demonew\ncn: Demo New\nsn: New\n\n' |
+		ldap_admin_modify
+	kill -KILL "$a"
+	t0=$(date +%s)
+	for _ in $(seq 100); do grep -q "run [0-9]* ok" "$demo/b.log" && break; sleep 0.1; done
+	echo "service B, $(( $(date +%s) - t0 )) s after A was killed:"; sed 's/^/  /' "$demo/b.log" | tail -n 4
+	run "$ROSTERCTL" -c "$demo/rosterd.conf" user show demonew
+	kill "$b"
+	wait "$b" 2>/dev/null || true
+	svc_pids=
+fi
+
 step "Stopping slapd"
 slapd_stop "$demo/slapd"
+if [ "$store_kind" = pg ]; then
+	step "Stopping PostgreSQL (the demo's store goes with it)"
+	pg_stop
+fi
 trap - EXIT
 
+[ "$store_kind" = pg ] && exit 0
 cat <<EOF
 
 The learning store is $top/$demo/learning.db. Try:

@@ -13,9 +13,10 @@ set -eu
 PACKAGE_DEPS="dpkg-dev debhelper lintian"
 
 PACKAGES="build-essential pkg-config
-libldap2-dev libsqlite3-dev libconfig-dev libsystemd-dev libjansson-dev libcmocka-dev
+libldap2-dev libsasl2-dev libsasl2-modules-gssapi-mit libsqlite3-dev libpq-dev libconfig-dev
+libsystemd-dev libjansson-dev libcmocka-dev
 libunistring-dev libxlsxwriter-dev unzip
-slapd ldap-utils sqlite3 openssl ca-certificates mandoc time jq
+slapd ldap-utils sqlite3 postgresql-15 openssl ca-certificates mandoc time jq
 systemd util-linux bsdutils clang
 samba samba-ad-dc samba-ad-provision winbind ldb-tools 389-ds-base python3-lib389 socat"
 
@@ -47,9 +48,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# The tests run their own slapd, Samba AD DC (tests/lib/samba.sh) and 389-DS
-# (tests/lib/dirsrv.sh), each with a private config: no system daemon these
-# packages would start (slapd, smbd, nmbd, winbindd, samba) is ever used.
+# The tests run their own slapd, Samba AD DC (tests/lib/samba.sh), 389-DS
+# (tests/lib/dirsrv.sh) and PostgreSQL (tests/lib/pg.sh), each with a private
+# config: no system daemon these packages would start (slapd, smbd, nmbd,
+# winbindd, samba, postgresql's cluster) is ever used.
 # While installing, a policy-rc.d that refuses every start (exit 101, honoured by
 # invoke-rc.d and deb-systemd-invoke) keeps them from starting at all, unless the
 # machine already has one of its own.
@@ -70,7 +72,7 @@ $SUDO apt-get update -qq || rc=$?
 # it holds no port, and keep it from starting at boot.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	$SUDO systemctl stop slapd >/dev/null 2>&1 || true
-	for u in samba-ad-dc smbd nmbd winbind; do
+	for u in samba-ad-dc smbd nmbd winbind postgresql; do
 		$SUDO systemctl disable --now "$u" >/dev/null 2>&1 || true
 	done
 fi

@@ -5,6 +5,10 @@
 #
 #   TESTS=unit|integration|compat|faults|all (default all)  which tests to run
 #   ONLY=pattern                               run only test files matching it
+#                                              (several patterns, space-separated:
+#                                              those matching any)
+#   STORE=sqlite|pg (default sqlite)           the store the integration tests
+#                                              use (tests/integration/lib.sh)
 #                                              (compat: also "t_x@samba")
 #   LONG=1                                     fault tests at their full counts
 #   COMPAT=smoke|full (default smoke)          the compat scenarios
@@ -25,6 +29,15 @@ build=${1:?usage: tests/run.sh BUILD_DIR}
 case $build in /*) ;; *) build=$top/$build ;; esac
 which=${TESTS:-all}
 only=${ONLY:-}
+# skip NAME: whether ONLY leaves NAME out.
+skip() {
+	local p
+	[ -n "$only" ] || return 1
+	for p in $only; do
+		[[ $1 == *$p* ]] && return 1
+	done
+	return 0
+}
 passed=0
 failed=0
 failures=()
@@ -49,7 +62,7 @@ if [ "$which" = all ] || [ "$which" = unit ]; then
 	for t in "$build"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
-		[ -n "$only" ] && [[ $name != *$only* ]] && continue
+		skip "$name" && continue
 		out=$("$t" 2>&1)
 		rc=$?
 		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
@@ -80,7 +93,7 @@ run_scripts() {
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
 		[ -z "$server" ] || name=$name@$server
-		[ -n "$only" ] && [[ $name != *$only* ]] && continue
+		skip "$name" && continue
 		TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rosterd-$name.XXXXXX")
 		export TEST_TMP
 		start=$(date +%s.%N)
@@ -119,7 +132,7 @@ if [ "$which" = all ] || [ "$which" = faults ]; then
 	for t in "$build"/tests/fuzz_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
-		[ -n "$only" ] && [[ $name != *$only* ]] && continue
+		skip "$name" && continue
 		if out=$("$t" "$top/fuzz/corpus/${name#fuzz_}" 2>&1); then
 			passed=$((passed + 1))
 			echo "ok   faults $name corpus ($out)"

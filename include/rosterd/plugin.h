@@ -117,7 +117,9 @@ struct rosterd_person {
 	                                  find the person; NULL while present */
 	int missing_days;              /* whole days since missing_since; -1 present */
 	int missing_runs;              /* complete runs, this one included, that did
-	                                  not find the person; 0 while present */
+	                                  not find the person; 0 while present (of
+	                                  persist mode's later batches, only the
+	                                  current one counts) */
 	const char *member_since;      /* RFC 3339: when the account was created */
 };
 

@@ -16,8 +16,13 @@
 #     keeping its exit status in RC, its stdout in OUT and its stderr in ERR;
 #     a sanitizer report in ERR fails the test whatever the exit status;
 #   - assertions that print what was expected and what came;
-#   - sql / sql_dump: sqlite3 on the store;
+#   - sql / sql_dump: sqlite3 on the store, or psql with STORE=pg;
 #   - LDIF helpers to build fixtures on the fly.
+#
+# STORE=pg runs the same test against PostgreSQL (tests/lib/pg.sh): a server
+# of the test's own is started here and stopped on exit, write_conf points
+# store = { } at it, and sql, sql_dump and store_hash read it. A test that
+# only makes sense on one store says so with `needs_store sqlite`.
 set -eu -o pipefail
 set -E
 
@@ -28,6 +33,9 @@ set -E
 
 # shellcheck source=../lib/slapd.sh
 . "$ROSTERD_TOP/tests/lib/slapd.sh"
+# shellcheck source=../lib/pg.sh
+. "$ROSTERD_TOP/tests/lib/pg.sh"
+STORE=${STORE:-sqlite}
 
 T_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
 FIXTURES=$ROSTERD_TOP/tests/fixtures
@@ -68,6 +76,7 @@ _t_on_exit() {
 	if [ -d "$SLAPD_HOME" ]; then
 		slapd_stop "$SLAPD_HOME" >/dev/null 2>&1
 	fi
+	pg_stop
 	for cmd in "${T_CLEANUP[@]}"; do
 		"$cmd" >/dev/null 2>&1
 	done
@@ -248,8 +257,89 @@ rctl_ok() {
 
 # ---- the store -------------------------------------------------------------------
 
+# needs_store NAME: the test is about that store alone; on another it passes
+# having checked nothing (it says so).
+needs_store() {
+	if [ "$STORE" != "$1" ]; then
+		note "SKIP: $T_NAME is about the $1 store, not $STORE"
+		exit 0
+	fi
+}
+
 # sql QUERY...: run SQL on the store, one row a line, columns joined by "|".
-sql() { sqlite3 -batch -noheader -bail -cmd ".timeout 5000" "$DB" "$@"; }
+# STORE=pg: the SQL (SQLite's) goes through rosterd's own driver, as the
+# daemon's does (tests/tools/store_sql.c), on the schema of the store $DB.
+if [ "$STORE" = pg ]; then
+	sql() { "$ROSTERD_BUILD/tools/store_sql" --pg "$PG_URL" "$PG_PWFILE" "$(pg_schema_for "$DB")" "$@"; }
+else
+	sql() { sqlite3 -batch -noheader -bail -cmd ".timeout 5000" "$DB" "$@"; }
+fi
+
+# What differs between the stores, for the tests that look at the store
+# itself rather than its rows:
+#   assert_no_store / assert_store_exists  no store yet (no file; no table in
+#                      the schema) / one made
+#   reset_store        remove the store (the file and its -wal, -shm; every
+#                      table of the schema)
+#   assert_store_sound SQLite: integrity_check ok and no foreign key broken;
+#                      PostgreSQL (which checks its own pages): no connection
+#                      left inside a transaction
+#   schema_version     the migrations applied
+#   set_schema_version N   record the store as at version N (to make an old one)
+if [ "$STORE" = pg ]; then
+	set_schema_version() {
+		sql "DELETE FROM schema_migrations WHERE version > $1;
+		     INSERT INTO schema_migrations (version, name) SELECT $1, 'set by a test'
+		     WHERE $1 > (SELECT coalesce(max(version), 0) FROM schema_migrations)"
+	}
+	_t_tables() { pg_sql "SELECT count(*) FROM pg_tables WHERE schemaname = '$(pg_schema_for "$DB")'"; }
+	assert_no_store() { assert_eq 0 "$(_t_tables)" "tables in the schema rosterd (no store yet)"; }
+	assert_store_exists() { assert_ne 0 "$(_t_tables)" "tables in the schema rosterd"; }
+	reset_store() {
+		local schema
+		schema=$(pg_schema_for "$DB")
+		pg_sql "DROP SCHEMA $schema CASCADE; CREATE SCHEMA $schema AUTHORIZATION $PG_ROLE" >/dev/null
+	}
+	assert_store_sound() {
+		assert_eq 0 "$(pg_sql "SELECT count(*) FROM pg_stat_activity
+			WHERE state LIKE 'idle in transaction%'")" "connections left in a transaction"
+	}
+	schema_version() { sql "SELECT max(version) FROM schema_migrations"; }
+else
+	assert_no_store() { assert_no_file "$DB"; }
+	assert_store_exists() { assert_file_exists "$DB"; }
+	reset_store() { rm -f "$DB" "$DB-wal" "$DB-shm"; }
+	assert_store_sound() {
+		assert_eq ok "$(sql "PRAGMA integrity_check")" "PRAGMA integrity_check"
+		assert_eq "" "$(sql "PRAGMA foreign_key_check")" "PRAGMA foreign_key_check"
+	}
+	schema_version() { sql "PRAGMA user_version"; }
+	set_schema_version() { sql "PRAGMA user_version = $1"; }
+fi
+
+# point_conf_at DB [FILE]: the config FILE (default $CONF) names the store of
+# the file DB from now on (STORE=pg: its schema, made for it).
+point_conf_at() {
+	local f=${2:-$CONF} text
+	if [ "$STORE" = pg ]; then
+		text=$(rosterd_store_conf "$1")
+		sed -i "s|^  url = .*|  ${text//&/\\&}|" "$f"
+	else
+		sed -i "s|path = \".*\";|path = \"$1\";|" "$f"
+	fi
+}
+
+# sql_at DB QUERY: QUERY (SQL both stores take) on the store of the file DB
+# (STORE=pg: its schema).
+if [ "$STORE" = pg ]; then
+	sql_at() { PG_SCHEMA=$(pg_schema_for "$1") pg_sql "$2"; }
+else
+	sql_at() { sqlite3 -batch "$1" "$2"; }
+fi
+# What undoes migration 009 (run kinds), for the tests that take a store back
+# to an older schema to see it migrated.
+UNDO_009="DROP INDEX sync_runs_finished; DROP INDEX sync_runs_approved;
+     ALTER TABLE sync_runs DROP COLUMN kind;"
 
 # sql_quote TEXT: TEXT as an SQL string literal.
 sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
@@ -274,12 +364,19 @@ run_counts() {
 }
 
 # sql_dump TABLE...: the .dump of those tables (to compare before/after).
-sql_dump() { sqlite3 -batch "$DB" ".dump $*"; }
+sql_dump() {
+	if [ "$STORE" = pg ]; then
+		local t
+		for t in "$@"; do pg_sql "SELECT * FROM $t ORDER BY 1"; done
+	else
+		sqlite3 -batch "$DB" ".dump $*"
+	fi
+}
 
 # twin_state DB: what a refresh must leave as a full run does (people, their
 # fields, managers, memberships with the way in, groups), by directory id.
 twin_state() {
-	sqlite3 -batch "$1" "SELECT dir_id, username, dn, dn_norm, email, given_name, family_name,
+	sql_at "$1" "SELECT dir_id, username, dn, dn_norm, email, given_name, family_name,
 			display_name, title, department, location, manager_dn, secondary_manager_dn,
 			dir_disabled, status, status_reason, prev_status, missing_since IS NULL, src_hash
 			FROM people ORDER BY dir_id;
@@ -309,7 +406,7 @@ twin_run() {
 twin_held() {
 	run "$ROSTERD" -c "$FULL_CONF" --once
 	assert_rc 4 "the twin's full run is held too"
-	run "$ROSTERCTL" -c "$FULL_CONF" run approve "$(sqlite3 "$FULL_DB" "SELECT max(id) FROM sync_runs")"
+	run "$ROSTERCTL" -c "$FULL_CONF" run approve "$(sql_at "$FULL_DB" "SELECT max(id) FROM sync_runs")"
 	assert_rc 0 "approving the twin's run"
 	run "$ROSTERD" -c "$FULL_CONF" --once
 	assert_rc 0 "the twin's approved full run"
@@ -317,8 +414,13 @@ twin_held() {
 
 # store_hash: sha256 of the store file and of its -wal when there is one
 # (the -shm index is not content); a dry run must leave this unchanged.
+# PostgreSQL: of every row of rosterd's tables, and of its sequences.
 store_hash() {
 	local f
+	if [ "$STORE" = pg ]; then
+		pg_dump_data "$(pg_schema_for "$DB")" | sha256sum
+		return 0
+	fi
 	for f in "$DB" "$DB-wal"; do
 		[ -e "$f" ] && sha256sum "$f" | sed "s|$TEST_TMP/||"
 	done
@@ -347,6 +449,30 @@ restart_directory() {
 # write_conf [SYNC_EXTRA]: the rosterd config $CONF for this slapd
 # (the ROSTERD_CONF_* variables of tests/lib/slapd.sh apply).
 write_conf() { slapd_write_rosterd_conf "$CONF" "${1:-}"; }
+
+# STORE=pg: the test's own PostgreSQL, and the config's store in it. A
+# test's stores are schemas of one database: the store a config would keep
+# in the file $TEST_TMP/learning.db is the schema rosterd, another file (a
+# second store of the test) a schema named after the file, made for it.
+if [ "$STORE" = pg ]; then
+	pg_start || fail "cannot start PostgreSQL"
+	pg_schema_for() {
+		if [ "$1" = "$TEST_TMP/learning.db" ]; then
+			echo rosterd
+		else
+			echo "rosterd_$(printf '%s' "$1" | cksum | cut -d' ' -f1)"
+		fi
+	}
+	# (called by tests/lib/slapd.sh's slapd_write_rosterd_conf with the
+	# store file a config would name)
+	rosterd_store_conf() {
+		local db=$1 schema
+		[ "${db#/}" != "$db" ] || db=$(pwd)/$db
+		schema=$(pg_schema_for "$db")
+		pg_sql "CREATE SCHEMA IF NOT EXISTS $schema AUTHORIZATION $PG_ROLE" >/dev/null || return 1
+		printf 'url = "%s"; password_file = "%s"; schema = "%s";' "$PG_URL" "$PG_PWFILE" "$schema"
+	}
+fi
 
 # ldif_person UID GIVEN FAMILY [EXTRA-LINE...]: an inetOrgPerson entry
 # uid=UID,ou=people with cn "GIVEN FAMILY" and mail UID@example.com.

@@ -140,7 +140,7 @@ rctl_ok user remove carol --yes
 assert_eq "carol: removed with 1 assignment" "$OUT"
 assert_sql 0 "SELECT count(*) FROM people WHERE username = 'carol'"
 assert_sql 0 "SELECT count(*) FROM assignments WHERE person_id = $carol_id"
-assert_sql "operator:nobody|remove|carol|" "SELECT actor, action, subject, coalesce(person_id, '') FROM audit_log WHERE action = 'remove'"
+assert_sql "operator:nobody|remove|carol|" "SELECT actor, action, subject, coalesce(CAST(person_id AS TEXT), '') FROM audit_log WHERE action = 'remove'"
 assert_sql 0 "SELECT count(*) FROM audit_log WHERE person_id = $carol_id"
 sync_once
 assert_sql 0 "SELECT count(*) FROM people WHERE username = 'carol'"

@@ -48,7 +48,7 @@ assert_eq "    base = \"ou=people,dc=example,dc=com\";" "$(sed -n 9p "$GOOD")" "
 run "$ROSTERD" -n -c "$GOOD"
 assert_rc 0 "rosterd -n of the valid config (relative bind_password_file)"
 assert_contains "$OUT" "configuration ok"
-assert_no_file "$DB"
+assert_no_store
 
 # bad_conf SED-SCRIPT: $CONF as $GOOD edited by sed.
 bad_conf() { sed "$1" "$GOOD" >"$CONF"; }
@@ -67,7 +67,7 @@ expect_error() {
 	run "$ROSTERCTL" -c "$CONF" status
 	assert_rc 2 "rosterctl status with a bad config ($key)"
 	assert_contains "$ERR" "$want" "rosterctl error message"
-	assert_no_file "$DB"
+	assert_no_store
 }
 
 note "unknown key"
@@ -143,4 +143,4 @@ note "missing config file"
 assert_exit 2 "$ROSTERD" -c "$TEST_TMP/nonexistent.conf" --once
 assert_contains "$ERR" "$TEST_TMP/nonexistent.conf"
 assert_exit 2 "$ROSTERCTL" -c "$TEST_TMP/nonexistent.conf" status
-assert_no_file "$DB"
+assert_no_store

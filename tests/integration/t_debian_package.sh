@@ -17,6 +17,7 @@
 # packaged rosterctl reads the store; systemd-sysusers --root makes the
 # rosterd user and group there from the packaged sysusers file.
 . "$(dirname "$0")/lib.sh"
+needs_store sqlite   # store files
 
 # The tools that build and check the package, installed only for this test.
 "$ROSTERD_TOP/scripts/install-deps.sh" --package ||

@@ -15,7 +15,7 @@ write_conf
 run_rosterd -n
 assert_rc 0 "rosterd -n"
 assert_contains "$OUT" "configuration ok"
-assert_no_file "$DB"
+assert_no_store
 
 sync_once
 assert_sql 10 "SELECT count(*) FROM people"
@@ -25,9 +25,9 @@ assert_sql 1 "SELECT finished_at IS NOT NULL AND duration >= 0 AND error IS NULL
 assert_sql "invited|10" "SELECT status, count(*) FROM people GROUP BY status"
 assert_sql 0 "SELECT count(*) FROM people WHERE status_reason IS NOT NULL OR dir_disabled <> 0 OR missing_since IS NOT NULL"
 assert_sql 0 "SELECT count(*) FROM run_rejects"
-assert_sql ok "PRAGMA integrity_check"
-assert_sql wal "PRAGMA journal_mode"
-assert_sql "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "PRAGMA user_version" "schema version: every migration applied"
+assert_store_sound
+[ "$STORE" != sqlite ] || assert_sql wal "PRAGMA journal_mode"
+assert_eq "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "$(schema_version)" "schema version: every migration applied"
 
 note "alice: every field"
 assert_sql "uid=alice,ou=people,dc=example,dc=com|uid=alice,ou=people,dc=example,dc=com|alice|alice@example.com|Alice|Archer|Alice Archer|1001|ENG|London|Chief Technology Officer||" \
@@ -57,7 +57,7 @@ assert_sql 10 "SELECT count(*) FROM person_fields WHERE name = 'cost_centre'"
 note "audit log: one create per person, then the managers and roles they got, by sync, in run 1"
 assert_sql "sync|create|1|10
 sync|manager|1|9
-sync|role|1|4" "SELECT actor, action, run_id, count(*) FROM audit_log GROUP BY actor, action, run_id"
+sync|role|1|4" "SELECT actor, action, run_id, count(*) FROM audit_log GROUP BY actor, action, run_id ORDER BY 1, 2, 3"
 assert_sql "bob|primary manager: none -> alice
 bob|secondary manager: none -> carol
 zoe|primary manager: none -> alice" "SELECT subject, detail FROM audit_log WHERE action = 'manager' AND subject IN ('bob', 'zoe') ORDER BY subject, detail" "manager DNs in mixed case and spacing resolve"

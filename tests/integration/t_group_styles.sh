@@ -30,7 +30,7 @@ assert_eq "uniq:ann,ben,cat " "$(members)"
 assert_sql "0" "SELECT members_ignored FROM sync_runs ORDER BY id DESC LIMIT 1"
 
 note "memberUid"
-rm -f "$DB"*
+reset_store
 {
 	for u in ann ben cat; do ldif_person "$u" "${u^}" Example; done
 	printf 'dn: cn=staff,%s\nobjectClass: posixGroup\ncn: staff\ngidNumber: 5000\n' "$GROUPS_OU"
@@ -46,7 +46,7 @@ assert_eq "staff:ann,cat " "$(members)"
 assert_sql "1" "SELECT members_ignored FROM sync_runs ORDER BY id DESC LIMIT 1" "memberUid nobody ignored"
 
 note "memberOf (memberof overlay), groups added online"
-rm -f "$DB"*
+reset_store
 unset ROSTERD_CONF_GROUPS_FILTER ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE
 export SLAPD_EXTRA_GLOBAL_CONF='moduleload memberof'
 export SLAPD_EXTRA_DB_CONF='overlay memberof'
@@ -91,7 +91,7 @@ slapd_stop
 unset SLAPD_EXTRA_GLOBAL_CONF SLAPD_EXTRA_DB_CONF ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE ROSTERD_CONF_ATTRIBUTES ROSTERD_CONF_SYNC
 
 note "a group of 20,000 members"
-rm -f "$DB"*
+reset_store
 gen_people 20000 > "$TEST_TMP/big.ldif"
 awk -v base="$PEOPLE" -v g="$GROUPS_OU" 'BEGIN {
 	printf "dn: cn=everyone,%s\nobjectClass: groupOfNames\ncn: everyone\n", g

@@ -46,7 +46,7 @@ read_n=$(last_run entries_read)
 assert_ne "" "$(last_run error)" "sync_runs.error is set"
 assert_eq "$before" "$(sql_dump people person_fields audit_log)" "store unchanged by the killed run"
 assert_sql "invited|$N" "SELECT status, count(*) FROM people GROUP BY status"
-assert_sql ok "PRAGMA integrity_check"
+assert_store_sound
 assert_sql 0 "SELECT count(*) FROM sync_runs WHERE outcome = 'running'"
 
 note "slapd back: complete run, nothing to do"

@@ -129,5 +129,4 @@ assert_sql "dev1|primary manager: vp2 -> none
 dev2|primary manager: vp2 -> none" \
 	"SELECT subject, detail FROM audit_log WHERE run_id = $(last_run id) AND action = 'manager' ORDER BY subject"
 assert_contains "$ERR" 'person dev1: primary manager "uid=vp2,ou=people,dc=example,dc=com" matches nobody'
-assert_sql ok "PRAGMA integrity_check"
-assert_sql "" "PRAGMA foreign_key_check"
+assert_store_sound

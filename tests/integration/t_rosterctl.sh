@@ -107,7 +107,7 @@ assert_json '[.[0].outcome, .[0].entries_read, .[0].disabled, .[1].created] | ma
 rctl_ok runs --limit 1 --format json
 assert_json 'length' 1
 rctl_ok runs --format csv
-assert_eq "id,started_at,outcome,duration,entries_read,created,updated,renamed,disabled,enabled,rejected,error" "$(head -n 1 <<<"$OUT")"
+assert_eq "id,started_at,outcome,duration,entries_read,created,updated,renamed,disabled,enabled,rejected,kind,runs,error" "$(head -n 1 <<<"$OUT")"
 assert_eq 3 "$(wc -l <<<"$OUT")" "runs CSV lines"
 rctl_ok runs
 assert_match "$(head -n 1 <<<"$OUT")" '^id +started_at +outcome'
@@ -135,5 +135,10 @@ for args in "status" "user show alice --json" "user list" "runs" "run approve 1"
 	run_rctl $args
 	assert_rc 1 "rosterctl $args without a store"
 done
-assert_contains "$ERR" "$TEST_TMP/nostore/learning.db"
-assert_no_file "$TEST_TMP/nostore/learning.db"
+if [ "$STORE" = pg ]; then
+	assert_contains "$ERR" "schema version 0, this program knows"
+	DB=$TEST_TMP/nostore/learning.db assert_no_store
+else
+	assert_contains "$ERR" "$TEST_TMP/nostore/learning.db"
+	assert_no_file "$TEST_TMP/nostore/learning.db"
+fi

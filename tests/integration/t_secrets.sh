@@ -47,7 +47,7 @@ for mode in 0644 0640 0604 0620 0602; do
 		no_password "rosterd $args ($mode)"
 	done
 done
-assert_no_file "$DB"
+assert_no_store
 
 for mode in 0400 0600; do
 	chmod "$mode" "$PWFILE"
@@ -96,7 +96,11 @@ run_rosterd --once
 assert_rc 3 "wrong password"
 no_password "a failed bind"
 echo "$PW" >"$PWFILE"
-assert_eq 0 "$(sqlite3 "$DB" .dump | grep -c -- "$PW" || true)" "the password in the store"
+if [ "$STORE" = pg ]; then
+	assert_eq 0 "$(pg_dump_data | grep -c -- "$PW" || true)" "the password in the store"
+else
+	assert_eq 0 "$(sqlite3 "$DB" .dump | grep -c -- "$PW" || true)" "the password in the store"
+fi
 for f in "$DB" "$DB-wal"; do
 	[ ! -e "$f" ] || assert_eq 0 "$(grep -c -a -- "$PW" "$f" || true)" "the password in the bytes of $f"
 done
@@ -107,7 +111,13 @@ printf '%s\n' "$PW" >"$TEST_TMP/creds/ldap-bind"
 chmod 0644 "$TEST_TMP/creds/ldap-bind"
 sed -i "s|bind_password_file = \"$PWFILE\";|bind_password_credential = \"ldap-bind\";|" "$CONF"
 assert_contains "$(cat "$CONF")" 'bind_password_credential = "ldap-bind";'
-rm -f "$DB"
+if [ "$STORE" = pg ]; then
+	# and the store's password as a credential too
+	cp "$PG_PWFILE" "$TEST_TMP/creds/store-password"
+	sed -i "s|password_file = \"$PG_PWFILE\";|password_credential = \"store-password\";|" "$CONF"
+	assert_contains "$(cat "$CONF")" 'password_credential = "store-password";'
+fi
+reset_store
 run env CREDENTIALS_DIRECTORY="$TEST_TMP/creds" "$ROSTERD" -c "$CONF" --once
 assert_rc 0 "a run with the password from \$CREDENTIALS_DIRECTORY/ldap-bind"
 no_password "the credential run"
@@ -120,7 +130,12 @@ assert_rc 2 "a credential without CREDENTIALS_DIRECTORY (a setup error)"
 assert_contains "$ERR" "CREDENTIALS_DIRECTORY"
 run env CREDENTIALS_DIRECTORY="$TEST_TMP/nowhere" "$ROSTERD" -c "$CONF" --once
 assert_rc 2 "a credential that is not in CREDENTIALS_DIRECTORY"
-assert_contains "$ERR" "$TEST_TMP/nowhere/ldap-bind"
+# (PostgreSQL: the store's credential is read first, as the store opens first)
+if [ "$STORE" = pg ]; then
+	assert_contains "$ERR" "$TEST_TMP/nowhere/store-password"
+else
+	assert_contains "$ERR" "$TEST_TMP/nowhere/ldap-bind"
+fi
 
 note "credential config errors"
 sed -i 's|bind_password_credential = "ldap-bind";|bind_password_credential = "../ldap-bind";|' "$CONF"

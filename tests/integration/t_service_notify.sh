@@ -16,7 +16,7 @@ SVC_WATCHDOG_USEC=1000000 svc_start
 
 wait_notify 0 'READY=1'
 ready_line=$(grep -n 'READY=1' "$NOTIFY_LOG" | head -1 | cut -d: -f1)
-assert_file_exists "$DB"
+assert_store_exists
 wait_notify 0 'STATUS=Idle\. Last run [0-9]{2}:[0-9]{2}:[0-9]{2}: 10 created, [0-9.]+ s'
 first_sync=$(grep -n 'STATUS=Syncing' "$NOTIFY_LOG" | head -1 | cut -d: -f1)
 [ -n "$first_sync" ] && [ "$ready_line" -lt "$first_sync" ] ||

@@ -37,8 +37,9 @@ note "a good config is taken"
 NEW_DB=$TEST_TMP/new/learning.db
 mkdir -p "$TEST_TMP/new"
 cp "$TEST_TMP/good.conf" "$CONF"
-sed -i "s|path = \".*\";|path = \"$NEW_DB\";|" "$CONF"
-grep -q "$NEW_DB" "$CONF" || fail "could not point the config at the new store"
+before=$(cat "$CONF")
+point_conf_at "$NEW_DB"
+[ "$before" != "$(cat "$CONF")" ] || fail "could not point the config at the new store"
 mark=$(notify_mark)
 kill -HUP "$SVC_PID"
 wait_notify "$mark" 'READY=1' 5
@@ -46,7 +47,7 @@ svc_log_wait "configuration reloaded"
 mark=$(notify_mark)
 kill -USR1 "$SVC_PID"
 wait_notify "$mark" 'STATUS=Idle\. Last run [0-9:]{8}: 10 created' 5
-DB=$NEW_DB assert_sql "1|ok" "SELECT count(*), outcome FROM sync_runs"
+DB=$NEW_DB assert_sql "1|ok" "SELECT count(*), min(outcome) FROM sync_runs"
 assert_sql 2 "SELECT count(*) FROM sync_runs" "the old store got no third run"
 
 note "plugins are loaded again with the config; a refused plugin keeps the old ones"

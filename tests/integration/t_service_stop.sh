@@ -56,7 +56,7 @@ assert_contains "$(last_run error)" "stopped before it ended"
 read_n=$(last_run entries_read)
 [ "$read_n" -gt 0 ] && [ "$read_n" -lt "$N" ] || fail "entries_read should be between 1 and $((N - 1)), got $read_n"
 assert_eq "$before" "$(sql_dump people person_fields audit_log)" "store unchanged by the stopped run"
-assert_sql ok "PRAGMA integrity_check"
+assert_store_sound
 assert_sql 0 "SELECT count(*) FROM sync_runs WHERE outcome = 'running'"
 
 note "--once: SIGTERM mid-read"

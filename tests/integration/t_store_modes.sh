@@ -9,6 +9,7 @@
 # group whoever creates them), every run of the service ends ok; an account
 # outside the group cannot read the store.
 . "$(dirname "$0")/lib.sh"
+needs_store sqlite   # store files
 
 command -v setpriv >/dev/null || fail "setpriv (util-linux) is needed"
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to run as a second account"; exit 0; }

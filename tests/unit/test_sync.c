@@ -5,8 +5,9 @@
  * and an incomplete group read, a held run then approved, a plugin error
  * rolled back (the real failing test plugin), a stop asked mid-read and
  * while waiting, a source that cannot connect, a dry run; the source's
- * kept state; and the table of sync_verdict(), what happened to how a run
- * ends.
+ * kept state; the window of persist mode over several runs; the thresholds
+ * and when a persist batch closes, pure; and the table of sync_verdict(),
+ * what happened to how a run ends.
  */
 #include "storefix.h"
 
@@ -823,6 +824,8 @@ static const struct verdict_row verdict_rows[] = {
 	{ "open failed", { .failed = PHASE_OPEN, .error = -EBUSY }, RUN_FAILED, EXIT_FAIL, false },
 	{ "open failed, dry run", { .failed = PHASE_OPEN, .error = -EIO, .dry_run = true },
 	  RUN_FAILED, EXIT_FAIL, false },
+	{ "store password unreadable", { .failed = PHASE_OPEN, .error = -ENOKEY }, RUN_FAILED,
+	  EXIT_CONFIG, false },
 	{ "password unreadable", { .failed = PHASE_CONNECT, .error = -ENOKEY }, RUN_FAILED,
 	  EXIT_CONFIG, true },
 	{ "password unreadable, dry run", { .failed = PHASE_CONNECT, .error = -ENOKEY,
@@ -890,8 +893,8 @@ check_combination(const struct run_facts *f)
 	assert_int_equal(v.outcome == RUN_FAILED, ended_early);
 	assert_int_equal(v.outcome == RUN_HELD, !ended_early && f->gate == GATE_HELD);
 	assert_int_equal(v.outcome == RUN_OK, !ended_early && f->gate != GATE_HELD && whole);
-	assert_int_equal(v.exit_code == EXIT_CONFIG,
-			 f->failed == PHASE_CONNECT && f->error == -ENOKEY);
+	assert_int_equal(v.exit_code == EXIT_CONFIG, (f->failed == PHASE_CONNECT ||
+			 f->failed == PHASE_OPEN) && f->error == -ENOKEY);
 	assert_int_equal(v.exit_code == EXIT_UNREACHABLE,
 			 f->failed == PHASE_CONNECT && f->error != -ENOKEY);
 	assert_int_equal(v.recorded, !f->dry_run && f->failed != PHASE_OPEN);
@@ -925,6 +928,97 @@ test_verdict_every_combination(void **state)
 	assert_int_equal(n, PHASE_COUNT * 5 * 4 * 32);
 }
 
+/* The thresholds, pure: a window adds the disables of the runs before to a
+ * run that disables someone, and the people they disabled to the base of
+ * the percentage. */
+static void
+test_thresholds(void **state)
+{
+	struct conf cf = { 0 };
+	char why[512] = "";
+
+	(void)state;
+	cf.sync.max_disable = 5;
+	cf.sync.max_disable_percent = 10.0;
+	cf.sync.max_membership_removals_percent = 100.0;
+	cf.sync.threshold_window = 3600;
+	assert_true(sync_within_thresholds(&cf, &(struct gate_counts){ .found = -1,
+		    .enabled = 100, .disabled = 1, .window = 4 }, why, sizeof(why)));
+	assert_false(sync_within_thresholds(&cf, &(struct gate_counts){ .found = -1,
+		     .enabled = 100, .disabled = 1, .window = 5 }, why, sizeof(why)));
+	assert_string_equal(why, "6 disables (1 in this run, 5 before it in the last 3600 s: "
+			    "sync.threshold_window) exceed sync.max_disable (5)");
+	/* No disable of its own: never held for the window. */
+	assert_true(sync_within_thresholds(&cf, &(struct gate_counts){ .found = -1,
+		    .enabled = 100, .window = 50 }, why, sizeof(why)));
+	/* 6 of the 55 enabled before the window: 10.9%. */
+	cf.sync.max_disable = 1000;
+	assert_false(sync_within_thresholds(&cf, &(struct gate_counts){ .found = -1,
+		     .enabled = 50, .disabled = 1, .window = 5 }, why, sizeof(why)));
+	assert_contains(why, "6 disables (1 in this run, 5 before it in the last 3600 s: "
+			"sync.threshold_window) are 10.9% of 55 enabled people");
+	assert_true(sync_within_thresholds(&cf, &(struct gate_counts){ .found = -1,
+		    .enabled = 50, .disabled = 5 }, why, sizeof(why)));
+	/* A whole read that found nobody; a read of changes that found none. */
+	assert_false(sync_within_thresholds(&cf, &(struct gate_counts){ .found = 0,
+		     .enabled = 10 }, why, sizeof(why)));
+	assert_true(sync_within_thresholds(&cf, &(struct gate_counts){ .found = -1,
+		    .enabled = 10 }, why, sizeof(why)));
+}
+
+/* When a batch of persist mode closes, pure. */
+static void
+test_batch_closes(void **state)
+{
+	(void)state;
+	assert_false(source_batch_closes(0, 1e6, 50, 1000));   /* nothing yet */
+	assert_false(source_batch_closes(1, 10, 50, 1000));
+	assert_true(source_batch_closes(1, 50, 50, 1000));
+	assert_false(source_batch_closes(999, 49.9, 50, 1000));
+	assert_true(source_batch_closes(1000, 0, 50, 1000));
+	assert_true(source_batch_closes(1, 0, 0, 1000));        /* batch_ms 0: one a batch */
+	assert_true(source_batch_closes(1, 0, 50, 1));
+}
+
+/* sync.mode "persist": the disables of the runs within sync.threshold_window
+ * add up; the run that takes them over sync.max_disable is held; an approval
+ * starts the window again. Outside persist mode the window does not count. */
+static void
+test_window_held(void **state)
+{
+	struct fx *fx = *state;
+	const char *const users[] = { "alice", "bob", "carol", "dave", "erin" };
+	char err[256];
+
+	load(fx, false, "mode = \"persist\"; max_disable = 2; threshold_window = 3600;", "");
+	for (size_t i = 0; i < 5; i++)
+		add_person(fx, users[i]);
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	fx->m.people_changes_only = true;
+	for (size_t i = 0; i < 2; i++) {
+		clear_entries(fx);
+		add_named(fx, users[i], SOURCE_GONE);
+		assert_int_equal(run(fx, false, NULL), EXIT_OK);
+		assert_int_equal(fx->res.c.disabled, 1);
+	}
+	clear_entries(fx);
+	add_named(fx, "carol", SOURCE_GONE);
+	assert_int_equal(run(fx, false, NULL), EXIT_HELD);
+	assert_contains(fx->log, "3 disables (1 in this run, 2 before it in the last 3600 s: "
+			"sync.threshold_window) exceed sync.max_disable (2)");
+	assert_int_equal(query_run_approve(fx->st, fx->res.run_id, "tester", err, sizeof(err)), 0);
+	add_named(fx, "dave", SOURCE_GONE);
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+	assert_int_equal(fx->res.c.disabled, 2);
+	assert_people(fx, "alice|disabled|missing\nbob|disabled|missing\ncarol|disabled|missing\n"
+		      "dave|disabled|missing\nerin|invited|-");
+	/* The window is persist mode's: a refresh run is held only for its own. */
+	load(fx, false, "mode = \"refresh\"; max_disable = 2; threshold_window = 3600;", "");
+	clear_entries(fx);
+	add_named(fx, "erin", SOURCE_GONE);
+	assert_int_equal(run(fx, false, NULL), EXIT_OK);
+}
+
 int
 main(void)
 {
@@ -944,6 +1038,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_over_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attribute_absent_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_held, setup, teardown),
+		cmocka_unit_test(test_thresholds),
+		cmocka_unit_test(test_batch_closes),
 		cmocka_unit_test(test_verdict_table),
 		cmocka_unit_test(test_verdict_every_combination),
 	};
