@@ -791,6 +791,91 @@ out:
 	return r;
 }
 
+/* The entry that wanted a person's username last: a reject of the latest run
+ * that read the directory and committed, naming the person as its holder. */
+static const char relink_find_sql[] =
+	"SELECT r.dir_id, r.dn, r.run_id, p.dir_id FROM run_rejects r JOIN people p "
+	"ON p.id = r.held_by WHERE r.run_id = (SELECT max(id) FROM sync_runs "
+	" WHERE outcome IN ('ok', 'incomplete')) AND r.held_by = ?1 AND r.dir_id IS NOT NULL "
+	"ORDER BY r.dn LIMIT 1";
+
+/* The entry a relink of w would bind: its id, DN and run into *dir_id, *dn
+ * (the caller frees them) and *run, and the person's id now into *old;
+ * 0, or a negative errno with the message said. */
+static int
+relink_entry(struct act *a, const struct who *w, char **dir_id, char **dn, long long *run,
+	     char **old)
+{
+	struct stmt *s = prep(a, relink_find_sql, "i", w->id);
+	int r;
+
+	if (s == NULL)
+		return -EIO;
+	if ((r = stmt_step(s)) != 1) {
+		stmt_done(s);
+		if (r < 0)
+			return -EIO;
+		msg(a, "%s: the last run rejected no entry for the username \"%s\"; relink binds "
+		    "the entry a run rejects because the username is theirs", w->username,
+		    w->username);
+		return -ENOENT;
+	}
+	*dir_id = col_dup(s, 0);
+	*dn = col_dup(s, 1);
+	*run = stmt_int(s, 2);
+	*old = col_dup(s, 3);
+	stmt_done(s);
+	return *dir_id && *dn && *old ? 0 : -ENOMEM;
+}
+
+int
+act_relink(struct act *a, long long person, const char *why)
+{
+	char *dir_id = NULL, *dn = NULL, *old = NULL, detail[1024];
+	long long run = 0, taken = 0;
+	struct who w;
+	int r;
+
+	if (!actor_is_operator(a)) {
+		msg(a, "only an operator binds a person to another entry");
+		return -EPERM;
+	}
+	if ((r = who_load(a, person, &w)) < 0)
+		return r;
+	r = -EINVAL;
+	if (!w.missing) {
+		msg(a, "%s: their entry is in the directory; relink binds only a person whose "
+		    "entry is gone", w.username);
+		goto out;
+	}
+	if ((r = relink_entry(a, &w, &dir_id, &dn, &run, &old)) < 0)
+		goto out;
+	if ((r = scalar(a, &taken, "SELECT count(*) FROM people WHERE dir_id = ?1", "t",
+			dir_id)) < 0)
+		goto out;
+	if (taken > 0) {
+		msg(a, "%s: the entry \"%s\" is another person's already", w.username, dn);
+		r = -EEXIST;
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "directory id %s -> %s: \"%s\", rejected by run %lld%s%s",
+		 old, dir_id, dn, run, why ? ": " : "", why ? why : "");
+	if (exec(a, "UPDATE people SET dir_id = ?2, updated_at = ?3 WHERE id = ?1", "itt",
+		 person, dir_id, a->now) != 1 ||
+	    (r = audit(a, "relink", person, w.username, detail)) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	msg(a, "%s: bound to \"%s\"; the next run takes that entry for them", w.username, dn);
+	r = 0;
+out:
+	free(dir_id);
+	free(dn);
+	free(old);
+	who_free(&w);
+	return r;
+}
+
 /* ---- courses and assignments ---------------------------------------------------- */
 
 bool

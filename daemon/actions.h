@@ -40,6 +40,13 @@ int act_find_person(struct act *a, const char *username, long long *id);
 int act_status(struct act *a, long long person, enum act_op op, const char *why);
 /* Purge a person and their records: operators only. */
 int act_remove(struct act *a, long long person);
+/* Bind a person whose entry is gone from the directory (missing) to the
+ * entry the latest run rejected because its username is theirs (an
+ * account deleted and made again: a new stable id), records intact; the
+ * next run takes that entry for them. Operators only; why goes into the
+ * audit. -ENOENT: no such reject; -EINVAL: the person is not missing;
+ * -EEXIST: the entry is another person's. */
+int act_relink(struct act *a, long long person, const char *why);
 /* Add a course (limit -1: no licence limit); an existing one is updated when
  * update is set, else -EEXIST. */
 int act_course_define(struct act *a, const char *code, const char *title, long long limit,

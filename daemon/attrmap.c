@@ -79,6 +79,7 @@ struct amap {
 	size_t ncustom;
 	ssize_t disabled;        /* -1: no disabled attribute */
 	ssize_t member_of;       /* -1: no memberOf attribute */
+	ssize_t primary;         /* -1: no primary group (AD's primaryGroupID) */
 	long long bad_dns;
 	struct strlist mo;       /* the current person's group DNs */
 
@@ -110,7 +111,7 @@ int
 amap_new(const struct conf *cf, struct amap **out)
 {
 	struct amap *m = calloc(1, sizeof(*m));
-	size_t max = 1 + NFIELDS + cf->ldap.ncustom + 1 + 1 + 1;
+	size_t max = 1 + NFIELDS + cf->ldap.ncustom + 1 + 1 + 1 + 1;
 
 	if (m == NULL)
 		return -ENOMEM;
@@ -136,6 +137,7 @@ amap_new(const struct conf *cf, struct amap **out)
 	m->disabled = cf->ldap.users.disabled_attribute ?
 		      attr_index(m, cf->ldap.users.disabled_attribute) : -1;
 	m->member_of = cf->ldap.member_of_attr ? attr_index(m, cf->ldap.member_of_attr) : -1;
+	m->primary = cf->ldap.groups.primary_group ? attr_index(m, AMAP_PRIMARY_GROUP_ID) : -1;
 	*out = m;
 	return 0;
 }
@@ -386,6 +388,12 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 		v = get(arg, (size_t)m->disabled, &n);
 		p->dir_disabled = entry_disabled(cf, v, n);
 	}
+	if (m->primary >= 0) {
+		v = get(arg, (size_t)m->primary, &n);
+		if (n > 0 && utf8_valid(v[0].data, v[0].len) &&
+		    (p->primary_group = keep(m, strndup(v[0].data, v[0].len))) == NULL)
+			return -ENOMEM;
+	}
 	strlist_clear(&m->mo);
 	if (m->member_of >= 0) {
 		int r;
@@ -405,13 +413,14 @@ amap_person(struct amap *m, const char *dn, amap_values_fn get, void *arg,
 
 struct gmap {
 	const struct conf *cf;
-	const char *names[3 + GMAP_MEMBER_ATTRS + 1];
+	const char *names[5 + GMAP_MEMBER_ATTRS + 1];
 	size_t n;
-	ssize_t id, name, description;
+	ssize_t id, name, description, member_of, token;
 	ssize_t member[GMAP_MEMBER_ATTRS];   /* per ldap.groups.member_attribute */
 	size_t nmember;
 	struct strlist keep;     /* the current group's strings */
 	struct strlist members;
+	struct strlist mo;       /* the current group's own groups (memberOf) */
 	long long bad_members;
 };
 
@@ -470,6 +479,12 @@ gmap_new(const struct conf *cf, struct gmap **out)
 	for (; g->nmember < cf->ldap.groups.nmember_attrs &&
 	       g->nmember < GMAP_MEMBER_ATTRS; g->nmember++)
 		g->member[g->nmember] = gattr_index(g, cf->ldap.groups.member_attrs[g->nmember]);
+	/* Membership read from memberOf alone, nested: a group's own memberOf
+	 * says which groups it is in (groups are entries too). */
+	g->member_of = cf->ldap.member_of_attr && cf->ldap.groups.nested &&
+		       cf->ldap.groups.nmember_attrs == 0 ?
+		       gattr_index(g, cf->ldap.member_of_attr) : -1;
+	g->token = cf->ldap.groups.primary_group ? gattr_index(g, AMAP_PRIMARY_GROUP_TOKEN) : -1;
 	*out = g;
 	return 0;
 }
@@ -481,6 +496,7 @@ gmap_free(struct gmap *g)
 		return;
 	strlist_free(&g->keep);
 	strlist_free(&g->members);
+	strlist_free(&g->mo);
 	free(g);
 }
 
@@ -555,6 +571,7 @@ gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 
 	strlist_clear(&g->keep);
 	strlist_clear(&g->members);
+	strlist_clear(&g->mo);
 	memset(out, 0, sizeof(*out));
 	reason[0] = '\0';
 	out->dn = dn;
@@ -585,6 +602,9 @@ gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 	out->description = gfirst(g, get, arg, g->description, &r);
 	if (r < 0)
 		return r;
+	out->token = gfirst(g, get, arg, g->token, &r);
+	if (r < 0)
+		return r;
 	for (size_t k = 0; k < g->nmember; k++) {
 		v = get(arg, (size_t)g->member[k], &n);
 		if ((r = add_members(g, k, v, n)) < 0)
@@ -592,5 +612,12 @@ gmap_group(struct gmap *g, const char *dn, amap_values_fn get, void *arg,
 	}
 	out->nmembers = g->members.n;
 	out->members = (const char *const *)g->members.v;
+	if (g->member_of >= 0) {
+		v = get(arg, (size_t)g->member_of, &n);
+		if ((r = add_dns(&g->mo, v, n, false, &g->bad_members)) < 0)
+			return r;
+		out->nmember_of = g->mo.n;
+		out->member_of = (const char *const *)g->mo.v;
+	}
 	return 0;
 }

@@ -19,6 +19,11 @@
 
 struct amap;
 
+/* Active Directory's primary group (ldap.groups.primary_group): a person's
+ * primaryGroupID is the primaryGroupToken (the RID) of the group. */
+#define AMAP_PRIMARY_GROUP_ID "primaryGroupID"
+#define AMAP_PRIMARY_GROUP_TOKEN "primaryGroupToken"
+
 /* The attribute list to ask the directory for, and how each feeds a person. */
 int amap_new(const struct conf *cf, struct amap **out);
 void amap_free(struct amap *m);

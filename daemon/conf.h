@@ -73,12 +73,16 @@ struct conf {
 	char *path;        /* the file this came from */
 	struct {
 		char *uri;     /* space-separated list */
+		char *preset;  /* ldap.preset as written; NULL: none */
 		bool starttls;
 		bool allow_plaintext_bind; /* a password over ldap:// without TLS */
 		char *ca_file; /* NULL: system store */
 		char *bind_dn; /* NULL: anonymous */
 		char *bind_password_file;       /* absolute; NULL if not set */
 		char *bind_password_credential; /* name under $CREDENTIALS_DIRECTORY */
+		char *sasl_mech;   /* "EXTERNAL", "GSSAPI"; NULL: simple bind */
+		char *keytab;      /* absolute; GSSAPI's client keytab; NULL: none */
+		char *cert_file, *key_file;     /* absolute; client certificate */
 		int page_size;
 		int timeout;
 		int network_timeout;
@@ -98,6 +102,8 @@ struct conf {
 			enum search_scope scope;
 			enum member_style member_style;
 			bool nested;
+			bool primary_group;  /* AD: primaryGroupID to primaryGroupToken */
+			int range_size;      /* ask for members this many at a time; 0: as sent */
 		} groups;
 		char *member_of_attr;           /* NULL: membership only from groups */
 		char *id_attr;

@@ -152,6 +152,8 @@ static const struct key groups_keys[] = {
 	{ "description_attribute", K_STRING, AT(ldap.groups.description_attr),
 	  .flags = KF_EMPTY_UNSET, .sdef = "description" },
 	{ "nested", K_BOOL, AT(ldap.groups.nested), .def = true },
+	{ "primary_group", K_BOOL, AT(ldap.groups.primary_group), .def = false },
+	{ "range_size", K_INT, AT(ldap.groups.range_size), .min = 0, .max = 1000000, .def = 0 },
 	{ .name = NULL },
 };
 
@@ -179,9 +181,13 @@ static const struct key attr_keys[] = {
 	{ .name = NULL },
 };
 
+static const char *const sasl_words[] = { "EXTERNAL", "GSSAPI", "", NULL };
+static const char *const preset_words[] = { "openldap", "ad", "389ds", "freeipa", NULL };
+
 static const struct key ldap_keys[] = {
 	{ "uri", K_STRING, AT(ldap.uri), .flags = KF_REQUIRED | KF_EMPTY_UNSET,
 	  .missing = "missing" },
+	{ "preset", K_STRING, AT(ldap.preset), .words = preset_words },
 	{ "starttls", K_BOOL, AT(ldap.starttls), .def = false },
 	{ "allow_plaintext_bind", K_BOOL, AT(ldap.allow_plaintext_bind), .def = false },
 	{ "ca_file", K_STRING, AT(ldap.ca_file), .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
@@ -190,6 +196,11 @@ static const struct key ldap_keys[] = {
 	  .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
 	{ "bind_password_credential", K_STRING, AT(ldap.bind_password_credential),
 	  .flags = KF_EMPTY_UNSET },
+	{ "sasl_mech", K_STRING, AT(ldap.sasl_mech), .flags = KF_EMPTY_UNSET,
+	  .words = sasl_words },
+	{ "keytab", K_STRING, AT(ldap.keytab), .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
+	{ "cert_file", K_STRING, AT(ldap.cert_file), .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
+	{ "key_file", K_STRING, AT(ldap.key_file), .flags = KF_EMPTY_UNSET | KF_ABS_PATH },
 	{ "page_size", K_INT, AT(ldap.page_size), .min = 1, .max = 100000, .def = 1000 },
 	{ "timeout", K_INT, AT(ldap.timeout), .min = 1, .max = 86400, .def = 30 },
 	{ "network_timeout", K_INT, AT(ldap.network_timeout), .min = 1, .max = 3600, .def = 10 },
@@ -273,6 +284,8 @@ struct ctx {
 	int nerr;
 	struct huge *huge;
 	size_t nhuge;
+	const config_t *tree;    /* the file's settings */
+	config_t *preset;        /* ldap.preset's settings; NULL: none */
 };
 
 static void ctx_error(struct ctx *c, const config_setting_t *s, const char *key,
@@ -561,12 +574,107 @@ widen_ints(struct ctx *c, const char *in, size_t len, char **out, size_t *outlen
 	return r;
 }
 
+/* ---- presets -------------------------------------------------------------
+ *
+ * ldap.preset names a kind of directory; its keys below fill what the file
+ * leaves out (an explicit key always wins; the disabled flag, its attribute
+ * and values or bitmask, is taken whole from the file when the file sets any
+ * of it). They are what the test suite syncs each server with
+ * (docs/directories.md); FreeIPA's is 389-DS's with IPA's own id, classes and
+ * display name, not tested against a server.
+ */
+struct preset {
+	const char *name;
+	const char *text;   /* libconfig: the keys the preset fills */
+};
+
+#define PRESET_GROUPS(filter) \
+	"groups = { filter = \"" filter "\"; member_attribute = \"member\"; nested = true; };"
+
+static const struct preset presets[] = {
+	{ "openldap", "ldap = {"
+	  " users = { filter = \"(objectClass=inetOrgPerson)\"; };"
+	  PRESET_GROUPS("(objectClass=groupOfNames)")
+	  " attributes = { id = \"entryUUID\"; username = \"uid\"; display_name = \"cn\"; };"
+	  " };" },
+	{ "ad", "ldap = {"
+	  " users = { filter = \"(&(objectClass=user)(objectCategory=person))\";"
+	  "  disabled_attribute = \"userAccountControl\"; disabled_bitmask = 2; };"
+	  PRESET_GROUPS("(objectClass=group)")
+	  " attributes = { id = \"objectGUID\"; username = \"sAMAccountName\";"
+	  "  display_name = \"displayName\"; department = \"department\";"
+	  "  employee_number = \"employeeID\"; };"
+	  " };" },
+	{ "389ds", "ldap = {"
+	  " users = { filter = \"(objectClass=inetOrgPerson)\";"
+	  "  disabled_attribute = \"nsAccountLock\"; disabled_values = [ \"true\" ]; };"
+	  PRESET_GROUPS("(objectClass=groupOfNames)")
+	  " attributes = { id = \"nsUniqueId\"; username = \"uid\"; display_name = \"cn\"; };"
+	  " };" },
+	{ "freeipa", "ldap = {"
+	  " users = { filter = \"(objectClass=inetOrgPerson)\";"
+	  "  disabled_attribute = \"nsAccountLock\"; disabled_values = [ \"true\" ]; };"
+	  PRESET_GROUPS("(objectClass=ipaUserGroup)")
+	  " attributes = { id = \"ipaUniqueID\"; username = \"uid\";"
+	  "  display_name = \"displayName\"; };"
+	  " };" },
+};
+
+/* Parse the preset the file names (ldap.preset) into c->preset; none, or a
+ * name that is none of them (the key's own check says so): nothing.
+ * Returns 0 or -ENOMEM. */
+static int
+preset_open(struct ctx *c, const config_t *cfg)
+{
+	const char *name = NULL;
+
+	if (!config_lookup_string(cfg, "ldap.preset", &name))
+		return 0;
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		if (strcmp(presets[i].name, name) != 0)
+			continue;
+		if ((c->preset = calloc(1, sizeof(*c->preset))) == NULL)
+			return -ENOMEM;
+		config_init(c->preset);
+		/* the text is ours: it parses, or only for want of memory */
+		return config_read_string(c->preset, presets[i].text) == CONFIG_TRUE ? 0 : -ENOMEM;
+	}
+	return 0;
+}
+
+static void
+preset_close(struct ctx *c)
+{
+	if (c->preset != NULL)
+		config_destroy(c->preset);
+	free(c->preset);
+	c->preset = NULL;
+}
+
 /* ---- helpers ------------------------------------------------------------ */
 
-static const config_setting_t *
-get(const config_t *cfg, const char *path)
+/* Whether the file itself says anything of the disabled flag. */
+static bool
+disabled_written(const config_t *cfg)
 {
-	return config_lookup(cfg, path);
+	return config_lookup(cfg, "ldap.users.disabled_attribute") != NULL ||
+	       config_lookup(cfg, "ldap.users.disabled_values") != NULL ||
+	       config_lookup(cfg, "ldap.users.disabled_bitmask") != NULL;
+}
+
+/* The setting at path: the file's, else the preset's (ldap.preset), else
+ * NULL. The disabled flag is taken whole: from the preset only when the
+ * file says nothing of it. */
+static const config_setting_t *
+get(const struct ctx *c, const config_t *cfg, const char *path)
+{
+	const config_setting_t *s = config_lookup(cfg, path);
+
+	if (s != NULL || c->preset == NULL)
+		return s;
+	if (strncmp(path, "ldap.users.disabled_", 20) == 0 && disabled_written(cfg))
+		return NULL;
+	return config_lookup(c->preset, path);
 }
 
 /* An absolute form of path: relative ones are taken from the config's dir. */
@@ -835,6 +943,8 @@ load_group(struct ctx *c, const config_setting_t *g, const char *prefix,
 		int r = 0, w;
 
 		snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", k->name);
+		if (s == NULL && k->type != K_GROUP)
+			s = get(c, c->tree, path);
 		switch (k->type) {
 		case K_GROUP:
 			/* the line of the group that should hold it; none at the top */
@@ -888,12 +998,12 @@ check_uri(struct ctx *c, const config_t *cfg, struct conf *cf)
 		n++;
 		if (strncasecmp(u, "ldap://", 7) != 0 && strncasecmp(u, "ldaps://", 8) != 0 &&
 		    strncasecmp(u, "ldapi://", 8) != 0)
-			ctx_error(c, get(cfg, "ldap.uri"), "ldap.uri",
+			ctx_error(c, get(c, cfg, "ldap.uri"), "ldap.uri",
 				  "\"%s\" is not an ldap://, ldaps:// or ldapi:// URI", u);
 	}
 	free(copy);
 	if (n == 0)
-		ctx_error(c, get(cfg, "ldap.uri"), "ldap.uri", "empty");
+		ctx_error(c, get(c, cfg, "ldap.uri"), "ldap.uri", "empty");
 	return 0;
 }
 
@@ -906,28 +1016,96 @@ check_bind(struct ctx *c, const config_t *cfg, struct conf *cf)
 	const char *lone = file ? "ldap.bind_password_file" : "ldap.bind_password_credential";
 	char *pw = NULL, err[512], uri[512];
 
+	if (cf->ldap.sasl_mech != NULL) {
+		if (cf->ldap.bind_dn || file || cred)
+			ctx_error(c, get(c, cfg, cf->ldap.bind_dn ? "ldap.bind_dn" : lone),
+				  cf->ldap.bind_dn ? "ldap.bind_dn" : lone, "not used by a SASL bind "
+				  "(sasl_mech): the identity is the client certificate's (EXTERNAL) "
+				  "or the keytab's (GSSAPI)");
+		return 0;
+	}
 	if (file && cred)
-		ctx_error(c, get(cfg, "ldap.bind_password_credential"),
+		ctx_error(c, get(c, cfg, "ldap.bind_password_credential"),
 			  "ldap.bind_password_credential",
 			  "give bind_password_file or bind_password_credential, not both");
 	if (!cf->ldap.bind_dn && (file || cred))
-		ctx_error(c, get(cfg, lone), lone, "needs bind_dn: whom to bind as");
+		ctx_error(c, get(c, cfg, lone), lone, "needs bind_dn: whom to bind as");
 	if (cf->ldap.bind_dn && !file && !cred)
-		ctx_error(c, get(cfg, "ldap.bind_dn"), "ldap.bind_dn",
+		ctx_error(c, get(c, cfg, "ldap.bind_dn"), "ldap.bind_dn",
 			  "needs bind_password_file or bind_password_credential");
 	if (file && (c->flags & CONF_CHECK_SECRETS) && secret_read(file, true, &pw, err,
 								   sizeof(err)) < 0)
-		ctx_error(c, get(cfg, "ldap.bind_password_file"), "ldap.bind_password_file",
+		ctx_error(c, get(c, cfg, "ldap.bind_password_file"), "ldap.bind_password_file",
 			  "%s", err);
 	secret_free(pw);
 	if ((c->flags & CONF_CHECK_SECRETS) && !cf->ldap.allow_plaintext_bind &&
 	    dir_cleartext_bind(cf, uri, sizeof(uri)))
-		ctx_error(c, get(cfg, "ldap.uri"), "ldap.uri", "\"%s\" would send the bind password "
+		ctx_error(c, get(c, cfg, "ldap.uri"), "ldap.uri", "\"%s\" would send the bind password "
 			  "in clear: use ldaps:// or starttls = true, or set allow_plaintext_bind = "
 			  "true (loopback and ldapi:// need neither)", uri);
 	if (cred && (strchr(cred, '/') || strcmp(cred, "..") == 0 || strcmp(cred, ".") == 0))
-		ctx_error(c, get(cfg, "ldap.bind_password_credential"),
+		ctx_error(c, get(c, cfg, "ldap.bind_password_credential"),
 			  "ldap.bind_password_credential", "must be a plain name, not a path");
+	return 0;
+}
+
+/* Whether every URI of cf's list that is not ldapi:// has TLS (ldaps://,
+ * or ldap:// with StartTLS), and whether there is one such. */
+static void
+uris_tls(const struct conf *cf, bool *all, bool *any)
+{
+	char *list = strdup(cf->ldap.uri), *save = NULL;
+
+	*all = list != NULL;
+	*any = false;
+	for (char *u = list ? strtok_r(list, " \t", &save) : NULL; u;
+	     u = strtok_r(NULL, " \t", &save)) {
+		if (strncasecmp(u, "ldapi://", 8) == 0)
+			continue;
+		*any = true;
+		if (strncasecmp(u, "ldap://", 7) == 0 && !cf->ldap.starttls)
+			*all = false;
+	}
+	free(list);
+}
+
+/* A SASL bind and the client certificate: the keytab only for GSSAPI; a
+ * certificate and its key together; EXTERNAL only where the server can see
+ * who connects: over TLS with a certificate, or ldapi://. With
+ * CONF_CHECK_SECRETS, the key and the keytab private to their owner. */
+static int
+check_sasl(struct ctx *c, const config_t *cfg, struct conf *cf)
+{
+	const char *mech = cf->ldap.sasl_mech;
+	bool all = true, any = false;
+	char err[512];
+
+	if (cf->ldap.keytab && (mech == NULL || strcmp(mech, "GSSAPI") != 0))
+		ctx_error(c, get(c, cfg, "ldap.keytab"), "ldap.keytab",
+			  "only for sasl_mech = \"GSSAPI\" (Kerberos)");
+	if ((cf->ldap.cert_file == NULL) != (cf->ldap.key_file == NULL))
+		ctx_error(c, get(c, cfg, cf->ldap.cert_file ? "ldap.cert_file" : "ldap.key_file"),
+			  cf->ldap.cert_file ? "ldap.cert_file" : "ldap.key_file",
+			  "needs %s: a client certificate and its private key go together",
+			  cf->ldap.cert_file ? "key_file" : "cert_file");
+	if (cf->ldap.uri != NULL)
+		uris_tls(cf, &all, &any);
+	if (mech != NULL && strcmp(mech, "EXTERNAL") == 0 && cf->ldap.uri != NULL) {
+		if (!all)
+			ctx_error(c, get(c, cfg, "ldap.sasl_mech"), "ldap.sasl_mech",
+				  "EXTERNAL needs TLS (ldaps:// or starttls = true) with a client "
+				  "certificate, or ldapi://");
+		else if (any && cf->ldap.cert_file == NULL)
+			ctx_error(c, get(c, cfg, "ldap.sasl_mech"), "ldap.sasl_mech",
+				  "EXTERNAL over TLS needs cert_file and key_file: the client "
+				  "certificate is the identity");
+	}
+	if (!(c->flags & CONF_CHECK_SECRETS))
+		return 0;
+	if (cf->ldap.key_file && secret_check(cf->ldap.key_file, err, sizeof(err)) < 0)
+		ctx_error(c, get(c, cfg, "ldap.key_file"), "ldap.key_file", "%s", err);
+	if (cf->ldap.keytab && secret_check(cf->ldap.keytab, err, sizeof(err)) < 0)
+		ctx_error(c, get(c, cfg, "ldap.keytab"), "ldap.keytab", "%s", err);
 	return 0;
 }
 
@@ -936,8 +1114,8 @@ check_bind(struct ctx *c, const config_t *cfg, struct conf *cf)
 static int
 check_disabled(struct ctx *c, const config_t *cfg, struct conf *cf)
 {
-	const config_setting_t *s = get(cfg, "ldap.users.disabled_values");
-	const config_setting_t *mask = get(cfg, "ldap.users.disabled_bitmask");
+	const config_setting_t *s = get(c, cfg, "ldap.users.disabled_values");
+	const config_setting_t *mask = get(c, cfg, "ldap.users.disabled_bitmask");
 	int n = s ? config_setting_length(s) : 0;
 	/* as written: one out of range is reported once, as that */
 	bool bits = mask != NULL && config_setting_get_int64(mask) != 0;
@@ -955,10 +1133,10 @@ check_disabled(struct ctx *c, const config_t *cfg, struct conf *cf)
 		cf->ldap.users.ndisabled_values++;
 	}
 	if (cf->ldap.users.disabled_attribute == NULL && (cf->ldap.users.ndisabled_values > 0 || bits))
-		ctx_error(c, get(cfg, "ldap.users"), "ldap.users.disabled_attribute",
+		ctx_error(c, get(c, cfg, "ldap.users"), "ldap.users.disabled_attribute",
 			  "missing: disabled_values and disabled_bitmask need it");
 	if (cf->ldap.users.disabled_attribute != NULL && cf->ldap.users.ndisabled_values == 0 && !bits)
-		ctx_error(c, get(cfg, "ldap.users.disabled_attribute"),
+		ctx_error(c, get(c, cfg, "ldap.users.disabled_attribute"),
 			  "ldap.users.disabled_attribute",
 			  "needs disabled_values or disabled_bitmask to say which values disable");
 	return 0;
@@ -1000,7 +1178,7 @@ member_attr_add(struct ctx *c, const config_setting_t *e, bool list, const char 
 static int
 load_member_attrs(struct ctx *c, const config_t *cfg, struct conf *cf)
 {
-	const config_setting_t *s = get(cfg, "ldap.groups.member_attribute");
+	const config_setting_t *s = get(c, cfg, "ldap.groups.member_attribute");
 	bool list = s != NULL && config_setting_is_aggregate(s);
 	int n = list ? config_setting_length(s) : 1, r = 0;
 
@@ -1039,8 +1217,11 @@ check_groups(struct ctx *c, const config_t *cfg, struct conf *cf)
 		else if (strcmp(cf->ldap.groups.member_attrs[k], "uniqueMember") == 0)
 			cf->ldap.groups.member_style = MEMBERS_UNIQUE;
 	if (cf->ldap.member_of_attr != NULL && cf->ldap.groups.base == NULL)
-		ctx_error(c, get(cfg, "ldap.attributes.member_of"), "ldap.attributes.member_of",
+		ctx_error(c, get(c, cfg, "ldap.attributes.member_of"), "ldap.attributes.member_of",
 			  "needs ldap.groups.base: the groups it names are read from there");
+	if (cf->ldap.groups.primary_group && cf->ldap.groups.base == NULL)
+		ctx_error(c, get(c, cfg, "ldap.groups.primary_group"), "ldap.groups.primary_group",
+			  "needs ldap.groups.base: the primary groups are read from there");
 	return 0;
 }
 
@@ -1049,7 +1230,7 @@ check_groups(struct ctx *c, const config_t *cfg, struct conf *cf)
 static int
 check_custom(struct ctx *c, const config_t *cfg, struct conf *cf)
 {
-	const config_setting_t *s = get(cfg, "ldap.attributes.custom");
+	const config_setting_t *s = get(c, cfg, "ldap.attributes.custom");
 	int n = s ? config_setting_length(s) : 0;
 	char path[128];
 
@@ -1089,7 +1270,7 @@ static int
 check_roles(struct ctx *c, const config_t *cfg, struct conf *cf)
 {
 	static const char *const roles[] = { "learner", "manager", "admin", NULL };
-	const config_setting_t *s = get(cfg, "roles");
+	const config_setting_t *s = get(c, cfg, "roles");
 	int n = s ? config_setting_length(s) : 0;
 
 	if (n == 0)
@@ -1190,7 +1371,7 @@ plugin_entry(struct ctx *c, const struct conf *cf, const config_setting_t *e, in
 static int
 check_plugins(struct ctx *c, const config_t *cfg, struct conf *cf)
 {
-	const config_setting_t *list = get(cfg, "plugins");
+	const config_setting_t *list = get(c, cfg, "plugins");
 	int n = list ? config_setting_length(list) : 0;
 
 	if (n == 0)
@@ -1223,15 +1404,15 @@ check_store_mode(struct ctx *c, const config_t *cfg, struct conf *cf)
 	errno = 0;
 	m = strtoul(t, &end, 8);
 	if (errno != 0 || *end != '\0' || t[0] < '0' || t[0] > '7' || m > 0777) {
-		ctx_error(c, get(cfg, "store.mode"), "store.mode",
+		ctx_error(c, get(c, cfg, "store.mode"), "store.mode",
 			  "\"%s\" is not a mode in octal, such as \"0660\"", t);
 		return 0;
 	}
 	if ((m & 0600) != 0600)
-		ctx_error(c, get(cfg, "store.mode"), "store.mode",
+		ctx_error(c, get(c, cfg, "store.mode"), "store.mode",
 			  "\"%s\" must let the owner read and write (0600)", t);
 	else if (m & 0002)
-		ctx_error(c, get(cfg, "store.mode"), "store.mode",
+		ctx_error(c, get(c, cfg, "store.mode"), "store.mode",
 			  "\"%s\" lets every local account write the store", t);
 	cf->store.mode = (unsigned)m;
 	return 0;
@@ -1264,42 +1445,42 @@ check_store(struct ctx *c, const config_t *cfg, struct conf *cf)
 	char *pw = NULL, err[512];
 
 	if (cf->store.path == NULL && u == NULL)
-		ctx_error(c, get(cfg, "store"), "store.path", "missing (or store.url for PostgreSQL)");
+		ctx_error(c, get(c, cfg, "store"), "store.path", "missing (or store.url for PostgreSQL)");
 	if (cf->store.path != NULL && u != NULL)
-		ctx_error(c, get(cfg, "store.url"), "store.url", "give store.path (SQLite) or "
+		ctx_error(c, get(c, cfg, "store.url"), "store.url", "give store.path (SQLite) or "
 			  "store.url (PostgreSQL), not both");
 	if (u == NULL && (file || cred))
-		ctx_error(c, get(cfg, file ? "store.password_file" : "store.password_credential"),
+		ctx_error(c, get(c, cfg, file ? "store.password_file" : "store.password_credential"),
 			  file ? "store.password_file" : "store.password_credential",
 			  "is for store.url (PostgreSQL) only");
 	if (file && cred)
-		ctx_error(c, get(cfg, "store.password_credential"), "store.password_credential",
+		ctx_error(c, get(c, cfg, "store.password_credential"), "store.password_credential",
 			  "give password_file or password_credential, not both");
 	if (u != NULL && (strstr(u, "password=") || store_url_has_password(u)))
-		ctx_error(c, get(cfg, "store.url"), "store.url", "holds a password: put it in "
+		ctx_error(c, get(c, cfg, "store.url"), "store.url", "holds a password: put it in "
 			  "store.password_file or store.password_credential");
 	if (u != NULL && strncmp(u, "postgresql://", 13) != 0 && strncmp(u, "postgres://", 11) != 0)
-		ctx_error(c, get(cfg, "store.url"), "store.url",
+		ctx_error(c, get(c, cfg, "store.url"), "store.url",
 			  "\"%s\" is not a postgresql:// URL", u);
 	for (const char *p = cf->store.schema; p && *p; p++)
 		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (p > cf->store.schema &&
 		      *p >= '0' && *p <= '9'))) {
-			ctx_error(c, get(cfg, "store.schema"), "store.schema", "\"%s\" is not a plain "
+			ctx_error(c, get(c, cfg, "store.schema"), "store.schema", "\"%s\" is not a plain "
 				  "lower-case name (letters, digits, _)", cf->store.schema);
 			break;
 		}
 	if (file && (c->flags & CONF_CHECK_SECRETS) && secret_read(file, true, &pw, err,
 								   sizeof(err)) < 0)
-		ctx_error(c, get(cfg, "store.password_file"), "store.password_file", "%s", err);
+		ctx_error(c, get(c, cfg, "store.password_file"), "store.password_file", "%s", err);
 	secret_free(pw);
 	if (cred && (strchr(cred, '/') || strcmp(cred, "..") == 0 || strcmp(cred, ".") == 0))
-		ctx_error(c, get(cfg, "store.password_credential"), "store.password_credential",
+		ctx_error(c, get(c, cfg, "store.password_credential"), "store.password_credential",
 			  "must be a plain name, not a path");
 	return check_store_mode(c, cfg, cf);
 }
 
 static int (*const checks[])(struct ctx *, const config_t *, struct conf *) = {
-	check_uri, check_bind, check_disabled, check_groups, check_custom, check_roles,
+	check_uri, check_bind, check_sasl, check_disabled, check_groups, check_custom, check_roles,
 	check_plugins, check_store,
 };
 
@@ -1312,10 +1493,15 @@ conf_free(struct conf *cf)
 		return;
 	free(cf->path);
 	free(cf->ldap.uri);
+	free(cf->ldap.preset);
 	free(cf->ldap.ca_file);
 	free(cf->ldap.bind_dn);
 	free(cf->ldap.bind_password_file);
 	free(cf->ldap.bind_password_credential);
+	free(cf->ldap.sasl_mech);
+	free(cf->ldap.keytab);
+	free(cf->ldap.cert_file);
+	free(cf->ldap.key_file);
 	free(cf->ldap.users.base);
 	free(cf->ldap.users.filter);
 	free(cf->ldap.users.disabled_attribute);
@@ -1481,8 +1667,9 @@ load_tree(struct ctx *c, const config_t *cfg, const char *path, struct conf **ou
 	}
 	check_utf8(c, config_root_setting(cfg));
 	check_group(c, config_root_setting(cfg), top_keys);
+	c->tree = cfg;
 	/* Values are read only from a tree whose types are right. */
-	if (c->nerr == 0) {
+	if (c->nerr == 0 && (r = preset_open(c, cfg)) == 0) {
 		r = load_group(c, config_root_setting(cfg), "", top_keys, cf);
 		for (size_t i = 0; r == 0 && i < sizeof(checks) / sizeof(checks[0]); i++)
 			r = checks[i](c, cfg, cf);
@@ -1524,6 +1711,7 @@ conf_load(const char *path, int flags, struct conf **out, char *err, size_t errl
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", path);
 out:
+	preset_close(&c);
 	free(c.huge);
 	free(copy);
 	free(real);

@@ -30,6 +30,7 @@
 #include <ldap.h>
 #include <ldap_schema.h>
 #include <limits.h>
+#include <sasl/sasl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,17 @@ struct dir {
 	int page_size;
 	char err[1024];
 
+	/* asked for in ranges of range_size values from the first (dir_set_range) */
+	char *range_attr;
+	unsigned long range_size;
+
 	/* the search in progress */
 	char *base, *filter;
 	int scope;
 	char **attrs;
 	size_t nattrs;
+	char **req;      /* attrs as requested: the one in ranges with its range */
+	size_t range_i;  /* which: its index in attrs; nattrs when none */
 	int msgid;
 	struct berval *cookie;
 	bool referral;
@@ -92,6 +99,7 @@ struct dir {
 	/* from the root DSE: the domain scope control is offered; the naming
 	 * contexts, normalised (dn.c) */
 	bool domain_scope;
+	bool ad;         /* the server says it is Active Directory */
 	char **ncs;
 	size_t nncs;
 
@@ -307,12 +315,98 @@ set_options(LDAP *ld, const struct conf *cf, char *err, size_t errlen)
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
 	    (cf->ldap.ca_file &&
 	     ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cf->ldap.ca_file) != LDAP_OPT_SUCCESS) ||
+	    (cf->ldap.cert_file &&
+	     (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cf->ldap.cert_file) != LDAP_OPT_SUCCESS ||
+	      ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, cf->ldap.key_file) != LDAP_OPT_SUCCESS)) ||
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS) {
-		snprintf(err, errlen, "cannot set up TLS%s%s", cf->ldap.ca_file ? " with ca_file " : "",
-			 cf->ldap.ca_file ? cf->ldap.ca_file : "");
+		snprintf(err, errlen, "cannot set up TLS%s%s%s%s", cf->ldap.ca_file ? " with ca_file " : "",
+			 cf->ldap.ca_file ? cf->ldap.ca_file : "",
+			 cf->ldap.cert_file ? " and the client certificate " : "",
+			 cf->ldap.cert_file ? cf->ldap.cert_file : "");
 		return -EPROTO;
 	}
+	/* GSSAPI: the service is the host as the URI names it (ldap/HOST), never
+	 * a name found by a reverse lookup of its address. */
+	if (ldap_set_option(ld, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON) != LDAP_OPT_SUCCESS) {
+		snprintf(err, errlen, "cannot set LDAP options");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* libsasl2's questions during a SASL bind (the authorization identity):
+ * each gets its default, or nothing. */
+static int
+sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
+{
+	(void)ld;
+	(void)flags;
+	(void)defaults;
+	for (sasl_interact_t *q = in; q->id != SASL_CB_LIST_END; q++) {
+		q->result = q->defresult != NULL ? q->defresult : "";
+		q->len = (unsigned)strlen(q->result);
+	}
+	return LDAP_SUCCESS;
+}
+
+/* GSSAPI with ldap.keytab: libkrb5 gets the credentials from that client
+ * keytab (KRB5_CLIENT_KTNAME) into a credential cache of the process's own
+ * memory, unless the environment names a cache. Without ldap.keytab the
+ * environment decides (KRB5_CLIENT_KTNAME, KRB5CCNAME). */
+static int
+gssapi_env(const struct conf *cf)
+{
+	if (cf->ldap.keytab == NULL)
+		return 0;
+	if (setenv("KRB5_CLIENT_KTNAME", cf->ldap.keytab, 1) < 0 ||
+	    setenv("KRB5CCNAME", "MEMORY:rosterd", 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Bind ld: SASL (ldap.sasl_mech), or simple with pw (NULL: anonymous).
+ * Returns 0 or a negative code as dir_connect, with err appended to. */
+static int
+bind_as(LDAP *ld, const struct conf *cf, const char *uri, const char *pw, char *err,
+	size_t errlen)
+{
+	struct berval cred = { 0 };
+	const char *mech = cf->ldap.sasl_mech;
+	char what[512];
+	int rc;
+
+	if (pw != NULL) {
+		cred.bv_val = (char *)pw;
+		cred.bv_len = strlen(pw);
+	}
+	if (mech != NULL && gssapi_env(cf) < 0) {
+		str_appendf(err, errlen, "%s: cannot name the keytab %s to libkrb5", uri,
+			    cf->ldap.keytab);
+		return -ENOMEM;
+	}
+	if (mech != NULL)
+		rc = ldap_sasl_interactive_bind_s(ld, NULL, mech, NULL, NULL, LDAP_SASL_QUIET,
+						  sasl_interact, NULL);
+	else
+		rc = ldap_sasl_bind_s(ld, cf->ldap.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL,
+				      NULL);
+	if (rc == LDAP_SUCCESS)
+		return 0;
+	if (mech != NULL)
+		snprintf(what, sizeof(what), "%s: SASL %s bind%s%s", uri, mech,
+			 cf->ldap.keytab ? " with the keytab " : "",
+			 cf->ldap.keytab ? cf->ldap.keytab : "");
+	else
+		snprintf(what, sizeof(what), "%s: bind as \"%s\"", uri,
+			 cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)");
+	ldap_failure(ld, rc, what, err, errlen);
+	if (mech != NULL && strcmp(mech, "EXTERNAL") == 0 && rc == LDAP_AUTH_UNKNOWN)
+		str_appendf(err, errlen, " (the server took no client certificate: does it "
+			    "ask for one, and trust the CA that signed it?)");
+	if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE ||
+	    rc == LDAP_BUSY)
+		return -EHOSTUNREACH;
+	return rc == LDAP_CONNECT_ERROR ? -EPROTO : -EACCES;
 }
 
 /* The bind password from its file or systemd credential; NULL when anonymous. */
@@ -380,7 +474,6 @@ static int
 connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 	    char *err, size_t errlen)
 {
-	struct berval cred = { 0 };
 	LDAP *ld = NULL;
 	bool tls;
 	int rc, r;
@@ -422,31 +515,14 @@ connect_one(const struct conf *cf, const char *uri, const char *pw, LDAP **out,
 	}
 	if (tls)
 		tls_capture(false);
-	if (pw != NULL) {
-		if (!cf->ldap.allow_plaintext_bind && dir_uri_cleartext(uri, cf->ldap.starttls)) {
-			str_appendf(err, errlen, "%s: the bind password would go in clear: use "
-				    "ldaps:// or starttls, or set ldap.allow_plaintext_bind", uri);
-			r = -EPROTO;
-			goto fail;
-		}
-		cred.bv_val = (char *)pw;
-		cred.bv_len = strlen(pw);
-	}
-	rc = ldap_sasl_bind_s(ld, cf->ldap.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	if (rc != LDAP_SUCCESS) {
-		char what[512];
-		snprintf(what, sizeof(what), "%s: bind as \"%s\"", uri,
-			 cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)");
-		ldap_failure(ld, rc, what, err, errlen);
-		if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE ||
-		    rc == LDAP_BUSY)
-			r = -EHOSTUNREACH;
-		else if (rc == LDAP_CONNECT_ERROR)
-			r = -EPROTO;
-		else
-			r = -EACCES;
+	if (pw != NULL && !cf->ldap.allow_plaintext_bind && dir_uri_cleartext(uri, cf->ldap.starttls)) {
+		str_appendf(err, errlen, "%s: the bind password would go in clear: use "
+			    "ldaps:// or starttls, or set ldap.allow_plaintext_bind", uri);
+		r = -EPROTO;
 		goto fail;
 	}
+	if ((r = bind_as(ld, cf, uri, pw, err, errlen)) < 0)
+		goto fail;
 	*out = ld;
 	return 0;
 fail:
@@ -457,14 +533,33 @@ fail:
 /* Active Directory's LDAP_SERVER_DOMAIN_SCOPE_OID: no continuation references. */
 #define DIR_CONTROL_DOMAIN_SCOPE "1.2.840.113556.1.4.1339"
 
+/* Active Directory's LDAP_CAP_ACTIVE_DIRECTORY_OID (Samba's too). */
+#define DIR_CAPABILITY_AD "1.2.840.113556.1.4.800"
+
+/* Whether the root DSE e lists value among the values of attr. */
+static bool
+rootdse_has(struct dir *d, LDAPMessage *e, const char *attr, const char *value)
+{
+	struct berval **bv = ldap_get_values_len(d->ld, e, attr);
+	bool found = false;
+
+	for (size_t i = 0; bv != NULL && bv[i] != NULL && !found; i++)
+		found = bv[i]->bv_len == strlen(value) &&
+			memcmp(bv[i]->bv_val, value, bv[i]->bv_len) == 0;
+	ldap_value_free_len(bv);
+	return found;
+}
+
 /* Read the root DSE: whether the domain scope control is offered, the
- * naming contexts, and whether the server is 389-DS. A server that does not answer it (it may hide the root DSE
+ * naming contexts, whether the server is Active Directory and whether it is
+ * 389-DS. A server that does not answer it (it may hide the root DSE
  * from the account) gets no control, and every reference counts: the safe
  * side. Returns 0 or -ENOMEM. */
 static int
 rootdse_read(struct dir *d)
 {
-	char *attrs[] = { "supportedControl", "namingContexts", "vendorName", NULL };
+	char *attrs[] = { "supportedControl", "supportedCapabilities", "namingContexts",
+			  "vendorName", NULL };
 	struct timeval tv = { .tv_sec = d->timeout };
 	struct berval **bv;
 	LDAPMessage *res = NULL, *e;
@@ -474,13 +569,8 @@ rootdse_read(struct dir *d)
 			      NULL, &tv, 1, &res) != LDAP_SUCCESS ||
 	    (e = ldap_first_entry(d->ld, res)) == NULL)
 		goto out;
-	if ((bv = ldap_get_values_len(d->ld, e, "supportedControl")) != NULL) {
-		for (size_t i = 0; bv[i] != NULL; i++)
-			if (bv[i]->bv_len == strlen(DIR_CONTROL_DOMAIN_SCOPE) &&
-			    memcmp(bv[i]->bv_val, DIR_CONTROL_DOMAIN_SCOPE, bv[i]->bv_len) == 0)
-				d->domain_scope = true;
-		ldap_value_free_len(bv);
-	}
+	d->domain_scope = rootdse_has(d, e, "supportedControl", DIR_CONTROL_DOMAIN_SCOPE);
+	d->ad = rootdse_has(d, e, "supportedCapabilities", DIR_CAPABILITY_AD);
 	if ((bv = ldap_get_values_len(d->ld, e, "vendorName")) != NULL) {
 		d->ds389 = bv[0] != NULL && bv[0]->bv_len >= 11 &&
 			   memcmp(bv[0]->bv_val, "389 Project", 11) == 0;
@@ -667,6 +757,10 @@ search_clear(struct dir *d)
 		free(d->attrs[i]);
 		free(d->vals[i]);
 	}
+	if (d->req != NULL && d->range_i < d->nattrs)
+		free(d->req[d->range_i]);
+	free(d->req);
+	d->req = NULL;
 	free(d->attrs);
 	free(d->bv);
 	free(d->vals);
@@ -697,6 +791,7 @@ dir_close(struct dir *d)
 	free(d->more);
 	free(d->dn);
 	free(d->uri);
+	free(d->range_attr);
 	for (size_t i = 0; i < d->nncs; i++)
 		free(d->ncs[i]);
 	free(d->ncs);
@@ -727,7 +822,7 @@ send_page(struct dir *d)
 		scope.ldctl_iscritical = 0;
 		ctrls[1] = &scope;
 	}
-	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->attrs, 0, ctrls, NULL,
+	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->req, 0, ctrls, NULL,
 			     &tv, LDAP_NO_LIMIT, &d->msgid);
 	ldap_control_free(page);
 	if (rc != LDAP_SUCCESS) {
@@ -736,6 +831,36 @@ send_page(struct dir *d)
 		return rc == LDAP_SERVER_DOWN ? -ECONNRESET : -EIO;
 	}
 	d->active = true;
+	return 0;
+}
+
+void
+dir_set_range(struct dir *d, const char *attr, unsigned long size)
+{
+	free(d->range_attr);
+	d->range_attr = attr != NULL && size > 0 ? strdup(attr) : NULL;
+	d->range_size = d->range_attr != NULL ? size : 0;
+}
+
+/* The attribute list to send for the search set up (d->req): the names of
+ * d->attrs, the one of dir_set_range() with its first range
+ * ("member;range=0-99"). 0 or -ENOMEM. */
+static int
+request_list(struct dir *d)
+{
+	d->range_i = d->nattrs;
+	if ((d->req = calloc(d->nattrs + 1, sizeof(*d->req))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->nattrs; i++) {
+		d->req[i] = d->attrs[i];
+		if (d->range_attr == NULL || !d->ad || strcasecmp(d->attrs[i], d->range_attr) != 0)
+			continue;
+		if (asprintf(&d->req[i], "%s;range=0-%lu", d->attrs[i], d->range_size - 1) < 0) {
+			d->req[i] = NULL;
+			return -ENOMEM;
+		}
+		d->range_i = i;
+	}
 	return 0;
 }
 
@@ -769,6 +894,8 @@ search_setup(struct dir *d, const char *base, enum search_scope scope, const cha
 		d->nattrs = i + 1;
 	}
 	d->nattrs = n;
+	if (request_list(d) < 0)
+		goto oom;
 	d->scope = scope == SCOPE_ONE ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE;
 	d->referral = false;
 	d->ref_first[0] = '\0';
@@ -1028,7 +1155,11 @@ range_search(struct dir *d, size_t i, unsigned long *next)
 	LDAPMessage *res = NULL;
 	int msgid, rc, err = LDAP_SUCCESS, r;
 
-	rc = snprintf(desc, sizeof(desc), "%s;range=%lu-*", d->attrs[i], *next);
+	if (i == d->range_i && *next <= ULONG_MAX - d->range_size)
+		rc = snprintf(desc, sizeof(desc), "%s;range=%lu-%lu", d->attrs[i], *next,
+			      *next + d->range_size - 1);
+	else
+		rc = snprintf(desc, sizeof(desc), "%s;range=%lu-*", d->attrs[i], *next);
 	if (rc < 0 || (size_t)rc >= sizeof(desc)) {
 		range_failed(d, -ENAMETOOLONG, "attribute %s: name too long", d->attrs[i]);
 		return -ENAMETOOLONG;
@@ -1378,7 +1509,7 @@ sync_search(struct dir *d, const char *base, enum search_scope scope, const char
 	if ((r = dsync_request(cookie != NULL ? &bv : NULL, persist, &ctrls[0])) < 0)
 		return r;
 	/* A persistent search has no time limit of its own: it lasts. */
-	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->attrs, 0, ctrls, NULL,
+	rc = ldap_search_ext(d->ld, d->base, d->scope, d->filter, d->req, 0, ctrls, NULL,
 			     persist ? NULL : &tv, LDAP_NO_LIMIT, &d->msgid);
 	ldap_control_free(ctrls[0]);
 	if (rc != LDAP_SUCCESS) {

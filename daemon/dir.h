@@ -51,6 +51,14 @@ const char *dir_uri(const struct dir *d);
  * negative. */
 int dir_search(struct dir *d, const char *base, enum search_scope scope,
 	       const char *filter, const char *const *attrs);
+/* Ask for attribute attr (when a search requests it) in ranges of size
+ * values, from the first: "member;range=0-99", then "member;range=100-199"
+ * and so on, as Active Directory's range retrieval takes them, instead of
+ * as the server chooses to send it. Applies to the searches started after
+ * it; attr NULL or size 0: none. Only a server whose root DSE says it is
+ * Active Directory (supportedCapabilities) is asked so: another would send
+ * no values of "member;range=0-99". */
+void dir_set_range(struct dir *d, const char *attr, unsigned long size);
 /* The next entry of the search: 1 with *dn set (valid until the next call),
  * 0 when the search has ended in success (the read is complete), or negative
  * when it ended any other way: -ERANGE (size limit), -ETIME (time limit),

@@ -17,7 +17,9 @@
  * removal depends on was complete.
  *
  * Roles: admin or manager from the config's group mappings, manager for
- * anyone with a direct report, learner otherwise; the highest wins.
+ * anyone with a direct report, learner otherwise; the highest wins. Everyone
+ * of the store has the role their memberships and reports give, also a
+ * person who left the directory (missing: no membership, no report).
  *
  * Every change is written to temp.hier first, then applied and audited from
  * there, so the dry-run printer and the plugins see exactly what was done.
@@ -374,13 +376,22 @@ member_of_nested(struct recon *rc)
 		      "INSERT OR IGNORE INTO temp.nest SELECT anc, des FROM c", NULL) < 0 ||
 	    store_exec(recon_store(rc), schema_recon_resolved_index) < 0)
 		return -EIO;
-	/* SQLite: rowid */
+	/* SQLite: rowid. A group's memberOf (389-DS lists the groups above
+	 * the direct one too) the same way, by the group it names. */
 	return recon_sql(rc,
 		"DELETE FROM temp.resolved WHERE rowid IN (SELECT r.rowid FROM temp.resolved r "
 		"JOIN temp.resolved o ON o.person_id = r.person_id AND o.group_id <> r.group_id "
 		"JOIN temp.nest n ON n.anc = r.group_id AND n.des = o.group_id "
 		"WHERE r.from_member_of = 1 AND NOT EXISTS (SELECT 1 FROM temp.nest b "
-		" WHERE b.anc = o.group_id AND b.des = r.group_id))", NULL) < 0 ? -EIO : 0;
+		" WHERE b.anc = o.group_id AND b.des = r.group_id))", NULL) < 0 ||
+	       recon_sql(rc,
+		"DELETE FROM temp.resolved WHERE rowid IN (SELECT r.rowid FROM temp.resolved r "
+		"JOIN temp.resolved o ON o.member_group_id = r.member_group_id "
+		" AND o.group_id <> r.group_id "
+		"JOIN temp.nest n ON n.anc = r.group_id AND n.des = o.group_id "
+		"WHERE r.from_member_of = 1 AND r.member_group_id IS NOT NULL AND NOT EXISTS "
+		" (SELECT 1 FROM temp.nest b WHERE b.anc = o.group_id AND b.des = r.group_id))",
+		NULL) < 0 ? -EIO : 0;
 }
 
 /* The memberships read from the people (memberOf) into temp.resolved. With
@@ -408,6 +419,15 @@ resolve_member_of(struct recon *rc, const struct recon_opts *o)
 		"JOIN groups g ON g.id = gm.group_id AND g.present = 1 "
 		"WHERE NOT EXISTS (SELECT 1 FROM temp.stage_member_of m "
 		" WHERE m.dir_id = p.dir_id)", NULL) < 0))
+		return -EIO;
+	/* memberOf alone, nested: a group's own memberOf (groups are entries
+	 * too, read whole with the groups) says which groups it is in. */
+	if (o->cf->ldap.groups.nmember_attrs == 0 && o->cf->ldap.groups.nested &&
+	    recon_sql(rc,
+		"INSERT INTO temp.resolved SELECT g.id, NULL, c.id, 1 "
+		"FROM temp.stage_member_of m JOIN groups c ON c.dir_id = m.dir_id AND c.present = 1 "
+		"JOIN groups g ON g.dn_norm = m.group_dn AND g.present = 1 AND g.id <> c.id",
+		NULL) < 0)
 		return -EIO;
 	return member_of_nested(rc);
 }
@@ -449,6 +469,18 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		return (int)r;
 	if (cf->ldap.member_of_attr != NULL && (r = resolve_member_of(rc, o)) < 0)
 		return (int)r;
+	/* Active Directory's primary group, which member leaves out: a person's
+	 * primaryGroupID is the group's primaryGroupToken. A token two groups
+	 * read share (a domain group and a Builtin one) names neither. */
+	if (cf->ldap.groups.primary_group &&
+	    recon_sql(rc,
+		"INSERT INTO temp.resolved (group_id, person_id) SELECT g.id, p.id "
+		"FROM temp.stage_primary sp JOIN people p ON p.dir_id = sp.dir_id "
+		"JOIN (SELECT token, min(dir_id) AS dir_id FROM temp.stage_primary "
+		"      WHERE is_group = 1 GROUP BY token HAVING count(*) = 1) t ON t.token = sp.token "
+		"JOIN groups g ON g.dir_id = t.dir_id AND g.present = 1 WHERE sp.is_group = 0",
+		NULL) < 0)
+		return -EIO;
 	/* Values naming nobody synced; memberOf values naming a group outside the
 	 * synced groups are counted apart, as they have no group row. */
 	c->members_ignored = recon_count(rc,
@@ -618,8 +650,10 @@ static int
 sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 {
 	/* A leave needs the whole group search, and the whole people search
-	 * when membership is read from the people (memberOf). */
-	bool removals = o->groups_complete && (o->complete || o->cf->ldap.member_of_attr == NULL);
+	 * when membership is read from the people (memberOf, primary group). */
+	bool removals = o->groups_complete &&
+			(o->complete || (o->cf->ldap.member_of_attr == NULL &&
+					 !o->cf->ldap.groups.primary_group));
 	long long partial, edges;
 	double t = time_mono();
 	int r;
@@ -700,7 +734,7 @@ sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 		"   ON q.id = pm.person_id AND q.missing_since IS NULL "
 		"   WHERE pm.manager_id = p.id AND pm.kind = 'primary') THEN 1 ELSE 0 END) "
 		"  WHEN 2 THEN 'admin' WHEN 1 THEN 'manager' ELSE 'learner' END AS want "
-		" FROM people p WHERE p.missing_since IS NULL AND p.role_source = 'directory') "
+		" FROM people p WHERE p.role_source = 'directory') "
 		"WHERE role <> want ORDER BY username", NULL);
 	if (r < 0)
 		return (int)r;
@@ -738,10 +772,10 @@ inputs_digest(struct recon *rc, const struct recon_opts *o, const char *state, c
 	if (o->groups_same && (last == NULL || sscanf(last, " groups=%16llx", &groups) != 1))
 		groups = 0;
 	n = snprintf(out, len, "v1 people=%lld groups=%016llx style=%d nested=%d member_of=%s "
-		     "base=%s roles=", people, groups,
+		     "primary=%d base=%s roles=", people, groups,
 		     (int)cf->ldap.groups.member_style, cf->ldap.groups.nested,
 		     cf->ldap.member_of_attr ? cf->ldap.member_of_attr : "",
-		     cf->ldap.users.base);
+		     cf->ldap.groups.primary_group, cf->ldap.users.base);
 	for (size_t i = 0; i < cf->nroles && n > 0 && (size_t)n < len; i++)
 		n += snprintf(out + n, len - (size_t)n, "%s:%d;", cf->roles[i].group,
 			      (int)cf->roles[i].role);

@@ -39,6 +39,7 @@ struct person_rec {
 	bool member_of_read;            /* memberOf was asked for (even if none) */
 	size_t nmember_of;
 	const char *const *member_of;   /* normalised DNs of the person's groups */
+	const char *primary_group;      /* AD's primaryGroupID; NULL: none */
 };
 
 /* A group as read from the directory. */
@@ -51,6 +52,9 @@ struct group_rec {
 	size_t nmembers;
 	const char *const *members;   /* normalised DNs, or usernames (memberUid) */
 	bool partial;                 /* the server sent only part of the members */
+	size_t nmember_of;            /* nested groups read from memberOf: */
+	const char *const *member_of; /* normalised DNs of the groups it is in */
+	const char *token;            /* AD's primaryGroupToken; NULL: none */
 };
 
 /* What a run did to the reporting tree, the groups and the roles. */

@@ -43,15 +43,23 @@
  *   stage_gone       dir_id of the people a source that reads changes
  *                    named gone. Read by the plan of a lazy handle (unseen)
  *                    and recon_stage_members_may_change().
- *   stage_rejects    seq, dn, reason of each entry refused, in order. Read
- *                    by recon_plan (counted), recon_apply (run_rejects) and
- *                    recon_rejects_foreach().
+ *   stage_rejects    seq, dn, reason of each entry refused, in order; for
+ *                    an entry whose username a person not read holds, its
+ *                    dir_id and that person (held_by), for rosterctl user
+ *                    relink. Read by recon_plan (counted), recon_apply
+ *                    (run_rejects) and recon_rejects_foreach().
  *   stage_member_of  dir_id, group_dn: the memberOf values (normalised DNs)
  *                    of every person read, staged or skipped; a person read
  *                    with none has a row with group_dn "" (so that whom it
- *                    read is known). Read by the hierarchy (resolve_members),
- *                    by person through its index stage_member_of_id
- *                    (schema_recon_member_of_index).
+ *                    read is known); and of every group read when nesting
+ *                    is read from memberOf alone. Read by the hierarchy
+ *                    (resolve_members), by person through its index
+ *                    stage_member_of_id (schema_recon_member_of_index).
+ *   stage_primary    dir_id, token, is_group: Active Directory's primary
+ *                    group (ldap.groups.primary_group): a person's
+ *                    primaryGroupID (is_group 0, every person read) and a
+ *                    group's primaryGroupToken (is_group 1). Read by the
+ *                    hierarchy (resolve_members).
  *   stage_groups     a group read: seq, dir_id (unique), dn, dn_norm, name,
  *                    description (NULL: none), partial (1: the server sent
  *                    only part of its members: nobody leaves it). Read by
@@ -71,7 +79,8 @@
  *   held             seq (of stage_people), dir_id, dn, reason: the staged
  *                    entries whose username a person not seen (or read
  *                    unchanged) holds, one round of reject_held_usernames;
- *                    moved to stage_rejects and stage_seen.
+ *                    held_by: that person when not read at all; moved to
+ *                    stage_rejects and stage_seen.
  *   unseen           person_id of the people this run did not read at all
  *                    (neither staged, skipped nor rejected). Read by the plan
  *                    (disables for missing, events) and the apply

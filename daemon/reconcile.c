@@ -44,6 +44,7 @@ struct recon {
 	 * recon_stage_begin, given back by recon_free */
 	struct stmt *ins_person, *ins_field, *ins_seen, *ins_reject, *find_clash;
 	struct stmt *ins_member_of, *ins_group, *ins_member_list, *ins_gone;
+	struct stmt *ins_primary;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
 	struct known *known;    /* the store's people (lazy: those named) */
@@ -140,6 +141,7 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_group);
 	stmt_done(rc->ins_member_list);
 	stmt_done(rc->ins_gone);
+	stmt_done(rc->ins_primary);
 	free(rc->list);
 	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL, NULL, STORE_DOMAIN_ALL);
 	free(rc->known);
@@ -425,7 +427,9 @@ stage_prepare(struct recon *rc)
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_member_lists (group_dir_id, "
 			       "list) VALUES (?1, ?2)", &rc->ins_member_list)) < 0 ||
 	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_gone (dir_id) VALUES (?1) "
-			       "ON CONFLICT DO NOTHING", &rc->ins_gone)) < 0)
+			       "ON CONFLICT DO NOTHING", &rc->ins_gone)) < 0 ||
+	    (r = store_prepare(rc->st, "INSERT INTO temp.stage_primary (dir_id, token, is_group) "
+			       "VALUES (?1, ?2, ?3)", &rc->ins_primary)) < 0)
 		return r;
 	return 0;
 }
@@ -739,26 +743,51 @@ person_hash(const struct person_rec *p)
 	return (int64_t)h;
 }
 
-/* The person's memberOf values, read whether or not the person is staged;
- * none: a row with "" that says they were read. */
+/* The memberOf values of an entry: a person's, read whether or not the
+ * person is staged (none, when read: a row with "" that says they were
+ * read), or a group's (nesting read from memberOf alone). */
 static int
-stage_member_of(struct recon *rc, const struct person_rec *p)
+stage_member_of(struct recon *rc, const char *dir_id, bool read, size_t n,
+		const char *const *values)
 {
 	int r;
 
-	if (p->member_of_read && p->nmember_of == 0) {
-		stmt_bind_text(rc->ins_member_of, 1, p->dir_id);
+	if (read && n == 0) {
+		stmt_bind_text(rc->ins_member_of, 1, dir_id);
 		stmt_bind_text(rc->ins_member_of, 2, "");
 		return stage_step(rc->ins_member_of);
 	}
-	for (size_t k = 0; k < p->nmember_of; k++) {
-		rc->gdigest = hash_str(hash_str(rc->gdigest, p->dir_id), p->member_of[k]);
-		stmt_bind_text(rc->ins_member_of, 1, p->dir_id);
-		stmt_bind_text(rc->ins_member_of, 2, p->member_of[k]);
+	for (size_t k = 0; k < n; k++) {
+		rc->gdigest = hash_str(hash_str(rc->gdigest, dir_id), values[k]);
+		stmt_bind_text(rc->ins_member_of, 1, dir_id);
+		stmt_bind_text(rc->ins_member_of, 2, values[k]);
 		if ((r = stage_step(rc->ins_member_of)) < 0)
 			return r;
 	}
 	return 0;
+}
+
+/* An entry's primary group (Active Directory): a person's primaryGroupID,
+ * or a group's primaryGroupToken. NULL: none. */
+static int
+stage_primary(struct recon *rc, const char *dir_id, const char *token, bool group)
+{
+	if (token == NULL)
+		return 0;
+	rc->gdigest = hash_str(hash_str(hash_str(rc->gdigest, dir_id), token), group ? "g" : "p");
+	stmt_bind_text(rc->ins_primary, 1, dir_id);
+	stmt_bind_text(rc->ins_primary, 2, token);
+	stmt_bind_int(rc->ins_primary, 3, group);
+	return stage_step(rc->ins_primary);
+}
+
+/* What a person read says of their groups, staged or skipped. */
+static int
+stage_person_groups(struct recon *rc, const struct person_rec *p)
+{
+	int r = stage_member_of(rc, p->dir_id, p->member_of_read, p->nmember_of, p->member_of);
+
+	return r < 0 ? r : stage_primary(rc, p->dir_id, p->primary_group, false);
 }
 
 /* The comparison key of p's username in *out (fold.h), for the caller to
@@ -818,7 +847,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 	    rc->known[ki].hash == hash) {
 		rc->kflag[ki] = KNOWN_SKIPPED;
 		rc->skipped++;
-		return stage_member_of(rc, p);
+		return stage_person_groups(rc, p);
 	}
 	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0 ||
 	    (r = stage_username_key(rc, p, &key)) < 0)
@@ -846,7 +875,7 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 		if ((r = stage_step(rc->ins_field)) < 0)
 			return r;
 	}
-	return stage_member_of(rc, p);
+	return stage_person_groups(rc, p);
 }
 
 /* The member values of g as one list in rc->list, each ending in NUL, mixed
@@ -898,6 +927,9 @@ recon_stage_group(struct recon *rc, const struct group_rec *g)
 	rc->gdigest = hash_str(rc->gdigest, g->name);
 	rc->gdigest = hash_str(rc->gdigest, g->description);
 	rc->gdigest = hash_str(rc->gdigest, g->partial ? "partial" : "whole");
+	if ((r = stage_member_of(rc, g->dir_id, false, g->nmember_of, g->member_of)) < 0 ||
+	    (r = stage_primary(rc, g->dir_id, g->token, true)) < 0)
+		return r;
 	/* The values as one list: a no-change run needs them only for the
 	 * digest, and a row a value costs as much as the read of them. */
 	if ((r = member_list(rc, g, &len)) < 0)
@@ -996,12 +1028,14 @@ static int
 reject_held_usernames(struct recon *rc)
 {
 	static const char pick[] =
-		"INSERT INTO temp.held (seq, dir_id, dn, reason) "
+		"INSERT INTO temp.held (seq, dir_id, dn, reason, held_by) "
 		"SELECT s.seq, s.dir_id, s.dn, CASE WHEN rosterd_skipped(p.dir_id) "
 		" THEN 'username \"' || s.username || '\" is also used by \"' || p.dn || '\"' "
 		" ELSE 'username \"' || s.username || '\" belongs to \"' "
 		" || p.dn || '\" (' || p.status || '), whose entry this run did not find or "
-		"take' END AS reason "
+		"take; if this is that person''s entry made again, \"rosterctl user relink ' "
+		" || p.username || '\" binds them to it' END AS reason, "
+		"CASE WHEN NOT rosterd_skipped(p.dir_id) THEN p.id END "
 		"FROM temp.stage_people s JOIN people p ON (p.username_key = s.username_key "
 		" OR (p.username_key IS NULL AND p.username = s.username)) "
 		"WHERE p.dir_id <> s.dir_id AND (rosterd_skipped(p.dir_id) OR NOT EXISTS "
@@ -1014,8 +1048,9 @@ reject_held_usernames(struct recon *rc)
 			return r < 0 ? r : n;
 		if (n == 0)
 			return 0;
-		if ((r = recon_sql(rc, "INSERT INTO temp.stage_rejects (dn, reason) "
-				   "SELECT dn, reason FROM temp.held ORDER BY seq", NULL)) < 0 ||
+		if ((r = recon_sql(rc, "INSERT INTO temp.stage_rejects (dn, reason, dir_id, "
+				   "held_by) SELECT dn, reason, dir_id, held_by FROM temp.held "
+				   "ORDER BY seq", NULL)) < 0 ||
 		    (r = recon_sql(rc, "INSERT INTO temp.stage_seen (dir_id) "
 				   "SELECT dir_id FROM temp.held WHERE true ON CONFLICT DO NOTHING",
 				   NULL)) < 0 ||
@@ -1482,8 +1517,9 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 		return r;
 	if (o->run_id == 0)   /* a dry run has no run record */
 		return 0;
-	r = recon_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason) "
-		    "SELECT :run, dn, reason FROM temp.stage_rejects ORDER BY seq", o);
+	r = recon_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason, dir_id, held_by) "
+		    "SELECT :run, dn, reason, dir_id, held_by FROM temp.stage_rejects ORDER BY seq",
+		    o);
 	return r < 0 ? r : 0;
 }
 

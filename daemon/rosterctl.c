@@ -167,6 +167,15 @@ static const struct {
 	  "usage: rosterctl user remove UID... | --from FILE --yes\n"
 	  "Purge people and every record of theirs, training included. Irreversible;\n"
 	  "the only command that deletes anything.\n" },
+	{ "user", "relink",
+	  "usage: rosterctl user relink [--reason TEXT] UID... | --from FILE\n"
+	  "Bind a person whose entry is gone from the directory to the entry the last\n"
+	  "run rejected because its username is theirs: an account deleted and made\n"
+	  "again, with a new stable id. The person keeps their row, status history and\n"
+	  "training records; the next run takes that entry for them (and enables them\n"
+	  "if the run disabled them as missing). Audited as operator:<you>.\n"
+	  "  --reason TEXT   why, for the audit log\n"
+	  "  --from FILE     the usernames, one a line (- : standard input)\n" },
 	{ "course", "add",
 	  "usage: rosterctl course add CODE [--title TITLE] [--licences N]\n"
 	  "Add a course; --licences limits its pool (left out: no limit).\n" },
@@ -1359,11 +1368,11 @@ ctl_main(int argc, char **argv)
 	action = ctl_action_known(argc, argv);
 	if (!action && strcmp(argv[0], "user") == 0 && argc < 2)
 		return usage_error("user needs a subcommand: show, list, verify, invite, disable, "
-				   "enable, archive, restore, remove or role%s", "");
+				   "enable, archive, restore, remove, relink or role%s", "");
 	if (!action && strcmp(argv[0], "user") == 0 &&
 	    strcmp(argv[1], "show") != 0 && strcmp(argv[1], "list") != 0)
 		return usage_error("user: unknown subcommand \"%s\" (show, list, verify, invite, "
-				   "disable, enable, archive, restore, remove or role)", argv[1]);
+				   "disable, enable, archive, restore, remove, relink or role)", argv[1]);
 	if (strcmp(argv[0], "group") == 0 && argc < 2)
 		return usage_error("group needs a subcommand: show or list%s", "");
 	if (strcmp(argv[0], "group") == 0 && strcmp(argv[1], "show") != 0 &&

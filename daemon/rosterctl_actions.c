@@ -27,6 +27,10 @@ ctl_action_usage(FILE *out)
 	      "                                    one username a line)\n"
 	      "  user remove UID... | --from FILE --yes\n"
 	      "                                    purge people and their records\n"
+	      "  user relink [--reason TEXT] UID... | --from FILE\n"
+	      "                                    bind people whose entry is gone to the\n"
+	      "                                    entry the last run rejected for their\n"
+	      "                                    username (made again), records kept\n"
 	      "  course add CODE [--title T] [--licences N]\n"
 	      "  course list [--format table|csv|json|xlsx] [--output FILE]\n"
 	      "  course show CODE [--format table|csv|json|xlsx] [--output FILE]\n"
@@ -40,13 +44,16 @@ ctl_action_usage(FILE *out)
 	ctl_admin_usage(out);
 }
 
+/* The user commands that are no state change of enum act_op. */
+enum { USER_REMOVE = -1, USER_RELINK = -2 };
+
 static const struct {
 	const char *name;
-	int op;                /* enum act_op, or -1 for remove */
+	int op;                /* enum act_op, or USER_REMOVE, USER_RELINK */
 } user_ops[] = {
 	{ "verify", ACT_VERIFY }, { "invite", ACT_INVITE }, { "disable", ACT_DISABLE },
 	{ "enable", ACT_ENABLE }, { "archive", ACT_ARCHIVE }, { "restore", ACT_RESTORE },
-	{ "remove", -1 },
+	{ "remove", USER_REMOVE }, { "relink", USER_RELINK },
 };
 #define NUSER_OPS (sizeof(user_ops) / sizeof(user_ops[0]))
 
@@ -298,8 +305,10 @@ user_one(struct act *a, long long person, void *arg)
 {
 	struct user_op *u = arg;
 
-	if (u->op < 0)
+	if (u->op == USER_REMOVE)
 		return act_remove(a, person);
+	if (u->op == USER_RELINK)
+		return act_relink(a, person, u->reason);
 	return act_status(a, person, (enum act_op)u->op, u->reason);
 }
 
@@ -330,10 +339,10 @@ cmd_user(struct store *st, int argc, char **argv)
 		default: return usage_error("user %s: bad option", argv[1]);
 		}
 	}
-	if (u.op < 0 && !yes)
+	if (u.op == USER_REMOVE && !yes)
 		return usage_error("user remove purges people and all their training records "
 				   "for good: add --yes%s", "");
-	if (u.op >= 0 && yes)
+	if (u.op != USER_REMOVE && yes)
 		return usage_error("--yes is for user remove only%s", "");
 	if ((r = names_get(from, optind + 1, argc, argv, &nm)) != EXIT_OK)
 		return r;

@@ -4,6 +4,7 @@
  * stops there), then either one run (--once, --dry-run) or the service loop
  * of service.c.
  */
+#include "attrmap.h"
 #include "dir.h"
 #include "log.h"
 #include "util.h"
@@ -39,7 +40,7 @@ usage(FILE *out)
 }
 
 /* The attribute names the config maps, each with its key. */
-#define MAPPED_MAX (NFIELDS + CONF_MAX_CUSTOM + 8)
+#define MAPPED_MAX (NFIELDS + CONF_MAX_CUSTOM + 10)
 struct mapped {
 	const char *name[MAPPED_MAX];
 	char key[MAPPED_MAX][96];
@@ -78,6 +79,10 @@ mapped_list(const struct conf *cf, struct mapped *m)
 		mapped_add(m, cf->ldap.groups.name_attr, "ldap.groups.name_attribute");
 		mapped_add(m, cf->ldap.groups.description_attr,
 			   "ldap.groups.description_attribute");
+	}
+	if (cf->ldap.groups.primary_group) {
+		mapped_add(m, AMAP_PRIMARY_GROUP_ID, "ldap.groups.primary_group");
+		mapped_add(m, AMAP_PRIMARY_GROUP_TOKEN, "ldap.groups.primary_group");
 	}
 }
 

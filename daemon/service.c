@@ -317,13 +317,20 @@ log_config(const struct conf *cf)
 {
 	log_debug("config %s: ldap.uri \"%s\", starttls %s, ca_file %s", cf->path, cf->ldap.uri,
 		  cf->ldap.starttls ? "on" : "off", cf->ldap.ca_file ? cf->ldap.ca_file : "(system)");
-	log_debug("config: bind_dn %s%s%s, password %s%s (not shown)",
-		  cf->ldap.bind_dn ? "\"" : "", cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)",
-		  cf->ldap.bind_dn ? "\"" : "",
-		  cf->ldap.bind_password_file ? "from file " :
-		  cf->ldap.bind_password_credential ? "from credential " : "none",
-		  cf->ldap.bind_password_file ? cf->ldap.bind_password_file :
-		  cf->ldap.bind_password_credential ? cf->ldap.bind_password_credential : "");
+	if (cf->ldap.sasl_mech != NULL)
+		log_debug("config: SASL %s bind%s%s%s%s", cf->ldap.sasl_mech,
+			  cf->ldap.keytab ? ", keytab " : "", cf->ldap.keytab ? cf->ldap.keytab : "",
+			  cf->ldap.cert_file ? ", client certificate " : "",
+			  cf->ldap.cert_file ? cf->ldap.cert_file : "");
+	else
+		log_debug("config: bind_dn %s%s%s, password %s%s (not shown)",
+			  cf->ldap.bind_dn ? "\"" : "",
+			  cf->ldap.bind_dn ? cf->ldap.bind_dn : "(anonymous)",
+			  cf->ldap.bind_dn ? "\"" : "",
+			  cf->ldap.bind_password_file ? "from file " :
+			  cf->ldap.bind_password_credential ? "from credential " : "none",
+			  cf->ldap.bind_password_file ? cf->ldap.bind_password_file :
+			  cf->ldap.bind_password_credential ? cf->ldap.bind_password_credential : "");
 	log_debug("config: users base \"%s\" filter %s, page_size %d, timeout %d s, "
 		  "network_timeout %d s", cf->ldap.users.base, cf->ldap.users.filter,
 		  cf->ldap.page_size, cf->ldap.timeout, cf->ldap.network_timeout);

@@ -162,6 +162,10 @@ search_start(struct source_ldap *l, enum source_read what, bool sync, const stru
 
 	l->syncing = sync;
 	l->handed = 0;
+	/* AD's groups have one member attribute: the first (member) */
+	dir_set_range(l->dir, people || cf->ldap.groups.nmember_attrs == 0 ? NULL :
+		      cf->ldap.groups.member_attrs[0],
+		      people ? 0 : (unsigned long)cf->ldap.groups.range_size);
 	if (sync && l->persist)
 		l->search = dir_persist_search(l->dir, base, scope, filter, attrs,
 					       c != NULL ? c->data : NULL, c != NULL ? c->len : 0);
@@ -499,6 +503,9 @@ refresh_begin(struct source_ldap *l, const char *kept)
 		      "alone needs a server that sends a person whose memberOf changed (389-DS "
 		      "does; OpenLDAP's memberof overlay does not): set "
 		      "ldap.groups.member_attribute too";
+	else if (l->cf->ldap.groups.primary_group)
+		why = "sync.mode \"refresh\" (or \"persist\") does not yet read the people's "
+		      "primary groups (ldap.groups.primary_group)";
 	else if ((r = dir_has_sync(l->dir)) <= 0)
 		why = r < 0 ? dir_error(l->dir) : "the server does not offer content "
 		      "synchronisation (RFC 4533: no syncprov, no 389-DS Content Synchronization "

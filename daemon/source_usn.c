@@ -337,6 +337,13 @@ usn_begin(struct source *s, const char *kept)
 			"highestCommittedUSN (not Active Directory?)");
 		return 0;
 	}
+	/* Primary groups are read only with the people read: the unchanged
+	 * ones would seem to have none. */
+	if (u->cf->ldap.groups.primary_group) {
+		usn_off(u, "sync.mode \"refresh\" does not yet read the people's primary "
+			"groups (ldap.groups.primary_group)");
+		return 0;
+	}
 	u->fp = source_fingerprint(u->cf, u->map, u->gmap);
 	u->groups_ok = u->cf->ldap.groups.base == NULL;
 	kept_parse(u, kept);

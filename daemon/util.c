@@ -223,14 +223,14 @@ time_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int
-secret_read(const char *path, bool check_mode, char **out, char *err, size_t errlen)
+/* Open the secret file at path: a regular file, not through a link, and
+ * with check_mode private to its owner. The descriptor, or a negative errno
+ * with err saying why. */
+static int
+secret_open(const char *path, bool check_mode, char *err, size_t errlen)
 {
-	char buf[1024];
 	struct stat sb;
-	ssize_t n;
-	size_t len = 0;
-	int fd, r = 0;
+	int fd, r;
 
 	/* Not through a link (whoever may change the link chooses the file),
 	 * and without blocking: opening a FIFO would wait for a writer. */
@@ -247,22 +247,44 @@ secret_read(const char *path, bool check_mode, char **out, char *err, size_t err
 	if (fstat(fd, &sb) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
+	} else if (!S_ISREG(sb.st_mode)) {
 		r = -EINVAL;
 		snprintf(err, errlen, "%s: %s, not a regular file", path,
 			 S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISDIR(sb.st_mode) ? "a directory" :
 			 S_ISSOCK(sb.st_mode) ? "a socket" : "a device");
-		goto out;
-	}
-	if (check_mode && (sb.st_mode & (S_IRWXG | S_IRWXO))) {
+	} else if (check_mode && (sb.st_mode & (S_IRWXG | S_IRWXO))) {
 		r = -EPERM;
 		snprintf(err, errlen, "%s: mode %04o lets others read it; "
 			 "allow only its owner (chmod 600)", path,
 			 (unsigned)(sb.st_mode & 07777));
-		goto out;
+	} else {
+		return fd;
 	}
+	close(fd);
+	return r;
+}
+
+int
+secret_check(const char *path, char *err, size_t errlen)
+{
+	int fd = secret_open(path, true, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+int
+secret_read(const char *path, bool check_mode, char **out, char *err, size_t errlen)
+{
+	char buf[1024];
+	ssize_t n;
+	size_t len = 0;
+	int fd, r = 0;
+
+	if ((fd = secret_open(path, check_mode, err, errlen)) < 0)
+		return fd;
 	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
 		len += (size_t)n;
 		if (len == sizeof(buf) - 1)

@@ -46,6 +46,10 @@ double time_mono(void);
  * refused with -EPERM. Caller frees with secret_free(). */
 int secret_read(const char *path, bool check_mode, char **out, char *err, size_t errlen);
 void secret_free(char *s);
+/* Whether path is a file secret_read(path, true, ...) would open (regular,
+ * not a link, readable by its owner alone), without reading it: a key or a
+ * keytab. 0, or a negative errno with err saying why. */
+int secret_check(const char *path, char *err, size_t errlen);
 /* The systemd credential name (LoadCredential=) from $CREDENTIALS_DIRECTORY,
  * as secret_read() reads a file (systemd owns its mode); key names the
  * config key in errors. */

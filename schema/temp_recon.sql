@@ -13,6 +13,7 @@ DROP TABLE IF EXISTS temp.stage_seen;
 DROP TABLE IF EXISTS temp.stage_gone;
 DROP TABLE IF EXISTS temp.stage_rejects;
 DROP TABLE IF EXISTS temp.stage_member_of;
+DROP TABLE IF EXISTS temp.stage_primary;
 DROP TABLE IF EXISTS temp.stage_groups;
 DROP TABLE IF EXISTS temp.stage_member_lists;
 DROP TABLE IF EXISTS temp.stage_members;
@@ -42,8 +43,10 @@ CREATE TEMP TABLE stage_fields (dir_id TEXT NOT NULL, name TEXT NOT NULL,
 CREATE TEMP TABLE stage_seen (dir_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE stage_gone (dir_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE stage_rejects (seq INTEGER PRIMARY KEY, dn TEXT NOT NULL,
-	reason TEXT NOT NULL);
+	reason TEXT NOT NULL, dir_id TEXT, held_by INTEGER);
 CREATE TEMP TABLE stage_member_of (dir_id TEXT NOT NULL, group_dn TEXT NOT NULL);
+CREATE TEMP TABLE stage_primary (dir_id TEXT NOT NULL, token TEXT NOT NULL,
+	is_group INTEGER NOT NULL);
 CREATE TEMP TABLE stage_groups (seq INTEGER PRIMARY KEY, dir_id TEXT NOT NULL UNIQUE,
 	dn TEXT NOT NULL, dn_norm TEXT NOT NULL, name TEXT NOT NULL, description TEXT,
 	partial INTEGER NOT NULL);
@@ -53,7 +56,7 @@ CREATE TEMP TABLE stage_member_lists (seq INTEGER PRIMARY KEY, group_dir_id TEXT
 -- the plan of the people
 CREATE TEMP TABLE stage_members (group_dir_id TEXT NOT NULL, value TEXT NOT NULL);
 CREATE TEMP TABLE held (seq INTEGER NOT NULL, dir_id TEXT NOT NULL, dn TEXT NOT NULL,
-	reason TEXT NOT NULL);
+	reason TEXT NOT NULL, held_by INTEGER);
 CREATE TEMP TABLE unseen (person_id INTEGER PRIMARY KEY);
 CREATE TEMP TABLE plan (seq INTEGER PRIMARY KEY, action TEXT NOT NULL,
 	person_id INTEGER, dir_id TEXT, username TEXT, dn TEXT, reason TEXT, code TEXT,

@@ -13,7 +13,8 @@ set -eu
 PACKAGE_DEPS="dpkg-dev debhelper lintian"
 
 PACKAGES="build-essential pkg-config
-libldap2-dev libsqlite3-dev libpq-dev libconfig-dev libsystemd-dev libjansson-dev libcmocka-dev
+libldap2-dev libsasl2-dev libsasl2-modules-gssapi-mit libsqlite3-dev libpq-dev libconfig-dev
+libsystemd-dev libjansson-dev libcmocka-dev
 libunistring-dev libxlsxwriter-dev unzip
 slapd ldap-utils sqlite3 postgresql-15 openssl ca-certificates mandoc time jq
 systemd util-linux bsdutils clang

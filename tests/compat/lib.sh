@@ -28,6 +28,10 @@
 #   fx_stop              stop it (also done on exit)
 #   fx_conf [SYNC_EXTRA] write $CONF: the server's attribute map, filters and
 #                        disabled flag (the ROSTERD_CONF_* of tests/lib/slapd.sh apply)
+#   fx_conf_preset FILE  write FILE: a config of the server's ldap.preset alone
+#                        (its URI, bind and bases; no filter, map or flag, but
+#                        for OpenLDAP the test schema's disabled flag), its store
+#                        beside it
 #   fx_person UID GIVEN FAMILY [LINE...]   LDIF of a person whose username is UID,
 #                        display name "GIVEN FAMILY", mail UID@example.com; a LINE
 #                        is "attr: value", or "@disabled" for the server's flag

@@ -27,6 +27,11 @@ _fx_load_start() {
 fx_stop() { dirsrv_stop "$FX_HOME"; }
 fx_conf() { dirsrv_write_rosterd_conf "$CONF" "${1:-}"; }
 
+fx_conf_preset() {
+	ROSTERD_CONF_PRESET=389ds ROSTERD_CONF_URI=$DIRSRV_URI ROSTERD_CONF_BIND_DN=$DIRSRV_SVC_DN \
+	ROSTERD_CONF_BIND_PW=$DIRSRV_SVC_PW ROSTERD_CONF_SUFFIX=$DIRSRV_SUFFIX \
+		slapd_write_rosterd_conf "$1"
+}
 fx_p() { printf 'uid=%s,ou=people,%s' "$1" "$DIRSRV_SUFFIX"; }
 fx_g() { printf 'cn=%s,ou=groups,%s' "$1" "$DIRSRV_SUFFIX"; }
 fx_ou_dn() { printf 'ou=%s,%s' "$1" "$DIRSRV_SUFFIX"; }

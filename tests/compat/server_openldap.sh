@@ -26,6 +26,11 @@ fx_conf() {
 		slapd_write_rosterd_conf "$CONF" "${1:-}"
 }
 
+fx_conf_preset() {
+	ROSTERD_CONF_PRESET=openldap \
+	ROSTERD_CONF_USERS_EXTRA='disabled_attribute = "nsAccountLock"; disabled_values = [ "true" ];' \
+		slapd_write_rosterd_conf "$1"
+}
 fx_p() { printf 'uid=%s,ou=people,%s' "$1" "$SLAPD_SUFFIX"; }
 fx_g() { printf 'cn=%s,ou=groups,%s' "$1" "$SLAPD_SUFFIX"; }
 fx_ou_dn() { printf 'ou=%s,%s' "$1" "$SLAPD_SUFFIX"; }

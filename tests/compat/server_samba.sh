@@ -28,6 +28,11 @@ _fx_load_start() {
 fx_stop() { samba_stop "$FX_HOME"; }
 fx_conf() { samba_write_rosterd_conf "$CONF" "${1:-}"; }
 
+fx_conf_preset() {
+	ROSTERD_CONF_PRESET=ad ROSTERD_CONF_URI=$SAMBA_URI ROSTERD_CONF_BIND_DN=$SAMBA_SVC_DN \
+	ROSTERD_CONF_BIND_PW=$SAMBA_SVC_PW ROSTERD_CONF_SUFFIX=$SAMBA_SUFFIX \
+		slapd_write_rosterd_conf "$1"
+}
 fx_p() { printf 'CN=%s,OU=people,%s' "$1" "$SAMBA_SUFFIX"; }
 fx_g() { printf 'CN=%s,OU=groups,%s' "$1" "$SAMBA_SUFFIX"; }
 fx_ou_dn() { printf 'OU=%s,%s' "$1" "$SAMBA_SUFFIX"; }

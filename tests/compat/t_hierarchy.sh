@@ -6,7 +6,10 @@
 # server's stable id: nested groups with a cycle (engineering <-> eng-london)
 # give the transitive closure with the group each person came through; a
 # mapped group gives the admin role; a removed member leaves every group it
-# reached; a resync with no change writes nothing.
+# reached; a person in the admin group who is deleted from the directory
+# loses the role with the memberships (the role follows who left), one
+# disabled keeps it while still in the group and loses it when taken out; a
+# resync with no change writes nothing.
 . "$(dirname "$0")/lib.sh"
 
 {
@@ -71,6 +74,25 @@ samba) assert_sql 0 "SELECT manager_warnings FROM sync_runs ORDER BY id DESC LIM
 *) assert_sql 1 "SELECT manager_warnings FROM sync_runs ORDER BY id DESC LIMIT 1"
    assert_contains "$ERR" "person dev1: primary manager" ;;
 esac
+
+note "roles follow who left: alice (admin) deleted, erin (admin) disabled then out of the group"
+printf 'dn: %s\nchangetype: modify\nadd: member\nmember: %s\n' "$(fx_g lms-admins)" "$(fx_p erin)" | fx_modify
+sync_once
+assert_sql "alice|admin
+erin|admin" "SELECT username, role FROM people WHERE role = 'admin' ORDER BY username"
+fx_delete "$(fx_p alice)"
+fx_disable erin
+sync_once
+assert_sql "alice|disabled|learner" "SELECT username, status, role FROM people WHERE username = 'alice'" \
+	"a person who left has no role of the groups they were in"
+assert_sql "" "SELECT group_id FROM group_membership m JOIN people p ON p.id = m.person_id WHERE p.username = 'alice'"
+assert_sql "role|admin -> learner" "SELECT action, detail FROM audit_log WHERE subject = 'alice' AND action = 'role' ORDER BY id DESC LIMIT 1"
+assert_sql "erin|disabled|admin" "SELECT username, status, role FROM people WHERE username = 'erin'" \
+	"a disabled person in the admin group keeps its role while the directory keeps them in it"
+printf 'dn: %s\nchangetype: modify\ndelete: member\nmember: %s\n' "$(fx_g lms-admins)" "$(fx_p erin)" | fx_modify
+sync_once
+assert_sql "erin|learner" "SELECT username, role FROM people WHERE username = 'erin'" \
+	"the role of a disabled person follows the group too"
 
 note "no change: nothing written"
 before=$(fx_dump)

@@ -11,6 +11,9 @@
 # changed title arrive (389-DS sends those entries without nsAccountLock:
 # rosterd reads them again); a no-change refresh reads no entry and writes
 # nothing; a full run after it finds nothing to change.
+# A config of the server's preset (ldap.preset) alone, with no filter or
+# attribute written, passes rosterd -n's schema check and reads the same
+# people, fields, ids and flags.
 . "$(dirname "$0")/lib.sh"
 
 export FX_FEATURES=contentsync
@@ -34,6 +37,18 @@ dave|dave@example.com|Dave|Dunn|Dave Dunn||disabled" \
 assert_sql "directory|1" "SELECT status_reason, dir_disabled FROM people WHERE username = 'dave'"
 assert_match "$(col alice dir_id)" "$FX_ID_RE" "the stable id in the server's form"
 assert_eq "$(fx_p alice)" "$(col alice dn)" "the DN as the server gives it"
+
+note "the server's preset alone (ldap.preset) reads the same people"
+mkdir -p "$TEST_TMP/preset"
+fx_conf_preset "$TEST_TMP/preset/rosterd.conf"
+run "$ROSTERD" -c "$TEST_TMP/preset/rosterd.conf" -n
+assert_rc 0 "the preset's attributes are in the server's schema"
+run "$ROSTERD" -c "$TEST_TMP/preset/rosterd.conf" --once
+assert_rc 0 "a run with the preset's map"
+people="SELECT username, dir_id, dn, email, given_name, family_name, display_name,
+	coalesce(title, ''), status, coalesce(status_reason, ''), dir_disabled FROM people ORDER BY username"
+assert_eq "$(sql "$people")" "$(sqlite3 -batch "$TEST_TMP/preset/learning.db" "$people")" \
+	"the people as the explicit map reads them"
 
 note "changes"
 fx_set "$(fx_p alice)" title "Senior Engineer"

@@ -336,9 +336,9 @@ if [ "$STORE" = pg ]; then
 else
 	sql_at() { sqlite3 -batch "$1" "$2"; }
 fi
-# What undoes migration 008 (run kinds), for the tests that take a store back
+# What undoes migration 009 (run kinds), for the tests that take a store back
 # to an older schema to see it migrated.
-UNDO_008="DROP INDEX sync_runs_finished; DROP INDEX sync_runs_approved;
+UNDO_009="DROP INDEX sync_runs_finished; DROP INDEX sync_runs_approved;
      ALTER TABLE sync_runs DROP COLUMN kind;"
 
 # sql_quote TEXT: TEXT as an SQL string literal.

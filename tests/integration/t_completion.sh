@@ -44,7 +44,7 @@ comp() {
 note "commands and options"
 assert_eq "user" "$(comp us)" "a command"
 assert_eq "chain course" "$(comp c)" "commands"
-assert_eq "remove restore" "$(comp user re)" "user's subcommands"
+assert_eq "relink remove restore" "$(comp user re)" "user's subcommands"
 assert_eq "--search" "$(comp -c "$CONF" user list --se)" "an option of user list"
 assert_eq "--format" "$(comp -c "$CONF" chain alice --f)" "chain's options"
 assert_eq "--help" "$(comp -c "$CONF" chain alice --h)" "--help"

@@ -11,6 +11,8 @@
 # A renamed group keeps its id and membership; a deleted group is kept as
 # not present and everyone leaves it; a group search cut by a size limit
 # removes no membership and the run is incomplete (exit 1).
+# ldap.groups.range_size changes nothing against slapd (not Active
+# Directory: members are asked for whole).
 . "$(dirname "$0")/lib.sh"
 
 {
@@ -39,6 +41,14 @@ assert_sql "group all-staff via eng-london" "SELECT detail FROM audit_log WHERE 
 assert_sql 4 "SELECT count(*) FROM audit_log WHERE action = 'group_create'"
 assert_sql "admin" "SELECT role FROM people WHERE username = 'alice'"
 assert_sql "alice|learner -> admin" "SELECT subject, detail FROM audit_log WHERE action = 'role'"
+
+note "ldap.groups.range_size: slapd is not Active Directory, so no range is asked for"
+before=$(eff)
+ROSTERD_CONF_GROUPS_EXTRA="range_size = 2;" write_conf
+sync_once
+assert_eq "$before" "$(eff)" "the same memberships"
+assert_sql "0|0|1" "SELECT memberships_joined, memberships_left, groups_complete FROM sync_runs ORDER BY id DESC LIMIT 1"
+write_conf
 
 note "rosterctl shows the groups"
 rctl_ok user show dave --json

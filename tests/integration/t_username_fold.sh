@@ -65,10 +65,13 @@ assert_contains "$OUT" "u0000001: disabled"
 assert_sql "disabled|operator" "SELECT status, status_reason FROM people WHERE username = 'u0000001'"
 
 note "a store of schema 5 gets the keys of its usernames"
-# (and had no role sources nor run kinds: 007 and 008 add them)
+# (and had no role sources, which 007 adds, nor the rejects' ids of 008, nor the run
+# kinds of 009)
 sql "UPDATE people SET username_key = NULL; DROP INDEX people_username_key;
      ALTER TABLE people DROP COLUMN username_key; ALTER TABLE people DROP COLUMN role_source;
-     DROP INDEX assignments_expiry; ALTER TABLE assignments DROP COLUMN expires; $UNDO_008"
+     DROP INDEX run_rejects_held_by; ALTER TABLE run_rejects DROP COLUMN held_by;
+     ALTER TABLE run_rejects DROP COLUMN dir_id;
+     DROP INDEX assignments_expiry; ALTER TABLE assignments DROP COLUMN expires; $UNDO_009"
 set_schema_version 5
 sync_once
 assert_eq "$(ls "$ROSTERD_TOP"/schema/[0-9]*.sql | wc -l)" "$(schema_version)" "every migration applied"

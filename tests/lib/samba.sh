@@ -10,7 +10,9 @@
 # The tests reach its LDAP port from the host through a relay: socat on the host
 # listens on 127.0.0.1:<free port> and passes each connection through the UNIX socket
 # DIR/ldap.sock to a socat inside the namespace, which connects to 127.0.0.1:389
-# there. Running rosterd inside the namespace instead would need every command of
+# there. The KDC (port 88, Kerberos over TCP) is reached the same way, through
+# DIR/run/kdc.sock and a relay on another free port. Running rosterd inside the
+# namespace instead would need every command of
 # the tests (rosterd, rosterctl, ldapmodify, sqlite3 is fine) wrapped in nsenter;
 # with the relay the same test text runs against slapd, 389-DS and Samba.
 # Every path the DC writes (private, state, lock, cache, pid, log) is under DIR; the
@@ -49,7 +51,11 @@
 #                        on the relay. The port is that of DIR's previous start when
 #                        it is still free, else a random free one in 20000-60000.
 #                        Exports SAMBA_DIR SAMBA_URI SAMBA_PORT SAMBA_PID (the
-#                        host's pid of the namespace's first process) SAMBA_LOG.
+#                        host's pid of the namespace's first process) SAMBA_LOG,
+#                        and SAMBA_KDC_PORT (the KDC's relay, Kerberos over TCP).
+#                        With SAMBA_RELAY_TRACE=1 the LDAP relay writes what passes
+#                        through it, as text, to DIR/log/relay.log (socat -v): the
+#                        attribute names of requests and replies can be read there.
 #                        Call it directly, not in $( ): the exports must reach the
 #                        caller's shell. Its log is DIR/log/samba.log (level 1) and
 #                        DIR/log/samba.out.
@@ -62,6 +68,14 @@
 #   samba_admin_delete DN...                ldapdelete as the administrator.
 #   samba_admin_modrdn DN NEWRDN [NEWSUPERIOR]  ldapmodrdn -r as the administrator.
 #   samba_svc_search ARGS...  ldapsearch -LLL bound as the service account.
+#   samba_keytab FILE [PRINCIPAL]  export the keys of PRINCIPAL (default the
+#                        service account, rosterd@EXAMPLE.COM) into the keytab FILE.
+#   samba_krb5_conf FILE write a private krb5.conf (for KRB5_CONFIG) naming the
+#                        DC's KDC through its relay (Kerberos over TCP: UDP is
+#                        tried for no message), no DNS lookups and no host name
+#                        canonicalisation. The DC's LDAP service is
+#                        ldap/dc1.example.com: a GSSAPI client must connect by
+#                        that name (resolved in a private mount namespace).
 #   samba_write_rosterd_conf FILE [SYNC_EXTRA]
 #                        a rosterd config for $SAMBA_URI and the service account (as
 #                        slapd_write_rosterd_conf, whose ROSTERD_CONF_* variables
@@ -189,6 +203,10 @@ samba_template() {
 			_samba_err "samba_template: cannot create the service account: $out"
 			exit 1
 		fi
+		# A DC registers its ldap/ service names itself (samba_spnupdate, which
+		# needs the DNS service this DC does not run): GSSAPI binds need them.
+		printf 'dn: CN=DC1,OU=Domain Controllers,%s\nchangetype: modify\nadd: servicePrincipalName\nservicePrincipalName: ldap/dc1.example.com\nservicePrincipalName: ldap/DC1\n' \
+			"$SAMBA_SUFFIX" | ldbmodify -H "$t/private/sam.ldb" --nosync >/dev/null || exit 1
 		# Samba does not expire passwords of a test domain we throw away anyway.
 		samba-tool domain passwordsettings set --max-pwd-age=0 --complexity=off \
 			-s "$t/etc/smb.conf" -H "$t/private/sam.ldb" >/dev/null 2>&1 || exit 1
@@ -239,29 +257,49 @@ _samba_ready() {
 		defaultNamingContext 2>/dev/null | grep -q '^defaultNamingContext:'
 }
 
-# _samba_relay_start DIR PORT: the host's relay 127.0.0.1:PORT -> DIR/ldap.sock,
-# in a session of its own (its per-connection children are stopped with it).
+# _samba_relay_start DIR PORT [NAME]: the host's relay 127.0.0.1:PORT ->
+# DIR/run/NAME.sock (NAME ldap, the default, or kdc), in a session of its own
+# (its per-connection children are stopped with it); its pid in
+# DIR/run/NAME-relay.pid.
 _samba_relay_start() {
-	local dir=$1 port=$2 pid
-	setsid socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
-		"UNIX-CONNECT:$dir/run/ldap.sock" </dev/null >>"$dir/log/relay.log" 2>&1 &
+	local dir=$1 port=$2 name=${3:-ldap} pid trace=()
+	[ "${SAMBA_RELAY_TRACE:-0}" != 1 ] || [ "$name" != ldap ] || trace=(-v)
+	setsid socat "${trace[@]}" "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+		"UNIX-CONNECT:$dir/run/$name.sock" </dev/null >>"$dir/log/relay.log" 2>&1 &
 	pid=$!
 	disown "$pid" 2>/dev/null || true
-	echo "$pid" >"$dir/run/relay.pid"
+	echo "$pid" >"$dir/run/$name-relay.pid"
 	# socat exits at once when the port is taken.
 	sleep 0.1
-	_samba_alive "$pid" "$dir/run/ldap.sock"
+	_samba_alive "$pid" "$dir/run/$name.sock"
 }
 
 _samba_relay_stop() {
-	local dir=$1 pid
-	pid=$(cat "$dir/run/relay.pid" 2>/dev/null) || return 0
-	if _samba_alive "$pid" "$dir/run/ldap.sock"; then
-		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 1 50); do _samba_alive "$pid" "$dir/run/ldap.sock" || break; sleep 0.02; done
-		kill -KILL -- "-$pid" 2>/dev/null || true
-	fi
-	rm -f "$dir/run/relay.pid"
+	local dir=$1 name pid
+	for name in ldap kdc; do
+		pid=$(cat "$dir/run/$name-relay.pid" 2>/dev/null) || continue
+		if _samba_alive "$pid" "$dir/run/$name.sock"; then
+			kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+			for _ in $(seq 1 50); do _samba_alive "$pid" "$dir/run/$name.sock" || break; sleep 0.02; done
+			kill -KILL -- "-$pid" 2>/dev/null || true
+		fi
+		rm -f "$dir/run/$name-relay.pid"
+	done
+}
+
+# _samba_kdc_relay DIR: the relay to the KDC (Kerberos over TCP) on a free port,
+# exported as SAMBA_KDC_PORT.
+_samba_kdc_relay() {
+	local dir=$1 port
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+		if _samba_relay_start "$dir" "$port" kdc; then
+			export SAMBA_KDC_PORT=$port
+			return 0
+		fi
+	done
+	_samba_err "samba_start: no free port for the KDC's relay"
+	return 1
 }
 
 samba_start() {
@@ -273,7 +311,7 @@ samba_start() {
 		return 1
 	fi
 	# samba.pid names pid 1 of the namespace, which in any new one is alive.
-	rm -f "$dir/run/ldap.sock" "$dir/run/samba.pid"
+	rm -f "$dir/run/ldap.sock" "$dir/run/kdc.sock" "$dir/run/samba.pid"
 	echo "=== samba_start $(date '+%F %T') ===" >>"$dir/log/samba.out"
 	# The namespace's first process is samba itself (sh execs it): when it ends, the
 	# kernel ends the relay inside too. --kill-child: if unshare dies, so does samba.
@@ -281,6 +319,7 @@ samba_start() {
 	unshare --net --pid --fork --kill-child sh -c '
 		ip link set lo up || exit 1
 		socat "UNIX-LISTEN:$1/run/ldap.sock,fork,unlink-early" TCP:127.0.0.1:389 &
+		socat "UNIX-LISTEN:$1/run/kdc.sock,fork,unlink-early" TCP:127.0.0.1:88 &
 		exec samba -s "$1/etc/smb.conf" -i -M single --no-process-group' \
 		samba-ns "$dir" </dev/null >>"$dir/log/samba.out" 2>&1 &
 	pid=$!
@@ -312,6 +351,9 @@ samba_start() {
 		done
 	else
 		_samba_err "samba_start: no free port for the relay"
+	fi
+	if [ "$state" = up ] && ! _samba_kdc_relay "$dir"; then
+		state=died
 	fi
 	if [ "$state" != up ]; then
 		_samba_err "samba_start: the DC in $dir did not come up; last lines of its log:"
@@ -351,7 +393,7 @@ samba_stop() {
 			return 1
 		fi
 	fi
-	rm -f "$dir/run/unshare.pid" "$dir/run/ldap.sock"
+	rm -f "$dir/run/unshare.pid" "$dir/run/ldap.sock" "$dir/run/kdc.sock"
 	return 0
 }
 
@@ -388,6 +430,39 @@ samba_admin_modrdn() {
 samba_svc_search() {
 	_samba_need_uri || return 1
 	ldapsearch -x -LLL -o ldif-wrap=no -H "$SAMBA_URI" -D "$SAMBA_SVC_DN" -w "$SAMBA_SVC_PW" "$@"
+}
+
+samba_keytab() {
+	local file=${1:?samba_keytab FILE [PRINCIPAL]} out
+	[ -n "${SAMBA_DIR:-}" ] || { _samba_err "SAMBA_DIR is not set (samba_start first)"; return 1; }
+	rm -f "$file"
+	if ! out=$(samba-tool domain exportkeytab "$file" --principal="${2:-rosterd@$SAMBA_REALM}" \
+		-s "$SAMBA_DIR/etc/smb.conf" 2>&1); then
+		_samba_err "samba_keytab: $out"
+		return 1
+	fi
+}
+
+samba_krb5_conf() {
+	local file=${1:?samba_krb5_conf FILE}
+	[ -n "${SAMBA_KDC_PORT:-}" ] || { _samba_err "SAMBA_KDC_PORT is not set (samba_start first)"; return 1; }
+	cat >"$file" <<EOF
+# Generated by tests/lib/samba.sh: the test DC's KDC, through its relay.
+[libdefaults]
+	default_realm = $SAMBA_REALM
+	dns_lookup_kdc = false
+	dns_lookup_realm = false
+	rdns = false
+	dns_canonicalize_hostname = false
+	udp_preference_limit = 0
+[realms]
+	$SAMBA_REALM = {
+		kdc = 127.0.0.1:$SAMBA_KDC_PORT
+	}
+[domain_realm]
+	.example.com = $SAMBA_REALM
+	example.com = $SAMBA_REALM
+EOF
 }
 
 samba_write_rosterd_conf() {

@@ -32,7 +32,9 @@
 #                        SLAPD_SESSIONLOG (syncprov-sessionlog, default 1000),
 #                        SLAPD_TLS_CERT + SLAPD_TLS_KEY (PEM files: the server's TLS
 #                        certificate and key, so it offers StartTLS and, with
-#                        SLAPD_LDAPS=1 at slapd_start, ldaps://), SLAPD_TLS_CA (PEM).
+#                        SLAPD_LDAPS=1 at slapd_start, ldaps://), SLAPD_TLS_CA (PEM),
+#                        SLAPD_TLS_VERIFY_CLIENT (TLSVerifyClient: try or demand,
+#                        for client certificates and SASL EXTERNAL).
 #   slapd_load DIR FILE...  offline load into the database of $SLAPD_SUFFIX (also when
 #                        SLAPD_EXTRA_GLOBAL_CONF declares another database before
 #                        it) with slapadd -q -w (slapd must not be running
@@ -65,7 +67,9 @@
 #                        good (CA-signed, SAN DNS:localhost IP:127.0.0.1, valid now),
 #                        selfsigned (same names, signed by itself), wronghost
 #                        (CA-signed for wrong.example.org / 192.0.2.1 only), expired
-#                        (CA-signed for the right names, valid in January 2020 only).
+#                        (CA-signed for the right names, valid in January 2020 only);
+#                        and client.pem + client.key, a client certificate whose
+#                        subject is the service account's DN (SASL EXTERNAL).
 #   slapd_write_rosterd_conf FILE [SYNC_EXTRA]
 #                        write a rosterd config FILE for $SLAPD_URI and the service
 #                        account; writes FILE's dir/bind.pw (mode 0600); the store is
@@ -74,6 +78,11 @@
 #                        Env overrides (text is libconfig, without the braces):
 #                          ROSTERD_CONF_URI (default $SLAPD_URI)
 #                          ROSTERD_CONF_BIND_DN, ROSTERD_CONF_BIND_PW (service account)
+#                          ROSTERD_CONF_PRESET (ldap.preset; the users and groups
+#                            filters, member_attribute, nested and the attributes are
+#                            then written only when their variables are set)
+#                          ROSTERD_CONF_BIND (set: the bind keys instead of bind_dn and
+#                            bind_password_file, e.g. sasl_mech = "EXTERNAL"; "": anonymous)
 #                          ROSTERD_CONF_PAGE_SIZE (1000), ROSTERD_CONF_TIMEOUT (10)
 #                          ROSTERD_CONF_SUFFIX (dc=example,dc=com: the users base is
 #                            ou=people under it, the groups base ou=groups)
@@ -179,6 +188,7 @@ _slapd_tls_conf() {
 	[ -z "${SLAPD_TLS_CA:-}" ] || echo "TLSCACertificateFile \"$SLAPD_TLS_CA\""
 	echo "TLSCertificateFile \"$SLAPD_TLS_CERT\""
 	echo "TLSCertificateKeyFile \"$SLAPD_TLS_KEY\""
+	[ -z "${SLAPD_TLS_VERIFY_CLIENT:-}" ] || echo "TLSVerifyClient $SLAPD_TLS_VERIFY_CLIENT"
 }
 
 slapd_setup() {
@@ -520,7 +530,13 @@ default_days = 30
 policy = any
 unique_subject = no
 [ any ]
+domainComponent = optional
+organizationalUnitName = optional
 commonName = supplied
+[ client ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
 [ server ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
@@ -538,6 +554,16 @@ EOF
 	_slapd_cert "$dir" wronghost "DNS:wrong.example.org,IP:192.0.2.1" || return 1
 	_slapd_cert "$dir" expired "DNS:localhost,IP:127.0.0.1" \
 		-startdate 20200101000000Z -enddate 20200131000000Z || return 1
+	# the service account's client certificate (SASL EXTERNAL)
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$dir/client.key" -subj "/DC=com/DC=example/OU=system/CN=rosterd" \
+		-out "$dir/client.csr" 2>/dev/null &&
+		SAN=DNS:unused openssl ca -batch -notext -config "$dir/ca.cnf" -extensions client \
+			-in "$dir/client.csr" -out "$dir/client.pem" 2>"$dir/client.err" || {
+		_slapd_err "slapd_make_certs: openssl failed for the client certificate:"
+		cat "$dir/client.err" >&2
+		return 1
+	}
 	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$dir/selfsigned.key" -out "$dir/selfsigned.pem" -days 30 \
 		-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null || {
@@ -574,31 +600,47 @@ slapd_write_rosterd_conf() {
 	store=${store:-"path = \"${ROSTERD_CONF_STORE_PATH:-$confdir/learning.db}\";"}
 	members=${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTES:-"\"${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE-member}\""}
 
+	# With a preset, only what the test sets itself is written of the map.
+	local preset="" ufilter gfilter gmember gnested amap
+	ufilter="filter = \"${ROSTERD_CONF_USERS_FILTER:-(objectClass=inetOrgPerson)}\";"
+	gfilter="filter = \"${ROSTERD_CONF_GROUPS_FILTER:-(objectClass=groupOfNames)}\";"
+	gmember="member_attribute = $members;"
+	gnested="nested = ${ROSTERD_CONF_GROUPS_NESTED:-true};"
+	amap="attributes = {
+    $attrs
+    ${ROSTERD_CONF_ATTRIBUTES_EXTRA:-}
+  };"
+	if [ -n "${ROSTERD_CONF_PRESET:-}" ]; then
+		preset="preset = \"$ROSTERD_CONF_PRESET\";"
+		[ -n "${ROSTERD_CONF_USERS_FILTER:-}" ] || ufilter=""
+		[ -n "${ROSTERD_CONF_GROUPS_FILTER:-}" ] || gfilter=""
+		[ -n "${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTE+set}${ROSTERD_CONF_GROUPS_MEMBER_ATTRIBUTES:-}" ] ||
+			gmember=""
+		[ -n "${ROSTERD_CONF_GROUPS_NESTED:-}" ] || gnested=""
+		[ -n "${ROSTERD_CONF_ATTRIBUTES:-}${ROSTERD_CONF_ATTRIBUTES_EXTRA:-}" ] || amap=""
+	fi
+
 	cat >"$file" <<EOF
 # Generated by tests/lib/slapd.sh for the test slapd at $uri
 ldap = {
-  uri = "$uri";
-  bind_dn = "${ROSTERD_CONF_BIND_DN:-$SLAPD_SVC_DN}";
-  bind_password_file = "$pwfile";
+  uri = "$uri";${preset:+ $preset}
+  ${ROSTERD_CONF_BIND-bind_dn = \"${ROSTERD_CONF_BIND_DN:-$SLAPD_SVC_DN}\"; bind_password_file = \"$pwfile\";}
   page_size = ${ROSTERD_CONF_PAGE_SIZE:-1000};
   timeout = ${ROSTERD_CONF_TIMEOUT:-10};
   ${ROSTERD_CONF_LDAP_EXTRA:-}
   users = {
     base = "${ROSTERD_CONF_USERS_BASE:-ou=people,${ROSTERD_CONF_SUFFIX:-$SLAPD_SUFFIX}}";
-    filter = "${ROSTERD_CONF_USERS_FILTER:-(objectClass=inetOrgPerson)}";
+    $ufilter
     ${ROSTERD_CONF_USERS_EXTRA:-}
   };
   groups = {
     base = "${ROSTERD_CONF_GROUPS_BASE:-ou=groups,${ROSTERD_CONF_SUFFIX:-$SLAPD_SUFFIX}}";
-    filter = "${ROSTERD_CONF_GROUPS_FILTER:-(objectClass=groupOfNames)}";
-    member_attribute = $members;
-    nested = ${ROSTERD_CONF_GROUPS_NESTED:-true};
+    $gfilter
+    $gmember
+    $gnested
     ${ROSTERD_CONF_GROUPS_EXTRA:-}
   };
-  attributes = {
-    $attrs
-    ${ROSTERD_CONF_ATTRIBUTES_EXTRA:-}
-  };
+  $amap
 };
 
 store = {

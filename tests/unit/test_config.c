@@ -788,6 +788,151 @@ test_include_from_config_dir(void **state)
 	assert_non_null(strstr(fx->err, "rosterd.conf:7: syntax error: cannot open include file"));
 }
 
+/* A config with text inside ldap = { } besides the uri and the users base. */
+static int
+load_ldap(struct fixture *fx, const char *ldap_extra, int flags, struct conf **cf)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "ldap = {\n uri = \"ldap://127.0.0.1\";\n"
+		 " users = { base = \"dc=x\"; };\n %s\n};\nstore = { path = \"x.db\"; };\n",
+		 ldap_extra);
+	return load(fx, text, flags, cf);
+}
+
+static void
+test_preset_fills_what_is_not_written(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf;
+
+	assert_int_equal(load_ldap(fx, "preset = \"ad\";", 0, &cf), 0);
+	assert_string_equal(cf->ldap.preset, "ad");
+	assert_string_equal(cf->ldap.users.filter, "(&(objectClass=user)(objectCategory=person))");
+	assert_string_equal(cf->ldap.users.disabled_attribute, "userAccountControl");
+	assert_int_equal(cf->ldap.users.disabled_bitmask, 2);
+	assert_string_equal(cf->ldap.groups.filter, "(objectClass=group)");
+	assert_int_equal(cf->ldap.groups.nmember_attrs, 1);
+	assert_string_equal(cf->ldap.groups.member_attrs[0], "member");
+	assert_true(cf->ldap.groups.nested);
+	assert_string_equal(cf->ldap.id_attr, "objectGUID");
+	assert_string_equal(cf->ldap.attr[F_USERNAME], "sAMAccountName");
+	assert_string_equal(cf->ldap.attr[F_DISPLAY_NAME], "displayName");
+	assert_string_equal(cf->ldap.attr[F_DEPARTMENT], "department");
+	assert_string_equal(cf->ldap.attr[F_EMAIL], "mail");   /* a default it keeps */
+	conf_free(cf);
+	assert_int_equal(load_ldap(fx, "groups = { primary_group = true; };", 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, ":4: ldap.groups.primary_group: needs ldap.groups.base"));
+	assert_int_equal(load_ldap(fx, "preset = \"389ds\";", 0, &cf), 0);
+	assert_string_equal(cf->ldap.id_attr, "nsUniqueId");
+	assert_string_equal(cf->ldap.users.disabled_attribute, "nsAccountLock");
+	assert_int_equal(cf->ldap.users.ndisabled_values, 1);
+	assert_string_equal(cf->ldap.users.disabled_values[0], "true");
+	assert_string_equal(cf->ldap.attr[F_DISPLAY_NAME], "cn");
+	conf_free(cf);
+	assert_int_equal(load_ldap(fx, "preset = \"freeipa\";", 0, &cf), 0);
+	assert_string_equal(cf->ldap.id_attr, "ipaUniqueID");
+	assert_string_equal(cf->ldap.groups.filter, "(objectClass=ipaUserGroup)");
+	conf_free(cf);
+	assert_int_equal(load_ldap(fx, "preset = \"openldap\";", 0, &cf), 0);
+	assert_string_equal(cf->ldap.id_attr, "entryUUID");
+	assert_null(cf->ldap.users.disabled_attribute);
+	conf_free(cf);
+}
+
+static void
+test_preset_explicit_keys_win(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf;
+
+	assert_int_equal(load_ldap(fx, "preset = \"ad\"; attributes = { display_name = \"cn\";"
+				   " employee_number = \"\"; id = \"objectSid\"; };"
+				   " groups = { base = \"dc=g\"; nested = false; };", 0, &cf), 0);
+	assert_string_equal(cf->ldap.attr[F_DISPLAY_NAME], "cn");
+	assert_null(cf->ldap.attr[F_EMPLOYEE_NUMBER]);   /* "" unmaps, preset or not */
+	assert_string_equal(cf->ldap.id_attr, "objectSid");
+	assert_false(cf->ldap.groups.nested);
+	assert_false(cf->ldap.groups.primary_group);   /* opt-in, even for AD */
+	assert_string_equal(cf->ldap.groups.filter, "(objectClass=group)");
+	assert_string_equal(cf->ldap.attr[F_USERNAME], "sAMAccountName");
+	conf_free(cf);
+	/* the disabled flag is the file's whole, or the preset's whole */
+	assert_int_equal(load(fx, "ldap = {\n uri = \"ldap://h\"; preset = \"ad\";\n"
+			      " users = { base = \"dc=x\"; disabled_attribute = \"employeeType\";\n"
+			      "  disabled_values = [ \"left\" ]; };\n};\n"
+			      "store = { path = \"x.db\"; };\n", 0, &cf), 0);
+	assert_string_equal(cf->ldap.users.disabled_attribute, "employeeType");
+	assert_int_equal(cf->ldap.users.disabled_bitmask, 0);
+	assert_string_equal(cf->ldap.users.disabled_values[0], "left");
+	conf_free(cf);
+	/* a file that names the attribute alone does not borrow the preset's
+	 * bitmask: it must say which values disable */
+	assert_int_equal(load(fx, "ldap = {\n uri = \"ldap://h\"; preset = \"ad\";\n"
+			      " users = { base = \"dc=x\"; disabled_attribute = \"employeeType\"; };\n"
+			      "};\nstore = { path = \"x.db\"; };\n", 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, ":3: ldap.users.disabled_attribute: needs disabled_values "
+			       "or disabled_bitmask"));
+}
+
+static void
+test_preset_unknown(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf;
+
+	assert_int_equal(load_ldap(fx, "preset = \"novell\";", 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, ":4: ldap.preset: \"novell\" is not one of \"openldap\", "
+			       "\"ad\", \"389ds\", \"freeipa\""));
+}
+
+static void
+test_sasl(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *cf;
+	char *key;
+
+	assert_int_equal(load_ldap(fx, "sasl_mech = \"GSSAPI\"; keytab = \"k.keytab\";", 0, &cf),
+			 0);
+	assert_string_equal(cf->ldap.sasl_mech, "GSSAPI");
+	assert_non_null(strstr(cf->ldap.keytab, "/k.keytab"));
+	assert_true(cf->ldap.keytab[0] == '/');
+	conf_free(cf);
+	assert_int_equal(load_ldap(fx, "sasl_mech = \"PLAIN\";", 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, "ldap.sasl_mech: \"PLAIN\" is not one of"));
+	assert_int_equal(load_ldap(fx, "sasl_mech = \"GSSAPI\"; bind_dn = \"cn=x\";", 0, &cf),
+			 -EINVAL);
+	assert_non_null(strstr(fx->err, ":4: ldap.bind_dn: not used by a SASL bind"));
+	assert_int_equal(load_ldap(fx, "keytab = \"k.keytab\";", 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, ":4: ldap.keytab: only for sasl_mech = \"GSSAPI\""));
+	assert_int_equal(load_ldap(fx, "cert_file = \"c.pem\";", 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, ":4: ldap.cert_file: needs key_file"));
+	assert_int_equal(load_ldap(fx, "sasl_mech = \"EXTERNAL\";", 0, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, "ldap.sasl_mech: EXTERNAL needs TLS"));
+	assert_int_equal(load_ldap(fx, "sasl_mech = \"EXTERNAL\"; starttls = true;", 0, &cf),
+			 -EINVAL);
+	assert_non_null(strstr(fx->err, "ldap.sasl_mech: EXTERNAL over TLS needs cert_file"));
+	/* a key file is a secret: private to its owner */
+	key = file_write(fx->dir, "c.key", "key\n", 0644);
+	assert_int_equal(load_ldap(fx, "sasl_mech = \"EXTERNAL\"; starttls = true;"
+				   " cert_file = \"c.pem\"; key_file = \"c.key\";",
+				   CONF_CHECK_SECRETS, &cf), -EINVAL);
+	assert_non_null(strstr(fx->err, "ldap.key_file: "));
+	assert_non_null(strstr(fx->err, "c.key: mode 0644 lets others read it"));
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(load_ldap(fx, "sasl_mech = \"EXTERNAL\"; starttls = true;"
+				   " cert_file = \"c.pem\"; key_file = \"c.key\";",
+				   CONF_CHECK_SECRETS, &cf), 0);
+	conf_free(cf);
+	free(key);
+	/* EXTERNAL over ldapi:// needs no certificate */
+	assert_int_equal(load(fx, "ldap = { uri = \"ldapi:///\"; sasl_mech = \"EXTERNAL\";"
+			      " users = { base = \"dc=x\"; }; };\nstore = { path = \"x.db\"; };\n",
+			      0, &cf), 0);
+	conf_free(cf);
+}
+
 int
 main(void)
 {
@@ -819,6 +964,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_every_int_key_range_checked, setup, teardown),
 		cmocka_unit_test(test_int_ranges_documented),
 		cmocka_unit_test_setup_teardown(test_include_from_config_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preset_fills_what_is_not_written, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_preset_explicit_keys_win, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preset_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sasl, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

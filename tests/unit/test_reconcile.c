@@ -422,7 +422,8 @@ test_username_held_by_unseen_person(void **state)
 	assert_int_equal(fx->c.disabled, 1);
 	expect_text(fx, "SELECT reason FROM run_rejects ORDER BY rowid DESC LIMIT 1",
 		    "username \"carol\" belongs to \"uid=carol,ou=people,dc=x\" (invited), whose entry "
-		    "this run did not find or take");
+		    "this run did not find or take; if this is that person's entry made again, "
+		    "\"rosterctl user relink carol\" binds them to it");
 	expect_text(fx, "SELECT dir_id FROM people WHERE username = 'carol'", "id-c");
 }
 

@@ -1,4 +1,4 @@
--- 008_run_kind.sql: what each run read, and the sliding window of persist
+-- 009_run_kind.sql: what each run read, and the sliding window of persist
 -- mode. kind: 'full' (every entry: a paged search, or an RFC 4533 refresh
 -- from nothing), 'refresh' (what changed since a cookie: a refreshOnly run,
 -- or the refresh stage with which a persistent search starts) or

@@ -1,4 +1,4 @@
--- 008_run_kind.sql, PostgreSQL form of schema/008_run_kind.sql (which explains
+-- 009_run_kind.sql, PostgreSQL form of schema/009_run_kind.sql (which explains
 -- it): the same column, check and indexes.
 ALTER TABLE sync_runs ADD COLUMN kind text NOT NULL DEFAULT 'full'
 	CHECK (kind IN ('full', 'refresh', 'incremental'));
