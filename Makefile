@@ -3,7 +3,8 @@
 #   make demo       install what is missing, build, sync a sample directory
 #                   (STORE=pg: into a private PostgreSQL, then active/standby)
 #   make check      install what is missing, build, run every test, then again
-#                   with AddressSanitizer and UndefinedBehaviorSanitizer
+#                   with AddressSanitizer and UndefinedBehaviorSanitizer, then
+#                   the threaded path with ThreadSanitizer (make check-tsan)
 #   make check-long the fault tests at their full counts (docs/reliability.md)
 #   make check-pg   every integration test with the store in PostgreSQL (make check
 #                   runs PG_SMOKE of them)
@@ -12,6 +13,7 @@
 #                   and t_smoke on the other two; docs/directories.md)
 #   make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang)
 #   make bench N=100000   the benchmark (bench/README.md); STORE=pg: on PostgreSQL
+#   make bench-1m   the benchmark at 1,000,000 people (long)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc PLUGINDIR=PREFIX/lib/rosterd/plugins
 #                   UNITDIR=$(PREFIX)/lib/systemd/system
 #                   COMPLETIONDIR=$(PREFIX)/share/bash-completion/completions; make uninstall
@@ -40,16 +42,16 @@ WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS_ALL = -Idaemon -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
                -DPLUGINDIR='"$(PLUGINDIR)"' $(CPPFLAGS)
-CFLAGS_ALL   = $(WARN) $(CFLAGS) $(SANFLAGS) -fstack-protector-strong \
+CFLAGS_ALL   = $(WARN) $(CFLAGS) $(SANFLAGS) -fstack-protector-strong -pthread \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libunistring (search folding, fold.c) has no pkg-config file in Debian 12.
-LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring $(LDLIBS)
+LDLIBS_ALL   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -pthread $(LDLIBS)
 # libxlsxwriter: rosterctl's Excel export (rosterctl_xlsx.c) alone.
 XLSX_PKG    := xlsxwriter
 LDFLAGS_ALL  = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 LIB_SRC := daemon/log.c daemon/util.c daemon/config.c daemon/dn.c daemon/dir.c daemon/dir_sync.c \
-           daemon/store_sqlite.c daemon/store_pg.c daemon/store_pg_sql.c daemon/store_api.c daemon/store_conf.c daemon/store.c daemon/runs.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_usn.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
+           daemon/store_sqlite.c daemon/store_pg.c daemon/store_pg_sql.c daemon/store_api.c daemon/store_conf.c daemon/store.c daemon/runs.c daemon/keyset.c daemon/load.c daemon/readahead.c daemon/reconcile.c daemon/hierarchy.c daemon/attrmap.c daemon/source_ldap.c daemon/source_usn.c daemon/source_mem.c daemon/sync.c daemon/sync_print.c daemon/query.c \
            daemon/notify.c daemon/metrics.c daemon/service.c daemon/service_persist.c \
            daemon/actions.c daemon/setting.c daemon/plugin.c daemon/query_courses.c \
            daemon/view.c daemon/fold.c daemon/query_activity.c
@@ -89,7 +91,8 @@ FAULTS_BIN := $(B)/tests/faults/iofail.so $(B)/tests/faults/ldap-proxy \
               $(B)/tests/faults/platform $(FUZZ_TARGETS:%=$(B)/tests/fuzz_%)
 
 .PHONY: fuzz all deps demo check check-long check-compat check-unit check-integration check-faults check-pg \
-        bench install install-sdk uninstall clean faults-bin
+        check-tsan \
+        bench bench-1m install install-sdk uninstall clean faults-bin
 .DELETE_ON_ERROR:
 
 all: $(B)/rosterd $(B)/rosterctl $(PLUGIN_SO) $(B)/rosterd-plugin.pc
@@ -228,6 +231,17 @@ check: deps
 	STORE=pg TESTS=integration ONLY="$(PG_SMOKE)" tests/run.sh build
 	$(ASAN_MAKE) all unit-bin faults-bin
 	tests/run.sh build/asan
+	$(MAKE) check-tsan
+
+# The one threaded path (readahead.c, a first load reading ahead) under
+# ThreadSanitizer: its unit test and the first loads of t_bulk_load.
+TSAN_MAKE := $(MAKE) B=build/tsan CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=thread -fno-omit-frame-pointer"
+check-tsan: deps
+	$(TSAN_MAKE) all unit-bin
+	TSAN_OPTIONS=halt_on_error=1:exitcode=97 TESTS=unit ONLY=readahead tests/run.sh build/tsan
+	TSAN_OPTIONS=halt_on_error=1:exitcode=97 TESTS=integration ONLY=t_bulk_load \
+	    tests/run.sh build/tsan
 
 # The man pages: any mandoc warning or error fails.
 .PHONY: lint-man
@@ -292,6 +306,14 @@ demo: deps
 bench: deps
 	$(MAKE) all bench/gen-org bench/persist-probe
 	STORE=$(STORE) ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl bench/run.sh $(N)
+
+# The same at 1,000,000 people, in a directory of its own (bench/out1m,
+# about 6 GB, kept between runs): long (loading the directory alone takes
+# a minute, each first sync longer).
+bench-1m: deps
+	$(MAKE) all bench/gen-org bench/persist-probe
+	STORE=$(STORE) BENCH_OUT=bench/out1m ROSTERD=$(B)/rosterd ROSTERCTL=$(B)/rosterctl \
+	    bench/run.sh 1000000
 
 # ---- install -------------------------------------------------------------------
 

@@ -120,6 +120,7 @@ struct conf {
 		int busy_timeout;
 		char *mode_text;   /* store.mode as written */
 		unsigned mode;     /* its permission bits, for files created */
+		bool bulk_load;    /* a store with no people is loaded in bulk */
 	} store;
 	struct {
 		enum sync_mode mode;

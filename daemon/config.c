@@ -223,6 +223,7 @@ static const struct key store_keys[] = {
 	/* octal in a string: libconfig reads 0660 as decimal 660 */
 	{ "mode", K_STRING, AT(store.mode_text), .sdef = "0660",
 	  .empty = "must be a mode in octal, such as \"0660\"" },
+	{ "bulk_load", K_BOOL, AT(store.bulk_load), .def = true },
 	{ .name = NULL },
 };
 

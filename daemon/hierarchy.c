@@ -30,6 +30,8 @@
 #include "util.h"
 #include "dn.h"
 #include "recon_priv.h"
+#include "keyset.h"
+#include "load.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -346,11 +348,13 @@ sync_group_rows(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		"UPDATE groups SET present = 0, updated_at = :now FROM temp.hier h "
 		"WHERE h.action = 'group_delete' AND groups.id = h.group_id", o)) < 0)
 		return (int)r;
-	/* The created groups' ids, for the audit log. */
+	/* The created groups' ids, for the audit log: the last present group
+	 * of each DN, found by a join (groups has no index on dn: a lookup a
+	 * row read every group for each, 2.5 s for 10,000 new groups). */
 	r = recon_sql(rc,
-		"UPDATE temp.hier SET group_id = (SELECT g.id FROM groups g "
-		" WHERE g.dn = temp.hier.detail AND g.present = 1 ORDER BY g.id DESC LIMIT 1) "
-		"WHERE action = 'group_create'", NULL);
+		"UPDATE temp.hier SET group_id = m.id FROM (SELECT dn, max(id) AS id FROM groups "
+		" WHERE present = 1 GROUP BY dn) m "
+		"WHERE temp.hier.action = 'group_create' AND m.dn = temp.hier.detail", NULL);
 	return r < 0 ? (int)r : 0;
 }
 
@@ -514,6 +518,45 @@ resolve_members(struct recon *rc, const struct recon_opts *o, struct hier_counts
 /* Direct edges: add the new ones; remove the ones gone, only from groups read
  * in full (a group whose members came in part keeps its edges), and every
  * edge of a deleted group. Returns the number of edges changed. */
+/* The edges to a group of temp.want_edges that group_members has not:
+ * added. The number added, or a negative errno. */
+static long long
+add_group_edges(struct recon *rc)
+{
+	return recon_sql(rc,
+		"INSERT INTO group_members (group_id, member_group_id) "
+		"SELECT w.group_id, w.member_group_id FROM temp.want_edges w "
+		"WHERE w.member_group_id IS NOT NULL AND NOT EXISTS "
+		"(SELECT 1 FROM group_members gm WHERE gm.group_id = w.group_id "
+		" AND gm.member_group_id = w.member_group_id)", NULL);
+}
+
+/* Remove the edges temp.want_edges has not, of groups read in full, and
+ * every edge of a deleted group: of any kind, or (a first load, whose edges
+ * to people are all new and not in want_edges) only those to a group.
+ * SQLite: rowid (the edges to a person and to a group, in one) */
+#define REMOVE_EDGES(which) \
+	"DELETE FROM group_members WHERE rowid IN (" \
+	"SELECT gm.rowid FROM group_members gm JOIN groups g ON g.id = gm.group_id " \
+	"JOIN temp.stage_groups s ON s.dir_id = g.dir_id AND s.partial = 0 " \
+	"WHERE " which " CASE WHEN gm.person_id IS NOT NULL THEN NOT EXISTS " \
+	" (SELECT 1 FROM temp.want_edges w WHERE w.group_id = gm.group_id " \
+	"  AND w.person_id = gm.person_id) " \
+	" ELSE NOT EXISTS (SELECT 1 FROM temp.want_edges w " \
+	"  WHERE w.group_id = gm.group_id AND w.member_group_id = gm.member_group_id) END " \
+	"UNION ALL SELECT gm.rowid FROM group_members gm JOIN groups g " \
+	" ON g.id = gm.group_id OR g.id = gm.member_group_id WHERE g.present = 0)"
+static const char REMOVE_EDGES_ANY[] = REMOVE_EDGES("");
+static const char REMOVE_EDGES_TO_GROUPS[] = REMOVE_EDGES("gm.member_group_id IS NOT NULL AND");
+#undef REMOVE_EDGES
+
+/* The number removed, or a negative errno. */
+static long long
+remove_edges(struct recon *rc, const char *sql)
+{
+	return recon_sql(rc, sql, NULL);
+}
+
 static long long
 sync_edges(struct recon *rc, bool removals)
 {
@@ -537,32 +580,13 @@ sync_edges(struct recon *rc, bool removals)
 #undef NEW_EDGES_ONLY
 #undef PERSON_BY_PERSON
 	if (added >= 0) {
-		long long n = recon_sql(rc,
-			"INSERT INTO group_members (group_id, member_group_id) "
-			"SELECT w.group_id, w.member_group_id FROM temp.want_edges w "
-			"WHERE w.member_group_id IS NOT NULL AND NOT EXISTS "
-			"(SELECT 1 FROM group_members gm WHERE gm.group_id = w.group_id "
-			" AND gm.member_group_id = w.member_group_id)", NULL);
+		long long n = add_group_edges(rc);
 		added = n < 0 ? n : added + n;
 	}
 	if (added < 0)
 		return added;
-	if (removals && had) {
-		/* SQLite: rowid (the edges to a person and to a group, in one) */
-		removed = recon_sql(rc,
-			"DELETE FROM group_members WHERE rowid IN ("
-			"SELECT gm.rowid FROM group_members gm JOIN groups g ON g.id = gm.group_id "
-			"JOIN temp.stage_groups s ON s.dir_id = g.dir_id AND s.partial = 0 "
-			"WHERE CASE WHEN gm.person_id IS NOT NULL THEN NOT EXISTS "
-			" (SELECT 1 FROM temp.want_edges w WHERE w.group_id = gm.group_id "
-			"  AND w.person_id = gm.person_id) "
-			" ELSE NOT EXISTS (SELECT 1 FROM temp.want_edges w "
-			"  WHERE w.group_id = gm.group_id AND w.member_group_id = gm.member_group_id) END "
-			"UNION ALL SELECT gm.rowid FROM group_members gm JOIN groups g "
-			" ON g.id = gm.group_id OR g.id = gm.member_group_id WHERE g.present = 0)", NULL);
-		if (removed < 0)
-			return removed;
-	}
+	if (removals && had && (removed = remove_edges(rc, REMOVE_EDGES_ANY)) < 0)
+		return removed;
 	return added + removed;
 }
 
@@ -570,16 +594,21 @@ sync_edges(struct recon *rc, bool removals)
  * so a nesting cycle adds nothing new and the recursion ends), each person
  * with the group they came through (the group itself when direct).
  * SQLite: max() of a comparison (PostgreSQL: bool_or) */
-static const char want_eff_sql[] =
-	"WITH RECURSIVE clo(anc, des) AS ("
-	" SELECT id, id FROM groups WHERE present = 1"
-	" UNION"
-	" SELECT c.anc, gm.member_group_id FROM clo c JOIN group_members gm"
-	" ON gm.group_id = c.des WHERE gm.member_group_id IS NOT NULL)"
-	"INSERT INTO temp.want_eff (group_id, person_id, via) "
-	"SELECT c.anc, gm.person_id, CASE WHEN max(c.des = c.anc) THEN c.anc ELSE min(c.des) END "
-	"FROM clo c JOIN group_members gm ON gm.group_id = c.des AND gm.person_id IS NOT NULL "
-	"GROUP BY c.anc, gm.person_id";
+#define EFFECTIVE(into, since) \
+	"WITH RECURSIVE clo(anc, des) AS (" \
+	" SELECT id, id FROM groups WHERE present = 1" \
+	" UNION" \
+	" SELECT c.anc, gm.member_group_id FROM clo c JOIN group_members gm" \
+	" ON gm.group_id = c.des WHERE gm.member_group_id IS NOT NULL)" \
+	"INSERT INTO " into " " \
+	"SELECT c.anc, gm.person_id, CASE WHEN max(c.des = c.anc) THEN c.anc ELSE min(c.des) END" \
+	since " FROM clo c JOIN group_members gm ON gm.group_id = c.des AND gm.person_id IS NOT NULL " \
+	"GROUP BY c.anc, gm.person_id"
+static const char want_eff_sql[] = EFFECTIVE("temp.want_eff (group_id, person_id, via)", "");
+/* A first load's: every one is a join, written in the table's order. */
+static const char eff_loaded_sql[] =
+	EFFECTIVE("group_membership (group_id, person_id, via_group_id, since)", ", :now");
+#undef EFFECTIVE
 
 static int
 sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
@@ -646,17 +675,22 @@ sync_membership(struct recon *rc, const struct recon_opts *o, bool removals,
 	return 0;
 }
 
-static int
-sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+/* Whether this run may remove edges and memberships: a leave needs the
+ * whole group search, and the whole people search when membership is read
+ * from the people (memberOf, primary group). */
+static bool
+removals_allowed(const struct recon_opts *o)
 {
-	/* A leave needs the whole group search, and the whole people search
-	 * when membership is read from the people (memberOf, primary group). */
-	bool removals = o->groups_complete &&
-			(o->complete || (o->cf->ldap.member_of_attr == NULL &&
-					 !o->cf->ldap.groups.primary_group));
-	long long partial, edges;
-	double t = time_mono();
-	int r;
+	return o->groups_complete &&
+	       (o->complete || (o->cf->ldap.member_of_attr == NULL &&
+				!o->cf->ldap.groups.primary_group));
+}
+
+/* The groups' counts, and their rows. */
+static int
+group_rows(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	long long partial;
 
 	c->groups_read = recon_count(rc, "SELECT count(*) FROM temp.stage_groups");
 	c->memberships_before = recon_count(rc, "SELECT count(*) FROM group_membership");
@@ -666,14 +700,33 @@ sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 	if (partial > 0)
 		log_warn("%lld groups came with only part of their members (ranged values); "
 			 "no one leaves those groups this run", partial);
-	if ((r = sync_group_rows(rc, o, c)) < 0 ||
-	    (r = resolve_members(rc, o, c)) < 0)
+	return sync_group_rows(rc, o, c);
+}
+
+/* After the group rows: members, edges and memberships. */
+static int
+sync_groups_edges(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	bool removals = removals_allowed(o);
+	long long edges;
+	double t = time_mono();
+	int r;
+
+	if ((r = resolve_members(rc, o, c)) < 0)
 		return r;
 	log_debug("group rows and members resolved in %.3f s", time_mono() - t);
 	if ((edges = sync_edges(rc, removals)) < 0)
 		return (int)edges;
 	log_debug("%lld direct edges changed in %.3f s", edges, time_mono() - t);
 	return sync_membership(rc, o, removals, c);
+}
+
+static int
+sync_groups(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	int r = group_rows(rc, o, c);
+
+	return r < 0 ? r : sync_groups_edges(rc, o, c);
 }
 
 /* ---- roles -------------------------------------------------------------- */
@@ -715,28 +768,45 @@ role_groups(struct recon *rc, const struct conf *cf)
 	return r;
 }
 
-/* Each person's role from the role groups and their direct reports; a role
- * an operator pinned (role_source 'operator') is left as it is. */
+/* Everyone's role, the general way: for each person, the highest
+ * of their groups' and of having a report; a role an operator pinned
+ * (role_source 'operator') is left as it is. */
+static const char roles_sql[] =
+	"INSERT INTO temp.hier (action, person_id, subject, detail, kind) "
+	"SELECT 'role', id, username, role || ' -> ' || want, want FROM ("
+	" SELECT p.id, p.username, p.role, CASE max("
+	"  coalesce((SELECT max(r.rank) FROM group_membership m JOIN temp.role_groups r "
+	"   ON r.group_id = m.group_id WHERE m.person_id = p.id), 0),"
+	"  CASE WHEN EXISTS (SELECT 1 FROM person_managers pm JOIN people q "
+	"   ON q.id = pm.person_id AND q.missing_since IS NULL "
+	"   WHERE pm.manager_id = p.id AND pm.kind = 'primary') THEN 1 ELSE 0 END) "
+	"  WHEN 2 THEN 'admin' WHEN 1 THEN 'manager' ELSE 'learner' END AS want "
+	" FROM people p WHERE p.role_source = 'directory') "
+	"WHERE role <> want ORDER BY username";
+
+/* A first load's: everyone loaded is a learner, so only those a role group
+ * or a report makes more change, found from the groups and reports
+ * themselves rather than by asking for every person. */
+static const char roles_loaded_sql[] =
+	"INSERT INTO temp.hier (action, person_id, subject, detail, kind) "
+	"SELECT 'role', p.id, p.username, p.role || ' -> ' || w.want, w.want FROM ("
+	" SELECT id, CASE max(rank) WHEN 2 THEN 'admin' ELSE 'manager' END AS want FROM ("
+	"  SELECT manager_id AS id, 1 AS rank FROM person_managers WHERE kind = 'primary'"
+	"  UNION ALL SELECT m.person_id, r.rank FROM temp.role_groups r"
+	"  JOIN group_membership m ON m.group_id = r.group_id) GROUP BY id HAVING max(rank) > 0) w "
+	"JOIN people p ON p.id = w.id WHERE p.role <> w.want AND p.role_source = 'directory' "
+	"ORDER BY p.username";
+
+/* The roles that change (by sql, one of the above): into temp.hier, then
+ * applied. */
 static int
-sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c, const char *sql)
 {
 	long long r;
 
 	if ((r = role_groups(rc, o->cf)) < 0)
 		return (int)r;
-	r = recon_sql(rc,
-		"INSERT INTO temp.hier (action, person_id, subject, detail, kind) "
-		"SELECT 'role', id, username, role || ' -> ' || want, want FROM ("
-		" SELECT p.id, p.username, p.role, CASE max("
-		"  coalesce((SELECT max(r.rank) FROM group_membership m JOIN temp.role_groups r "
-		"   ON r.group_id = m.group_id WHERE m.person_id = p.id), 0),"
-		"  CASE WHEN EXISTS (SELECT 1 FROM person_managers pm JOIN people q "
-		"   ON q.id = pm.person_id AND q.missing_since IS NULL "
-		"   WHERE pm.manager_id = p.id AND pm.kind = 'primary') THEN 1 ELSE 0 END) "
-		"  WHEN 2 THEN 'admin' WHEN 1 THEN 'manager' ELSE 'learner' END AS want "
-		" FROM people p WHERE p.role_source = 'directory') "
-		"WHERE role <> want ORDER BY username", NULL);
-	if (r < 0)
+	if ((r = recon_sql(rc, sql, NULL)) < 0)
 		return (int)r;
 	c->role_changes = r;
 	if (r == 0)
@@ -745,6 +815,470 @@ sync_roles(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 		"UPDATE people SET role = h.kind, updated_at = :now FROM temp.hier h "
 		"WHERE h.action = 'role' AND h.person_id = people.id", o);
 	return r < 0 ? (int)r : 0;
+}
+
+/* ---- a first load ------------------------------------------------------- */
+
+/*
+ * A run that loaded a store with no people (load.h) works managers and
+ * groups out from what it loaded: each manager DN and member value is
+ * found through the keys of the DNs the load kept, not by a query; as
+ * nothing was there before, nothing is compared with what was, and every
+ * manager and membership is new. Rows go in in the order of their tables'
+ * keys, and the indexes the load took down are built after them
+ * (store_bulk_index). The rows are those the general way writes from the
+ * same store; the audit rows too, in another order. Where the keys cannot
+ * tell two DNs apart, or memberships come from memberOf values, the
+ * general way does the work instead.
+ */
+
+/* Whether dn is base or under it (both normalised). */
+static bool
+under_base(const char *dn, size_t n, const char *base)
+{
+	size_t b = strlen(base);
+
+	return (n == b && memcmp(dn, base, b) == 0) ||
+	       (n > b && dn[n - b - 1] == ',' && memcmp(dn + n - b, base, b) == 0);
+}
+
+/* Person id's manager of one kind, named by dn: a row of person_managers
+ * (ins), or the problem in temp.want_mgr (prob), as want_managers() has it.
+ * 1 a manager, 0 none, or a negative errno. */
+static int
+loaded_manager(struct recon *rc, struct stmt *ins, struct stmt *prob, long long id,
+	       const char *kind, const char *dn, size_t n, const char *base)
+{
+	long long m = load_person_id(recon_load(rc), dn, n);
+	struct stmt *s = m > 0 && m != id ? ins : prob;
+	int r;
+
+	stmt_bind_int(s, 1, id);
+	stmt_bind_text(s, 2, kind);
+	if (s == ins)
+		stmt_bind_int(s, 3, m);
+	else
+		stmt_bind_text(s, 3, dn);
+	if (s == prob)
+		stmt_bind_text(s, 4, m == id ? "names the person themself" :
+			       base != NULL && !under_base(dn, n, base) ?
+			       "is outside the synced people" :
+			       "matches nobody among the synced people");
+	r = stmt_step(s);
+	stmt_reset(s);
+	return r < 0 ? r : s == ins;
+}
+
+/* The managers of everyone loaded, in person_managers' order (audited with
+ * the rest: audit_loaded). */
+static int
+managers_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	const char *users_base = o->cf->ldap.users.base;
+	struct stmt *s = NULL, *ins = NULL, *prob = NULL;
+	char *base = NULL;
+	int r;
+
+	if (dn_normalize(users_base, strlen(users_base), &base) < 0)
+		base = NULL;   /* as sync_managers() */
+	if ((r = recon_sql(rc, "DELETE FROM temp.want_mgr", NULL)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "SELECT id, manager_dn, secondary_manager_dn "
+			       "FROM people WHERE manager_dn IS NOT NULL "
+			       "OR secondary_manager_dn IS NOT NULL ORDER BY id", &s)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "INSERT INTO person_managers (person_id, kind, "
+			       "manager_id) VALUES (?1, ?2, ?3)", &ins)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "INSERT INTO temp.want_mgr (person_id, kind, "
+			       "manager_id, dn, problem) VALUES (?1, ?2, NULL, ?3, ?4)", &prob)) < 0)
+		goto out;
+	while (r >= 0 && (r = stmt_step(s)) == 1) {
+		for (int k = 0; k < 2 && r >= 0; k++) {
+			if (stmt_type(s, 1 + k) == STORE_NULL)
+				continue;
+			r = loaded_manager(rc, ins, prob, stmt_int(s, 0), k ? "secondary" : "primary",
+					   stmt_text(s, 1 + k), stmt_bytes(s, 1 + k), base);
+			c->manager_changes += r == 1;
+		}
+	}
+out:
+	stmt_done(s);
+	stmt_done(ins);
+	stmt_done(prob);
+	free(base);
+	return r < 0 ? r : log_manager_problems(rc, &c->manager_warnings);
+}
+
+/* The present groups by the key of their DN: 0, 1 when two share a key
+ * (then only the general way can tell them apart), or a negative errno. */
+static int
+group_keys(struct recon *rc, struct keyset *ks)
+{
+	struct stmt *s;
+	int r;
+
+	if ((r = store_prepare(recon_store(rc), "SELECT id, dn_norm FROM groups WHERE present = 1",
+			       &s)) < 0)
+		return r;
+	while ((r = stmt_step(s)) == 1) {
+		uint64_t k1, k2;
+
+		keyset_key(stmt_text(s, 1), stmt_bytes(s, 1), &k1, &k2);
+		if ((r = keyset_add(ks, k1, k2, stmt_int(s, 0), 0)) < 0)
+			break;
+	}
+	stmt_done(s);
+	for (size_t i = 0; r == 0 && i < ks->n; i++)
+		if (ks->flag[i] & KEYSET_SHARED)
+			r = 1;
+	return r;
+}
+
+/* A list of ids, for a group's members. */
+struct ids {
+	long long *v;
+	size_t n, cap;
+};
+
+static int
+ids_add(struct ids *l, long long id)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		long long *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = id;
+	return 0;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Group g's edges to people, in order of person id, once each. */
+static int
+person_edges(struct stmt *ins, long long g, struct ids *l)
+{
+	int r = 0;
+
+	qsort(l->v, l->n, sizeof(*l->v), id_cmp);
+	for (size_t i = 0; i < l->n && r >= 0; i++) {
+		if (i > 0 && l->v[i] == l->v[i - 1])
+			continue;
+		stmt_bind_int(ins, 1, g);
+		stmt_bind_int(ins, 2, l->v[i]);
+		r = stmt_step(ins);
+		stmt_reset(ins);
+	}
+	l->n = 0;
+	return r < 0 ? r : 0;
+}
+
+/* One member value of group g: a person loaded (into l), a present group
+ * other than g (nesting: an edge wanted, in temp.want_edges by ins_g), or
+ * nothing (counted as resolve_members() counts). */
+static int
+loaded_member(struct recon *rc, const struct conf *cf, const struct keyset *groups,
+	      struct stmt *ins_g, long long g, const char *v, size_t n, struct ids *l,
+	      struct hier_counts *c)
+{
+	const struct load *ld = recon_load(rc);
+	long long p, g2 = 0;
+	long i;
+	int r;
+
+	if (cf->ldap.groups.member_style == MEMBERS_UID)
+		p = load_username_id(ld, v, n);
+	else
+		p = load_person_id(ld, v, n);
+	if (p > 0)
+		return ids_add(l, p);
+	if (cf->ldap.groups.member_style != MEMBERS_UID &&
+	    (i = keyset_find_text(groups, v, n)) >= 0 && groups->e[i].value != g)
+		g2 = groups->e[i].value;
+	if (g2 == 0 || !cf->ldap.groups.nested) {
+		c->members_ignored++;
+		return 0;
+	}
+	stmt_bind_int(ins_g, 1, g);
+	stmt_bind_int(ins_g, 2, g2);
+	r = stmt_step(ins_g);
+	stmt_reset(ins_g);
+	return r < 0 ? r : 0;
+}
+
+/* Every staged group's member values: its edges to people straight into
+ * group_members (a group, then its people in id order), those to groups
+ * into temp.want_edges. */
+static int
+members_loaded(struct recon *rc, const struct recon_opts *o, const struct keyset *groups,
+	       struct hier_counts *c)
+{
+	struct stmt *s = NULL, *ins_p = NULL, *ins_g = NULL;
+	struct ids l = { 0 };
+	int r;
+
+	if ((r = recon_sql(rc, "DELETE FROM temp.want_edges", NULL)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "SELECT g.id, l.list FROM temp.stage_member_lists l "
+			       "JOIN groups g ON g.dir_id = l.group_dir_id", &s)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "INSERT INTO group_members (group_id, person_id) "
+			       "VALUES (?1, ?2)", &ins_p)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "INSERT INTO temp.want_edges (group_id, "
+			       "member_group_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM "
+			       "temp.want_edges WHERE group_id = ?1 AND member_group_id = ?2)",
+			       &ins_g)) < 0)
+		goto out;
+	while ((r = stmt_step(s)) == 1) {
+		long long g = stmt_int(s, 0);
+		const char *list = stmt_blob(s, 1);
+		size_t len = stmt_bytes(s, 1);
+
+		for (size_t off = 0, n; off < len && r >= 0; off += n + 1) {
+			n = strnlen(list + off, len - off);
+			r = loaded_member(rc, o->cf, groups, ins_g, g, list + off, n, &l, c);
+		}
+		if (r < 0 || (r = person_edges(ins_p, g, &l)) < 0)
+			break;
+	}
+out:
+	free(l.v);
+	stmt_done(s);
+	stmt_done(ins_p);
+	stmt_done(ins_g);
+	return r < 0 ? r : 0;
+}
+
+/* Names by id (of groups, of managers), for the audit rows of a load. */
+struct names {
+	long long *id;
+	char **name;
+	size_t n, cap;
+};
+
+static void
+names_free(struct names *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		free(g->name[i]);
+	free(g->name);
+	free(g->id);
+}
+
+/* The rows of sql (id, name; in order of id) into g. */
+static int
+names_load(struct recon *rc, const char *sql, struct names *g)
+{
+	struct stmt *s;
+	int r;
+
+	if ((r = store_prepare(recon_store(rc), sql, &s)) < 0)
+		return r;
+	while ((r = stmt_step(s)) == 1) {
+		if (g->n == g->cap) {
+			size_t cap = g->cap ? 2 * g->cap : 256;
+			long long *id = realloc(g->id, cap * sizeof(*id));
+			char **name = id ? realloc(g->name, cap * sizeof(*name)) : NULL;
+
+			if (id != NULL)
+				g->id = id;
+			if (name == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			g->name = name;
+			g->cap = cap;
+		}
+		if ((g->name[g->n] = strdup(stmt_text(s, 1))) == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		g->id[g->n++] = stmt_int(s, 0);
+	}
+	stmt_done(s);
+	return r < 0 ? r : 0;
+}
+
+static const char *
+names_find(const struct names *g, long long id)
+{
+	const long long *at = bsearch(&id, g->id, g->n, sizeof(*g->id), id_cmp);
+
+	return at ? g->name[at - g->id] : "";
+}
+
+/* The audit rows of a load, person by person (audit_loaded). */
+struct audit_pass {
+	struct stmt *people, *mgr, *join, *ins;
+	int mr, jr;                 /* where mgr and join stand: 1 a row, 0 the end */
+	struct names groups, managers;
+	const struct recon_opts *o;
+};
+
+static int
+audit_row(struct audit_pass *a, const char *action, long long person, const char *username,
+	  const char *detail)
+{
+	int r;
+
+	stmt_bind_text(a->ins, 1, a->o->now);
+	stmt_bind_int(a->ins, 2, a->o->run_id);
+	stmt_bind_text(a->ins, 3, action);
+	stmt_bind_int(a->ins, 4, person);
+	stmt_bind_text(a->ins, 5, username);
+	stmt_bind_text(a->ins, 6, detail);
+	r = stmt_step(a->ins);
+	stmt_reset(a->ins);
+	return r < 0 ? r : 0;
+}
+
+/* Person p's rows: the creation, the managers, the joins. */
+static int
+audit_person(struct audit_pass *a, long long p, const char *username, bool dir_disabled)
+{
+	char detail[1024];
+	int r = audit_row(a, "create", p, username, dir_disabled ?
+			  "new entry, disabled in the directory" : "new entry");
+
+	for (; r == 0 && a->mr == 1 && stmt_int(a->mgr, 0) == p; a->mr = stmt_step(a->mgr)) {
+		snprintf(detail, sizeof(detail), "%s manager: none -> %s", stmt_text(a->mgr, 1),
+			 names_find(&a->managers, stmt_int(a->mgr, 2)));
+		r = audit_row(a, "manager", p, username, detail);
+	}
+	for (; r == 0 && a->jr == 1 && stmt_int(a->join, 0) == p; a->jr = stmt_step(a->join)) {
+		long long g = stmt_int(a->join, 1), via = stmt_int(a->join, 2);
+
+		snprintf(detail, sizeof(detail), "group %s%s%s", names_find(&a->groups, g),
+			 via != g ? " via " : "", via != g ? names_find(&a->groups, via) : "");
+		r = audit_row(a, "join", p, username, detail);
+	}
+	return r < 0 ? r : a->mr < 0 ? a->mr : a->jr < 0 ? a->jr : 0;
+}
+
+/* The audit rows of a first load, person by person in order of id, each
+ * person's creation, managers and joins together: the people, their
+ * managers and their memberships read side by side in that order (the
+ * memberships sorted once; "+" keeps the index out of the ORDER BY, for
+ * SQLite), so that no row is looked up at random. The managers'
+ * usernames are read first, as the groups' names. */
+static int
+audit_loaded(struct recon *rc, const struct recon_opts *o)
+{
+	struct audit_pass a = { .o = o };
+	double t = time_mono();
+	int r;
+
+	if ((r = names_load(rc, "SELECT id, name FROM groups ORDER BY id", &a.groups)) < 0 ||
+	    (r = names_load(rc, "SELECT id, username FROM people WHERE id IN (SELECT manager_id "
+			    "FROM person_managers) ORDER BY id", &a.managers)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "SELECT id, username, dir_disabled FROM people "
+			       "ORDER BY id", &a.people)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "SELECT person_id, kind, manager_id FROM "
+			       "person_managers ORDER BY person_id, kind", &a.mgr)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "SELECT person_id, group_id, via_group_id "
+			       "FROM group_membership ORDER BY +person_id, +group_id", &a.join)) < 0 ||
+	    (r = store_prepare(recon_store(rc), "INSERT INTO audit_log (at, run_id, actor, "
+			       "action, person_id, subject, detail) VALUES (?1, ?2, 'sync', ?3, ?4, "
+			       "?5, ?6)", &a.ins)) < 0)
+		goto out;
+	a.mr = stmt_step(a.mgr);
+	a.jr = stmt_step(a.join);
+	while ((r = stmt_step(a.people)) == 1 &&
+	       (r = audit_person(&a, stmt_int(a.people, 0), stmt_text(a.people, 1),
+				 stmt_int(a.people, 2) != 0)) == 0)
+		;
+out:
+	names_free(&a.groups);
+	names_free(&a.managers);
+	stmt_done(a.people);
+	stmt_done(a.mgr);
+	stmt_done(a.join);
+	stmt_done(a.ins);
+	recon_audit_add(rc, RECON_HIERARCHY, time_mono() - t);
+	return r < 0 ? r : 0;
+}
+
+/* The groups of a first load: their rows, the edges, and every effective
+ * membership a join, audited person by person. A store whose groups' DNs
+ * share a key takes the general way. */
+static int
+groups_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	struct store *st = recon_store(rc);
+	struct keyset groups = { 0 };
+	long long had, n = 0;
+	double t = time_mono();
+	int r;
+
+	if ((r = group_rows(rc, o, c)) < 0 || (r = group_keys(rc, &groups)) < 0)
+		goto out;
+	if (r == 1) {
+		keyset_free(&groups);
+		if ((r = store_bulk_index(st, NULL)) < 0)
+			return r;
+		return sync_groups_edges(rc, o, c);
+	}
+	/* Edges to groups (nesting) may be there from runs before; to people
+	 * none can be: a store of nobody. */
+	/* The edges to people in, their indexes are built: what follows reads
+	 * the edges by group. */
+	if ((had = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM group_members)")) < 0 ||
+	    (r = members_loaded(rc, o, &groups, c)) < 0 ||
+	    (load_forget_keys(recon_load(rc)), r = store_bulk_index(st, "group_members")) < 0 ||
+	    (r = store_exec(st, schema_recon_edges_index)) < 0 ||
+	    (n = add_group_edges(rc)) < 0 ||
+	    (removals_allowed(o) && had && (n = remove_edges(rc, REMOVE_EDGES_TO_GROUPS)) < 0))
+		goto fail;
+	log_debug("group rows and members in %.3f s", time_mono() - t);
+	if ((n = recon_sql(rc, eff_loaded_sql, o)) < 0)
+		goto fail;
+	c->joins = n;
+	log_debug("%lld memberships in %.3f s", n, time_mono() - t);
+	goto out;
+fail:
+	r = r < 0 ? r : n < 0 ? (int)n : -EIO;
+out:
+	keyset_free(&groups);
+	return r < 0 ? r : 0;
+}
+
+/* Managers, groups and roles of a first load. */
+static int
+work_out_loaded(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	double t = time_mono();
+	int r;
+
+	if ((r = managers_loaded(rc, o, c)) < 0)
+		return r;
+	log_debug("managers in %.3f s", time_mono() - t);
+	t = time_mono();
+	if (o->groups_read && (r = groups_loaded(rc, o, c)) < 0)
+		return r;
+	log_debug("groups in %.3f s", time_mono() - t);
+	/* The keys of the DNs have done their work (groups_loaded lets them
+	 * go as soon as the members are found): their memory goes to what
+	 * follows, the sorts of the index builds, the reporting tree. */
+	load_forget_keys(recon_load(rc));
+	if ((r = find_cycles(rc, &c->manager_cycles)) < 0)
+		return r;
+	t = time_mono();
+	if ((r = audit_loaded(rc, o)) < 0)
+		return r;
+	log_debug("audit of the load in %.3f s", time_mono() - t);
+	t = time_mono();
+	/* Every index the load took down, before anything reads by them. */
+	if ((r = store_bulk_index(recon_store(rc), NULL)) < 0 ||
+	    (r = sync_roles(rc, o, c, roles_loaded_sql)) < 0)
+		return r;
+	log_debug("indexes and roles in %.3f s", time_mono() - t);
+	return 0;
 }
 
 /* ---- the whole ---------------------------------------------------------- */
@@ -814,13 +1348,49 @@ unchanged_since(const char *state, const char *digest, struct hier_counts *c)
 		      &c->members_ignored, &c->manager_cycles) == 3;
 }
 
+/* Managers, groups and roles, the general way; after a first load whose
+ * keys cannot do it (work_out_loaded), with the indexes it took down built
+ * first. */
+static int
+work_out(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
+{
+	const struct load *ld = recon_load(rc);
+	double t = time_mono();
+	int r;
+
+	if (ld != NULL && !load_keys_shared(ld) && o->cf->ldap.member_of_attr == NULL &&
+	    !o->cf->ldap.groups.primary_group)
+		return work_out_loaded(rc, o, c);
+	/* The people a load wrote are audited here (on the load's own way,
+	 * with their managers and joins: audit_loaded). */
+	if (ld != NULL && ((r = store_bulk_index(recon_store(rc), NULL)) < 0 ||
+			   (r = recon_audit_sql(rc, RECON_HIERARCHY,
+				"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, "
+				"detail) SELECT :now, :run, 'sync', 'create', id, username, CASE WHEN "
+				"dir_disabled THEN 'new entry, disabled in the directory' ELSE 'new entry' "
+				"END FROM people ORDER BY id", o)) < 0))
+		return r;
+	if ((r = sync_managers(rc, o, c)) < 0 ||
+	    (r = find_cycles(rc, &c->manager_cycles)) < 0)
+		return r;
+	log_debug("managers in %.3f s", time_mono() - t);
+	t = time_mono();
+	if (o->groups_read && (r = sync_groups(rc, o, c)) < 0)
+		return r;
+	log_debug("groups in %.3f s", time_mono() - t);
+	t = time_mono();
+	if ((r = sync_roles(rc, o, c, roles_sql)) < 0)
+		return r;
+	log_debug("roles in %.3f s", time_mono() - t);
+	return 0;
+}
+
 int
 recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts *c)
 {
 	char digest[2048], state[2200], value[2200];
 	/* Only a run that could work everything out may be remembered. */
 	bool whole = o->complete && (!o->groups_read || o->groups_complete);
-	double t = time_mono();
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -842,18 +1412,8 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		/* The same cycles as the last run: named again, if any. */
 		return c->manager_cycles > 0 ? find_cycles(rc, &c->manager_cycles) : 0;
 	}
-	if ((r = sync_managers(rc, o, c)) < 0 ||
-	    (r = find_cycles(rc, &c->manager_cycles)) < 0)
+	if ((r = work_out(rc, o, c)) < 0)
 		return r;
-	log_debug("managers in %.3f s", time_mono() - t);
-	t = time_mono();
-	if (o->groups_read && (r = sync_groups(rc, o, c)) < 0)
-		return r;
-	log_debug("groups in %.3f s", time_mono() - t);
-	t = time_mono();
-	if ((r = sync_roles(rc, o, c)) < 0)
-		return r;
-	log_debug("roles in %.3f s", time_mono() - t);
 	snprintf(value, sizeof(value), "%s\n%lld %lld %lld", digest, c->manager_warnings,
 		 c->members_ignored, c->manager_cycles);
 	/* A run that could not work everything out forgets the digest only if
@@ -865,7 +1425,7 @@ recon_hierarchy(struct recon *rc, const struct recon_opts *o, struct hier_counts
 		r = store_state_put(recon_store(rc), "hierarchy", NULL);
 	if (r < 0)
 		return r;
-	r = recon_sql(rc,
+	r = recon_audit_sql(rc, RECON_HIERARCHY,
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
 		"SELECT :now, :run, 'sync', action, person_id, subject, detail FROM temp.hier "
 		"ORDER BY seq", o);

@@ -93,6 +93,13 @@ struct plugins {
 	int fatal;                       /* a store failure: the run fails */
 	long long audit_mark;
 	struct view *live[2];            /* the views a plugin may pass back */
+	/* What consecutive events share: the person of the last event (read
+	 * again once an action may have changed them), and the groups read
+	 * this run, by id (no action changes a group). */
+	struct view *event_view;
+	bool acted;
+	struct view_group **groups;
+	size_t ngroups;
 };
 
 static const struct rosterd_host host_table;
@@ -238,6 +245,7 @@ action_begin(struct plugin *p, const char *username, const void *arg, long long 
 	if (username == NULL || arg == NULL)
 		return -EINVAL;
 	act_set_actor(h->act, p->actor);
+	h->acted = true;
 	r = act_find_person(h->act, username, id);
 	if (r == -EIO)
 		h->fatal = r;
@@ -982,20 +990,57 @@ split_changed(const char *changed, char *copy, size_t len, const char **list, si
 	return n;
 }
 
-/* The group of an event, as person sees it: into g, pointing into *vg (the
- * caller frees it). */
-static int
-group_load(struct plugins *h, long long group, long long person, struct rosterd_group *g,
-	   struct view_group **vg)
-{
-	struct view_group *v;
-	int r = view_group(h->st, group, person, &v);
+/* Groups are kept by id up to this one (a higher id is read each time). */
+#define GROUP_CACHE_MAX 1000000
 
-	if (r < 0)
+/* Group id as this run read it, read once: in *out, owned by h. -ERANGE
+ * when the id is past what the cache keeps. */
+static int
+group_get(struct plugins *h, long long id, struct view_group **out)
+{
+	struct view_group **grown;
+	size_t n;
+	int r;
+
+	if (id <= 0 || id > GROUP_CACHE_MAX)
+		return -ERANGE;
+	if ((size_t)id >= h->ngroups) {
+		n = (size_t)id + 64;
+		if ((grown = realloc(h->groups, n * sizeof(*grown))) == NULL)
+			return -ENOMEM;
+		memset(grown + h->ngroups, 0, (n - h->ngroups) * sizeof(*grown));
+		h->groups = grown;
+		h->ngroups = n;
+	}
+	if (h->groups[id] == NULL && (r = view_group(h->st, id, 0, &h->groups[id])) < 0)
 		return store_error(r);
+	*out = h->groups[id];
+	return 0;
+}
+
+/* The group of an event of person, with the group they came through (via;
+ * 0: directly, or a leave), into g: valid until the run ends, or until *vg
+ * (read for the call when the cache cannot keep it) is freed by the caller. */
+static int
+group_load(struct plugins *h, long long group, long long person, long long via,
+	   struct rosterd_group *g, struct view_group **vg)
+{
+	struct view_group *v, *w = NULL;
+	int r = group_get(h, group, &v);
+
+	if (r == 0 && via != 0)
+		r = group_get(h, via, &w);
+	*vg = NULL;
+	if (r == -ERANGE || r == -ENOMEM) {
+		if ((r = view_group(h->st, group, person, vg)) < 0)
+			return store_error(r);
+		v = *vg;
+	} else if (r < 0) {
+		return r;
+	}
 	*g = (struct rosterd_group){ .size = sizeof(*g), .name = v->name, .dn = v->dn,
-				     .description = v->description, .via = v->via };
-	*vg = v;
+				     .description = v->description,
+				     .via = *vg != NULL ? v->via : w != NULL ? w->name : NULL };
 	return 0;
 }
 
@@ -1022,7 +1067,7 @@ plugins_event(struct plugins *h, const struct plugin_event *pe)
 	char *old_manager = NULL, copy[1024];
 	const char *changed[64];
 	struct view *v = NULL;
-	int r;
+	int r = 0;
 
 	if (!h->in_run) {
 		errf(h, "plugins: an event outside a run");
@@ -1035,10 +1080,19 @@ plugins_event(struct plugins *h, const struct plugin_event *pe)
 		return -EINVAL;
 	}
 	h->last_kind = pe->kind;
-	if ((r = view_load(h, pe->person_id, &v)) < 0) {
-		errf(h, "plugins: %s event of person %lld: %s", kind_names[pe->kind], pe->person_id,
-		     r == -EIO ? store_errmsg(h->st) : strerror(-r));
-		return r;
+	/* The person of the last event again, unless an action came since. */
+	if (h->event_view != NULL && h->event_view->p->id == pe->person_id && !h->acted) {
+		v = h->event_view;
+	} else {
+		view_free(h->event_view);
+		h->event_view = NULL;
+		if ((r = view_load(h, pe->person_id, &v)) < 0) {
+			errf(h, "plugins: %s event of person %lld: %s", kind_names[pe->kind],
+			     pe->person_id, r == -EIO ? store_errmsg(h->st) : strerror(-r));
+			return r;
+		}
+		h->event_view = v;
+		h->acted = false;
 	}
 	ev.kind = pe->kind;
 	ev.now = h->now;
@@ -1052,7 +1106,8 @@ plugins_event(struct plugins *h, const struct plugin_event *pe)
 		ev.changed = changed;
 	}
 	if (pe->kind == ROSTERD_EV_GROUP_JOINED || pe->kind == ROSTERD_EV_GROUP_LEFT) {
-		if ((r = group_load(h, pe->group_id, pe->person_id, &g, &vg)) < 0) {
+		if ((r = group_load(h, pe->group_id, pe->person_id, pe->via_group_id, &g,
+				    &vg)) < 0) {
 			errf(h, "plugins: %s event: group %lld: %s", kind_names[pe->kind],
 			     pe->group_id, r == -EIO ? store_errmsg(h->st) : strerror(-r));
 			goto out;
@@ -1072,7 +1127,6 @@ plugins_event(struct plugins *h, const struct plugin_event *pe)
 out:
 	view_group_free(vg);
 	free(old_manager);
-	view_free(v);
 	return r;
 }
 
@@ -1164,6 +1218,13 @@ plugins_end(struct plugins *h)
 	h->act = NULL;
 	h->st = NULL;
 	h->in_run = false;
+	view_free(h->event_view);
+	h->event_view = NULL;
+	for (size_t i = 0; i < h->ngroups; i++)
+		view_group_free(h->groups[i]);
+	free(h->groups);
+	h->groups = NULL;
+	h->ngroups = 0;
 }
 
 void

@@ -63,6 +63,8 @@ struct plugin_event {
 	const char *changed;   /* UPDATED: changed field names, space-separated
 	                          ("email title fields"); else NULL */
 	long long group_id;    /* GROUP_JOINED, GROUP_LEFT */
+	long long via_group_id;    /* GROUP_JOINED: the group the person came
+	                              through when not group_id itself; else 0 */
 	long long old_manager_id;  /* MANAGER_CHANGED: previous primary; 0 none */
 	unsigned flags;        /* REAPPEARED: ROSTERD_BACK_PRESENT, _FLAG_CLEARED */
 };

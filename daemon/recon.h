@@ -72,6 +72,7 @@ struct plan_counts {
 };
 
 struct recon;
+struct recon_opts;
 
 /* Create the temporary staging tables and start filling them. Staging writes
  * only the connection's temporary database: no lock on the store is held
@@ -82,6 +83,15 @@ int recon_stage_begin(struct store *st, struct recon **out);
  * when the read turns out to need them (a present phase, or more entries
  * than loading them costs). What the plan decides is the same. */
 int recon_stage_begin_changes(struct store *st, struct recon **out);
+/* As recon_stage_begin(), for a run that may load a store with no people
+ * yet (load.h): when the store has none, the people read are written
+ * straight into it instead of staged, in a write transaction that this
+ * opens (store.h: store_bulk_begin) and the run commits, after the read,
+ * as any run. The calls that follow are the same; the plan is then the
+ * creates loaded. o must outlive the handle. */
+int recon_stage_begin_load(struct store *st, const struct recon_opts *o, struct recon **out);
+/* Whether the people are being loaded (the write transaction is open). */
+bool recon_loading(const struct recon *rc);
 /* Stage one person. Returns 0, or -EEXIST when an entry staged before has the
  * same username or directory id (this later entry is then not staged). */
 int recon_stage_person(struct recon *rc, const struct person_rec *p);
@@ -184,6 +194,8 @@ struct recon_event {
 	long long person_id;
 	const char *changed;       /* UPDATED: "email title fields" */
 	long long group_id;        /* GROUP_JOINED, GROUP_LEFT */
+	long long via_id;          /* GROUP_JOINED: the group the person came
+	                              through when not group_id itself; else 0 */
 	long long old_manager_id;  /* MANAGER_CHANGED: the primary before; 0 none */
 	unsigned flags;            /* REAPPEARED: ROSTERD_BACK_* */
 };
@@ -193,6 +205,13 @@ typedef int (*recon_event_fn)(const struct recon_event *e, void *arg);
  * return and returns it. */
 int recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg);
 typedef int (*recon_reject_fn)(const char *dn, const char *reason, void *arg);
+/* Where a run's time went inside the phases (seconds): writing the audit
+ * log, while applying the plan and while working out the hierarchy. */
+struct recon_times {
+	double audit_apply, audit_hierarchy;
+};
+/* rc NULL: all zero. */
+void recon_times(const struct recon *rc, struct recon_times *t);
 int recon_rejects_foreach(struct recon *rc, recon_reject_fn fn, void *arg);
 
 #endif

@@ -142,7 +142,8 @@
  *
  * The events (recon_events_foreach(), reconcile.c):
  *
- *   events           seq, kind, person_id, changed, group_id, old_id, flags:
+ *   events           seq, kind, person_id, changed, group_id, old_id, flags,
+ *                    via (a join's way in when not the group itself, else 0):
  *                    the run's plugin events in the order handed out,
  *                    materialised first because the plugins write to the
  *                    tables they come from.
@@ -168,12 +169,28 @@
  * Returns the number of rows changed, or a negative errno (store_errmsg
  * says why). */
 int recon_sql(struct recon *rc, const char *sql, const struct recon_opts *o);
+/* recon_sql() for a statement that writes the audit log, timed apart
+ * (recon_times): while applying the plan, or working out the hierarchy. */
+enum recon_part { RECON_APPLY, RECON_HIERARCHY };
+int recon_audit_sql(struct recon *rc, enum recon_part part, const char *sql,
+		    const struct recon_opts *o);
+/* Count secs more of writing the audit log (recon_times). */
+void recon_audit_add(struct recon *rc, enum recon_part part, double secs);
 /* The integer in the first column of the first row of sql, or a negative
  * errno (also when there is no row). */
 long long recon_count(struct recon *rc, const char *sql);
 
+/* Bind, from 1 on, what staging and a first load write of a person first:
+ * dir_id, dn, dn_norm, the fields (field_column() order), then key (the
+ * username's comparison key). The next parameter's index. */
+int recon_bind_person(struct stmt *s, const struct person_rec *p, const char *key);
+/* The people columns those are (recon_bind_person), between before and
+ * after, into sql: 0 or -ENOSPC. */
+int recon_person_columns(char *sql, size_t len, const char *before, const char *after);
 /* The store the handle works on. */
 struct store *recon_store(struct recon *rc);
+/* The first load under way (load.h), or NULL: the run stages. */
+struct load *recon_load(struct recon *rc);
 /* A digest of everything staged about groups (entries, members, memberOf). */
 uint64_t recon_group_digest(const struct recon *rc);
 /* How many people recon_apply changed in a way that can move a manager or a

@@ -13,6 +13,9 @@
 #include "defs.h"
 #include "recon_priv.h"
 #include "fold.h"
+#include "util.h"
+#include "keyset.h"
+#include "load.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,17 +25,39 @@
 #include <string.h>
 #include <rosterd/plugin.h>
 
-/* A person of the store as the read looks them up: the 128-bit key of the
- * directory id and the hash of what the directory said last. */
-struct known {
-	uint64_t k1, k2;
-	int64_t hash;
-};
+int
+recon_person_columns(char *sql, size_t len, const char *before, const char *after)
+{
+	size_t n = (size_t)snprintf(sql, len, "%sdir_id, dn, dn_norm", before);
 
+	for (int f = 0; f < NFIELDS && n < len; f++)
+		n += (size_t)snprintf(sql + n, len - n, ", %s", field_column(f));
+	if (n < len)
+		n += (size_t)snprintf(sql + n, len - n, ", username_key%s", after);
+	return n < len ? 0 : -ENOSPC;
+}
+
+int
+recon_bind_person(struct stmt *s, const struct person_rec *p, const char *key)
+{
+	int i = 1;
+
+	stmt_bind_text(s, i++, p->dir_id);
+	stmt_bind_text(s, i++, p->dn);
+	stmt_bind_text(s, i++, p->dn_norm);
+	for (int f = 0; f < NFIELDS; f++)
+		stmt_bind_text(s, i++, p->field[f]);
+	stmt_bind_text(s, i++, key);
+	return i;
+}
+
+/* The marks of a person of the store as the read finds them (keyset.h: a
+ * person is the key of their directory id, with the hash of what the
+ * directory said last as the value). */
 enum {
 	KNOWN_SKIPPED = 1,      /* read with the same hash: not staged */
 	KNOWN_STAGED = 2,       /* read and staged (or rejected) */
-	KNOWN_SHARED = 4,       /* another person has the same key: never skipped */
+	KNOWN_SHARED = KEYSET_SHARED,   /* another person has the same key: never skipped */
 	KNOWN_GONE = 8,         /* a source that reads changes named them gone */
 	KNOWN_MISSING = 16,     /* missing since an earlier run (missing_since set) */
 	KNOWN_PRESENT = 32,     /* with SKIPPED: named unchanged by the source, not read */
@@ -47,10 +72,7 @@ struct recon {
 	struct stmt *ins_primary;
 	uint64_t gdigest;       /* of the staged groups, members and memberOf values */
 	long long changed;      /* people rows the applied plan touched */
-	struct known *known;    /* the store's people (lazy: those named) */
-	unsigned char *kflag;   /* KNOWN_* of each */
-	uint32_t *kslot;        /* open addressing on k1: index + 1, 0 empty */
-	size_t nknown, kcap, kmask;
+	struct keyset known;    /* the store's people (lazy: those named); KNOWN_* */
 	long long known_max;    /* the highest person id when they were loaded */
 	/* Lazy (recon_stage_begin_changes): the store's people are not loaded;
 	 * known holds only the ids the read named (and, once the read named
@@ -61,6 +83,12 @@ struct recon {
 	long long not_skipped;  /* delta: the people of the store named, or missing */
 	long long skipped;      /* entries read unchanged, not staged */
 	long long restaged;     /* of those, staged again from the store by the plan */
+	double audit_secs[2];   /* writing the audit log, by enum recon_part */
+	/* A first load (recon_stage_begin_load): the people go straight into
+	 * the store, in the bulk transaction it began; NULL once the load
+	 * falls back to staging, or when the store had people. */
+	struct load *ld;
+	bool load_txn;          /* the load began the run's write transaction */
 	char *list;             /* a group's member values, each ending in NUL */
 	size_t list_cap;
 	bool staging;
@@ -116,6 +144,32 @@ out:
 	return r;
 }
 
+int
+recon_audit_sql(struct recon *rc, enum recon_part part, const char *sql,
+		const struct recon_opts *o)
+{
+	double t = time_mono();
+	int r = recon_sql(rc, sql, o);
+
+	recon_audit_add(rc, part, time_mono() - t);
+	return r;
+}
+
+void
+recon_audit_add(struct recon *rc, enum recon_part part, double secs)
+{
+	rc->audit_secs[part] += secs;
+}
+
+void
+recon_times(const struct recon *rc, struct recon_times *t)
+{
+	*t = (struct recon_times){
+		.audit_apply = rc ? rc->audit_secs[RECON_APPLY] : 0,
+		.audit_hierarchy = rc ? rc->audit_secs[RECON_HIERARCHY] : 0,
+	};
+}
+
 long long
 recon_count(struct recon *rc, const char *sql)
 {
@@ -143,10 +197,9 @@ recon_free(struct recon *rc)
 	stmt_done(rc->ins_gone);
 	stmt_done(rc->ins_primary);
 	free(rc->list);
+	load_free(rc->ld);
 	store_define_predicate(rc->st, "rosterd_skipped", NULL, NULL, NULL, STORE_DOMAIN_ALL);
-	free(rc->known);
-	free(rc->kflag);
-	free(rc->kslot);
+	keyset_free(&rc->known);
 	/* The staging tables stay in the connection's temporary database until
 	 * the next recon_stage_begin() replaces them or the store is closed,
 	 * which deletes the file at once; dropping them here read every page
@@ -190,47 +243,11 @@ recon_people_changed(const struct recon *rc)
  * is what it would decide had everyone been staged.
  */
 
-static void
-id_key(const char *s, size_t n, uint64_t *k1, uint64_t *k2)
-{
-	uint64_t a = 0xcbf29ce484222325ULL, b = 0x9e3779b97f4a7c15ULL ^ n;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		a = (a ^ c) * 0x100000001b3ULL;
-		b = (b ^ c) * 0xff51afd7ed558ccdULL;
-		b ^= b >> 31;
-	}
-	*k1 = a;
-	*k2 = b;
-}
-
-/* The index of the person with this key, or -1. */
-static long
-known_find_key(const struct recon *rc, uint64_t k1, uint64_t k2)
-{
-	if (rc->nknown == 0)
-		return -1;
-	for (size_t h = k1 & rc->kmask;; h = (h + 1) & rc->kmask) {
-		uint32_t v = rc->kslot[h];
-
-		if (v == 0)
-			return -1;
-		if (rc->known[v - 1].k1 == k1 && rc->known[v - 1].k2 == k2)
-			return (long)(v - 1);
-	}
-}
-
 /* The index of the person with this directory id, or -1. */
 static long
 known_find(const struct recon *rc, const char *dir_id, size_t n)
 {
-	uint64_t k1, k2;
-
-	if (rc->nknown == 0)
-		return -1;
-	id_key(dir_id, n, &k1, &k2);
-	return known_find_key(rc, k1, k2);
+	return keyset_find_text(&rc->known, dir_id, n);
 }
 
 /* SQL: rosterd_skipped(dir_id), whether this run read the person unchanged.
@@ -244,79 +261,7 @@ sql_skipped(void *arg, const char *id, size_t len)
 
 	if (i < 0)
 		return rc->lazy && rc->delta;
-	return (rc->kflag[i] & KNOWN_SKIPPED) != 0;
-}
-
-/* Put known[i] in the slots. A key there already: two people with one key,
- * neither is ever skipped. */
-static void
-known_slot(struct recon *rc, size_t i)
-{
-	const struct known *k = &rc->known[i];
-	size_t h = k->k1 & rc->kmask;
-
-	for (; rc->kslot[h] != 0; h = (h + 1) & rc->kmask) {
-		const struct known *o = &rc->known[rc->kslot[h] - 1];
-		if (o->k1 == k->k1 && o->k2 == k->k2) {
-			rc->kflag[rc->kslot[h] - 1] |= KNOWN_SHARED;
-			rc->kflag[i] |= KNOWN_SHARED;
-			return;
-		}
-	}
-	rc->kslot[h] = (uint32_t)(i + 1);
-}
-
-/* Room for n people, the slots at most half full: 0 or -ENOMEM. */
-static int
-known_reserve(struct recon *rc, size_t n)
-{
-	size_t mask = 15;
-	uint32_t *slot;
-
-	if (n >= UINT32_MAX / 2)
-		return -ENOMEM;
-	if (n > rc->kcap) {
-		size_t cap = rc->kcap ? rc->kcap : 16;
-		struct known *k;
-		unsigned char *f;
-
-		while (cap < n)
-			cap *= 2;
-		if ((k = realloc(rc->known, cap * sizeof(*k))) == NULL)
-			return -ENOMEM;
-		rc->known = k;
-		if ((f = realloc(rc->kflag, cap)) == NULL)
-			return -ENOMEM;
-		memset(f + rc->kcap, 0, cap - rc->kcap);
-		rc->kflag = f;
-		rc->kcap = cap;
-	}
-	if (rc->kslot != NULL && 2 * n <= rc->kmask)
-		return 0;
-	while (mask < 2 * n)
-		mask = 2 * mask + 1;
-	if ((slot = calloc(mask + 1, sizeof(*slot))) == NULL)
-		return -ENOMEM;
-	free(rc->kslot);
-	rc->kslot = slot;
-	rc->kmask = mask;
-	for (size_t i = 0; i < rc->nknown; i++)
-		known_slot(rc, i);
-	return 0;
-}
-
-/* Add a person: 0 or -ENOMEM. */
-static int
-known_add(struct recon *rc, uint64_t k1, uint64_t k2, int64_t hash, unsigned char flag)
-{
-	int r = known_reserve(rc, rc->nknown + 1);
-
-	if (r < 0)
-		return r;
-	rc->known[rc->nknown] = (struct known){ .k1 = k1, .k2 = k2, .hash = hash };
-	rc->kflag[rc->nknown] = flag;
-	known_slot(rc, rc->nknown++);
-	return 0;
+	return (rc->known.flag[i] & KNOWN_SKIPPED) != 0;
 }
 
 /* Mark the person with this id; lazy, one not named before is added. 0 or
@@ -327,12 +272,12 @@ known_mark(struct recon *rc, const char *dir_id, unsigned char flag)
 	uint64_t k1, k2;
 	long i;
 
-	id_key(dir_id, strlen(dir_id), &k1, &k2);
-	if ((i = known_find_key(rc, k1, k2)) >= 0) {
-		rc->kflag[i] |= flag;
+	keyset_key(dir_id, strlen(dir_id), &k1, &k2);
+	if ((i = keyset_find(&rc->known, k1, k2)) >= 0) {
+		rc->known.flag[i] |= flag;
 		return 0;
 	}
-	return rc->lazy ? known_add(rc, k1, k2, 0, flag) : 0;
+	return rc->lazy ? keyset_add(&rc->known, k1, k2, 0, flag) : 0;
 }
 
 /* Load the store's people: known, with the marks of those missing. */
@@ -347,7 +292,7 @@ known_load(struct recon *rc)
 	if (n < 0 || rc->known_max < 0)
 		return n < 0 ? (int)n : (int)rc->known_max;
 	/* room for a row added between the two reads */
-	if ((r = known_reserve(rc, (size_t)n + 16)) < 0)
+	if ((r = keyset_reserve(&rc->known, (size_t)n + 16)) < 0)
 		return r;
 	if ((r = store_prepare(rc->st, "SELECT dir_id, src_hash, missing_since IS NOT NULL "
 			       "FROM people", &s)) < 0)
@@ -355,9 +300,9 @@ known_load(struct recon *rc)
 	while ((r = stmt_step(s)) == 1) {
 		uint64_t k1, k2;
 
-		id_key(stmt_text(s, 0), stmt_bytes(s, 0), &k1, &k2);
-		if ((r = known_add(rc, k1, k2, stmt_int(s, 1),
-				   stmt_int(s, 2) ? KNOWN_MISSING : 0)) < 0)
+		keyset_key(stmt_text(s, 0), stmt_bytes(s, 0), &k1, &k2);
+		if ((r = keyset_add(&rc->known, k1, k2, stmt_int(s, 1),
+				    stmt_int(s, 2) ? KNOWN_MISSING : 0)) < 0)
 			break;
 	}
 	stmt_done(s);
@@ -371,25 +316,18 @@ known_load(struct recon *rc)
 static int
 known_switch(struct recon *rc)
 {
-	struct known *old = rc->known;
-	unsigned char *oflag = rc->kflag;
-	size_t n = rc->nknown;
+	struct keyset old = rc->known;
 	int r;
 
-	free(rc->kslot);
-	rc->known = NULL;
-	rc->kflag = NULL;
-	rc->kslot = NULL;
-	rc->nknown = rc->kcap = rc->kmask = 0;
+	memset(&rc->known, 0, sizeof(rc->known));
 	rc->lazy = false;
 	r = known_load(rc);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		long j = known_find_key(rc, old[i].k1, old[i].k2);
+	for (size_t i = 0; i < old.n && r == 0; i++) {
+		long j = keyset_find(&rc->known, old.e[i].k1, old.e[i].k2);
 		if (j >= 0)
-			rc->kflag[j] |= oflag[i] & (KNOWN_STAGED | KNOWN_GONE);
+			rc->known.flag[j] |= old.flag[i] & (KNOWN_STAGED | KNOWN_GONE);
 	}
-	free(old);
-	free(oflag);
+	keyset_free(&old);
 	return r;
 }
 
@@ -434,31 +372,41 @@ stage_prepare(struct recon *rc)
 	return 0;
 }
 
+/* Begin staging: lazy (recon_stage_begin_changes), or loading a store
+ * with no people when load gives the options (recon_stage_begin_load). */
 static int
-stage_begin(struct store *st, bool lazy, struct recon **out)
+stage_begin(struct store *st, bool lazy, const struct recon_opts *load, struct recon **out)
 {
 	struct recon *rc = calloc(1, sizeof(*rc));
-	int r;
+	int r = 0;
 
 	if (rc == NULL)
 		return -ENOMEM;
 	rc->st = st;
 	rc->gdigest = 0xcbf29ce484222325ULL;
 	rc->lazy = lazy;
-	if (lazy)
+	if (load != NULL && (r = load_begin(st, load, load->cf->ldap.groups.member_style ==
+					    MEMBERS_UID, &rc->ld)) == -ENOTEMPTY)
+		r = 0;   /* people in the store: staged as ever */
+	if (r < 0)
+		;
+	else if (lazy)
 		r = (int)(rc->known_max = recon_count(rc, "SELECT coalesce(max(id), 0) FROM people"));
-	else
-		r = known_load(rc);
+	else if (rc->ld == NULL)
+		r = known_load(rc);   /* (a load has nobody to know) */
 	if (r < 0 ||
 	    (r = store_define_predicate(st, "rosterd_skipped", sql_skipped, rc,
 					"SELECT dir_id FROM people", STORE_DOMAIN_ALL)) < 0 ||
 	    (r = store_exec(st, schema_recon_tables)) < 0 ||
 	    (r = stage_prepare(rc)) < 0 ||
-	    (r = store_begin_temp(st)) < 0) {
+	    (rc->ld == NULL && (r = store_begin_temp(st)) < 0)) {
+		if (rc->ld != NULL)
+			store_rollback(st);
 		recon_free(rc);
 		return r;
 	}
-	rc->staging = true;
+	rc->staging = rc->ld == NULL;
+	rc->load_txn = rc->ld != NULL;
 	*out = rc;
 	return 0;
 }
@@ -466,13 +414,31 @@ stage_begin(struct store *st, bool lazy, struct recon **out)
 int
 recon_stage_begin(struct store *st, struct recon **out)
 {
-	return stage_begin(st, false, out);
+	return stage_begin(st, false, NULL, out);
 }
 
 int
 recon_stage_begin_changes(struct store *st, struct recon **out)
 {
-	return stage_begin(st, true, out);
+	return stage_begin(st, true, NULL, out);
+}
+
+int
+recon_stage_begin_load(struct store *st, const struct recon_opts *o, struct recon **out)
+{
+	return stage_begin(st, false, o, out);
+}
+
+bool
+recon_loading(const struct recon *rc)
+{
+	return rc->ld != NULL;
+}
+
+struct load *
+recon_load(struct recon *rc)
+{
+	return rc->ld;
 }
 
 /* Run a staging statement once, and ready it for the next entry: 0, or a
@@ -512,13 +478,13 @@ recon_stage_unchanged(struct recon *rc, const char *dir_id)
 
 	/* Not in the store (never taken), already read, or missing since an
 	 * earlier run (the directory cannot vouch for them now): left alone. */
-	if (ki < 0 || (rc->kflag[ki] & ~KNOWN_SHARED) != 0)
+	if (ki < 0 || (rc->known.flag[ki] & ~KNOWN_SHARED) != 0)
 		return 0;
 	/* Two people with one key cannot be told apart by rosterd_skipped():
 	 * the person counts as seen, changing nothing. */
-	if (rc->kflag[ki] & KNOWN_SHARED)
+	if (rc->known.flag[ki] & KNOWN_SHARED)
 		return recon_stage_seen(rc, dir_id);
-	rc->kflag[ki] = KNOWN_SKIPPED | KNOWN_PRESENT;
+	rc->known.flag[ki] = KNOWN_SKIPPED | KNOWN_PRESENT;
 	rc->skipped++;
 	return 0;
 }
@@ -592,16 +558,16 @@ recon_stage_rest_unchanged(struct recon *rc)
 	 * for missing. */
 	if ((r = store_query_int(rc->st, "SELECT count(*) FROM people", &people)) < 0)
 		return r;
-	if ((size_t)people != rc->nknown)
+	if ((size_t)people != rc->known.n)
 		return -EAGAIN;
-	for (size_t i = 0; i < rc->nknown; i++) {
-		unsigned char f = rc->kflag[i];
+	for (size_t i = 0; i < rc->known.n; i++) {
+		unsigned char f = rc->known.flag[i];
 
 		if (f & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_GONE | KNOWN_MISSING))
 			continue;
 		if (f & KNOWN_SHARED)
 			return -ENOTUNIQ;
-		rc->kflag[i] = KNOWN_SKIPPED;
+		rc->known.flag[i] = KNOWN_SKIPPED;
 		rc->skipped++;
 	}
 	return 0;
@@ -613,11 +579,13 @@ recon_stage_members_may_change(struct recon *rc)
 	struct sql q = { .text = "" };
 	long long n;
 
+	if (rc->ld != NULL)
+		return load_count(rc->ld) > 0;   /* someone new, in a store of nobody */
 	if (rc->lazy && !rc->delta)
 		return 1;   /* a whole read without the store's people: not worked out */
 	/* Someone neither read nor missing before goes missing. */
-	for (size_t i = 0; !rc->lazy && i < rc->nknown; i++)
-		if (!(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING)))
+	for (size_t i = 0; !rc->lazy && i < rc->known.n; i++)
+		if (!(rc->known.flag[i] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING)))
 			return 1;
 	/* SQLite: CROSS JOIN (the few gone first, not every person) */
 	if (rc->lazy && (n = recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_gone g CROSS "
@@ -652,8 +620,8 @@ recon_stale_holders(struct recon *rc, int (*fn)(void *arg, const char *dn), void
 
 	if (rc->lazy)
 		return 0;   /* the read named only changes: no one unnamed went */
-	for (size_t i = 0; !unnamed && i < rc->nknown; i++)
-		unnamed = !(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING));
+	for (size_t i = 0; !unnamed && i < rc->known.n; i++)
+		unnamed = !(rc->known.flag[i] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING));
 	if (!unnamed)
 		return 0;
 	/* The holders read unchanged, each manager DN they hold looked up by
@@ -667,7 +635,7 @@ recon_stale_holders(struct recon *rc, int (*fn)(void *arg, const char *dn), void
 		const char *q = stmt_text(s, 1);
 		long ki = known_find(rc, q, strlen(q));
 
-		r = ki >= 0 && !(rc->kflag[ki] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING)) ?
+		r = ki >= 0 && !(rc->known.flag[ki] & (KNOWN_SKIPPED | KNOWN_STAGED | KNOWN_MISSING)) ?
 		    fn(arg, stmt_text(s, 0)) : 0;
 	}
 	stmt_done(s);
@@ -814,56 +782,20 @@ stage_username_key(struct recon *rc, const struct person_rec *p, char **out)
 	return -EEXIST;
 }
 
-int
-recon_stage_person(struct recon *rc, const struct person_rec *p)
+/* Stage p, whose username's key is key and content hash is hash, with its
+ * custom fields: 0, -EEXIST when an entry staged before has its id or
+ * username (p is then rejected), or another negative errno. */
+static int
+stage_row(struct recon *rc, const struct person_rec *p, const char *key, int64_t hash)
 {
 	struct stmt *s = rc->ins_person;
-	int64_t hash = person_hash(p);
-	char *key = NULL;
-	long ki;
-	int i = 1, r;
+	int i = recon_bind_person(s, p, key), r;
 
-	/* Lazy, every entry is staged: once they are more than loading the
-	 * store's people costs (about 1 in 32 of them), those are loaded and
-	 * the entries read unchanged are only marked again. */
-	if (rc->lazy && ++rc->lazy_staged > rc->known_max / 32 + 256 &&
-	    (r = known_switch(rc)) < 0)
-		return r;
-	ki = known_find(rc, p->dir_id, strlen(p->dir_id));
-	if (ki >= 0 && (rc->kflag[ki] & KNOWN_PRESENT)) {
-		/* Named unchanged, then sent whole (slapd's present phase does
-		 * both for an entry changed since the cookie): the entry wins. */
-		rc->kflag[ki] &= (unsigned char)~(KNOWN_SKIPPED | KNOWN_PRESENT);
-		rc->skipped--;
-	}
-	if (ki >= 0 && (rc->kflag[ki] & KNOWN_SKIPPED)) {
-		char reason[1024];
-		snprintf(reason, sizeof(reason), "same id \"%s\" as an entry read before", p->dir_id);
-		if ((r = recon_stage_reject(rc, p->dn, reason)) < 0)
-			return r;
-		return -EEXIST;
-	}
-	if (!rc->lazy && ki >= 0 && (rc->kflag[ki] & ~KNOWN_MISSING) == 0 &&
-	    rc->known[ki].hash == hash) {
-		rc->kflag[ki] = KNOWN_SKIPPED;
-		rc->skipped++;
-		return stage_person_groups(rc, p);
-	}
-	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0 ||
-	    (r = stage_username_key(rc, p, &key)) < 0)
-		return r;
-	stmt_bind_text(s, i++, p->dir_id);
-	stmt_bind_text(s, i++, p->dn);
-	stmt_bind_text(s, i++, p->dn_norm);
-	for (int f = 0; f < NFIELDS; f++)
-		stmt_bind_text(s, i++, p->field[f]);
-	stmt_bind_text(s, i++, key);
 	stmt_bind_int(s, i++, p->dir_disabled);
 	stmt_bind_int(s, i++, hash);
 	r = stage_step(s);
 	if (r == -EEXIST)
 		r = reject_clash(rc, p, key);
-	free(key);
 	if (r < 0)
 		return r;
 	for (size_t k = 0; k < p->ncustom; k++) {
@@ -875,7 +807,76 @@ recon_stage_person(struct recon *rc, const struct person_rec *p)
 		if ((r = stage_step(rc->ins_field)) < 0)
 			return r;
 	}
-	return stage_person_groups(rc, p);
+	return 0;
+}
+
+/* A person loaded, handed back by load_undo(): staged as read. */
+static int
+restage(const struct person_rec *p, const char *key, int64_t hash, void *arg)
+{
+	return stage_row(arg, p, key, hash);
+}
+
+/* The load met an entry whose id or username a person loaded has: what
+ * only staging's rules settle. The people loaded are staged instead, in
+ * the order read (none of them clash), and the load undone; the run goes
+ * on as one that stages, in the transaction the load began. */
+static int
+load_fall_back(struct recon *rc)
+{
+	int r = load_undo(rc->ld, restage, rc);
+
+	if (r == 0)
+		r = store_bulk_index(rc->st, NULL);
+	load_free(rc->ld);
+	rc->ld = NULL;
+	return r;
+}
+
+int
+recon_stage_person(struct recon *rc, const struct person_rec *p)
+{
+	int64_t hash = person_hash(p);
+	char *key = NULL;
+	long ki;
+	int r;
+
+	/* Lazy, every entry is staged: once they are more than loading the
+	 * store's people costs (about 1 in 32 of them), those are loaded and
+	 * the entries read unchanged are only marked again. */
+	if (rc->lazy && ++rc->lazy_staged > rc->known_max / 32 + 256 &&
+	    (r = known_switch(rc)) < 0)
+		return r;
+	ki = known_find(rc, p->dir_id, strlen(p->dir_id));
+	if (ki >= 0 && (rc->known.flag[ki] & KNOWN_PRESENT)) {
+		/* Named unchanged, then sent whole (slapd's present phase does
+		 * both for an entry changed since the cookie): the entry wins. */
+		rc->known.flag[ki] &= (unsigned char)~(KNOWN_SKIPPED | KNOWN_PRESENT);
+		rc->skipped--;
+	}
+	if (ki >= 0 && (rc->known.flag[ki] & KNOWN_SKIPPED)) {
+		char reason[1024];
+		snprintf(reason, sizeof(reason), "same id \"%s\" as an entry read before", p->dir_id);
+		if ((r = recon_stage_reject(rc, p->dn, reason)) < 0)
+			return r;
+		return -EEXIST;
+	}
+	if (!rc->lazy && ki >= 0 && (rc->known.flag[ki] & ~KNOWN_MISSING) == 0 &&
+	    rc->known.e[ki].value == hash) {
+		rc->known.flag[ki] = KNOWN_SKIPPED;
+		rc->skipped++;
+		return stage_person_groups(rc, p);
+	}
+	if ((r = known_mark(rc, p->dir_id, KNOWN_STAGED)) < 0 ||
+	    (r = stage_username_key(rc, p, &key)) < 0)
+		return r;
+	r = rc->ld != NULL ? load_person(rc->ld, p, key, hash) : 1;
+	if (r == -EEXIST && (r = load_fall_back(rc)) == 0)
+		r = 1;
+	if (r == 1)   /* not loaded: staged */
+		r = stage_row(rc, p, key, hash);
+	free(key);
+	return r < 0 ? r : stage_person_groups(rc, p);
 }
 
 /* The member values of g as one list in rc->list, each ending in NUL, mixed
@@ -1005,11 +1006,11 @@ recon_stage_end(struct recon *rc)
 {
 	int r;
 
-	if (!rc->staging)
+	if (!rc->staging && !rc->load_txn)
 		return 0;
-	rc->staging = false;
-	if ((r = store_commit(rc->st)) < 0)
+	if (rc->staging && (r = store_commit(rc->st)) < 0)
 		return r;
+	rc->staging = false;
 	/* Fresh statistics let the planner size the joins. The member values
 	 * get their index only when the groups are worked out (hierarchy.c).
 	 * SQLite: ANALYZE of the temporary database. */
@@ -1179,10 +1180,10 @@ plan_unseen(struct recon *rc)
 	/* Everyone the store had when the read began was read (skipped or
 	 * staged), and nobody was added since: nobody is unseen. (Lazy, known
 	 * holds only whom the read named.) */
-	for (i = 0; i < rc->nknown; i++)
-		if (!(rc->kflag[i] & (KNOWN_SKIPPED | KNOWN_STAGED)))
+	for (i = 0; i < rc->known.n; i++)
+		if (!(rc->known.flag[i] & (KNOWN_SKIPPED | KNOWN_STAGED)))
 			break;
-	if (!rc->lazy && i == rc->nknown && (size_t)people == rc->nknown &&
+	if (!rc->lazy && i == rc->known.n && (size_t)people == rc->known.n &&
 	    max == rc->known_max)
 		return 0;
 	return recon_sql(rc,
@@ -1274,6 +1275,19 @@ plan_pre_events(struct recon *rc, const struct recon_opts *o)
 	return r < 0 ? r : 0;
 }
 
+/* The plan of a first load: every person taken was created as read, as
+ * the store had nobody; nothing else. */
+static int
+plan_load(struct recon *rc, struct plan_counts *c)
+{
+	long long rejected = recon_count(rc, "SELECT count(*) FROM temp.stage_rejects");
+
+	if (rejected < 0)
+		return -EIO;
+	*c = (struct plan_counts){ .created = load_count(rc->ld), .rejected = rejected };
+	return 0;
+}
+
 int
 recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 {
@@ -1283,6 +1297,8 @@ recon_plan(struct recon *rc, const struct recon_opts *o, struct plan_counts *c)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
+	if (rc->ld != NULL)
+		return plan_load(rc, c);
 	if ((n.people_total = recon_count(rc, "SELECT count(*) FROM people")) < 0)
 		return -EIO;
 	if (rc->lazy && rc->delta)
@@ -1457,7 +1473,7 @@ apply_status(struct recon *rc, const struct recon_opts *o)
 	 * what was read: only rows whose hash differs and were not updated.
 	 * (With nothing staged, SQLite would read every person to find none;
 	 * with nobody in the store before, everyone staged was just created.) */
-	staged = rc->nknown == 0 && !rc->lazy ? 0 :
+	staged = rc->known.n == 0 && !rc->lazy ? 0 :
 		 recon_count(rc, "SELECT EXISTS (SELECT 1 FROM temp.stage_people)");
 	if (staged < 0)
 		return -EIO;
@@ -1498,6 +1514,11 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 
 	if (!store_in_txn(rc->st))
 		return -EINVAL;
+	if (rc->ld != NULL) {
+		/* Loaded as read, audited with it. */
+		rc->changed = load_count(rc->ld);
+		goto rejects;
+	}
 	/* Changes that can move a manager or a membership: new people and
 	 * changed DNs, usernames or manager DNs (missing marks are added below). */
 	rc->changed = recon_count(rc, "SELECT count(*) FROM temp.plan "
@@ -1508,13 +1529,14 @@ recon_apply(struct recon *rc, const struct recon_opts *o)
 	    (r = apply_updates(rc, o)) < 0 ||
 	    (r = apply_status(rc, o)) < 0)
 		return r;
-	r = recon_sql(rc,
+	r = recon_audit_sql(rc, RECON_APPLY,
 		"INSERT INTO audit_log (at, run_id, actor, action, person_id, subject, detail) "
 		"SELECT :now, :run, 'sync', pl.action, coalesce(pl.person_id, p.id), pl.username, "
 		"pl.reason FROM temp.plan pl LEFT JOIN people p "
 		"ON pl.person_id IS NULL AND p.dir_id = pl.dir_id ORDER BY pl.seq", o);
 	if (r < 0)
 		return r;
+rejects:
 	if (o->run_id == 0)   /* a dry run has no run record */
 		return 0;
 	r = recon_sql(rc, "INSERT INTO run_rejects (run_id, dn, reason, dir_id, held_by) "
@@ -1551,38 +1573,54 @@ recon_plan_foreach(struct recon *rc, recon_change_fn fn, void *arg)
 	return fr != 0 ? fr : r < 0 ? r : 0;
 }
 
+/* The run's events, materialised first (the plugins write to the tables
+ * they come from) in their order: by kind, username, group name. */
+#define EVENTS_OF(kinds) \
+	"INSERT INTO temp.events (kind, person_id, changed, group_id, old_id, flags, via) " \
+	"SELECT e.kind, e.person_id, e.changed, e.group_id, e.old_id, e.flags, e.via FROM (" kinds \
+	") e JOIN people p ON p.id = e.person_id LEFT JOIN groups g ON g.id = e.group_id " \
+	"ORDER BY e.kind, p.username, g.name, e.group_id"
+
+/* A run's events from its plan and the facts it changed. */
+static const char events_planned[] = EVENTS_OF(
+	" SELECT 1 AS kind, p.id AS person_id, NULL AS changed,"
+	"  0 AS group_id, 0 AS old_id, 0 AS flags, 0 AS via FROM temp.plan pl"
+	"  JOIN people p ON p.dir_id = pl.dir_id WHERE pl.action = 'create'"
+	" UNION ALL SELECT 2, pl.person_id,"
+	"  ltrim(substr(pl.reason, 9)), 0, 0, 0, 0 FROM temp.plan pl WHERE pl.action = 'update'"
+	" UNION ALL SELECT kind, person_id, NULL, 0, 0, flags, 0 FROM temp.pre_events"
+	/* one event per person whose primary or secondary manager changed,
+	 * with the primary manager they had */
+	" UNION ALL SELECT 6, h.person_id, NULL, 0,"
+	"  coalesce(max(CASE WHEN h.kind = 'primary' THEN coalesce(h.old_id, 0) END),"
+	"  (SELECT pm.manager_id FROM person_managers pm WHERE pm.person_id = h.person_id"
+	"  AND pm.kind = 'primary'), 0), 0, 0 FROM temp.hier h WHERE h.action = 'manager'"
+	"  GROUP BY h.person_id"
+	" UNION ALL SELECT CASE h.action WHEN 'join' THEN 7 ELSE 8 END, h.person_id, NULL,"
+	"  h.group_id, 0, 0, CASE WHEN h.action = 'join' AND h.new_id <> h.group_id"
+	"  THEN h.new_id ELSE 0 END"
+	"  FROM temp.hier h WHERE h.action IN ('join', 'leave')");
+
+/* A first load's: into a store of nobody, every person is new, and every
+ * manager and membership they have (there was none to have before). */
+static const char events_loaded[] = EVENTS_OF(
+	" SELECT 1 AS kind, id AS person_id, NULL AS changed,"
+	"  0 AS group_id, 0 AS old_id, 0 AS flags, 0 AS via FROM people"
+	" UNION ALL SELECT 6, person_id, NULL, 0, 0, 0, 0 FROM person_managers GROUP BY person_id"
+	" UNION ALL SELECT 7, person_id, NULL, group_id, 0, 0, CASE WHEN via_group_id <> group_id"
+	"  THEN via_group_id ELSE 0 END FROM group_membership");
+
 int
 recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg)
 {
-	/* Materialised first: the plugins write to the tables this reads. */
-	static const char collect[] =
-		"INSERT INTO temp.events (kind, person_id, changed, group_id, old_id, flags) "
-		"SELECT e.kind, e.person_id, e.changed, e.group_id, e.old_id, e.flags FROM ("
-		" SELECT 1 AS kind, p.id AS person_id, NULL AS changed,"
-		"  0 AS group_id, 0 AS old_id, 0 AS flags FROM temp.plan pl"
-		"  JOIN people p ON p.dir_id = pl.dir_id WHERE pl.action = 'create'"
-		" UNION ALL SELECT 2, pl.person_id,"
-		"  ltrim(substr(pl.reason, 9)), 0, 0, 0 FROM temp.plan pl WHERE pl.action = 'update'"
-		" UNION ALL SELECT kind, person_id, NULL, 0, 0, flags FROM temp.pre_events"
-		/* one event per person whose primary or secondary manager changed,
-		 * with the primary manager they had */
-		" UNION ALL SELECT 6, h.person_id, NULL, 0,"
-		"  coalesce(max(CASE WHEN h.kind = 'primary' THEN coalesce(h.old_id, 0) END),"
-		"  (SELECT pm.manager_id FROM person_managers pm WHERE pm.person_id = h.person_id"
-		"  AND pm.kind = 'primary'), 0), 0 FROM temp.hier h WHERE h.action = 'manager'"
-		"  GROUP BY h.person_id"
-		" UNION ALL SELECT CASE h.action WHEN 'join' THEN 7 ELSE 8 END, h.person_id, NULL,"
-		"  h.group_id, 0, 0"
-		"  FROM temp.hier h WHERE h.action IN ('join', 'leave')"
-		") e JOIN people p ON p.id = e.person_id LEFT JOIN groups g ON g.id = e.group_id "
-		"ORDER BY e.kind, p.username, g.name, e.group_id";
+	const char *collect = rc->ld != NULL ? events_loaded : events_planned;
 	struct stmt *s;
 	int r, fr = 0;
 
 	if ((r = recon_sql(rc, "DELETE FROM temp.events", NULL)) < 0 ||
 	    (r = recon_sql(rc, collect, NULL)) < 0 ||
-	    (r = store_prepare(rc->st, "SELECT kind, person_id, changed, group_id, old_id, flags "
-			       "FROM temp.events ORDER BY seq", &s)) < 0)
+	    (r = store_prepare(rc->st, "SELECT kind, person_id, changed, group_id, old_id, flags, "
+			       "via FROM temp.events ORDER BY seq", &s)) < 0)
 		return r;
 	while (fr == 0 && (r = stmt_step(s)) == 1) {
 		struct recon_event e = {
@@ -1592,6 +1630,7 @@ recon_events_foreach(struct recon *rc, recon_event_fn fn, void *arg)
 			.group_id = stmt_int(s, 3),
 			.old_manager_id = stmt_int(s, 4),
 			.flags = (unsigned)stmt_int(s, 5),
+			.via_id = stmt_int(s, 6),
 		};
 		fr = fn(&e, arg);
 	}

@@ -129,9 +129,11 @@ struct source {
 	char note[512];           /* a warning for the run to log (after begin
 				     and after each read), then to clear */
 	char info[256];           /* the same for what is worth saying only */
-	/* Set by the run before begin(): while the source waits for a server,
-	 * it calls interrupt(interrupt_arg) now and then, and stops (next()
-	 * returns -ECANCELED) when that returns non-zero. NULL: never asked. */
+	/* Set by the run before begin(), and changed between reads if need
+	 * be (readahead.h): while the source waits for a server, it calls
+	 * interrupt(interrupt_arg) now and then (from the thread that called
+	 * next()), and stops (next() returns -ECANCELED) when that returns
+	 * non-zero. NULL: never asked. */
 	int (*interrupt)(void *arg);
 	void *interrupt_arg;
 	/* Set by the run before read(SOURCE_GROUPS): true when the people read
@@ -140,6 +142,11 @@ struct source {
 	 * reads changes need not send every group again for the people's sake. */
 	bool members_same;
 };
+
+/* What a source that waits for a server through dir.c asks (dir_set_interrupt,
+ * arg the source): the source's interrupt as it is at that moment, which the
+ * run may change between reads (readahead.h); 0 when it has none. */
+int source_interrupt(void *arg);
 
 /* The paged LDAP search of cf (ldap.users, ldap.groups), mapped by
  * ldap.attributes. 0 or -ENOMEM. */
@@ -215,7 +222,8 @@ struct source_mem {
 	 * fails at once); -1: it hands out all and is whole. */
 	long long people_limit, groups_limit;
 	/* Before handing out people entry number wait_at (from 0), wait for
-	 * the "server" once: the interrupt is asked. -1: never. */
+	 * the "server", a second at most, asking the interrupt every 10 ms
+	 * (a stop ends the read: -ECANCELED). -1: never. */
 	long long wait_at;
 	int begin_error;          /* begin() fails with this; 0: it does not */
 	const char *state;        /* kept after a run whose reads were whole; NULL: none */

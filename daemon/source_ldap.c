@@ -121,6 +121,14 @@ entry_values(void *arg, size_t i, size_t *n)
 
 static int refresh_begin(struct source_ldap *l, const char *kept);
 
+int
+source_interrupt(void *arg)
+{
+	struct source *s = arg;
+
+	return s->interrupt != NULL ? s->interrupt(s->interrupt_arg) : 0;
+}
+
 static int
 ldap_begin(struct source *s, const char *kept)
 {
@@ -130,8 +138,7 @@ ldap_begin(struct source *s, const char *kept)
 	if ((r = dir_connect(l->cf, &l->dir, s->err, sizeof(s->err))) < 0)
 		return r;
 	s->uri = dir_uri(l->dir);
-	if (s->interrupt != NULL)
-		dir_set_interrupt(l->dir, s->interrupt, s->interrupt_arg);
+	dir_set_interrupt(l->dir, source_interrupt, s);
 	return l->refresh ? refresh_begin(l, kept) : 0;
 }
 

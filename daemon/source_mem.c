@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct source_mem_src {
 	struct source s;
@@ -54,6 +55,19 @@ mem_read(struct source *s, enum source_read what)
 	return 0;
 }
 
+/* The "server" is silent for a second at most: asking the interrupt every
+ * 10 ms, as a source waiting for one would. Whether it said stop. */
+static bool
+wait_server(struct source *s)
+{
+	for (int i = 0; i < 100 && s->interrupt != NULL; i++) {
+		if (s->interrupt(s->interrupt_arg) != 0)
+			return true;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	return false;
+}
+
 static int
 mem_next(struct source *s, struct source_entry *e)
 {
@@ -65,8 +79,7 @@ mem_next(struct source *s, struct source_entry *e)
 
 	if (ms->ended != 0)
 		return 0;
-	if (people && m->wait_at >= 0 && ms->pos == (size_t)m->wait_at &&
-	    s->interrupt != NULL && s->interrupt(s->interrupt_arg) != 0)
+	if (people && m->wait_at >= 0 && ms->pos == (size_t)m->wait_at && wait_server(s))
 		return -ECANCELED;
 	if (limit >= 0 && ms->pos >= (size_t)limit) {
 		snprintf(s->err, sizeof(s->err), "memory source: the %s read ends after %lld "

@@ -313,8 +313,7 @@ usn_begin(struct source *s, const char *kept)
 	if ((r = dir_connect(u->cf, &u->dir, s->err, sizeof(s->err))) < 0)
 		return r;
 	s->uri = dir_uri(u->dir);
-	if (s->interrupt != NULL)
-		dir_set_interrupt(u->dir, s->interrupt, s->interrupt_arg);
+	dir_set_interrupt(u->dir, source_interrupt, s);
 	if ((r = amap_new(u->cf, &u->map)) < 0 ||
 	    (u->cf->ldap.groups.base != NULL && (r = gmap_new(u->cf, &u->gmap)) < 0)) {
 		snprintf(s->err, sizeof(s->err), "cannot build the attribute maps");

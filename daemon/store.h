@@ -116,6 +116,34 @@ bool store_in_txn(struct store *st);
  * between turned it into another error): roll it back; doing it again may
  * succeed. Never on SQLite, whose writers wait for each other. */
 bool store_conflicted(struct store *st);
+/* ---- bulk loads ----------------------------------------------------------- */
+
+/* A bulk load is a write transaction that fills tables by large sets, begun
+ * with store_bulk_begin() instead of store_begin(): for a first load into
+ * tables that have no rows yet. The driver may then leave the check of each
+ * row's references (foreign keys) to one check at the end, and take down
+ * the indexes named (a NULL-ended list) until store_bulk_index() builds
+ * them again, each in one sort rather than an insert a row (a unique one
+ * taken down checks its rows only then). The caller builds a
+ * table's indexes before it reads the table by them. store_commit() builds
+ * what is left and checks every reference first: one that points nowhere
+ * refuses the commit (-EIO, the transaction still open, store_errmsg()
+ * names it) and the caller rolls back. The commit or the rollback ends the
+ * bulk load: references are checked row by row again; a rollback brings
+ * the indexes back as they were. Writes of other connections (the
+ * platform's) are checked as ever. 0, or as store_begin(); -ENOENT when an
+ * index named does not exist; -EINVAL inside a transaction. A driver that
+ * has no such load (PostgreSQL) begins a plain write transaction and checks
+ * as ever: the same store, by the same rules, in the time a row-by-row
+ * transaction takes. */
+int store_bulk_begin(struct store *st, const char *const *indexes);
+/* Build again the indexes store_bulk_begin() took down on table (NULL:
+ * on every table): 0; -EEXIST when a unique one finds two rows with one
+ * key (that index stays down); or another negative errno. */
+int store_bulk_index(struct store *st, const char *table);
+/* Whether a bulk load is under way. */
+bool store_in_bulk(struct store *st);
+
 /* Savepoints inside a transaction: name is a plain identifier. rollback_to
  * undoes what was done since the savepoint and keeps it; release forgets it. */
 int store_savepoint(struct store *st, const char *name);

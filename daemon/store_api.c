@@ -119,6 +119,26 @@ store_conflicted(struct store *st)
 	return st->ops->conflicted(st);
 }
 
+/* A driver without bulk loads (NULL operations) begins a plain write
+ * transaction and builds nothing later: store.h's contract holds as it is. */
+int
+store_bulk_begin(struct store *st, const char *const *indexes)
+{
+	return st->ops->bulk_begin ? st->ops->bulk_begin(st, indexes) : st->ops->begin(st);
+}
+
+int
+store_bulk_index(struct store *st, const char *table)
+{
+	return st->ops->bulk_index ? st->ops->bulk_index(st, table) : 0;
+}
+
+bool
+store_in_bulk(struct store *st)
+{
+	return st->ops->in_bulk ? st->ops->in_bulk(st) : false;
+}
+
 int
 store_checkpoint(struct store *st)
 {

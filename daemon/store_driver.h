@@ -58,6 +58,11 @@ struct store_ops {
 	int (*rollback)(struct store *st);
 	bool (*in_txn)(struct store *st);
 	bool (*conflicted)(struct store *st);
+	/* Bulk loads; NULL: the driver has none (store_api.c: a plain write
+	 * transaction). */
+	int (*bulk_begin)(struct store *st, const char *const *indexes);
+	int (*bulk_index)(struct store *st, const char *table);
+	bool (*in_bulk)(struct store *st);
 	int (*checkpoint)(struct store *st);
 	int (*lock)(struct store *st, enum store_lock which);
 	void (*unlock)(struct store *st, enum store_lock which);

@@ -42,10 +42,21 @@ struct sq_stmt {
 	char sql[];
 };
 
+/* An index a bulk load took down, to build again. */
+struct bulk_index {
+	char *name, *table, *sql;
+	bool built;
+};
+
 struct sq_store {
 	struct store base;
 	sqlite3 *db;
 	int lock_fd;        /* the run lock, -1 when not held */
+	bool bulk;                  /* a bulk load is under way */
+	bool rollback_journal;      /* it left WAL mode for a rollback journal */
+	struct bulk_index *down;    /* the indexes it took down */
+	size_t ndown;
+	char note[512];             /* a failure of the driver's own; "" none */
 	struct predicate *preds;
 	int busy_timeout;   /* ms */
 	size_t ncached;
@@ -151,10 +162,11 @@ sq_errmsg(struct store *base)
 {
 	struct sq_store *st = SQ(base);
 	const char *path = sqlite3_db_filename(st->db, "main");
+	const char *msg = st->note[0] != '\0' ? st->note : sqlite3_errmsg(st->db);
 
 	if (path == NULL || path[0] == '\0')
-		return sqlite3_errmsg(st->db);
-	snprintf(st->errbuf, sizeof(st->errbuf), "%s: %s", path, sqlite3_errmsg(st->db));
+		return msg;
+	snprintf(st->errbuf, sizeof(st->errbuf), "%s: %s", path, msg);
 	return st->errbuf;
 }
 
@@ -297,6 +309,9 @@ store_sqlite_open(const char *path, int busy_timeout_ms, int flags, struct store
 	bool created = false;
 	int r;
 
+	/* SQLite counts every allocation under a global mutex unless told not
+	 * to, before it is first used: rosterd reads no such figures. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_libversion_number() < 3033000) {
 		snprintf(err, errlen, "SQLite %s is too old: 3.33 or newer is needed",
 			 sqlite3_libversion());
@@ -383,11 +398,18 @@ fail:
 	return r;
 }
 
+static void bulk_end(struct sq_store *st);
+static int set_journal(struct sq_store *st, const char *journal_mode);
+static int bulk_finish(struct sq_store *st);
+
 static void
 sq_close(struct store *base)
 {
 	struct sq_store *st = SQ(base);
 
+	bulk_end(st);
+	if (st->rollback_journal && sqlite3_get_autocommit(st->db))
+		set_journal(st, "wal");   /* else at its next open */
 	for (size_t b = 0; b < STMT_BUCKETS; b++) {
 		struct sq_stmt *n;
 		for (struct sq_stmt *s = st->bucket[b]; s != NULL; s = n) {
@@ -419,15 +441,36 @@ sq_begin_temp(struct store *base)
 static int
 sq_commit(struct store *base)
 {
-	return sq_exec(base, "COMMIT");
+	struct sq_store *st = SQ(base);
+	int r;
+
+	if (st->bulk && (r = bulk_finish(st)) < 0)
+		return r;
+	r = sq_exec(base, "COMMIT");
+	if (r == 0)
+		bulk_end(st);
+	return r;
 }
 
 static int
 sq_rollback(struct store *base)
 {
-	if (sqlite3_get_autocommit(SQ(base)->db))
-		return 0;
-	return sq_exec(base, "ROLLBACK");
+	struct sq_store *st = SQ(base);
+	int r = 0;
+
+	if (!sqlite3_get_autocommit(st->db))
+		r = sq_exec(base, "ROLLBACK");
+	bulk_end(st);
+	/* Nothing written: back to WAL mode at once (else at the close). */
+	if (st->rollback_journal && sqlite3_get_autocommit(st->db) && set_journal(st, "wal") == 0)
+		st->rollback_journal = false;
+	return r;
+}
+
+static bool
+sq_in_txn(struct store *base)
+{
+	return !sqlite3_get_autocommit(SQ(base)->db);
 }
 
 static int
@@ -436,6 +479,13 @@ sq_checkpoint(struct store *base)
 	struct sq_store *st = SQ(base);
 	int rc;
 
+	/* After a bulk load that left WAL mode: back to it, with no WAL to copy. */
+	if (st->rollback_journal) {
+		if (sq_in_txn(base) || set_journal(st, "wal") < 0)
+			return -EBUSY;
+		st->rollback_journal = false;
+		return 0;
+	}
 	/* Short readers come and go: a few tries find a moment with none. */
 	sqlite3_busy_timeout(st->db, CHECKPOINT_WAIT_MS);
 	for (int i = 0; i < 4; i++) {
@@ -446,13 +496,6 @@ sq_checkpoint(struct store *base)
 	sqlite3_busy_timeout(st->db, st->busy_timeout);
 	return rc == SQLITE_OK ? 0 : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
 }
-
-static bool
-sq_in_txn(struct store *base)
-{
-	return !sqlite3_get_autocommit(SQ(base)->db);
-}
-
 
 /* SQLite's writers wait for each other (busy timeout): no conflicts. */
 static bool
@@ -737,6 +780,273 @@ sq_define_predicate(struct store *base, const char *name, store_predicate_fn fn,
 	return rc == SQLITE_OK ? 0 : errno_of(rc);
 }
 
+/* ---- bulk loads ------------------------------------------------------------- */
+
+/* The journal mode is journal_mode ("wal", "delete"): 0 when it is now, else
+ * -EBUSY (another connection has the store open, or none could be had). */
+static int
+set_journal(struct sq_store *st, const char *journal_mode)
+{
+	char sql[64];
+	sqlite3_stmt *s = NULL;
+	int r = -EBUSY;
+
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = %s", journal_mode);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW &&
+	    strcmp((const char *)sqlite3_column_text(s, 0), journal_mode) == 0)
+		r = 0;
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* End a bulk load: references are checked row by row again. (The store
+ * goes back to WAL mode at the checkpoint after the commit, or when it is
+ * closed: the commit's own steps stay the commit's.) */
+static void
+bulk_end(struct sq_store *st)
+{
+	for (size_t i = 0; i < st->ndown; i++) {
+		free(st->down[i].name);
+		free(st->down[i].table);
+		free(st->down[i].sql);
+	}
+	free(st->down);
+	st->down = NULL;
+	st->ndown = 0;
+	st->note[0] = '\0';
+	if (st->bulk && sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	st->bulk = false;
+}
+
+/* Keep the index name of table, made by sql, to build again: 0 or -ENOMEM. */
+static int
+bulk_keep(struct sq_store *st, const char *name, const char *table, const char *sql)
+{
+	struct bulk_index *d = realloc(st->down, (st->ndown + 1) * sizeof(*d)), *x;
+
+	if (d == NULL)
+		return -ENOMEM;
+	st->down = d;
+	x = &d[st->ndown];
+	*x = (struct bulk_index){ .name = strdup(name), .table = strdup(table),
+				  .sql = strdup(sql) };
+	st->ndown++;
+	return x->name && x->table && x->sql ? 0 : -ENOMEM;
+}
+
+/* Take down the index name, keeping how to build it again: 0, -ENOENT when
+ * the store has no such index, or another negative errno. */
+static int
+bulk_take_down(struct sq_store *st, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	char *sql;
+	int rc, r;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT tbl_name, sql FROM sqlite_schema "
+				"WHERE type = 'index' AND name = ?1 AND sql IS NOT NULL", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return errno_of(rc);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		r = bulk_keep(st, name, (const char *)sqlite3_column_text(s, 0),
+			      (const char *)sqlite3_column_text(s, 1));
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+	sqlite3_finalize(s);
+	if (r < 0)
+		return r;
+	if ((sql = sqlite3_mprintf("DROP INDEX \"%w\"", name)) == NULL)
+		return -ENOMEM;
+	r = sq_exec(&st->base, sql);
+	sqlite3_free(sql);
+	return r;
+}
+
+static int
+sq_bulk_begin(struct store *base, const char *const *indexes)
+{
+	struct sq_store *st = SQ(base);
+	int r;
+
+	if (sq_in_txn(&st->base) || st->bulk)
+		return -EINVAL;
+	/* A no-op inside a transaction: set before it begins. */
+	if ((r = sq_exec(&st->base, "PRAGMA foreign_keys = OFF")) < 0)
+		return r;
+	/* With nobody else connected, a rollback journal: the pages are written
+	 * once, into the store file, where WAL would write them to the WAL and
+	 * copy them at the checkpoint (the journal keeps only the few pages the
+	 * store had); a crash before the commit is rolled back at the next open
+	 * as ever. Readers that come meanwhile wait for the commit. */
+	st->rollback_journal = set_journal(st, "delete") == 0;
+	st->bulk = true;
+	if ((r = sq_begin(&st->base)) < 0) {
+		bulk_end(st);
+		return r;
+	}
+	for (size_t i = 0; indexes[i] != NULL && r == 0; i++)
+		r = bulk_take_down(st, indexes[i]);
+	return r;
+}
+
+static int
+sq_bulk_index(struct store *base, const char *table)
+{
+	struct sq_store *st = SQ(base);
+
+	for (size_t i = 0; i < st->ndown; i++) {
+		struct bulk_index *d = &st->down[i];
+		int r;
+
+		if (d->built || (table != NULL && strcmp(d->table, table) != 0))
+			continue;
+		if ((r = sq_exec(&st->base, d->sql)) < 0)
+			return r;
+		d->built = true;
+	}
+	return 0;
+}
+
+static bool
+sq_in_bulk(struct store *base)
+{
+	return SQ(base)->bulk;
+}
+
+/* Run sql (an sqlite3_mprintf() text, freed here, NULL when it could not
+ * be made): 1 with its first row in *out (the caller finalizes it), 0 when
+ * it has none, or a negative errno. */
+static int
+first_row(struct sq_store *st, char *sql, sqlite3_stmt **out)
+{
+	int rc;
+
+	if (sql == NULL)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+	sqlite3_free(sql);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(*out)) == SQLITE_ROW)
+		return 1;
+	sqlite3_finalize(*out);
+	*out = NULL;
+	return rc == SQLITE_DONE ? 0 : errno_of(rc);
+}
+
+/* When pcol is parent's integer primary key and its rows have every id
+ * from *lo to *hi (a table rows were only added to, as in a first load):
+ * 1; 0 otherwise; or a negative errno. */
+static int
+dense_key(struct sq_store *st, const char *parent, const char *pcol, long long *lo,
+	  long long *hi)
+{
+	sqlite3_stmt *s;
+	int r = first_row(st, sqlite3_mprintf("SELECT (SELECT count(*) FROM "
+					       "pragma_table_info('%q') WHERE pk > 0), (SELECT pk = 1 AND "
+					       "upper(type) = 'INTEGER' FROM pragma_table_info('%q') WHERE "
+					       "name = '%q'), min(\"%w\"), max(\"%w\"), count(*) FROM \"%w\"",
+					       parent, parent, pcol, pcol, pcol, parent), &s);
+
+	if (r == 1) {
+		*lo = sqlite3_column_int64(s, 2);
+		*hi = sqlite3_column_int64(s, 3);
+		r = sqlite3_column_int(s, 0) == 1 && sqlite3_column_int(s, 1) == 1 &&
+		    sqlite3_column_type(s, 2) == SQLITE_INTEGER &&
+		    sqlite3_column_int64(s, 4) == *hi - *lo + 1;
+		sqlite3_finalize(s);
+	}
+	return r;
+}
+
+/* The first value of child.col that no row of parent has in pcol, in
+ * st->note: -EIO; 0 when there is none. Against a dense integer key
+ * (dense_key), a value refers to a row when it is an integer from the
+ * first id to the last: one pass over the column, no lookup. Otherwise the
+ * column's values are read once each, in order (through its index when it
+ * has one, else sorted first), so that the parent's rows are looked up in
+ * order too, not once a row at random as foreign_key_check() does. */
+static int
+check_column(struct sq_store *st, const char *child, const char *col, const char *parent,
+	     const char *pcol)
+{
+	long long lo = 0, hi = 0;
+	sqlite3_stmt *s;
+	int r = dense_key(st, parent, pcol, &lo, &hi);
+
+	if (r == 1)
+		r = first_row(st, sqlite3_mprintf("SELECT \"%w\" FROM \"%w\" WHERE \"%w\" IS NOT "
+						   "NULL AND NOT (\"%w\" = CAST(\"%w\" AS INTEGER) AND "
+						   "\"%w\" BETWEEN %lld AND %lld) LIMIT 1", col, child,
+						   col, col, col, col, lo, hi), &s);
+	else if (r == 0)
+		r = first_row(st, sqlite3_mprintf("SELECT v FROM (SELECT \"%w\" AS v FROM \"%w\" "
+						   "WHERE \"%w\" IS NOT NULL GROUP BY \"%w\") WHERE "
+						   "NOT EXISTS (SELECT 1 FROM \"%w\" WHERE \"%w\" = v) "
+						   "LIMIT 1", col, child, col, col, parent, pcol), &s);
+	if (r == 1) {
+		snprintf(st->note, sizeof(st->note), "%s.%s %s refers to no row of %s: nothing of "
+			 "this run is written", child, col, (const char *)sqlite3_column_text(s, 0),
+			 parent);
+		sqlite3_finalize(s);
+		r = -EIO;
+	}
+	return r;
+}
+
+/* The first row of table whose reference points nowhere, as SQLite's own
+ * check finds it, in st->note: -EIO; 0 when there is none. */
+static int
+check_table(struct sq_store *st, const char *table)
+{
+	sqlite3_stmt *s;
+	int r = first_row(st, sqlite3_mprintf("PRAGMA foreign_key_check(\"%w\")", table), &s);
+
+	if (r == 1) {
+		snprintf(st->note, sizeof(st->note), "%s row %lld refers to a row of %s that "
+			 "does not exist: nothing of this run is written", table,
+			 (long long)sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 2));
+		sqlite3_finalize(s);
+		r = -EIO;
+	}
+	return r;
+}
+
+/* Before a bulk load commits: its indexes built again, and every reference
+ * of the store checked: each foreign key of one column by its distinct
+ * values (check_column), any other by SQLite's own check of its table. */
+static int
+bulk_finish(struct sq_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	if ((r = sq_bulk_index(&st->base, NULL)) < 0)
+		return r;
+	rc = sqlite3_prepare_v2(st->db, "SELECT m.name, f.\"from\", f.\"table\", f.\"to\", "
+				"(SELECT count(*) FROM pragma_foreign_key_list(m.name) k "
+				" WHERE k.id = f.id) FROM sqlite_schema m, "
+				"pragma_foreign_key_list(m.name) f WHERE m.type = 'table' "
+				"ORDER BY m.name, f.id, f.seq", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return errno_of(rc);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *table = (const char *)sqlite3_column_text(s, 0);
+
+		if (sqlite3_column_int(s, 4) == 1 && sqlite3_column_type(s, 3) != SQLITE_NULL)
+			r = check_column(st, table, (const char *)sqlite3_column_text(s, 1),
+					 (const char *)sqlite3_column_text(s, 2),
+					 (const char *)sqlite3_column_text(s, 3));
+		else
+			r = check_table(st, table);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = errno_of(rc);
+	sqlite3_finalize(s);
+	return r;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -753,6 +1063,9 @@ static const struct store_ops sqlite_ops = {
 	.rollback = sq_rollback,
 	.in_txn = sq_in_txn,
 	.conflicted = sq_conflicted,
+	.bulk_begin = sq_bulk_begin,
+	.bulk_index = sq_bulk_index,
+	.in_bulk = sq_in_bulk,
 	.checkpoint = sq_checkpoint,
 	.lock = sq_lock,
 	.unlock = sq_unlock,

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "util.h"
 #include "source.h"
+#include "readahead.h"
 #include "sync_print.h"
 #include "sync.h"
 
@@ -53,6 +54,8 @@ struct run {
 	char absent[1024];          /* mapped attributes absent from every entry */
 	long long audit_mark;       /* plugins' audit rows: after this id; -1 none */
 	double t0, t_phase;
+	double secs[PHASE_COUNT];   /* each phase's wall time */
+	double stage_secs;          /* of the reading phases', staging's */
 	char now[21], digest[17], why[1536];
 	char absent_why[1024];      /* run->absent told for the operator */
 	char reason[2048];          /* the run's reason: rec.error points here */
@@ -462,6 +465,58 @@ check_read(struct run *run)
 	return 0;
 }
 
+/* Stage the people read: 0 at the end of the read (its last next() in
+ * *last: 0, or the source's failure), or a negative errno when the run
+ * stops or staging fails. A first load reads ahead in a thread of its own
+ * (readahead.h), so that the directory is read and mapped while the store
+ * is written. */
+static int
+stage_people(struct run *run, struct ahead *ahead, int *last)
+{
+	struct source *src = run->src;
+	struct source_entry e;
+	double t;
+	int r;
+
+	while ((r = ahead ? ahead_next(ahead, &e) : src->ops->next(src, &e)) == 1) {
+		run->read++;
+		t = time_mono();
+		r = stage_person(run, &e);
+		run->stage_secs += time_mono() - t;
+		if (r < 0) {
+			log_error("store: staging \"%s\" failed: %s", e.dn, store_errmsg(run->st));
+			set_reason(run, "staging failed");
+			return r;
+		}
+		if (stop_asked(run, SYNC_READING, run->read))
+			return -ECANCELED;
+	}
+	*last = r;
+	return 0;
+}
+
+/* The people read, to its end: 0, or a negative errno (the run's reason
+ * set). */
+static int
+read_people(struct run *run, bool loading)
+{
+	struct source *src = run->src;
+	struct ahead *ahead = NULL;
+	int r, last = 0;
+
+	if (loading && (r = ahead_start(src, &ahead)) < 0)
+		log_debug("cannot read ahead (%s): reading in turn", strerror(-r));
+	r = stage_people(run, ahead, &last);
+	ahead_stop(ahead);
+	run->rec.entries_read = run->read;
+	if (r == -ECANCELED)
+		return stop(run);
+	if (r < 0)
+		return r;
+	log_note(src);
+	return last < 0 ? source_failed(run, last, false) : 0;
+}
+
 static int
 holder_add(void *arg, const char *dn)
 {
@@ -507,35 +562,33 @@ static int
 phase_people(struct run *run)
 {
 	struct source *src = run->src;
-	struct source_entry e;
+	bool loading;
+	double t;
 	int r;
 
 	if ((r = src->ops->read(src, SOURCE_PEOPLE)) < 0)
 		return source_failed(run, r, true);
 	src->members_same = false;
-	if ((r = src->ops->changes_only != NULL && src->ops->changes_only(src) ?
-	     recon_stage_begin_changes(run->st, &run->rc) :
-	     recon_stage_begin(run->st, &run->rc)) < 0) {
+	t = time_mono();
+	if (src->ops->changes_only != NULL && src->ops->changes_only(src))
+		r = recon_stage_begin_changes(run->st, &run->rc);
+	else if (!run->o->dry_run && run->cf->store.bulk_load)
+		r = recon_stage_begin_load(run->st, &run->ro, &run->rc);
+	else
+		r = recon_stage_begin(run->st, &run->rc);
+	run->stage_secs += time_mono() - t;
+	if ((loading = r == 0 && recon_loading(run->rc)))
+		log_debug("the store has no people: loading them as they are read");
+	if (r < 0) {
 		log_error("store: cannot stage: %s", store_errmsg(run->st));
 		set_reason(run, "cannot create the staging tables");
 		return r;
 	}
-	while ((r = src->ops->next(src, &e)) == 1) {
-		run->read++;
-		if ((r = stage_person(run, &e)) < 0) {
-			log_error("store: staging \"%s\" failed: %s", e.dn, store_errmsg(run->st));
-			set_reason(run, "staging failed");
-			return r;
-		}
-		if (stop_asked(run, SYNC_READING, run->read)) {
-			run->rec.entries_read = run->read;
-			return stop(run);
-		}
-	}
-	run->rec.entries_read = run->read;
-	log_note(src);
-	if (r < 0)
-		return source_failed(run, r, false);
+	if ((r = read_people(run, loading)) < 0)
+		return r;
+	if (loading && !recon_loading(run->rc))
+		log_debug("two entries with one id or username: the people loaded were staged "
+			  "instead, and the rest of the read too");
 	run->f.complete = run->ro.complete = src->ops->complete(src);
 	if (!run->f.complete) {
 		log_error("directory read incomplete after %lld entries: %s; "
@@ -583,8 +636,12 @@ read_groups(struct run *run)
 	if ((r = src->ops->read(src, SOURCE_GROUPS)) < 0)
 		return source_failed(run, r, true);
 	while ((r = src->ops->next(src, &e)) == 1) {
+		double t = time_mono();
+
 		run->groups_read++;
-		if ((r = stage_group(run, &e)) < 0) {
+		r = stage_group(run, &e);
+		run->stage_secs += time_mono() - t;
+		if (r < 0) {
 			log_error("store: staging groups failed: %s", store_errmsg(run->st));
 			set_reason(run, "staging failed");
 			return r;
@@ -623,11 +680,15 @@ read_groups(struct run *run)
 static int
 phase_groups(struct run *run)
 {
+	double t;
 	int r;
 
 	if (run->cf->ldap.groups.base != NULL && (r = read_groups(run)) < 0)
 		return r;
-	if ((r = recon_stage_end(run->rc)) < 0) {
+	t = time_mono();
+	r = recon_stage_end(run->rc);
+	run->stage_secs += time_mono() - t;
+	if (r < 0) {
 		log_error("store: staging failed: %s", store_errmsg(run->st));
 		set_reason(run, "staging failed");
 		return r;
@@ -647,7 +708,8 @@ phase_plan(struct run *run)
 
 	if (stop_asked(run, SYNC_APPLYING, run->read))
 		return stop(run);
-	if ((r = store_begin(st)) < 0) {
+	/* (A first load holds the write lock since the read began.) */
+	if (!store_in_txn(st) && (r = store_begin(st)) < 0) {
 		log_error("store: cannot lock for writing: %s", store_errmsg(st));
 		set_reason(run, "cannot lock the store");
 		return r;
@@ -737,7 +799,8 @@ send_event(const struct recon_event *e, void *arg)
 {
 	return plugins_event(arg, &(struct plugin_event){
 		.kind = e->kind, .person_id = e->person_id, .changed = e->changed,
-		.group_id = e->group_id, .old_manager_id = e->old_manager_id,
+		.group_id = e->group_id, .via_group_id = e->via_id,
+		.old_manager_id = e->old_manager_id,
 		.flags = e->flags });
 }
 
@@ -1021,6 +1084,25 @@ run_init(struct run *run, const struct conf *cf, const struct sync_opts *o)
 	};
 }
 
+/* Log where a committed run's time went, phase by phase: reading the
+ * directory apart from staging what it read, and the audit log's writes
+ * apart from the phases that make them. */
+static void
+log_phases(const struct run *run)
+{
+	const double *t = run->secs;
+	struct recon_times rt;
+
+	recon_times(run->rc, &rt);
+	log_debug("phases: open %.3f s, connect %.3f s, read %.3f s, stage %.3f s, plan %.3f s, "
+		  "apply %.3f s, hierarchy %.3f s, audit %.3f s, plugins %.3f s, commit %.3f s",
+		  t[PHASE_OPEN], t[PHASE_CONNECT],
+		  t[PHASE_PEOPLE] + t[PHASE_GROUPS] - run->stage_secs, run->stage_secs,
+		  t[PHASE_PLAN], t[PHASE_APPLY] - rt.audit_apply,
+		  t[PHASE_HIERARCHY] - rt.audit_hierarchy, rt.audit_apply + rt.audit_hierarchy,
+		  t[PHASE_PLUGINS], t[PHASE_GATE] + t[PHASE_COMMIT]);
+}
+
 /* After the script: roll back what is still open, and settle how the run
  * ends: its record (a committed run made its own), its last log lines,
  * the result. */
@@ -1031,6 +1113,8 @@ run_end(struct run *run, struct sync_result *res)
 	bool committed = !run->o->dry_run && (v.outcome == RUN_OK || v.outcome == RUN_INCOMPLETE);
 	struct run_report rep;
 
+	if (committed)
+		log_phases(run);
 	if (run->st != NULL)
 		store_rollback(run->st);
 	/* End a staging transaction still open, or it would take the run
@@ -1105,8 +1189,11 @@ static int (*const script[PHASE_COUNT])(struct run *run) = {
 static bool
 run_again(struct run *run, int p, int *tries)
 {
+	/* A load's people were written during the read: they go with the
+	 * transaction, and only a new read brings them back (the next run). */
 	if (p < PHASE_PLAN || run->f.stopped || run->st == NULL ||
-	    !store_conflicted(run->st) || ++*tries >= RUN_CONFLICT_TRIES)
+	    !store_conflicted(run->st) || (run->rc != NULL && recon_loading(run->rc)) ||
+	    ++*tries >= RUN_CONFLICT_TRIES)
 		return false;
 	log_warn("store: another writer changed what the run changes (%s); the run's "
 		 "transaction is done again (%d of %d)", store_errmsg(run->st), *tries + 1,
@@ -1131,7 +1218,10 @@ sync_run(const struct conf *cf, const struct sync_opts *o, struct sync_result *r
 
 	run_init(&run, cf, o);
 	for (int p = PHASE_OPEN; p < PHASE_COUNT && r == 0; p++) {
+		double t = time_mono();
+
 		r = script[p](&run);
+		run.secs[p] = time_mono() - t;
 		if (r < 0 && run_again(&run, p, &tries)) {
 			r = 0;
 			p = PHASE_PLAN - 1;

@@ -83,7 +83,8 @@ CREATE TEMP TABLE role_groups (group_id INTEGER NOT NULL, rank INTEGER NOT NULL)
 
 -- the events for the plugins
 CREATE TEMP TABLE events (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,
-	person_id INTEGER, changed TEXT, group_id INTEGER, old_id INTEGER, flags INTEGER);
+	person_id INTEGER, changed TEXT, group_id INTEGER, old_id INTEGER, flags INTEGER,
+	via INTEGER);
 
 -- Indexes built only once their table is filled, by the runs that need them
 -- (a bulk load and then one sort, rather than a B-tree insert a row).

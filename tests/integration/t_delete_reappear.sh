@@ -29,10 +29,10 @@ assert_sql "$carol_id|disabled|missing|active|0" "SELECT id, status, status_reas
 assert_sql 1 "SELECT missing_since IS NOT NULL FROM people WHERE username = 'carol'"
 assert_eq "$carol_row" "$(sql "SELECT dir_id, dn, email, given_name, family_name, display_name, employee_number, department, location, title, manager_dn FROM people WHERE username = 'carol'")" "carol's data kept"
 assert_sql "cost_centre|OPS" "SELECT name, value FROM person_fields WHERE person_id = $carol_id"
-assert_sql "disable|carol|$carol_id|not found in the directory
-manager|bob|2|secondary manager: carol -> none
-manager|frank|6|primary manager: carol -> none
-manager|jose|7|primary manager: carol -> none" "SELECT action, subject, person_id, detail FROM audit_log WHERE run_id = 2 AND action IN ('disable', 'manager')" "carol disabled; the people she managed lose her as manager"
+assert_sql "disable|carol|carol|not found in the directory
+manager|bob|bob|secondary manager: carol -> none
+manager|frank|frank|primary manager: carol -> none
+manager|jose|jose|primary manager: carol -> none" "SELECT action, subject, (SELECT username FROM people p WHERE p.id = a.person_id), detail FROM audit_log a WHERE run_id = 2 AND action IN ('disable', 'manager') ORDER BY a.id" "carol disabled; the people she managed lose her as manager"
 assert_sql "active|9" "SELECT status, count(*) FROM people WHERE status <> 'disabled' GROUP BY status"
 
 sync_once

@@ -104,6 +104,8 @@
 #                            (default: what the function rosterd_store_conf prints
 #                            for the store file, when one is defined, as the tests'
 #                            lib.sh does for STORE=pg; else path = that file)
+#                          ROSTERD_CONF_STORE_EXTRA  added inside store = { }, after
+#                            that text: e.g. bulk_load = false;
 #                          ROSTERD_CONF_SYNC         whole text inside sync = { }, default
 #                            max_disable = 500; max_disable_percent = 10.0;
 #                            initial_status = "invited";
@@ -645,6 +647,7 @@ ldap = {
 
 store = {
   $store
+  ${ROSTERD_CONF_STORE_EXTRA:-}
 };
 
 sync = {

@@ -138,6 +138,117 @@ test_state_values(void **state)
 	assert_int_equal(store_state_get(fx->st, "k", buf, sizeof(buf)), -ENOENT);
 }
 
+/* Add person id (a row people takes as the sync writes it). */
+static void
+add_person(struct store *st, long long id)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO people (id, dir_id, dn, dn_norm, username, "
+		 "username_key, status, member_since, status_changed_at, created_at, updated_at) "
+		 "VALUES (%lld, 'i%lld', 'uid=u%lld', 'uid=u%lld', 'u%lld', 'u%lld', 'invited', "
+		 "'t', 't', 't', 't')", id, id, id, id, id, id);
+	assert_int_equal(store_exec(st, sql), 0);
+}
+
+static const char *const bulk_indexes[] = { "people_dn_norm", "audit_log_person", NULL };
+
+/* In a bulk load, references are not checked a row at a time; the commit
+ * checks them all and refuses, naming the first that points nowhere; the
+ * rollback leaves the store as it was, indexes, checks and WAL back. */
+static void
+test_bulk_commit_checks_references(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const bad[] = {
+		"INSERT INTO person_fields VALUES (42, 'a', 'b', NULL)",          /* past the last */
+		"INSERT INTO audit_log (at, actor, action, person_id, subject) "
+		"VALUES ('t', 'sync', 'create', 2.5, 'x')",                       /* no such id */
+		"INSERT INTO group_members (group_id, person_id) VALUES (7, 1)",  /* no group */
+	};
+	char buf[64];
+
+	assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(store_bulk_begin(fx->st, bulk_indexes), 0);
+		assert_true(store_in_bulk(fx->st));
+		assert_int_equal(scalar(fx->st, "PRAGMA foreign_keys"), 0);
+		assert_string_equal(text(fx->st, "PRAGMA journal_mode", buf, sizeof(buf)), "delete");
+		assert_int_equal(scalar(fx->st, "SELECT count(*) FROM sqlite_schema WHERE name "
+					"IN ('people_dn_norm', 'audit_log_person')"), 0);
+		for (long long id = 1; id <= 3; id++)
+			add_person(fx->st, id);
+		assert_int_equal(store_exec(fx->st, bad[i]), 0);
+		assert_int_equal(store_commit(fx->st), -EIO);
+		assert_true(store_in_txn(fx->st));
+		assert_non_null(strstr(store_errmsg(fx->st), "refers to no row of"));
+		assert_int_equal(store_rollback(fx->st), 0);
+		assert_false(store_in_bulk(fx->st));
+		assert_int_equal(scalar(fx->st, "SELECT count(*) FROM people"), 0);
+		assert_int_equal(scalar(fx->st, "SELECT count(*) FROM sqlite_schema WHERE name "
+					"IN ('people_dn_norm', 'audit_log_person')"), 2);
+		assert_int_equal(scalar(fx->st, "PRAGMA foreign_keys"), 1);
+		assert_string_equal(text(fx->st, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
+	}
+	/* ids with a gap: checked value by value (3 is not there, 5 is) */
+	assert_int_equal(store_bulk_begin(fx->st, bulk_indexes), 0);
+	add_person(fx->st, 1);
+	add_person(fx->st, 5);
+	assert_int_equal(store_exec(fx->st, "INSERT INTO person_fields VALUES (5, 'a', 'b', NULL)"), 0);
+	assert_int_equal(store_exec(fx->st, "INSERT INTO person_fields VALUES (3, 'a', 'b', NULL)"), 0);
+	assert_int_equal(store_commit(fx->st), -EIO);
+	assert_non_null(strstr(store_errmsg(fx->st), "person_fields.person_id 3 refers"));
+	assert_int_equal(store_rollback(fx->st), 0);
+}
+
+/* A bulk load that holds: committed, with every index built again, and
+ * references checked row by row again after it; back in WAL mode at the
+ * checkpoint. Another connection keeps the store in WAL mode throughout.
+ * Index names that do not exist, and a transaction already open, are
+ * refused. */
+static void
+test_bulk_load_commits(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const missing[] = { "no_such_index", NULL };
+	sqlite3 *other = NULL;
+	char buf[64];
+
+	assert_int_equal(store_open(fx->path, 1000, 0, &fx->st, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_bulk_begin(fx->st, bulk_indexes), 0);
+	for (long long id = 1; id <= 100; id++)
+		add_person(fx->st, id);
+	assert_int_equal(store_exec(fx->st, "INSERT INTO person_fields SELECT id, 'a', 'b', NULL "
+				    "FROM people"), 0);
+	assert_int_equal(store_bulk_index(fx->st, "people"), 0);
+	assert_int_equal(scalar(fx->st, "SELECT count(*) FROM sqlite_schema WHERE name = "
+				"'people_dn_norm'"), 1);
+	assert_int_equal(store_commit(fx->st), 0);
+	assert_false(store_in_bulk(fx->st));
+	assert_int_equal(scalar(fx->st, "SELECT count(*) FROM sqlite_schema WHERE name "
+				"IN ('people_dn_norm', 'audit_log_person')"), 2);
+	assert_int_equal(scalar(fx->st, "SELECT count(*) FROM person_fields"), 100);
+	assert_int_equal(scalar(fx->st, "PRAGMA foreign_keys"), 1);
+	assert_int_not_equal(store_exec(fx->st, "INSERT INTO person_fields VALUES (420, 'a', 'b', "
+					"NULL)"), 0);
+	assert_int_equal(store_checkpoint(fx->st), 0);
+	assert_string_equal(text(fx->st, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
+
+	assert_int_equal(sqlite3_open(fx->path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM people", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_bulk_begin(fx->st, bulk_indexes), 0);
+	assert_string_equal(text(fx->st, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
+	assert_int_equal(store_rollback(fx->st), 0);
+	sqlite3_close(other);
+
+	assert_int_equal(store_bulk_begin(fx->st, missing), -ENOENT);
+	assert_int_equal(store_rollback(fx->st), 0);
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(store_bulk_begin(fx->st, bulk_indexes), -EINVAL);
+	assert_int_equal(store_rollback(fx->st), 0);
+}
+
 static void
 test_newer_schema_refused(void **state)
 {
@@ -405,6 +516,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fresh_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_keys_enforced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_commit_checks_references, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_load_commits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nocreate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sameschema, setup, teardown),
