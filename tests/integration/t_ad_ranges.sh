@@ -41,9 +41,9 @@ RELAY_LOG=$AD/log/relay.log
 note "Samba AD DC through $SAMBA_URI"
 
 members() {
-	sql "SELECT g.name || ':' || group_concat(p.username, ',') FROM (SELECT * FROM group_membership
-	     ORDER BY person_id) m JOIN groups g ON g.id = m.group_id JOIN people p ON p.id = m.person_id
-	     GROUP BY g.name ORDER BY g.name" | tr '\n' ' '
+	sql "SELECT gname || ':' || group_concat(u, ',') FROM (SELECT g.name AS gname, p.username AS u
+	     FROM group_membership m JOIN groups g ON g.id = m.group_id JOIN people p ON p.id = m.person_id
+	     ORDER BY 1, 2) x GROUP BY gname ORDER BY gname" | tr '\n' ' '
 }
 
 note "members asked for 100 at a time"
