@@ -54,7 +54,9 @@ FROM sqlite_schema m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCA
 ORDER BY m.name;
 EOF
 )
-	sqlite3 -batch -noheader "$1" "$q"
+	# A time in a text (a reason, "missing ... since" one) is the run's own
+	# too: the two runs may be a second apart.
+	sqlite3 -batch -noheader "$1" "$q" | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z/<time>/g'
 }
 
 # confs: the config of each run (the ROSTERD_CONF_* variables apply), the
